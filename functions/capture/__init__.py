@@ -1,0 +1,1 @@
+"""Public form API: form definitions, submissions, double opt-in confirmation."""

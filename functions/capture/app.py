@@ -1,0 +1,105 @@
+"""Capture function: wires API Gateway routes to `ecrm.capture` and `ecrm.confirmation`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ecrm import capture, confirmation, forms, http, templating
+from ecrm.errors import DomainError
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+# Origins are checked per form on submission; the CORS header only lets scripts read answers.
+app = APIGatewayRestResolver(
+    enable_validation=True,
+    cors=CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key"], max_age=600),
+)
+http.install_error_handlers(app)
+
+FormId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="Form id")]
+Token = Annotated[str, Path(max_length=1024, description="Signed confirmation token")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key", max_length=128, description="Retries with one key are stored once"
+    ),
+]
+
+
+def _page(name: str, status: int = 200, **context: Any) -> Response[str]:
+    return http.html(
+        templating.package_templates("capture", "pages").get_template(name).render(context), status
+    )
+
+
+def _is_plain_form() -> bool:
+    return http.media_type(app.current_event) == http.FORM
+
+
+@app.get("/forms/<form_id>", summary="Public definition of a form, for rendering it")
+def get_form(form_id: FormId) -> dict[str, Any]:
+    return forms.load(form_id).public()
+
+
+@app.post(
+    "/forms/<form_id>/submissions",
+    summary="Submit a form (JSON from the script, or urlencoded from a plain HTML form)",
+    responses={
+        202: {"description": "Stored (or answered from the first of identical retries)"},
+        303: {"description": "Plain HTML form: redirect to the form's thank-you URL"},
+        422: {"description": "Fields need attention; nothing was stored"},
+        429: {"description": "Too many submissions; see Retry-After"},
+    },
+)
+def submit(form_id: FormId, idempotency_key: IdempotencyKey = None) -> Response[Any]:
+    event = app.current_event
+    client = capture.Client(
+        ip=event.request_context.identity.source_ip or "unknown",
+        user_agent=event.headers.get("user-agent") or "",
+        origin=http.cross_site_origin(event),
+        idempotency_key=idempotency_key,
+    )
+    plain = _is_plain_form()
+    try:
+        receipt = capture.submit(form_id, http.read_fields(event), client)
+    except DomainError as error:
+        if plain and error.status in {404, 422, 429}:
+            return _page("problem.html", error.status, message=error.message, fields=error.fields)
+        raise
+    metrics.add_metric(name="FormSubmissions", unit=MetricUnit.Count, value=1)
+    if plain and receipt.redirect_url:
+        return Response(303, headers={"Location": receipt.redirect_url})
+    if plain:
+        return _page("thanks.html", message=receipt.message, confirm=receipt.confirmation_required)
+    return Response(202, "application/json", receipt.to_dict())
+
+
+@app.get("/confirm/<token>", summary="Page with a button that confirms a subscription")
+def confirm_page(token: Token) -> Response[str]:
+    # A GET never confirms: mail scanners open links. The button POSTs to the same URL.
+    return _page("confirm.html")
+
+
+@app.post("/confirm/<token>", summary="Confirm a subscription (double opt-in), once")
+def confirm(token: Token) -> Response[Any]:
+    try:
+        confirmation.confirm(token)
+    except DomainError as error:
+        return _page("problem.html", error.status, message=error.message, fields={})
+    metrics.add_metric(name="Confirmations", unit=MetricUnit.Count, value=1)
+    return _page("confirmed.html")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""Mailing: transactional mail now; marketer API, campaigns and SES events later."""

@@ -1,0 +1,50 @@
+"""Transactional mail function: the table's stream (filtered to pending submissions) -> the
+confirmation mail. Partial batch failures are reported, so one throttled send is retried
+alone and never blocks or repeats the others."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ecrm import confirmation, mail, templating
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def render(name: str, context: Mapping[str, Any]) -> mail.RenderedMail:
+    env = templating.package_templates("mailing")
+    return mail.RenderedMail(
+        subject=env.get_template(f"{name}.subject.txt").render(context).strip(),
+        text=env.get_template(f"{name}.txt").render(context),
+        html=env.get_template(f"{name}.html").render(context),
+    )
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if image and confirmation.send_confirmation_mail(image, render):
+        metrics.add_metric(name="ConfirmationMailsSent", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

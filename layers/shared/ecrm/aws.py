@@ -1,0 +1,38 @@
+"""boto3 clients, created lazily and once per process (they are thread-safe)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sesv2 import SESV2Client
+
+# Fail fast inside a Lambda's time budget; the SDK's own retries absorb short throttles.
+_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+
+
+@cache
+def dynamodb() -> DynamoDBClient:
+    return boto3.client("dynamodb", config=_CONFIG)
+
+
+@cache
+def sesv2() -> SESV2Client:
+    return boto3.client("sesv2", config=_CONFIG)
+
+
+@cache
+def secretsmanager() -> SecretsManagerClient:
+    return boto3.client("secretsmanager", config=_CONFIG)
+
+
+def reset() -> None:
+    """Forget cached clients (tests that switch endpoints or credentials)."""
+    for factory in (dynamodb, sesv2, secretsmanager):
+        factory.cache_clear()

@@ -1,0 +1,185 @@
+"""Capturing a form submission: validate, normalise, deduplicate, record consent, all in one
+DynamoDB transaction (contact + interaction + consent + topics + idempotency marker + rate
+counters), so a submission is either wholly stored or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from ecrm import clock, contacts, forms, keys, store, submission
+from ecrm.errors import Busy, OriginNotAllowed, RateLimited
+from ecrm.forms import Form
+from ecrm.idempotency import Marker
+from ecrm.ratelimit import Limit
+from ecrm.settings import settings
+from ecrm.submission import ValidSubmission
+
+logger = Logger(service="capture", child=True)
+
+_IDEMPOTENCY_KEY_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who is submitting, as far as the request tells (IP and user agent go to consent only)."""
+
+    ip: str
+    user_agent: str = ""
+    origin: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    submission_id: str
+    confirmation_required: bool
+    message: str
+    redirect_url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Plan:
+    """The writes of one submission and where the ones that can fail sit in the list."""
+
+    writes: list[store.Write]
+    contact: int
+    form_check: int
+    marker: int
+    counters: tuple[int, int]
+    limits: tuple[Limit, Limit]
+    idempotency: Marker
+    receipt: Receipt
+
+
+def check_origin(form: Form, origin: str | None) -> None:
+    """Browsers send Origin on cross-site posts; a form lists the sites allowed to embed it."""
+    if origin and form.allowed_origins and origin not in form.allowed_origins:
+        raise OriginNotAllowed("This form cannot be submitted from this site.")
+
+
+def _receipt(form: Form) -> Receipt:
+    redirect = str(form.redirect_url) if form.redirect_url else None
+    return Receipt(f"sub_{secrets.token_hex(10)}", form.double_opt_in, form.thank_you, redirect)
+
+
+def _looks_automated(raw: Mapping[str, Any], now: float) -> bool:
+    signals = submission.bot_signals(raw)
+    too_fast = signals.rendered_at_ms is not None and (
+        0 <= now * 1000 - signals.rendered_at_ms < settings().min_fill_seconds * 1000
+    )
+    return signals.honeypot_filled or too_fast
+
+
+def _marker(form: Form, sub: ValidSubmission, client: Client, now: float) -> Marker:
+    if client.idempotency_key:
+        return Marker(
+            f"submit:{form.id}:key", client.idempotency_key, int(now) + _IDEMPOTENCY_KEY_SECONDS
+        )
+    # Without a key, the same normalised payload within a short window is a retry.
+    payload = json.dumps([sub.email, sub.profile, sub.tracking], sort_keys=True, default=str)
+    digest = hashlib.sha256(payload.encode()).hexdigest()
+    return Marker(
+        f"submit:{form.id}:payload", digest, int(now) + settings().duplicate_window_seconds
+    )
+
+
+def _plan(
+    form: Form, sub: ValidSubmission, client: Client, now: float, *, resubscribe: bool
+) -> _Plan:
+    cfg = settings()
+    contact_id = keys.contact_id_for(sub.email)
+    at = clock.iso(now)
+    receipt = _receipt(form)
+    event_id = receipt.submission_id
+    consent_ref = f"{at}#{event_id}" if form.consent else None
+    interaction = {
+        **keys.interaction(contact_id, at, event_id),
+        "type": "form_submitted",
+        "contact_id": contact_id,
+        "event_id": event_id,
+        "at": at,
+        "form_id": form.id,
+        "form_version": form.version,
+        "confirmation_required": form.double_opt_in,
+        "consent_ref": consent_ref,
+        "topics": form.topics or None,
+        "tracking": sub.tracking or None,
+    }
+    writes: list[store.Write] = [
+        forms.version_check(form),
+        contacts.upsert_from_submission(contact_id, sub, form, at, resubscribe=resubscribe),
+        store.Put(interaction, condition="attribute_not_exists(pk)"),
+    ]
+    if form.consent:
+        consent = {
+            **keys.consent(contact_id, at, event_id),
+            "type": "consent",
+            "form_id": form.id,
+            "form_version": form.version,
+            "consent_version": form.consent.version,
+            "text": form.consent.text,
+            "text_hash": form.consent.text_hash,
+            "ip": client.ip,
+            "user_agent": client.user_agent[:512],
+            "given_at": at,
+            "double_opt_in": form.double_opt_in,
+        }
+        writes.append(store.Put(consent, condition="attribute_not_exists(pk)"))
+    writes += [contacts.join_topic(contact_id, topic, at) for topic in form.topics]
+    marker = _marker(form, sub, client, now)
+    limits = (
+        Limit("ip", client.ip, cfg.rate_limit_per_ip, cfg.rate_window_seconds),
+        Limit("email", sub.email, cfg.rate_limit_per_email, cfg.rate_window_seconds),
+    )
+    writes += [marker.claim(receipt.to_dict(), now), limits[0].count(now), limits[1].count(now)]
+    n = len(writes)
+    return _Plan(writes, 1, 0, n - 3, (n - 2, n - 1), limits, marker, receipt)
+
+
+def submit(
+    form_id: str, raw: Mapping[str, Any], client: Client, *, now: float | None = None
+) -> Receipt:
+    now = clock.now() if now is None else now
+    form = forms.load(form_id)
+    check_origin(form, client.origin)
+    if _looks_automated(raw, now):
+        logger.info("submission dropped as automated", extra={"form_id": form.id})
+        return _receipt(form)
+    resubscribe = False
+    for _ in range(3):
+        sub = submission.read(form, raw)
+        plan = _plan(form, sub, client, now, resubscribe=resubscribe)
+        try:
+            store.transact(plan.writes)
+        except store.TransactionCancelled as cancelled:
+            failed = cancelled.failed
+            if failed[plan.marker] and (answer := plan.idempotency.first_answer()) is not None:
+                logger.info(
+                    "retried submission answered from its marker", extra={"form_id": form.id}
+                )
+                return Receipt(**answer)
+            for index, limit in zip(plan.counters, plan.limits, strict=True):
+                if failed[index]:
+                    raise RateLimited(
+                        "Too many submissions; please wait.", limit.retry_after(now)
+                    ) from None
+            if failed[plan.form_check]:
+                form = forms.load(form_id, fresh=True)  # the definition changed under us
+            elif failed[plan.contact]:
+                resubscribe = True
+            continue
+        logger.info(
+            "submission stored", extra={"form_id": form.id, "event_id": plan.receipt.submission_id}
+        )
+        return plan.receipt
+    raise Busy()

@@ -1,0 +1,103 @@
+"""The contact: one item per person (id derived from the normalised email) holding status,
+profile fields, topics and counters. Updated in place by every submission, never duplicated."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from ecrm import keys, store
+from ecrm.forms import Form
+from ecrm.submission import ValidSubmission
+
+FIELD_PREFIX = "f_"  # profile fields live beside system attributes, so they are namespaced
+
+
+class ContactStatus(StrEnum):
+    PENDING = "pending"
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+def upsert_from_submission(
+    contact_id: str, sub: ValidSubmission, form: Form, at: str, *, resubscribe: bool = False
+) -> store.Update:
+    """One UpdateItem that creates the contact or merges a returning one.
+
+    Double opt-in: a new contact starts `pending`; a subscribed one stays subscribed; a pending
+    one stays pending. An unsubscribed contact on a double opt-in form fails the condition, and
+    the caller retries with `resubscribe=True` (back to pending): the rare path pays a second call
+    so the common paths stay at one. Single opt-in forms subscribe whoever consented just now.
+    """
+    names: dict[str, str] = {"#status": "status", "#type": "type", "#email": "email"}
+    values: dict[str, Any] = {
+        ":now": at,
+        ":email": sub.email,
+        ":id": contact_id,
+        ":contact": "contact",
+        ":one": 1,
+        ":form": form.id,
+        ":source": {"form_id": form.id, **sub.tracking},
+    }
+    sets = [
+        "#type = :contact",
+        "contact_id = :id",
+        "#email = :email",
+        "created_at = if_not_exists(created_at, :now)",
+        "updated_at = :now",
+        "last_form_id = :form",
+        "first_source = if_not_exists(first_source, :source)",
+    ]
+    condition = None
+    if not form.double_opt_in:
+        values[":status"] = ContactStatus.SUBSCRIBED.value
+        sets.append("#status = :status")
+    elif resubscribe:
+        values |= {":status": ContactStatus.PENDING.value, ":was": ContactStatus.UNSUBSCRIBED.value}
+        sets.append("#status = :status")
+        condition = "#status = :was"
+    else:
+        values |= {
+            ":pending": ContactStatus.PENDING.value,
+            ":subscribed": ContactStatus.SUBSCRIBED.value,
+        }
+        sets.append("#status = if_not_exists(#status, :pending)")
+        condition = "attribute_not_exists(#status) OR #status IN (:pending, :subscribed)"
+    for index, (name, value) in enumerate(sorted(sub.profile.items())):
+        names[f"#f{index}"] = FIELD_PREFIX + name
+        values[f":f{index}"] = value
+        sets.append(f"#f{index} = :f{index}")
+    adds = ["submissions :one", "version :one"]
+    if form.topics:
+        values[":topics"] = set(form.topics)
+        adds.append("topics :topics")
+    return store.Update(
+        keys.contact(contact_id),
+        f"SET {', '.join(sets)} ADD {', '.join(adds)}",
+        condition=condition,
+        names=names,
+        values=values,
+    )
+
+
+def join_topic(contact_id: str, topic: str, at: str) -> store.Update:
+    """Membership item in the sparse, sharded topic index (audiences without a Scan)."""
+    key = keys.topic_membership(contact_id, topic)
+    return store.Update(
+        {"pk": key["pk"], "sk": key["sk"]},
+        "SET #type = :type, topic = :topic, gsi1pk = :gpk, gsi1sk = :gsk,"
+        " joined_at = if_not_exists(joined_at, :now)",
+        names={"#type": "type"},
+        values={
+            ":type": "topic_membership",
+            ":topic": topic,
+            ":gpk": key["gsi1pk"],
+            ":gsk": key["gsi1sk"],
+            ":now": at,
+        },
+    )
+
+
+def profile_of(item: dict[str, Any]) -> dict[str, Any]:
+    """Profile fields of a contact item, without their storage prefix."""
+    return {k.removeprefix(FIELD_PREFIX): v for k, v in item.items() if k.startswith(FIELD_PREFIX)}

@@ -1,0 +1,154 @@
+"""Forms are data: a definition in the table says which fields a form has and what a
+submission means (topics, consent, double opt-in, where to go next)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
+
+from ecrm import keys, store
+from ecrm.errors import NotFound
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+# Names a submission may carry besides the form's own fields; never stored as profile data.
+TRACKING_FIELDS = frozenset(
+    {"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer", "page"}
+)
+HONEYPOT_FIELD = "_hp"
+RENDERED_AT_FIELD = "_ts"
+CONSENT_FIELD = "consent"
+RESERVED_FIELDS = TRACKING_FIELDS | {HONEYPOT_FIELD, RENDERED_AT_FIELD, CONSENT_FIELD, "topics"}
+
+# Definitions change rarely; a short cache keeps submissions to one round trip. The
+# submission's transaction re-checks the version it used, so a stale cache is never acted on.
+_CACHE_SECONDS = 60.0
+
+
+class FieldType(StrEnum):
+    EMAIL = "email"
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    NAME = "name"
+    PHONE = "phone"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+    CHECKBOX = "checkbox"
+
+
+class FormField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: FieldName
+    label: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    type: FieldType = FieldType.TEXT
+    required: bool = False
+    max_length: int = Field(default=200, ge=1, le=5000)
+    choices: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] | None = None
+
+    @model_validator(mode="after")
+    def _choices_match_type(self) -> Self:
+        has_choices = self.type in {FieldType.CHOICE, FieldType.MULTI_CHOICE}
+        if has_choices != bool(self.choices):
+            raise ValueError("choice fields need choices, and only they have them")
+        return self
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    version: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+    @property
+    def text_hash(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+class Form(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Slug
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    fields: list[FormField] = Field(min_length=1, max_length=50)
+    consent: Consent | None = None
+    topics: list[Slug] = Field(default_factory=list, max_length=20)
+    double_opt_in: bool = True
+    redirect_url: HttpUrl | None = None
+    allowed_origins: list[Annotated[str, StringConstraints(pattern=r"^https?://[^/\s]+$")]] = Field(
+        default_factory=list
+    )
+    submit_label: str = "Subscribe"
+    thank_you: str = "Thank you!"
+    version: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _one_email_field(self) -> Self:
+        names = [f.name for f in self.fields]
+        if len(set(names)) != len(names):
+            raise ValueError("field names must be unique")
+        if clash := RESERVED_FIELDS.intersection(names):
+            raise ValueError(f"reserved field names: {sorted(clash)}")
+        emails = [f for f in self.fields if f.type is FieldType.EMAIL]
+        if len(emails) != 1 or emails[0].name != "email" or not emails[0].required:
+            raise ValueError("a form has exactly one required email field, named 'email'")
+        return self
+
+    def field(self, name: str) -> FormField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def public(self) -> dict[str, Any]:
+        """What a page needs to render the form (no origins, nothing internal)."""
+        return self.model_dump(mode="json", exclude={"allowed_origins"})
+
+    def to_item(self) -> dict[str, Any]:
+        return {**keys.form(self.id), "type": "form", **self.model_dump(mode="json")}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Form:
+        return cls.model_validate({k: v for k, v in item.items() if k in cls.model_fields})
+
+
+_cache: dict[str, tuple[float, Form]] = {}
+_cache_lock = threading.Lock()
+
+
+def load(form_id: str, *, fresh: bool = False) -> Form:
+    with _cache_lock:
+        cached = _cache.get(form_id)
+    if cached and not fresh and time.monotonic() - cached[0] < _CACHE_SECONDS:
+        return cached[1]
+    item = store.get(keys.form(form_id), consistent=fresh)
+    if item is None:
+        raise NotFound("No such form.")
+    form = Form.from_item(item)
+    with _cache_lock:
+        _cache[form_id] = (time.monotonic(), form)
+    return form
+
+
+def save(form: Form) -> Form:
+    """Store a definition; the version goes up by one on every save of an existing form."""
+    current = store.get(keys.form(form.id))
+    version = int(current["version"]) + 1 if current else 1
+    saved = form.model_copy(update={"version": version})
+    condition = "attribute_not_exists(pk)" if current is None else "version = :seen"
+    values = {":seen": current["version"]} if current else {}
+    store.write(store.Put(saved.to_item(), condition=condition, values=values))
+    return saved
+
+
+def version_check(form: Form) -> store.Check:
+    """A transaction guard: the definition a submission was validated against is current."""
+    return store.Check(keys.form(form.id), "version = :v", values={":v": form.version})
+
+
+def forget_cached() -> None:
+    with _cache_lock:
+        _cache.clear()

@@ -1,0 +1,147 @@
+"""The HTTP edge shared by the API functions: reading request bodies safely, and mapping every
+error to one response shape, in one place:
+
+    {"error": {"code": "validation_failed", "message": "...", "fields": {"email": "..."}}}
+
+Domain modules never import this; handlers do.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from ecrm.errors import (
+    DomainError,
+    MalformedRequest,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from ecrm.settings import settings
+
+logger = Logger(child=True)
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+_MAX_JSON_DEPTH = 4
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def error_response(error: DomainError) -> Response[Any]:
+    headers = {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
+    return Response(
+        status_code=error.status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(error_body(error.code, error.message, error.fields)),
+        headers=headers,
+    )
+
+
+def install_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
+    def _domain(error: DomainError) -> Response[Any]:
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+    def _invalid(error: RequestValidationError) -> Response[Any]:
+        fields = {
+            ".".join(str(p) for p in e["loc"][1:]) or "request": e["msg"] for e in error.errors()
+        }
+        return error_response(MalformedRequest("The request is not valid.", fields))
+
+    @app.not_found
+    def _not_found(_: NotFoundError) -> Response[Any]:
+        return error_response(NotFound("No such route."))
+
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+    def _unexpected(error: Exception) -> Response[Any]:
+        logger.exception("unhandled error")
+        return Response(
+            status_code=500,
+            content_type=content_types.APPLICATION_JSON,
+            body=json.dumps(error_body("internal_error", "Something went wrong; please retry.")),
+        )
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def media_type(event: APIGatewayProxyEvent) -> str:
+    return (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+
+
+def _body_text(event: APIGatewayProxyEvent) -> str:
+    raw = event.body or ""
+    try:
+        data = base64.b64decode(raw, validate=True) if event.is_base64_encoded else raw.encode()
+    except (binascii.Error, UnicodeEncodeError) as error:
+        raise MalformedRequest("The body could not be decoded.") from error
+    if len(data) > settings().max_body_bytes:
+        raise PayloadTooLarge(f"The body is larger than {settings().max_body_bytes} bytes.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedRequest("The body is not valid UTF-8.") from error
+
+
+def read_fields(event: APIGatewayProxyEvent) -> dict[str, Any]:
+    """A JSON object or an urlencoded form, as a flat mapping of names to values."""
+    kind = media_type(event)
+    if kind not in {JSON, FORM}:
+        raise UnsupportedMediaType(f"Send {JSON} or {FORM}.")
+    text = _body_text(event)
+    if kind == FORM:
+        pairs = parse_qs(text, keep_blank_values=True, max_num_fields=100)
+        return {k: v[0] if len(v) == 1 else v for k, v in pairs.items()}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise MalformedRequest("The body is not valid JSON.") from error
+    if not isinstance(value, dict):
+        raise MalformedRequest("The body must be a JSON object.")
+    if _depth(value) > _MAX_JSON_DEPTH:
+        raise MalformedRequest("The body is nested too deeply.")
+    return value
+
+
+def cross_site_origin(event: APIGatewayProxyEvent) -> str | None:
+    """The Origin header when it names another site than the API's own host (same-origin
+    requests are never restricted by a form's allowed origins)."""
+    origin = event.headers.get("origin")
+    if not origin or origin == "null":
+        return origin
+    host = event.headers.get("host")
+    return None if host and urlsplit(origin).netloc == host else origin
+
+
+def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
+    security = {
+        "Content-Security-Policy": (
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+    return Response(status, content_types.TEXT_HTML, body, headers={**security, **(headers or {})})

@@ -1,0 +1,224 @@
+"""The single-table store: the only module that talks to DynamoDB.
+
+Domain modules describe writes as `Put` / `Update` / `Check` values built from `keys`; this
+module serialises them, runs them (one TransactWriteItems where they must land together) and
+turns AWS failures into domain outcomes: a cancelled condition, or `Busy` (retry as is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from ecrm import aws
+from ecrm.errors import Busy
+from ecrm.settings import settings
+
+Item = dict[str, Any]
+
+_RETRYABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+}
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class Put:
+    item: Item
+    condition: str | None = None
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Update:
+    key: Mapping[str, str]
+    expression: str
+    condition: str | None = None
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    key: Mapping[str, str]
+    condition: str
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+Write = Put | Update | Check
+
+
+class ConditionFailed(Exception):
+    """A single conditional write found the item in another state."""
+
+
+class TransactionCancelled(Exception):
+    """Some condition in a transaction failed; `failed[i]` is True for each failing write."""
+
+    def __init__(self, failed: list[bool]) -> None:
+        super().__init__("transaction cancelled by a condition")
+        self.failed = failed
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, Mapping):
+        return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal and sets as set: give callers JSON-able values."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(plain(v) for v in value)
+    return value
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
+
+
+def deserialize(item: Mapping[str, Any]) -> Item:
+    return {k: plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _expression_args(op: Put | Update | Check) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    if op.condition:
+        args["ConditionExpression"] = op.condition
+    if op.names:
+        args["ExpressionAttributeNames"] = dict(op.names)
+    if op.values:
+        args["ExpressionAttributeValues"] = serialize(op.values)
+    return args
+
+
+def _transact_item(op: Write, table: str) -> dict[str, Any]:
+    args = {"TableName": table, **_expression_args(op)}
+    if isinstance(op, Put):
+        return {"Put": {"Item": serialize(op.item), **args}}
+    if isinstance(op, Update):
+        return {"Update": {"Key": serialize(op.key), "UpdateExpression": op.expression, **args}}
+    return {"ConditionCheck": {"Key": serialize(op.key), **args}}
+
+
+def _raise_retryable(error: ClientError) -> None:
+    if error.response["Error"]["Code"] in _RETRYABLE:
+        raise Busy() from error
+
+
+# --- operations -----------------------------------------------------------------------------
+
+
+def get(key: Mapping[str, str], *, consistent: bool = True) -> Item | None:
+    try:
+        response = aws.dynamodb().get_item(
+            TableName=settings().table_name, Key=serialize(key), ConsistentRead=consistent
+        )
+    except ClientError as error:
+        _raise_retryable(error)
+        raise
+    item = response.get("Item")
+    return deserialize(item) if item else None
+
+
+def write(op: Put | Update) -> Item:
+    """One conditional write; returns the item as stored (for an Update)."""
+    table = settings().table_name
+    client = aws.dynamodb()
+    try:
+        if isinstance(op, Put):
+            client.put_item(TableName=table, Item=serialize(op.item), **_expression_args(op))
+            return dict(op.item)
+        response = client.update_item(
+            TableName=table,
+            Key=serialize(op.key),
+            UpdateExpression=op.expression,
+            ReturnValues="ALL_NEW",
+            **_expression_args(op),
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise ConditionFailed() from error
+        _raise_retryable(error)
+        raise
+    return deserialize(response.get("Attributes", {}))
+
+
+def transact(ops: Sequence[Write]) -> None:
+    """All writes land or none does (one TransactWriteItems round trip)."""
+    table = settings().table_name
+    try:
+        aws.dynamodb().transact_write_items(
+            TransactItems=[_transact_item(op, table) for op in ops]  # type: ignore[misc]
+        )
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code != "TransactionCanceledException":
+            _raise_retryable(error)
+            raise
+        reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+        # A conflict with another in-flight transaction or a throttle is transient: retry.
+        if any(r not in {"None", "ConditionalCheckFailed"} for r in reasons):
+            raise Busy() from error
+        raise TransactionCancelled([r == "ConditionalCheckFailed" for r in reasons]) from error
+
+
+def query(
+    pk: str,
+    *,
+    sk_prefix: str | None = None,
+    index: str | None = None,
+    limit: int | None = None,
+    start: Mapping[str, Any] | None = None,
+    newest_first: bool = False,
+) -> tuple[list[Item], dict[str, Any] | None]:
+    """One page of a partition (or of an index partition); returns the next page's start."""
+    pk_name, sk_name = ("gsi1pk", "gsi1sk") if index == "gsi1" else ("pk", "sk")
+    condition = "#pk = :pk" + (" AND begins_with(#sk, :prefix)" if sk_prefix else "")
+    names = {"#pk": pk_name, **({"#sk": sk_name} if sk_prefix else {})}
+    values: dict[str, Any] = {":pk": pk, **({":prefix": sk_prefix} if sk_prefix else {})}
+    args: dict[str, Any] = {
+        "TableName": settings().table_name,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": serialize(values),
+        "ScanIndexForward": not newest_first,
+    }
+    if index:
+        args["IndexName"] = index
+    if limit:
+        args["Limit"] = limit
+    if start:
+        args["ExclusiveStartKey"] = start
+    try:
+        response = aws.dynamodb().query(**args)
+    except ClientError as error:
+        _raise_retryable(error)
+        raise
+    return [deserialize(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")

@@ -1,0 +1,71 @@
+"""Shared fixtures: every AWS call goes to moto, with resources built from infra/template.yaml."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ecrm import aws, forms, tokens
+from ecrm.settings import settings
+from local.intrinsics import local_names
+from local.resources import create_resources
+from local.template import Template
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+SENDER = "hello@example.com"
+
+
+def reset_caches() -> None:
+    settings.cache_clear()
+    aws.reset()
+    tokens.keyring.forget()
+    forms.forget_cached()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto in-process, the table and secret from the template, the env a function would get."""
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "ecrm",
+        "TRANSACTIONAL_SENDER": SENDER,
+        "PUBLIC_BASE_URL": "https://forms.example.com",
+        "MIN_FILL_SECONDS": "2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    reset_caches()
+    with mock_aws():
+        template = Template.load(ROOT / "infra" / "template.yaml")
+        names = local_names(template)
+        create_resources(template, names)
+        monkeypatch.setenv("TABLE_NAME", names.refs["Table"])
+        monkeypatch.setenv("TOKEN_SECRET_ARN", names.refs["TokenSigningKey"])
+        yield {"table": names.refs["Table"]}
+    reset_caches()
+
+
+@pytest.fixture
+def demo_form(aws_env: dict[str, str]) -> forms.Form:
+    data = json.loads((ROOT / "local" / "demo_form.json").read_text())
+    return forms.save(forms.Form.model_validate(data))
+
+
+def table_items() -> list[dict[str, Any]]:
+    """Every item (tests only: the product never scans)."""
+    from ecrm.store import deserialize
+
+    client = boto3.client("dynamodb")
+    pages = client.get_paginator("scan").paginate(TableName=settings().table_name)
+    return [deserialize(item) for page in pages for item in page["Items"]]
