@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from ecrm import clock, contacts, forms, keys, store, submission
-from ecrm.errors import Busy, OriginNotAllowed, RateLimited
+from ecrm.errors import Busy, InvalidInput, OriginNotAllowed, RateLimited
 from ecrm.forms import Form
 from ecrm.idempotency import Marker
 from ecrm.ratelimit import Limit
@@ -146,6 +146,17 @@ def _plan(
     return _Plan(writes, 1, 0, n - 3, (n - 2, n - 1), limits, marker, receipt)
 
 
+def _validated(form: Form, raw: Mapping[str, Any]) -> tuple[Form, ValidSubmission]:
+    """Read the submission; if it fails against a cached definition, against the current one."""
+    try:
+        return form, submission.read(form, raw)
+    except InvalidInput:
+        current = forms.load(form.id, fresh=True)
+        if current.version == form.version:
+            raise
+        return current, submission.read(current, raw)
+
+
 def submit(
     form_id: str, raw: Mapping[str, Any], client: Client, *, now: float | None = None
 ) -> Receipt:
@@ -157,7 +168,7 @@ def submit(
         return _receipt(form)
     resubscribe = False
     for _ in range(3):
-        sub = submission.read(form, raw)
+        form, sub = _validated(form, raw)
         plan = _plan(form, sub, client, now, resubscribe=resubscribe)
         try:
             store.transact(plan.writes)

@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as NetworkError
 
 from ecrm import aws
 from ecrm.errors import Busy
@@ -132,6 +133,11 @@ def _raise_retryable(error: ClientError) -> None:
         raise Busy() from error
 
 
+# A timeout or dropped connection leaves the outcome unknown; every write here is conditional
+# or idempotent, so the caller may simply retry.
+_NETWORK = (NetworkError, HTTPClientError)
+
+
 # --- operations -----------------------------------------------------------------------------
 
 
@@ -143,6 +149,8 @@ def get(key: Mapping[str, str], *, consistent: bool = True) -> Item | None:
     except ClientError as error:
         _raise_retryable(error)
         raise
+    except _NETWORK as error:
+        raise Busy() from error
     item = response.get("Item")
     return deserialize(item) if item else None
 
@@ -167,6 +175,8 @@ def write(op: Put | Update) -> Item:
             raise ConditionFailed() from error
         _raise_retryable(error)
         raise
+    except _NETWORK as error:
+        raise Busy() from error
     return deserialize(response.get("Attributes", {}))
 
 
@@ -187,6 +197,8 @@ def transact(ops: Sequence[Write]) -> None:
         if any(r not in {"None", "ConditionalCheckFailed"} for r in reasons):
             raise Busy() from error
         raise TransactionCancelled([r == "ConditionalCheckFailed" for r in reasons]) from error
+    except _NETWORK as error:
+        raise Busy() from error
 
 
 def query(
@@ -221,4 +233,6 @@ def query(
     except ClientError as error:
         _raise_retryable(error)
         raise
+    except _NETWORK as error:
+        raise Busy() from error
     return [deserialize(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")

@@ -1,0 +1,64 @@
+"""Integration fixtures: call the real handlers with published event shapes, on moto."""
+
+from __future__ import annotations
+
+import email
+import re
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any
+
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from tests import events
+
+Submit = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def submit(demo_form: Any) -> Submit:
+    """POST a submission of the demo form through the capture handler."""
+    from capture.app import lambda_handler
+
+    def _submit(
+        body: dict[str, Any] | str | bytes | None = None,
+        *,
+        form_id: str = "newsletter",
+        headers: dict[str, str] | None = None,
+        ip: str = "198.51.100.7",
+    ) -> dict[str, Any]:
+        payload = body if body is not None else valid_body()
+        event = events.api(
+            "POST",
+            "/forms/{form_id}/submissions",
+            {"form_id": form_id},
+            body=payload,
+            headers=headers,
+            ip=ip,
+        )
+        return lambda_handler(event, events.LambdaContext())
+
+    return _submit
+
+
+def valid_body(email_address: str = "ann@example.com", **extra: Any) -> dict[str, Any]:
+    return {"email": email_address, "first_name": "Ann", "consent": True, **extra}
+
+
+def sent_mail() -> list[EmailMessage]:
+    backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    return [
+        email.message_from_string(m.raw_data, policy=default)  # type: ignore[misc]
+        for m in backend.sent_messages
+    ]
+
+
+def link_in(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    found = re.search(r"https?://\S+/confirm/\S+", body.get_content())
+    assert found, "no confirmation link in the mail"
+    return found.group(0)

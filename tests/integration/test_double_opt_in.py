@@ -1,0 +1,209 @@
+"""Double opt-in: the stream sends the confirmation mail; the link confirms, once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.exceptions import ClientError
+
+from ecrm import keys, tokens
+from ecrm.settings import settings
+from tests import events
+from tests.conftest import reset_caches, table_items
+from tests.integration.conftest import Submit, link_in, sent_mail, valid_body
+
+CONTACT = keys.contact(keys.contact_id_for("ann@example.com"))
+
+
+def stored(key: dict[str, str]) -> dict[str, Any]:
+    return next(i for i in table_items() if i["pk"] == key["pk"] and i["sk"] == key["sk"])
+
+
+def deliver_new_interactions() -> dict[str, Any]:
+    """Hand every form_submitted item to the mail function as one stream batch."""
+    from mailing.transactional import lambda_handler
+
+    images = [i for i in table_items() if i.get("type") == "form_submitted"]
+    return lambda_handler(events.stream(*images), events.LambdaContext())
+
+
+def confirm(token: str, method: str = "POST") -> dict[str, Any]:
+    from capture.app import lambda_handler
+
+    event = events.api(method, "/confirm/{token}", {"token": token})
+    return lambda_handler(event, events.LambdaContext())
+
+
+def token_of(link: str) -> str:
+    return link.rsplit("/confirm/", 1)[1]
+
+
+def test_pending_submission_gets_one_confirmation_mail_with_list_free_headers(
+    submit: Submit,
+) -> None:
+    submit(valid_body())
+    assert deliver_new_interactions() == {"batchItemFailures": []}
+
+    [message] = sent_mail()
+    assert message["To"] == "ann@example.com"
+    assert message["From"] == "ecrm <hello@example.com>"
+    assert "List-Unsubscribe" not in message  # transactional, not bulk
+    assert link_in(message).startswith("https://forms.example.com/confirm/")
+    html = message.get_body(("html",))
+    assert html is not None and "The ecrm newsletter" in html.get_content()
+
+
+def test_redelivered_stream_batch_sends_nothing_twice(submit: Submit) -> None:
+    submit(valid_body())
+    deliver_new_interactions()
+    deliver_new_interactions()
+
+    assert len(sent_mail()) == 1
+    [ledger] = [i for i in table_items() if i.get("type") == "transactional_mail"]
+    assert ledger["state"] == "sent" and ledger["attempts"] == 2
+
+
+def test_the_link_page_changes_nothing_and_the_button_confirms(submit: Submit) -> None:
+    submit(valid_body())
+    deliver_new_interactions()
+    token = token_of(link_in(sent_mail()[0]))
+
+    page = confirm(token, "GET")
+    assert page["statusCode"] == 200 and 'id="confirm"' in page["body"]
+    assert stored(CONTACT)["status"] == "pending"
+
+    done = confirm(token)
+    assert done["statusCode"] == 200 and 'id="confirmed"' in done["body"]
+    contact = stored(CONTACT)
+    assert contact["status"] == "subscribed" and "confirmed_at" in contact
+    [consent] = [i for i in table_items() if i.get("type") == "consent"]
+    assert consent["confirmed_at"] == contact["confirmed_at"]
+    timeline = sorted(i["sk"] for i in table_items() if i["sk"].startswith("EVENT#"))
+    assert [stored({"pk": CONTACT["pk"], "sk": sk})["type"] for sk in timeline] == [
+        "form_submitted",
+        "confirmed",
+    ]
+
+
+def test_a_used_link_is_refused_and_changes_nothing(submit: Submit) -> None:
+    submit(valid_body())
+    deliver_new_interactions()
+    token = token_of(link_in(sent_mail()[0]))
+    confirm(token)
+    before = table_items()
+
+    again = confirm(token)
+
+    assert again["statusCode"] == 409 and "already used" in again["body"]
+    assert table_items() == before
+
+
+@pytest.mark.parametrize("damage", ["tamper", "truncate", "wrong_purpose", "expired"])
+def test_a_bad_link_is_401_with_a_reason_and_changes_nothing(submit: Submit, damage: str) -> None:
+    submit(valid_body())
+    deliver_new_interactions()
+    token = token_of(link_in(sent_mail()[0]))
+    contact_id = keys.contact_id_for("ann@example.com")
+    bad = {
+        "tamper": token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"),
+        "truncate": token.split(".")[0],
+        "wrong_purpose": tokens.issue("unsubscribe", contact_id),
+        "expired": tokens.issue("confirm", contact_id, "", ttl_seconds=-10),
+    }[damage]
+    before = table_items()
+
+    response = confirm(bad)
+
+    assert response["statusCode"] == 401
+    assert table_items() == before
+
+
+def test_links_signed_before_a_key_rotation_still_work(submit: Submit) -> None:
+    submit(valid_body())
+    deliver_new_interactions()
+    token = token_of(link_in(sent_mail()[0]))
+
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=settings().token_secret_arn, SecretString=json.dumps({"key": "rotated" * 9})
+    )
+    tokens.keyring.forget()
+
+    assert confirm(token)["statusCode"] == 200
+    assert tokens.verify(tokens.issue("confirm", "x"), "confirm").subject == "x"
+
+
+def test_a_confirmed_contact_gets_no_confirmation_mail_for_a_later_submission(
+    submit: Submit,
+) -> None:
+    submit(valid_body())
+    deliver_new_interactions()
+    confirm(token_of(link_in(sent_mail()[0])))
+
+    submit(valid_body(first_name="Again"))
+    deliver_new_interactions()
+
+    assert len(sent_mail()) == 1
+    assert stored(CONTACT)["status"] == "subscribed"
+
+
+def test_ses_throttling_fails_only_that_record_and_a_retry_sends_it(
+    submit: Submit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecrm import aws
+
+    submit(valid_body())
+    submit(valid_body("bob@example.com"))
+    client = aws.sesv2()
+    real = client.send_email
+    calls = {"n": 0}
+
+    def throttled(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ClientError(
+                {"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}}, "SendEmail"
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "send_email", throttled)
+    first = deliver_new_interactions()
+    assert len(first["batchItemFailures"]) == 1 and len(sent_mail()) == 1
+
+    assert deliver_new_interactions() == {"batchItemFailures": []}
+    assert sorted(m["To"] for m in sent_mail()) == ["ann@example.com", "bob@example.com"]
+
+
+def test_crash_after_the_ledger_claim_resends_on_redelivery(
+    submit: Submit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim is written, then the process dies before SES answers: nothing is lost."""
+    from ecrm import mail
+
+    submit(valid_body())
+    real_send = mail.send
+
+    def crash(message: Any) -> str:
+        raise RuntimeError("sandbox died")
+
+    monkeypatch.setattr(mail, "send", crash)
+    with pytest.raises(BatchProcessingError):  # every record failed: Lambda retries the batch
+        deliver_new_interactions()
+    monkeypatch.setattr(mail, "send", real_send)
+
+    deliver_new_interactions()
+    assert len(sent_mail()) == 1
+
+
+def test_suppressed_address_gets_no_confirmation(submit: Submit) -> None:
+    submit(valid_body())
+    boto3.client("dynamodb").put_item(
+        TableName=settings().table_name,
+        Item={k: {"S": v} for k, v in keys.suppression("ann@example.com").items()},
+    )
+    reset_caches()
+    deliver_new_interactions()
+    assert sent_mail() == []
