@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import capture, confirmation, forms, http, templating
+from ecrm import capture, forms, http
 from ecrm.errors import DomainError
 
-logger = Logger()
-metrics = Metrics()
-tracer = Tracer()
+logger = Logger(service="capture")
+metrics = Metrics(namespace="ecrm", service="capture")
 # Origins are checked per form on submission; the CORS header only lets scripts read answers.
 app = APIGatewayRestResolver(
     enable_validation=True,
@@ -35,6 +34,9 @@ IdempotencyKey = Annotated[
 
 
 def _page(name: str, status: int = 200, **context: Any) -> Response[str]:
+    # Jinja is imported on the first page, not at cold start: JSON submissions never need it.
+    from ecrm import templating  # noqa: PLC0415
+
     return http.html(
         templating.package_templates("capture", "pages").get_template(name).render(context), status
     )
@@ -90,6 +92,8 @@ def confirm_page(token: Token) -> Response[str]:
 
 @app.post("/confirm/<token>", summary="Confirm a subscription (double opt-in), once")
 def confirm(token: Token) -> Response[Any]:
+    from ecrm import confirmation  # noqa: PLC0415 - mail and token code, needed here only
+
     try:
         confirmation.confirm(token)
     except DomainError as error:
@@ -100,6 +104,5 @@ def confirm(token: Token) -> Response[Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -20,9 +20,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import confirmation, mail, templating
 
-logger = Logger()
-metrics = Metrics()
-tracer = Tracer()
+logger = Logger(service="mailing")
+metrics = Metrics(namespace="ecrm", service="mailing")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
@@ -43,7 +42,6 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -38,10 +38,9 @@ def email(value: str) -> str:
 
 
 def name(value: str) -> str:
-    cleaned = clean_text(value)
-    if any(ch in cleaned for ch in "<>@\n\t"):
+    if any(ch in value for ch in "<>@\r\n"):
         raise NotNormalisable("A name cannot contain <, >, @ or line breaks.")
-    return cleaned
+    return clean_text(value)
 
 
 def phone(value: str) -> str:

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from ecrm import submission
+from ecrm.errors import InvalidInput
+from ecrm.forms import Form
+
+DEMO = json.loads((Path(__file__).parents[2] / "local" / "demo_form.json").read_text())
+
+
+@pytest.fixture
+def form() -> Form:
+    return Form.model_validate(DEMO)
+
+
+def test_a_valid_submission_is_normalised(form: Form) -> None:
+    sub = submission.read(
+        form,
+        {
+            "email": " Ann@Example.com ",
+            "first_name": " Ann ",
+            "interests": ["events", "guides", "events"],
+            "consent": "on",
+            "utm_source": "ad",
+        },
+    )
+    assert sub.email == "ann@example.com"
+    assert sub.profile == {"first_name": "Ann", "interests": ["events", "guides"]}
+    assert sub.consent_given and sub.tracking == {"utm_source": "ad"}
+
+
+def test_every_problem_is_named_at_once(form: Form) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        submission.read(
+            form, {"email": "x", "company": "c" * 121, "interests": "golf", "admin": "1"}
+        )
+    assert set(raised.value.fields) == {"email", "company", "interests", "admin", "consent"}
+
+
+@pytest.mark.parametrize("value", [{"nested": 1}, 42, None, ["a", "b"]])
+def test_text_fields_take_only_text(form: Form, value: Any) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        submission.read(form, {"email": "a@example.com", "consent": True, "company": value})
+    assert "company" in raised.value.fields
+
+
+def test_empty_optional_fields_are_left_out(form: Form) -> None:
+    sub = submission.read(form, {"email": "a@example.com", "consent": True, "company": "  "})
+    assert sub.profile == {}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"fields": [{"name": "name", "label": "Name"}]},  # no email field
+        {"fields": [*DEMO["fields"], {"name": "email", "label": "Again", "type": "email"}]},
+        {"fields": [*DEMO["fields"], {"name": "consent", "label": "Reserved"}]},
+        {"fields": [*DEMO["fields"], {"name": "pick", "label": "Pick", "type": "choice"}]},
+        {"id": "../etc/passwd"},
+        {"allowed_origins": ["https://ok.example/path"]},
+    ],
+)
+def test_inconsistent_form_definitions_are_refused(change: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        Form.model_validate({**DEMO, **change})
+
+
+def test_bot_signals_read_honeypot_and_render_time() -> None:
+    signals = submission.bot_signals({"_hp": "x", "_ts": "1700000000000"})
+    assert signals.honeypot_filled and signals.rendered_at_ms == 1_700_000_000_000
+    assert not submission.bot_signals({"_hp": ""}).honeypot_filled
