@@ -19,7 +19,12 @@ metrics = Metrics(namespace="ecrm", service="capture")
 # Origins are checked per form on submission; the CORS header only lets scripts read answers.
 app = APIGatewayRestResolver(
     enable_validation=True,
-    cors=CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key"], max_age=600),
+    cors=CORSConfig(
+        allow_origin="*",
+        allow_headers=["Idempotency-Key"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    ),
 )
 http.install_error_handlers(app)
 

@@ -319,3 +319,16 @@ def test_fifty_concurrent_submissions_of_one_email_make_exactly_one_contact(
     stored = sum(r["statusCode"] == 202 for r in responses)
     [person] = items_of("contact")
     assert person["submissions"] == stored == len(items_of("form_submitted"))
+
+
+def test_a_fast_submission_with_a_typo_still_hears_about_the_typo(submit: Submit) -> None:
+    import time
+
+    response = submit({"email": "ann@", "consent": True, "_ts": int(time.time() * 1000)})
+    assert response["statusCode"] == 422
+
+
+def test_scripts_on_other_sites_can_read_retry_after(submit: Submit) -> None:
+    response = submit(valid_body(), headers={"Origin": "https://www.example.com"})
+    exposed = response["multiValueHeaders"]["Access-Control-Expose-Headers"][0]
+    assert "Retry-After" in exposed

@@ -75,3 +75,5 @@ def test_bot_signals_read_honeypot_and_render_time() -> None:
     signals = submission.bot_signals({"_hp": "x", "_ts": "1700000000000"})
     assert signals.honeypot_filled and signals.rendered_at_ms == 1_700_000_000_000
     assert not submission.bot_signals({"_hp": ""}).honeypot_filled
+    assert submission.bot_signals({"_ts": 1_700_000_000_000}).rendered_at_ms == 1.7e12
+    assert submission.bot_signals({"_ts": "soon"}).rendered_at_ms is None

@@ -157,35 +157,38 @@ def _validated(form: Form, raw: Mapping[str, Any]) -> tuple[Form, ValidSubmissio
         return current, submission.read(current, raw)
 
 
+def _rate_limit_hit(plan: _Plan, failed: list[bool], now: float) -> RateLimited | None:
+    for index, limit in zip(plan.counters, plan.limits, strict=True):
+        if failed[index]:
+            return RateLimited("Too many submissions; please wait.", limit.retry_after(now))
+    return None
+
+
 def submit(
     form_id: str, raw: Mapping[str, Any], client: Client, *, now: float | None = None
 ) -> Receipt:
     now = clock.now() if now is None else now
     form = forms.load(form_id)
     check_origin(form, client.origin)
+    # Validate first: a person who autofills fast still learns about a typo in their address.
+    form, sub = _validated(form, raw)
     if _looks_automated(raw, now):
         logger.info("submission dropped as automated", extra={"form_id": form.id})
         return _receipt(form)
     resubscribe = False
     for _ in range(3):
-        form, sub = _validated(form, raw)
         plan = _plan(form, sub, client, now, resubscribe=resubscribe)
         try:
             store.transact(plan.writes)
         except store.TransactionCancelled as cancelled:
             failed = cancelled.failed
             if failed[plan.marker] and (answer := plan.idempotency.first_answer()) is not None:
-                logger.info(
-                    "retried submission answered from its marker", extra={"form_id": form.id}
-                )
+                logger.info("retry answered from its marker", extra={"form_id": form.id})
                 return Receipt(**answer)
-            for index, limit in zip(plan.counters, plan.limits, strict=True):
-                if failed[index]:
-                    raise RateLimited(
-                        "Too many submissions; please wait.", limit.retry_after(now)
-                    ) from None
-            if failed[plan.form_check]:
-                form = forms.load(form_id, fresh=True)  # the definition changed under us
+            if limited := _rate_limit_hit(plan, failed, now):
+                raise limited from None
+            if failed[plan.form_check]:  # the definition changed since we cached it
+                form, sub = _validated(forms.load(form_id, fresh=True), raw)
             elif failed[plan.contact]:
                 resubscribe = True
             continue

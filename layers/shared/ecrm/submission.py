@@ -97,10 +97,14 @@ def _read_field(value: Any, spec: FormField) -> Value | None:
 def bot_signals(raw: Mapping[str, Any]) -> BotSignals:
     honeypot = raw.get(HONEYPOT_FIELD)
     rendered_at = raw.get(RENDERED_AT_FIELD)
-    try:
-        rendered_ms = float(_one_string(rendered_at)) if rendered_at is not None else None
-    except ValueError:
-        rendered_ms = None
+    rendered_ms: float | None = None
+    if isinstance(rendered_at, int | float) and not isinstance(rendered_at, bool):
+        rendered_ms = float(rendered_at)
+    elif rendered_at is not None:
+        try:
+            rendered_ms = float(_one_string(rendered_at))
+        except ValueError:
+            rendered_ms = None
     return BotSignals(
         honeypot_filled=bool(honeypot and honeypot != [""]), rendered_at_ms=rendered_ms
     )
