@@ -110,6 +110,7 @@ def _plan(
         "at": at,
         "form_id": form.id,
         "form_version": form.version,
+        "form_title": form.title,  # what the confirmation mail names, without reading the form
         "confirmation_required": form.double_opt_in,
         "consent_ref": consent_ref,
         "topics": form.topics or None,

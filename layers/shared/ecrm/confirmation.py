@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, forms, keys, mail, store, tokens
+from ecrm import clock, keys, mail, store, tokens
 from ecrm.contacts import ContactStatus
 from ecrm.errors import Conflict, TokenAlreadyUsed
 from ecrm.settings import settings
@@ -56,9 +56,8 @@ def send_confirmation_mail(interaction: Mapping[str, Any], render: Renderer) -> 
     token = tokens.issue(
         "confirm", contact_id, interaction.get("consent_ref") or "", cfg.confirm_token_ttl_seconds
     )
-    form = forms.load(interaction["form_id"])
     context = {
-        "form_title": form.title,
+        "form_title": interaction.get("form_title") or "our mailings",
         "confirm_url": f"{cfg.public_base_url.rstrip('/')}/confirm/{token}",
         "valid_days": max(1, cfg.confirm_token_ttl_seconds // 86400),
     }

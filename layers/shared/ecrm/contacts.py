@@ -4,11 +4,13 @@ profile fields, topics and counters. Updated in place by every submission, never
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecrm import keys, store
-from ecrm.forms import Form
-from ecrm.submission import ValidSubmission
+
+if TYPE_CHECKING:  # type-only: the mail function reads statuses without loading form code
+    from ecrm.forms import Form
+    from ecrm.submission import ValidSubmission
 
 FIELD_PREFIX = "f_"  # profile fields live beside system attributes, so they are namespaced
 
