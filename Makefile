@@ -21,8 +21,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/cfn-lint infra/template.yaml
 
+# Browser tests run in their own process: the local stack's moto state is process-wide.
 test: lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -1,0 +1,129 @@
+"""`ecrm`: run the local stack (`ecrm serve`) and manage forms (`ecrm forms put`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import urllib.request
+import warnings
+from pathlib import Path
+from types import FrameType
+
+DEFAULT_STATE = Path(".ecrm")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    code: int = args.run(args)
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecrm", description="ecrm command line")
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="run the whole stack locally (moto + gateway)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--state", type=Path, default=DEFAULT_STATE, help="local data folder")
+    serve.add_argument("--fresh", action="store_true", help="wipe the state folder first")
+    serve.add_argument("--moto-port", type=int, default=0, help="0 picks a free port")
+    serve.set_defaults(run=_serve)
+
+    forms = commands.add_parser("forms", help="form definitions").add_subparsers(title="forms")
+    put = forms.add_parser("put", help="create or replace a form from a JSON file")
+    put.add_argument("file", type=Path)
+    put.add_argument("--state", type=Path, default=DEFAULT_STATE)
+    put.add_argument("--table", help="table name, to write to AWS when no local stack runs")
+    put.set_defaults(run=_forms_put)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    # Powertools warns on every invocation that emits no metric; locally that is just noise.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    from local.stack import LocalStack  # noqa: PLC0415 - keeps `ecrm --help` instant
+
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    stack = LocalStack(args.state, args.host, args.port, args.fresh, moto_port=args.moto_port)
+    try:
+        stack.start()
+    except OSError as error:  # typically: the port is taken by another `ecrm serve`
+        print(f"ecrm serve: cannot start: {error}", file=sys.stderr)
+        return 1
+    api = stack.api_url
+    print(
+        f"ecrm is serving on {api}\n"
+        f"  demo page   {api}/\n"
+        f"  outbox      {api}/_local/outbox\n"
+        f"  swagger     {api}/swagger\n"
+        f"  openapi     {api}/openapi.json\n"
+        f"  moto        {stack.moto_url}\n"
+        f"  state       {args.state.resolve()}\n"
+        "Ctrl-C stops (local data is kept; --fresh starts empty).",
+        flush=True,
+    )
+    while not stopping.wait(0.5):
+        pass
+    print("stopping...", flush=True)
+    stack.stop()
+    return 0
+
+
+def _forms_put(args: argparse.Namespace) -> int:
+    data = json.loads(args.file.read_text(encoding="utf-8"))
+    endpoint = _running_stack(args.state)
+    if endpoint is not None:
+        os.environ.update(endpoint["environment"])
+    elif args.table:
+        # Real AWS with the caller's credentials. Settings require a token key ARN, which
+        # saving a form never reads.
+        os.environ["TABLE_NAME"] = args.table
+        os.environ.setdefault("TOKEN_SECRET_ARN", "unused-by-forms")
+    else:
+        print(
+            f"no local stack answers (from {args.state}/endpoint.json); start `ecrm serve` "
+            "or pass --table NAME to write to AWS",
+            file=sys.stderr,
+        )
+        return 2
+    from local.stack import seed_form  # noqa: PLC0415 - needs the environment set above
+
+    form = seed_form(data)
+    print(getattr(form, "id", None) or getattr(form, "form_id", ""))
+    return 0
+
+
+def _running_stack(state: Path) -> dict[str, dict[str, str]] | None:
+    """The endpoint file of a running `ecrm serve`, if its moto server still answers."""
+    path = state / "endpoint.json"
+    if not path.exists():
+        return None
+    endpoint = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        probe = urllib.request.Request(  # noqa: S310 - a loopback URL we wrote ourselves
+            f"{endpoint['moto']}/moto-api/", method="HEAD"
+        )
+        with urllib.request.urlopen(probe, timeout=1):  # noqa: S310
+            pass
+    except OSError:
+        return None
+    return dict(endpoint)

@@ -1,0 +1,89 @@
+"""Wire the template's DynamoDB and SQS event sources to pumps that invoke their functions."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from local.intrinsics import Resolver
+from local.lambda_runtime import LambdaRuntime
+from local.moto_backend import forget_shard_iterator
+from local.pump import Pump
+from local.queues import QueuePump
+from local.streams import StreamPump
+from local.template import Function, PollerSource
+
+log = logging.getLogger(__name__)
+
+
+def build_pumps(resolver: Resolver, runtime: LambdaRuntime, moto_url: str) -> list[Pump]:
+    """One pump per event source mapping; none started yet."""
+    names = resolver.names
+    make: Callable[..., Any] = boto3.client
+
+    def client(service: str) -> Any:
+        return make(service, region_name=names.region, endpoint_url=moto_url)
+
+    pumps: list[Pump] = []
+    for function in resolver.template.functions():
+        for source in function.stream_sources:
+            pumps.append(
+                StreamPump(
+                    name=f"{function.logical_id}.{source.event_name}",
+                    streams=client("dynamodbstreams"),
+                    stream_arn=str(resolver.resolve(source.source)),
+                    source=source,
+                    deliver=_deliverer(runtime, function),
+                    region=names.region,
+                    function_arn=names.attributes.get((function.logical_id, "Arn"), ""),
+                    on_failure=_failure_destination(resolver, source, client),
+                    forget_iterator=forget_shard_iterator,
+                )
+            )
+        for source in function.queue_sources:
+            queue_arn = str(resolver.resolve(source.source))
+            pumps.append(
+                QueuePump(
+                    name=f"{function.logical_id}.{source.event_name}",
+                    sqs=client("sqs"),
+                    queue_url=_queue_url(client("sqs"), queue_arn),
+                    queue_arn=queue_arn,
+                    source=source,
+                    deliver=_deliverer(runtime, function),
+                    region=names.region,
+                )
+            )
+    return pumps
+
+
+def _deliverer(runtime: LambdaRuntime, function: Function) -> Callable[[dict[str, Any]], Any]:
+    return lambda event: runtime.invoke(function, event)
+
+
+def _queue_url(sqs: Any, queue_arn: str) -> str:
+    return str(sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"])
+
+
+def _failure_destination(
+    resolver: Resolver, source: PollerSource, client: Callable[[str], Any]
+) -> Callable[[dict[str, Any]], None] | None:
+    """Where a stream mapping reports records it gave up on (an SQS queue or SNS topic)."""
+    if source.on_failure_destination is None:
+        return None
+    arn = str(resolver.resolve(source.on_failure_destination))
+
+    def send(notice: dict[str, Any]) -> None:
+        body = json.dumps(notice)
+        if arn.startswith("arn:aws:sqs:"):
+            sqs = client("sqs")
+            sqs.send_message(QueueUrl=_queue_url(sqs, arn), MessageBody=body)
+        elif arn.startswith("arn:aws:sns:"):
+            client("sns").publish(TopicArn=arn, Message=body)
+        else:
+            log.warning("on-failure destination %s is not supported locally", arn)
+
+    return send

@@ -1,0 +1,217 @@
+"""The local HTTP front door: the template's Api routes (each request becomes the proxy event
+API Gateway would send, handed to that function's handler), plus the local stack's own pages.
+
+Local-only routes: `/` (web/demo.html), `/web/<file>`, `/openapi.json`, `/swagger`, and
+everything under `/_local/` (outbox, health).
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from local.intrinsics import Resolver
+from local.lambda_runtime import LambdaRuntime
+from local.outbox import Outbox
+from local.pages import outbox_page, swagger_assets_dir, swagger_page
+from local.proxy_event import (
+    HttpRequest,
+    HttpResponse,
+    RouteTable,
+    http_response,
+    json_response,
+    preflight_response,
+    proxy_event,
+)
+
+log = logging.getLogger(__name__)
+
+_TEXT_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"}
+
+
+def bind(host: str, port: int) -> ThreadingHTTPServer:
+    """Listen before anything else starts: the port is part of the URLs handlers mail out."""
+    server = ThreadingHTTPServer((host, port), _RequestHandler)
+    server.daemon_threads = True
+    return server
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        server: ThreadingHTTPServer,
+        resolver: Resolver,
+        runtime: LambdaRuntime,
+        outbox: Outbox,
+        web_dir: Path,
+        openapi: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.resolver = resolver
+        self.runtime = runtime
+        self.outbox = outbox
+        self.web_dir = web_dir.resolve()
+        self.openapi = openapi
+        self.routes = RouteTable(resolver.template.functions())
+        self.server = server
+        self.server.gateway = self  # type: ignore[attr-defined]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def serve_in_thread(self) -> None:
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, args=(0.05,), name="gateway", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:  # shutdown() would wait forever for a loop never started
+            self.server.shutdown()
+            self._thread.join(5)
+        self.server.server_close()
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        local = self._local(request)
+        if local is not None:
+            return local
+        match = self.routes.match(request.method, request.path)
+        if match is not None:
+            stage = self._stage(match.bound.route.rest_api)
+            event = proxy_event(request, match, stage, self.resolver.names.account_id)
+            try:
+                result = self.runtime.invoke(match.bound.function, event)
+            except Exception:
+                log.exception("%s raised", match.bound.function.logical_id)
+                return json_response(502, {"message": "Internal server error"})
+            return http_response(result)
+        candidates = self.routes.methods_for(request.path)
+        if candidates and request.method == "OPTIONS":
+            cors = self.resolver.template.api_cors(candidates[0].route.rest_api)
+            return preflight_response(self.resolver.resolve(cors) if cors else None)
+        if candidates:
+            allowed = ", ".join(sorted({c.route.method for c in candidates}))
+            refused = json_response(405, {"message": "Method Not Allowed"})
+            return HttpResponse(405, [*refused.headers, ("Allow", allowed)], refused.body)
+        return json_response(404, {"message": "Not Found"})
+
+    def _stage(self, rest_api: str | None) -> str:
+        if rest_api is None:
+            return "Prod"  # SAM's implicit API
+        stage = self.resolver.template.resource(rest_api).properties.get("StageName", "Prod")
+        return str(self.resolver.resolve(stage))
+
+    def _local(self, request: HttpRequest) -> HttpResponse | None:
+        path = request.path
+        if request.method not in ("GET", "HEAD"):
+            return None
+        pages: dict[str, Callable[[], HttpResponse]] = {
+            "/": self._home,
+            "/openapi.json": lambda: json_response(200, self.openapi()),
+            "/swagger": lambda: _html(swagger_page()),
+        }
+        if path in pages:
+            return pages[path]()
+        if path.startswith("/web/"):
+            return _static(self.web_dir, path.removeprefix("/web/"))
+        if path.startswith("/_local/"):
+            return self._local_tool(path.removeprefix("/_local/"))
+        return None
+
+    def _home(self) -> HttpResponse:
+        demo = self.web_dir / "demo.html"
+        return _file(demo) if demo.is_file() else _html(_index_page())
+
+    def _local_tool(self, path: str) -> HttpResponse:
+        if path == "health":
+            return json_response(200, {"ok": True})
+        if path.startswith("swagger-ui/"):
+            folder = swagger_assets_dir()
+            return _static(folder, path.removeprefix("swagger-ui/")) if folder else _not_found()
+        if path.startswith("outbox"):
+            self.outbox.collect()
+        if path == "outbox":
+            return _html(outbox_page(self.outbox.messages()))
+        if path == "outbox.json":
+            return json_response(200, [m.as_json() for m in self.outbox.messages()])
+        if path.startswith("outbox/") and path.endswith(".eml"):
+            raw = self.outbox.raw(path.removeprefix("outbox/").removesuffix(".eml"))
+            if raw is not None:
+                return HttpResponse(200, [("Content-Type", "message/rfc822")], raw)
+        return _not_found()
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as browsers expect
+    server_version = "ecrm-local"
+
+    def _serve(self) -> None:
+        gateway: Gateway = self.server.gateway  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        path, _, query = self.path.partition("?")
+        request = HttpRequest(
+            method=self.command,
+            path=path,
+            query=query,
+            headers=list(self.headers.items()),
+            body=self.rfile.read(length) if length else b"",
+            source_ip=self.client_address[0],
+            host=self.headers.get("Host", "localhost"),
+        )
+        try:
+            response = gateway.handle(request)
+        except Exception:  # a bug in a local page must not drop the connection unanswered
+            log.exception("%s %s failed", self.command, path)
+            response = json_response(500, {"message": "Internal server error"})
+        self.send_response(response.status)
+        for name, value in response.headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    # http.server dispatches on do_<METHOD>; every method takes the same path.
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.address_string(), format % args)
+
+
+def _static(root: Path, relative: str) -> HttpResponse:
+    root = root.resolve()
+    target = (root / relative).resolve()
+    # No path traversal: the resolved file must stay inside the served folder.
+    if not target.is_relative_to(root) or not target.is_file():
+        return _not_found()
+    return _file(target)
+
+
+def _file(path: Path) -> HttpResponse:
+    content_type = _TEXT_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
+    content_type = content_type or "application/octet-stream"
+    if content_type.startswith("text/") or content_type == "application/json":
+        content_type += "; charset=utf-8"
+    return HttpResponse(200, [("Content-Type", content_type)], path.read_bytes())
+
+
+def _html(text: str) -> HttpResponse:
+    return HttpResponse(200, [("Content-Type", "text/html; charset=utf-8")], text.encode("utf-8"))
+
+
+def _not_found() -> HttpResponse:
+    return json_response(404, {"message": "Not Found"})
+
+
+def _index_page() -> str:
+    links = ["/swagger", "/openapi.json", "/_local/outbox", "/_local/outbox.json"]
+    items = "".join(f'<li><a href="{link}">{link}</a></li>' for link in links)
+    return f"<!DOCTYPE html><title>ecrm (local)</title><h1>ecrm (local)</h1><ul>{items}</ul>"

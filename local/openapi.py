@@ -1,0 +1,49 @@
+"""One OpenAPI document for the whole API: each Api-triggered function's Powertools resolver
+(`module.app`) describes its own routes; their paths and components are merged."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import tomllib
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from local.lambda_runtime import add_code_paths
+from local.template import REPO_ROOT, Template
+
+Json = Any
+log = logging.getLogger(__name__)
+TITLE = "ecrm"
+
+
+def merged_openapi(template: Template | None = None) -> dict[str, Json]:
+    template = template or Template.load()
+    add_code_paths(template)
+    merged: dict[str, Json] = {}
+    modules = dict.fromkeys(f.handler_module for f in template.functions() if f.api_routes)
+    for module_name in modules:
+        app: Any = getattr(importlib.import_module(module_name), "app", None)
+        if not hasattr(app, "get_openapi_json_schema"):
+            log.warning("%s has no Powertools resolver `app`: left out of OpenAPI", module_name)
+            continue
+        document = json.loads(app.get_openapi_json_schema(title=TITLE, version=package_version()))
+        if not merged:
+            merged = document
+            continue
+        paths = merged.setdefault("paths", {})
+        for path, operations in document.get("paths", {}).items():
+            paths.setdefault(path, {}).update(operations)  # two functions may share a path
+        components = merged.setdefault("components", {})
+        for kind, entries in document.get("components", {}).items():
+            components.setdefault(kind, {}).update(entries)
+    return merged or {"openapi": "3.1.0", "info": {"title": TITLE, "version": package_version()}}
+
+
+def package_version() -> str:
+    try:
+        return version("ecrm")
+    except PackageNotFoundError:  # running from a checkout that was never pip-installed
+        with (REPO_ROOT / "pyproject.toml").open("rb") as pyproject:
+            return str(tomllib.load(pyproject)["project"]["version"])

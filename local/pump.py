@@ -1,0 +1,83 @@
+"""A polling thread that delivers records to a function, as a Lambda event source mapping
+does, with a way for tests to wait until everything written so far has been processed."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Record = dict[str, Any]  # one record of a Lambda event, as the function receives it
+Deliver = Callable[[dict[str, Any]], Any]  # invokes the function with {"Records": [...]}
+
+
+class Pump(ABC):
+    def __init__(self, name: str, poll_interval: float = 0.15) -> None:
+        self.name = name
+        self.poll_interval = poll_interval
+        self.delivered = 0  # records handed to the function and settled (done or given up)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._state = threading.Condition()
+        self._cycle = 0  # polls started
+        self._idle_cycle = -1  # latest poll that found nothing to do
+        self._thread: threading.Thread | None = None
+
+    @abstractmethod
+    def poll_once(self) -> bool:
+        """Fetch and deliver what is there; True when there was (or still is) work."""
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"pump-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait for a poll that *started* after this call and found nothing left: then every
+        record written before the call has been delivered and settled."""
+        deadline = time.monotonic() + timeout
+        with self._state:
+            target = self._cycle
+            self._wake.set()
+            while self._idle_cycle <= target:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"pump {self.name} still busy after {timeout}s")
+                self._state.wait(remaining)
+
+    def pause(self, seconds: float) -> None:
+        """Sleep between retries, waking early on stop."""
+        self._stop.wait(seconds)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with self._state:
+                self._cycle += 1
+                cycle = self._cycle
+            try:
+                busy = self.poll_once()
+            except Exception:
+                # A moto hiccup or a bug here must not kill the pump for the session.
+                log.exception("pump %s: poll failed", self.name)
+                busy = True
+                self.pause(1.0)
+            if not busy:
+                with self._state:
+                    self._idle_cycle = cycle
+                    self._state.notify_all()
+                self._wake.wait(self.poll_interval)
+                self._wake.clear()

@@ -1,0 +1,304 @@
+"""The whole local stack in this process: moto's server, the template's resources, the HTTP
+gateway, the event source pumps, the outbox and the snapshots of local data.
+
+moto keeps its state in module globals, so one LocalStack runs per process at a time, and not
+alongside `mock_aws` (which resets the same globals).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import shutil
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from local.event_sources import build_pumps
+from local.gateway import Gateway, bind
+from local.intrinsics import LocalNames, Resolver, local_names
+from local.lambda_runtime import (
+    LambdaRuntime,
+    add_code_paths,
+    apply_environment,
+    functions_environment,
+    local_aws_environment,
+    restore_environment,
+)
+from local.moto_backend import keep_streams_consistent_across_cancelled_transactions
+from local.openapi import merged_openapi
+from local.outbox import Outbox
+from local.pump import Pump
+from local.resources import create_resources, generate_secret_string
+from local.snapshot import TableSnapshots
+from local.template import DEFAULT_TEMPLATE, REPO_ROOT, Template
+
+log = logging.getLogger(__name__)
+
+DEMO_FORM = Path(__file__).resolve().parent / "demo_form.json"
+SNAPSHOT_EVERY = 2.0  # seconds
+OUTBOX_EVERY = 0.5
+
+
+class LocalStack:
+    def __init__(
+        self,
+        state_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        fresh: bool = False,
+        *,
+        moto_port: int = 0,
+        template_path: Path = DEFAULT_TEMPLATE,
+        web_dir: Path = REPO_ROOT / "web",
+        demo_form: Path | None = DEMO_FORM,
+    ) -> None:
+        self.state_dir = Path(state_dir)
+        self.host, self.port, self.fresh = host, port, fresh
+        self.moto_port = moto_port
+        self.template_path, self.web_dir, self.demo_form = template_path, web_dir, demo_form
+        self.api_url = self.moto_url = ""
+        self.names: LocalNames | None = None
+        self.template: Template | None = None
+        self._moto: ThreadedMotoServer | None = None
+        self._server: ThreadingHTTPServer | None = None
+        self._gateway: Gateway | None = None
+        self._pumps: list[Pump] = []
+        self._outbox: Outbox | None = None
+        self._snapshots: TableSnapshots | None = None
+        self._previous_env: dict[str, str | None] = {}
+        self._stop_housekeeping = threading.Event()
+        self._housekeeping: threading.Thread | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def start(self) -> LocalStack:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()  # whatever did start (moto's thread, the socket) must not linger
+            raise
+        return self
+
+    def _start(self) -> None:
+        if self.fresh and self.state_dir.exists():
+            shutil.rmtree(self.state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        template = self.template = Template.load(self.template_path)
+        self._start_moto()
+        server = self._server = bind(self.host, self.port)  # its port is in PUBLIC_BASE_URL
+        self.api_url = f"http://{self.host}:{server.server_address[1]}"
+        overrides = {"PublicBaseUrl": self.api_url}
+        names = self.names = local_names(template, overrides)
+        self._set_environment(local_aws_environment(self.moto_url, names.region))
+        create_resources(template, names, self._secret_values(template, names), self.moto_url)
+        environment = {**functions_environment(template, names), "PUBLIC_BASE_URL": self.api_url}
+        environment |= local_aws_environment(self.moto_url, names.region)
+        self._set_environment(environment)
+        add_code_paths(template)
+        _forget_cached_configuration()
+        self._restore_and_seed(template, names)
+        resolver = Resolver(template, names)
+        runtime = LambdaRuntime(template, names)
+        # Pumps take their LATEST iterators only now: restored and seeded items are not replayed.
+        self._pumps = build_pumps(resolver, runtime, self.moto_url)
+        for pump in self._pumps:
+            pump.start()
+        self._outbox = Outbox(self.state_dir / "outbox", names.account_id, names.region)
+        self._gateway = _gateway(server, resolver, runtime, self._outbox, self.web_dir)
+        self._start_housekeeping()
+        self._gateway.serve_in_thread()
+        self._write_endpoint(environment)
+
+    def stop(self) -> None:
+        if self._gateway is not None:
+            self._gateway.stop()
+        elif self._server is not None:
+            self._server.server_close()
+        for pump in self._pumps:
+            pump.stop()
+        self._stop_housekeeping.set()
+        if self._housekeeping is not None:
+            self._housekeeping.join(5)
+        self._save()
+        if self._moto is not None:
+            self._moto.stop()
+        restore_environment(self._previous_env)
+        self._previous_env = {}
+        self._gateway = self._moto = self._server = None
+        self._pumps = []
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # --- what tests use ------------------------------------------------------------------
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every pump has delivered and settled every record written so far, including
+        those that handlers wrote while the others drained."""
+        deadline = _deadline(timeout)
+        while True:
+            before = sum(pump.delivered for pump in self._pumps)
+            for pump in self._pumps:
+                pump.drain(max(0.001, deadline()))
+            if sum(pump.delivered for pump in self._pumps) == before:
+                break
+        if self._outbox is not None:
+            self._outbox.collect()
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Parsed outbox, newest first: {id, to, from, subject, date, text, html, links}."""
+        if self._outbox is None:
+            return []
+        self._outbox.collect()
+        return [message.as_json() for message in self._outbox.messages()]
+
+    @property
+    def table_name(self) -> str:
+        assert self.names is not None and self.template is not None, "start() first"
+        first = next(self.template.resources("AWS::DynamoDB::Table"))
+        return self.names.refs[first.logical_id]
+
+    # --- pieces --------------------------------------------------------------------------
+    def _start_moto(self) -> None:
+        keep_streams_consistent_across_cancelled_transactions()
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.moto_url = f"http://{host}:{port}"
+        # moto's state is process-wide: a stack started earlier in this process left its own.
+        reset = urllib.request.Request(  # noqa: S310 - our own loopback server
+            f"{self.moto_url}/moto-api/reset", method="POST"
+        )
+        with urllib.request.urlopen(reset, timeout=10):  # noqa: S310
+            pass
+
+    def _set_environment(self, values: dict[str, str]) -> None:
+        for key, before in apply_environment(values).items():
+            self._previous_env.setdefault(key, before)  # the value from before start()
+
+    def _secret_values(self, template: Template, names: LocalNames) -> dict[str, str]:
+        """Secrets are generated once and kept in the state folder: tokens mailed before a
+        restart still verify after it."""
+        path = self.state_dir / "secrets.json"
+        values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        resolver = Resolver(template, names)
+        for secret in template.resources("AWS::SecretsManager::Secret"):
+            if secret.logical_id not in values:
+                props = resolver.resolve(dict(secret.properties))
+                values[secret.logical_id] = props.get("SecretString") or generate_secret_string(
+                    props.get("GenerateSecretString", {})
+                )
+        path.write_text(json.dumps(values, indent=1))
+        return values
+
+    def _restore_and_seed(self, template: Template, names: LocalNames) -> None:
+        tables = {
+            t.logical_id: names.refs[t.logical_id]
+            for t in template.resources("AWS::DynamoDB::Table")
+        }
+        dynamodb = boto3.client("dynamodb", region_name=names.region, endpoint_url=self.moto_url)
+        self._snapshots = TableSnapshots(self.state_dir / "table.json", dynamodb, tables)
+        restored = self._snapshots.restore()
+        if restored:
+            log.info("restored %d items from %s", restored, self._snapshots.path)
+        if self.demo_form is not None and self.demo_form.is_file():
+            seed_form(json.loads(self.demo_form.read_text(encoding="utf-8")))
+
+    def _start_housekeeping(self) -> None:
+        def run() -> None:
+            ticks = 0
+            while not self._stop_housekeeping.wait(OUTBOX_EVERY):
+                ticks += 1
+                try:
+                    if self._outbox is not None:
+                        self._outbox.collect()
+                    if ticks % round(SNAPSHOT_EVERY / OUTBOX_EVERY) == 0:
+                        self._save_snapshot()
+                except Exception:
+                    log.exception("housekeeping failed")
+
+        self._stop_housekeeping.clear()
+        self._housekeeping = threading.Thread(target=run, name="housekeeping", daemon=True)
+        self._housekeeping.start()
+
+    def _save_snapshot(self) -> None:
+        if self._snapshots is not None:
+            self._snapshots.save_if_changed()
+
+    def _save(self) -> None:
+        try:
+            if self._outbox is not None:
+                self._outbox.collect()
+            self._save_snapshot()
+        except Exception:
+            log.exception("could not save local state to %s", self.state_dir)
+
+    def _write_endpoint(self, environment: dict[str, str]) -> None:
+        document = {
+            "moto": self.moto_url,
+            "api": self.api_url,
+            "table": self.table_name,
+            "environment": environment,
+        }
+        (self.state_dir / "endpoint.json").write_text(json.dumps(document, indent=1))
+
+
+def seed_form(data: dict[str, Any]) -> Any:
+    """Save a form definition through the domain (`ecrm.forms`), into whatever table and
+    endpoint the environment names. Returns the saved form."""
+    # Imported here: the domain reads its settings from the environment set just before.
+    forms: Any = importlib.import_module("ecrm.forms")
+    form = forms.Form.model_validate(data)
+    forms.save(form)
+    return form
+
+
+def _gateway(
+    server: ThreadingHTTPServer,
+    resolver: Resolver,
+    runtime: LambdaRuntime,
+    outbox: Outbox,
+    web_dir: Path,
+) -> Gateway:
+    openapi_cache: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not openapi_cache:  # handler modules import on first need, not at start-up
+            openapi_cache.update(merged_openapi(resolver.template))
+        return openapi_cache
+
+    return Gateway(
+        server=server,
+        resolver=resolver,
+        runtime=runtime,
+        outbox=outbox,
+        web_dir=web_dir,
+        openapi=openapi,
+    )
+
+
+def _forget_cached_configuration() -> None:
+    """The domain caches boto3 clients and settings; if it was imported before this stack set
+    the environment (an earlier test, say), make it read the new one."""
+    aws = sys.modules.get("ecrm.aws")
+    if aws is not None and hasattr(aws, "reset"):
+        aws.reset()
+    settings = sys.modules.get("ecrm.settings")
+    if settings is not None and hasattr(settings.settings, "cache_clear"):
+        settings.settings.cache_clear()
+
+
+def _deadline(timeout: float) -> Callable[[], float]:
+    end = time.monotonic() + timeout
+    return lambda: end - time.monotonic()

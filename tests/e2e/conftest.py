@@ -1,0 +1,98 @@
+"""End-to-end fixtures: one local stack (`ecrm serve` in-process) for the session, and headless
+Chromium (Debian's build) driven by Playwright."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from local.stack import LocalStack
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+# The stack lives for one module, not the session: moto's state is process-wide, and the unit
+# and integration tests that run after it in the same process use `mock_aws`.
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ecrm-state")
+
+
+@pytest.fixture(scope="module")
+def stack(state_dir: Path) -> Iterator[LocalStack]:
+    """A fresh stack on a free port (port 0: the stack picks one)."""
+    local_stack = LocalStack(state_dir, host="127.0.0.1", port=0, fresh=True)
+    local_stack.start()
+    try:
+        yield local_stack
+    finally:
+        local_stack.stop()
+
+
+@pytest.fixture(scope="module")
+def dynamodb(stack: Any) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=stack.moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture(scope="module")
+def table_name(stack: Any, state_dir: Path) -> str:
+    name = getattr(stack, "table_name", None)
+    if name:
+        return str(name)
+    endpoint = json.loads((state_dir / "endpoint.json").read_text())
+    return str(endpoint["table"])
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists() and not shutil.which("chromium"):
+        pytest.skip("Chromium is not installed: apt-get install -y chromium")
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: Any) -> Iterator[Page]:
+    """A fresh browser context per test (no shared cookies or storage), based at the stack.
+    A script error on any page fails the test."""
+    context = browser.new_context(base_url=stack.api_url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not script_errors, f"script errors on the page: {script_errors}"

@@ -1,0 +1,254 @@
+"""The DynamoDB stream pump against a moto server: filtering, batching, and Lambda's
+checkpoint-and-retry semantics, with a fake handler standing in for a function."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import boto3
+import pytest
+
+from local.intrinsics import LocalNames, local_names
+from local.moto_backend import (
+    forget_shard_iterator,
+    keep_streams_consistent_across_cancelled_transactions,
+)
+from local.resources import create_resources
+from local.streams import StreamPump
+from local.template import PollerSource
+from tests.local.conftest import small_template
+
+SOURCE = PollerSource(
+    event_name="Test",
+    kind="DynamoDB",
+    source=None,
+    batch_size=10,
+    filter_patterns=(
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["keep"]}}}},
+    ),
+    report_batch_item_failures=True,
+    maximum_retry_attempts=2,
+    bisect_on_error=False,
+    on_failure_destination=None,
+    starting_position="LATEST",
+)
+
+
+class Fixture:
+    def __init__(self, moto_url: str) -> None:
+        keep_streams_consistent_across_cancelled_transactions()
+        self.moto_url = moto_url
+        self.names: LocalNames = local_names(small_template())
+        create_resources(small_template(), self.names, endpoint_url=moto_url)
+        self.table = self.names.refs["Table"]
+        self.dynamodb = boto3.client("dynamodb", endpoint_url=moto_url)
+        self.sqs = boto3.client("sqs", endpoint_url=moto_url)
+        self.calls: list[list[str]] = []
+        self.failures: list[dict[str, Any]] = []
+
+    def put(self, sk: str, kind: str = "keep") -> None:
+        self.dynamodb.put_item(
+            TableName=self.table,
+            Item={"pk": {"S": "P"}, "sk": {"S": sk}, "kind": {"S": kind}},
+        )
+
+    def pump(self, answer: Callable[[list[dict[str, Any]]], Any], **changes: Any) -> StreamPump:
+        def deliver(event: dict[str, Any]) -> Any:
+            records = event["Records"]
+            self.calls.append([r["dynamodb"]["NewImage"]["sk"]["S"] for r in records])
+            return answer(records)
+
+        pump = StreamPump(
+            name="test",
+            streams=boto3.client("dynamodbstreams", endpoint_url=self.moto_url),
+            stream_arn=self.names.attributes[("Table", "StreamArn")],
+            source=replace(SOURCE, **changes),
+            deliver=deliver,
+            region="us-east-1",
+            on_failure=self.failures.append,
+            forget_iterator=forget_shard_iterator,
+            retry_delay=0.0,
+        )
+        pump.open()
+        return pump
+
+
+@pytest.fixture
+def streams(moto_url: str) -> Fixture:
+    return Fixture(moto_url)
+
+
+def run_until_idle(pump: StreamPump) -> None:
+    for _ in range(50):
+        if not pump.poll_once():
+            return
+    raise AssertionError("pump never went idle")
+
+
+def succeed(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"batchItemFailures": []}
+
+
+def test_only_records_after_start_that_match_the_filter_are_delivered(streams: Fixture) -> None:
+    streams.put("before")
+    pump = streams.pump(succeed)
+    streams.put("a")
+    streams.put("ignored", kind="other")
+    streams.put("b")
+    streams.put("a")  # a MODIFY: filtered out by eventName
+
+    run_until_idle(pump)
+
+    assert streams.calls == [["a", "b"]]
+    event_record = pump.delivered
+    assert event_record == 2
+
+
+def test_delivered_records_have_lambdas_shape(streams: Fixture) -> None:
+    seen: list[dict[str, Any]] = []
+    pump = streams.pump(seen.extend)
+    streams.put("a")
+    run_until_idle(pump)
+
+    (record,) = seen
+    assert record["eventSource"] == "aws:dynamodb"
+    assert record["eventVersion"] == "1.1"
+    assert record["eventName"] == "INSERT"
+    assert record["awsRegion"] == "us-east-1"
+    assert record["eventSourceARN"] == streams.names.attributes[("Table", "StreamArn")]
+    dynamodb = record["dynamodb"]
+    assert dynamodb["Keys"] == {"pk": {"S": "P"}, "sk": {"S": "a"}}
+    assert dynamodb["NewImage"]["kind"] == {"S": "keep"}
+    assert dynamodb["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert isinstance(dynamodb["ApproximateCreationDateTime"], float)
+    assert {"SequenceNumber", "SizeBytes"} <= dynamodb.keys()
+    json.dumps(record)  # what a function receives is plain JSON
+
+
+def test_batch_size_caps_each_invocation(streams: Fixture) -> None:
+    pump = streams.pump(succeed, batch_size=2)
+    for sk in "abcde":
+        streams.put(sk)
+    run_until_idle(pump)
+    assert streams.calls == [["a", "b"], ["c", "d"], ["e"]]
+
+
+def test_a_reported_failure_redelivers_from_the_first_failed_record(streams: Fixture) -> None:
+    failed_once: set[str] = set()
+
+    def fail_b_once(records: list[dict[str, Any]]) -> dict[str, Any]:
+        failures = []
+        for record in records:
+            sk = record["dynamodb"]["NewImage"]["sk"]["S"]
+            if sk in {"b", "c"} and sk not in failed_once:
+                failed_once.add(sk)
+                failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
+        return {"batchItemFailures": failures}
+
+    pump = streams.pump(fail_b_once)
+    for sk in "abcd":
+        streams.put(sk)
+    run_until_idle(pump)
+
+    # "a" is checkpointed; delivery resumes at "b" (the first failure) with what follows it.
+    assert streams.calls == [["a", "b", "c", "d"], ["b", "c", "d"]]
+    assert not streams.failures
+
+
+def test_a_raising_handler_gets_the_batch_again_then_it_is_given_up(streams: Fixture) -> None:
+    def crash(records: list[dict[str, Any]]) -> Any:
+        raise RuntimeError("poison")
+
+    pump = streams.pump(crash, maximum_retry_attempts=2)
+    streams.put("a")
+    streams.put("b")
+    run_until_idle(pump)
+
+    assert streams.calls == [["a", "b"]] * 3  # the first try and two retries
+    (notice,) = streams.failures
+    assert notice["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    info = notice["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 2
+    assert info["streamArn"] == streams.names.attributes[("Table", "StreamArn")]
+
+
+def test_bisecting_gives_up_only_the_failing_record(streams: Fixture) -> None:
+    def reject_a(records: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": r["dynamodb"]["SequenceNumber"]}
+                for r in records
+                if r["dynamodb"]["NewImage"]["sk"]["S"] == "a"
+            ]
+        }
+
+    pump = streams.pump(reject_a, maximum_retry_attempts=1, bisect_on_error=True)
+    streams.put("a")
+    streams.put("b")
+    run_until_idle(pump)
+
+    assert streams.calls == [["a", "b"], ["a", "b"], ["b"]]
+    assert [n["DDBStreamBatchInfo"]["batchSize"] for n in streams.failures] == [1]
+
+
+def test_an_unknown_item_identifier_fails_the_whole_batch(streams: Fixture) -> None:
+    answers = iter([{"batchItemFailures": [{"itemIdentifier": "nope"}]}, {}])
+    pump = streams.pump(lambda records: next(answers))
+    streams.put("a")
+    streams.put("b")
+    run_until_idle(pump)
+    assert streams.calls == [["a", "b"], ["a", "b"]]
+
+
+def test_drain_returns_once_everything_written_so_far_is_processed(streams: Fixture) -> None:
+    pump = streams.pump(succeed)
+    pump.start()
+    try:
+        for sk in "abc":
+            streams.put(sk)
+        pump.drain(timeout=5)
+        assert [sk for call in streams.calls for sk in call] == ["a", "b", "c"]
+    finally:
+        pump.stop()
+
+
+def test_drain_times_out_while_a_record_keeps_failing(streams: Fixture) -> None:
+    def crash(records: list[dict[str, Any]]) -> Any:
+        raise RuntimeError("poison")
+
+    pump = streams.pump(crash, maximum_retry_attempts=None)
+    pump.start()
+    try:
+        streams.put("a")
+        with pytest.raises(TimeoutError):
+            pump.drain(timeout=0.5)
+    finally:
+        pump.stop()
+
+
+def test_a_cancelled_transaction_leaves_no_record_and_later_ones_still_arrive(
+    streams: Fixture,
+) -> None:
+    pump = streams.pump(succeed)
+    streams.put("existing")
+    run_until_idle(pump)
+    new = {"pk": {"S": "P"}, "sk": {"S": "phantom"}, "kind": {"S": "keep"}}
+    with pytest.raises(streams.dynamodb.exceptions.TransactionCanceledException):
+        streams.dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": streams.table, "Item": new}},
+                {
+                    "ConditionCheck": {
+                        "TableName": streams.table,
+                        "Key": {"pk": {"S": "P"}, "sk": {"S": "existing"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    streams.put("after")
+    run_until_idle(pump)
+    assert streams.calls == [["existing"], ["after"]]
