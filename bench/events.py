@@ -1,4 +1,4 @@
-"""Lambda events built from the published AWS samples in shared/fixtures, so the handlers see
+"""Lambda events built from the published AWS samples in tests/fixtures, so the handlers see
 the shapes API Gateway and DynamoDB Streams deliver, not payloads written from memory."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from ecrm.store import serialize
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "aws"
+FIXTURES = ROOT / "tests" / "fixtures" / "aws"
 DEMO_FORM = ROOT / "local" / "demo_form.json"
 
 Event = dict[str, Any]

@@ -70,6 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"ecrm serve: cannot start: {error}", file=sys.stderr)
         return 1
     api = stack.api_url
+    assert stack.authorizer is not None
     print(
         f"ecrm is serving on {api}\n"
         f"  demo page   {api}/\n"
@@ -77,6 +78,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"  swagger     {api}/swagger\n"
         f"  openapi     {api}/openapi.json\n"
         f"  moto        {stack.moto_url}\n"
+        f"  admin token {stack.authorizer.tokens['marketer']}  (Authorization: Bearer ...)\n"
         f"  state       {args.state.resolve()}\n"
         "Ctrl-C stops (local data is kept; --fresh starts empty).",
         flush=True,

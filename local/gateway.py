@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from local.authorizer import LocalAuthorizer
 from local.intrinsics import Resolver
 from local.lambda_runtime import LambdaRuntime
 from local.outbox import Outbox
@@ -22,6 +23,7 @@ from local.pages import outbox_page, swagger_assets_dir, swagger_page
 from local.proxy_event import (
     HttpRequest,
     HttpResponse,
+    RouteMatch,
     RouteTable,
     http_response,
     json_response,
@@ -51,7 +53,9 @@ class Gateway:
         outbox: Outbox,
         web_dir: Path,
         openapi: Callable[[], dict[str, Any]],
+        authorizer: LocalAuthorizer,
     ) -> None:
+        self.authorizer = authorizer
         self.resolver = resolver
         self.runtime = runtime
         self.outbox = outbox
@@ -84,14 +88,7 @@ class Gateway:
             return local
         match = self.routes.match(request.method, request.path)
         if match is not None:
-            stage = self._stage(match.bound.route.rest_api)
-            event = proxy_event(request, match, stage, self.resolver.names.account_id)
-            try:
-                result = self.runtime.invoke(match.bound.function, event)
-            except Exception:
-                log.exception("%s raised", match.bound.function.logical_id)
-                return json_response(502, {"message": "Internal server error"})
-            return http_response(result)
+            return self._invoke(request, match)
         candidates = self.routes.methods_for(request.path)
         if candidates and request.method == "OPTIONS":
             cors = self.resolver.template.api_cors(candidates[0].route.rest_api)
@@ -101,6 +98,21 @@ class Gateway:
             refused = json_response(405, {"message": "Method Not Allowed"})
             return HttpResponse(405, [*refused.headers, ("Allow", allowed)], refused.body)
         return json_response(404, {"message": "Not Found"})
+
+    def _invoke(self, request: HttpRequest, match: RouteMatch) -> HttpResponse:
+        claims = None
+        if match.bound.route.authorizer:  # API Gateway answers 401 before any Lambda runs
+            claims = self.authorizer.claims(request.header("authorization"))
+            if claims is None:
+                return json_response(401, {"message": "Unauthorized"})
+        stage = self._stage(match.bound.route.rest_api)
+        event = proxy_event(request, match, stage, self.resolver.names.account_id, claims)
+        try:
+            result = self.runtime.invoke(match.bound.function, event)
+        except Exception:
+            log.exception("%s raised", match.bound.function.logical_id)
+            return json_response(502, {"message": "Internal server error"})
+        return http_response(result)
 
     def _stage(self, rest_api: str | None) -> str:
         if rest_api is None:

@@ -87,9 +87,19 @@ class HttpRequest:
     source_ip: str
     host: str
 
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in reversed(self.headers) if k.lower() == name.lower()), None)
 
-def proxy_event(request: HttpRequest, match: RouteMatch, stage: str, account_id: str) -> Json:
-    """The v1 event API Gateway's Lambda proxy integration delivers for this request."""
+
+def proxy_event(
+    request: HttpRequest,
+    match: RouteMatch,
+    stage: str,
+    account_id: str,
+    claims: Mapping[str, str] | None = None,
+) -> Json:
+    """The v1 event API Gateway's Lambda proxy integration delivers for this request
+    (`claims`: what a Cognito user-pool authorizer put in `requestContext.authorizer`)."""
     multi_headers: dict[str, list[str]] = {}
     for name, value in request.headers:
         key = next((k for k in multi_headers if k.lower() == name.lower()), name)
@@ -114,6 +124,7 @@ def proxy_event(request: HttpRequest, match: RouteMatch, stage: str, account_id:
         "requestContext": {
             "accountId": account_id,
             "apiId": "local",
+            **({"authorizer": {"claims": dict(claims)}} if claims is not None else {}),
             "domainName": request.host,
             "domainPrefix": request.host.split(".", 1)[0],
             "extendedRequestId": request_id,

@@ -23,6 +23,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from local.authorizer import LocalAuthorizer
 from local.event_sources import build_pumps
 from local.gateway import Gateway, bind
 from local.intrinsics import LocalNames, Resolver, local_names
@@ -78,6 +79,7 @@ class LocalStack:
         self._previous_env: dict[str, str | None] = {}
         self._stop_housekeeping = threading.Event()
         self._housekeeping: threading.Thread | None = None
+        self.authorizer: LocalAuthorizer | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -113,7 +115,15 @@ class LocalStack:
         for pump in self._pumps:
             pump.start()
         self._outbox = Outbox(self.state_dir / "outbox", names.account_id, names.region)
-        self._gateway = _gateway(server, resolver, runtime, self._outbox, self.web_dir)
+        authorizer = self.authorizer = LocalAuthorizer(self.state_dir)
+        self._gateway = _gateway(
+            server,
+            resolver,
+            runtime,
+            outbox=self._outbox,
+            web_dir=self.web_dir,
+            authorizer=authorizer,
+        )
         self._start_housekeeping()
         self._gateway.serve_in_thread()
         self._write_endpoint(environment)
@@ -268,8 +278,10 @@ def _gateway(
     server: ThreadingHTTPServer,
     resolver: Resolver,
     runtime: LambdaRuntime,
+    *,
     outbox: Outbox,
     web_dir: Path,
+    authorizer: LocalAuthorizer,
 ) -> Gateway:
     openapi_cache: dict[str, Any] = {}
 
@@ -285,6 +297,7 @@ def _gateway(
         outbox=outbox,
         web_dir=web_dir,
         openapi=openapi,
+        authorizer=authorizer,
     )
 
 

@@ -28,6 +28,7 @@ class ApiRoute:
     method: str  # upper case; "ANY" matches every method
     path: str  # e.g. "/forms/{form_id}/submissions"
     rest_api: str | None  # logical id of the AWS::Serverless::Api, None for the implicit one
+    authorizer: str | None = None  # the event's `Auth.Authorizer` (e.g. a Cognito user pool)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ class Template:
                         str(props["Method"]).upper(),
                         str(props["Path"]),
                         rest_api.get("Ref") if isinstance(rest_api, dict) else rest_api,
+                        props.get("Auth", {}).get("Authorizer"),
                     )
                 )
             elif event.get("Type") == "DynamoDB":

@@ -18,7 +18,7 @@ from local.resources import create_resources
 from local.template import Template
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"  # copies of shared/fixtures (SOURCES.md)
 SENDER = "hello@example.com"
 
 

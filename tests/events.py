@@ -1,4 +1,4 @@
-"""Lambda events for tests, built from the published AWS samples in shared/fixtures."""
+"""Lambda events for tests, built from the published AWS samples in tests/fixtures."""
 
 from __future__ import annotations
 

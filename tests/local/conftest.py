@@ -95,6 +95,13 @@ Resources:
         Files:
           Type: Api
           Properties: {RestApiId: !Ref Api, Path: "/files/{proxy+}", Method: ANY}
+        AdminItems:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: "/admin/items"
+            Method: GET
+            Auth: {Authorizer: Marketers}
   Jobs:
     Type: AWS::SQS::Queue
     Properties:

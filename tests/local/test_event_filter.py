@@ -11,7 +11,7 @@ import pytest
 from local.event_filter import matches, matches_any
 from local.template import Template
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "aws"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "aws"
 
 
 def stream_records() -> list[dict[str, Any]]:

@@ -172,3 +172,26 @@ def test_web_files_stay_inside_the_web_folder(stack: LocalStack, path: str) -> N
     status, _, body = request(stack, "GET", path)
     assert status == 404
     assert b"not for the web" not in body
+
+
+def test_an_authorised_route_without_a_known_bearer_token_is_401_before_any_handler(
+    stack: LocalStack,
+) -> None:
+    for headers in ({}, {"Authorization": "Bearer forged"}, {"Authorization": "Basic x"}):
+        status, _, body = request(stack, "GET", "/admin/items", headers=headers)
+        assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+
+
+def test_an_authorised_route_receives_the_tokens_claims_as_a_cognito_authorizer_would(
+    stack: LocalStack,
+) -> None:
+    assert stack.authorizer is not None
+    for who, group in (("marketer", "marketers"), ("viewer", "viewers")):
+        token = stack.authorizer.tokens[who]
+        seen = echo(stack, "GET", "/admin/items", headers={"Authorization": f"Bearer {token}"})
+        claims = seen["event"]["requestContext"]["authorizer"]["claims"]
+        assert claims["cognito:groups"] == group and claims["sub"]
+
+
+def test_public_routes_carry_no_authorizer_claims(stack: LocalStack) -> None:
+    assert "authorizer" not in echo(stack, "GET", "/items/x")["event"]["requestContext"]

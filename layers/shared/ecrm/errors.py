@@ -39,6 +39,16 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Unauthenticated(DomainError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
 class OriginNotAllowed(DomainError):
     status = 403
     code = "origin_not_allowed"

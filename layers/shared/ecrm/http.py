@@ -17,14 +17,17 @@ from urllib.parse import parse_qs, urlsplit
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from ecrm.errors import (
     DomainError,
+    Forbidden,
     MalformedRequest,
     NotFound,
     PayloadTooLarge,
+    Unauthenticated,
     UnsupportedMediaType,
 )
 from ecrm.settings import settings
@@ -77,6 +80,26 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
             content_type=content_types.APPLICATION_JSON,
             body=json.dumps(error_body("internal_error", "Something went wrong; please retry.")),
         )
+
+
+MARKETERS = "marketers"
+
+
+def _groups(claim: str | None) -> set[str]:
+    # API Gateway flattens the Cognito claim to "a" or "a,b" (sometimes "[a, b]").
+    return {g.strip() for g in (claim or "").strip("[]").replace(" ", ",").split(",") if g.strip()}
+
+
+def marketers_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Every admin route's guard, in the handler too (not only in API Gateway): no verified
+    claims is 401, a user outside the `marketers` group is 403."""
+    authorizer = app.current_event.request_context.authorizer
+    claims = authorizer.claims if authorizer else None
+    if not claims or not claims.get("sub"):
+        raise Unauthenticated("Sign in as a marketer to use this route.")
+    if MARKETERS not in _groups(claims.get("cognito:groups")):
+        raise Forbidden("This route is for the marketers group.")
+    return next_middleware(app)
 
 
 def _depth(value: Any) -> int:

@@ -1,0 +1,49 @@
+"""The local stand-in for the API's Cognito user-pool authorizer.
+
+`ecrm serve` keeps two bearer tokens in `<state>/admin-tokens.json`: one for a marketer (group
+`marketers`) and one for a signed-in user of no marketer group, so the 401 (no or unknown token,
+answered here as API Gateway would) and the 403 (wrong group, answered by the handler from the
+claims) paths can both be tried locally. The tokens survive restarts, like the rest of the state.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from pathlib import Path
+
+# Who each local token signs in as: the claims API Gateway would pass from a Cognito ID token.
+IDENTITIES: dict[str, dict[str, str]] = {
+    "marketer": {
+        "sub": "local-marketer",
+        "email": "marketer@example.com",
+        "cognito:username": "marketer",
+        "cognito:groups": "marketers",
+    },
+    "viewer": {
+        "sub": "local-viewer",
+        "email": "viewer@example.com",
+        "cognito:username": "viewer",
+        "cognito:groups": "viewers",
+    },
+}
+
+
+class LocalAuthorizer:
+    def __init__(self, state_dir: Path) -> None:
+        path = state_dir / "admin-tokens.json"
+        if path.exists():
+            self.tokens: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            self.tokens = {name: secrets.token_urlsafe(24) for name in IDENTITIES}
+            path.write_text(json.dumps(self.tokens, indent=1), encoding="utf-8")
+
+    def claims(self, authorization: str | None) -> dict[str, str] | None:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        for name, known in self.tokens.items():
+            if hmac.compare_digest(known, token.strip()):
+                return dict(IDENTITIES[name])
+        return None
