@@ -15,16 +15,28 @@ from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from typing import TextIO
 
-from bench import capture_calls, cold_start, local_ready
+from bench import (
+    account_calls,
+    capture_calls,
+    cold_start,
+    cost_counts,
+    local_ready,
+    mailing,
+    scoring,
+)
 from bench.figures import Area, Figure, report
 
 log = logging.getLogger("bench")
 
 # Each area is a module with `measure()`; add scoring, mailing, ... here.
 AREAS: dict[str, Area] = {
+    "account": account_calls.measure,
     "capture": capture_calls.measure,
     "cold_start": cold_start.measure,
+    "cost": cost_counts.measure,
     "local": local_ready.measure,
+    "mailing": mailing.measure,
+    "scoring": scoring.measure,
 }
 
 

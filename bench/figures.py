@@ -18,6 +18,7 @@ class Figure:
     value: Json  # a number, an object of numbers, or None when it could not be measured
     goal: float | None = None  # the figure (or each of `judged`) must be at most this
     judged: tuple[str, ...] = ()  # for an object: the keys the goal applies to
+    at_least: bool = False  # the goal is a lower bound instead (a throughput, say)
 
     def meets_goal(self) -> bool:
         if self.goal is None:
@@ -25,10 +26,15 @@ class Figure:
         if self.value is None:
             return False
         values = [self.value[key] for key in self.judged] if self.judged else [self.value]
-        return all(isinstance(v, int | float) and v <= self.goal for v in values)
+        goal = self.goal
+        return all(
+            isinstance(v, int | float) and (v >= goal if self.at_least else v <= goal)
+            for v in values
+        )
 
     def goal_json(self) -> Json:
-        return {"max": self.goal, "of": list(self.judged)} if self.judged else {"max": self.goal}
+        bound = "min" if self.at_least else "max"
+        return {bound: self.goal, "of": list(self.judged)} if self.judged else {bound: self.goal}
 
 
 # An area measures one part of the product; adding one is adding it to `bench.__main__.AREAS`.

@@ -1,4 +1,5 @@
-"""`ecrm`: run the local stack (`ecrm serve`) and manage forms (`ecrm forms put`)."""
+"""`ecrm`: run the local stack (`ecrm serve`), manage forms (`ecrm forms put`) and the
+preference center's profile schema (`ecrm profile put`)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import os
 import signal
 import sys
 import threading
+import urllib.error
+import urllib.parse
 import urllib.request
 import warnings
 from pathlib import Path
 from types import FrameType
 
 DEFAULT_STATE = Path(".ecrm")
+# What `ecrm outbox event` simulates: local.mail_simulator.KINDS (not imported: fast --help)
+SES_EVENTS = ("delivery", "bounce", "soft_bounce", "complaint", "open", "click", "reject")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--state", type=Path, default=DEFAULT_STATE, help="local data folder")
     serve.add_argument("--fresh", action="store_true", help="wipe the state folder first")
     serve.add_argument("--moto-port", type=int, default=0, help="0 picks a free port")
+    serve.add_argument(
+        "--schedule-every",
+        type=float,
+        default=None,
+        help="seconds between schedule ticks (default: each schedule's rate, e.g. a minute)",
+    )
     serve.set_defaults(run=_serve)
 
     forms = commands.add_parser("forms", help="form definitions").add_subparsers(title="forms")
@@ -45,6 +56,24 @@ def _parser() -> argparse.ArgumentParser:
     put.add_argument("--state", type=Path, default=DEFAULT_STATE)
     put.add_argument("--table", help="table name, to write to AWS when no local stack runs")
     put.set_defaults(run=_forms_put)
+
+    profile = commands.add_parser("profile", help="the preference center's profile schema")
+    schema_put = profile.add_subparsers(title="profile").add_parser(
+        "put", help="replace the profile schema (fields, interests, topics) from a JSON file"
+    )
+    schema_put.add_argument("file", type=Path, help="see local/demo_profile.json")
+    schema_put.add_argument("--state", type=Path, default=DEFAULT_STATE)
+    schema_put.add_argument("--table", help="table name, to write to AWS when no local stack runs")
+    schema_put.set_defaults(run=_profile_put)
+
+    outbox = commands.add_parser("outbox", help="the local outbox").add_subparsers(title="outbox")
+    event = outbox.add_parser("event", help="simulate an SES event for a sent message")
+    event.add_argument("message_id", help="the message id, as the outbox page lists it")
+    event.add_argument("type", choices=SES_EVENTS)
+    event.add_argument("--link", help="the link clicked (default: the message's first link)")
+    event.add_argument("--scanner", action="store_true", help="a link scanner, not a person")
+    event.add_argument("--state", type=Path, default=DEFAULT_STATE)
+    event.set_defaults(run=_outbox_event)
     return parser
 
 
@@ -63,7 +92,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    stack = LocalStack(args.state, args.host, args.port, args.fresh, moto_port=args.moto_port)
+    stack = LocalStack(
+        args.state,
+        args.host,
+        args.port,
+        args.fresh,
+        moto_port=args.moto_port,
+        schedule_every=args.schedule_every,
+    )
     try:
         stack.start()
     except OSError as error:  # typically: the port is taken by another `ecrm serve`
@@ -92,6 +128,28 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _forms_put(args: argparse.Namespace) -> int:
     data = json.loads(args.file.read_text(encoding="utf-8"))
+    if (refused := _use_table(args)) is not None:
+        return refused
+    from local.stack import seed_form  # noqa: PLC0415 - needs the environment set above
+
+    form = seed_form(data)
+    print(getattr(form, "id", None) or getattr(form, "form_id", ""))
+    return 0
+
+
+def _profile_put(args: argparse.Namespace) -> int:
+    data = json.loads(args.file.read_text(encoding="utf-8"))
+    if (refused := _use_table(args)) is not None:
+        return refused
+    from local.stack import seed_profile_schema  # noqa: PLC0415 - needs the environment
+
+    print(f"profile schema version {seed_profile_schema(data).version}")
+    return 0
+
+
+def _use_table(args: argparse.Namespace) -> int | None:
+    """Point the domain at the running local stack's table, or at `--table` in AWS; an exit
+    code when neither is there."""
     endpoint = _running_stack(args.state)
     if endpoint is not None:
         os.environ.update(endpoint["environment"])
@@ -107,10 +165,27 @@ def _forms_put(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from local.stack import seed_form  # noqa: PLC0415 - needs the environment set above
+    return None
 
-    form = seed_form(data)
-    print(getattr(form, "id", None) or getattr(form, "form_id", ""))
+
+def _outbox_event(args: argparse.Namespace) -> int:
+    endpoint = _running_stack(args.state)
+    if endpoint is None:
+        print(f"no local stack answers (from {args.state}/endpoint.json)", file=sys.stderr)
+        return 2
+    body = {"type": args.type, "link": args.link, "scanner": args.scanner}
+    request = urllib.request.Request(  # noqa: S310 - the loopback URL of our own stack
+        f"{endpoint['api']}/_local/outbox/{urllib.parse.quote(args.message_id)}/events",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            print(json.dumps(json.loads(response.read()), indent=1))
+    except urllib.error.HTTPError as error:
+        print(f"ecrm outbox event: {error.code} {error.read().decode()}", file=sys.stderr)
+        return 1
     return 0
 
 

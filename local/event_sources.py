@@ -1,4 +1,5 @@
-"""Wire the template's DynamoDB and SQS event sources to pumps that invoke their functions."""
+"""Wire the template's DynamoDB, SQS and schedule event sources to pumps that invoke their
+functions."""
 
 from __future__ import annotations
 
@@ -14,14 +15,22 @@ from local.lambda_runtime import LambdaRuntime
 from local.moto_backend import forget_shard_iterator
 from local.pump import Pump
 from local.queues import QueuePump
+from local.schedules import schedule_pumps
 from local.streams import StreamPump
 from local.template import Function, PollerSource
 
 log = logging.getLogger(__name__)
 
 
-def build_pumps(resolver: Resolver, runtime: LambdaRuntime, moto_url: str) -> list[Pump]:
-    """One pump per event source mapping; none started yet."""
+def build_pumps(
+    resolver: Resolver,
+    runtime: LambdaRuntime,
+    moto_url: str,
+    *,
+    schedule_every: float | None = None,
+) -> list[Pump]:
+    """One pump per event source mapping, and one per schedule (`local.schedules`: every
+    `schedule_every` seconds, or at the schedule's own rate); none started yet."""
     names = resolver.names
     make: Callable[..., Any] = boto3.client
 
@@ -57,6 +66,7 @@ def build_pumps(resolver: Resolver, runtime: LambdaRuntime, moto_url: str) -> li
                     region=names.region,
                 )
             )
+    pumps += schedule_pumps(resolver, runtime, client, schedule_every)
     return pumps
 
 

@@ -7,17 +7,21 @@ everything under `/_local/` (outbox, health).
 
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
+import re
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from local.authorizer import LocalAuthorizer
 from local.intrinsics import Resolver
 from local.lambda_runtime import LambdaRuntime
+from local.mail_simulator import MailSimulator
 from local.outbox import Outbox
 from local.pages import outbox_page, swagger_assets_dir, swagger_page
 from local.proxy_event import (
@@ -33,6 +37,8 @@ from local.proxy_event import (
 
 log = logging.getLogger(__name__)
 
+_SIMULATE = re.compile(r"^/_local/outbox/([^/]+)/events$")
+FORM = "application/x-www-form-urlencoded"
 _TEXT_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"}
 
 
@@ -54,8 +60,10 @@ class Gateway:
         web_dir: Path,
         openapi: Callable[[], dict[str, Any]],
         authorizer: LocalAuthorizer,
+        mail: MailSimulator | None = None,
     ) -> None:
         self.authorizer = authorizer
+        self.mail = mail
         self.resolver = resolver
         self.runtime = runtime
         self.outbox = outbox
@@ -122,6 +130,9 @@ class Gateway:
 
     def _local(self, request: HttpRequest) -> HttpResponse | None:
         path = request.path
+        simulated = _SIMULATE.match(path)
+        if simulated and request.method == "POST":
+            return self._simulate(request, simulated.group(1))
         if request.method not in ("GET", "HEAD"):
             return None
         pages: dict[str, Callable[[], HttpResponse]] = {
@@ -158,6 +169,30 @@ class Gateway:
             if raw is not None:
                 return HttpResponse(200, [("Content-Type", "message/rfc822")], raw)
         return _not_found()
+
+    def _simulate(self, request: HttpRequest, message_id: str) -> HttpResponse:
+        """`POST /_local/outbox/<id>/events` with {"type": "open"} (JSON, or a form from the
+        outbox page's buttons): SES reports that event about the message."""
+        if self.mail is None:
+            return _not_found()
+        from_page = (request.header("content-type") or "").startswith(FORM)
+        try:
+            text = request.body.decode("utf-8") or "{}"
+            fields = dict(parse_qsl(text)) if from_page else json.loads(text)
+            kind = str(fields["type"])
+            link = str(fields["link"]) if fields.get("link") else None
+            scanner = fields.get("scanner") in (True, "1", "true")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return json_response(400, {"message": 'Send {"type": "delivery|open|click|..."}.'})
+        try:
+            record = self.mail.ses_event(message_id, kind, link=link, scanner=scanner)
+        except KeyError:
+            return json_response(404, {"message": f"No message {message_id} in the outbox."})
+        except ValueError as error:
+            return json_response(400, {"message": str(error)})
+        if from_page:
+            return HttpResponse(303, [("Location", "/_local/outbox")], b"")
+        return json_response(202, record)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

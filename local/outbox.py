@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import re
 import threading
 from dataclasses import asdict, dataclass
@@ -60,6 +61,9 @@ class Outbox:
                 partial = target.with_suffix(".part")
                 partial.write_bytes(sent.raw)
                 partial.replace(target)  # readers never see half a message
+                if sent.tags:  # the send's EmailTags: simulated SES events carry them
+                    tags = target.with_name(f"{target.stem}.tags.json")
+                    tags.write_text(json.dumps(sent.tags), encoding="utf-8")
                 known.add(sent.message_id)
                 new += 1
             return new
@@ -75,6 +79,13 @@ class Outbox:
                 self._parsed[path.name] = parsed
             found.append(parsed)
         return found
+
+    def tags(self, message_id: str) -> dict[str, str]:
+        """The EmailTags the message was sent with (`campaign`, `contact`...)."""
+        for path in self.folder.glob(f"*-{message_id}.tags.json"):
+            found: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+            return found
+        return {}
 
     def raw(self, message_id: str) -> bytes | None:
         for path in self.folder.glob("*.eml"):

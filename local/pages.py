@@ -46,7 +46,7 @@ window.ui = SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui", deepL
 
 def outbox_page(messages: list[OutboxMessage]) -> str:
     rows = "\n".join(_outbox_row(m) for m in messages) or (
-        '<tr><td colspan="4">Nothing sent yet.</td></tr>'
+        '<tr><td colspan="5">Nothing sent yet.</td></tr>'
     )
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -58,13 +58,14 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem; }}
 table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; vertical-align: top; }}
 ul {{ margin: 0; padding-left: 1rem; }}
+form {{ display: flex; flex-wrap: wrap; gap: .25rem; margin: 0; }}
 </style>
 </head>
 <body>
 <h1>Outbox</h1>
 <p>Mail that SES (moto) accepted, newest first. <a href="/_local/outbox.json">JSON</a></p>
 <table>
-<thead><tr><th>To</th><th>Subject</th><th>Date</th><th>Links</th></tr></thead>
+<thead><tr><th>To</th><th>Subject</th><th>Date</th><th>Links</th><th>SES reports</th></tr></thead>
 <tbody>
 {rows}
 </tbody>
@@ -80,5 +81,26 @@ def _outbox_row(message: OutboxMessage) -> str:
     return (
         f"<tr><td>{escape(message.to)}</td>"
         f'<td>{escape(message.subject)} <small>(<a href="{raw}">raw</a>)</small></td>'
-        f"<td>{escape(message.date)}</td><td><ul>{links}</ul></td></tr>"
+        f"<td>{escape(message.date)}</td><td><ul>{links}</ul></td>"
+        f"<td>{_event_buttons(message.id)}</td></tr>"
     )
+
+
+# Simulated SES events (`POST /_local/outbox/<id>/events`): what the button says -> the kind.
+SES_EVENT_BUTTONS = {
+    "delivered": "delivery",
+    "opened": "open",
+    "clicked": "click",
+    "soft bounce": "soft_bounce",
+    "bounced": "bounce",
+    "complaint": "complaint",
+}
+
+
+def _event_buttons(message_id: str) -> str:
+    buttons = "".join(
+        f'<button name="type" value="{kind}">{label}</button>'
+        for label, kind in SES_EVENT_BUTTONS.items()
+    )
+    action = f"/_local/outbox/{escape(message_id)}/events"
+    return f'<form method="post" action="{action}">{buttons}</form>'

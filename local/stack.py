@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import shutil
 import sys
 import threading
@@ -35,7 +36,11 @@ from local.lambda_runtime import (
     local_aws_environment,
     restore_environment,
 )
-from local.moto_backend import keep_streams_consistent_across_cancelled_transactions
+from local.mail_simulator import MailSimulator
+from local.moto_backend import (
+    keep_email_tags,
+    keep_streams_consistent_across_cancelled_transactions,
+)
 from local.openapi import merged_openapi
 from local.outbox import Outbox
 from local.pump import Pump
@@ -46,6 +51,7 @@ from local.template import DEFAULT_TEMPLATE, REPO_ROOT, Template
 log = logging.getLogger(__name__)
 
 DEMO_FORM = Path(__file__).resolve().parent / "demo_form.json"
+DEMO_PROFILE = Path(__file__).resolve().parent / "demo_profile.json"  # preference center fields
 SNAPSHOT_EVERY = 2.0  # seconds
 OUTBOX_EVERY = 0.5
 
@@ -62,11 +68,14 @@ class LocalStack:
         template_path: Path = DEFAULT_TEMPLATE,
         web_dir: Path = REPO_ROOT / "web",
         demo_form: Path | None = DEMO_FORM,
+        schedule_every: float | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.host, self.port, self.fresh = host, port, fresh
         self.moto_port = moto_port
         self.template_path, self.web_dir, self.demo_form = template_path, web_dir, demo_form
+        # Seconds between schedule ticks (None: each schedule's own rate, e.g. a minute).
+        self.schedule_every = schedule_every
         self.api_url = self.moto_url = ""
         self.names: LocalNames | None = None
         self.template: Template | None = None
@@ -80,6 +89,7 @@ class LocalStack:
         self._stop_housekeeping = threading.Event()
         self._housekeeping: threading.Thread | None = None
         self.authorizer: LocalAuthorizer | None = None
+        self._mail: MailSimulator | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -103,6 +113,8 @@ class LocalStack:
         self._set_environment(local_aws_environment(self.moto_url, names.region))
         create_resources(template, names, self._secret_values(template, names), self.moto_url)
         environment = {**functions_environment(template, names), "PUBLIC_BASE_URL": self.api_url}
+        # moto has no SES v2 GetAccount: the local stand-in for the account's max send rate.
+        environment.setdefault("MAX_SEND_RATE", os.environ.get("MAX_SEND_RATE") or "50")
         environment |= local_aws_environment(self.moto_url, names.region)
         self._set_environment(environment)
         add_code_paths(template)
@@ -111,10 +123,13 @@ class LocalStack:
         resolver = Resolver(template, names)
         runtime = LambdaRuntime(template, names)
         # Pumps take their LATEST iterators only now: restored and seeded items are not replayed.
-        self._pumps = build_pumps(resolver, runtime, self.moto_url)
+        self._pumps = build_pumps(
+            resolver, runtime, self.moto_url, schedule_every=self.schedule_every
+        )
         for pump in self._pumps:
             pump.start()
         self._outbox = Outbox(self.state_dir / "outbox", names.account_id, names.region)
+        self._mail = MailSimulator(resolver, runtime, self._outbox, self._moto_client)
         authorizer = self.authorizer = LocalAuthorizer(self.state_dir)
         self._gateway = _gateway(
             server,
@@ -123,6 +138,7 @@ class LocalStack:
             outbox=self._outbox,
             web_dir=self.web_dir,
             authorizer=authorizer,
+            mail=self._mail,
         )
         self._start_housekeeping()
         self._gateway.serve_in_thread()
@@ -173,6 +189,23 @@ class LocalStack:
         self._outbox.collect()
         return [message.as_json() for message in self._outbox.messages()]
 
+    def simulate_ses_event(
+        self, message_id: str, kind: str, *, link: str | None = None, scanner: bool = False
+    ) -> dict[str, Any]:
+        """SES reports `kind` (delivery, bounce, soft_bounce, complaint, open, click, reject)
+        about an outbox message: the record is published to the configuration set's topic and
+        the subscribed functions have run when this returns. Returns the SES record."""
+        assert self._mail is not None, "start() first"
+        if self._outbox is not None:
+            self._outbox.collect()
+        return self._mail.ses_event(message_id, kind, link=link, scanner=scanner)
+
+    def receive_mail(self, recipient: str, subject: str, sender: str = "ann@example.com") -> int:
+        """A mail arrives at SES: the matching receipt rules' functions run (e.g. the
+        `mailto:` unsubscribe). Returns how many ran successfully."""
+        assert self._mail is not None, "start() first"
+        return self._mail.receive_mail(recipient, subject, sender)
+
     @property
     def table_name(self) -> str:
         assert self.names is not None and self.template is not None, "start() first"
@@ -182,6 +215,7 @@ class LocalStack:
     # --- pieces --------------------------------------------------------------------------
     def _start_moto(self) -> None:
         keep_streams_consistent_across_cancelled_transactions()
+        keep_email_tags()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
@@ -192,6 +226,11 @@ class LocalStack:
         )
         with urllib.request.urlopen(reset, timeout=10):  # noqa: S310
             pass
+
+    def _moto_client(self, service: str) -> Any:
+        assert self.names is not None
+        make: Callable[..., Any] = boto3.client
+        return make(service, region_name=self.names.region, endpoint_url=self.moto_url)
 
     def _set_environment(self, values: dict[str, str]) -> None:
         for key, before in apply_environment(values).items():
@@ -224,6 +263,7 @@ class LocalStack:
             log.info("restored %d items from %s", restored, self._snapshots.path)
         if self.demo_form is not None and self.demo_form.is_file():
             seed_form(json.loads(self.demo_form.read_text(encoding="utf-8")))
+            seed_profile_schema(json.loads(DEMO_PROFILE.read_text(encoding="utf-8")))
 
     def _start_housekeeping(self) -> None:
         def run() -> None:
@@ -264,6 +304,12 @@ class LocalStack:
         (self.state_dir / "endpoint.json").write_text(json.dumps(document, indent=1))
 
 
+def seed_profile_schema(data: dict[str, Any]) -> Any:
+    """Save the preference center's profile schema through the domain (`ecrm.profile_schema`)."""
+    schemas: Any = importlib.import_module("ecrm.profile_schema")
+    return schemas.save(schemas.ProfileSchema.model_validate(data))
+
+
 def seed_form(data: dict[str, Any]) -> Any:
     """Save a form definition through the domain (`ecrm.forms`), into whatever table and
     endpoint the environment names. Returns the saved form."""
@@ -282,6 +328,7 @@ def _gateway(
     outbox: Outbox,
     web_dir: Path,
     authorizer: LocalAuthorizer,
+    mail: MailSimulator | None = None,
 ) -> Gateway:
     openapi_cache: dict[str, Any] = {}
 
@@ -298,6 +345,7 @@ def _gateway(
         web_dir=web_dir,
         openapi=openapi,
         authorizer=authorizer,
+        mail=mail,
     )
 
 
@@ -310,6 +358,14 @@ def _forget_cached_configuration() -> None:
     settings = sys.modules.get("ecrm.settings")
     if settings is not None and hasattr(settings.settings, "cache_clear"):
         settings.settings.cache_clear()
+    # Signing keys and definitions cached from an earlier stack belong to its secret and table.
+    tokens = sys.modules.get("ecrm.tokens")
+    if tokens is not None and hasattr(tokens, "keyring"):
+        tokens.keyring.forget()
+    for name in ("ecrm.forms", "ecrm.profile_schema"):
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "forget_cached"):
+            module.forget_cached()
 
 
 def _deadline(timeout: float) -> Callable[[], float]:

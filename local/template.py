@@ -8,6 +8,7 @@ them once local physical names exist.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,35 @@ class PollerSource:
 
 
 @dataclass(frozen=True)
+class TopicSource:
+    """An SNS subscription of the function (`Type: SNS`): SNS invokes it asynchronously."""
+
+    event_name: str
+    topic: Json  # raw `Topic:` value, e.g. {"Ref": "SesEventsTopic"}
+    filter_policy: Json | None
+
+
+@dataclass(frozen=True)
+class ScheduleSource:
+    """A `Type: Schedule` / `ScheduleV2` event: EventBridge invokes the function on a timer."""
+
+    event_name: str
+    expression: str  # "rate(1 minute)", "cron(...)"
+    enabled: bool = True
+
+    @property
+    def rate_seconds(self) -> float | None:
+        """Seconds between ticks of a `rate(...)` expression (None for `cron(...)`)."""
+        found = re.fullmatch(
+            r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)", self.expression
+        )
+        if not found:
+            return None
+        unit = {"minute": 60, "hour": 3600, "day": 86400}[found.group(2).rstrip("s")]
+        return float(int(found.group(1)) * unit)
+
+
+@dataclass(frozen=True)
 class Function:
     logical_id: str
     handler: str  # "package.module.function", e.g. "capture.app.lambda_handler"
@@ -68,6 +98,8 @@ class Function:
     queue_sources: tuple[PollerSource, ...]
     code_dir: Path  # CodeUri, resolved against the template's folder
     layer_logical_ids: tuple[str, ...]
+    topic_sources: tuple[TopicSource, ...] = ()
+    schedule_sources: tuple[ScheduleSource, ...] = ()
 
     @property
     def handler_module(self) -> str:
@@ -158,6 +190,8 @@ class Template:
             **found.properties.get("Environment", {}).get("Variables", {}),
         }
         routes, streams, queues = [], [], []
+        topics: list[TopicSource] = []
+        schedules: list[ScheduleSource] = []
         for name, event in found.properties.get("Events", {}).items():
             props = event.get("Properties", {})
             if event.get("Type") == "Api":
@@ -175,6 +209,14 @@ class Template:
                 streams.append(_poller_source(name, "DynamoDB", props["Stream"], props, 100))
             elif event.get("Type") == "SQS":
                 queues.append(_poller_source(name, "SQS", props["Queue"], props, 10))
+            elif event.get("Type") == "SNS":
+                topics.append(TopicSource(name, props["Topic"], props.get("FilterPolicy")))
+            elif event.get("Type") in ("Schedule", "ScheduleV2"):
+                expression = props.get("Schedule") or props.get("ScheduleExpression") or ""
+                enabled = (
+                    props.get("Enabled", True) is not False and props.get("State") != "DISABLED"
+                )
+                schedules.append(ScheduleSource(name, str(expression), enabled))
         layers = tuple(
             layer["Ref"] for layer in merged.get("Layers", []) if isinstance(layer, dict)
         )
@@ -188,6 +230,8 @@ class Template:
             queue_sources=tuple(queues),
             code_dir=(self.base_dir / str(merged.get("CodeUri", "."))).resolve(),
             layer_logical_ids=layers,
+            topic_sources=tuple(topics),
+            schedule_sources=tuple(schedules),
         )
 
     def layer_dir(self, logical_id: str) -> Path:

@@ -40,3 +40,27 @@ def stream(*new_images: dict[str, Any], event_name: str = "INSERT") -> dict[str,
 
 def json_body(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
+
+
+SES_TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:ecrm-local-SesEventsTopic"
+
+
+def ses_notification(kind: str, **fields: Any) -> dict[str, Any]:
+    """The SNS event that delivers one SES event record (`local.ses_events.KINDS`) to the
+    subscribed function; `fields` are those of `local.ses_events.ses_event`."""
+    from local.ses_events import ses_event, sns_event
+
+    return sns_event(SES_TOPIC_ARN, json.dumps(ses_event(kind, **fields)))
+
+
+def ses_receipt(subject: str, *, sender: str = "ann@example.com") -> dict[str, Any]:
+    """The receipt rule's Lambda event for a mail to the unsubscribe address."""
+    from local.ses_events import receipt_event
+
+    return receipt_event(
+        recipient="unsubscribe@example.com",
+        sender=sender,
+        subject=subject,
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:inbound",
+        at=1_700_000_000.0,
+    )

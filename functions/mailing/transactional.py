@@ -1,6 +1,7 @@
-"""Transactional mail function: the table's stream (filtered to pending submissions) -> the
-confirmation mail. Partial batch failures are reported, so one throttled send is retried
-alone and never blocks or repeats the others."""
+"""Transactional mail function: the table's stream (filtered to pending submissions and to the
+self-service requests) -> the confirmation, sign-in or address-verification mail. Partial
+batch failures are reported, so one throttled send is retried alone and never blocks or repeats
+the others."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import confirmation, mail, templating
+from ecrm import account_mail, confirmation, mail, templating
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
@@ -36,7 +37,11 @@ def render(name: str, context: Mapping[str, Any]) -> mail.RenderedMail:
 
 def record_handler(record: DynamoDBRecord) -> None:
     image = record.dynamodb.new_image if record.dynamodb else None
-    if image and confirmation.send_confirmation_mail(image, render):
+    account_sender = account_mail.SENDERS.get(image.get("type", "")) if image else None
+    if image and account_sender:
+        if account_sender(image, render):
+            metrics.add_metric(name="AccountMailsSent", unit=MetricUnit.Count, value=1)
+    elif image and confirmation.send_confirmation_mail(image, render):
         metrics.add_metric(name="ConfirmationMailsSent", unit=MetricUnit.Count, value=1)
 
 

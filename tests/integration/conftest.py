@@ -62,3 +62,29 @@ def link_in(message: EmailMessage) -> str:
     found = re.search(r"https?://\S+/confirm/\S+", body.get_content())
     assert found, "no confirmation link in the mail"
     return found.group(0)
+
+
+@pytest.fixture
+def subscriber(submit: Submit) -> str:
+    """Ann, subscribed to the newsletter through the demo form; returns her contact id."""
+    from ecrm import keys, store
+
+    assert submit(valid_body("ann@example.com"))["statusCode"] == 202
+    contact_id = keys.contact_id_for("ann@example.com")
+    subscribed = {":s": "subscribed"}
+    store.write(
+        store.Update(
+            keys.contact(contact_id), "SET #s = :s", names={"#s": "status"}, values=subscribed
+        )
+    )
+    return contact_id
+
+
+@pytest.fixture
+def sending_campaign(aws_env: dict[str, str]) -> dict[str, Any]:
+    """Campaign `c1` in state `sending`, as the campaign sender leaves it."""
+    from ecrm import keys, store
+
+    data = {**keys.campaign("c1"), "type": "campaign", "state": "sending", "sent": 10}
+    store.write(store.Put(data))
+    return data

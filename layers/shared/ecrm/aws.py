@@ -10,8 +10,10 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sqs import SQSClient
 
 # Fail fast inside a Lambda's time budget; the SDK's own retries absorb short throttles.
 _CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
@@ -32,7 +34,17 @@ def secretsmanager() -> SecretsManagerClient:
     return boto3.client("secretsmanager", config=_CONFIG)
 
 
+@cache
+def events() -> EventBridgeClient:
+    return boto3.client("events", config=_CONFIG)
+
+
+@cache
+def sqs() -> SQSClient:
+    return boto3.client("sqs", config=_CONFIG)
+
+
 def reset() -> None:
     """Forget cached clients (tests that switch endpoints or credentials)."""
-    for factory in (dynamodb, sesv2, secretsmanager):
+    for factory in (dynamodb, sesv2, secretsmanager, events, sqs):
         factory.cache_clear()

@@ -94,10 +94,15 @@ def _marker(form: Form, sub: ValidSubmission, client: Client, now: float) -> Mar
 
 
 def _plan(
-    form: Form, sub: ValidSubmission, client: Client, now: float, *, resubscribe: bool
+    form: Form,
+    sub: ValidSubmission,
+    client: Client,
+    now: float,
+    *,
+    contact_id: str,
+    resubscribe: bool,
 ) -> _Plan:
     cfg = settings()
-    contact_id = keys.contact_id_for(sub.email)
     at = clock.iso(now)
     receipt = _receipt(form)
     event_id = receipt.submission_id
@@ -177,8 +182,9 @@ def submit(
         logger.info("submission dropped as automated", extra={"form_id": form.id})
         return _receipt(form)
     resubscribe = False
+    contact_id = keys.contact_id_for(sub.email)
     for _ in range(3):
-        plan = _plan(form, sub, client, now, resubscribe=resubscribe)
+        plan = _plan(form, sub, client, now, contact_id=contact_id, resubscribe=resubscribe)
         try:
             store.transact(plan.writes)
         except store.TransactionCancelled as cancelled:
@@ -191,7 +197,11 @@ def submit(
             if failed[plan.form_check]:  # the definition changed since we cached it
                 form, sub = _validated(forms.load(form_id, fresh=True), raw)
             elif failed[plan.contact]:
-                resubscribe = True
+                found = cancelled.old_items[plan.contact] or {}
+                if found.get("alias_of"):  # the address moved here: the contact lives elsewhere
+                    contact_id = str(found["alias_of"])
+                else:
+                    resubscribe = True
             continue
         logger.info(
             "submission stored", extra={"form_id": form.id, "event_id": plan.receipt.submission_id}

@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, keys, mail, store, tokens
+from ecrm import clock, keys, mail, store, suppression, tokens
 from ecrm.contacts import ContactStatus
 from ecrm.errors import Conflict, TokenAlreadyUsed
 from ecrm.settings import settings
@@ -22,6 +22,9 @@ Renderer = Callable[[str, Mapping[str, Any]], mail.RenderedMail]
 @dataclass(frozen=True)
 class Confirmed:
     contact_id: str
+
+
+_LIFT = "|lift"  # on a token's ref: confirming lifts the address's self-service suppression
 
 
 def _ledger_claim(contact_id: str, event_id: str, at: str) -> store.Update:
@@ -45,7 +48,8 @@ def send_confirmation_mail(interaction: Mapping[str, Any], render: Renderer) -> 
     contact = store.get(keys.contact(contact_id))
     if not contact or contact.get("status") != ContactStatus.PENDING:
         return None  # confirmed, unsubscribed or erased since: nothing to confirm
-    if store.get(keys.suppression(contact["email"])):
+    suppressed = store.get(keys.suppression(contact["email"]))
+    if suppression.blocks_requested_mail(suppressed):
         logger.info("confirmation skipped: address suppressed", extra={"event_id": event_id})
         return None
     now = clock.now()
@@ -53,9 +57,10 @@ def send_confirmation_mail(interaction: Mapping[str, Any], render: Renderer) -> 
     if ledger.get("state") == "sent":
         return None
     cfg = settings()
-    token = tokens.issue(
-        "confirm", contact_id, interaction.get("consent_ref") or "", cfg.confirm_token_ttl_seconds
-    )
+    ref = interaction.get("consent_ref") or ""
+    if suppressed:  # the person opted out (or was erased) before: this opt-in lifts it
+        ref += _LIFT
+    token = tokens.issue("confirm", contact_id, ref, cfg.confirm_token_ttl_seconds)
     context = {
         "form_title": interaction.get("form_title") or "our mailings",
         "confirm_url": f"{cfg.public_base_url.rstrip('/')}/confirm/{token}",
@@ -81,6 +86,7 @@ def confirm(token: str, *, now: float | None = None) -> Confirmed:
     """Exchange a confirmation token, once: the contact becomes subscribed and the consent
     record gets its confirmation time, in one transaction with the token's used-marker."""
     claims = tokens.verify(token, "confirm")
+    consent_ref, lift, _ = claims.ref.partition(_LIFT)
     now = clock.now() if now is None else now
     at = clock.iso(now)
     contact_id = claims.subject
@@ -113,13 +119,13 @@ def confirm(token: str, *, now: float | None = None) -> Confirmed:
                 "contact_id": contact_id,
                 "event_id": event_id,
                 "at": at,
-                "consent_ref": claims.ref or None,
+                "consent_ref": consent_ref or None,
             },
             condition="attribute_not_exists(pk)",
         ),
     ]
-    if claims.ref:
-        consent_at, _, consent_event = claims.ref.partition("#")
+    if consent_ref:
+        consent_at, _, consent_event = consent_ref.partition("#")
         writes.append(
             store.Update(
                 keys.consent(contact_id, consent_at, consent_event),
@@ -128,10 +134,17 @@ def confirm(token: str, *, now: float | None = None) -> Confirmed:
                 values={":at": at},
             )
         )
+    lift_at = None
+    contact = store.get(keys.contact(contact_id)) if lift else None  # rare: after an opt-out
+    if contact:
+        lift_at = len(writes)
+        writes.append(suppression.lift(contact["email"]))
     try:
         store.transact(writes)
     except store.TransactionCancelled as cancelled:
-        if cancelled.failed[0] or (len(writes) > 3 and cancelled.failed[3]):
+        if lift_at is not None and cancelled.failed[lift_at]:
+            raise Conflict("This address cannot receive our mail any more.") from None
+        if cancelled.failed[0] or (consent_ref and cancelled.failed[3]):
             raise TokenAlreadyUsed("This confirmation link was already used.") from None
         raise Conflict("There is nothing to confirm for this link any more.") from None
     logger.info("subscription confirmed", extra={"event_id": event_id})

@@ -13,6 +13,9 @@ if TYPE_CHECKING:  # type-only: the mail function reads statuses without loading
     from ecrm.submission import ValidSubmission
 
 FIELD_PREFIX = "f_"  # profile fields live beside system attributes, so they are namespaced
+# After a verified email change the contact keeps its id; the new address's id holds an alias.
+ALIAS = "contact_alias"
+_NOT_ALIAS = "attribute_not_exists(alias_of)"
 
 
 class ContactStatus(StrEnum):
@@ -30,6 +33,11 @@ def upsert_from_submission(
     one stays pending. An unsubscribed contact on a double opt-in form fails the condition, and
     the caller retries with `resubscribe=True` (back to pending): the rare path pays a second call
     so the common paths stay at one. Single opt-in forms subscribe whoever consented just now.
+
+    The item at this id may be an alias (the address was changed to this one): the condition
+    fails, the item comes back with the cancellation (`return_old`), and the caller retries on
+    `alias_of`. The stored address is never overwritten: it differs from the submitted one only
+    for the address a contact moved away from, which keeps leading to that contact.
     """
     names: dict[str, str] = {"#status": "status", "#type": "type", "#email": "email"}
     values: dict[str, Any] = {
@@ -44,27 +52,28 @@ def upsert_from_submission(
     sets = [
         "#type = :contact",
         "contact_id = :id",
-        "#email = :email",
+        "#email = if_not_exists(#email, :email)",
         "created_at = if_not_exists(created_at, :now)",
         "updated_at = :now",
         "last_form_id = :form",
         "first_source = if_not_exists(first_source, :source)",
     ]
-    condition = None
+    condition = _NOT_ALIAS
     if not form.double_opt_in:
         values[":status"] = ContactStatus.SUBSCRIBED.value
         sets.append("#status = :status")
     elif resubscribe:
         values |= {":status": ContactStatus.PENDING.value, ":was": ContactStatus.UNSUBSCRIBED.value}
         sets.append("#status = :status")
-        condition = "#status = :was"
+        condition = f"#status = :was AND {_NOT_ALIAS}"
     else:
         values |= {
             ":pending": ContactStatus.PENDING.value,
             ":subscribed": ContactStatus.SUBSCRIBED.value,
         }
         sets.append("#status = if_not_exists(#status, :pending)")
-        condition = "attribute_not_exists(#status) OR #status IN (:pending, :subscribed)"
+        was = "attribute_not_exists(#status) OR #status IN (:pending, :subscribed)"
+        condition = f"({was}) AND {_NOT_ALIAS}"
     for index, (name, value) in enumerate(sorted(sub.profile.items())):
         names[f"#f{index}"] = FIELD_PREFIX + name
         values[f":f{index}"] = value
@@ -79,6 +88,7 @@ def upsert_from_submission(
         condition=condition,
         names=names,
         values=values,
+        return_old=True,
     )
 
 
@@ -103,3 +113,12 @@ def join_topic(contact_id: str, topic: str, at: str) -> store.Update:
 def profile_of(item: dict[str, Any]) -> dict[str, Any]:
     """Profile fields of a contact item, without their storage prefix."""
     return {k.removeprefix(FIELD_PREFIX): v for k, v in item.items() if k.startswith(FIELD_PREFIX)}
+
+
+def by_address(normalized_email: str) -> dict[str, Any] | None:
+    """The contact an address leads to: its own item, or (after a verified address change) the
+    contact its alias item names. A contact's first address keeps leading to it."""
+    found = store.get(keys.contact(keys.contact_id_for(normalized_email)))
+    if found and found.get("alias_of"):
+        found = store.get(keys.contact(str(found["alias_of"])))
+    return found

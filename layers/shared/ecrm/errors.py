@@ -59,6 +59,10 @@ class InvalidToken(DomainError):
     code = "invalid_token"
 
 
+class TokenExpired(InvalidToken):
+    """Signed and meant for this, but too old (same status and code as any invalid token)."""
+
+
 class TokenAlreadyUsed(DomainError):
     status = 409
     code = "token_already_used"
@@ -87,3 +91,17 @@ class Busy(DomainError):
     def __init__(self, message: str = "Busy, please retry.", retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class PreconditionFailed(DomainError):
+    """If-Match names another version than the stored one (someone changed it meanwhile)."""
+
+    status = 412
+    code = "precondition_failed"
+
+
+class PreconditionRequired(DomainError):
+    """A change that needs If-Match came without one."""
+
+    status = 428
+    code = "precondition_required"

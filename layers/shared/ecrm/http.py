@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -90,16 +92,42 @@ def _groups(claim: str | None) -> set[str]:
     return {g.strip() for g in (claim or "").strip("[]").replace(" ", ",").split(",") if g.strip()}
 
 
-def marketers_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Every admin route's guard, in the handler too (not only in API Gateway): no verified
-    claims is 401, a user outside the `marketers` group is 403."""
-    authorizer = app.current_event.request_context.authorizer
-    claims = authorizer.claims if authorizer else None
+def _require_marketer(claims: Mapping[str, Any] | None) -> None:
     if not claims or not claims.get("sub"):
         raise Unauthenticated("Sign in as a marketer to use this route.")
     if MARKETERS not in _groups(claims.get("cognito:groups")):
         raise Forbidden("This route is for the marketers group.")
+
+
+def marketers_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Every admin route's guard, in the handler too (not only in API Gateway): no verified
+    claims is 401, a user outside the `marketers` group is 403."""
+    authorizer = app.current_event.request_context.authorizer
+    _require_marketer(authorizer.claims if authorizer else None)
     return next_middleware(app)
+
+
+def marketers_first(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[..., Any]:
+    """For an admin function's `lambda_handler`: the same guard, before the resolver runs.
+    Powertools validates a request (body models, path patterns) before `app.use` middlewares,
+    so without this an anonymous caller would learn a 400 about the body instead of a 401."""
+
+    @functools.wraps(handler)
+    def guarded(event: dict[str, Any], context: Any) -> Any:
+        authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+        try:
+            _require_marketer(authorizer.get("claims"))
+        except DomainError as error:
+            return {
+                "statusCode": error.status,
+                "headers": {"Content-Type": "application/json"},
+                "multiValueHeaders": {},
+                "body": json.dumps(error_body(error.code, error.message, error.fields)),
+                "isBase64Encoded": False,
+            }
+        return handler(event, context)
+
+    return guarded
 
 
 def _depth(value: Any) -> int:

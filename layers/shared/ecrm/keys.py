@@ -12,6 +12,28 @@
 | rate-limit counter  | RATE#<scope>#<hash>#<window>| RATE                      |                                  |
 | used token          | TOKEN#<token id>            | USED                      |                                  |
 | suppression         | SUPPRESS#<email hash>       | SUPPRESS                  |                                  |
+| contact alias       | CONTACT#<id of new email>   | PROFILE (`alias_of`)      |                                  |
+| profile schema      | SCHEMA#profile              | DEFINITION                |                                  |
+| erasure record      | ERASURE#<contact id>        | ERASURE                   |                                  |
+| campaign            | CAMPAIGN#<id>               | META                      |                                  |
+| unique engagement   | CAMPAIGN#<id>               | ENGAGED#<kind>#<contact>  |                                  |
+| mail event marker   | MAILEVENT#<event id>        | MAILEVENT                 |                                  |
+| automation rule     | AUTOMATIONS                 | AUTOMATION#<id>           |                                  |
+| automation run      | CONTACT#<id>                | AUTOMATION#<rule id>      | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
+| score               | CONTACT#<id>                | SCORE                     | STAGE#<stage>#<shard> / CONTACT# |
+| score change        | CONTACT#<id>                | SCORE#<ts>#<event id>     |                                  |
+| scoring ruleset     | SCORING#RULESET             | CURRENT / V#<version>     |                                  |
+| re-score job        | SCOREJOB#<id>               | JOB                       |                                  |
+| mail template       | TEMPLATE#<id>               | TEMPLATE                  | LIST#template / <id>             |
+| segment             | SEGMENT#<id>                | SEGMENT                   | LIST#segment / <id>              |
+| campaign listing    | (on the campaign META item) |                           | LIST#campaign / <created>#<id>   |
+| campaign content    | CAMPAIGN#<id>               | CONTENT                   |                                  |
+| campaign start      | CAMPAIGN#<id>               | DUE                       | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
+| audience page       | CAMPAIGN#<id>               | PAGE#<shard>#<page>       |                                  |
+| batch tally marker  | CAMPAIGN#<id>               | BATCH#<batch id>          |                                  |
+| send ledger         | CAMPAIGN#<id>               | SEND#<contact id>         |                                  |
+| SES send pacing     | PACE#ses                    | BUCKET                    |                                  |
+| schedule watermark  | SCHEDULE#tick               | WATERMARK                 |                                  |
 """
 
 from __future__ import annotations
@@ -87,3 +109,143 @@ def used_token(token_id: str) -> dict[str, str]:
 
 def suppression(normalized_email: str) -> dict[str, str]:
     return {"pk": f"SUPPRESS#{email_hash(normalized_email)}", "sk": "SUPPRESS"}
+
+
+def campaign(campaign_id: str) -> dict[str, str]:
+    """State (draft|scheduled|sending|paused|cancelled|done), `paused_reason` and counters."""
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
+
+
+def campaign_engagement(campaign_id: str, kind: str, contact_id: str) -> dict[str, str]:
+    """Marker that makes a campaign counter count each recipient once (opened, clicked...)."""
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"ENGAGED#{kind}#{contact_id}"}
+
+
+def mail_event(event_id: str) -> dict[str, str]:
+    """Seen-marker of an SES event whose contact no longer exists (TTL)."""
+    return {"pk": f"MAILEVENT#{event_id}", "sk": "MAILEVENT"}
+
+
+AUTOMATIONS = "AUTOMATIONS"
+
+
+def automation(automation_id: str) -> dict[str, str]:
+    return {"pk": AUTOMATIONS, "sk": f"AUTOMATION#{automation_id}"}
+
+
+def automation_run(contact_id: str, automation_id: str) -> dict[str, str]:
+    """One per contact and rule: written with attribute_not_exists, so a rule fires once."""
+    return {"pk": f"CONTACT#{contact_id}", "sk": f"AUTOMATION#{automation_id}"}
+
+
+def due_minute(at_iso: str) -> str:
+    """The sparse due-time index partition of a moment: `DUE#2024-05-01T10:31`."""
+    return f"DUE#{at_iso[:16]}"
+
+
+def due(at_iso: str, key: dict[str, str]) -> dict[str, str]:
+    """gsi1 entry that makes an item due at `at_iso` (read by the schedule tick per minute)."""
+    return {"gsi1pk": due_minute(at_iso), "gsi1sk": f"{at_iso}#{key['pk']}#{key['sk']}"}
+
+
+# --- scoring ----------------------------------------------------------------------------------
+STAGE_SHARDS = 8
+RULESET = "SCORING#RULESET"
+
+
+def stage_members(stage: str, shard: int) -> str:
+    """gsi1 partition of the contacts in a scoring stage (sharded like topics)."""
+    return f"STAGE#{stage}#{shard}"
+
+
+def score(contact_id: str, stage: str | None = None) -> dict[str, str]:
+    """A contact's score item; with `stage`, also its sparse stage-index entry."""
+    key = {"pk": f"CONTACT#{contact_id}", "sk": "SCORE"}
+    if stage is None:
+        return key
+    shard = _digest("shard", contact_id)[0] % STAGE_SHARDS
+    return {**key, "gsi1pk": stage_members(stage, shard), "gsi1sk": f"CONTACT#{contact_id}"}
+
+
+def score_change(contact_id: str, at: str, event_id: str) -> dict[str, str]:
+    return {"pk": f"CONTACT#{contact_id}", "sk": f"SCORE#{at}#{event_id}"}
+
+
+def ruleset(version: int | None = None) -> dict[str, str]:
+    """The current scoring ruleset (`CURRENT`), or one stored version (immutable)."""
+    return {"pk": RULESET, "sk": "CURRENT" if version is None else f"V#{version:08d}"}
+
+
+def rescore_job(job_id: str) -> dict[str, str]:
+    return {"pk": f"SCOREJOB#{job_id}", "sk": "JOB"}
+
+
+# --- self-service -----------------------------------------------------------------------------
+def profile_schema() -> dict[str, str]:
+    """The profile, interest and topic fields customers edit in the preference center."""
+    return {"pk": "SCHEMA#profile", "sk": DEFINITION}
+
+
+def erasure(contact_id: str) -> dict[str, str]:
+    """That a contact was erased, and when: nothing else (no PII)."""
+    return {"pk": f"ERASURE#{contact_id}", "sk": "ERASURE"}
+
+
+# --- campaigns: templates, segments, fan-out, send ledger, pacing (mailing) ----------------------
+def mail_template(template_id: str) -> dict[str, str]:
+    return {"pk": f"TEMPLATE#{template_id}", "sk": "TEMPLATE"}
+
+
+def segment(segment_id: str) -> dict[str, str]:
+    return {"pk": f"SEGMENT#{segment_id}", "sk": "SEGMENT"}
+
+
+def listing(kind: str, sort: str) -> dict[str, str]:
+    """gsi1 entry that lists a marketer's objects of one kind (`LIST#campaign`, by `sort`)."""
+    return {"gsi1pk": f"LIST#{kind}", "gsi1sk": sort}
+
+
+def listing_partition(kind: str) -> str:
+    return f"LIST#{kind}"
+
+
+def campaign_content(campaign_id: str) -> dict[str, str]:
+    """What a campaign sends (template and segment as they were when sending started)."""
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "CONTENT"}
+
+
+def campaign_due(campaign_id: str) -> dict[str, str]:
+    """Carries `due(at, ...)` while the campaign must be started (scheduled, or started and
+    not yet fanned out); the tick dispatches it by the `CAMPAIGN#`/`DUE` key."""
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "DUE"}
+
+
+def campaign_page(campaign_id: str, shard: int, page: int) -> dict[str, str]:
+    """One page of a topic shard, resolved once: the recipients it holds and where the next
+    page starts. Replans (resume, redelivery) read it back instead of querying again."""
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"PAGE#{shard}#{page:06d}"}
+
+
+def campaign_batch(campaign_id: str, batch_id: str) -> dict[str, str]:
+    """Marker that a batch's outcome was added to the campaign counters (once)."""
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"BATCH#{batch_id}"}
+
+
+def send_ledger(campaign_id: str, contact_id: str) -> dict[str, str]:
+    """One per recipient of a campaign: claimed (`sending`) before SES, `sent` after."""
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"SEND#{contact_id}"}
+
+
+def send_pace() -> dict[str, str]:
+    """The account-wide token bucket of SES sends (its theoretical arrival time)."""
+    return {"pk": "PACE#ses", "sk": "BUCKET"}
+
+
+def schedule_watermark() -> dict[str, str]:
+    """The last due-index minute the schedule tick has read completely."""
+    return {"pk": "SCHEDULE#tick", "sk": "WATERMARK"}
+
+
+def topic_partition(topic: str, shard: int) -> str:
+    """The gsi1 partition of one shard of a topic's members (see `topic_membership`)."""
+    return f"TOPIC#{topic}#{shard}"

@@ -28,6 +28,35 @@ class Settings(BaseModel):
     # Submissions that arrive faster than this after the form was rendered are bots.
     min_fill_seconds: float = Field(default=2.0, alias="MIN_FILL_SECONDS", ge=0)
     max_body_bytes: int = Field(default=16_384, alias="MAX_BODY_BYTES", ge=1024)
+    # Self-service: magic links live 15 minutes and work once; sessions are short bearer tokens.
+    sign_in_token_ttl_seconds: int = Field(default=900, alias="SIGN_IN_TOKEN_TTL_SECONDS", ge=60)
+    session_ttl_seconds: int = Field(default=1800, alias="SESSION_TTL_SECONDS", ge=60)
+    email_change_token_ttl_seconds: int = Field(
+        default=24 * 3600, alias="EMAIL_CHANGE_TOKEN_TTL_SECONDS", ge=300
+    )
+    # Sign-in links asked for per window (RATE_WINDOW_SECONDS), per client IP and per address.
+    sign_in_links_per_ip: int = Field(default=10, alias="SIGN_IN_LINKS_PER_IP", ge=1)
+    sign_in_links_per_email: int = Field(default=3, alias="SIGN_IN_LINKS_PER_EMAIL", ge=1)
+    # An open or click this soon after SES accepted the mail is a link scanner, not a person.
+    scanner_window_seconds: float = Field(default=10.0, alias="SCANNER_WINDOW_SECONDS", ge=0)
+    # A campaign pauses itself on its complaint or bounce rate only once this many mails were
+    # delivered (complaints) or sent (bounces): one early complaint is not a rate.
+    auto_pause_min_sample: int = Field(default=500, alias="AUTO_PAUSE_MIN_SAMPLE", ge=1)
+    # Lead scoring: the re-score job's queue, how long a function trusts its cached ruleset,
+    # and how many contacts one re-score step reads from the stage index.
+    rescore_queue_url: str | None = Field(default=None, alias="RESCORE_QUEUE_URL")
+    ruleset_cache_seconds: float = Field(default=30.0, alias="RULESET_CACHE_SECONDS", ge=0)
+    rescore_page_size: int = Field(default=50, alias="RESCORE_PAGE_SIZE", ge=1, le=500)
+
+    # Campaigns: the fan-out queue, the domain campaign senders must use (and the `mailto:`
+    # unsubscribe address's), and pacing. Campaigns use SEND_RATE_SHARE of the account's SES max
+    # send rate (GetAccount), or of MAX_SEND_RATE when set (a cap, and the local stand-in). A
+    # ledger item left `sending` this long by a crashed worker is resolved (see campaigns docs).
+    campaign_queue_url: str | None = Field(default=None, alias="CAMPAIGN_QUEUE_URL")
+    sending_domain: str = Field(default="example.com", alias="SENDING_DOMAIN", min_length=3)
+    max_send_rate: float | None = Field(default=None, alias="MAX_SEND_RATE", gt=0)
+    send_rate_share: float = Field(default=0.97, alias="SEND_RATE_SHARE", gt=0, le=1)
+    stale_sending_seconds: int = Field(default=900, alias="STALE_SENDING_SECONDS", ge=1)
 
 
 @cache

@@ -7,7 +7,8 @@ turns AWS failures into domain outcomes: a cancelled condition, or `Busy` (retry
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -49,6 +50,8 @@ class Update:
     condition: str | None = None
     names: Mapping[str, str] = field(default_factory=dict)
     values: Mapping[str, Any] = field(default_factory=dict)
+    # In a transaction: when the condition fails, hand back the item as it was (one call saved).
+    return_old: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,18 @@ class Check:
     condition: str
     names: Mapping[str, str] = field(default_factory=dict)
     values: Mapping[str, Any] = field(default_factory=dict)
+    return_old: bool = False
 
 
-Write = Put | Update | Check
+@dataclass(frozen=True)
+class Delete:
+    key: Mapping[str, str]
+    condition: str | None = None
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+Write = Put | Update | Check | Delete
 
 
 class ConditionFailed(Exception):
@@ -69,9 +81,11 @@ class ConditionFailed(Exception):
 class TransactionCancelled(Exception):
     """Some condition in a transaction failed; `failed[i]` is True for each failing write."""
 
-    def __init__(self, failed: list[bool]) -> None:
+    def __init__(self, failed: list[bool], old_items: list[Item | None] | None = None) -> None:
         super().__init__("transaction cancelled by a condition")
         self.failed = failed
+        # `old_items[i]`: the item a failed write with `return_old` found (None otherwise).
+        self.old_items = old_items or [None] * len(failed)
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -108,7 +122,7 @@ def deserialize(item: Mapping[str, Any]) -> Item:
     return {k: plain(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
-def _expression_args(op: Put | Update | Check) -> dict[str, Any]:
+def _expression_args(op: Write) -> dict[str, Any]:
     args: dict[str, Any] = {}
     if op.condition:
         args["ConditionExpression"] = op.condition
@@ -116,6 +130,8 @@ def _expression_args(op: Put | Update | Check) -> dict[str, Any]:
         args["ExpressionAttributeNames"] = dict(op.names)
     if op.values:
         args["ExpressionAttributeValues"] = serialize(op.values)
+    if getattr(op, "return_old", False):
+        args["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     return args
 
 
@@ -125,6 +141,8 @@ def _transact_item(op: Write, table: str) -> dict[str, Any]:
         return {"Put": {"Item": serialize(op.item), **args}}
     if isinstance(op, Update):
         return {"Update": {"Key": serialize(op.key), "UpdateExpression": op.expression, **args}}
+    if isinstance(op, Delete):
+        return {"Delete": {"Key": serialize(op.key), **args}}
     return {"ConditionCheck": {"Key": serialize(op.key), **args}}
 
 
@@ -192,13 +210,31 @@ def transact(ops: Sequence[Write]) -> None:
         if code != "TransactionCanceledException":
             _raise_retryable(error)
             raise
-        reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+        cancellations = error.response.get("CancellationReasons", [])
+        reasons = [r.get("Code", "None") for r in cancellations]
         # A conflict with another in-flight transaction or a throttle is transient: retry.
         if any(r not in {"None", "ConditionalCheckFailed"} for r in reasons):
             raise Busy() from error
-        raise TransactionCancelled([r == "ConditionalCheckFailed" for r in reasons]) from error
+        old = [deserialize(r["Item"]) if r.get("Item") else None for r in cancellations]
+        raise TransactionCancelled([r == "ConditionalCheckFailed" for r in reasons], old) from error
     except _NETWORK as error:
         raise Busy() from error
+
+
+def transact_optional(required: Sequence[Write], optional: Sequence[Write]) -> list[Write]:
+    """`transact`, where a failed condition on an optional write (a counter on an item that may
+    be gone, say) drops that write and retries the rest. Returns the optional writes that landed.
+    A failed required condition raises TransactionCancelled over the required writes only."""
+    remaining = list(optional)
+    while True:
+        try:
+            transact([*required, *remaining])
+            return remaining
+        except TransactionCancelled as cancelled:
+            head, tail = cancelled.failed[: len(required)], cancelled.failed[len(required) :]
+            if any(head) or not any(tail):
+                raise TransactionCancelled(head) from None
+            remaining = [op for op, failed in zip(remaining, tail, strict=False) if not failed]
 
 
 def query(
@@ -236,3 +272,90 @@ def query(
     except _NETWORK as error:
         raise Busy() from error
     return [deserialize(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+
+def query_all(pk: str, *, sk_prefix: str | None = None) -> Iterator[Item]:
+    """Every item of a partition (or of its `sk_prefix` part), page after page."""
+    start: dict[str, Any] | None = None
+    while True:
+        items, start = query(pk, sk_prefix=sk_prefix, start=start)
+        yield from items
+        if not start:
+            return
+
+
+# --- batches (campaign fan-out and sending) ----------------------------------------------------
+_BATCH_GET_MAX = 100
+_BATCH_WRITE_MAX = 25
+_UNPROCESSED_RETRIES = 6
+
+
+def _key_of(item: Mapping[str, Any]) -> tuple[str, str]:
+    return str(item["pk"]), str(item["sk"])
+
+
+def batch_get(
+    keys_: Sequence[Mapping[str, str]],
+    *,
+    consistent: bool = True,
+    attributes: Sequence[str] = (),
+) -> dict[tuple[str, str], Item]:
+    """Many GetItems in BatchGetItem calls of 100 keys; found items by (pk, sk), with only
+    `attributes` (and the keys) when given. Keys that DynamoDB leaves unprocessed
+    (throttling) are asked again with backoff, then `Busy`."""
+    table = settings().table_name
+    found: dict[tuple[str, str], Item] = {}
+    unique = list({_key_of(k): {"pk": k["pk"], "sk": k["sk"]} for k in keys_}.values())
+    projection: dict[str, Any] = {}
+    if attributes:
+        names = {f"#a{i}": name for i, name in enumerate(dict.fromkeys(["pk", "sk", *attributes]))}
+        projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+    for start in range(0, len(unique), _BATCH_GET_MAX):
+        request: dict[str, Any] = {
+            table: {
+                "Keys": [serialize(k) for k in unique[start : start + _BATCH_GET_MAX]],
+                "ConsistentRead": consistent,
+                **projection,
+            }
+        }
+        for attempt in range(_UNPROCESSED_RETRIES + 1):
+            try:
+                response = aws.dynamodb().batch_get_item(RequestItems=request)
+            except ClientError as error:
+                _raise_retryable(error)
+                raise
+            except _NETWORK as error:
+                raise Busy() from error
+            for raw in response.get("Responses", {}).get(table, []):
+                item = deserialize(raw)
+                found[_key_of(item)] = item
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            if attempt == _UNPROCESSED_RETRIES:
+                raise Busy("The table is throttling reads; retry later.")
+            time.sleep(min(1.0, 0.02 * 2**attempt))
+    return found
+
+
+def batch_put(items: Sequence[Mapping[str, Any]]) -> None:
+    """Unconditional Puts in BatchWriteItem calls of 25 (for items only this caller writes);
+    unprocessed items are sent again with backoff, then `Busy`."""
+    table = settings().table_name
+    for start in range(0, len(items), _BATCH_WRITE_MAX):
+        chunk = items[start : start + _BATCH_WRITE_MAX]
+        request: dict[str, Any] = {table: [{"PutRequest": {"Item": serialize(i)}} for i in chunk]}
+        for attempt in range(_UNPROCESSED_RETRIES + 1):
+            try:
+                response = aws.dynamodb().batch_write_item(RequestItems=request)
+            except ClientError as error:
+                _raise_retryable(error)
+                raise
+            except _NETWORK as error:
+                raise Busy() from error
+            request = response.get("UnprocessedItems") or {}
+            if not request:
+                break
+            if attempt == _UNPROCESSED_RETRIES:
+                raise Busy("The table is throttling writes; retry later.")
+            time.sleep(min(1.0, 0.02 * 2**attempt))

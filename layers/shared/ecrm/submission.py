@@ -170,3 +170,9 @@ def read(form: Form, raw: Mapping[str, Any]) -> ValidSubmission:
     return ValidSubmission(
         email=email, profile=profile, consent_given=consent_given, tracking=tracking
     )
+
+
+def read_value(value: Any, spec: FormField) -> Value | None:
+    """One field's normalised value (None when empty); ValueError says what is wrong with it.
+    For fields edited outside a form submission (the preference center)."""
+    return _read_field(value, spec)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ecrm import aws
-from ecrm.errors import InvalidToken
+from ecrm.errors import InvalidToken, TokenExpired
 from ecrm.settings import settings
 
 Purpose = Literal["confirm", "session", "sign_in", "unsubscribe", "email_change"]
@@ -122,5 +122,5 @@ def verify(token: str, purpose: Purpose, *, now: float | None = None) -> Claims:
     if claims.purpose != purpose:
         raise InvalidToken("This link is meant for something else.")
     if claims.expires_at is not None and (now or time.time()) >= claims.expires_at:
-        raise InvalidToken("This link has expired. Please ask for a new one.")
+        raise TokenExpired("This link has expired. Please ask for a new one.")
     return claims

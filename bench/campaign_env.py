@@ -1,0 +1,190 @@
+"""The campaign bench's stage: contacts and a campaign written through the domain, the sender's
+environment (GetAccount answered, moto's transactions without their table copy), the SQS event
+source as concurrent pollers, and SES's rate limit played strictly."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bench.moto_env import Stack, as_function
+from ecrm import (
+    aws,
+    campaign_content,
+    campaigns,
+    clock,
+    keys,
+    mail_templates,
+    pacing,
+    profile_schema,
+    segments,
+    store,
+)
+from local.faults import Faults, Killed
+from local.moto_backend import answer_get_account, fast_transactions
+from local.queues import lambda_record
+from local.stack import DEMO_PROFILE
+from mailing.sender import lambda_handler
+
+FUNCTION = "CampaignSenderFunction"
+HTML = """<html><head><style>p { font-family: sans-serif }</style></head><body>
+<h1>The November news</h1>
+<p>Hello {{ contact.first_name|default('there') }},</p>
+<p>Here is what happened this month at {{ contact.company|default('your company') }}'s favourite
+CRM: faster campaigns, a preference center, lead scoring that explains itself.</p>
+{% for interest in contact.interests %}<p>Because you like {{ interest }}: more.</p>{% endfor %}
+<p>Cheers,<br>the team</p>
+<p style="font-size: small"><a href="{{ unsubscribe_url }}">Unsubscribe</a>
+from {{ campaign.name }}</p>
+</body></html>"""
+
+
+# --- the product, set up -----------------------------------------------------------------
+
+
+def seed(members: int, *, topics: int = 1, start: int = 0) -> None:
+    """`members` subscribed contacts in each of `topics` topics (t0, t1, ...)."""
+    at = clock.iso(clock.now())
+    items = []
+    for topic_number in range(topics):
+        topic = "newsletter" if topics == 1 else f"t{topic_number}"
+        for number in range(start, start + members):
+            address = f"p{topic_number}-{number}@bench.example"
+            contact_id = keys.contact_id_for(address)
+            items.append(
+                {
+                    **keys.contact(contact_id),
+                    "type": "contact",
+                    "contact_id": contact_id,
+                    "email": address,
+                    "status": "subscribed",
+                    "topics": {topic},
+                    "updated_at": at,
+                    "f_first_name": f"Ann {number}",
+                    "f_company": "Acme",
+                    "f_interests": ["guides"],
+                }
+            )
+            membership = keys.topic_membership(contact_id, topic)
+            items.append({**membership, "type": "topic_membership", "topic": topic})
+    store.batch_put(items)
+
+
+def campaign(topic: str = "newsletter") -> str:
+    profile_schema.save(profile_schema.ProfileSchema.model_validate_json(DEMO_PROFILE.read_text()))
+    template = mail_templates.MailTemplateIn(
+        name="News", subject="News for {{ contact.first_name }}", html=HTML
+    )
+    mail_templates.create("news", template)
+    segments.create("everyone", segments.SegmentIn(name="All", topic=topic))
+    sender = campaigns.SenderIn(email="news@example.com", name="Ecrm News")
+    created = campaigns.create(
+        campaigns.CampaignIn(name="Bench", template_id="news", segment_id="everyone", sender=sender)
+    )
+    return created.id
+
+
+@contextmanager
+def sender(stack: Stack, max_rate: float) -> Iterator[None]:
+    """The sender's environment; GetAccount answered; moto's transactions without their
+    O(table) copy (`local.moto_backend.fast_transactions`: same outcomes)."""
+    with as_function(stack, FUNCTION), fast_transactions():
+        pacing.forget_cached()
+        campaign_content.forget_cached()
+        profile_schema.forget_cached()
+        answer_get_account(aws.sesv2(), max_send_rate=max_rate)
+        yield
+
+
+class Workers:
+    """The SQS event source, `count` concurrent pollers delivering one message per invocation
+    (BatchSize 1), as Lambda would with MaximumConcurrency `count`. A killed invocation's
+    message becomes visible again at once (its redelivery)."""
+
+    def __init__(self, stack: Stack, count: int, injected: Faults | None = None) -> None:
+        self.handler = lambda_handler
+        self.context = stack.context(stack.function(FUNCTION))
+        self.url = stack.names.refs["CampaignQueue"]
+        name = self.url.rsplit("/", 1)[1]
+        self.arn = f"arn:aws:sqs:{stack.names.region}:{stack.names.account_id}:{name}"
+        self.count = count
+        self.faults = injected
+        self.kills = 0
+        self.lock = threading.Lock()
+
+    def run_until(self, done: Callable[[], bool], timeout: float) -> None:
+        stop = threading.Event()
+        threads = [threading.Thread(target=self._poll, args=(stop,)) for _ in range(self.count)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+    def _poll(self, stop: threading.Event) -> None:
+        sqs = aws.sqs()
+        while not stop.is_set():
+            got = sqs.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=1, AttributeNames=["All"]
+            ).get("Messages", [])
+            if not got:
+                time.sleep(0.02)
+                continue
+            record = lambda_record(got[0], self.arn, "us-east-1")
+            try:
+                response = self.handler({"Records": [record]}, self.context)
+            except Killed:
+                with self.lock:
+                    self.kills += 1
+                    if self.faults:
+                        self.faults.revive()
+                sqs.change_message_visibility(
+                    QueueUrl=self.url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+                )
+                continue
+            if response.get("batchItemFailures"):
+                sqs.change_message_visibility(
+                    QueueUrl=self.url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                sqs.delete_message(QueueUrl=self.url, ReceiptHandle=record["receiptHandle"])
+
+
+def state(campaign_id: str) -> str:
+    found = store.get(keys.campaign(campaign_id))
+    return str(found.get("state")) if found else "?"
+
+
+class StrictSes:
+    """SES's rate limit, strictly: at most `rate` sends in any one-second window."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = int(rate)
+        self.window: deque[float] = deque()
+        self.accepted: list[float] = []
+        self.throttled = 0
+        self.lock = threading.Lock()
+
+    def install(self, client: Any) -> None:
+        client.meta.events.register("before-call.sesv2.SendEmail", self._check, unique_id="strict")
+
+    def _check(self, **_: Any) -> None:
+        with self.lock:
+            now = time.monotonic()
+            while self.window and now - self.window[0] >= 1.0:
+                self.window.popleft()
+            if len(self.window) >= self.rate:
+                self.throttled += 1
+                error = {"Error": {"Code": "TooManyRequestsException", "Message": "rate"}}
+                raise ClientError(error, "SendEmail")  # type: ignore[arg-type]
+            self.window.append(now)
+            self.accepted.append(now)

@@ -1,0 +1,168 @@
+"""`python -m bench.cost_estimate`: docs/cost.md's tables, from the counts `bench.cost_counts`
+measures and the AWS list prices below (US East, N. Virginia, us-east-1; read 2026-11-28 from
+the pages named beside each). Free tiers are left out: the figures are what usage costs once
+they are spent. Assumptions that no bench measures are named in ASSUMPTIONS.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from bench import cost_counts
+from bench.__main__ import _report_stream
+
+# USD. Source pages (us-east-1):
+PRICES = {
+    # https://aws.amazon.com/api-gateway/pricing/ (REST APIs, first 333 million a month)
+    "api_request": 3.50 / 1e6,
+    # https://aws.amazon.com/lambda/pricing/ (x86, first 6 billion GB-s a month)
+    "lambda_request": 0.20 / 1e6,
+    "lambda_gb_second": 0.0000166667,
+    # https://aws.amazon.com/dynamodb/pricing/on-demand/ (Standard table class)
+    "write_request_unit": 0.625 / 1e6,
+    "read_request_unit": 0.125 / 1e6,
+    "storage_gb_month": 0.25,
+    "pitr_gb_month": 0.20,
+    # https://aws.amazon.com/ses/pricing/ (outbound mail)
+    "ses_mail": 0.10 / 1000,
+    # https://aws.amazon.com/sns/pricing/ (publishes; deliveries to Lambda are not charged)
+    "sns_publish": 0.50 / 1e6,
+    # https://aws.amazon.com/eventbridge/pricing/ (custom events)
+    "eventbridge_event": 1.00 / 1e6,
+    # https://aws.amazon.com/secrets-manager/pricing/
+    "secret_month": 0.40,
+    # https://aws.amazon.com/cloudwatch/pricing/
+    "alarm_month": 0.10,
+    "dashboard_month": 3.00,
+    "log_ingest_gb": 0.50,
+    # https://aws.amazon.com/waf/pricing/
+    "web_acl_month": 5.00,
+    "waf_rule_month": 1.00,
+    "waf_request": 0.60 / 1e6,
+}
+
+ASSUMPTIONS = {
+    # Not measurable without AWS: billed duration of a warm invocation (a few DynamoDB round
+    # trips of ~10 ms, an SES call of ~50 ms), at the template's 512 MB.
+    "lambda_seconds_per_invocation": 0.1,
+    "lambda_memory_gb": 0.5,
+    # Log volume per invocation: Powertools' JSON lines, platform START/END/REPORT, EMF.
+    "log_bytes_per_invocation": 1500,
+    # Per campaign mail, besides SES's Send and Delivery events: opens and clicks.
+    "open_rate": 0.25,
+    "click_rate": 0.03,
+    # Every submitter clicks the confirmation link (an upper bound).
+    "confirmation_rate": 1.0,
+}
+
+
+def flow_cost(flow: Mapping[str, Any]) -> dict[str, float]:
+    """Dollars of one flow (a request and everything it sets off), by service."""
+    invocations = sum(flow["invocations"].values())
+    calls = flow["aws_calls"]
+    seconds = ASSUMPTIONS["lambda_seconds_per_invocation"] * ASSUMPTIONS["lambda_memory_gb"]
+    return {
+        "API Gateway": flow["api_requests"] * PRICES["api_request"],
+        "Lambda": invocations * (PRICES["lambda_request"] + seconds * PRICES["lambda_gb_second"]),
+        "DynamoDB": flow["write_request_units"] * PRICES["write_request_unit"]
+        + flow["read_request_units"] * PRICES["read_request_unit"],
+        "SES": flow["ses_sends"] * PRICES["ses_mail"],
+        "EventBridge": calls.get("events.PutEvents", 0) * PRICES["eventbridge_event"],
+        "CloudWatch Logs": invocations
+        * ASSUMPTIONS["log_bytes_per_invocation"]
+        / 1e9
+        * PRICES["log_ingest_gb"],
+    }
+
+
+def _add(total: dict[str, float], part: Mapping[str, float], times: float) -> None:
+    for service, dollars in part.items():
+        total[service] = total.get(service, 0.0) + dollars * times
+
+
+def submissions(figures: Mapping[str, Any], count: int) -> dict[str, float]:
+    total: dict[str, float] = {}
+    _add(total, flow_cost(figures["cost_counts.submission"]), count)
+    _add(
+        total,
+        flow_cost(figures["cost_counts.confirmation"]),
+        count * ASSUMPTIONS["confirmation_rate"],
+    )
+    return total
+
+
+def campaign_mails(figures: Mapping[str, Any], count: int) -> dict[str, float]:
+    """Per mail: the send (the transactional mail path's measured calls, one invocation per
+    mail: the campaign sender is not measured yet), then SES's events through SNS."""
+    send = figures["cost_counts.per_invocation"]["TransactionalMailFunction"]
+    send_flow = {
+        "api_requests": 0,
+        "invocations": {"send": 1},
+        "aws_calls": {},
+        "write_request_units": send.get("write_request_units", 0),
+        "read_request_units": send.get("read_request_units", 0),
+        "ses_sends": send.get("sesv2.SendEmail", 0),
+    }
+    total: dict[str, float] = {}
+    _add(total, flow_cost(send_flow), count)
+    rates = {
+        "send": 1.0,
+        "delivery": 1.0,
+        "open": ASSUMPTIONS["open_rate"],
+        "click": ASSUMPTIONS["click_rate"],
+    }
+    for kind, rate in rates.items():
+        _add(total, flow_cost(figures[f"cost_counts.ses_event_{kind}"]), count * rate)
+        _add(total, {"SNS": PRICES["sns_publish"]}, count * rate)
+    return total
+
+
+def idle_month(figures: Mapping[str, Any], stage: str, *, waf: bool) -> dict[str, float]:
+    template = figures["cost_counts.template"]
+    total = {
+        "Secrets Manager": template["secrets"] * PRICES["secret_month"],
+        "CloudWatch alarms": template["alarms"][stage] * PRICES["alarm_month"],
+        "CloudWatch dashboard": template["dashboards"] * PRICES["dashboard_month"],
+    }
+    if waf:
+        total["WAF"] = (
+            template["waf_web_acls_when_enabled"] * PRICES["web_acl_month"]
+            + template["waf_rules_when_enabled"] * PRICES["waf_rule_month"]
+        )
+    return total
+
+
+def _table(title: str, costs: Mapping[str, float]) -> str:
+    rows = [f"| {service} | {dollars:.4f} |" for service, dollars in costs.items() if dollars]
+    return "\n".join(
+        [
+            f"**{title}**",
+            "",
+            "| service | USD |",
+            "|---|---:|",
+            *rows,
+            f"| **total** | **{sum(costs.values()):.2f}** |",
+            "",
+        ]
+    )
+
+
+def main() -> int:
+    with _report_stream(product_logs=False) as out:  # product logs off the tables' stdout
+        figures = {f.name: f.value for f in cost_counts.measure()}
+        tables = [
+            _table("1,000 submissions (double opt-in, each confirmed)", submissions(figures, 1000)),
+            _table("100,000 campaign mails", campaign_mails(figures, 100_000)),
+            _table("a month idle, dev", idle_month(figures, "dev", waf=False)),
+            _table("a month idle, prod (WAF on)", idle_month(figures, "prod", waf=True)),
+        ]
+        out.write("\n".join(tables))
+        out.write("\n<!-- counts: " + json.dumps(figures, sort_keys=True) + " -->\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

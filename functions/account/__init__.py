@@ -1,0 +1,1 @@
+"""Customer self-service: magic-link sign-in, preference center, unsubscribe, export, erasure."""

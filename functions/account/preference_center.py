@@ -1,0 +1,25 @@
+"""The preference center's page, script and styles (the magic link opens the page)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from account import views
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+
+
+@router.get("/preferences", summary="The preference center (sign in, edit, export, erase)")
+def preferences_page() -> Response[str]:
+    return views.page("preferences.html")
+
+
+@router.get("/preferences/app.js", summary="The preference center's script")
+def preferences_script() -> Response[str]:
+    return views.asset("preferences.js")
+
+
+@router.get("/preferences/app.css", summary="The preference center's styles")
+def preferences_styles() -> Response[str]:
+    return views.asset("preferences.css")

@@ -1,0 +1,133 @@
+"""Routes of the signed-in account: read, change, export, erase; confirm a new address."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from aws_lambda_powertools.metrics import MetricUnit
+
+from ecrm import clock, email_change, http, personal_data, preferences, sign_in
+from ecrm.errors import InvalidInput, UnsupportedMediaType
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+metrics = Metrics(namespace="ecrm", service="account")
+
+ERASE_CONFIRMATION = "erase"
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=200, description="The ETag of the account as read"),
+]
+_SIGNED_IN: dict[int, OpenAPIResponse] = {
+    401: {"description": "No session, or an expired or invalid one"}
+}
+
+
+def _contact_id() -> str:
+    return sign_in.session_subject(router.current_event.headers.get("authorization"))
+
+
+def _json_body() -> dict[str, Any]:
+    if http.media_type(router.current_event) != http.JSON:
+        raise UnsupportedMediaType(f"Send {http.JSON}.")
+    return http.read_fields(router.current_event)
+
+
+def _json(status: int, body: Any, **headers: str) -> Response[Any]:
+    return Response(
+        status,
+        content_types.APPLICATION_JSON,
+        body,
+        headers={"Cache-Control": "no-store", **headers},
+    )
+
+
+@router.get(
+    "/account",
+    summary="Profile, interests, topics, consent history and status; ETag = version",
+    responses=_SIGNED_IN,
+)
+def get_account() -> Response[Any]:
+    document, version = preferences.view(_contact_id())
+    return _json(200, document, ETag=preferences.etag(version))
+
+
+@router.patch(
+    "/account",
+    summary="Change profile, interests, topics or address (If-Match required)",
+    responses={
+        **_SIGNED_IN,
+        200: {"description": "Saved; the new ETag is in the header"},
+        409: {"description": "The address bounced or complained: it cannot be mailed"},
+        412: {"description": "If-Match is stale: read the account again"},
+        422: {"description": "Fields need attention (each named); nothing changed"},
+        428: {"description": "If-Match is missing"},
+    },
+)
+def update_account(if_match: IfMatch = None) -> Response[Any]:
+    contact_id = _contact_id()
+    event = router.current_event
+    who = preferences.Requester(
+        ip=event.request_context.identity.source_ip or "unknown",
+        user_agent=event.headers.get("user-agent") or "",
+    )
+    updated = preferences.update(contact_id, if_match, _json_body(), who)
+    message = "Saved."
+    if "email" in updated.changed and updated.email_change_pending:
+        message = "Saved. Please confirm your new address from the mail we just sent to it."
+    body = {**asdict(updated), "message": message}
+    return _json(200, body, ETag=preferences.etag(updated.version))
+
+
+@router.get(
+    "/account/export",
+    summary="Everything held about you, as a JSON download",
+    responses=_SIGNED_IN,
+)
+def export_account() -> Response[str]:
+    document = personal_data.export(_contact_id())
+    day = clock.iso(clock.now())[:10]
+    return _json(
+        200,
+        json.dumps(document, indent=2, ensure_ascii=False, default=str),
+        **{"Content-Disposition": f'attachment; filename="my-data-{day}.json"'},
+    )
+
+
+@router.delete(
+    "/account",
+    summary='Erase everything held about you (body {"confirm": "erase"})',
+    responses={**_SIGNED_IN, 422: {"description": "The confirmation is missing"}},
+)
+def erase_account() -> Response[Any]:
+    contact_id = _contact_id()
+    if _json_body().get("confirm") != ERASE_CONFIRMATION:
+        raise InvalidInput(
+            "Please confirm the erasure.", {"confirm": f'Send "{ERASE_CONFIRMATION}" to confirm.'}
+        )
+    personal_data.erase(contact_id)
+    metrics.add_metric(name="Erasures", unit=MetricUnit.Count, value=1)
+    message = "Everything we held about you is erased. We will not mail this address again."
+    return _json(200, {"erased": True, "message": message})
+
+
+@router.post(
+    "/account/email/confirm",
+    summary="Confirm a new address with the token mailed to it (once)",
+    responses={
+        401: {"description": "Used, replaced, expired, altered or wrong-purpose token"},
+        409: {"description": "The address belongs to another subscription, or cannot be mailed"},
+    },
+)
+def confirm_email_change() -> dict[str, str]:
+    token = http.read_fields(router.current_event).get("token")
+    if not isinstance(token, str) or not token:
+        raise InvalidInput("Some fields need attention.", {"token": "The token is missing."})
+    email_change.confirm(token)
+    return {"message": "Your new address is confirmed: our mail goes there from now on."}

@@ -1,0 +1,79 @@
+"""Routes of unsubscribing from a mail's link: a GET only shows the choice (mail scanners open
+links), a POST acts. `List-Unsubscribe=One-Click` (RFC 8058) POSTs the same URL from the mail
+client; the page's button does too, optionally widening a topic's link to everything."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from aws_lambda_powertools.metrics import MetricUnit
+
+from account import views
+from ecrm import http, profile_schema, tokens
+from ecrm import unsubscribe as unsubscribing
+from ecrm.errors import DomainError
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+metrics = Metrics(namespace="ecrm", service="account")
+
+Token = Annotated[str, Path(max_length=1024, description="Signed unsubscribe token")]
+EVERYTHING = "all"
+
+
+def _topic_label(topic: str | None) -> str | None:
+    if topic is None:
+        return None
+    found = profile_schema.load().topic(topic)
+    return found.label if found else topic
+
+
+def _wants_everything() -> bool:
+    """The page's second button sends `scope=all`; a mail client's one-click body (urlencoded
+    or multipart) is not needed to act: the POST itself is the request."""
+    event = router.current_event
+    if http.media_type(event) != http.FORM:
+        return False
+    try:
+        return http.read_fields(event).get("scope") == EVERYTHING
+    except DomainError:
+        return False
+
+
+@router.get("/unsubscribe/<token>", summary="Page with the choice and a button (changes nothing)")
+def unsubscribe_page(token: Token) -> Response[str]:
+    try:
+        claims = tokens.verify(token, "unsubscribe")
+    except DomainError as error:
+        return views.page("problem.html", error.status, message=error.message)
+    topic = claims.ref or None
+    return views.page("unsubscribe.html", topic=topic, topic_label=_topic_label(topic))
+
+
+@router.post(
+    "/unsubscribe/<token>",
+    summary="Unsubscribe from the link's topic, or everything (RFC 8058 one-click), idempotently",
+    responses={
+        200: {"description": "Unsubscribed (also when there was nothing left to do)"},
+        401: {"description": "Altered or wrong-purpose token; nothing changed"},
+    },
+)
+def unsubscribe(token: Token) -> Response[Any]:
+    try:
+        claims = tokens.verify(token, "unsubscribe")
+        if _wants_everything() and claims.ref:
+            done = unsubscribing.unsubscribe_contact(
+                claims.subject, topic=None, source="link", event_id=f"unsub_{claims.jti}"
+            )
+        else:
+            done = unsubscribing.unsubscribe(token, source="link")
+    except DomainError as error:
+        if error.status >= 500:
+            raise
+        return views.page("problem.html", error.status, message=error.message)
+    if done.changed:
+        metrics.add_metric(name="Unsubscribes", unit=MetricUnit.Count, value=1)
+    return views.page("unsubscribed.html", topic=done.topic, topic_label=_topic_label(done.topic))

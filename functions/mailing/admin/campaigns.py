@@ -1,0 +1,105 @@
+"""`/admin/campaigns`: create, read and list campaigns; test send; send now, schedule, cancel,
+pause and resume. `GET` shows the state, progress and per-campaign stats."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from ecrm import campaigns
+from ecrm.campaigns import Campaign, CampaignIn
+from mailing.admin.params import CampaignId, Cursor, Limit, Page
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+CONFLICT: dict[int, OpenAPIResponse] = {
+    409: {"description": "Not possible in the campaign's current state"}
+}
+
+
+class TestSend(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: list[EmailStr] = Field(min_length=1, max_length=5)
+    contact_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,64}$")] | None = Field(
+        default=None, description="Personalise as this contact (default: an address only)"
+    )
+
+
+class TestSent(BaseModel):
+    message_ids: list[str]
+
+
+class ScheduleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareDatetime = Field(description="When to start sending (with a time zone)")
+
+
+@router.post(
+    "/admin/campaigns",
+    summary="Create a campaign (draft): template + segment + topic + sender",
+    responses={201: {"description": "Created"}},
+)
+def create_campaign(body: CampaignIn) -> Response[Campaign]:
+    return Response(201, content_types.APPLICATION_JSON, campaigns.create(body))
+
+
+@router.get("/admin/campaigns", summary="Campaigns, newest first")
+def list_campaigns(limit: Limit = 50, cursor: Cursor = None) -> Page[Campaign]:
+    found, next_cursor = campaigns.page(limit, cursor)
+    return Page[Campaign](items=found, next_cursor=next_cursor)
+
+
+@router.get("/admin/campaigns/<campaign_id>", summary="A campaign: state, progress, stats")
+def get_campaign(campaign_id: CampaignId) -> Campaign:
+    return campaigns.load(campaign_id)
+
+
+@router.post(
+    "/admin/campaigns/<campaign_id>/test",
+    summary="Send the campaign to a few addresses now ([Test] subject, no ledger, no stats)",
+)
+def test_campaign(campaign_id: CampaignId, body: TestSend) -> TestSent:
+    from ecrm import campaign_content  # noqa: PLC0415 - MIME and SES for this route only
+
+    ids = campaign_content.send_test(campaigns.item(campaign_id), list(body.to), body.contact_id)
+    return TestSent(message_ids=ids)
+
+
+@router.post(
+    "/admin/campaigns/<campaign_id>/send",
+    summary="Start sending now",
+    responses={202: {"description": "Sending"}, **CONFLICT},
+)
+def send_campaign(campaign_id: CampaignId) -> Response[Campaign]:
+    return Response(202, content_types.APPLICATION_JSON, campaigns.send_now(campaign_id))
+
+
+@router.post(
+    "/admin/campaigns/<campaign_id>/schedule", summary="Send at a time", responses=CONFLICT
+)
+def schedule_campaign(campaign_id: CampaignId, body: ScheduleRequest) -> Campaign:
+    return campaigns.schedule(campaign_id, body.at)
+
+
+@router.post("/admin/campaigns/<campaign_id>/cancel", summary="Cancel", responses=CONFLICT)
+def cancel_campaign(campaign_id: CampaignId) -> Campaign:
+    return campaigns.cancel(campaign_id)
+
+
+@router.post("/admin/campaigns/<campaign_id>/pause", summary="Pause sending", responses=CONFLICT)
+def pause_campaign(campaign_id: CampaignId) -> Campaign:
+    return campaigns.pause(campaign_id)
+
+
+@router.post(
+    "/admin/campaigns/<campaign_id>/resume",
+    summary="Resume a paused campaign (what was sent is never sent again)",
+    responses=CONFLICT,
+)
+def resume_campaign(campaign_id: CampaignId) -> Campaign:
+    return campaigns.resume(campaign_id)

@@ -1,0 +1,22 @@
+"""Path and query parameters shared by the admin routers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+TemplateId = Annotated[str, Path(pattern=SLUG, description="Template id")]
+SegmentId = Annotated[str, Path(pattern=SLUG, description="Segment id")]
+CampaignId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="Campaign id")]
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="`next_cursor` of a page")]
+
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    items: list[Item]
+    next_cursor: str | None = None

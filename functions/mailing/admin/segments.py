@@ -1,0 +1,65 @@
+"""`/admin/segments`: create, update, read and list segments; a count preview."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel, Field
+
+from ecrm import segments
+from ecrm.forms import Slug
+from ecrm.segments import Segment, SegmentIn
+from mailing.admin.params import Cursor, Limit, Page, SegmentId
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+
+
+class SegmentCreate(SegmentIn):
+    id: Slug
+
+
+class SegmentUpdate(SegmentIn):
+    version: int | None = Field(default=None, ge=1, description="The version you edited")
+
+
+class SegmentCount(BaseModel):
+    candidates: int = Field(description="Members of the segment's topic that were read")
+    members: int = Field(description="Of those, who match and may be mailed now")
+    complete: bool = Field(description="False: the preview stopped early (a very large topic)")
+
+
+@router.post(
+    "/admin/segments",
+    summary="Create a segment (a topic's members, narrowed by conditions)",
+    responses={201: {"description": "Created"}, 409: {"description": "The id is taken"}},
+)
+def create_segment(body: SegmentCreate) -> Response[Segment]:
+    fields = SegmentIn.model_validate(body.model_dump(by_alias=True, exclude={"id"}))
+    segment = segments.create(body.id, fields)
+    return Response(201, content_types.APPLICATION_JSON, segment)
+
+
+@router.get("/admin/segments", summary="Segments, by id")
+def list_segments(limit: Limit = 50, cursor: Cursor = None) -> Page[Segment]:
+    found, next_cursor = segments.page(limit, cursor)
+    return Page[Segment](items=found, next_cursor=next_cursor)
+
+
+@router.get("/admin/segments/<segment_id>", summary="One segment")
+def get_segment(segment_id: SegmentId) -> Segment:
+    return segments.load(segment_id)
+
+
+@router.put("/admin/segments/<segment_id>", summary="Change a segment")
+def update_segment(segment_id: SegmentId, body: SegmentUpdate) -> Segment:
+    fields = SegmentIn.model_validate(body.model_dump(by_alias=True, exclude={"version"}))
+    return segments.update(segment_id, fields, body.version)
+
+
+@router.get(
+    "/admin/segments/<segment_id>/count",
+    summary="How many contacts the segment holds now (reads the topic's members, never scans)",
+)
+def count_segment(segment_id: SegmentId) -> SegmentCount:
+    found = segments.count(segments.load(segment_id))
+    return SegmentCount(candidates=found.candidates, members=found.members, complete=found.complete)

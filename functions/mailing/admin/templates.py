@@ -1,0 +1,86 @@
+"""`/admin/templates`: create, update, read, list and preview mail templates."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ecrm import mail_templates
+from ecrm.forms import Slug
+from ecrm.mail_templates import MailTemplate, MailTemplateIn
+from mailing.admin.params import Cursor, Limit, Page, TemplateId
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+
+
+class TemplateCreate(MailTemplateIn):
+    id: Slug
+
+
+class TemplateUpdate(MailTemplateIn):
+    version: int | None = Field(
+        default=None, ge=1, description="The version you edited (409 if it changed since)"
+    )
+
+
+class TemplateSummary(BaseModel):
+    id: str
+    name: str
+    subject: str
+    version: int
+    updated_at: str
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contact_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,64}$")] | None = Field(
+        default=None, description="Render for this contact (default: an address only)"
+    )
+
+
+class Preview(BaseModel):
+    subject: str
+    text: str
+    html: str
+
+
+@router.post(
+    "/admin/templates",
+    summary="Create a mail template (checked: variables, sandbox, size)",
+    responses={201: {"description": "Created"}, 409: {"description": "The id is taken"}},
+)
+def create_template(body: TemplateCreate) -> Response[MailTemplate]:
+    fields = MailTemplateIn.model_validate(body.model_dump(exclude={"id"}))
+    template = mail_templates.create(body.id, fields)
+    return Response(201, content_types.APPLICATION_JSON, template)
+
+
+@router.get("/admin/templates", summary="Mail templates, by id")
+def list_templates(limit: Limit = 50, cursor: Cursor = None) -> Page[TemplateSummary]:
+    found, next_cursor = mail_templates.page(limit, cursor)
+    items = [TemplateSummary.model_validate(t.model_dump()) for t in found]
+    return Page[TemplateSummary](items=items, next_cursor=next_cursor)
+
+
+@router.get("/admin/templates/<template_id>", summary="One mail template")
+def get_template(template_id: TemplateId) -> MailTemplate:
+    return mail_templates.load(template_id)
+
+
+@router.put("/admin/templates/<template_id>", summary="Change a mail template (checked again)")
+def update_template(template_id: TemplateId, body: TemplateUpdate) -> MailTemplate:
+    fields = MailTemplateIn.model_validate(body.model_dump(exclude={"version"}))
+    return mail_templates.update(template_id, fields, body.version)
+
+
+@router.post(
+    "/admin/templates/<template_id>/preview",
+    summary="The template rendered for one contact, as a campaign would render it",
+)
+def preview_template(template_id: TemplateId, body: PreviewRequest) -> Preview:
+    rendered = mail_templates.preview_for(template_id, body.contact_id)
+    return Preview(subject=rendered.subject, text=rendered.text, html=rendered.html)

@@ -1,0 +1,58 @@
+"""Automations admin API (marketers only): rules "when <event> then send <template> after
+<delay>" (`ecrm.automations`). A run's progress shows on the contact (`AUTOMATION#<rule id>`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ecrm import automations, http
+from ecrm.automations import Automation, AutomationIn
+
+logger = Logger(service="mailing")
+metrics = Metrics(namespace="ecrm", service="mailing")
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+app.use(middlewares=[http.marketers_only])
+
+AutomationId = Annotated[str, Path(pattern=r"^au_[0-9a-f]{12}$", description="Automation id")]
+
+
+@app.get("/admin/automations", summary="Every automation rule")
+def list_automations() -> dict[str, list[Automation]]:
+    return {"items": automations.all_rules()}
+
+
+@app.post(
+    "/admin/automations",
+    summary="Create a rule: when <event> then send <template> after <delay>",
+    responses={201: {"description": "Created"}, 422: {"description": "Needs attention"}},
+)
+def create_automation(body: AutomationIn) -> Response[Automation]:
+    return Response(201, "application/json", automations.create(body))
+
+
+@app.get("/admin/automations/<automation_id>", summary="One automation rule")
+def get_automation(automation_id: AutomationId) -> Automation:
+    return automations.load(automation_id)
+
+
+@app.put(
+    "/admin/automations/<automation_id>",
+    summary="Replace a rule (send `version` to be refused when someone changed it meanwhile)",
+    responses={409: {"description": "Changed meanwhile"}},
+)
+def update_automation(automation_id: AutomationId, body: AutomationIn) -> Automation:
+    return automations.update(automation_id, body)
+
+
+@http.marketers_first  # before body validation: anonymous callers get 401 (test_admin_sweep)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

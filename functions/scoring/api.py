@@ -1,0 +1,88 @@
+"""Scoring admin API (marketers only): the ruleset and its versions, the re-score job, and a
+contact's score with its explanation and timeline."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ecrm import http
+from ecrm.scoring import report, rescore, rules, rulesets
+
+logger = Logger(service="scoring")
+metrics = Metrics(namespace="ecrm", service="scoring")
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+app.use(middlewares=[http.marketers_only])
+
+Version = Annotated[int, Path(ge=0, le=10**8, description="Ruleset version (0: the default)")]
+JobId = Annotated[str, Path(pattern=r"^rs_[0-9a-f]{16}$", description="Re-score job id")]
+ContactId = Annotated[str, Path(pattern=r"^[a-z0-9]{1,64}$", description="Contact id")]
+
+
+def _marketer() -> str:
+    authorizer = app.current_event.request_context.authorizer
+    claims = (authorizer.claims if authorizer else None) or {}
+    return str(claims.get("email") or claims.get("sub") or "unknown")
+
+
+@app.get("/admin/scoring", summary="The current scoring ruleset")
+def get_ruleset() -> dict[str, Any]:
+    return rulesets.current().to_item()
+
+
+@app.put(
+    "/admin/scoring",
+    summary="Save a new version of the scoring ruleset (validated; applies to new events)",
+    responses={422: {"description": "The ruleset needs attention; nothing was saved"}},
+)
+def put_ruleset() -> dict[str, Any]:
+    ruleset = rules.validate(http.read_fields(app.current_event))
+    return rulesets.save(ruleset, _marketer()).to_item()
+
+
+@app.get("/admin/scoring/versions", summary="Saved ruleset versions, newest first")
+def list_versions() -> dict[str, Any]:
+    return {"versions": rulesets.history()}
+
+
+@app.get("/admin/scoring/versions/<version>", summary="One saved version of the ruleset")
+def get_version(version: Version) -> dict[str, Any]:
+    return rulesets.version(version).to_item()
+
+
+@app.post(
+    "/admin/scoring/rescore",
+    summary="Apply the current ruleset to existing contacts (a resumable background job)",
+)
+def start_rescore() -> Response[Any]:
+    return Response(202, "application/json", rescore.start(_marketer()))
+
+
+@app.get("/admin/scoring/rescore/<job_id>", summary="Progress of a re-score job")
+def get_rescore(job_id: JobId) -> dict[str, Any]:
+    return rescore.get(job_id)
+
+
+@app.post("/admin/scoring/rescore/<job_id>/resume", summary="Queue the next step of a job")
+def resume_rescore(job_id: JobId) -> Response[Any]:
+    return Response(202, "application/json", rescore.resume(job_id))
+
+
+@app.get(
+    "/admin/contacts/<contact_id>/score",
+    summary="A contact's score, stage, explanation (adds up to the score) and timeline",
+)
+def get_contact_score(contact_id: ContactId) -> dict[str, Any]:
+    return report.contact_score(contact_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,209 @@
+"""Sending one due automation run (`CONTACT#<id>` / `AUTOMATION#<rule>`), called by the schedule
+tick (`ecrm.due`) for each due entry, possibly more than once (the tick re-reads recent minutes).
+
+    scheduled ──claim──▶ sending ──SES accepted──▶ sent
+        │                  │ ╲──SES throttled or deferred──▶ scheduled (Busy: the tick retries)
+        │                  ╰──SES refused the address──▶ failed
+        ╰──not mailable now (rule off, not subscribed to the topic, suppressed)──▶ skipped
+
+The mail is the rule's template rendered for the contact and built like a campaign's
+(`ecrm.campaign_content`: List-Unsubscribe with https and mailto, List-Id of the topic, the
+configuration set), tagged `automation` and `contact` for the SES events. The claim is written
+just before the SES call and `sent` right after; the due entry leaves the index with the final
+state. A tick that finds a fresh `sending` run fails it (the tick keeps that minute and comes
+back); one older than `STALE_SENDING_SECONDS` was left by a worker that died in the window
+between SES and the mark: SES's `Send` event marks it `sent` (`confirm_sent`) if SES accepted
+it, otherwise it is taken over and sent again (the same rule as campaign ledgers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from ecrm import (
+    automations,
+    bulk_mail,
+    campaign_content,
+    clock,
+    keys,
+    mail_templates,
+    pacing,
+    store,
+    suppression,
+)
+from ecrm.errors import Busy, NotFound
+from ecrm.segments import sendable
+
+logger = Logger(service="mailing", child=True)
+
+SCHEDULED, SENDING, SENT, SKIPPED, FAILED = "scheduled", "sending", "sent", "skipped", "failed"
+DONE = {SENT, SKIPPED, FAILED}
+STALE_SENDING_SECONDS = 15 * 60
+AUTOMATION_TAG = "automation"
+
+
+def run(key: Mapping[str, str], *, now: float | None = None) -> str:
+    """Send a due run, or settle why not; returns its state. Busy: try again later."""
+    now = clock.now() if now is None else now
+    found = store.get(key)
+    if found is None or found.get("state") in DONE:
+        return str((found or {}).get("state", "gone"))
+    if str(found["due_at"]) > clock.iso(now):
+        return SCHEDULED  # moved later (or read early): its own minute will come
+    claimed_at = found.get("claimed_at") if found["state"] == SENDING else None
+    if claimed_at and now - _epoch(str(claimed_at)) < STALE_SENDING_SECONDS:
+        raise Busy("The run is being sent (or its outcome is not known yet).")
+    contact_id, rule_id = str(found["contact_id"]), str(found["automation_id"])
+    reason, contact, content = _prepare(contact_id, rule_id)
+    if reason or contact is None or content is None:
+        return _settle(key, SKIPPED, claimed_at, reason=reason or "not mailable")
+    try:
+        raw = content.render(contact_id, contact)
+    except bulk_mail.InvalidAddress:
+        return _settle(key, FAILED, claimed_at, reason="address cannot be mailed")
+    # Wait for the shared SES pace first: the claim is held only across the SES call itself.
+    pacing.wait_until(pacing.reserve(1, pacing.campaign_rate()).slot(0))
+    _claim(key, clock.now(), claimed_at)
+    return _send(key, raw, {AUTOMATION_TAG: rule_id, "contact": contact_id})
+
+
+def _prepare(
+    contact_id: str, rule_id: str
+) -> tuple[str | None, dict[str, Any] | None, campaign_content.Content | None]:
+    """(reason to skip, contact, compiled content): checked at send time, not trigger time."""
+    try:
+        rule = automations.load(rule_id)
+    except NotFound:
+        return "rule deleted", None, None
+    if not rule.enabled:
+        return "rule disabled", None, None
+    contact = store.get(keys.contact(contact_id))
+    if not sendable(contact, rule.topic) or contact is None:
+        return f"not subscribed to {rule.topic}", None, None
+    if suppression.reasons(str(contact["email"])):
+        return "suppressed", None, None
+    try:
+        template = mail_templates.load(rule.template_id)
+    except NotFound:
+        return "template deleted", None, None
+    identity = {
+        "id": rule.id,
+        "name": rule.name,
+        "topic": rule.topic,
+        "sender": rule.sender.model_dump(mode="json"),
+    }
+    return None, contact, campaign_content.compile_content(identity, template)
+
+
+def _claim(key: Mapping[str, str], now: float, stale_claim: Any) -> None:
+    """Ours alone from here: scheduled, or the stale claim exactly as we read it."""
+    condition = "#state = :scheduled" if stale_claim is None else "claimed_at = :seen"
+    values = {":sending": SENDING, ":at": clock.iso(now), ":one": 1}
+    values |= {":scheduled": SCHEDULED} if stale_claim is None else {":seen": stale_claim}
+    try:
+        store.write(
+            store.Update(
+                key,
+                "SET #state = :sending, claimed_at = :at ADD attempts :one",
+                condition=condition,
+                names={"#state": "state"},
+                values=values,
+            )
+        )
+    except store.ConditionFailed:
+        raise Busy("Another tick claimed the run.") from None
+
+
+def _send(key: Mapping[str, str], raw: bytes, tags: dict[str, str]) -> str:
+    try:
+        message_id = bulk_mail.send(raw, tags)
+    except (bulk_mail.SendThrottled, bulk_mail.SendDeferred) as error:
+        if isinstance(error, bulk_mail.SendThrottled):
+            pacing.penalise(1.0)
+        _release(key)
+        raise Busy("SES is not taking mail right now; the run waits.") from error
+    except bulk_mail.SendRefused as error:
+        return _settle(key, FAILED, None, reason=f"SES refused ({error})", claimed=True)
+    except bulk_mail.SendUnknown as error:
+        # Stays `sending`: the Send event confirms it, or it is taken over once stale.
+        raise Busy("SES did not answer; the outcome is settled later.") from error
+    state = _settle(key, SENT, None, message_id=message_id, claimed=True)
+    logger.info("automation sent", extra={"automation_id": tags[AUTOMATION_TAG]})
+    return state
+
+
+def _release(key: Mapping[str, str]) -> None:
+    store.write(
+        store.Update(
+            key,
+            "SET #state = :scheduled REMOVE claimed_at",
+            condition="#state = :sending",
+            names={"#state": "state"},
+            values={":scheduled": SCHEDULED, ":sending": SENDING},
+        )
+    )
+
+
+def _settle(
+    key: Mapping[str, str],
+    state: str,
+    stale_claim: Any,
+    *,
+    claimed: bool = False,
+    **details: str,
+) -> str:
+    """Final state; the due entry leaves the index. Only from the state we know it is in."""
+    values: dict[str, Any] = {":state": state, ":at": clock.iso(clock.now())}
+    sets = ["#state = :state", "settled_at = :at"]
+    for index, (name, value) in enumerate(sorted(details.items())):
+        sets.append(f"{name} = :d{index}")
+        values[f":d{index}"] = value
+    if claimed:
+        condition = "#state = :sending"
+        values[":sending"] = SENDING
+    elif stale_claim is None:
+        condition = "#state = :scheduled"
+        values[":scheduled"] = SCHEDULED
+    else:
+        condition = "claimed_at = :seen"
+        values[":seen"] = stale_claim
+    try:
+        store.write(
+            store.Update(
+                key,
+                f"SET {', '.join(sets)} REMOVE gsi1pk, gsi1sk",
+                condition=condition,
+                names={"#state": "state"},
+                values=values,
+            )
+        )
+    except store.ConditionFailed:
+        raise Busy("The run changed meanwhile.") from None
+    return state
+
+
+def confirm_sent(contact_id: str, automation_id: str, message_id: str) -> bool:
+    """SES says it accepted the run's mail (its `Send` event): a run left `sending` by a worker
+    that died after the SES call becomes `sent`, so it is never sent twice. Idempotent."""
+    try:
+        store.write(
+            store.Update(
+                keys.automation_run(contact_id, automation_id),
+                "SET #state = :sent, message_id = :id, confirmed_by_event = :true"
+                " REMOVE gsi1pk, gsi1sk",
+                condition="#state = :sending",
+                names={"#state": "state"},
+                values={":sent": SENT, ":sending": SENDING, ":id": message_id, ":true": True},
+            )
+        )
+    except store.ConditionFailed:
+        return False
+    return True
+
+
+def _epoch(at: str) -> float:
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()

@@ -1,0 +1,157 @@
+"""The fan-out of a sending campaign: topic shard pages -> batches on the campaign queue.
+
+A plan message names (campaign, shard, page, start). The first time a page is planned, its
+recipients (the segment evaluated on one Query page of the shard, see `ecrm.segments`) are
+stored in `keys.campaign_page` together with where the next page starts, in one transaction
+with the campaign's `audience` counter (and `shards_planned` on a shard's last page). Every
+later plan of the same page (a redelivered message, a resume, the tick repairing a crashed
+fan-out) reads the stored page instead: batches are therefore the same every time (batch id
+`<shard>.<page>.<n>`, the same recipients), which is what makes each recipient belong to exactly
+one batch and each batch count once (`ecrm.campaign_sending`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from ecrm import campaign_queue, clock, keys, segments, store
+
+logger = Logger(service="mailing", child=True)
+
+BATCH_SIZE = 50  # recipients per batch message
+
+
+def batch_messages(
+    campaign_id: str, shard: int, page: int, recipients: list[Any]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": "batch",
+            "campaign": campaign_id,
+            "batch": f"{shard}.{page}.{n}",
+            "recipients": recipients[start : start + BATCH_SIZE],
+        }
+        for n, start in enumerate(range(0, len(recipients), BATCH_SIZE))
+    ]
+
+
+def _stored_page(
+    campaign_id: str, shard: int, page: int, start: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    key = keys.campaign_page(campaign_id, shard, page)
+    found = store.get(key)
+    if found is not None:
+        return found
+    content = store.get(keys.campaign_content(campaign_id), consistent=False)
+    if content is None:
+        raise RuntimeError(f"campaign {campaign_id} is sending without content")
+    segment = segments.Segment.model_validate(content["segment"])
+    resolved = segments.members_page(segment, shard, start)
+    last = resolved.next_start is None
+    record = {
+        **key,
+        "type": "campaign_page",
+        "recipients": [[m.contact_id, m.email] for m in resolved.members],
+        "candidates": resolved.candidates,
+        "next": None if last else json.dumps(resolved.next_start),
+        "last": last,
+        "planned_at": clock.iso(clock.now()),
+    }
+    counters = "ADD #audience :n" + (", #planned :one" if last else "")
+    try:
+        store.transact(
+            [
+                store.Put(record, condition="attribute_not_exists(pk)"),
+                store.Update(
+                    keys.campaign(campaign_id),
+                    counters,
+                    condition="attribute_exists(pk)",
+                    names={
+                        "#audience": "audience",
+                        **({"#planned": "shards_planned"} if last else {}),
+                    },
+                    values={":n": len(resolved.members), **({":one": 1} if last else {})},
+                ),
+            ]
+        )
+    except store.TransactionCancelled:
+        stored = store.get(key)  # planned meanwhile by another copy of this message
+        if stored is None:
+            raise
+        return stored
+    return record
+
+
+def plan(message: Mapping[str, Any]) -> int:
+    """Plan one page; returns how many batch messages it sent (0 when the campaign stopped)."""
+    campaign_id, shard, page = str(message["campaign"]), int(message["shard"]), int(message["page"])
+    current = store.get(keys.campaign(campaign_id))
+    if not current or current.get("state") != "sending":
+        return 0  # paused (resume plans again), cancelled or done
+    start = message.get("start")
+    stored = _stored_page(
+        campaign_id, shard, page, json.loads(start) if isinstance(start, str) else start
+    )
+    outgoing = batch_messages(campaign_id, shard, page, list(stored.get("recipients") or []))
+    if stored.get("next"):
+        outgoing.append(plan_message(campaign_id, shard, page + 1, stored["next"]))
+    campaign_queue.send(outgoing)
+    if stored.get("last"):
+        finish_if_complete(campaign_id)  # an empty last page may complete it
+    logger.debug("planned", extra={"campaign_id": campaign_id, "shard": shard, "page": page})
+    return len(outgoing)
+
+
+def plan_message(campaign_id: str, shard: int, page_number: int, start: Any) -> dict[str, Any]:
+    return {
+        "kind": "plan",
+        "campaign": campaign_id,
+        "shard": shard,
+        "page": page_number,
+        "start": start,
+    }
+
+
+def fan_out(campaign_id: str) -> None:
+    """One plan message per topic shard, then the due entry leaves the index."""
+    campaign_queue.send([plan_message(campaign_id, s, 0, None) for s in range(keys.TOPIC_SHARDS)])
+    store.write(
+        store.Update(
+            keys.campaign_due(campaign_id),
+            "SET fanned_out_at = :now REMOVE gsi1pk, gsi1sk",
+            condition="attribute_exists(pk)",
+            values={":now": clock.iso(clock.now())},
+        )
+    )
+
+
+def finish_if_complete(campaign_id: str) -> bool:
+    """`sending -> done` once every shard is planned and every planned recipient processed."""
+    try:
+        store.write(
+            store.Update(
+                keys.campaign(campaign_id),
+                "SET #state = :done, finished_at = :now",
+                condition=("#state = :sending AND #planned >= :shards AND #processed >= #audience"),
+                names={
+                    "#state": "state",
+                    "#planned": "shards_planned",
+                    "#processed": "processed",
+                    "#audience": "audience",
+                },
+                values={
+                    ":done": "done",
+                    ":sending": "sending",
+                    ":shards": keys.TOPIC_SHARDS,
+                    ":now": clock.iso(clock.now()),
+                },
+            )
+        )
+    except store.ConditionFailed:
+        return False
+    logger.info("campaign done", extra={"campaign_id": campaign_id})
+    return True

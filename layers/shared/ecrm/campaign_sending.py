@@ -1,0 +1,342 @@
+"""Sending one batch of a campaign: each recipient exactly once, whatever crashes or repeats.
+
+Every recipient has a ledger item (`ecrm.send_ledger`: its states, and the conditions that
+let one batch, and one copy of it, send to a recipient):
+
+- Sends go in chunks (one pacing reservation, `ecrm.pacing`). A chunk's claims are written
+  *before* any of its SES calls, in one TransactWriteItems, each conditional
+  (`attribute_not_exists`, or taking over this batch's own `retry` item, or its own stale
+  `sending` item by the exact `claimed_at` read): of two copies of a batch only one sends to
+  a recipient. A failed condition leaves that recipient to wait; the others go ahead.
+- `sent`/`failed` are written right after the chunk (BatchWriteItem: the claim made the items
+  this worker's alone); a throttle or deferral writes the chunk's unsent claims back as `retry`.
+- A batch is finished when each of its recipients is `sent`, `skipped` or `failed`; then one
+  transaction writes the batch's tally marker (`attribute_not_exists`) and adds its counts to
+  the campaign (`sent`, `skipped`, `failed`, `processed`), so counts are exact under redelivery.
+- Anything that must wait (a throttle, a deferral, another copy's claim, the end of the time
+  budget) sends the batch again to the queue with a delay and lets the current message go: no
+  message is dropped, and a redelivered batch skips what is already done.
+
+The one window that no ordering closes: SES accepted a message and the worker died before
+writing `sent`. The item stays `sending`. A redelivered batch leaves a fresh `sending` item
+alone (it waits: the worker that claimed it may still be alive) and takes it over only once it
+is older than `STALE_SENDING_SECONDS` (15 min, far beyond the function's timeout). If SES's
+`Send` event for the message (tags `campaign`, `contact`) arrives meanwhile, `confirm_sent`
+marks the item `sent`; otherwise, after the stale time, the recipient is sent again: one
+duplicate, only for a worker that died inside that window, and only when the event is lost.
+The window is one chunk of sends (`rate x 0.1 s` of them); the chunk's claimed but unsent
+recipients are no duplicates: they get their one mail after the stale time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from ecrm import (
+    bulk_mail,
+    campaign_content,
+    campaign_plan,
+    campaign_queue,
+    clock,
+    keys,
+    pacing,
+    send_ledger,
+    store,
+)
+from ecrm.errors import Busy
+from ecrm.segments import sendable
+
+logger = Logger(service="mailing", child=True)
+
+RETRY_DELAY = 5  # seconds before a throttled or waiting batch comes back
+DEFERRED_DELAY = 120  # seconds, when SES refused for the account (paused sending, 5xx)
+MIN_SECONDS_LEFT = 5.0  # stop starting sends this close to the function's timeout
+STATE_CHECK_SECONDS = 2.0  # how often a long batch re-reads the campaign (pause, cancel)
+THROTTLE_PAUSE = 1.0  # seconds every worker waits after SES said "too many requests"
+
+
+@dataclass(frozen=True)
+class Result:
+    sent: int
+    requeued_after: int | None  # seconds, when the batch went back to the queue
+    finished: bool  # the batch's tally is on the campaign (now or before)
+
+
+def _eligible(
+    batch: send_ledger.Batch, todo: list[send_ledger.Todo], content: campaign_content.Content
+) -> list[send_ledger.Todo]:
+    """Read contacts and suppressions (one BatchGetItem per 50 recipients; a second one for the
+    addresses the plan did not know or that changed since), skip who may not be mailed."""
+    planned = dict(batch.recipients)
+    attributes = ["type", "status", "topics", "email"]
+    attributes += [f"f_{name}" for name in content.template.contact_fields if name != "email"]
+    wanted = [keys.contact(t.contact_id) for t in todo]
+    wanted += [keys.suppression(planned[t.contact_id]) for t in todo if planned[t.contact_id]]
+    found = store.batch_get(wanted, attributes=attributes)
+    unknown = []  # addresses not planned, or changed since planning: their suppression too
+    for entry in todo:
+        entry.contact = found.get(_pair(keys.contact(entry.contact_id)))
+        if entry.contact and entry.contact.get("email") != planned[entry.contact_id]:
+            unknown.append(str(entry.contact.get("email") or ""))
+    if unknown:
+        found |= store.batch_get([keys.suppression(a) for a in unknown if a], attributes=["pk"])
+    ready = []
+    for entry in todo:
+        contact = entry.contact
+        if not sendable(contact, content.topic):
+            reason = "not_mailable"
+        elif _pair(keys.suppression(str(contact["email"]))) in found:  # type: ignore[index]
+            reason = "suppressed"
+        else:
+            ready.append(entry)
+            continue
+        if send_ledger.take(batch, entry, send_ledger.SKIPPED, reason=reason):
+            batch.outcomes[entry.contact_id] = send_ledger.SKIPPED
+        else:
+            batch.waiting.add(entry.contact_id)
+    return ready
+
+
+def _pair(key: Mapping[str, str]) -> tuple[str, str]:
+    return key["pk"], key["sk"]
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+def _insist(write: Callable[[], Any]) -> None:
+    """A write that must land (a mark, a release): a throttled table is retried, with backoff,
+    for a few seconds before giving up (the stale-claim rule is the last resort)."""
+    for attempt in range(8):
+        try:
+            write()
+            return
+        except Busy:
+            if attempt == 7:
+                raise
+            time.sleep(min(2.0, 0.05 * 2**attempt))
+
+
+def _flush(marks: list[dict[str, Any]], batch: send_ledger.Batch) -> None:
+    """Write `sent`/`failed` items: an unwritten `sent` is the one thing that can turn into a
+    duplicate later, so a throttled table is retried hard."""
+    if marks:
+        _insist(lambda: store.batch_put(marks))
+    for mark in marks:
+        if mark["state"] in send_ledger.DONE_STATES:
+            batch.outcomes[mark["contact_id"]] = mark["state"]
+    marks.clear()
+
+
+def _send_one(
+    batch: send_ledger.Batch,
+    entry: send_ledger.Todo,
+    content: campaign_content.Content,
+    mark: dict[str, Any],
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Render and send one claimed recipient: (its ledger item to write, a reason to stop)."""
+    contact_id = entry.contact_id
+    try:
+        raw = content.render(contact_id, entry.contact or {})
+        message_id = bulk_mail.send(raw, content.tags(contact_id))
+    except bulk_mail.InvalidAddress:
+        return send_ledger.ledger(
+            batch, contact_id, send_ledger.FAILED, reason="invalid_address", **mark
+        ), None
+    except bulk_mail.SendRefused as refused:
+        return send_ledger.ledger(
+            batch, contact_id, send_ledger.FAILED, reason=str(refused), **mark
+        ), None
+    except bulk_mail.SendThrottled:
+        with contextlib.suppress(Busy):  # slowing the others down is a courtesy
+            pacing.penalise(THROTTLE_PAUSE)
+        return send_ledger.ledger(batch, contact_id, send_ledger.RETRY, **mark), "throttled"
+    except bulk_mail.SendDeferred as deferred:
+        logger.warning("SES deferred the campaign", extra={"reason": str(deferred)})
+        return send_ledger.ledger(batch, contact_id, send_ledger.RETRY, **mark), "deferred"
+    except bulk_mail.SendUnknown:
+        batch.waiting.add(contact_id)  # stays `sending`: see the module's docstring
+        return None, "unknown"
+    sent_at = clock.iso(clock.now())
+    return send_ledger.ledger(
+        batch, contact_id, send_ledger.SENT, message_id=message_id, sent_at=sent_at, **mark
+    ), None
+
+
+def _still_sending(campaign_id: str) -> bool:
+    current = store.get(keys.campaign(campaign_id))
+    return bool(current) and current.get("state") == "sending"  # type: ignore[union-attr]
+
+
+def _send_all(
+    batch: send_ledger.Batch,
+    ready: list[send_ledger.Todo],
+    content: campaign_content.Content,
+    seconds_left: Callable[[], float],
+) -> str | None:
+    """Send to `ready`, paced; the reason it stopped early, or None."""
+    rate = pacing.campaign_rate()
+    size = pacing.chunk_size(rate)
+    checked = time.monotonic()
+    for start in range(0, len(ready), size):
+        if seconds_left() < MIN_SECONDS_LEFT:
+            return "time"
+        if time.monotonic() - checked > STATE_CHECK_SECONDS:
+            if not _still_sending(batch.campaign_id):
+                return "stopped"
+            checked = time.monotonic()
+        chunk = ready[start : start + size]
+        reservation = pacing.reserve(len(chunk), rate)
+        stop = _send_chunk(batch, chunk, content, reservation)
+        if stop:
+            return stop
+    return None
+
+
+def _send_chunk(
+    batch: send_ledger.Batch,
+    chunk: list[send_ledger.Todo],
+    content: campaign_content.Content,
+    reservation: pacing.Reservation,
+) -> str | None:
+    """Claim the chunk (before any SES call), send each at its slot, then mark them all."""
+    mark = {"claimed_at": round(clock.now(), 3), "attempts": batch.attempt + 1}
+    claimed = send_ledger.claim(batch, chunk, mark["claimed_at"])
+    marks: list[dict[str, Any]] = []
+    slot = 0
+    try:
+        for index, entry in enumerate(claimed):
+            if pacing.is_late(reservation.slot(slot)):  # never catch up in a burst
+                reservation = pacing.reserve(len(claimed) - index, 1 / reservation.interval)
+                slot = 0
+            pacing.wait_until(reservation.slot(slot))
+            slot += 1
+            written, stop = _send_one(batch, entry, content, mark)
+            if written:
+                marks.append(written)
+            if stop:  # claimed, not sent: this batch's to take again
+                marks += [
+                    send_ledger.ledger(batch, e.contact_id, send_ledger.RETRY, **mark)
+                    for e in claimed[index + 1 :]
+                ]
+                return stop
+    finally:
+        _flush(marks, batch)
+    return None
+
+
+def _tally(batch: send_ledger.Batch) -> None:
+    """Add the finished batch's outcome to the campaign, once (the marker's condition)."""
+    states = list(batch.outcomes.values())
+    counts = {
+        state: states.count(state)
+        for state in (send_ledger.SENT, send_ledger.SKIPPED, send_ledger.FAILED)
+    }
+    # A cancelled marker means an earlier copy of this batch counted it already.
+    with contextlib.suppress(store.TransactionCancelled):
+        store.transact(
+            [
+                store.Put(
+                    {
+                        **keys.campaign_batch(batch.campaign_id, batch.batch_id),
+                        "type": "campaign_batch",
+                        **counts,
+                        "at": clock.iso(clock.now()),
+                    },
+                    condition="attribute_not_exists(pk)",
+                ),
+                store.Update(
+                    keys.campaign(batch.campaign_id),
+                    "ADD #sent :sent, #skipped :skipped, #failed :failed, #processed :processed",
+                    condition="attribute_exists(pk)",
+                    names={n: n[1:] for n in ("#sent", "#skipped", "#failed", "#processed")},
+                    values={
+                        ":sent": counts[send_ledger.SENT],
+                        ":skipped": counts[send_ledger.SKIPPED],
+                        ":failed": counts[send_ledger.FAILED],
+                        ":processed": len(states),
+                    },
+                ),
+            ]
+        )
+
+
+def _requeue(batch: send_ledger.Batch, reason: str) -> int:
+    if reason == "deferred":
+        delay = DEFERRED_DELAY
+    elif reason in {"time", "throttled"}:
+        delay = 0 if reason == "time" else RETRY_DELAY
+    else:  # waiting on claims that another run holds: soon at first, then less often
+        delay = min(campaign_queue.MAX_DELAY_SECONDS, RETRY_DELAY * 2 ** min(batch.attempt, 8))
+    campaign_queue.send([batch.message()], delay=delay)
+    return delay
+
+
+def send_batch(
+    message: Mapping[str, Any], *, first_delivery: bool, seconds_left: Callable[[], float]
+) -> Result:
+    """Handle one batch message (see the module's docstring). On a first delivery the ledger is
+    not read (nothing can be in it yet but another copy's claims, which the claim detects)."""
+    batch = send_ledger.Batch.from_message(message)
+    meta_key = keys.campaign(batch.campaign_id)
+    marker_key = keys.campaign_batch(batch.campaign_id, batch.batch_id)
+    wanted = [meta_key, marker_key]
+    if not first_delivery:
+        wanted += [keys.send_ledger(batch.campaign_id, c) for c, _ in batch.recipients]
+    found = store.batch_get(wanted)
+    campaign = found.get(_pair(meta_key))
+    if campaign is None:
+        return Result(0, None, finished=True)
+    if _pair(marker_key) in found:  # counted before; the completion check may not have run
+        if campaign.get("state") == "sending":
+            campaign_plan.finish_if_complete(batch.campaign_id)
+        return Result(0, None, finished=True)
+    if campaign.get("state") != "sending":
+        return Result(0, None, finished=False)  # paused: resume plans again; else: stopped
+    ledger = {
+        str(item["contact_id"]): item
+        for (_, sort_key), item in found.items()
+        if sort_key.startswith("SEND#")
+    }
+    todo = send_ledger.triage(batch, ledger)
+    content = campaign_content.for_campaign(campaign)
+    ready = _eligible(batch, todo, content) if todo else []
+    stop = _send_all(batch, ready, content, seconds_left) if ready else None
+    sent = sum(1 for state in batch.outcomes.values() if state == send_ledger.SENT)
+    if stop == "stopped":
+        return Result(sent, None, finished=False)
+    if stop or batch.waiting:
+        return Result(sent, _requeue(batch, stop or "waiting"), finished=False)
+    _tally(batch)
+    campaign_plan.finish_if_complete(batch.campaign_id)
+    return Result(sent, None, finished=True)
+
+
+def confirm_sent(campaign_id: str, contact_id: str, message_id: str) -> bool:
+    """SES says it accepted a campaign message (its `Send` event, tags `campaign`/`contact`):
+    a claim left `sending` by a worker that died after the SES call becomes `sent`, so it is
+    never sent twice. For the SES events handler; idempotent."""
+    try:
+        store.write(
+            store.Update(
+                keys.send_ledger(campaign_id, contact_id),
+                "SET #state = :sent, message_id = :id, confirmed_by_event = :true",
+                condition="#state = :sending",
+                names={"#state": "state"},
+                values={
+                    ":sent": send_ledger.SENT,
+                    ":sending": send_ledger.SENDING,
+                    ":id": message_id,
+                    ":true": True,
+                },
+            )
+        )
+    except store.ConditionFailed:
+        return False
+    return True

@@ -1,0 +1,129 @@
+"""The schedule tick: every item that must happen at a time carries a `keys.due(at, key)` entry
+in `gsi1` (`DUE#<minute>` / `<at>#<pk>#<sk>`, sparse: the entry leaves the index when done).
+Each tick (EventBridge, every minute; `ecrm serve` runs the same function on a timer) Queries
+the minutes from its watermark up to now, never Scans, and hands each entry that is due to the
+owner of its key:
+
+- `CAMPAIGN#<id>` / `DUE`: `ecrm.campaigns.start_due` (start a scheduled campaign, or
+  finish a fan-out that a crash interrupted);
+- `CONTACT#<id>` / `AUTOMATION#<rule>`: `ecrm.automations.run_due`.
+
+The watermark (`keys.schedule_watermark`) trails now by two minutes, so an entry that reached
+the (eventually consistent) index late is still read; handlers are idempotent, and an entry
+whose handler failed keeps the watermark from passing its minute, so it is tried again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from ecrm import clock, keys, store
+
+logger = Logger(service="mailing", child=True)
+
+LOOKBACK = timedelta(hours=1)  # where a first tick starts
+MAX_MINUTES = 24 * 60  # per tick: a long outage is caught up over several ticks
+TRAIL = timedelta(minutes=2)
+
+Handler = Callable[[Mapping[str, str]], None]
+
+
+def _campaign(key: Mapping[str, str]) -> None:
+    from ecrm import campaigns  # noqa: PLC0415 - each tick imports only what is due
+
+    campaigns.start_due(key)
+
+
+def _automation(key: Mapping[str, str]) -> None:
+    from ecrm import automations  # noqa: PLC0415
+
+    automations.run_due(key)
+
+
+def handler_for(key: Mapping[str, str]) -> Handler | None:
+    if key["pk"].startswith("CAMPAIGN#") and key["sk"] == "DUE":
+        return _campaign
+    if key["sk"].startswith("AUTOMATION#"):
+        return _automation
+    return None
+
+
+@dataclass
+class TickResult:
+    minutes: int = 0
+    handled: int = 0
+    failed: int = 0
+    watermark: str | None = None
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+def _iso(at: datetime) -> str:
+    return clock.iso(at.timestamp())
+
+
+def tick(now: float | None = None) -> TickResult:
+    moment = datetime.fromtimestamp(clock.now() if now is None else now, UTC)
+    now_iso = _iso(moment)
+    mark = store.get(keys.schedule_watermark())
+    first = (
+        datetime.fromisoformat(str(mark["minute"]).replace("Z", "+00:00"))
+        if mark
+        else _minute(moment - LOOKBACK)
+    )
+    result = TickResult()
+    minute, last = first, _minute(moment)
+    again: datetime | None = None  # the first minute the next tick must read again
+    while minute <= last:
+        if result.minutes >= MAX_MINUTES:
+            again = again or minute
+            break
+        result.minutes += 1
+        if not _run_minute(_iso(minute), now_iso, result) and again is None:
+            again = minute
+        minute += timedelta(minutes=1)
+    target = _minute(moment - TRAIL)
+    if again is not None:
+        target = min(target, again)
+    if target > first:
+        store.write(
+            store.Put({**keys.schedule_watermark(), "type": "watermark", "minute": _iso(target)})
+        )
+        result.watermark = _iso(target)
+    return result
+
+
+def _run_minute(minute_iso: str, now_iso: str, result: TickResult) -> bool:
+    """Handle the due entries of one minute; False when one of them failed."""
+    ok = True
+    start: Mapping[str, Any] | None = None
+    while True:
+        entries, start = store.query(keys.due_minute(minute_iso), index="gsi1", start=start)
+        for entry in entries:
+            if str(entry["gsi1sk"]).split("#", 1)[0] > now_iso:  # due later this minute
+                continue
+            key = {"pk": str(entry["pk"]), "sk": str(entry["sk"])}
+            handler = handler_for(key)
+            if handler is None:
+                logger.warning("due entry without an owner", extra={"sk": key["sk"][:20]})
+                continue
+            try:
+                handler(key)
+            except Exception:
+                logger.exception("due entry failed", extra={"sk": key["sk"][:20]})
+                result.failed += 1
+                ok = False
+                continue
+            result.handled += 1
+            kind = handler.__name__.strip("_")
+            result.kinds[kind] = result.kinds.get(kind, 0) + 1
+        if not start:
+            return ok

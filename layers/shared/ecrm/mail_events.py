@@ -1,0 +1,308 @@
+"""What happens after a mail leaves: the SES events of the configuration set (through SNS)
+become interactions on the contact, suppressions, contact marks and campaign counters.
+
+SNS delivers at least once, so each event is written once: its interaction key is derived from
+the SES message id, event type, event time, link and recipient, and written with
+`attribute_not_exists` in the same transaction as everything the event changes (a redelivery
+cancels on it and changes nothing). When the contact is gone (erased, or a test address), a
+TTL'd marker item takes the interaction's place. Follow-ups that are idempotent on their own
+(unique campaign counters, the unsubscribe of a complaint, the automatic pause) run on every
+delivery, so a crash between the two steps is repaired by the redelivery.
+
+- Delivery: `email_delivered`; campaign `delivered`.
+- Bounce, permanent: `email_bounced` (`permanent: true`); suppression; contact
+  `email_status = bounced`; campaign `bounced` (once per recipient); auto-pause check.
+- Bounce, transient: `email_bounced`; contact `soft_bounces` + 1; campaign `soft_bounced`.
+- Complaint: `email_complained`; suppression; unsubscribed from everything; campaign
+  `complained` (once per recipient); auto-pause check.
+- Open, Click: `email_opened`, `email_clicked`; unless `scanner`: campaign `opened`, `clicked`
+  (once per recipient) and contact `last_engaged_at`.
+- Reject: `email_rejected`; campaign `rejected`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parseaddr
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from ecrm import campaign_health, clock, keys, normalise, scanners, store, suppression
+from ecrm.errors import Busy
+from ecrm.settings import settings
+from ecrm.unsubscribe import count_on_campaign, unsubscribe_contact
+
+logger = Logger(service="mailing", child=True)
+
+# SES eventType -> (interaction type, the key of the event's own object)
+_KINDS = {
+    "Delivery": ("email_delivered", "delivery"),
+    "Bounce": ("email_bounced", "bounce"),
+    "Complaint": ("email_complained", "complaint"),
+    "Open": ("email_opened", "open"),
+    "Click": ("email_clicked", "click"),
+    "Reject": ("email_rejected", "reject"),
+}
+MARKER_TTL_SECONDS = 30 * 86400  # longer than any redelivery (SQS DLQs keep 14 days)
+CAMPAIGN_TAG, CONTACT_TAG, AUTOMATION_TAG = "campaign", "contact", "automation"
+
+
+@dataclass(frozen=True)
+class MailEvent:
+    ses_type: str  # "Bounce", "Open"... as SES spells it
+    message_id: str
+    sent_at: float  # when SES accepted the mail (epoch seconds)
+    at: float  # when the event happened
+    recipients: tuple[str, ...]  # the addresses it concerns, as SES reports them
+    tags: Mapping[str, list[str]]
+    detail: Mapping[str, Any]  # the event's own object (`bounce`, `click`...)
+
+    def tag(self, name: str) -> str | None:
+        values = self.tags.get(name) or []
+        return str(values[0]) if values else None
+
+    @property
+    def permanent(self) -> bool:
+        return self.ses_type == "Bounce" and self.detail.get("bounceType") == "Permanent"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    contact_id: str
+    interaction: str
+    duplicate: bool
+    scanner: bool
+
+
+def parse(document: Mapping[str, Any]) -> MailEvent | None:
+    """An SES event-publishing record; None for types that change nothing here (Send,
+    DeliveryDelay, Rendering Failure, Subscription)."""
+    ses_type = str(document.get("eventType", ""))
+    if ses_type not in _KINDS:
+        return None
+    mail = document["mail"]
+    detail = document.get(_KINDS[ses_type][1]) or {}
+    if ses_type == "Bounce":
+        recipients = [r["emailAddress"] for r in detail.get("bouncedRecipients", [])]
+    elif ses_type == "Complaint":
+        recipients = [r["emailAddress"] for r in detail.get("complainedRecipients", [])]
+    elif ses_type == "Delivery":
+        recipients = list(detail.get("recipients", []))
+    else:
+        recipients = list(mail.get("destination", []))
+    return MailEvent(
+        ses_type=ses_type,
+        message_id=str(mail["messageId"]),
+        sent_at=_epoch(mail["timestamp"]),
+        at=_epoch(detail.get("timestamp") or mail["timestamp"]),
+        recipients=tuple(recipients),
+        tags=mail.get("tags") or {},
+        detail=detail,
+    )
+
+
+def confirm_send(document: Mapping[str, Any]) -> bool:
+    """A `Send` event: SES accepted the message. A campaign ledger item or automation run that
+    a worker left `sending` (it died between the SES call and its mark) becomes `sent`, so it is
+    never sent again. True when one was confirmed just now."""
+    mail = document.get("mail") or {}
+    tags = mail.get("tags") or {}
+
+    def tag(name: str) -> str | None:
+        values = tags.get(name) or []
+        return str(values[0]) if values else None
+
+    contact_id, message_id = tag(CONTACT_TAG), str(mail.get("messageId", ""))
+    if not contact_id or not message_id:
+        return False  # test sends and transactional mail keep no ledger
+    if campaign_id := tag(CAMPAIGN_TAG):
+        from ecrm import campaign_sending  # noqa: PLC0415 - only Send events need the sender
+
+        return campaign_sending.confirm_sent(campaign_id, contact_id, message_id)
+    if automation_id := tag(AUTOMATION_TAG):
+        from ecrm import automation_runs  # noqa: PLC0415
+
+        return automation_runs.confirm_sent(contact_id, automation_id, message_id)
+    return False
+
+
+def record(event: MailEvent) -> list[Recorded]:
+    """Apply one SES event, once per recipient it names."""
+    done = []
+    for raw in event.recipients:
+        try:
+            address = normalise.email(parseaddr(raw)[1] or raw)
+        except normalise.NotNormalisable:
+            logger.warning("SES event for an unreadable address", extra={"type": event.ses_type})
+            continue
+        tagged = event.tag(CONTACT_TAG) if len(event.recipients) == 1 else None
+        contact_id = tagged or keys.contact_id_for(address)
+        outcome = _record_one(event, address, contact_id)
+        _follow_up(event, outcome)
+        done.append(outcome)
+    return done
+
+
+def _record_one(event: MailEvent, address: str, contact_id: str) -> Recorded:
+    interaction_type = _KINDS[event.ses_type][0]
+    event_id = _event_id(event, address)
+    at = clock.iso(event.at)
+    scanner = event.ses_type in ("Open", "Click") and scanners.is_scanner(
+        ip=event.detail.get("ipAddress"),
+        user_agent=event.detail.get("userAgent"),
+        seconds_after_send=event.at - event.sent_at,
+        window=settings().scanner_window_seconds,
+    )
+    contact_id, contact_exists = _resolve(contact_id)
+    if contact_exists:
+        item = {
+            **keys.interaction(contact_id, at, event_id),
+            **_interaction_fields(event, interaction_type),
+            "contact_id": contact_id,
+            "event_id": event_id,
+            "at": at,
+            "scanner": scanner,
+        }
+        guard = store.Put(item, condition="attribute_not_exists(pk)")
+    else:  # never re-create data of an erased contact: remember only that we saw the event
+        expires = int(clock.now()) + MARKER_TTL_SECONDS
+        marker = {**keys.mail_event(event_id), "type": "mail_event", "expires_at": expires}
+        guard = store.Put(marker, condition="attribute_not_exists(pk)")
+    required: list[store.Write] = [guard]
+    if event.permanent:
+        required.append(suppression.suppress(address, "bounce", at))
+    elif event.ses_type == "Complaint":
+        required.append(suppression.suppress(address, "complaint", at))
+    optional = _counters(event)
+    if contact_exists:
+        optional += _contact_marks(event, contact_id, at, scanner)
+    try:
+        _contended(lambda: store.transact_optional(required, optional))
+    except store.TransactionCancelled as cancelled:
+        if not cancelled.failed[0]:
+            raise
+        return Recorded(contact_id, interaction_type, duplicate=True, scanner=scanner)
+    return Recorded(contact_id, interaction_type, duplicate=False, scanner=scanner)
+
+
+def _resolve(contact_id: str) -> tuple[str, bool]:
+    """The contact an id leads to: after an email change, the new address's id is an alias."""
+    item = store.get(keys.contact(contact_id))
+    if item and item.get("alias_of"):
+        contact_id = str(item["alias_of"])
+        item = store.get(keys.contact(contact_id))
+    return contact_id, item is not None
+
+
+def _interaction_fields(event: MailEvent, interaction_type: str) -> dict[str, Any]:
+    detail = event.detail
+    fields: dict[str, Any] = {
+        "type": interaction_type,
+        "message_id": event.message_id,
+        "campaign_id": event.tag(CAMPAIGN_TAG),
+        "automation_id": event.tag(AUTOMATION_TAG),
+    }
+    if event.ses_type == "Bounce":
+        fields |= {
+            "permanent": event.permanent,
+            "bounce_type": detail.get("bounceType"),
+            "bounce_subtype": detail.get("bounceSubType"),
+        }
+    elif event.ses_type == "Complaint":
+        fields["feedback_type"] = detail.get("complaintFeedbackType")
+    elif event.ses_type in ("Open", "Click"):
+        fields["user_agent"] = str(detail.get("userAgent") or "")[:256] or None
+    if event.ses_type == "Click":
+        fields["link"] = str(detail.get("link") or "")[:1024]
+        fields["link_tags"] = detail.get("linkTags") or None
+    return fields
+
+
+def _counters(event: MailEvent) -> list[store.Write]:
+    """Counters counted once per event (the interaction guards them)."""
+    campaign_id = event.tag(CAMPAIGN_TAG)
+    counter = {"Delivery": "delivered", "Reject": "rejected"}.get(event.ses_type)
+    if event.ses_type == "Bounce" and not event.permanent:
+        counter = "soft_bounced"
+    return [count_on_campaign(campaign_id, counter)] if campaign_id and counter else []
+
+
+def _contact_marks(event: MailEvent, contact_id: str, at: str, scanner: bool) -> list[store.Write]:
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {":at": at}
+    if event.permanent:
+        expression = "SET bounced_at = :at, #email_status = :bounced"
+        names, values[":bounced"] = {"#email_status": "email_status"}, "bounced"
+    elif event.ses_type == "Bounce":
+        expression, values[":one"] = "SET last_soft_bounce_at = :at ADD soft_bounces :one", 1
+    elif event.ses_type == "Complaint":
+        expression = "SET complained_at = :at"
+    elif event.ses_type in ("Open", "Click") and not scanner:
+        expression = "SET last_engaged_at = :at"
+    else:
+        return []
+    update = store.Update(
+        keys.contact(contact_id), expression, "attribute_exists(pk)", names, values
+    )
+    return [update]
+
+
+def _follow_up(event: MailEvent, outcome: Recorded) -> None:
+    """Idempotent steps, run on redeliveries too (they repair a crash after the first step)."""
+    campaign_id = event.tag(CAMPAIGN_TAG)
+    unique = {"Complaint": "complained", "Open": "opened", "Click": "clicked"}.get(event.ses_type)
+    if event.permanent:
+        unique = "bounced"
+    if campaign_id and unique and not outcome.scanner:
+        _count_recipient_once(campaign_id, unique, outcome.contact_id)
+    if event.ses_type == "Complaint":
+        unsubscribe_id = f"complaint_{_event_id(event, outcome.contact_id)}"
+        _contended(
+            lambda: unsubscribe_contact(
+                outcome.contact_id,
+                source="complaint",
+                event_id=unsubscribe_id,
+                at=clock.iso(event.at),
+            )
+        )
+    if campaign_id and (event.permanent or event.ses_type == "Complaint"):
+        campaign_health.pause_if_unhealthy(campaign_id)
+
+
+def _count_recipient_once(campaign_id: str, counter: str, contact_id: str) -> None:
+    marker = {**keys.campaign_engagement(campaign_id, counter, contact_id), "type": "engagement"}
+    writes = [store.Put(marker, condition="attribute_not_exists(pk)")]
+    with contextlib.suppress(store.TransactionCancelled):  # counted before, or campaign gone
+        _contended(lambda: store.transact([*writes, count_on_campaign(campaign_id, counter)]))
+
+
+def _contended(write: Callable[[], object], attempts: int = 6) -> None:
+    """Every event of a campaign adds to the one campaign item, so transactions on it collide
+    (`TransactionConflict`, raised as Busy) while a campaign is being delivered. Each attempt is
+    atomic and conditional: try again after a short random pause before failing the
+    invocation (Lambda's own retries are minutes apart)."""
+    for attempt in range(attempts):
+        try:
+            write()
+            return
+        except Busy:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * 2**attempt)  # noqa: S311 - jitter, not crypto
+
+
+def _event_id(event: MailEvent, recipient: str) -> str:
+    parts = (event.message_id, event.ses_type, clock.iso(event.at), event.detail.get("link"))
+    raw = "\x1f".join(str(p or "") for p in (*parts, recipient))
+    return "ses_" + hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def _epoch(timestamp: str) -> float:
+    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()

@@ -1,0 +1,216 @@
+"""Mail templates: subject, HTML and text, written by marketers in a sandboxed Jinja dialect
+(`ecrm.personalisation`), checked against the contact schema when saved, size-capped, and
+rendered for one contact as a preview exactly as a campaign would render them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated, Any
+
+from jinja2 import Template
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ecrm import clock, keys, listing, personalisation, profile_schema, store
+from ecrm.errors import Conflict, InvalidInput, NotFound
+from ecrm.forms import Slug
+from ecrm.mail import RenderedMail
+
+MAX_HTML_BYTES = 100_000
+MAX_TEXT_BYTES = 50_000
+KIND = "template"
+
+
+class MailTemplateIn(BaseModel):
+    """What a marketer writes. Without `text`, the text part is derived from the HTML."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=250)]
+    html: Annotated[str, StringConstraints(min_length=1, max_length=MAX_HTML_BYTES)]
+    text: Annotated[str, StringConstraints(max_length=MAX_TEXT_BYTES)] | None = None
+
+
+class MailTemplate(BaseModel):
+    id: Slug
+    name: str
+    subject: str
+    html: str
+    text: str
+    text_derived: bool
+    contact_fields: list[str] = Field(description="Contact fields the template uses")
+    version: int
+    created_at: str
+    updated_at: str
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            **keys.mail_template(self.id),
+            **keys.listing(KIND, self.id),
+            "type": "mail_template",
+            **self.model_dump(),
+        }
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> MailTemplate:
+        return cls.model_validate({k: v for k, v in item.items() if k in cls.model_fields})
+
+
+def _checked(body: MailTemplateIn) -> tuple[str, bool, list[str]]:
+    """(text, derived, contact fields) of a valid template; InvalidInput naming each part."""
+    problems: dict[str, str] = {}
+    if len(body.html.encode()) > MAX_HTML_BYTES:
+        problems["html"] = f"The HTML is larger than {MAX_HTML_BYTES} bytes."
+    text = body.text if body.text is not None else personalisation.text_from_html(body.html)
+    if len(text.encode()) > MAX_TEXT_BYTES:
+        problems["text"] = f"The text is larger than {MAX_TEXT_BYTES} bytes."
+    schema = profile_schema.load()
+    fields = [f.name for f in schema.profile + schema.interests]
+    used: set[str] = set()
+    for part, source in (("subject", body.subject), ("html", body.html), ("text", text)):
+        if part in problems:
+            continue
+        try:
+            found = personalisation.check(part, source, fields)
+        except personalisation.TemplateProblem as problem:
+            problems[part] = problem.message
+            continue
+        used |= found.contact_fields
+        if part in {"html", "text"} and not found.unsubscribe_url:
+            problems[part] = "Link {{ unsubscribe_url }} so every reader can unsubscribe."
+    if problems:
+        raise InvalidInput("The template needs attention.", problems)
+    return text, body.text is None, sorted(used)
+
+
+def create(template_id: str, body: MailTemplateIn) -> MailTemplate:
+    text, derived, fields = _checked(body)
+    at = clock.iso(clock.now())
+    template = MailTemplate(
+        id=template_id,
+        name=body.name,
+        subject=body.subject,
+        html=body.html,
+        text=text,
+        text_derived=derived,
+        contact_fields=fields,
+        version=1,
+        created_at=at,
+        updated_at=at,
+    )
+    try:
+        store.write(store.Put(template.to_item(), condition="attribute_not_exists(pk)"))
+    except store.ConditionFailed:
+        raise Conflict(f"A template with id {template_id!r} exists already.") from None
+    return template
+
+
+def update(template_id: str, body: MailTemplateIn, expected_version: int | None) -> MailTemplate:
+    current = load(template_id)
+    if expected_version is not None and expected_version != current.version:
+        raise Conflict("The template changed since you loaded it; reload and edit again.")
+    text, derived, fields = _checked(body)
+    template = current.model_copy(
+        update={
+            "name": body.name,
+            "subject": body.subject,
+            "html": body.html,
+            "text": text,
+            "text_derived": derived,
+            "contact_fields": fields,
+            "version": current.version + 1,
+            "updated_at": clock.iso(clock.now()),
+        }
+    )
+    try:
+        store.write(
+            store.Put(
+                template.to_item(), condition="version = :seen", values={":seen": current.version}
+            )
+        )
+    except store.ConditionFailed:
+        raise Conflict("The template changed meanwhile; reload and edit again.") from None
+    return template
+
+
+def load(template_id: str) -> MailTemplate:
+    item = store.get(keys.mail_template(template_id))
+    if item is None:
+        raise NotFound("No such template.")
+    return MailTemplate.from_item(item)
+
+
+def page(limit: int, cursor: str | None) -> tuple[list[MailTemplate], str | None]:
+    items, next_cursor = listing.page(KIND, limit=limit, cursor=cursor)
+    return [MailTemplate.from_item(i) for i in items], next_cursor
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compiled:
+    subject: Template
+    text: Template
+    html: Template
+    contact_fields: tuple[str, ...]
+
+    def render(self, context: Mapping[str, Any]) -> RenderedMail:
+        return RenderedMail(
+            subject=self.subject.render(context),
+            text=self.text.render(context),
+            html=self.html.render(context),
+        )
+
+
+@lru_cache(maxsize=64)
+def compile_parts(subject: str, text: str, html: str, fields: tuple[str, ...]) -> Compiled:
+    """Jinja compiles each part once per process (campaigns render thousands of times)."""
+    plain, marked_up = personalisation.environment(False), personalisation.environment(True)
+    return Compiled(
+        plain.from_string(subject),
+        plain.from_string(text),
+        marked_up.from_string(html),
+        fields,
+    )
+
+
+def compiled(template: MailTemplate) -> Compiled:
+    return compile_parts(
+        template.subject, template.text, template.html, tuple(template.contact_fields)
+    )
+
+
+def preview(
+    template: MailTemplate,
+    contact: Mapping[str, Any],
+    *,
+    unsubscribe_url: str,
+    campaign: Mapping[str, str] | None = None,
+) -> RenderedMail:
+    context = personalisation.render_context(
+        contact,
+        template.contact_fields,
+        unsubscribe_url=unsubscribe_url,
+        campaign=campaign or {"name": "Preview", "topic": ""},
+    )
+    return compiled(template).render(context)
+
+
+def preview_for(template_id: str, contact_id: str | None) -> RenderedMail:
+    """The template rendered for a stored contact (or, without one, for an address only), with
+    a real unsubscribe link, exactly as a campaign would render it."""
+    from ecrm import campaign_content, tokens  # noqa: PLC0415 - token keys only when previewing
+
+    template = load(template_id)
+    contact: Mapping[str, Any] = {"email": "preview@example.com"}
+    if contact_id:
+        found = store.get(keys.contact(contact_id), consistent=False)
+        if found is None:
+            raise NotFound("No such contact.")
+        contact = found
+    token = tokens.issue("unsubscribe", contact_id or "preview", ref="")
+    url, _ = campaign_content.unsubscribe_links(token)
+    return preview(template, contact, unsubscribe_url=url)

@@ -1,0 +1,128 @@
+"""SES send pacing shared by every campaign worker: a token bucket in one table item.
+
+The rate is the account's SES `MaxSendRate` (SES v2 GetAccount, read every few minutes) times
+`SEND_RATE_SHARE` (headroom for transactional mail), or `MAX_SEND_RATE` when that is set (a
+cap, and what the local stack uses). Concurrency is bounded by the queue's event source
+(`ScalingConfig.MaximumConcurrency`); the rate is shared through the table, whatever the
+number of workers.
+
+The bucket is GCRA: the item holds `tat`, the theoretical arrival time of the next send. A
+worker reserves `n` sends with one `ADD tat n/rate` (no read, no conflict between workers), gets
+back the new `tat`, and sends the `n` messages spaced `1/rate` apart from `tat - n/rate` on,
+sleeping until each one's slot. An idle bucket (its `tat` long past) is moved to now with a
+conditional write, so idleness never turns into a burst. A throttle from SES pushes `tat`
+forward for everyone (`penalise`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ecrm import aws, keys, store
+from ecrm.settings import settings
+
+RATE_CACHE_SECONDS = 300.0
+SLOT_SECONDS = 0.1  # a reservation covers about this much sending time (marks follow it)
+# A reservation that starts this far in the past resets the bucket, and a send this late for
+# its slot takes a new reservation instead: sends then happen within LATE_TOLERANCE of their
+# slots, so no one-second window ever sees more than rate * (1 + LATE_TOLERANCE) + 1 of them.
+IDLE_TOLERANCE = LATE_TOLERANCE = 0.02
+
+_cache: tuple[float, float] | None = None
+_lock = threading.Lock()
+
+
+def account_max_send_rate() -> float:
+    """Sends per second SES allows this account (GetAccount), cached for a few minutes."""
+    global _cache  # noqa: PLW0603 - one value per process, shared by its threads
+    with _lock:
+        if _cache and time.monotonic() - _cache[0] < RATE_CACHE_SECONDS:
+            return _cache[1]
+    quota = aws.sesv2().get_account().get("SendQuota", {})
+    rate = float(quota.get("MaxSendRate") or 1.0)
+    with _lock:
+        _cache = (time.monotonic(), rate)
+    return rate
+
+
+def campaign_rate() -> float:
+    cfg = settings()
+    base = cfg.max_send_rate if cfg.max_send_rate else account_max_send_rate()
+    return max(0.1, base * cfg.send_rate_share)
+
+
+def forget_cached() -> None:
+    global _cache  # noqa: PLW0603
+    with _lock:
+        _cache = None
+
+
+@dataclass(frozen=True)
+class Reservation:
+    start: float  # epoch seconds of the first send
+    interval: float  # seconds between two sends
+    count: int
+
+    def slot(self, index: int) -> float:
+        return self.start + index * self.interval
+
+
+Sleep = Callable[[float], None]
+
+
+def chunk_size(rate: float) -> int:
+    return max(1, min(50, round(rate * SLOT_SECONDS)))
+
+
+def reserve(count: int, rate: float, *, now: Callable[[], float] = time.time) -> Reservation:
+    """Reserve `count` sends at `rate`: one UpdateItem (two when the bucket was idle)."""
+    interval = 1.0 / rate
+    # Four decimals (0.1 ms) keep every value exact through a float and back (`:seen`).
+    span = Decimal(str(round(count * interval, 4)))
+    while True:
+        updated = store.write(
+            store.Update(keys.send_pace(), "ADD tat :span", values={":span": span})
+        )
+        tat = float(updated["tat"])
+        start = tat - float(span)
+        moment = now()
+        if start >= moment - IDLE_TOLERANCE:
+            return Reservation(start, interval, count)
+        fresh = Decimal(str(round(moment, 4))) + span
+        try:  # idle: start from now, unless another worker moved the bucket meanwhile
+            store.write(
+                store.Update(
+                    keys.send_pace(),
+                    "SET tat = :fresh",
+                    condition="tat = :seen",
+                    values={":fresh": fresh, ":seen": updated["tat"]},
+                )
+            )
+        except store.ConditionFailed:
+            continue
+        return Reservation(moment, interval, count)
+
+
+def penalise(seconds: float) -> None:
+    """SES throttled us: every worker waits `seconds` longer before its next reservation."""
+    store.write(
+        store.Update(
+            keys.send_pace(), "ADD tat :pause", values={":pause": Decimal(str(round(seconds, 3)))}
+        )
+    )
+
+
+def is_late(at: float) -> bool:
+    """Too late to use this slot (a worker starved of CPU, a slow call before it)."""
+    return time.time() > at + LATE_TOLERANCE
+
+
+def wait_until(at: float) -> None:
+    """Sleep until the epoch second `at` (a reservation's slot)."""
+    delay = at - time.time()
+    if delay > 0:
+        time.sleep(delay)

@@ -1,0 +1,82 @@
+"""A contact's score as a marketer reads it (`GET /admin/contacts/{id}/score`): the score now,
+its stage, an explanation whose lines add up to the score (fit points per rule; engagement
+points per rule as of the last activity, the decay since, and what is left), the score history
+(each change with its event and rules) and the timeline of interactions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecrm import clock, keys, store
+from ecrm.errors import NotFound
+from ecrm.scoring import ledger, rulesets
+from ecrm.scoring.engine import Score
+
+_HIDDEN = {"pk", "sk", "gsi1pk", "gsi1sk", "contact_id", "consent_ref"}
+
+
+def _iso(at: float | None) -> str | None:
+    return clock.iso(at) if at is not None else None
+
+
+def explanation(score: Score, now: float) -> dict[str, Any]:
+    """Lines rounded to cents first, the score summed from them: it always adds up."""
+    lines: list[dict[str, Any]] = [
+        {"rule": rule, "kind": "fit", "points": round(points, 2)}
+        for rule, points in sorted(score.fit.items())
+    ]
+    at = max(now, score.as_of or now)
+    decayed = score.engagement_at(at)
+    for rule, before in sorted(score.engagement.items()):
+        before_2, after_2 = round(before, 2), round(decayed[rule], 2)
+        lines.append(
+            {
+                "rule": rule,
+                "kind": "engagement",
+                "points_at_last_activity": before_2,
+                "decay": round(after_2 - before_2, 2),
+                "points": after_2,
+            }
+        )
+    total = round(sum(line["points"] for line in lines), 2)
+    decay = round(sum(line.get("decay", 0.0) for line in lines), 2)
+    half_life = score.half_life / 86400 if score.half_life else None
+    return {
+        "score": total,
+        "lines": lines,
+        "decay": {
+            "half_life_days": half_life,
+            "last_activity_at": _iso(score.as_of),
+            "points": decay,
+        },
+    }
+
+
+def _public(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in _HIDDEN}
+
+
+def contact_score(contact_id: str, *, now: float | None = None, limit: int = 50) -> dict[str, Any]:
+    now = clock.now() if now is None else now
+    item = store.get(keys.score(contact_id), consistent=False)
+    if item is not None:
+        score = ledger.score_from_item(item)
+    elif store.get(keys.contact(contact_id), consistent=False) is not None:
+        score = rulesets.engine().new_score()  # nothing scored yet
+    else:
+        raise NotFound("There is no such contact.")
+    explained = explanation(score, now)
+    pk = f"CONTACT#{contact_id}"
+    timeline, _ = store.query(pk, sk_prefix="EVENT#", limit=limit, newest_first=True)
+    history, _ = store.query(pk, sk_prefix="SCORE#", limit=limit, newest_first=True)
+    return {
+        "contact_id": contact_id,
+        "score": explained["score"],
+        "stage": score.stage,
+        "stage_since": _iso(score.stage_since),
+        "ruleset_version": score.ruleset_version,
+        "computed_at": clock.iso(now),
+        "explanation": {"lines": explained["lines"], "decay": explained["decay"]},
+        "history": [_public(i) for i in history],
+        "timeline": [_public(i) for i in timeline],
+    }

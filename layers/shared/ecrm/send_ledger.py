@@ -1,0 +1,148 @@
+"""The send ledger of a campaign: one item per recipient, `keys.send_ledger(campaign, contact)`,
+owned by the one batch that holds the recipient (batches are fixed by the stored pages,
+`ecrm.campaign_plan`); see `ecrm.campaign_sending` for how a batch moves it.
+
+    (none) ──claim──▶ sending ──SES accepted──▶ sent
+      │                 │ ╲──SES throttled/deferred──▶ retry ──claim──▶ sending
+      │                 ╰──SES refused the address──▶ failed
+      ╰──not mailable now (status, topic, suppression)──▶ skipped
+
+Every write that starts a recipient's life is conditional: new (`attribute_not_exists`), or
+this batch's own `retry` item, or its own `sending` item claimed at exactly the `claimed_at`
+read (a stale claim). Of two copies of a batch, only one ever sends to a recipient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from ecrm import clock, keys, store
+from ecrm.settings import settings
+
+logger = Logger(service="mailing", child=True)
+
+SENDING, SENT, SKIPPED, FAILED, RETRY = "sending", "sent", "skipped", "failed", "retry"
+DONE_STATES = {SENT, SKIPPED, FAILED}
+
+
+@dataclass
+class Batch:
+    campaign_id: str
+    batch_id: str
+    recipients: list[tuple[str, str]]  # (contact id, planned email)
+    attempt: int = 0
+    outcomes: dict[str, str] = field(default_factory=dict)  # contact id -> done state
+    waiting: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> Batch:
+        return cls(
+            str(message["campaign"]),
+            str(message["batch"]),
+            [(str(c), str(e)) for c, e in message["recipients"]],
+            int(message.get("attempt", 0)),
+        )
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "kind": "batch",
+            "campaign": self.campaign_id,
+            "batch": self.batch_id,
+            "recipients": [list(r) for r in self.recipients],
+            "attempt": self.attempt + 1,
+        }
+
+
+@dataclass
+class Todo:
+    """A recipient this run must handle."""
+
+    contact_id: str
+    takeover: bool = False  # this batch's own `retry` or stale `sending` item is there
+    seen: Any = None  # claimed_at of this batch's own stale claim
+    contact: dict[str, Any] | None = None
+
+
+def ledger(batch: Batch, contact_id: str, state: str, **extra: Any) -> dict[str, Any]:
+    return {
+        **keys.send_ledger(batch.campaign_id, contact_id),
+        "type": "send_ledger",
+        "campaign_id": batch.campaign_id,
+        "contact_id": contact_id,
+        "batch": batch.batch_id,
+        "state": state,
+        **extra,
+    }
+
+
+def ledger_write(batch: Batch, entry: Todo, state: str, **extra: Any) -> store.Put:
+    """A recipient's ledger item, conditional: a new one, or (`entry.takeover`) this batch's
+    own `retry` item or its own `sending` item claimed at exactly `entry.seen` (stale)."""
+    item = ledger(batch, entry.contact_id, state, **extra)
+    if not entry.takeover:  # the common case, and the cheapest condition to evaluate
+        return store.Put(item, condition="attribute_not_exists(pk)")
+    return store.Put(
+        item,
+        condition=(
+            "attribute_not_exists(pk) OR (#batch = :batch AND"
+            " (#state = :retry OR (#state = :sending AND claimed_at = :seen)))"
+        ),
+        names={"#batch": "batch", "#state": "state"},
+        values={
+            ":batch": batch.batch_id,
+            ":retry": RETRY,
+            ":sending": SENDING,
+            ":seen": entry.seen if entry.seen is not None else -1,
+        },
+    )
+
+
+def take(batch: Batch, entry: Todo, state: str, **extra: Any) -> bool:
+    """Write one recipient's ledger item; False when someone else has it."""
+    try:
+        store.write(ledger_write(batch, entry, state, **extra))
+    except store.ConditionFailed:
+        return False
+    return True
+
+
+def claim(batch: Batch, chunk: list[Todo], claimed_at: float) -> list[Todo]:
+    """Claim a chunk in one TransactWriteItems (each claim conditional, as `_take`); those
+    whose condition fails (another copy of this batch has them) are left to wait."""
+    remaining = list(chunk)
+    while remaining:
+        writes = [ledger_write(batch, e, SENDING, claimed_at=claimed_at) for e in remaining]
+        try:
+            store.transact(writes)
+            return remaining
+        except store.TransactionCancelled as cancelled:
+            pairs = list(zip(remaining, cancelled.failed, strict=False))
+            batch.waiting.update(e.contact_id for e, failed in pairs if failed)
+            remaining = [e for e, failed in pairs if not failed]
+    return remaining
+
+
+def triage(batch: Batch, items: Mapping[str, dict[str, Any]]) -> list[Todo]:
+    """Which recipients this run must handle; records those already done and those to wait on."""
+    stale_before = clock.now() - settings().stale_sending_seconds
+    todo = []
+    for contact_id, _ in batch.recipients:
+        item = items.get(contact_id)
+        if item is None:
+            todo.append(Todo(contact_id))
+        elif item.get("batch") != batch.batch_id:
+            logger.warning("recipient owned by another batch", extra={"batch": batch.batch_id})
+            batch.outcomes[contact_id] = "foreign"
+        elif item["state"] in DONE_STATES:
+            batch.outcomes[contact_id] = item["state"]
+        elif item["state"] == RETRY:
+            todo.append(Todo(contact_id, takeover=True))
+        elif float(item.get("claimed_at", 0)) < stale_before:
+            todo.append(Todo(contact_id, takeover=True, seen=item.get("claimed_at")))
+        else:
+            batch.waiting.add(contact_id)  # claimed by a worker that may still be running
+    return todo

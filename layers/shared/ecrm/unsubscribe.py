@@ -1,0 +1,143 @@
+"""Unsubscribing, one way for every path: the one-click link (`POST /unsubscribe/{token}`), the
+`mailto:` of `List-Unsubscribe` (an SES receipt rule) and a spam complaint.
+
+The token (`tokens.issue("unsubscribe", contact_id, ref=topic or "")`) names a topic, or
+nothing for "everything". Unsubscribing is idempotent rather than single-use: mail clients and
+scanners may POST a one-click URL more than once, and a second request changes nothing.
+
+- a topic: the topic leaves the contact's `topics` and its membership item leaves the topic
+  index (`gsi1` keys removed, `left_at` kept), so no later audience includes it;
+- everything: the contact becomes `unsubscribed` and the address is suppressed.
+
+Either way one transaction also writes the `unsubscribed` interaction and, when the mail that
+led here is known, adds one to the campaign's `unsubscribed` counter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from aws_lambda_powertools import Logger
+
+from ecrm import clock, keys, store, suppression, tokens
+from ecrm.contacts import ContactStatus
+from ecrm.settings import settings
+
+logger = Logger(service="mailing", child=True)
+
+Source = Literal["link", "mailto", "complaint"]
+
+
+@dataclass(frozen=True)
+class Unsubscribed:
+    contact_id: str
+    topic: str | None  # None: from everything
+    changed: bool  # False when there was nothing left to unsubscribe from (a repeat)
+
+
+def unsubscribe(
+    token: str, *, source: Source = "link", campaign_id: str | None = None
+) -> Unsubscribed:
+    """Act on an unsubscribe token (InvalidToken when tampered with or of another purpose)."""
+    claims = tokens.verify(token, "unsubscribe")
+    return unsubscribe_contact(
+        claims.subject,
+        topic=claims.ref or None,
+        source=source,
+        campaign_id=campaign_id,
+        event_id=f"unsub_{claims.jti}",
+    )
+
+
+def unsubscribe_contact(
+    contact_id: str,
+    *,
+    topic: str | None = None,
+    source: Source,
+    event_id: str,
+    campaign_id: str | None = None,
+    at: str | None = None,
+) -> Unsubscribed:
+    at = at or clock.iso(clock.now())
+    contact = store.get(keys.contact(contact_id))
+    if contact is None:
+        return Unsubscribed(contact_id, topic, changed=False)  # erased, or never existed
+    required: list[store.Write]
+    optional: list[store.Write] = []
+    if topic:
+        required = [_leave_topic(contact_id, topic, at)]
+        optional.append(_leave_topic_index(contact_id, topic, at))
+    else:
+        required = [
+            _unsubscribe_everything(contact_id, at),
+            suppression.suppress(contact["email"], "unsubscribe", at),
+        ]
+    interaction = {
+        **keys.interaction(contact_id, at, event_id),
+        "type": "unsubscribed",
+        "contact_id": contact_id,
+        "event_id": event_id,
+        "at": at,
+        "topic": topic,
+        "source": source,
+        "campaign_id": campaign_id,
+    }
+    required.append(store.Put(interaction, condition="attribute_not_exists(pk)"))
+    if campaign_id:
+        optional.append(count_on_campaign(campaign_id, "unsubscribed"))
+    try:
+        store.transact_optional(required, optional)
+    except store.TransactionCancelled:
+        return Unsubscribed(contact_id, topic, changed=False)  # already done: nothing written
+    logger.info("unsubscribed", extra={"topic": topic, "source": source, "event_id": event_id})
+    return Unsubscribed(contact_id, topic, changed=True)
+
+
+def count_on_campaign(campaign_id: str, counter: str) -> store.Update:
+    """Add one to a campaign counter; the condition keeps a deleted campaign from coming back
+    as a stub of counters (callers pass this as an optional write)."""
+    return store.Update(
+        keys.campaign(campaign_id),
+        "ADD #counter :one",
+        condition="attribute_exists(pk)",
+        names={"#counter": counter},
+        values={":one": 1},
+    )
+
+
+def _unsubscribe_everything(contact_id: str, at: str) -> store.Update:
+    return store.Update(
+        keys.contact(contact_id),
+        "SET #status = :unsubscribed, unsubscribed_at = :at, updated_at = :at ADD version :one",
+        condition="attribute_exists(pk) AND #status <> :unsubscribed",
+        names={"#status": "status"},
+        values={":unsubscribed": ContactStatus.UNSUBSCRIBED.value, ":at": at, ":one": 1},
+    )
+
+
+def _leave_topic(contact_id: str, topic: str, at: str) -> store.Update:
+    return store.Update(
+        keys.contact(contact_id),
+        "DELETE topics :topic SET updated_at = :at ADD version :one",
+        condition="attribute_exists(pk) AND contains(topics, :name)",
+        values={":topic": {topic}, ":name": topic, ":at": at, ":one": 1},
+    )
+
+
+def _leave_topic_index(contact_id: str, topic: str, at: str) -> store.Update:
+    key = keys.topic_membership(contact_id, topic)
+    return store.Update(
+        {"pk": key["pk"], "sk": key["sk"]},
+        "SET left_at = :at REMOVE gsi1pk, gsi1sk",
+        condition="attribute_exists(pk)",
+        values={":at": at},
+    )
+
+
+def unsubscribe_url(contact_id: str, topic: str | None = None) -> str:
+    """The per-recipient one-click URL for a bulk mail's `List-Unsubscribe` (with
+    `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, RFC 8058); no topic: everything. Its
+    token never expires and grants nothing but unsubscribing; a GET shows a page, a POST acts."""
+    token = tokens.issue("unsubscribe", contact_id, ref=topic or "")
+    return f"{settings().public_base_url.rstrip('/')}/unsubscribe/{token}"

@@ -1,0 +1,34 @@
+"""The cost counts docs/cost.md prices: shapes and invariants, never timings."""
+
+from __future__ import annotations
+
+from bench import cost_counts
+
+
+def test_cost_counts_cover_a_submission_its_confirmation_and_ses_events():
+    figures = {figure.name: figure.value for figure in cost_counts.measure(samples=1)}
+
+    submission = figures["cost_counts.submission"]
+    assert submission["api_requests"] == 2  # the script renders the form, then submits it
+    assert submission["invocations"]["CaptureFunction"] == 2
+    assert submission["invocations"]["TransactionalMailFunction"] == 1
+    assert submission["ses_sends"] == 1
+    assert submission["write_request_units"] >= 2  # one transaction: at least one item, doubled
+    assert figures["cost_counts.confirmation"]["api_requests"] == 2
+    for kind in cost_counts.SES_EVENT_KINDS:
+        assert figures[f"cost_counts.ses_event_{kind}"]["invocations"]["SesEventsFunction"] == 1
+    mail = figures["cost_counts.per_invocation"]["TransactionalMailFunction"]
+    assert mail["sesv2.SendEmail"] == 1
+    template = figures["cost_counts.template"]
+    assert template["alarms"]["prod"] >= template["alarms"]["dev"] > 0
+    assert template["secrets"] == 1
+
+
+def test_item_size_follows_dynamodb_rules():
+    item = {
+        "pk": {"S": "CONTACT#1"},  # 2 + 9
+        "n": {"N": "12345"},  # 1 + 3 + 1 (= ceil(5 / 2) + 1)
+        "ok": {"BOOL": True},  # 2 + 1
+        "m": {"M": {"a": {"S": "xy"}}},  # 1 + 3 + (1 + 1 + 2)
+    }
+    assert cost_counts.item_size(item) == 11 + 5 + 3 + 8

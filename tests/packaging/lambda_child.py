@@ -1,0 +1,67 @@
+"""Run a built function's handler the way the Lambda runtime would, in a fresh interpreter.
+
+Started by tests/packaging/test_built_artifacts.py as `python3.13 -I -S lambda_child.py SPEC`
+(no site-packages, no PYTHONPATH, no user site): the only code it can import is the standard
+library and the folders SPEC puts on sys.path, in Lambda's order: the function's own folder
+(/var/task), the layer's python/ folder (/opt/python), the runtime's SDK (boto3). So a
+requirement missing from the layer, or a file missing from the function, fails here.
+
+SPEC (JSON): sys_path, handler ("module.function"), context (attributes), events (a list),
+result (a path). The result (JSON): each event's response, the botocore calls made (service,
+operation, the member kinds of a transaction), and the modules loaded from outside the
+standard library with where they came from. This file imports nothing from the project.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import types
+import uuid
+from typing import Any
+
+
+def main(spec_path: str) -> None:
+    with open(spec_path, encoding="utf-8") as source:
+        spec = json.load(source)
+    sys.path[:0] = spec["sys_path"]
+    calls: list[dict[str, Any]] = []
+
+    import boto3
+
+    boto3.setup_default_session()
+    session = boto3.DEFAULT_SESSION
+    assert session is not None
+
+    # before-parameter-build sees the API parameters, once per call (retries excluded).
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        members = sorted({key for item in params.get("TransactItems", []) for key in item})
+        calls.append(
+            {
+                "service": model.service_model.service_name,
+                "operation": model.name,
+                "members": members,
+            }
+        )
+
+    session.events.register("before-parameter-build", record)
+    module_name, _, function_name = spec["handler"].rpartition(".")
+    handler = getattr(importlib.import_module(module_name), function_name)
+    context = types.SimpleNamespace(
+        **spec["context"],
+        aws_request_id=str(uuid.uuid4()),
+        get_remaining_time_in_millis=lambda: 10_000,
+    )
+    responses = [handler(event, context) for event in spec["events"]]
+    loaded = {
+        name: getattr(module, "__file__", None)
+        for name, module in list(sys.modules.items())
+        if getattr(module, "__file__", None)
+    }
+    with open(spec["result"], "w", encoding="utf-8") as sink:
+        json.dump({"responses": responses, "calls": calls, "modules": loaded}, sink, default=str)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

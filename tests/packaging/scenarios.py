@@ -1,0 +1,278 @@
+"""One representative event per function of the template, for the packaging test.
+
+A scenario prepares what its event needs in the moto server (in this process, as the function
+would see it), returns the events (built from the published samples, through tests/events.py)
+and a check of the built function's answers. Every function in infra/template.yaml needs one:
+add yours to SCENARIOS, keyed by the function's logical id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from bench.moto_env import Stack, as_function, save_demo_form
+from capture.app import lambda_handler as capture_handler
+from ecrm import keys, normalise, store
+from local.template import Function
+from tests import events
+from tests.conftest import FIXTURES
+
+Event = dict[str, Any]
+Check = Callable[[list[Any]], None]  # raises AssertionError unless the answers are right
+Scenario = Callable[[Stack, Function], tuple[list[Event], Check]]
+
+VISITOR = "packaged@example.com"
+
+
+def _item(stack: Stack, key: dict[str, str]) -> dict[str, Any] | None:
+    client = boto3.client(
+        "dynamodb", region_name=stack.names.region, endpoint_url=stack.endpoint_url
+    )
+    found = client.get_item(
+        TableName=stack.names.refs["Table"], Key=store.serialize(key), ConsistentRead=True
+    ).get("Item")
+    return store.deserialize(found) if found else None
+
+
+def capture(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """Render a form, submit it (one transaction), open a confirmation link's page (Jinja)."""
+    with as_function(stack, function.logical_id):
+        form = save_demo_form()
+    fields = {"email": VISITOR, "first_name": "Ann", "consent": True}
+    path = {"form_id": form.id}
+    batch = [
+        events.api("GET", "/forms/{form_id}", path),
+        events.api(
+            "POST",
+            "/forms/{form_id}/submissions",
+            path,
+            body=fields,
+            headers={"Origin": form.allowed_origins[0]},
+        ),
+        events.api("GET", "/confirm/{token}", {"token": "not-a-real-token"}),
+    ]
+
+    def check(answers: list[Any]) -> None:
+        definition, submission, page = answers
+        assert definition["statusCode"] == 200, definition
+        assert json.loads(definition["body"])["id"] == form.id
+        assert submission["statusCode"] == 202, submission
+        assert json.loads(submission["body"])["submission_id"]
+        assert page["statusCode"] == 200, page
+        assert "<form" in page["body"]
+        contact = keys.contact(keys.contact_id_for(normalise.email(VISITOR)))
+        assert _item(stack, contact), "the submission stored no contact"
+
+    return batch, check
+
+
+def transactional_mail(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """The stream record of a real submission's interaction -> the confirmation mail."""
+    email = "confirm-me@example.com"
+    with as_function(stack, "CaptureFunction") as capture_function:
+        form = save_demo_form()
+        answer = capture_handler(
+            events.api(
+                "POST",
+                "/forms/{form_id}/submissions",
+                {"form_id": form.id},
+                body={"email": email, "first_name": "Bea", "consent": True},
+                headers={"Origin": form.allowed_origins[0]},
+                ip="198.51.100.77",
+            ),
+            stack.context(capture_function),
+        )
+        assert answer["statusCode"] == 202, answer
+        contact_id = keys.contact_id_for(normalise.email(email))
+        interactions, _ = store.query(keys.contact(contact_id)["pk"], sk_prefix="EVENT#")
+    [interaction] = interactions
+
+    def check(answers: list[Any]) -> None:
+        [response] = answers
+        assert not response.get("batchItemFailures"), response
+        ledger = _item(
+            stack, keys.transactional_mail(contact_id, "confirm", interaction["event_id"])
+        )
+        assert ledger and ledger.get("state") == "sent", ledger
+
+    return [events.stream(interaction)], check
+
+
+def ses_events(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A permanent bounce published by SES through SNS -> the address is suppressed."""
+    bounced = "bounce@simulator.amazonses.com"
+    notification = events.ses_notification(
+        "bounce", message_id="packaged-1", to=bounced, sent_at=1_700_000_000.0, at=1_700_000_060.0
+    )
+
+    def check(answers: list[Any]) -> None:
+        assert answers == [None]
+        assert _item(stack, keys.suppression(normalise.email(bounced))), "not suppressed"
+
+    return [notification], check
+
+
+def inbound_mail(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A mail to the unsubscribe address without a valid token changes nothing."""
+
+    def check(answers: list[Any]) -> None:
+        assert answers == [None]
+
+    return [events.ses_receipt("please unsubscribe me")], check
+
+
+def account(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """Ask for a sign-in link (answered the same whether or not the address is known), open
+    an unsubscribe link's page (Jinja, the function's pages/)."""
+    batch = [
+        events.api("POST", "/account/link", body={"email": VISITOR}, ip="198.51.100.78"),
+        events.api("GET", "/unsubscribe/{token}", {"token": "not-a-real-token"}),
+    ]
+
+    def check(answers: list[Any]) -> None:
+        link, page = answers
+        assert link["statusCode"] == 202, link
+        assert page["statusCode"] in {200, 400, 401}, page
+        assert "<html" in page["body"].lower(), page
+
+    return batch, check
+
+
+def _submitted_interaction(stack: Stack, email: str, ip: str) -> dict[str, Any]:
+    """The interaction item a real submission wrote (for stream scenarios)."""
+    with as_function(stack, "CaptureFunction") as capture_function:
+        form = save_demo_form()
+        answer = capture_handler(
+            events.api(
+                "POST",
+                "/forms/{form_id}/submissions",
+                {"form_id": form.id},
+                body={"email": email, "first_name": "Cy", "consent": True},
+                headers={"Origin": form.allowed_origins[0]},
+                ip=ip,
+            ),
+            stack.context(capture_function),
+        )
+        assert answer["statusCode"] == 202, answer
+        contact_id = keys.contact_id_for(normalise.email(email))
+        interactions, _ = store.query(keys.contact(contact_id)["pk"], sk_prefix="EVENT#")
+    return interactions[0]
+
+
+def _no_batch_failures(answers: list[Any]) -> None:
+    [response] = answers
+    assert response == {"batchItemFailures": []}, response
+
+
+def scoring(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A form submission's interaction from the stream -> the contact is scored."""
+    interaction = _submitted_interaction(stack, "score-me@example.com", "198.51.100.79")
+    return [events.stream(interaction)], _no_batch_failures
+
+
+def stage_events(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A stage change from the stream -> published to EventBridge."""
+    interaction = _submitted_interaction(stack, "stage-me@example.com", "198.51.100.80")
+    changed = {
+        **interaction,
+        "sk": interaction["sk"] + "-stage",
+        "type": "stage_changed",
+        "from_stage": "subscriber",
+        "to_stage": "lead",
+    }
+    return [events.stream(changed)], _no_batch_failures
+
+
+def scoring_api(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A marketer (Cognito claims from the authorizer) reads the scoring ruleset."""
+    event = _marketer(events.api("GET", "/admin/scoring"))
+
+    def check(answers: list[Any]) -> None:
+        [answer] = answers
+        assert answer["statusCode"] == 200, answer
+        assert isinstance(json.loads(answer["body"]), dict)
+
+    return [event], check
+
+
+def rescore(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """One step of a re-score job, from its queue's message."""
+    from ecrm.scoring import rescore as jobs
+
+    with as_function(stack, function.logical_id):
+        job = jobs.start("marketer@example.com")
+    message = json.loads((FIXTURES / "aws" / "sqs.json").read_text(encoding="utf-8"))
+    record = {**message["Records"][0], "body": json.dumps({"job_id": job["job_id"]})}
+    return [{"Records": [record]}], _no_batch_failures
+
+
+def _marketer(event: Event) -> Event:
+    """The claims API Gateway's Cognito authorizer passes for a member of `marketers`."""
+    event["requestContext"]["authorizer"] = {
+        "claims": {
+            "sub": "marketer-1",
+            "email": "marketer@example.com",
+            "cognito:groups": "marketers",
+        }
+    }
+    return event
+
+
+def _admin_read(path: str) -> Scenario:
+    def scenario(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+        def check(answers: list[Any]) -> None:
+            [answer] = answers
+            assert answer["statusCode"] == 200, answer
+            json.loads(answer["body"])
+
+        return [_marketer(events.api("GET", path))], check
+
+    return scenario
+
+
+def automations(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A form submission's interaction from the stream -> automations that start on it."""
+    interaction = _submitted_interaction(stack, "automate-me@example.com", "198.51.100.81")
+    return [events.stream(interaction)], _no_batch_failures
+
+
+def campaign_sender(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A plan message of a campaign that no longer sends: read, and nothing to do."""
+    message = json.loads((FIXTURES / "aws" / "sqs.json").read_text(encoding="utf-8"))
+    body = {"kind": "plan", "campaign": "cmp_packaging", "shard": 0, "page": 0}
+    record = {**message["Records"][0], "body": json.dumps(body)}
+    return [{"Records": [record]}], _no_batch_failures
+
+
+def scheduler(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """EventBridge's scheduled tick: nothing is due on an empty table."""
+    tick = json.loads((FIXTURES / "aws" / "eventbridge.json").read_text(encoding="utf-8"))
+    tick.update({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}})
+
+    def check(answers: list[Any]) -> None:
+        [answer] = answers
+        assert isinstance(answer, dict), answer
+
+    return [tick], check
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "AutomationsFunction": automations,
+    "AutomationsApiFunction": _admin_read("/admin/automations"),
+    "MailingAdminFunction": _admin_read("/admin/templates"),
+    "CampaignSenderFunction": campaign_sender,
+    "SchedulerFunction": scheduler,
+    "AccountFunction": account,
+    "ScoringFunction": scoring,
+    "StageEventsFunction": stage_events,
+    "ScoringApiFunction": scoring_api,
+    "RescoreFunction": rescore,
+    "CaptureFunction": capture,
+    "TransactionalMailFunction": transactional_mail,
+    "SesEventsFunction": ses_events,
+    "InboundMailFunction": inbound_mail,
+}
