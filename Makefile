@@ -49,7 +49,7 @@ build: $(SAM_STAMP)
 # Browser tests run in their own process: the local stack's moto state is process-wide.
 # ECRM_REQUIRE_BUILD: the packaging test fails, rather than skips, without a fresh build.
 test: lint build
-	ECRM_REQUIRE_BUILD=1 $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	ECRM_REQUIRE_BUILD=1 $(BIN)/pytest -m "not e2e" -n 2 $(PYTEST_ARGS)
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -124,8 +124,8 @@ class Workers:
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + timeout
-        while not done() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        while time.monotonic() < deadline and not done():
+            time.sleep(0.5)  # each look is a GetItem on moto: CPU the workers need
         stop.set()
         for thread in threads:
             thread.join()

@@ -14,6 +14,7 @@ from moto import mock_aws
 from ecrm import aws, forms, tokens
 from ecrm.settings import settings
 from local.intrinsics import local_names
+from local.lambda_runtime import functions_environment
 from local.resources import create_resources
 from local.template import Template
 
@@ -21,28 +22,35 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"  # copies of shared/fixtures (SOURCES.md)
 SENDER = "hello@example.com"
 
+TEST_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "ecrm",
+    "TRANSACTIONAL_SENDER": SENDER,
+    "PUBLIC_BASE_URL": "https://forms.example.com",
+    "MIN_FILL_SECONDS": "2",
+}
+
 
 def reset_caches() -> None:
+    """Forget every per-process cache the domain keeps (a warm Lambda's), between tests."""
+    from ecrm import automations, campaign_content, pacing, profile_schema
+    from ecrm.scoring import rulesets
+
     settings.cache_clear()
     aws.reset()
     tokens.keyring.forget()
-    forms.forget_cached()
+    for module in (forms, rulesets, automations, pacing, campaign_content, profile_schema):
+        module.forget_cached()
 
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto in-process, the table and secret from the template, the env a function would get."""
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "ecrm",
-        "TRANSACTIONAL_SENDER": SENDER,
-        "PUBLIC_BASE_URL": "https://forms.example.com",
-        "MIN_FILL_SECONDS": "2",
-    }.items():
+    for name, value in TEST_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     reset_caches()
@@ -50,8 +58,11 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         template = Template.load(ROOT / "infra" / "template.yaml")
         names = local_names(template)
         create_resources(template, names)
-        monkeypatch.setenv("TABLE_NAME", names.refs["Table"])
-        monkeypatch.setenv("TOKEN_SECRET_ARN", names.refs["TokenSigningKey"])
+        # Every variable the template gives a function (queue URLs, senders, ...), resolved
+        # as `ecrm serve` does; the test's own choices above win.
+        for name, value in functions_environment(template, names).items():
+            if name not in TEST_ENVIRONMENT:
+                monkeypatch.setenv(name, value)
         yield {"table": names.refs["Table"]}
     reset_caches()
 

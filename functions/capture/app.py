@@ -91,7 +91,14 @@ def submit(form_id: FormId, idempotency_key: IdempotencyKey = None) -> Response[
 
 @app.get("/confirm/<token>", summary="Page with a button that confirms a subscription")
 def confirm_page(token: Token) -> Response[str]:
-    # A GET never confirms: mail scanners open links. The button POSTs to the same URL.
+    # A GET never confirms: mail scanners open links. The button POSTs to the same URL. A link
+    # that is altered or expired says so at once (checking it changes nothing).
+    from ecrm import tokens  # noqa: PLC0415 - the signing key is needed on this route only
+
+    try:
+        tokens.verify(token, "confirm")
+    except DomainError as error:
+        return _page("problem.html", error.status, message=error.message, fields={})
     return _page("confirm.html")
 
 
@@ -102,7 +109,10 @@ def confirm(token: Token) -> Response[Any]:
     try:
         confirmation.confirm(token)
     except DomainError as error:
-        return _page("problem.html", error.status, message=error.message, fields={})
+        page = _page("problem.html", error.status, message=error.message, fields={})
+        if retry_after := getattr(error, "retry_after", None):  # 503: the page says retry
+            page.headers["Retry-After"] = str(retry_after)
+        return page
     metrics.add_metric(name="Confirmations", unit=MetricUnit.Count, value=1)
     return _page("confirmed.html")
 

@@ -24,7 +24,13 @@ from tests.security.conftest import (
 )
 
 # --- bodies: every route that takes one -----------------------------------------------------
-BODY_ROUTES = routes(lambda method, *_: method in {"POST", "PUT", "PATCH", "DELETE"})
+#: Actions that take no body: whatever is sent is never read, so there is nothing to refuse.
+ACTIONS_WITHOUT_BODY = {("POST", "/admin/scoring/rescore")}
+BODY_ROUTES = routes(
+    lambda method, path, _: (
+        method in {"POST", "PUT", "PATCH", "DELETE"} and (method, path) not in ACTIONS_WITHOUT_BODY
+    )
+)
 _deep: Any = "x"
 for _ in range(64):
     _deep = {"a": _deep}
@@ -55,44 +61,11 @@ def _params(method: str, path: str, value: str = "abc") -> dict[str, str]:
     return {name: defaults.get(name, value) for name in path_parameters(method, path)}
 
 
-#: Known findings (issue 7), strict: each starts failing as "XPASS" once fixed, to be removed.
-#: Routes whose body is parsed by Powertools' OpenAPI validation (`Body` models) answer 500
-#: to a body that is not JSON (wrong media type, invalid UTF-8) instead of 415 / 400.
-POWERTOOLS_BODY_ROUTES = {
-    ("POST", "/admin/automations"),
-    ("PUT", "/admin/automations/{automation_id}"),
-    ("POST", "/admin/campaigns"),
-    ("POST", "/admin/campaigns/{campaign_id}/schedule"),
-    ("POST", "/admin/campaigns/{campaign_id}/test"),
-    ("POST", "/admin/segments"),
-    ("PUT", "/admin/segments/{segment_id}"),
-    ("POST", "/admin/templates"),
-    ("PUT", "/admin/templates/{template_id}"),
-    ("POST", "/admin/templates/{template_id}/preview"),
-}
-NOT_JSON = {
-    "invalid_utf8",
-    "multipart_lookalike",
-    "wrong_content_type_text",
-    "wrong_content_type_xml",
-}
-
-
-def known_body_finding(method: str, path: str, attack: str) -> str | None:
-    if (method, path) in POWERTOOLS_BODY_ROUTES and attack in NOT_JSON:
-        return "500 instead of 415/400: Powertools body validation reads any media type"
-    if (method, path) == ("POST", "/admin/scoring/rescore"):
-        return "500 on any hostile body (scoring.api rescore)"
-    return None
-
-
 @pytest.mark.parametrize("attack", sorted(BODIES))
 @pytest.mark.parametrize(("method", "path"), BODY_ROUTES, ids=route_ids(BODY_ROUTES))
 def test_a_hostile_body_is_refused_and_writes_nothing(
     world: World, method: str, path: str, attack: str, request: pytest.FixtureRequest
 ) -> None:
-    if reason := known_body_finding(method, path, attack):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     body, content_type = BODIES[attack]
     before = snapshot()
 
@@ -157,12 +130,6 @@ TRAVERSALS = {
 def test_a_hostile_path_parameter_is_refused_and_writes_nothing(
     world: World, method: str, path: str, attack: str, request: pytest.FixtureRequest
 ) -> None:
-    if (method, path) == ("GET", "/confirm/{token}") and attack in {
-        "encoded_dotdot",
-        "double_encoded",
-    }:
-        # Known finding: the page is shown (200, changes nothing) for a %-encoded token.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="200 page, not 4xx"))
     params = dict.fromkeys(path_parameters(method, path), TRAVERSALS[attack])
     before = snapshot()
 

@@ -71,7 +71,9 @@ def every_log() -> Iterator[io.StringIO]:
                 and all(handler is not seen for seen, _ in swapped)
             ):
                 swapped.append((handler, handler.stream))
-                handler.setStream(buffer)
+                # Assign, not setStream(): that flushes the old stream, which another test's
+                # capture may have closed already.
+                handler.stream = buffer
     assert swapped, "no handler to read from"
     # What reaches the root logger is written by the Lambda runtime's own handler (plain text,
     # with the traceback): stand in for it.
@@ -83,7 +85,7 @@ def every_log() -> Iterator[io.StringIO]:
     finally:
         logging.getLogger().removeHandler(runtime)
         for handler, stream in swapped:
-            handler.setStream(stream)
+            handler.stream = stream
         for logger, level in levels:
             logger.setLevel(level)
 

@@ -212,7 +212,8 @@ def _send_chunk(
     slot = 0
     try:
         for index, entry in enumerate(claimed):
-            if pacing.is_late(reservation.slot(slot)):  # never catch up in a burst
+            slot = reservation.usable(slot, time.time())  # never catch up in a burst
+            if slot == reservation.count:
                 reservation = pacing.reserve(len(claimed) - index, 1 / reservation.interval)
                 slot = 0
             pacing.wait_until(reservation.slot(slot))

@@ -20,7 +20,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from ecrm.errors import (
@@ -62,6 +65,15 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def _domain(error: DomainError) -> Response[Any]:
         return error_response(error)
+
+    # Powertools reads typed bodies before any route code runs: its refusals map here too.
+    @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+    def _media_type(_: RequestUnsupportedContentType) -> Response[Any]:
+        return error_response(UnsupportedMediaType(f"Send {JSON}."))
+
+    @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+    def _not_utf8(_: UnicodeDecodeError) -> Response[Any]:
+        return error_response(MalformedRequest("The body is not valid UTF-8."))
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(error: RequestValidationError) -> Response[Any]:

@@ -16,6 +16,7 @@ forward for everyone (`penalise`).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -27,9 +28,10 @@ from ecrm.settings import settings
 
 RATE_CACHE_SECONDS = 300.0
 SLOT_SECONDS = 0.1  # a reservation covers about this much sending time (marks follow it)
-# A reservation that starts this far in the past resets the bucket, and a send this late for
-# its slot takes a new reservation instead: sends then happen within LATE_TOLERANCE of their
-# slots, so no one-second window ever sees more than rate * (1 + LATE_TOLERANCE) + 1 of them.
+# A reservation that starts this far in the past resets the bucket, and a sender this late for
+# a slot skips it (and takes a new reservation when none is left): sends then happen within
+# LATE_TOLERANCE of their slots, so no one-second window sees more than
+# rate * (1 + LATE_TOLERANCE) + 1 of them, however starved of CPU a worker is.
 IDLE_TOLERANCE = LATE_TOLERANCE = 0.02
 
 _cache: tuple[float, float] | None = None
@@ -69,6 +71,12 @@ class Reservation:
 
     def slot(self, index: int) -> float:
         return self.start + index * self.interval
+
+    def usable(self, index: int, now: float) -> int:
+        """The first slot from `index` on that is not too late to use at `now` (`count` when
+        none is left): a late sender skips the slots it missed, and only those."""
+        missed = math.ceil((now - LATE_TOLERANCE - self.start) / self.interval - 1e-9)
+        return min(self.count, max(index, missed))
 
 
 Sleep = Callable[[float], None]
@@ -114,11 +122,6 @@ def penalise(seconds: float) -> None:
             keys.send_pace(), "ADD tat :pause", values={":pause": Decimal(str(round(seconds, 3)))}
         )
     )
-
-
-def is_late(at: float) -> bool:
-    """Too late to use this slot (a worker starved of CPU, a slow call before it)."""
-    return time.time() > at + LATE_TOLERANCE
 
 
 def wait_until(at: float) -> None:

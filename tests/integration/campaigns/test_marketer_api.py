@@ -277,3 +277,20 @@ def test_every_campaign_mail_carries_the_list_headers_and_a_visible_unsubscribe_
         html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
         text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         assert f'href="{url[1:-1]}"' in html and url[1:-1] in text
+
+
+def test_a_segment_reads_back_as_it_was_written(campaign_env: Sent) -> None:
+    conditions = [
+        {"kind": "status", "in": ["subscribed"]},
+        {"kind": "score", "min": 10.0, "max": None},
+        {"kind": "topic", "all_of": ["events"], "none_of": []},
+    ]
+    body = {"id": "back", "name": "Back", "topic": "newsletter", "conditions": conditions}
+    assert admin("POST", "/admin/segments", body=body)[0] == 201
+    status, found = admin("GET", "/admin/segments/{segment_id}", {"segment_id": "back"})
+    assert status == 200
+    assert [c["kind"] for c in found["conditions"]] == ["status", "score", "topic"]
+    assert found["conditions"][0]["in"] == ["subscribed"]
+    change = {"name": "Back", "topic": "newsletter", "conditions": conditions[:1], "version": 1}
+    status, updated = admin("PUT", "/admin/segments/{segment_id}", {"segment_id": "back"}, change)
+    assert status == 200 and updated["version"] == 2 and len(updated["conditions"]) == 1
