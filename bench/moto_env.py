@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -107,6 +108,9 @@ def server() -> Iterator[Stack]:
     try:
         host, port = moto.get_host_and_port()
         url = f"http://{host}:{port}"
+        # moto's state is process-wide: start from empty whatever ran before in this process.
+        reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=10).close()
         with environment(_fake_aws(url)):
             yield _create(url)
     finally:
