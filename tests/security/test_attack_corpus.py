@@ -7,6 +7,7 @@ follow; docs/security.md maps each threat to its tests, here and elsewhere."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -341,7 +342,8 @@ def test_personal_data_is_never_evaluated_as_a_template(
     for message in mails_to("carol@example.com"):
         for part in message.walk():
             if part.get_content_maintype() == "text":
-                text = part.get_content()
+                # Links carry random tokens and ids: only the words around them can show "49".
+                text = re.sub(r"https?://\S+", "", part.get_content())
                 assert "49" not in text.replace("2049", "")
                 assert "subclasses" not in text or payload in text or "&#39;" in text
                 assert "<script>" not in text or part.get_content_subtype() == "plain"
