@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from jinja2 import Template
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ecrm import clock, keys, listing, personalisation, profile_schema, store
-from ecrm.errors import Conflict, InvalidInput, NotFound
+from ecrm import clock, definitions, keys, listing, personalisation, profile_schema, store
+from ecrm.errors import InvalidInput, NotFound
 from ecrm.forms import Slug
 from ecrm.mail import RenderedMail
 
@@ -100,17 +100,13 @@ def create(template_id: str, body: MailTemplateIn) -> MailTemplate:
         created_at=at,
         updated_at=at,
     )
-    try:
-        store.write(store.Put(template.to_item(), condition="attribute_not_exists(pk)"))
-    except store.ConditionFailed:
-        raise Conflict(f"A template with id {template_id!r} exists already.") from None
+    definitions.put_new(template.to_item(), "template", template_id)
     return template
 
 
 def update(template_id: str, body: MailTemplateIn, expected_version: int | None) -> MailTemplate:
     current = load(template_id)
-    if expected_version is not None and expected_version != current.version:
-        raise Conflict("The template changed since you loaded it; reload and edit again.")
+    definitions.check_expected("template", current.version, expected_version)
     text, derived, fields = _checked(body)
     template = current.model_copy(
         update={
@@ -124,14 +120,7 @@ def update(template_id: str, body: MailTemplateIn, expected_version: int | None)
             "updated_at": clock.iso(clock.now()),
         }
     )
-    try:
-        store.write(
-            store.Put(
-                template.to_item(), condition="version = :seen", values={":seen": current.version}
-            )
-        )
-    except store.ConditionFailed:
-        raise Conflict("The template changed meanwhile; reload and edit again.") from None
+    definitions.put_next(template.to_item(), "template", current.version)
     return template
 
 

@@ -29,9 +29,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ecrm import clock, keys, listing, store
+from ecrm import clock, definitions, keys, listing, store
 from ecrm.contacts import FIELD_PREFIX, ContactStatus
-from ecrm.errors import Conflict, NotFound
+from ecrm.errors import NotFound
 from ecrm.forms import FieldName, Slug
 
 KIND = "segment"
@@ -145,17 +145,13 @@ def create(segment_id: str, body: SegmentIn) -> Segment:
         created_at=at,
         updated_at=at,
     )
-    try:
-        store.write(store.Put(segment.to_item(), condition="attribute_not_exists(pk)"))
-    except store.ConditionFailed:
-        raise Conflict(f"A segment with id {segment_id!r} exists already.") from None
+    definitions.put_new(segment.to_item(), "segment", segment_id)
     return segment
 
 
 def update(segment_id: str, body: SegmentIn, expected_version: int | None) -> Segment:
     current = load(segment_id)
-    if expected_version is not None and expected_version != current.version:
-        raise Conflict("The segment changed since you loaded it; reload and edit again.")
+    definitions.check_expected("segment", current.version, expected_version)
     segment = current.model_copy(
         update={
             "name": body.name,
@@ -165,12 +161,7 @@ def update(segment_id: str, body: SegmentIn, expected_version: int | None) -> Se
             "updated_at": clock.iso(clock.now()),
         }
     )
-    try:
-        store.write(
-            store.Put(segment.to_item(), condition="version = :v", values={":v": current.version})
-        )
-    except store.ConditionFailed:
-        raise Conflict("The segment changed meanwhile; reload and edit again.") from None
+    definitions.put_next(segment.to_item(), "segment", current.version)
     return segment
 
 

@@ -1,0 +1,33 @@
+"""Storing marketer-edited definitions (templates, segments): created once under their id,
+then replaced version by version, never over an edit the marketer has not seen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ecrm import store
+from ecrm.errors import Conflict
+
+
+def put_new(item: Mapping[str, Any], noun: str, definition_id: str) -> None:
+    try:
+        store.write(store.Put(dict(item), condition="attribute_not_exists(pk)"))
+    except store.ConditionFailed:
+        raise Conflict(f"A {noun} with id {definition_id!r} exists already.") from None
+
+
+def check_expected(noun: str, current_version: int, expected_version: int | None) -> None:
+    """The version the marketer edited (If-Match / body) must be the stored one."""
+    if expected_version is not None and expected_version != current_version:
+        raise Conflict(f"The {noun} changed since you loaded it; reload and edit again.")
+
+
+def put_next(item: Mapping[str, Any], noun: str, seen_version: int) -> None:
+    """Replace the version read a moment ago; a concurrent edit in between is a conflict."""
+    try:
+        store.write(
+            store.Put(dict(item), condition="version = :seen", values={":seen": seen_version})
+        )
+    except store.ConditionFailed:
+        raise Conflict(f"The {noun} changed meanwhile; reload and edit again.") from None
