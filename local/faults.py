@@ -58,13 +58,13 @@ class Faults:
     throttles: list[Throttle] = field(default_factory=list)
 
     def install(self) -> None:
-        for client in (aws.dynamodb(), aws.sesv2(), aws.sqs()):
+        for client in (aws.dynamodb(), aws.sesv2(), aws.sqs(), aws.s3()):
             client.meta.events.register("before-parameter-build", self._keep, unique_id="f-keep")
             client.meta.events.register("before-call", self._before, unique_id="f-before")
             client.meta.events.register("after-call", self._after, unique_id="f-after")
 
     def uninstall(self) -> None:
-        for client in (aws.dynamodb(), aws.sesv2(), aws.sqs()):
+        for client in (aws.dynamodb(), aws.sesv2(), aws.sqs(), aws.s3()):
             client.meta.events.unregister("before-parameter-build", unique_id="f-keep")
             client.meta.events.unregister("before-call", unique_id="f-before")
             client.meta.events.unregister("after-call", unique_id="f-after")

@@ -96,6 +96,11 @@ def _topic(names: LocalNames, logical: str, own_name: OwnName) -> None:
     names.record(logical, arn, TopicArn=arn, TopicName=topic)
 
 
+def _bucket(names: LocalNames, logical: str, own_name: OwnName) -> None:
+    bucket = own_name("BucketName", f"{STACK_NAME}-{logical}".lower())
+    names.record(logical, bucket, Arn=f"arn:aws:s3:::{bucket}")
+
+
 def _function(names: LocalNames, logical: str, own_name: OwnName) -> None:
     function = own_name("FunctionName", f"{STACK_NAME}-{logical}")
     names.record(logical, function, Arn=names.arn("lambda", f"function:{function}"))
@@ -106,6 +111,7 @@ _NAMERS: dict[str, Callable[[LocalNames, str, OwnName], None]] = {
     "AWS::SecretsManager::Secret": _secret,
     "AWS::SQS::Queue": _queue,
     "AWS::SNS::Topic": _topic,
+    "AWS::S3::Bucket": _bucket,
     "AWS::SES::ConfigurationSet": lambda names, logical, own_name: names.record(
         logical, own_name("Name", f"{STACK_NAME}-{logical}".lower())
     ),

@@ -2,7 +2,8 @@
 under `mock_aws` in tests, so the local table is the deployed table's exact shape.
 
 Supported types: DynamoDB tables, Secrets Manager secrets, SES email identities and
-configuration sets, SQS queues, SNS topics. Others (functions, the Api, layers) need nothing.
+configuration sets, SQS queues, SNS topics, S3 buckets (with their encryption and lifecycle).
+Others (functions, the Api, layers) need nothing.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def create_resources(
         "AWS::SNS::Topic": lambda c, r: c.create_topic(
             Name=names.attributes[(r.logical_id, "TopicName")]
         ),
+        "AWS::S3::Bucket": lambda c, r: _create_bucket(c, r, names, resolver),
     }
     services = {
         "AWS::DynamoDB::Table": "dynamodb",
@@ -72,6 +74,7 @@ def create_resources(
         "AWS::SES::ConfigurationSet": "sesv2",
         "AWS::SQS::Queue": "sqs",
         "AWS::SNS::Topic": "sns",
+        "AWS::S3::Bucket": "s3",
     }
     clients: dict[str, Any] = {}
     wanted = [r for r in template.resources() if r.type in creators]
@@ -182,6 +185,42 @@ def _create_queue(sqs: Any, queue: Resource, names: LocalNames, resolver: Resolv
     name = names.attributes[(queue.logical_id, "QueueName")]
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     names.record(queue.logical_id, url, QueueUrl=url)
+
+
+def _create_bucket(s3: Any, bucket: Resource, names: LocalNames, resolver: Resolver) -> None:
+    props = resolver.resolve(dict(bucket.properties))
+    name = names.refs[bucket.logical_id]
+    s3.create_bucket(Bucket=name)
+    if "BucketEncryption" in props:
+        # CloudFormation's ServerSideEncryptionByDefault: the API's ApplyServerSide...
+        rules = [
+            {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+            for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        ]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    if "PublicAccessBlockConfiguration" in props:
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+        )
+    lifecycle = props.get("LifecycleConfiguration", {}).get("Rules", [])
+    if lifecycle:
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle]}
+        )
+
+
+def _lifecycle_rule(rule: Mapping[str, Json]) -> dict[str, Json]:
+    """CloudFormation's spelling of a lifecycle rule, as the S3 API spells it."""
+    converted: dict[str, Json] = {"ID": rule.get("Id", "rule"), "Status": rule["Status"]}
+    converted["Filter"] = {"Prefix": rule.get("Prefix", "")}
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    abort = rule.get("AbortIncompleteMultipartUpload")
+    if abort:
+        converted["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": int(abort["DaysAfterInitiation"])
+        }
+    return converted
 
 
 def _set_redrive_policy(sqs: Any, queue: Resource, names: LocalNames, resolver: Resolver) -> None:

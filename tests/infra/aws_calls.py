@@ -90,6 +90,8 @@ def call_actions(service: str, operation: str, params: Mapping[str, Any] | None 
         return {"dynamodb:GetItem"}
     if prefix == "sqs" and operation in _SQS_BATCHES:
         return {f"sqs:{_SQS_BATCHES[operation]}"}
+    if prefix == "s3" and operation == "HeadObject":
+        return {"s3:GetObject"}  # S3 authorises HEAD with GetObject
     return {f"{prefix}:{operation}"}
 
 
@@ -243,7 +245,9 @@ def client_calls(tree: ast.Module) -> set[tuple[str, str]]:
         if service is None:
             continue
         method = node.func.attr
-        if method == "get_paginator" and node.args and isinstance(node.args[0], ast.Constant):
+        # A paginator calls its operation; a presigned URL lets its holder call it as us.
+        presigned = {"get_paginator", "generate_presigned_url"}
+        if method in presigned and node.args and isinstance(node.args[0], ast.Constant):
             method = str(node.args[0].value)
         operation = _operations(service).get(method)
         if operation:

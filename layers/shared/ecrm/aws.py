@@ -11,6 +11,7 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sqs import SQSClient
@@ -44,7 +45,13 @@ def sqs() -> SQSClient:
     return boto3.client("sqs", config=_CONFIG)
 
 
+@cache
+def s3() -> S3Client:
+    # SigV4 everywhere: presigned upload URLs must carry their checksum header signed.
+    return boto3.client("s3", config=_CONFIG.merge(Config(signature_version="s3v4")))
+
+
 def reset() -> None:
     """Forget cached clients (tests that switch endpoints or credentials)."""
-    for factory in (dynamodb, sesv2, secretsmanager, events, sqs):
+    for factory in (dynamodb, sesv2, secretsmanager, events, sqs, s3):
         factory.cache_clear()

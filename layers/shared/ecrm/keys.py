@@ -34,6 +34,8 @@
 | send ledger         | CAMPAIGN#<id>               | SEND#<contact id>         |                                  |
 | SES send pacing     | PACE#ses                    | BUCKET                    |                                  |
 | schedule watermark  | SCHEDULE#tick               | WATERMARK                 |                                  |
+| contacts import     | IMPORT#<id>                 | IMPORT                    |                                  |
+| import bad rows     | IMPORT#<id>                 | BAD#<first line, 10 digits> |                                |
 """
 
 from __future__ import annotations
@@ -249,3 +251,20 @@ def schedule_watermark() -> dict[str, str]:
 def topic_partition(topic: str, shard: int) -> str:
     """The gsi1 partition of one shard of a topic's members (see `topic_membership`)."""
     return f"TOPIC#{topic}#{shard}"
+
+
+def contacts_import(import_id: str) -> dict[str, str]:
+    """A bulk import: its settings, state and checkpoint (byte offset, line, counters)."""
+    return {"pk": f"IMPORT#{import_id}", "sk": "IMPORT"}
+
+
+def import_bad_rows(import_id: str, first_line: int) -> dict[str, str]:
+    """The bad rows of one committed chunk of an import, sorted by their first line."""
+    return {"pk": f"IMPORT#{import_id}", "sk": f"{IMPORT_BAD_ROWS_PREFIX}{first_line:010d}"}
+
+
+IMPORT_BAD_ROWS_PREFIX = "BAD#"
+
+
+def import_partition(import_id: str) -> str:
+    return f"IMPORT#{import_id}"

@@ -58,6 +58,13 @@ class Settings(BaseModel):
     send_rate_share: float = Field(default=0.97, alias="SEND_RATE_SHARE", gt=0, le=1)
     stale_sending_seconds: int = Field(default=900, alias="STALE_SENDING_SECONDS", ge=1)
 
+    # Bulk contacts import: the upload bucket, the worker's queue, how long an upload URL lives.
+    import_bucket: str | None = Field(default=None, alias="IMPORT_BUCKET")
+    import_queue_url: str | None = Field(default=None, alias="IMPORT_QUEUE_URL")
+    import_upload_url_seconds: int = Field(
+        default=3600, alias="IMPORT_UPLOAD_URL_SECONDS", ge=60, le=7 * 24 * 3600
+    )
+
 
 @cache
 def settings() -> Settings:

@@ -1,0 +1,106 @@
+"""Marketer API for contacts in bulk (marketers only): imports of uploaded CSV files
+(`ecrm.imports`, worked through by `capture.import_worker`) and the export of a segment's or a
+topic's contacts, page by page (`ecrm.contact_export`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ecrm import contact_export, http, imports
+from ecrm.imports import ImportIn
+
+logger = Logger(service="capture")
+metrics = Metrics(namespace="ecrm", service="capture")
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+app.use(middlewares=[http.marketers_only])
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+ImportId = Annotated[str, Path(pattern=r"^imp-[0-9a-f]{24}$", description="Import id")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="`next_cursor` of a page")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Items per page")]
+SegmentId = Annotated[str | None, Query(pattern=SLUG, description="Segment to export")]
+Topic = Annotated[str | None, Query(pattern=SLUG, description="Topic whose members to export")]
+
+
+def _marketer() -> str:
+    authorizer = app.current_event.request_context.authorizer
+    claims = (authorizer.claims if authorizer else None) or {}
+    return str(claims.get("email") or claims.get("sub") or "unknown")
+
+
+@app.post(
+    "/admin/imports",
+    summary="Announce a CSV file to import: the import (found again by the file's SHA-256) and "
+    "where to upload the file",
+    responses={
+        200: {"description": "This file's import already exists: as it stands"},
+        201: {"description": "Created; PUT the file to `upload.url` with `upload.headers`"},
+        409: {"description": "This file was already imported with other settings"},
+        422: {"description": "The settings or the column mapping need attention"},
+    },
+)
+def create_import(body: ImportIn) -> Response[Any]:
+    found, created = imports.create(body, _marketer())
+    return Response(201 if created else 200, content_types.APPLICATION_JSON, found)
+
+
+@app.post(
+    "/admin/imports/<import_id>/start",
+    summary="Check the uploaded file and its columns, then import it in the background",
+    responses={
+        202: {"description": "Importing (or already imported: see `state`)"},
+        409: {"description": "The file is not uploaded, or is not the one announced"},
+        422: {"description": "The header or the column mapping needs attention"},
+        404: {"description": "No such import"},
+    },
+)
+def start_import(import_id: ImportId) -> Response[Any]:
+    return Response(202, content_types.APPLICATION_JSON, imports.start(import_id))
+
+
+@app.get(
+    "/admin/imports/<import_id>",
+    summary="An import's state and counts (rows, imported, duplicates, bad rows)",
+    responses={404: {"description": "No such import"}},
+)
+def get_import(import_id: ImportId) -> dict[str, Any]:
+    return imports.public(imports.load(import_id, consistent=False))
+
+
+@app.get(
+    "/admin/imports/<import_id>/errors",
+    summary="The rows that were not imported: line numbers and reasons, by line",
+    responses={404: {"description": "No such import"}},
+)
+def get_import_errors(
+    import_id: ImportId, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, Any]:
+    rows, next_cursor = imports.bad_rows(import_id, limit, cursor)
+    return {"rows": rows, "next_cursor": next_cursor}
+
+
+@app.get(
+    "/admin/contacts",
+    summary="Contacts of a segment (who it would mail) or of a topic (every member), a page "
+    "at a time",
+    responses={404: {"description": "No such segment"}, 422: {"description": "Name one"}},
+)
+def export_contacts(
+    segment: SegmentId = None, topic: Topic = None, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
+    found = contact_export.page(segment_id=segment, topic=topic, limit=limit, cursor=cursor)
+    return {"columns": found.columns, "contacts": found.contacts, "next_cursor": found.next_cursor}
+
+
+@http.marketers_first
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
