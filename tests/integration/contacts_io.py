@@ -14,7 +14,7 @@ import boto3
 
 from ecrm import profile_schema
 from ecrm.settings import settings
-from local.faults import Killed
+from local.faults import Faults, Killed
 from local.moto_backend import fast_transactions
 from local.queues import lambda_record
 from tests import events
@@ -106,15 +106,15 @@ def bad_rows(import_id: str, limit: int = 50) -> list[dict[str, Any]]:
             return rows
 
 
-def run_worker(*, limit: int = 500) -> int:
+def run_worker(*, limit: int = 500, faults: Faults | None = None) -> int:
     """Feed the import queue to the worker until it is empty; returns the deliveries. A
     delivery that dies (`Killed`) leaves its message, which is delivered again. moto's
     transactions without their whole-table copy (`fast_transactions`: same outcomes)."""
     with fast_transactions():
-        return _run_worker(limit)
+        return _run_worker(limit, faults)
 
 
-def _run_worker(limit: int) -> int:
+def _run_worker(limit: int, faults: Faults | None) -> int:
     from capture.import_worker import lambda_handler
 
     sqs = boto3.client("sqs")
@@ -133,6 +133,8 @@ def _run_worker(limit: int) -> int:
         try:
             answer = lambda_handler({"Records": [record]}, WorkerContext())
         except Killed:
+            if faults is not None:
+                faults.revive()  # the next delivery runs in a fresh process
             answer = {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
         if answer["batchItemFailures"]:
             sqs.change_message_visibility(
