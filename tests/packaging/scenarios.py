@@ -211,6 +211,49 @@ def rescore(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     return [{"Records": [record]}], _no_batch_failures
 
 
+def contacts_admin(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A marketer announces a CSV file: the import and its presigned upload URL."""
+    body = {"sha256": "ab" * 32, "size": 10, "filename": "a.csv", "consent_source": "fair"}
+    event = _marketer(events.api("POST", "/admin/imports", body=body))
+
+    def check(answers: list[Any]) -> None:
+        [answer] = answers
+        assert answer["statusCode"] == 201, answer
+        assert "X-Amz-Signature=" in json.loads(answer["body"])["upload"]["url"]
+
+    return [event], check
+
+
+def import_worker(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """One step of an uploaded, started import, from its queue's message."""
+    import hashlib
+
+    from ecrm import imports
+
+    data = b"email\npackaged-import@example.com\n"
+    with as_function(stack, function.logical_id):
+        body = imports.ImportIn(
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            filename="a.csv",
+            consent_source="fair",
+        )
+        job, _ = imports.create(body, "marketer@example.com")
+        boto3.client(
+            "s3", region_name=stack.names.region, endpoint_url=stack.endpoint_url
+        ).put_object(Bucket=imports.bucket(), Key=f"imports/{job['import_id']}.csv", Body=data)
+        imports.start(job["import_id"])
+    message = json.loads((FIXTURES / "aws" / "sqs.json").read_text(encoding="utf-8"))
+    record = {**message["Records"][0], "body": json.dumps({"import_id": job["import_id"]})}
+
+    def check(answers: list[Any]) -> None:
+        _no_batch_failures(answers)
+        address = normalise.email("packaged-import@example.com")
+        assert _item(stack, keys.contact(keys.contact_id_for(address))) is not None
+
+    return [{"Records": [record]}], check
+
+
 def _marketer(event: Event) -> Event:
     """The claims API Gateway's Cognito authorizer passes for a member of `marketers`."""
     event["requestContext"]["authorizer"] = {
@@ -272,6 +315,8 @@ SCENARIOS: dict[str, Scenario] = {
     "StageEventsFunction": stage_events,
     "ScoringApiFunction": scoring_api,
     "RescoreFunction": rescore,
+    "ContactsAdminFunction": contacts_admin,
+    "ImportWorkerFunction": import_worker,
     "CaptureFunction": capture,
     "TransactionalMailFunction": transactional_mail,
     "SesEventsFunction": ses_events,
