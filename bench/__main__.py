@@ -23,6 +23,7 @@ from bench import (
     local_ready,
     mailing,
     scoring,
+    workspace,
 )
 from bench.figures import Area, Figure, report
 
@@ -37,6 +38,7 @@ AREAS: dict[str, Area] = {
     "local": local_ready.measure,
     "mailing": mailing.measure,
     "scoring": scoring.measure,
+    "workspace": workspace.measure,
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import config
+from cli import config, contacts
 from cli.client import USAGE, CliError
 from cli.commands import Commands, Context, common_options
 from local import cli as local_cli
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     local_cli.add_forms_put(commands.group("forms", "form definitions"))
     local_cli.add_profile_put(commands.top)
     local_cli.add_outbox_event(commands.top)
+    contacts.register(commands)
     return parser
 
 

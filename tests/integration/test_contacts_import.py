@@ -186,3 +186,37 @@ def test_import_routes_are_for_marketers_only(schema: None) -> None:
     code, answer = admin("POST", "/admin/imports", body=body, claims=None)
     assert code == 401 and answer["error"]["code"] == "unauthenticated"
     assert not [i for i in table_items() if i.get("type") == "contacts_import"]
+
+
+def test_an_imported_contact_is_the_one_a_single_opt_in_form_would_create(schema: None) -> None:
+    from ecrm import contacts, import_rows, store, submission
+    from ecrm.forms import FieldType, FormField
+
+    fields = [
+        FormField(name="first_name", label="First name", type=FieldType.NAME),
+        FormField(
+            name="interests", label="I", type=FieldType.MULTI_CHOICE, choices=["events", "news"]
+        ),
+    ]
+    form = import_rows.import_form("imp-0123456789abcdef01234567", fields, ["newsletter", "events"])
+    sub = submission.read(
+        form, {"email": "Ann@Example.com", "first_name": "ann", "interests": ["news"]}
+    )
+    at, source = "2026-11-28T04:00:00.000Z", {"form_id": form.id}
+    store.write(contacts.upsert_from_submission("by-form", sub, form, at))
+    store.write(contacts.create_from_submission("by-import", sub, form, at, source))
+    for topic in form.topics:
+        store.write(contacts.join_topic("by-form", topic, at))
+        store.write(contacts.new_membership("by-import", topic, at))
+
+    def of(contact_id: str) -> dict[str, Any]:
+        return {
+            (i["sk"], k): v
+            for i in table_items()
+            if i["pk"] == f"CONTACT#{contact_id}"
+            for k, v in i.items()
+            if k not in {"pk", "contact_id", "gsi1pk", "gsi1sk"}
+        }
+
+    assert of("by-import") == of("by-form")
+    assert of("by-import")[("PROFILE", "status")] == "subscribed"

@@ -92,6 +92,38 @@ def upsert_from_submission(
     )
 
 
+def create_from_submission(
+    contact_id: str, sub: ValidSubmission, form: Form, at: str, source: dict[str, Any]
+) -> store.Put:
+    """The contact `upsert_from_submission` would create for an address that has none, as one
+    Put that lands only if there is none (a bulk import: an existing contact, maybe one who
+    unsubscribed, is never changed). `source` is its `first_source`."""
+    status = ContactStatus.PENDING if form.double_opt_in else ContactStatus.SUBSCRIBED
+    item: dict[str, Any] = {
+        **keys.contact(contact_id),
+        "type": "contact",
+        "contact_id": contact_id,
+        "email": sub.email,
+        "created_at": at,
+        "updated_at": at,
+        "last_form_id": form.id,
+        "first_source": source,
+        "status": status.value,
+        "submissions": 1,
+        "version": 1,
+        **{FIELD_PREFIX + name: value for name, value in sub.profile.items()},
+    }
+    if form.topics:
+        item["topics"] = set(form.topics)
+    return store.Put(item, condition="attribute_not_exists(pk)")
+
+
+def new_membership(contact_id: str, topic: str, at: str) -> store.Put:
+    """`join_topic` for a contact created in the same transaction (a Put: no item to merge)."""
+    item = {**keys.topic_membership(contact_id, topic), "type": "topic_membership", "topic": topic}
+    return store.Put({**item, "joined_at": at}, condition="attribute_not_exists(pk)")
+
+
 def join_topic(contact_id: str, topic: str, at: str) -> store.Update:
     """Membership item in the sparse, sharded topic index (audiences without a Scan)."""
     key = keys.topic_membership(contact_id, topic)

@@ -13,7 +13,6 @@ queues the next step (a "kick" naming the import), until the file is done.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -213,7 +212,6 @@ def _row_writes(
     event_id = f"{import_id}-{record.line}"
     source = {"import_id": import_id, "consent_source": job["consent_source"]}
     common = {**source, "topics": topics or None}
-    contact = contacts.upsert_from_submission(contact_id, sub, form, at)
     interaction = {
         **keys.interaction(contact_id, at, event_id),
         "type": "contact_imported",
@@ -232,16 +230,10 @@ def _row_writes(
         **common,
     }
     return [
-        # Only a new contact: an existing one (maybe unsubscribed) is never changed by an import.
-        dataclasses.replace(
-            contact,
-            condition="attribute_not_exists(pk)",
-            values={**contact.values, ":source": source},
-            return_old=False,
-        ),
+        contacts.create_from_submission(contact_id, sub, form, at, source),
         store.Put(interaction, condition="attribute_not_exists(pk)"),
         store.Put(consent, condition="attribute_not_exists(pk)"),
-        *(contacts.join_topic(contact_id, topic, at) for topic in topics),
+        *(contacts.new_membership(contact_id, topic, at) for topic in topics),
     ]
 
 
