@@ -8,18 +8,20 @@ the module runs with `fast_transactions` (same outcomes, see tests/local/test_fa
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cli.client import ApiClient
 from local.moto_backend import fast_transactions
 from local.stack import LocalStack
-from tests.cli.conftest import Ecrm
+from tests.cli.conftest import Ecrm, Run
 from tests.conftest import table_items
 
 ROWS = 5_000
@@ -49,6 +51,17 @@ def _people(path: Path) -> tuple[Path, list[int], dict[str, tuple[str, str, str]
     return path, bad_lines, good
 
 
+def _result(run: Run) -> dict[str, Any]:
+    """The command's JSON result: its last stdout line that is one (the stack's functions run
+    in this process and log JSON lines to stdout too)."""
+    for line in reversed(run.out.splitlines()):
+        with contextlib.suppress(ValueError):
+            found = json.loads(line)
+            if isinstance(found, dict) and "import_id" in found:
+                return found
+    raise AssertionError(f"no result in {run.out[-500:]!r}")
+
+
 def _contacts() -> int:
     return sum(1 for item in table_items() if item.get("type") == "contact")
 
@@ -64,8 +77,7 @@ def test_an_import_counts_exactly_writes_bad_rows_and_imports_nothing_twice(
     first = ecrm(*argv, "--json")
 
     assert first.code == 1, first.err  # some rows were bad
-    result = first.json()
-    assert isinstance(result, dict)
+    result = _result(first)
     expected = {"rows": ROWS, "imported": ROWS - len(bad_lines), "duplicates": 0}
     assert {k: result[k] for k in expected} == expected
     assert result["bad_rows"] == len(bad_lines) == ROWS // BAD_EVERY
@@ -79,7 +91,7 @@ def test_an_import_counts_exactly_writes_bad_rows_and_imports_nothing_twice(
     errors.unlink()
     again = ecrm(*argv, "--json")
     assert again.code == 1
-    assert {k: again.json()[k] for k in expected} == expected  # type: ignore[index]
+    assert {k: _result(again)[k] for k in expected} == expected
     assert errors.exists()
     assert _contacts() == ROWS - len(bad_lines)
     interactions = Counter(i["pk"] for i in table_items() if i.get("type") == "contact_imported")
@@ -112,7 +124,7 @@ def test_an_import_counts_exactly_writes_bad_rows_and_imports_nothing_twice(
         "0.2",
     )
     assert back.code == 0, back.err
-    assert back.json()["duplicates"] == len(good)  # type: ignore[index]
+    assert _result(back)["duplicates"] == len(good)
     assert _contacts() == ROWS - len(bad_lines)
 
 
@@ -151,8 +163,7 @@ def test_a_segment_exports_as_json_lines_on_stdout(
     run = ecrm("contacts", "export", "--segment", "acme-events", "--format", "jsonl")
 
     assert run.code == 0, run.err
-    [contact] = run.lines()
-    assert isinstance(contact, dict)
+    [contact] = [line for line in run.lines() if isinstance(line, dict) and "email" in line]
     assert (contact["email"], contact["first_name"], contact["topics"]) == (
         "seg1@example.org",
         "Sue",
@@ -163,4 +174,4 @@ def test_a_segment_exports_as_json_lines_on_stdout(
 def test_a_file_that_cannot_be_read_is_a_usage_error(ecrm: Ecrm, tmp_path: Path) -> None:
     run = ecrm("contacts", "import", str(tmp_path / "nope.csv"), "--consent-source", "x", "--json")
     assert run.code == 2
-    assert json.loads(run.err)["error"]["code"] == "bad_file"
+    assert json.loads(run.err.splitlines()[-1])["error"]["code"] == "bad_file"

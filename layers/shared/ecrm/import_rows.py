@@ -43,8 +43,8 @@ def records(data: bytes, offset: int, line: int, *, final: bool) -> list[Record]
     physical = data.splitlines(keepends=True)
     for index, piece in enumerate(physical):
         last = index == len(physical) - 1
-        if last and not final and not piece.endswith((b"\n", b"\r")):
-            break  # cut by the window: read again from the record's start next time
+        if last and not final and not piece.endswith(b"\n"):
+            break  # cut by the window (maybe between \r and \n): read it again next time
         if pending == 0:
             start = position
         pending += 1
