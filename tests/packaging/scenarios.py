@@ -241,6 +241,18 @@ def automations(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     return [events.stream(interaction)], _no_batch_failures
 
 
+def trends(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A form submission's interaction from the stream -> counted on its day."""
+    interaction = _submitted_interaction(stack, "count-me@example.com", "198.51.100.82")
+
+    def check(answers: list[Any]) -> None:
+        _no_batch_failures(answers)
+        day = _item(stack, keys.trend_day(interaction["at"][:10]))
+        assert day is not None and day["totals"]["signups"] == 1, day
+
+    return [events.stream(interaction)], check
+
+
 def campaign_sender(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     """A plan message of a campaign that no longer sends: read, and nothing to do."""
     message = json.loads((FIXTURES / "aws" / "sqs.json").read_text(encoding="utf-8"))
@@ -272,6 +284,8 @@ SCENARIOS: dict[str, Scenario] = {
     "StageEventsFunction": stage_events,
     "ScoringApiFunction": scoring_api,
     "RescoreFunction": rescore,
+    "TrendsFunction": trends,
+    "ReportsFunction": _admin_read("/admin/reports"),
     "CaptureFunction": capture,
     "TransactionalMailFunction": transactional_mail,
     "SesEventsFunction": ses_events,

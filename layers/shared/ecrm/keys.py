@@ -34,6 +34,9 @@
 | send ledger         | CAMPAIGN#<id>               | SEND#<contact id>         |                                  |
 | SES send pacing     | PACE#ses                    | BUCKET                    |                                  |
 | schedule watermark  | SCHEDULE#tick               | WATERMARK                 |                                  |
+| trends of a day     | TRENDS                      | DAY#<yyyy-mm-dd>          |                                  |
+| trend gauges        | TRENDS                      | GAUGES                    |                                  |
+| trend marker        | TRENDMARK#<stream event id> | MARK                      |                                  |
 """
 
 from __future__ import annotations
@@ -114,6 +117,10 @@ def suppression(normalized_email: str) -> dict[str, str]:
 def campaign(campaign_id: str) -> dict[str, str]:
     """State (draft|scheduled|sending|paused|cancelled|done), `paused_reason` and counters."""
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
+
+
+def campaign_id_of(pk: str) -> str:
+    return pk.removeprefix("CAMPAIGN#")
 
 
 def campaign_engagement(campaign_id: str, kind: str, contact_id: str) -> dict[str, str]:
@@ -249,3 +256,23 @@ def schedule_watermark() -> dict[str, str]:
 def topic_partition(topic: str, shard: int) -> str:
     """The gsi1 partition of one shard of a topic's members (see `topic_membership`)."""
     return f"TOPIC#{topic}#{shard}"
+
+
+# --- trends (counters maintained from the stream) ------------------------------------------------
+TRENDS = "TRENDS"
+TREND_DAY_PREFIX = "DAY#"
+
+
+def trend_day(day: str) -> dict[str, str]:
+    """All of one UTC day's counters (`2026-11-28`), one item, so a report reads one item a day."""
+    return {"pk": TRENDS, "sk": f"{TREND_DAY_PREFIX}{day}"}
+
+
+def trend_gauges() -> dict[str, str]:
+    """Counts of now (contacts per stage, per score bucket), moved +1/-1 by each transition."""
+    return {"pk": TRENDS, "sk": "GAUGES"}
+
+
+def trend_marker(stream_event_id: str) -> dict[str, str]:
+    """That one stream record was counted (TTL): put in the transaction that counts it."""
+    return {"pk": f"TRENDMARK#{stream_event_id}", "sk": "MARK"}

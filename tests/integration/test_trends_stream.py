@@ -1,0 +1,308 @@
+"""Trend counters from the stream, on moto: exact counts under at-least-once delivery (every
+batch replayed, writes throttled or their answers lost), one write per aggregate item per
+batch, and only counted records reach the function (the template's FilterCriteria)."""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.exceptions import ClientError, ReadTimeoutError
+
+from ecrm import aws, clock, keys
+from ecrm.settings import settings
+from ecrm.store import serialize
+from local.event_filter import matches_any
+from local.template import Template
+from tests import events
+from tests.conftest import ROOT, table_items
+
+NOW = 1_780_000_000.0
+DAY = 86_400
+BATCH = 9
+SOURCES = ["google", "newsletter", None, '<img src=x onerror="alert(1)">']
+FORMS = ["newsletter", "demo-request"]
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+
+
+def record(n: int, kind: str, new: dict[str, Any] | None, old: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    """A stream record as Lambda delivers it (unique eventID, old and new images)."""
+    image = new or old
+    assert image is not None
+    raw = events.stream(image)["Records"][0]
+    raw["eventID"] = f"rec-{n:05d}"
+    raw["eventName"] = kind
+    raw["dynamodb"]["SequenceNumber"] = str(10_000 + n)
+    raw["dynamodb"].pop("NewImage", None)
+    if new is not None:
+        raw["dynamodb"]["NewImage"] = serialize(new)
+    if old is not None:
+        raw["dynamodb"]["OldImage"] = serialize(old)
+    return raw
+
+
+def interaction(contact: str, n: int, kind: str, at: float, **extra: Any) -> dict[str, Any]:
+    return {
+        **keys.interaction(contact, clock.iso(at), f"ev{n:05d}"),
+        "type": kind,
+        "contact_id": contact,
+        "event_id": f"ev{n:05d}",
+        "at": clock.iso(at),
+        **extra,
+    }
+
+
+def score(contact: str, value: float, stage: str, version: int) -> dict[str, Any]:
+    return {**keys.score(contact, stage), "type": "score", "score": value, "stage": stage,
+            "version": version}  # fmt: skip
+
+
+def workload(seed: int, count: int = 160) -> tuple[list[dict[str, Any]], Counter[str]]:
+    """A stream of counted changes, and what an independent tally of it says."""
+    rnd = random.Random(seed)
+    stream: list[dict[str, Any]] = []
+    expected: Counter[str] = Counter()
+    scores: dict[str, dict[str, Any]] = {}
+    for n in range(count):
+        at = NOW - rnd.randrange(0, 4) * DAY - rnd.randrange(0, 3600)
+        contact = f"c{rnd.randrange(12)}"
+        kind = rnd.choice(["form", "form", "confirmed", "unsub", "stage", "mail", "batch", "score"])
+        if kind == "form":
+            source, form = rnd.choice(SOURCES), rnd.choice(FORMS)
+            tracking = {"utm_source": source} if source else None
+            item = interaction(contact, n, "form_submitted", at, form_id=form, tracking=tracking)
+            expected.update(["signups", f"form:{form}", f"source:{(source or '(none)').lower()}"])
+        elif kind == "confirmed":
+            item = interaction(contact, n, "confirmed", at)
+            expected["confirmed"] += 1
+        elif kind == "unsub":
+            item = interaction(contact, n, "unsubscribed", at, campaign_id="cmp1")
+            expected.update(["unsubscribed", "campaign:unsubscribed"])
+        elif kind == "stage":
+            item = interaction(contact, n, "stage_changed", at, to_stage="lead")
+            expected["entered:lead"] += 1
+        elif kind == "mail":
+            mail = rnd.choice(["email_delivered", "email_opened", "email_clicked"])
+            scanner, campaign = rnd.random() < 0.3, rnd.choice(["cmp1", None])
+            item = interaction(contact, n, mail, at, campaign_id=campaign, scanner=scanner)
+            if campaign and (mail == "email_delivered" or not scanner):
+                expected[f"campaign:{mail.removeprefix('email_')}"] += 1
+        elif kind == "batch":
+            sent = rnd.randrange(0, 50)
+            item = {**keys.campaign_batch("cmp1", f"0.0.{n}"), "type": "campaign_batch",
+                    "sent": sent, "skipped": 1, "failed": 0, "at": clock.iso(at)}  # fmt: skip
+            expected["campaign:sent"] += sent
+        else:
+            old = scores.get(contact)
+            value = rnd.choice([-5, 5, 12, 25, 55, 120])
+            stage = "lead" if value >= 20 else "subscriber"
+            version = (old["version"] + 1) if old else 1
+            if old and rnd.random() < 0.2:  # erased
+                stream.append(record(n, "REMOVE", None, old))
+                del scores[contact]
+                continue
+            new = score(contact, value, stage, version)
+            stream.append(record(n, "MODIFY" if old else "INSERT", new, old))
+            scores[contact] = new
+            continue
+        stream.append(record(n, "INSERT", item))
+    for live in scores.values():
+        expected[f"now:{live['stage']}"] += 1
+    return stream, expected
+
+
+def invoke(batch: list[dict[str, Any]]) -> int | None:
+    """Index of the first record Lambda would redeliver (None: the whole batch succeeded)."""
+    from scoring.trends import lambda_handler
+
+    try:
+        response = lambda_handler({"Records": copy.deepcopy(batch)}, events.LambdaContext())
+    except BatchProcessingError:
+        return 0
+    failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+    numbers = [r["dynamodb"]["SequenceNumber"] for r in batch]
+    return min((numbers.index(f) for f in failed), default=None)
+
+
+def deliver(stream: list[dict[str, Any]], *, twice: bool = False) -> int:
+    pending, invocations = list(stream), 0
+    while pending:
+        batch = pending[:BATCH]
+        first_failed = invoke(batch)
+        if twice:  # the same batch again (a retried invocation whose answer was lost)
+            first_failed = invoke(batch)
+        invocations += 1
+        assert invocations < 500, "no progress"
+        pending = pending[len(batch) if first_failed is None else first_failed :]
+    return invocations
+
+
+def aggregates() -> dict[str, dict[str, Any]]:
+    ignored = {"version", "updated_at"}
+    return {
+        i["sk"]: {k: v for k, v in i.items() if k not in ignored}
+        for i in table_items()
+        if i["pk"] == keys.TRENDS
+    }
+
+
+def summed(group: str) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for sk, item in aggregates().items():
+        if sk.startswith("DAY#"):
+            total.update(item.get(group) or {})
+    return total
+
+
+def forget_counts() -> None:
+    client = boto3.client("dynamodb")
+    for item in table_items():
+        if item["pk"] == keys.TRENDS or item["pk"].startswith("TRENDMARK#"):
+            key = serialize({"pk": item["pk"], "sk": item["sk"]})
+            client.delete_item(TableName=settings().table_name, Key=key)
+
+
+@pytest.fixture
+def faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], None]]:
+    """Throttled reads and writes, and writes that land but whose answer is lost."""
+    hooks: list[tuple[str, Any]] = []
+    monkeypatch.setattr("ecrm.trends.tally.time.sleep", lambda _: None)
+
+    def start(seed: int) -> None:
+        rnd = random.Random(seed)
+
+        def throttle(**_: Any) -> None:
+            if rnd.random() < 0.2:
+                raise ClientError(
+                    {"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "Call"
+                )
+
+        def lose_answer(**_: Any) -> None:
+            if rnd.random() < 0.25:
+                raise ReadTimeoutError(endpoint_url="https://dynamodb")
+
+        for event, hook in (
+            ("before-call.dynamodb.TransactWriteItems", throttle),
+            ("before-call.dynamodb.GetItem", throttle),
+            ("after-call.dynamodb.TransactWriteItems", lose_answer),
+        ):
+            aws.dynamodb().meta.events.register(event, hook)
+            hooks.append((event, hook))
+
+    yield start
+    for event, hook in hooks:
+        aws.dynamodb().meta.events.unregister(event, hook)
+
+
+def test_a_clean_delivery_counts_what_the_stream_holds(aws_env: dict[str, str]) -> None:
+    stream, expected = workload(seed=1)
+    deliver(stream)
+
+    totals, forms, sources = summed("totals"), summed("signups_by_form"), summed("signups_by_source")
+    assert totals["signups"] == expected["signups"] > 0
+    assert totals["confirmed"] == expected["confirmed"]
+    assert totals["unsubscribed"] == expected["unsubscribed"]
+    assert {f: n for f, n in forms.items()} == {
+        f: expected[f"form:{f}"] for f in FORMS if expected[f"form:{f}"]
+    }
+    assert sources['<img src=x onerror="alert(1)">'] == expected['source:<img src=x onerror="alert(1)">']
+    assert sources["(none)"] == expected["source:(none)"]
+    assert summed("stage_entered")["lead"] == expected["entered:lead"]
+    for outcome in ("sent", "delivered", "opened", "clicked", "unsubscribed"):
+        assert summed(f"campaign_{outcome}")["cmp1"] == expected[f"campaign:{outcome}"], outcome
+    gauges = aggregates()["GAUGES"]
+    stages = {s: n for s, n in gauges["stage"].items() if n}
+    assert stages == {s: expected[f"now:{s}"] for s in ("lead", "subscriber") if expected[f"now:{s}"]}
+    assert sum(gauges["score_bucket"].values()) == sum(stages.values())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_replayed_and_failing_batches_count_exactly_like_one_clean_delivery(
+    aws_env: dict[str, str], faults: Callable[[int], None], seed: int
+) -> None:
+    stream, _ = workload(seed)
+    clean_invocations = deliver(stream)
+    clean = aggregates()
+    forget_counts()
+
+    faults(seed)
+    assert deliver(stream, twice=True) > clean_invocations  # faults did strike
+    assert aggregates() == clean
+
+
+def test_each_batch_writes_each_aggregate_item_once(aws_env: dict[str, str]) -> None:
+    stream, _ = workload(seed=4)
+    calls: Counter[str] = Counter()
+    hook = lambda model, **_: calls.update([model.name])  # noqa: E731
+    aws.dynamodb().meta.events.register("before-call.dynamodb", hook)
+    try:
+        for start in range(0, len(stream), BATCH):
+            batch = stream[start : start + BATCH]
+            before = calls.copy()
+            assert invoke(batch) is None
+            made = calls - before
+            targets = {_target(r) for r in batch} - {None}
+            assert made["TransactWriteItems"] <= len(targets)
+            assert made["PutItem"] == made["UpdateItem"] == made["BatchWriteItem"] == 0
+    finally:
+        aws.dynamodb().meta.events.unregister("before-call.dynamodb", hook)
+
+
+def _target(raw: dict[str, Any]) -> str | None:
+    image = raw["dynamodb"].get("NewImage") or raw["dynamodb"].get("OldImage")
+    if image["sk"]["S"] == "SCORE":
+        return "GAUGES"
+    at = image.get("at", {}).get("S")
+    return at[:10] if at else None
+
+
+def test_a_day_keeps_at_most_fifty_sources_and_counts_the_rest_as_other(
+    aws_env: dict[str, str],
+) -> None:
+    stream = [
+        record(n, "INSERT", interaction("c1", n, "form_submitted", NOW,
+                                        form_id="f", tracking={"utm_source": f"s{n}"}))  # fmt: skip
+        for n in range(70)
+    ]
+    deliver(stream)
+    sources = summed("signups_by_source")
+    assert len(sources) == 51
+    assert sources["(other)"] == 20
+    assert sum(sources.values()) == 70
+
+
+def test_the_template_filter_lets_through_only_what_is_counted(aws_env: dict[str, str]) -> None:
+    template = Template.load(ROOT / "infra" / "template.yaml")
+    function = template.resource("TrendsFunction")
+    [source] = [e for e in function.properties["Events"].values() if e["Type"] == "DynamoDB"]
+    import json
+
+    patterns = [json.loads(f["Pattern"]) for f in source["Properties"]["FilterCriteria"]["Filters"]]
+    at = clock.iso(NOW)
+    counted = [
+        record(1, "INSERT", interaction("c", 1, "form_submitted", NOW, form_id="f")),
+        record(2, "INSERT", interaction("c", 2, "email_opened", NOW, campaign_id="cmp")),
+        record(3, "MODIFY", score("c", 30, "lead", 2), score("c", 10, "subscriber", 1)),
+        record(4, "REMOVE", None, score("c", 30, "lead", 2)),
+        record(5, "INSERT", {**keys.campaign_batch("cmp", "0.0.0"), "type": "campaign_batch",
+                             "sent": 3, "at": at}),  # fmt: skip
+    ]
+    ignored = [
+        record(6, "INSERT", interaction("c", 6, "email_opened", NOW)),  # no campaign
+        record(7, "INSERT", interaction("c", 7, "preferences_updated", NOW)),
+        record(8, "MODIFY", {**keys.contact("c"), "type": "contact", "status": "subscribed"}),
+        record(9, "INSERT", {**keys.trend_marker("rec-1"), "type": "trend_mark"}),
+        record(10, "REMOVE", None, interaction("c", 10, "form_submitted", NOW, form_id="f")),
+    ]
+    assert all(matches_any(patterns, r) for r in counted)
+    assert not any(matches_any(patterns, r) for r in ignored)
