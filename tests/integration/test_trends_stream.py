@@ -19,6 +19,7 @@ from ecrm import aws, clock, keys
 from ecrm.settings import settings
 from ecrm.store import serialize
 from local.event_filter import matches_any
+from local.moto_backend import fast_transactions
 from local.template import Template
 from tests import events
 from tests.conftest import ROOT, table_items
@@ -31,8 +32,10 @@ FORMS = ["newsletter", "demo-request"]
 
 
 @pytest.fixture(autouse=True)
-def fixed_clock(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def fixed_clock(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(clock, "now", lambda: NOW)
+    with fast_transactions():  # moto copies the table per transaction item otherwise
+        yield
 
 
 def record(n: int, kind: str, new: dict[str, Any] | None, old: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
