@@ -23,7 +23,9 @@ app.use(middlewares=[http.marketers_only])
 
 Days = Annotated[int, Query(ge=1, le=report.MAX_DAYS, description="Days up to today (UTC)")]
 By = Annotated[report.By, Query(description="Split sign-ups by UTM source or by form")]
-_INVALID: dict[int, OpenAPIResponse] = {422: {"description": "A query parameter needs attention"}}
+_INVALID: dict[int, OpenAPIResponse] = {
+    400: {"description": "A query parameter is not valid (`fields` names it)"}
+}
 
 
 @app.get(
