@@ -132,3 +132,51 @@ def test_a_scoring_ruleset_the_api_refuses_saves_nothing_and_exits_1(
     assert ecrm("scoring", "push", str(path)).code == 2
     after = ecrm("scoring", "push", str(DEFAULT_RULESET), "--json")
     assert after.json() == {"action": "unchanged", "version": before.json()["version"]}  # type: ignore[index]
+
+
+def test_a_pushed_form_takes_submissions_and_pushing_it_again_changes_nothing(
+    ecrm: Ecrm, tmp_path: Path, stack: LocalStack
+) -> None:
+    import urllib.request
+
+    from local.stack import DEMO_FORM
+
+    definition = json.loads(DEMO_FORM.read_text()) | {"id": "pushed", "version": 7}
+    path = tmp_path / "pushed.json"
+    path.write_text(json.dumps(definition))
+    first = ecrm("forms", "push", str(path), "--json")
+    assert first.code == 0, first.err
+    assert first.json() == {"forms": [{"id": "pushed", "action": "created", "version": 1}]}
+    again = ecrm("forms", "push", str(path))
+    assert again.code == 0 and again.out.splitlines()[1].split() == ["pushed", "unchanged", "1"]
+
+    submission = urllib.request.Request(
+        f"{stack.api_url}/forms/pushed/submissions",
+        data=json.dumps({"email": "pushed@example.org", "consent": True}).encode(),
+        headers={"Content-Type": "application/json", "Origin": definition["allowed_origins"][0]},
+        method="POST",
+    )
+    with urllib.request.urlopen(submission, timeout=30) as answer:
+        assert answer.status == 202
+
+    path.write_text(json.dumps(definition | {"title": "Pushed again"}))
+    changed = ecrm("forms", "push", str(path), "--json")
+    assert changed.json() == {"forms": [{"id": "pushed", "action": "updated", "version": 2}]}
+    listed = ecrm("forms", "list", "--json")
+    assert {"id": "pushed", "version": 2} in [
+        {"id": f["id"], "version": f["version"]}
+        for f in listed.json()  # type: ignore[union-attr]
+    ]
+
+
+def test_a_form_the_api_refuses_exits_1_naming_the_form_and_field(
+    ecrm: Ecrm, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"id": "bad-form", "title": "T", "fields": []}))
+    run = ecrm("forms", "push", str(path), "--json")
+    assert run.code == 1 and run.out == ""
+    error = json.loads(run.err)["error"]
+    assert error["message"].startswith("form bad-form:") and "fields" in error["fields"]
+    path.write_text(json.dumps({"title": "no id"}))
+    assert ecrm("forms", "push", str(path)).code == 2
