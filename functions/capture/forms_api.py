@@ -57,7 +57,11 @@ def list_forms(limit: Limit = 50, cursor: Cursor = None) -> FormPage:
     return FormPage(items=items, next_cursor=next_cursor)
 
 
-@app.get("/admin/forms/<form_id>", summary="One form definition, with its allowed origins")
+@app.get(
+    "/admin/forms/<form_id>",
+    summary="One form definition, with its allowed origins",
+    responses={404: {"description": "No such form"}},
+)
 def get_form(form_id: FormId) -> Form:
     return forms.load(form_id, fresh=True)
 

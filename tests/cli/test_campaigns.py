@@ -58,7 +58,7 @@ def create(ecrm: Ecrm, parts: dict[str, str], name: str) -> str:
 
 
 def test_send_then_watch_to_the_end_prints_one_json_line_per_poll(
-    ecrm: Ecrm, campaign_parts: dict[str, str]
+    ecrm: Ecrm, campaign_parts: dict[str, str], stack: LocalStack
 ) -> None:
     campaign_id = create(ecrm, campaign_parts, "Watched")
     run = ecrm("campaigns", "send", campaign_id, "--watch", "--interval", "0.1", "--json")
@@ -80,6 +80,16 @@ def test_send_then_watch_to_the_end_prints_one_json_line_per_poll(
     assert again.code == 0
     assert again.out.startswith(f"campaign {campaign_id} done: {AUDIENCE} sent, 0 skipped")
     assert f"done: {AUDIENCE} sent" in again.err  # the line per change, off a terminal
+
+    # SES reports a delivery and an open of one message (`ecrm outbox event`, the local
+    # helper): watch counts them.
+    [message] = [m for m in stack.outbox() if m["to"] == "watch0@example.org"]
+    for kind in ("delivery", "open"):
+        simulated = ecrm("outbox", "event", message["id"], kind, "--state", str(stack.state_dir))
+        assert simulated.code == 0, simulated.err
+    counted = ecrm("campaigns", "watch", campaign_id, "--json").lines()[-1]
+    assert isinstance(counted, dict)
+    assert (counted["delivered"], counted["opened"], counted["bounced"]) == (1, 1, 0)
 
     shown = ecrm("campaigns", "show", campaign_id)
     assert shown.code == 0 and "done" in shown.out and f"{AUDIENCE}/{AUDIENCE}" in shown.out
