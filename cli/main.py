@@ -80,9 +80,9 @@ def _login(ctx: Context) -> int:
             USAGE,
             code="missing_option",
         )
-    username = args.username or saved.get("username") or input("E-mail: ").strip()
     from cli import login  # noqa: PLC0415 - boto3 only when signing in (fast --help)
 
+    username = args.username or saved.get("username") or login.ask_on_stderr("E-mail: ")
     region = login.region_for(str(api_url), args.region or saved.get("region"))
     values = login.login(name, str(api_url), str(client_id), str(username), region)
     summary = {k: values[k] for k in ("api_url", "region", "username", "expires_at")}

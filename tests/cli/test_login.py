@@ -82,6 +82,20 @@ def test_first_login_sets_the_new_password_and_saves_private_tokens(
     assert "signed in as ann@example.com" in capsys.readouterr().out
 
 
+def test_prompts_go_to_stderr_so_json_output_stays_clean(
+    pool: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    answers = prompts(TEMPORARY, CHOSEN, CHOSEN)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    monkeypatch.setattr("sys.stdin", io.StringIO(USER + "\n"))
+    assert main(["login", "--api-url", API, "--user-pool-client-id", pool, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "E-mail: "
+    assert json.loads(captured.out)["username"] == USER
+
+
 def test_an_expired_id_token_is_renewed_with_the_refresh_token(pool: str) -> None:
     answers = prompts(TEMPORARY, CHOSEN, CHOSEN)
     login.login("p", API, pool, USER, "eu-west-1", password=lambda prompt: next(answers))
