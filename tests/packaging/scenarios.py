@@ -222,6 +222,28 @@ def rescore(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     return [{"Records": [record]}], _no_batch_failures
 
 
+def forms_admin(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A marketer puts a new form definition (GetItem + conditional PutItem), then lists forms
+    (a gsi1 Query and a BatchGetItem). A new id per call: the cold-start bench replays it."""
+    import uuid
+
+    from local.stack import DEMO_FORM
+
+    form_id = f"packaged-{uuid.uuid4().hex[:12]}"
+    definition = json.loads(DEMO_FORM.read_text(encoding="utf-8")) | {"id": form_id}
+    put = events.api("PUT", "/admin/forms/{form_id}", {"form_id": form_id}, body=definition)
+    batch = [_marketer(put), _marketer(events.api("GET", "/admin/forms"))]
+
+    def check(answers: list[Any]) -> None:
+        saved, listed = answers
+        assert saved["statusCode"] == 201, saved
+        assert json.loads(saved["body"])["version"] == 1
+        assert listed["statusCode"] == 200, listed
+        assert json.loads(listed["body"])["items"], "the listing is empty"
+
+    return batch, check
+
+
 def _marketer(event: Event) -> Event:
     """The claims API Gateway's Cognito authorizer passes for a member of `marketers`."""
     event["requestContext"]["authorizer"] = {
@@ -275,6 +297,7 @@ def scheduler(stack: Stack, function: Function) -> tuple[list[Event], Check]:
 SCENARIOS: dict[str, Scenario] = {
     "AutomationsFunction": automations,
     "AutomationsApiFunction": _admin_read("/admin/automations"),
+    "FormsAdminFunction": forms_admin,
     "MailingAdminFunction": _admin_read("/admin/templates"),
     "CampaignSenderFunction": campaign_sender,
     "SchedulerFunction": scheduler,
