@@ -1,5 +1,7 @@
-"""`ecrm`: run the local stack (`ecrm serve`), manage forms (`ecrm forms put`) and the
-preference center's profile schema (`ecrm profile put`)."""
+"""The local stack's commands: run it (`ecrm serve`), write forms (`ecrm forms put`) and the
+preference center's profile schema (`ecrm profile put`) straight into its table, simulate SES
+events (`ecrm outbox event`). The `ecrm` entry point (`cli.main`) serves them beside the
+commands that talk to the HTTP API."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import urllib.request
 import warnings
 from pathlib import Path
 from types import FrameType
+from typing import TypeAlias
 
 DEFAULT_STATE = Path(".ecrm")
 # What `ecrm outbox event` simulates: local.mail_simulator.KINDS (not imported: fast --help)
@@ -33,9 +36,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The local commands alone (`python -m local`); `ecrm` (cli.main) adds them beside the
+    API commands."""
     parser = argparse.ArgumentParser(prog="ecrm", description="ecrm command line")
     commands = parser.add_subparsers(title="commands")
+    add_serve(commands)
+    forms = commands.add_parser("forms", help="form definitions")
+    add_forms_put(forms.add_subparsers(title="forms"))
+    add_profile_put(commands)
+    add_outbox_event(commands)
+    return parser
 
+
+# argparse's (private) type of `add_subparsers()`, generic for type checkers only.
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def add_serve(commands: Subcommands) -> None:
     serve = commands.add_parser("serve", help="run the whole stack locally (moto + gateway)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
@@ -50,13 +67,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
-    forms = commands.add_parser("forms", help="form definitions").add_subparsers(title="forms")
-    put = forms.add_parser("put", help="create or replace a form from a JSON file")
+
+def add_forms_put(forms: Subcommands) -> None:
+    put = forms.add_parser(
+        "put", help="create or replace a form from a JSON file, straight into the table"
+    )
     put.add_argument("file", type=Path)
     put.add_argument("--state", type=Path, default=DEFAULT_STATE)
     put.add_argument("--table", help="table name, to write to AWS when no local stack runs")
     put.set_defaults(run=_forms_put)
 
+
+def add_profile_put(commands: Subcommands) -> None:
     profile = commands.add_parser("profile", help="the preference center's profile schema")
     schema_put = profile.add_subparsers(title="profile").add_parser(
         "put", help="replace the profile schema (fields, interests, topics) from a JSON file"
@@ -66,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     schema_put.add_argument("--table", help="table name, to write to AWS when no local stack runs")
     schema_put.set_defaults(run=_profile_put)
 
+
+def add_outbox_event(commands: Subcommands) -> None:
     outbox = commands.add_parser("outbox", help="the local outbox").add_subparsers(title="outbox")
     event = outbox.add_parser("event", help="simulate an SES event for a sent message")
     event.add_argument("message_id", help="the message id, as the outbox page lists it")
@@ -74,7 +98,6 @@ def _parser() -> argparse.ArgumentParser:
     event.add_argument("--scanner", action="store_true", help="a link scanner, not a person")
     event.add_argument("--state", type=Path, default=DEFAULT_STATE)
     event.set_defaults(run=_outbox_event)
-    return parser
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -125,3 +125,16 @@ def test_merged_openapi_document_covers_every_template_route(template: Template)
     assert declared == documented
     json.dumps(document)  # serialisable as served at /openapi.json
     assert all(re.match(r"^/[a-z{]", path) for path in document["paths"])
+
+
+def test_marketer_app_client_allows_the_command_line_sign_in_and_keeps_no_secret(
+    template: Template,
+) -> None:
+    # `ecrm login` signs in with USER_PASSWORD_AUTH and renews with REFRESH_TOKEN_AUTH; a
+    # client secret would have to ship with the command line, so there is none.
+    (client,) = template.resources("AWS::Cognito::UserPoolClient")
+    flows = set(client.properties["ExplicitAuthFlows"])
+    assert {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"} <= flows
+    assert "ALLOW_ADMIN_USER_PASSWORD_AUTH" not in flows
+    assert client.properties["GenerateSecret"] is False
+    assert client.properties["PreventUserExistenceErrors"] == "ENABLED"

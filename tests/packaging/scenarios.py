@@ -8,6 +8,8 @@ add yours to SCENARIOS, keyed by the function's logical id.
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +28,14 @@ Check = Callable[[list[Any]], None]  # raises AssertionError unless the answers 
 Scenario = Callable[[Stack, Function], tuple[list[Event], Check]]
 
 VISITOR = "packaged@example.com"
+_visits = itertools.count(1)
+
+
+def _visitor(name: str) -> tuple[str, str]:
+    """A new address and IP per call: the cold-start bench replays scenarios, and per-address
+    and per-IP rate limits must never turn a replay into a 429."""
+    n = next(_visits)
+    return f"{name}-{n}@example.com", str(ipaddress.IPv4Address("198.51.100.0") + n)
 
 
 def _item(stack: Stack, key: dict[str, str]) -> dict[str, Any] | None:
@@ -129,8 +139,9 @@ def inbound_mail(stack: Stack, function: Function) -> tuple[list[Event], Check]:
 def account(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     """Ask for a sign-in link (answered the same whether or not the address is known), open
     an unsubscribe link's page (Jinja, the function's pages/)."""
+    email, ip = _visitor("account")
     batch = [
-        events.api("POST", "/account/link", body={"email": VISITOR}, ip="198.51.100.78"),
+        events.api("POST", "/account/link", body={"email": email}, ip=ip),
         events.api("GET", "/unsubscribe/{token}", {"token": "not-a-real-token"}),
     ]
 
@@ -171,13 +182,13 @@ def _no_batch_failures(answers: list[Any]) -> None:
 
 def scoring(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     """A form submission's interaction from the stream -> the contact is scored."""
-    interaction = _submitted_interaction(stack, "score-me@example.com", "198.51.100.79")
+    interaction = _submitted_interaction(stack, *_visitor("score-me"))
     return [events.stream(interaction)], _no_batch_failures
 
 
 def stage_events(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     """A stage change from the stream -> published to EventBridge."""
-    interaction = _submitted_interaction(stack, "stage-me@example.com", "198.51.100.80")
+    interaction = _submitted_interaction(stack, *_visitor("stage-me"))
     changed = {
         **interaction,
         "sk": interaction["sk"] + "-stage",
@@ -211,6 +222,28 @@ def rescore(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     return [{"Records": [record]}], _no_batch_failures
 
 
+def forms_admin(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A marketer puts a new form definition (GetItem + conditional PutItem), then lists forms
+    (a gsi1 Query and a BatchGetItem). A new id per call: the cold-start bench replays it."""
+    import uuid
+
+    from local.stack import DEMO_FORM
+
+    form_id = f"packaged-{uuid.uuid4().hex[:12]}"
+    definition = json.loads(DEMO_FORM.read_text(encoding="utf-8")) | {"id": form_id}
+    put = events.api("PUT", "/admin/forms/{form_id}", {"form_id": form_id}, body=definition)
+    batch = [_marketer(put), _marketer(events.api("GET", "/admin/forms"))]
+
+    def check(answers: list[Any]) -> None:
+        saved, listed = answers
+        assert saved["statusCode"] == 201, saved
+        assert json.loads(saved["body"])["version"] == 1
+        assert listed["statusCode"] == 200, listed
+        assert json.loads(listed["body"])["items"], "the listing is empty"
+
+    return batch, check
+
+
 def _marketer(event: Event) -> Event:
     """The claims API Gateway's Cognito authorizer passes for a member of `marketers`."""
     event["requestContext"]["authorizer"] = {
@@ -237,7 +270,7 @@ def _admin_read(path: str) -> Scenario:
 
 def automations(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     """A form submission's interaction from the stream -> automations that start on it."""
-    interaction = _submitted_interaction(stack, "automate-me@example.com", "198.51.100.81")
+    interaction = _submitted_interaction(stack, *_visitor("automate-me"))
     return [events.stream(interaction)], _no_batch_failures
 
 
@@ -276,6 +309,7 @@ def scheduler(stack: Stack, function: Function) -> tuple[list[Event], Check]:
 SCENARIOS: dict[str, Scenario] = {
     "AutomationsFunction": automations,
     "AutomationsApiFunction": _admin_read("/admin/automations"),
+    "FormsAdminFunction": forms_admin,
     "MailingAdminFunction": _admin_read("/admin/templates"),
     "CampaignSenderFunction": campaign_sender,
     "SchedulerFunction": scheduler,

@@ -7,7 +7,7 @@
 | consent record      | CONTACT#<id>                | CONSENT#<ts>#<event id>   |                                  |
 | topic membership    | CONTACT#<id>                | TOPIC#<topic>             | TOPIC#<topic>#<shard> / CONTACT# |
 | transactional mail  | CONTACT#<id>                | MAIL#<kind>#<ref>         |                                  |
-| form                | FORM#<id>                   | DEFINITION                |                                  |
+| form                | FORM#<id>                   | DEFINITION                | LIST#form / <id>                 |
 | idempotency marker  | IDEMPOTENCY#<hash>          | IDEMPOTENCY               |                                  |
 | rate-limit counter  | RATE#<scope>#<hash>#<window>| RATE                      |                                  |
 | used token          | TOKEN#<token id>            | USED                      |                                  |
