@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import campaigns, config, forms, scoring, templates
+from cli import campaigns, config, forms, report, scoring, templates
 from cli.client import USAGE, CliError
 from cli.commands import Commands, Context, common_options
 from local import cli as local_cli
@@ -17,7 +17,7 @@ Configuration: flags > ECRM_API_URL / ECRM_TOKEN / ECRM_PROFILE > profiles.toml 
 `ecrm serve` (.ecrm/). See docs/cli.md."""
 
 # Each has `register(commands: Commands)`; its commands appear in this order in --help.
-COMMAND_MODULES = (forms, templates, scoring, campaigns)
+COMMAND_MODULES = (forms, templates, scoring, campaigns, report)
 
 
 def main(argv: list[str] | None = None) -> int:
