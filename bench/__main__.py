@@ -23,6 +23,7 @@ from bench import (
     local_ready,
     mailing,
     scoring,
+    trends,
 )
 from bench.figures import Area, Figure, report
 
@@ -36,6 +37,7 @@ AREAS: dict[str, Area] = {
     "cost": cost_counts.measure,
     "local": local_ready.measure,
     "mailing": mailing.measure,
+    "report": trends.measure,
     "scoring": scoring.measure,
 }
 
