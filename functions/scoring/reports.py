@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -17,7 +17,11 @@ from ecrm.trends import report
 
 logger = Logger(service="reports")
 metrics = Metrics(namespace="ecrm", service="reports")
-app = APIGatewayRestResolver(enable_validation=True)
+# The trends page may be served from another origin (the web bucket): it sends the marketer's
+# token itself (no cookies), so letting any origin's script read the answer grants nothing.
+app = APIGatewayRestResolver(
+    enable_validation=True, cors=CORSConfig(allow_origin="*", allow_headers=["Authorization"])
+)
 http.install_error_handlers(app)
 app.use(middlewares=[http.marketers_only])
 

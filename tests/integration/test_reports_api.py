@@ -119,6 +119,16 @@ def test_bad_parameters_are_400_and_name_the_parameter(query: dict[str, str]) ->
     assert name in body["error"]["fields"]
 
 
+def test_a_page_on_another_origin_may_read_the_answer() -> None:
+    from scoring.reports import lambda_handler
+
+    event = events.api("GET", "/admin/reports/scores", headers={"Origin": "https://cdn.example"})
+    event["requestContext"]["authorizer"] = {"claims": MARKETER}
+    response = lambda_handler(event, events.LambdaContext())
+    assert response["statusCode"] == 200
+    assert response["multiValueHeaders"]["Access-Control-Allow-Origin"] == ["*"]
+
+
 def test_only_marketers_read_reports() -> None:
     before = table_items()
     assert report("/admin/reports", claims=None)[0] == 401
