@@ -327,3 +327,40 @@ def test_the_template_filter_lets_through_only_what_is_counted(aws_env: dict[str
     ]
     assert all(matches_any(patterns, r) for r in counted)
     assert not any(matches_any(patterns, r) for r in ignored)
+
+
+def test_a_day_that_cannot_be_written_fails_only_its_records_and_the_redelivery_is_exact(
+    aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ecrm.trends.tally.time.sleep", lambda _: None)
+    today, yesterday = NOW, NOW - DAY
+    batch = [
+        record(1, "INSERT", interaction("c1", 1, "form_submitted", yesterday, form_id="f")),
+        record(2, "INSERT", interaction("c2", 2, "form_submitted", today, form_id="f")),
+        record(3, "INSERT", interaction("c3", 3, "confirmed", yesterday)),
+        record(4, "INSERT", score("c3", 25, "lead", 1)),
+    ]
+    today_sk = keys.trend_day(clock.iso(today)[:10])["sk"]
+
+    def refuse_today(params: dict[str, Any], **_: Any) -> None:
+        if any(today_sk in str(item) for item in params["TransactItems"]):
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "Tx")
+
+    aws.dynamodb().meta.events.register(
+        "provide-client-params.dynamodb.TransactWriteItems", refuse_today
+    )
+    try:
+        assert invoke(batch) == 1  # Lambda redelivers from the first record of today
+    finally:
+        aws.dynamodb().meta.events.unregister(
+            "provide-client-params.dynamodb.TransactWriteItems", refuse_today
+        )
+    counted = aggregates()
+    assert today_sk not in counted  # nothing of today was written
+    assert counted[f"DAY#{clock.iso(yesterday)[:10]}"]["totals"] == {"signups": 1, "confirmed": 1}
+
+    assert invoke(batch[1:]) is None  # the redelivery: records 2..4, 3 and 4 counted already
+    after = aggregates()
+    assert after[today_sk]["totals"] == {"signups": 1}
+    assert after[f"DAY#{clock.iso(yesterday)[:10]}"]["totals"] == {"signups": 1, "confirmed": 1}
+    assert after["GAUGES"]["stage"] == {"lead": 1}
