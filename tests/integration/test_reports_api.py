@@ -136,3 +136,20 @@ def test_only_marketers_read_reports() -> None:
     assert report("/admin/reports/signups", {"days": "0"}, claims=None)[0] == 401
     assert table_items() == before
     assert keys.TRENDS in {i["pk"] for i in before}
+
+
+def test_a_window_follows_query_pages_until_it_has_its_days(
+    counted: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecrm import store
+    from ecrm.trends import report as trends_report
+
+    whole = trends_report.window(4)
+    real = store.query
+
+    def one_item_pages(*args: Any, **kwargs: Any) -> Any:  # as a page cut at 1 MB would be
+        return real(*args, **{**kwargs, "limit": 1})
+
+    monkeypatch.setattr(store, "query", one_item_pages)
+    paged = trends_report.window(4)
+    assert paged == whole and len(paged.items) == 4

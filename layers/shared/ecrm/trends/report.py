@@ -40,10 +40,21 @@ class Window:
 def window(days: int, *, now: float | None = None) -> Window:
     today = datetime.fromtimestamp(clock.now() if now is None else now, UTC).date()
     span = [(today - timedelta(days=n)).isoformat() for n in range(days - 1, -1, -1)]
-    # Newest first, one item a day at most: `days` items cover the window whatever the gaps.
-    found, _ = store.query(
-        keys.TRENDS, sk_prefix=keys.TREND_DAY_PREFIX, newest_first=True, limit=days
-    )
+    # Newest first, one item a day at most: `days` items cover the window whatever the gaps
+    # (more than one page only when day items are large: a Query page stops at 1 MB).
+    found: list[dict[str, Any]] = []
+    start: dict[str, Any] | None = None
+    while len(found) < days:
+        page, start = store.query(
+            keys.TRENDS,
+            sk_prefix=keys.TREND_DAY_PREFIX,
+            newest_first=True,
+            limit=days - len(found),
+            start=start,
+        )
+        found += page
+        if not start:
+            break
     first = span[0]
     items = {}
     for item in found:
