@@ -226,8 +226,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
-    # http.server dispatches on do_<METHOD>; every method takes the same path.
+    # http.server dispatches on do_<METHOD>; every method takes the same path (one no route
+    # has is answered 405 or 404 as API Gateway would, not http.server's 501).
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # any other method (TRACE, QUERY...)
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s %s", self.address_string(), format % args)
