@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ecrm import keys, tokens
-from tests.integration.conftest import sent_mail, valid_body
+from tests.integration.conftest import Submit, sent_mail, submit_form, valid_body
 from tests.integration.self_service.conftest import deliver_account_mail, mails_to, token_in
 from tests.security.conftest import (
     World,
@@ -23,6 +23,18 @@ from tests.security.conftest import (
     routes,
     snapshot,
 )
+
+
+# One world for the module, put back as built after every test (`shared_world`).
+@pytest.fixture
+def world(shared_world: World) -> World:
+    return shared_world
+
+
+@pytest.fixture
+def submit(shared_world: World) -> Submit:
+    return submit_form
+
 
 # --- bodies: every route that takes one -----------------------------------------------------
 #: Actions that take no body: whatever is sent is never read, so there is nothing to refuse.
