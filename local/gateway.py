@@ -42,11 +42,16 @@ FORM = "application/x-www-form-urlencoded"
 _TEXT_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"}
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: twenty clients connecting at once overflowed
+    # it and connections were reset (found by the load test, tests/security/test_load.py).
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def bind(host: str, port: int) -> ThreadingHTTPServer:
     """Listen before anything else starts: the port is part of the URLs handlers mail out."""
-    server = ThreadingHTTPServer((host, port), _RequestHandler)
-    server.daemon_threads = True
-    return server
+    return _Server((host, port), _RequestHandler)
 
 
 class Gateway:
