@@ -97,6 +97,7 @@ def get_contact_score(contact_id: ContactId) -> dict[str, Any]:
     return report.contact_score(contact_id)
 
 
+@http.marketers_first  # before path validation: anonymous callers get 401, never a 400
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

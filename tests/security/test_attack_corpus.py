@@ -18,6 +18,7 @@ from tests.integration.self_service.conftest import deliver_account_mail, mails_
 from tests.security.conftest import (
     World,
     assert_refused,
+    is_admin,
     path_parameters,
     route_ids,
     routes,
@@ -155,6 +156,21 @@ def test_a_hostile_path_parameter_is_refused_and_writes_nothing(
     )
 
     assert_refused(response)
+    assert snapshot() == before
+
+
+ADMIN_PATH_ROUTES = [route for route in PATH_ROUTES if is_admin(route[1])]
+
+
+@pytest.mark.parametrize(("method", "path"), ADMIN_PATH_ROUTES, ids=route_ids(ADMIN_PATH_ROUTES))
+def test_an_anonymous_caller_gets_401_on_admin_routes_even_with_a_malformed_path(
+    world: World, method: str, path: str
+) -> None:
+    # The guard runs before Powertools validates the path: nothing is learnt but "sign in".
+    params = dict.fromkeys(path_parameters(method, path), "Not-Valid")
+    before = snapshot()
+    response = world.call(method, path, params, body={}, authenticated=False)
+    assert_refused(response, 401)
     assert snapshot() == before
 
 

@@ -83,6 +83,23 @@ def test_the_served_document_is_the_merged_one(stack: LocalStack, http: requests
     assert served.json() == schema.raw_schema
 
 
+def test_every_refusal_is_documented_with_the_stable_error_body() -> None:
+    """Each route's declared 4xx/5xx (from `ecrm.openapi_responses`) carry the shared schema;
+    admin routes declare their 401 and 403; nothing declares Powertools' unused 422 shape."""
+    refusal_schemas = {"#/components/schemas/ErrorBody", "#/components/schemas/AdminRefusal"}
+    for path, operations in schema.raw_schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            refusals = {int(s): r for s, r in responses.items() if int(s) >= 400}
+            if path.startswith("/admin"):
+                assert {401, 403} <= set(refusals), (method, path)
+            for status, response in refusals.items():
+                found = response["content"]["application/json"]["schema"].get("$ref")
+                assert found in refusal_schemas, (method, path, status, found)
+            assert any(int(s) < 400 for s in responses), (method, path)
+    assert "HTTPValidationError" not in schema.raw_schema["components"]["schemas"]
+
+
 @schema.parametrize()
 @seed(20261128)
 @settings(
