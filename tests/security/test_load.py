@@ -30,3 +30,4 @@ def test_concurrent_submissions_are_stored_exactly_once_and_only_429_is_refused(
     for answer in outcome.accepted():
         accepted_per_client.setdefault(answer.client, set()).add(answer.key)
     assert all(len(keys_) <= PER_IP for keys_ in accepted_per_client.values())
+    assert any(len(keys_) == PER_IP for keys_ in accepted_per_client.values())
