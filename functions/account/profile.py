@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from ecrm import clock, email_change, http, personal_data, preferences, sign_in
 from ecrm.errors import InvalidInput, UnsupportedMediaType
-from ecrm.openapi_responses import BODY, answers
+from ecrm.openapi_responses import BODY, answers, reads
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 metrics = Metrics(namespace="ecrm", service="account")
@@ -61,6 +61,7 @@ def get_account() -> Response[Any]:
     responses=answers(
         *BODY, 401, 409, 412, 422, 428, 429, 503, ok={200: "Saved; the new ETag is in the header"}
     ),
+    openapi_extensions=reads({}),
 )
 def update_account(if_match: IfMatch = None) -> Response[Any]:
     contact_id = _contact_id()
@@ -96,6 +97,7 @@ def export_account() -> Response[Any]:
     "/account",
     summary='Erase everything held about you (body {"confirm": "erase"})',
     responses=answers(*BODY, 401, 422, 503),
+    openapi_extensions=reads({"confirm": {"const": ERASE_CONFIRMATION}}, "confirm"),
 )
 def erase_account() -> Response[Any]:
     contact_id = _contact_id()
@@ -113,6 +115,7 @@ def erase_account() -> Response[Any]:
     "/account/email/confirm",
     summary="Confirm a new address with the token mailed to it (once)",
     responses=answers(*BODY, 401, 409, 422, 503),
+    openapi_extensions=reads({"token": {"type": "string"}}, "token", form=True),
 )
 def confirm_email_change() -> dict[str, str]:
     token = http.read_fields(router.current_event).get("token")

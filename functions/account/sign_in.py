@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from account import views
 from ecrm import http, sign_in
 from ecrm.errors import DomainError, InvalidInput
-from ecrm.openapi_responses import BODY, answers
+from ecrm.openapi_responses import BODY, answers, reads
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 metrics = Metrics(namespace="ecrm", service="account")
@@ -29,6 +29,7 @@ metrics = Metrics(namespace="ecrm", service="account")
         ok={202: "Queued if the address is on file; nothing said either way"},
         pages={202: "Plain HTML form: the same, as a page"},
     ),
+    openapi_extensions=reads({"email": {"type": "string", "format": "email"}}, "email", form=True),
 )
 def request_link() -> Response[Any]:
     event = router.current_event
@@ -53,6 +54,7 @@ def request_link() -> Response[Any]:
     responses=answers(
         *BODY, 401, 422, 503, ok={200: "`session`: send it as `Authorization: Bearer ...`"}
     ),
+    openapi_extensions=reads({"token": {"type": "string"}}, "token", form=True),
 )
 def start_session() -> dict[str, Any]:
     token = http.read_fields(router.current_event).get("token")

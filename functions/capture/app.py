@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import capture, forms, http
 from ecrm.errors import DomainError
-from ecrm.openapi_responses import BODY, answers
+from ecrm.openapi_responses import BODY, answers, reads
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")
@@ -29,7 +29,9 @@ app = APIGatewayRestResolver(
 )
 http.install_error_handlers(app)
 
-FormId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="Form id")]
+FormId = Annotated[
+    str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="Form id", examples=["newsletter"])
+]
 Token = Annotated[str, Path(max_length=1024, description="Signed confirmation token")]
 IdempotencyKey = Annotated[
     str | None,
@@ -76,6 +78,12 @@ def get_form(form_id: FormId) -> dict[str, Any]:
             303: "Plain HTML form: redirect to the form's thank-you URL",
         },
         pages={200: "Plain HTML form: the thank-you page"},
+    ),
+    # The fields are the form's own (`GET /forms/{form_id}`); these every form has.
+    openapi_extensions=reads(
+        {"email": {"type": "string", "format": "email"}, "consent": {"type": "boolean"}},
+        "email",
+        form=True,
     ),
 )
 def submit(form_id: FormId, idempotency_key: IdempotencyKey = None) -> Response[Any]:

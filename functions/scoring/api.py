@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import http
-from ecrm.openapi_responses import BODY, admin
+from ecrm.openapi_responses import BODY, admin, reads
 from ecrm.scoring import report, rescore, rules, rulesets
 
 logger = Logger(service="scoring")
@@ -41,6 +41,7 @@ def get_ruleset() -> dict[str, Any]:
     "/admin/scoring",
     summary="Save a new version of the scoring ruleset (validated; applies to new events)",
     responses=admin(*BODY, 422),
+    openapi_extensions=reads({}),
 )
 def put_ruleset() -> dict[str, Any]:
     ruleset = rules.validate(http.read_fields(app.current_event))

@@ -30,6 +30,7 @@ from local.stack import LocalStack
 
 EXAMPLES = 8  # fuzzed requests per operation and mode, besides the coverage phase: about a minute
 SUBSCRIBER = "fuzz.subscriber@example.com"
+ERASED = "fuzz.erased@example.com"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -52,28 +53,35 @@ def http(stack: LocalStack) -> Iterator[requests.Session]:
         yield session
 
 
-@pytest.fixture(scope="module")
-def credentials(stack: LocalStack, http: requests.Session) -> dict[str, str]:
-    """Authorization per kind of route: the local marketer's bearer token for `/admin`, and a
-    subscriber's session (subscribed, signed in through the mailed link) for `/account`."""
-    assert stack.authorizer is not None
+def _signed_in(stack: LocalStack, http: requests.Session, email: str) -> str:
+    """Subscribe `email` through the demo form and sign in through the mailed link."""
     submitted = http.post(
         f"{stack.api_url}/forms/newsletter/submissions",
-        json={"email": SUBSCRIBER, "consent": True, "interests": ["guides"]},
+        json={"email": email, "consent": True, "interests": ["guides"]},
         timeout=30,
     )
     assert submitted.status_code == 202, submitted.text
-    asked = http.post(f"{stack.api_url}/account/link", json={"email": SUBSCRIBER}, timeout=30)
+    asked = http.post(f"{stack.api_url}/account/link", json={"email": email}, timeout=30)
     assert asked.status_code == 202, asked.text
     stack.drain()
-    mail = next(m for m in stack.outbox() if SUBSCRIBER in m["to"] and "sign" in m["subject"])
+    mail = next(m for m in stack.outbox() if email in m["to"] and "sign" in m["subject"])
     token = re.search(r"token=([^&#\s\"]+)", " ".join(mail["links"]))
     assert token is not None, mail["links"]
     session = http.post(f"{stack.api_url}/account/session", json={"token": token[1]}, timeout=30)
     assert session.status_code == 200, session.text
+    return f"Bearer {session.json()['session']}"
+
+
+@pytest.fixture(scope="module")
+def credentials(stack: LocalStack, http: requests.Session) -> dict[str, str]:
+    """Authorization per route: the local marketer's bearer token for `/admin`, a subscriber's
+    session for `/account`, and another subscriber's for erasing (so that an erasure the
+    fuzzer gets right leaves the other account routes something to work on)."""
+    assert stack.authorizer is not None
     return {
         "/admin": f"Bearer {stack.authorizer.tokens['marketer']}",
-        "/account": f"Bearer {session.json()['session']}",
+        "/account": _signed_in(stack, http, SUBSCRIBER),
+        "DELETE /account": _signed_in(stack, http, ERASED),
     }
 
 
@@ -114,12 +122,16 @@ def test_every_answer_is_documented_and_never_a_server_error(
     case: Any, stack: LocalStack, http: requests.Session, credentials: dict[str, str]
 ) -> None:
     signed_in = [value for prefix, value in credentials.items() if _under(case, prefix)]
-    headers = {"Authorization": signed_in[0]} if signed_in else {}
+    headers = {"Authorization": signed_in[-1]} if signed_in else {}
     case.call_and_validate(
         base_url=stack.api_url, session=http, headers=headers, checks=CHECKS, timeout=30
     )
 
 
 def _under(case: Any, prefix: str) -> bool:
-    path = str(case.path)
-    return path == prefix or path.startswith(f"{prefix}/")
+    """`prefix` is a path prefix, or a method and a path ("DELETE /account")."""
+    method, _, path_prefix = prefix.rpartition(" ")
+    path = str(case.operation.path)
+    if method and method != case.operation.method.upper():
+        return False
+    return path == path_prefix or path.startswith(f"{path_prefix}/")

@@ -8,11 +8,14 @@ Every refusal has the stable error body (`ecrm.http.error_body`), published as t
 
 `admin` adds what every admin route can answer (`ADMIN`); `ok` (JSON) and `pages` (HTML) are
 the successes, see `answers`. Declaring `responses=` replaces Powertools' default `200`, so
-every route goes through `answers` or `admin`. Schemathesis checks every answer against these
+every route goes through `answers` or `admin`. A route that reads its body itself declares it
+with `openapi_extensions=reads(...)`. Schemathesis checks every answer against these
 declarations (tests/security/test_schemathesis.py).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.types import (
     OpenAPIResponse,
@@ -121,3 +124,14 @@ def _declare(
             response["headers"] = dict(_RETRY_AFTER)
         declared[status] = response
     return declared
+
+
+def reads(properties: dict[str, Any], *required: str, form: bool = False) -> dict[str, Any]:
+    """`openapi_extensions=` of a route that reads its body itself (`ecrm.http.read_fields`):
+    its `requestBody` (a JSON object, or an urlencoded form too), so that clients and
+    schemathesis know what to send. Unknown fields are allowed; the route says what it refuses."""
+    schema = {"type": "object", "properties": properties, "required": list(required)}
+    content = {JSON: {"schema": schema}}
+    if form:
+        content["application/x-www-form-urlencoded"] = {"schema": schema}
+    return {"requestBody": {"required": True, "content": content}}
