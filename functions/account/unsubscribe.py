@@ -16,6 +16,7 @@ from account import views
 from ecrm import http, profile_schema, tokens
 from ecrm import unsubscribe as unsubscribing
 from ecrm.errors import DomainError
+from ecrm.openapi_responses import answers
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 metrics = Metrics(namespace="ecrm", service="account")
@@ -43,7 +44,11 @@ def _wants_everything() -> bool:
         return False
 
 
-@router.get("/unsubscribe/<token>", summary="Page with the choice and a button (changes nothing)")
+@router.get(
+    "/unsubscribe/<token>",
+    summary="Page with the choice and a button (changes nothing)",
+    responses=answers(400, 401, 503, pages={200: "The page with the choice"}),
+)
 def unsubscribe_page(token: Token) -> Response[str]:
     try:
         claims = tokens.verify(token, "unsubscribe")
@@ -56,10 +61,9 @@ def unsubscribe_page(token: Token) -> Response[str]:
 @router.post(
     "/unsubscribe/<token>",
     summary="Unsubscribe from the link's topic, or everything (RFC 8058 one-click), idempotently",
-    responses={
-        200: {"description": "Unsubscribed (also when there was nothing left to do)"},
-        401: {"description": "Altered or wrong-purpose token; nothing changed"},
-    },
+    responses=answers(
+        400, 401, 404, 503, pages={200: "Unsubscribed (also when there was nothing left to do)"}
+    ),
 )
 def unsubscribe(token: Token) -> Response[Any]:
     try:
