@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from ecrm import forms, http
 from ecrm.errors import InvalidInput
 from ecrm.forms import Form, Slug
+from ecrm.openapi_responses import admin
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")
@@ -50,7 +51,7 @@ class FormPage(BaseModel):
     next_cursor: str | None = None
 
 
-@app.get("/admin/forms", summary="Form definitions, by id")
+@app.get("/admin/forms", summary="Form definitions, by id", responses=admin())
 def list_forms(limit: Limit = 50, cursor: Cursor = None) -> FormPage:
     found, next_cursor = forms.page(limit, cursor)
     items = [FormSummary.model_validate(f.model_dump()) for f in found]
@@ -60,7 +61,7 @@ def list_forms(limit: Limit = 50, cursor: Cursor = None) -> FormPage:
 @app.get(
     "/admin/forms/<form_id>",
     summary="One form definition, with its allowed origins",
-    responses={404: {"description": "No such form"}},
+    responses=admin(404),
 )
 def get_form(form_id: FormId) -> Form:
     return forms.load(form_id, fresh=True)
@@ -69,11 +70,7 @@ def get_form(form_id: FormId) -> Form:
 @app.put(
     "/admin/forms/<form_id>",
     summary="Create or replace a form definition (the same definition again changes nothing)",
-    responses={
-        201: {"description": "Created"},
-        409: {"description": "Changed since the version sent, or meanwhile"},
-        422: {"description": "The id in the body is not the one in the path"},
-    },
+    responses=admin(409, 415, 422, ok={200: "Replaced or unchanged", 201: "Created"}),
 )
 def put_form(form_id: FormId, body: FormPut) -> Response[Form]:
     if body.id is not None and body.id != form_id:

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import http
+from ecrm.openapi_responses import admin
 from ecrm.trends import report
 
 logger = Logger(service="reports")
@@ -27,15 +27,12 @@ app.use(middlewares=[http.marketers_only])
 
 Days = Annotated[int, Query(ge=1, le=report.MAX_DAYS, description="Days up to today (UTC)")]
 By = Annotated[report.By, Query(description="Split sign-ups by UTM source or by form")]
-_INVALID: dict[int, OpenAPIResponse] = {
-    400: {"description": "A query parameter is not valid (`fields` names it)"}
-}
 
 
 @app.get(
     "/admin/reports",
     summary="Every report of the last `days` days in one read (sign-ups, funnel, scores...)",
-    responses=_INVALID,
+    responses=admin(),
 )
 def get_summary(days: Days = 90) -> dict[str, Any]:
     return report.summary(days)
@@ -44,7 +41,7 @@ def get_summary(days: Days = 90) -> dict[str, Any]:
 @app.get(
     "/admin/reports/signups",
     summary="Sign-ups (form submissions) per day, by UTM source or by form",
-    responses=_INVALID,
+    responses=admin(),
 )
 def get_signups(days: Days = 90, by: By = "source") -> dict[str, Any]:
     return report.signups(days, by)
@@ -53,13 +50,17 @@ def get_signups(days: Days = 90, by: By = "source") -> dict[str, Any]:
 @app.get(
     "/admin/reports/funnel",
     summary="Signed up, confirmed and stages reached in the window; contacts per stage now",
-    responses=_INVALID,
+    responses=admin(),
 )
 def get_funnel(days: Days = 90) -> dict[str, Any]:
     return report.funnel(days)
 
 
-@app.get("/admin/reports/scores", summary="Contacts per score bucket (scores as last computed)")
+@app.get(
+    "/admin/reports/scores",
+    summary="Contacts per score bucket (scores as last computed)",
+    responses=admin(),
+)
 def get_scores() -> dict[str, Any]:
     return report.scores()
 
@@ -67,7 +68,7 @@ def get_scores() -> dict[str, Any]:
 @app.get(
     "/admin/reports/campaigns",
     summary="Campaign outcomes per day, and per campaign for the busiest campaigns",
-    responses=_INVALID,
+    responses=admin(),
 )
 def get_campaigns(days: Days = 90) -> dict[str, Any]:
     return report.campaigns(days)
