@@ -29,6 +29,7 @@ from ecrm import (
     bulk_mail,
     campaign_content,
     campaign_sending,
+    campaign_states,
     campaigns,
     clock,
     keys,
@@ -94,9 +95,9 @@ def _stdlib_render(
     content: campaign_content.Content, contact_id: str, person: dict[str, Any]
 ) -> bytes:
     """The same message through EmailMessage (render, token, `bulk_mail.reference`)."""
-    from ecrm import personalisation, tokens  # noqa: PLC0415
+    from ecrm import personalisation, unsubscribe  # noqa: PLC0415
 
-    token = tokens.issue("unsubscribe", contact_id, ref=content.topic)
+    token = unsubscribe.link_token(contact_id, content.topic, content.campaign_id)
     url, mailto = campaign_content.unsubscribe_links(token)
     context = personalisation.render_context(
         person, content.template.contact_fields, unsubscribe_url=url, campaign=content.campaign
@@ -172,7 +173,7 @@ def pace(recipients: int = 2_000) -> list[Figure]:
         ses.install(aws.sesv2())
         workers = campaign_env.Workers(stack, WORKERS)
         started = time.monotonic()
-        campaigns.send_now(campaign_id)
+        campaign_states.send_now(campaign_id)
         workers.run_until(
             lambda: campaign_env.state(campaign_id) == "done", timeout=recipients / 50
         )
@@ -249,7 +250,7 @@ def duplicates_after_faults(recipients: int = 200) -> Figure:
 
         injected.revive = revive  # type: ignore[method-assign]
         try:
-            campaigns.send_now(campaign_id)
+            campaign_states.send_now(campaign_id)
             workers.run_until(lambda: campaign_env.state(campaign_id) == "done", timeout=120)
         finally:
             clock.now = real_now

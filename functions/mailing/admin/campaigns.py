@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from ecrm import campaigns
+from ecrm import campaign_states, campaigns
 from ecrm.campaigns import Campaign, CampaignIn
 from mailing.admin.params import CampaignId, Cursor, Limit, Page
 
@@ -59,6 +59,20 @@ def get_campaign(campaign_id: CampaignId) -> Campaign:
     return campaigns.load(campaign_id)
 
 
+@router.delete(
+    "/admin/campaigns/<campaign_id>",
+    summary="Delete a draft, cancelled or finished campaign (its send records expire by TTL)",
+    responses={
+        204: {"description": "Deleted"},
+        404: {"description": "No such campaign"},
+        409: {"description": "The campaign is scheduled, sending or paused: cancel it first"},
+    },
+)
+def delete_campaign(campaign_id: CampaignId) -> Response[None]:
+    campaigns.delete(campaign_id)
+    return Response(204)
+
+
 @router.post(
     "/admin/campaigns/<campaign_id>/test",
     summary="Send the campaign to a few addresses now ([Test] subject, no ledger, no stats)",
@@ -76,24 +90,24 @@ def test_campaign(campaign_id: CampaignId, body: TestSend) -> TestSent:
     responses={202: {"description": "Sending"}, **CONFLICT},
 )
 def send_campaign(campaign_id: CampaignId) -> Response[Campaign]:
-    return Response(202, content_types.APPLICATION_JSON, campaigns.send_now(campaign_id))
+    return Response(202, content_types.APPLICATION_JSON, campaign_states.send_now(campaign_id))
 
 
 @router.post(
     "/admin/campaigns/<campaign_id>/schedule", summary="Send at a time", responses=CONFLICT
 )
 def schedule_campaign(campaign_id: CampaignId, body: ScheduleRequest) -> Campaign:
-    return campaigns.schedule(campaign_id, body.at)
+    return campaign_states.schedule(campaign_id, body.at)
 
 
 @router.post("/admin/campaigns/<campaign_id>/cancel", summary="Cancel", responses=CONFLICT)
 def cancel_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaigns.cancel(campaign_id)
+    return campaign_states.cancel(campaign_id)
 
 
 @router.post("/admin/campaigns/<campaign_id>/pause", summary="Pause sending", responses=CONFLICT)
 def pause_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaigns.pause(campaign_id)
+    return campaign_states.pause(campaign_id)
 
 
 @router.post(
@@ -102,4 +116,4 @@ def pause_campaign(campaign_id: CampaignId) -> Campaign:
     responses=CONFLICT,
 )
 def resume_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaigns.resume(campaign_id)
+    return campaign_states.resume(campaign_id)

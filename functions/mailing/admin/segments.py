@@ -56,6 +56,20 @@ def update_segment(segment_id: SegmentId, body: SegmentUpdate) -> Segment:
     return segments.update(segment_id, fields, body.version)
 
 
+@router.delete(
+    "/admin/segments/<segment_id>",
+    summary="Delete a segment nothing uses",
+    responses={
+        204: {"description": "Deleted"},
+        404: {"description": "No such segment"},
+        409: {"description": "`in_use`: a draft or scheduled campaign uses it"},
+    },
+)
+def delete_segment(segment_id: SegmentId) -> Response[None]:
+    segments.delete(segment_id)
+    return Response(204)
+
+
 @router.get(
     "/admin/segments/<segment_id>/count",
     summary="How many contacts the segment holds now (reads the topic's members, never scans)",

@@ -77,6 +77,20 @@ def update_template(template_id: TemplateId, body: TemplateUpdate) -> MailTempla
     return mail_templates.update(template_id, fields, body.version)
 
 
+@router.delete(
+    "/admin/templates/<template_id>",
+    summary="Delete a mail template nothing uses",
+    responses={
+        204: {"description": "Deleted"},
+        404: {"description": "No such template"},
+        409: {"description": "`in_use`: a draft or scheduled campaign or an automation uses it"},
+    },
+)
+def delete_template(template_id: TemplateId) -> Response[None]:
+    mail_templates.delete(template_id)
+    return Response(204)
+
+
 @router.post(
     "/admin/templates/<template_id>/preview",
     summary="The template rendered for one contact, as a campaign would render it",

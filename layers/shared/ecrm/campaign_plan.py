@@ -18,7 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_queue, clock, keys, segments, store
+from ecrm import campaign_queue, clock, keys, segments, send_ledger, store
 
 logger = Logger(service="mailing", child=True)
 
@@ -60,6 +60,7 @@ def _stored_page(
         "next": None if last else json.dumps(resolved.next_start),
         "last": last,
         "planned_at": clock.iso(clock.now()),
+        "expires_at": send_ledger.expiry(),
     }
     counters = "ADD #audience :n" + (", #planned :one" if last else "")
     try:

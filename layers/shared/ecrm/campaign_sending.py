@@ -249,6 +249,7 @@ def _tally(batch: send_ledger.Batch) -> None:
                         "type": "campaign_batch",
                         **counts,
                         "at": clock.iso(clock.now()),
+                        "expires_at": send_ledger.expiry(),
                     },
                     condition="attribute_not_exists(pk)",
                 ),

@@ -34,7 +34,16 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_health, clock, keys, normalise, scanners, store, suppression
+from ecrm import (
+    campaign_health,
+    clock,
+    keys,
+    normalise,
+    scanners,
+    send_ledger,
+    store,
+    suppression,
+)
 from ecrm.errors import Busy
 from ecrm.settings import settings
 from ecrm.unsubscribe import count_on_campaign, unsubscribe_contact
@@ -277,7 +286,11 @@ def _follow_up(event: MailEvent, outcome: Recorded) -> None:
 
 
 def _count_recipient_once(campaign_id: str, counter: str, contact_id: str) -> None:
-    marker = {**keys.campaign_engagement(campaign_id, counter, contact_id), "type": "engagement"}
+    marker = {
+        **keys.campaign_engagement(campaign_id, counter, contact_id),
+        "type": "engagement",
+        "expires_at": send_ledger.expiry(send_ledger.ENGAGEMENT_DAYS),
+    }
     writes = [store.Put(marker, condition="attribute_not_exists(pk)")]
     with contextlib.suppress(store.TransactionCancelled):  # counted before, or campaign gone
         _contended(lambda: store.transact([*writes, count_on_campaign(campaign_id, counter)]))

@@ -29,7 +29,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ecrm import clock, definitions, keys, listing, store
+from ecrm import clock, definition_holds, definitions, keys, listing, store
 from ecrm.contacts import FIELD_PREFIX, ContactStatus
 from ecrm.errors import NotFound
 from ecrm.forms import FieldName, Slug
@@ -163,6 +163,11 @@ def update(segment_id: str, body: SegmentIn, expected_version: int | None) -> Se
     )
     definitions.put_next(segment.to_item(), "segment", current.version)
     return segment
+
+
+def delete(segment_id: str) -> None:
+    """InUse (409) while a draft or scheduled campaign uses it."""
+    definition_holds.delete(keys.segment(segment_id), "segment")
 
 
 def load(segment_id: str) -> Segment:

@@ -7,6 +7,11 @@ owned by the one batch that holds the recipient (batches are fixed by the stored
       │                 ╰──SES refused the address──▶ failed
       ╰──not mailable now (status, topic, suppression)──▶ skipped
 
+Ledger items, audience pages and batch markers carry `expires_at` (the table's TTL attribute)
+`RECORD_DAYS` after they are written: they only matter while the campaign sends (a campaign
+resumes within `campaign_states.RESUME_DAYS` of its start) and for the SES `Send` events that
+follow within minutes; the stats live on the campaign item.
+
 Every write that starts a recipient's life is conditional: new (`attribute_not_exists`), or
 this batch's own `retry` item, or its own `sending` item claimed at exactly the `claimed_at`
 read (a stale claim). Of two copies of a batch, only one ever sends to a recipient.
@@ -26,6 +31,8 @@ from ecrm.settings import settings
 logger = Logger(service="mailing", child=True)
 
 SENDING, SENT, SKIPPED, FAILED, RETRY = "sending", "sent", "skipped", "failed", "retry"
+RECORD_DAYS = 60
+ENGAGEMENT_DAYS = 400  # unique opens/clicks/unsubscribes per recipient: counted once this long
 DONE_STATES = {SENT, SKIPPED, FAILED}
 
 
@@ -67,6 +74,11 @@ class Todo:
     contact: dict[str, Any] | None = None
 
 
+def expiry(days: int = RECORD_DAYS) -> int:
+    """`expires_at` for a campaign record written now (epoch seconds, as TTL wants)."""
+    return int(clock.now()) + days * 86400
+
+
 def ledger(batch: Batch, contact_id: str, state: str, **extra: Any) -> dict[str, Any]:
     return {
         **keys.send_ledger(batch.campaign_id, contact_id),
@@ -75,6 +87,7 @@ def ledger(batch: Batch, contact_id: str, state: str, **extra: Any) -> dict[str,
         "contact_id": contact_id,
         "batch": batch.batch_id,
         "state": state,
+        "expires_at": expiry(),
         **extra,
     }
 
