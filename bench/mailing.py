@@ -34,7 +34,9 @@ from ecrm import (
     clock,
     keys,
     mail_templates,
+    segment_audience,
     segments,
+    send_ledger,
     store,
 )
 from ecrm.settings import settings
@@ -146,7 +148,7 @@ def audience(members: int = 1_000) -> list[Figure]:
         client = aws.dynamodb()
         client.meta.events.register("before-call.dynamodb", count, unique_id="bench-count")
         client.meta.events.register("after-call.dynamodb", read, unique_id="bench-read")
-        found = sum(1 for _ in segments.all_members(segment))
+        found = sum(1 for _ in segment_audience.all_members(segment))
         client.meta.events.unregister("before-call.dynamodb", unique_id="bench-count")
         client.meta.events.unregister("after-call.dynamodb", unique_id="bench-read")
     value = {
@@ -245,7 +247,7 @@ def duplicates_after_faults(recipients: int = 200) -> Figure:
         def revive() -> None:  # what a later redelivery finds: Send events, stale claims
             original_revive()
             for found in list(tags):
-                campaign_sending.confirm_sent(found["campaign"], found["contact"], "ses-id")
+                send_ledger.confirm_sent(found["campaign"], found["contact"], "ses-id")
             offset["s"] += settings().stale_sending_seconds + 1
 
         injected.revive = revive  # type: ignore[method-assign]

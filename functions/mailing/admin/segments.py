@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field
 
-from ecrm import segments
+from ecrm import segment_audience, segments
 from ecrm.forms import Slug
 from ecrm.segments import Segment, SegmentIn
 from mailing.admin.params import Cursor, Limit, Page, SegmentId
@@ -75,5 +75,5 @@ def delete_segment(segment_id: SegmentId) -> Response[None]:
     summary="How many contacts the segment holds now (reads the topic's members, never scans)",
 )
 def count_segment(segment_id: SegmentId) -> SegmentCount:
-    found = segments.count(segments.load(segment_id))
+    found = segment_audience.count(segments.load(segment_id))
     return SegmentCount(candidates=found.candidates, members=found.members, complete=found.complete)

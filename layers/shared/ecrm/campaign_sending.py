@@ -1,7 +1,8 @@
 """Sending one batch of a campaign: each recipient exactly once, whatever crashes or repeats.
 
-Every recipient has a ledger item (`ecrm.send_ledger`: its states, and the conditions that
-let one batch, and one copy of it, send to a recipient):
+Every recipient has a ledger item (`ecrm.send_ledger`: its states, the conditions that let
+one batch, and one copy of it, send to a recipient, the batch tally and the `Send`-event
+confirmation); who may be mailed at send time is `ecrm.campaign_recipients`:
 
 - Sends go in chunks (one pacing reservation, `ecrm.pacing`). A chunk's claims are written
   *before* any of its SES calls, in one TransactWriteItems, each conditional
@@ -43,6 +44,7 @@ from ecrm import (
     campaign_content,
     campaign_plan,
     campaign_queue,
+    campaign_recipients,
     clock,
     keys,
     pacing,
@@ -50,7 +52,6 @@ from ecrm import (
     store,
 )
 from ecrm.errors import Busy
-from ecrm.segments import sendable
 
 logger = Logger(service="mailing", child=True)
 
@@ -66,41 +67,6 @@ class Result:
     sent: int
     requeued_after: int | None  # seconds, when the batch went back to the queue
     finished: bool  # the batch's tally is on the campaign (now or before)
-
-
-def _eligible(
-    batch: send_ledger.Batch, todo: list[send_ledger.Todo], content: campaign_content.Content
-) -> list[send_ledger.Todo]:
-    """Read contacts and suppressions (one BatchGetItem per 50 recipients; a second one for the
-    addresses the plan did not know or that changed since), skip who may not be mailed."""
-    planned = dict(batch.recipients)
-    attributes = ["type", "status", "topics", "email"]
-    attributes += [f"f_{name}" for name in content.template.contact_fields if name != "email"]
-    wanted = [keys.contact(t.contact_id) for t in todo]
-    wanted += [keys.suppression(planned[t.contact_id]) for t in todo if planned[t.contact_id]]
-    found = store.batch_get(wanted, attributes=attributes)
-    unknown = []  # addresses not planned, or changed since planning: their suppression too
-    for entry in todo:
-        entry.contact = found.get(_pair(keys.contact(entry.contact_id)))
-        if entry.contact and entry.contact.get("email") != planned[entry.contact_id]:
-            unknown.append(str(entry.contact.get("email") or ""))
-    if unknown:
-        found |= store.batch_get([keys.suppression(a) for a in unknown if a], attributes=["pk"])
-    ready = []
-    for entry in todo:
-        contact = entry.contact
-        if not sendable(contact, content.topic):
-            reason = "not_mailable"
-        elif _pair(keys.suppression(str(contact["email"]))) in found:  # type: ignore[index]
-            reason = "suppressed"
-        else:
-            ready.append(entry)
-            continue
-        if send_ledger.take(batch, entry, send_ledger.SKIPPED, reason=reason):
-            batch.outcomes[entry.contact_id] = send_ledger.SKIPPED
-        else:
-            batch.waiting.add(entry.contact_id)
-    return ready
 
 
 def _pair(key: Mapping[str, str]) -> tuple[str, str]:
@@ -232,43 +198,6 @@ def _send_chunk(
     return None
 
 
-def _tally(batch: send_ledger.Batch) -> None:
-    """Add the finished batch's outcome to the campaign, once (the marker's condition)."""
-    states = list(batch.outcomes.values())
-    counts = {
-        state: states.count(state)
-        for state in (send_ledger.SENT, send_ledger.SKIPPED, send_ledger.FAILED)
-    }
-    # A cancelled marker means an earlier copy of this batch counted it already.
-    with contextlib.suppress(store.TransactionCancelled):
-        store.transact(
-            [
-                store.Put(
-                    {
-                        **keys.campaign_batch(batch.campaign_id, batch.batch_id),
-                        "type": "campaign_batch",
-                        **counts,
-                        "at": clock.iso(clock.now()),
-                        "expires_at": send_ledger.expiry(),
-                    },
-                    condition="attribute_not_exists(pk)",
-                ),
-                store.Update(
-                    keys.campaign(batch.campaign_id),
-                    "ADD #sent :sent, #skipped :skipped, #failed :failed, #processed :processed",
-                    condition="attribute_exists(pk)",
-                    names={n: n[1:] for n in ("#sent", "#skipped", "#failed", "#processed")},
-                    values={
-                        ":sent": counts[send_ledger.SENT],
-                        ":skipped": counts[send_ledger.SKIPPED],
-                        ":failed": counts[send_ledger.FAILED],
-                        ":processed": len(states),
-                    },
-                ),
-            ]
-        )
-
-
 def _requeue(batch: send_ledger.Batch, reason: str) -> int:
     if reason == "deferred":
         delay = DEFERRED_DELAY
@@ -308,37 +237,13 @@ def send_batch(
     }
     todo = send_ledger.triage(batch, ledger)
     content = campaign_content.for_campaign(campaign)
-    ready = _eligible(batch, todo, content) if todo else []
+    ready = campaign_recipients.eligible(batch, todo, content) if todo else []
     stop = _send_all(batch, ready, content, seconds_left) if ready else None
     sent = sum(1 for state in batch.outcomes.values() if state == send_ledger.SENT)
     if stop == "stopped":
         return Result(sent, None, finished=False)
     if stop or batch.waiting:
         return Result(sent, _requeue(batch, stop or "waiting"), finished=False)
-    _tally(batch)
+    send_ledger.tally(batch)
     campaign_plan.finish_if_complete(batch.campaign_id)
     return Result(sent, None, finished=True)
-
-
-def confirm_sent(campaign_id: str, contact_id: str, message_id: str) -> bool:
-    """SES says it accepted a campaign message (its `Send` event, tags `campaign`/`contact`):
-    a claim left `sending` by a worker that died after the SES call becomes `sent`, so it is
-    never sent twice. For the SES events handler; idempotent."""
-    try:
-        store.write(
-            store.Update(
-                keys.send_ledger(campaign_id, contact_id),
-                "SET #state = :sent, message_id = :id, confirmed_by_event = :true",
-                condition="#state = :sending",
-                names={"#state": "state"},
-                values={
-                    ":sent": send_ledger.SENT,
-                    ":sending": send_ledger.SENDING,
-                    ":id": message_id,
-                    ":true": True,
-                },
-            )
-        )
-    except store.ConditionFailed:
-        return False
-    return True

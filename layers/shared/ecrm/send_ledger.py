@@ -19,6 +19,7 @@ read (a stale claim). Of two copies of a batch, only one ever sends to a recipie
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,3 +160,61 @@ def triage(batch: Batch, items: Mapping[str, dict[str, Any]]) -> list[Todo]:
         else:
             batch.waiting.add(contact_id)  # claimed by a worker that may still be running
     return todo
+
+
+def tally(batch: Batch) -> None:
+    """Add the finished batch's outcome to the campaign, once (the marker's condition)."""
+    states = list(batch.outcomes.values())
+    counts = {state: states.count(state) for state in (SENT, SKIPPED, FAILED)}
+    # A cancelled marker means an earlier copy of this batch counted it already.
+    with contextlib.suppress(store.TransactionCancelled):
+        store.transact(
+            [
+                store.Put(
+                    {
+                        **keys.campaign_batch(batch.campaign_id, batch.batch_id),
+                        "type": "campaign_batch",
+                        **counts,
+                        "at": clock.iso(clock.now()),
+                        "expires_at": expiry(),
+                    },
+                    condition="attribute_not_exists(pk)",
+                ),
+                store.Update(
+                    keys.campaign(batch.campaign_id),
+                    "ADD #sent :sent, #skipped :skipped, #failed :failed, #processed :processed",
+                    condition="attribute_exists(pk)",
+                    names={n: n[1:] for n in ("#sent", "#skipped", "#failed", "#processed")},
+                    values={
+                        ":sent": counts[SENT],
+                        ":skipped": counts[SKIPPED],
+                        ":failed": counts[FAILED],
+                        ":processed": len(states),
+                    },
+                ),
+            ]
+        )
+
+
+def confirm_sent(campaign_id: str, contact_id: str, message_id: str) -> bool:
+    """SES says it accepted a campaign message (its `Send` event, tags `campaign`/`contact`):
+    a claim left `sending` by a worker that died after the SES call becomes `sent`, so it is
+    never sent twice. For the SES events handler; idempotent."""
+    try:
+        store.write(
+            store.Update(
+                keys.send_ledger(campaign_id, contact_id),
+                "SET #state = :sent, message_id = :id, confirmed_by_event = :true",
+                condition="#state = :sending",
+                names={"#state": "state"},
+                values={
+                    ":sent": SENT,
+                    ":sending": SENDING,
+                    ":id": message_id,
+                    ":true": True,
+                },
+            )
+        )
+    except store.ConditionFailed:
+        return False
+    return True

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from ecrm import campaign_sending, clock, keys, pacing, store
+from ecrm import campaign_sending, clock, keys, pacing, send_ledger, store
 from ecrm.settings import settings
 from local import faults
 from local.faults import Faults, Kill, Killed, Throttle
@@ -92,7 +92,7 @@ def start_campaign() -> str:
 def confirm_by_send_events(sent: Sent) -> None:
     """What SES's Send events do for the claims a dead worker left (tags campaign, contact)."""
     for tags in sent.tags:
-        campaign_sending.confirm_sent(tags["campaign"], tags["contact"], "ses-message-id")
+        send_ledger.confirm_sent(tags["campaign"], tags["contact"], "ses-message-id")
 
 
 def assert_complete(campaign_id: str, sent: Sent, twice: set[str] = frozenset()) -> None:  # type: ignore[assignment]
