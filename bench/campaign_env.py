@@ -32,6 +32,7 @@ from local.moto_backend import (
     answer_get_account,
     fast_index_queries,
     fast_item_responses,
+    fast_raw_sends,
     fast_transactions,
 )
 from local.queues import lambda_record
@@ -100,13 +101,15 @@ def campaign(topic: str = "newsletter") -> str:
 @contextmanager
 def sender(stack: Stack, max_rate: float) -> Iterator[None]:
     """The sender's environment; GetAccount answered; moto's transactions without their
-    O(table) copy, its item responses without its generic serializer and its index queries
-    without a comparison-heavy sort (`local.moto_backend`: same outcomes, same bytes)."""
+    O(table) copy, its item responses without its generic serializer, its index queries
+    without a comparison-heavy sort and its raw sends reading headers only
+    (`local.moto_backend`: same outcomes)."""
     with (
         as_function(stack, FUNCTION),
         fast_transactions(),
         fast_item_responses(),
         fast_index_queries(),
+        fast_raw_sends(),
     ):
         pacing.forget_cached()
         campaign_content.forget_cached()

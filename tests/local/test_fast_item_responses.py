@@ -1,5 +1,6 @@
-"""`local.moto_backend.fast_item_responses` and `fast_index_queries`: the bench's cheaper
-moto answers are the documents (and items, in order) that moto answers on its own."""
+"""`local.moto_backend.fast_item_responses`, `fast_index_queries` and `fast_raw_sends`: the
+bench's cheaper moto answers are the documents (items, in order; stored and refused mails)
+that moto answers on its own."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.moto_backend import fast_index_queries, fast_item_responses
+from local.moto_backend import fast_index_queries, fast_item_responses, fast_raw_sends
 
 ITEM = {
     "pk": {"S": "c#1"},
@@ -163,3 +164,36 @@ def test_moto_is_itself_again_after_the_block(env: None) -> None:
         assert (ActionResult.execute_result, Table.all_items) != before
 
     assert (ActionResult.execute_result, Table.all_items) == before
+
+
+RAW = (
+    "From: News <news@example.com>\nTo: Ann <ann@example.org>\nCc: bob@example.org\n"
+    "Subject: Hi\nMIME-Version: 1.0\nContent-Type: text/plain\n\nTo: not-a-header@example.org\n"
+)
+
+
+def _sends(fast: bool) -> list[Any]:
+    """What moto stored and refused for a few raw sends."""
+    from moto.ses.models import ses_backends
+
+    outcomes: list[Any] = []
+    with mock_aws(), ExitStack() as patches:
+        if fast:
+            patches.enter_context(fast_raw_sends())
+        ses = boto3.client("sesv2")
+        ses.create_email_identity(EmailIdentity="example.com")
+        for sender, raw in (("news@example.com", RAW), ("x@unverified.test", RAW)):
+            try:
+                ses.send_email(FromEmailAddress=sender, Content={"Raw": {"Data": raw.encode()}})
+            except ses.exceptions.ClientError as error:
+                outcomes.append(error.response["Error"]["Code"])
+        stored = ses_backends["123456789012"]["us-east-1"].sent_messages
+        outcomes += [(m.source, m.destinations, m.raw_data) for m in stored]
+    return outcomes
+
+
+def test_raw_sends_reading_headers_only_store_and_refuse_the_same(env: None) -> None:
+    own, fast = _sends(fast=False), _sends(fast=True)
+
+    assert fast == own
+    assert own[-1][1] == ["Ann <ann@example.org>", "bob@example.org"]  # body lines ignored
