@@ -104,12 +104,12 @@ def _send_one(
     batch: send_ledger.Batch,
     entry: send_ledger.Todo,
     content: campaign_content.Content,
+    raw: bytes,
     mark: dict[str, Any],
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """Render and send one claimed recipient: (its ledger item to write, a reason to stop)."""
+    """Send one claimed, rendered recipient: (its ledger item to write, a reason to stop)."""
     contact_id = entry.contact_id
     try:
-        raw = content.render(contact_id, entry.contact or {})
         message_id = bulk_mail.send(raw, content.tags(contact_id))
     except bulk_mail.InvalidAddress:
         return send_ledger.ledger(
@@ -165,37 +165,66 @@ def _send_all(
     return None
 
 
+def _take_slot(
+    reservation: pacing.Reservation, slot: int, remaining: int
+) -> tuple[pacing.Reservation, int]:
+    """Wait for the next slot this worker is not late for, and check again on waking (a thread
+    starved of CPU may wake late): the SES call that follows starts within `LATE_TOLERANCE`
+    of its slot, never catching up in a burst. Returns the reservation and the next slot."""
+    while True:
+        slot = reservation.usable(slot, time.time())
+        if slot == reservation.count:  # none left: a new reservation for the rest
+            reservation = pacing.reserve(remaining, 1 / reservation.interval)
+            slot = 0
+        pacing.wait_until(reservation.slot(slot))
+        if reservation.usable(slot, time.time()) == slot:
+            return reservation, slot + 1
+
+
 def _send_chunk(
     batch: send_ledger.Batch,
     chunk: list[send_ledger.Todo],
     content: campaign_content.Content,
     reservation: pacing.Reservation,
 ) -> str | None:
-    """Claim the chunk (before any SES call), send each at its slot, then mark them all."""
+    """Claim the chunk (before any SES call), render each and send it at its slot, then mark
+    them all."""
     mark = {"claimed_at": round(clock.now(), 3), "attempts": batch.attempt + 1}
     claimed = send_ledger.claim(batch, chunk, mark["claimed_at"])
     marks: list[dict[str, Any]] = []
     slot = 0
     try:
         for index, entry in enumerate(claimed):
-            slot = reservation.usable(slot, time.time())  # never catch up in a burst
-            if slot == reservation.count:
-                reservation = pacing.reserve(len(claimed) - index, 1 / reservation.interval)
-                slot = 0
-            pacing.wait_until(reservation.slot(slot))
-            slot += 1
-            written, stop = _send_one(batch, entry, content, mark)
+            try:
+                raw = content.render(entry.contact_id, entry.contact or {})
+            except bulk_mail.InvalidAddress:
+                failed = {**mark, "reason": "invalid_address"}
+                marks.append(
+                    send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed)
+                )
+                continue
+            try:
+                reservation, slot = _take_slot(reservation, slot, len(claimed) - index)
+            except Busy:  # the bucket's table is throttled: give back what is not sent
+                marks += _give_back(batch, claimed[index:], mark)
+                return "throttled"
+            written, stop = _send_one(batch, entry, content, raw, mark)
             if written:
                 marks.append(written)
             if stop:  # claimed, not sent: this batch's to take again
-                marks += [
-                    send_ledger.ledger(batch, e.contact_id, send_ledger.RETRY, **mark)
-                    for e in claimed[index + 1 :]
-                ]
+                marks += _give_back(batch, claimed[index + 1 :], mark)
                 return stop
     finally:
         _flush(marks, batch)
     return None
+
+
+def _give_back(
+    batch: send_ledger.Batch, unsent: list[send_ledger.Todo], mark: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """`retry` items for claimed recipients this run will not send to (left `sending`, they
+    would wait for the stale-claim time instead)."""
+    return [send_ledger.ledger(batch, e.contact_id, send_ledger.RETRY, **mark) for e in unsent]
 
 
 def _requeue(batch: send_ledger.Batch, reason: str) -> int:
