@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ecrm import clock, email_change, http, personal_data, preferences, sign_in
+from ecrm import account_view, clock, email_change, http, personal_data, preferences, sign_in
 from ecrm.errors import InvalidInput, UnsupportedMediaType
 from ecrm.openapi_responses import BODY, answers, reads
 
@@ -51,8 +51,8 @@ def _json(status: int, body: Any, **headers: str) -> Response[Any]:
     responses=answers(401, 503),
 )
 def get_account() -> Response[Any]:
-    document, version = preferences.view(_contact_id())
-    return _json(200, document, ETag=preferences.etag(version))
+    document, version = account_view.view(_contact_id())
+    return _json(200, document, ETag=account_view.etag(version))
 
 
 @router.patch(
@@ -75,7 +75,7 @@ def update_account(if_match: IfMatch = None) -> Response[Any]:
     if "email" in updated.changed and updated.email_change_pending:
         message = "Saved. Please confirm your new address from the mail we just sent to it."
     body = {**asdict(updated), "message": message}
-    return _json(200, body, ETag=preferences.etag(updated.version))
+    return _json(200, body, ETag=account_view.etag(updated.version))
 
 
 @router.get(

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from account import views
-from ecrm import http, profile_schema, tokens
+from ecrm import http, profile_schema
 from ecrm import unsubscribe as unsubscribing
 from ecrm.errors import DomainError
 from ecrm.openapi_responses import answers
@@ -51,10 +51,10 @@ def _wants_everything() -> bool:
 )
 def unsubscribe_page(token: Token) -> Response[str]:
     try:
-        claims = tokens.verify(token, "unsubscribe")
+        _, ref = unsubscribing.read_link(token)
     except DomainError as error:
         return views.page("problem.html", error.status, message=error.message)
-    topic = claims.ref or None
+    topic = ref.topic
     return views.page("unsubscribe.html", topic=topic, topic_label=_topic_label(topic))
 
 
@@ -67,13 +67,7 @@ def unsubscribe_page(token: Token) -> Response[str]:
 )
 def unsubscribe(token: Token) -> Response[Any]:
     try:
-        claims = tokens.verify(token, "unsubscribe")
-        if _wants_everything() and claims.ref:
-            done = unsubscribing.unsubscribe_contact(
-                claims.subject, topic=None, source="link", event_id=f"unsub_{claims.jti}"
-            )
-        else:
-            done = unsubscribing.unsubscribe(token, source="link")
+        done = unsubscribing.unsubscribe(token, source="link", everything=_wants_everything())
     except DomainError as error:
         if error.status >= 500:
             raise

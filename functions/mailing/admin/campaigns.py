@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from ecrm import campaigns
+from ecrm import campaign_states, campaigns
 from ecrm.campaigns import Campaign, CampaignIn
 from ecrm.openapi_responses import admin
 from mailing.admin.params import CampaignId, Cursor, Limit, Page
@@ -60,6 +60,16 @@ def get_campaign(campaign_id: CampaignId) -> Campaign:
     return campaigns.load(campaign_id)
 
 
+@router.delete(
+    "/admin/campaigns/<campaign_id>",
+    summary="Delete a draft, cancelled or finished campaign (its send records expire by TTL)",
+    responses=admin(404, 409, ok={204: "Deleted"}),
+)
+def delete_campaign(campaign_id: CampaignId) -> Response[None]:
+    campaigns.delete(campaign_id)
+    return Response(204)
+
+
 @router.post(
     "/admin/campaigns/<campaign_id>/test",
     summary="Send the campaign to a few addresses now ([Test] subject, no ledger, no stats)",
@@ -78,7 +88,7 @@ def test_campaign(campaign_id: CampaignId, body: TestSend) -> TestSent:
     responses=admin(404, 409, 422, ok={202: "Sending"}),
 )
 def send_campaign(campaign_id: CampaignId) -> Response[Campaign]:
-    return Response(202, content_types.APPLICATION_JSON, campaigns.send_now(campaign_id))
+    return Response(202, content_types.APPLICATION_JSON, campaign_states.send_now(campaign_id))
 
 
 @router.post(
@@ -87,14 +97,14 @@ def send_campaign(campaign_id: CampaignId) -> Response[Campaign]:
     responses=admin(404, 409, 415, 422),
 )
 def schedule_campaign(campaign_id: CampaignId, body: ScheduleRequest) -> Campaign:
-    return campaigns.schedule(campaign_id, body.at)
+    return campaign_states.schedule(campaign_id, body.at)
 
 
 @router.post(
     "/admin/campaigns/<campaign_id>/cancel", summary="Cancel", responses=admin(404, 409, 422)
 )
 def cancel_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaigns.cancel(campaign_id)
+    return campaign_states.cancel(campaign_id)
 
 
 @router.post(
@@ -103,7 +113,7 @@ def cancel_campaign(campaign_id: CampaignId) -> Campaign:
     responses=admin(404, 409, 422),
 )
 def pause_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaigns.pause(campaign_id)
+    return campaign_states.pause(campaign_id)
 
 
 @router.post(
@@ -112,4 +122,4 @@ def pause_campaign(campaign_id: CampaignId) -> Campaign:
     responses=admin(404, 409, 422),
 )
 def resume_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaigns.resume(campaign_id)
+    return campaign_states.resume(campaign_id)

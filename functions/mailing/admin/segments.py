@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field
 
-from ecrm import segments
+from ecrm import segment_audience, segments
 from ecrm.forms import Slug
 from ecrm.openapi_responses import admin
 from ecrm.segments import Segment, SegmentIn
@@ -59,11 +59,21 @@ def update_segment(segment_id: SegmentId, body: SegmentUpdate) -> Segment:
     return segments.update(segment_id, fields, body.version)
 
 
+@router.delete(
+    "/admin/segments/<segment_id>",
+    summary="Delete a segment nothing uses",
+    responses=admin(404, 409, ok={204: "Deleted"}),
+)
+def delete_segment(segment_id: SegmentId) -> Response[None]:
+    segments.delete(segment_id)
+    return Response(204)
+
+
 @router.get(
     "/admin/segments/<segment_id>/count",
     summary="How many contacts the segment holds now (reads the topic's members, never scans)",
     responses=admin(404),
 )
 def count_segment(segment_id: SegmentId) -> SegmentCount:
-    found = segments.count(segments.load(segment_id))
+    found = segment_audience.count(segments.load(segment_id))
     return SegmentCount(candidates=found.candidates, members=found.members, complete=found.complete)

@@ -82,6 +82,16 @@ def update_template(template_id: TemplateId, body: TemplateUpdate) -> MailTempla
     return mail_templates.update(template_id, fields, body.version)
 
 
+@router.delete(
+    "/admin/templates/<template_id>",
+    summary="Delete a mail template nothing uses",
+    responses=admin(404, 409, ok={204: "Deleted"}),
+)
+def delete_template(template_id: TemplateId) -> Response[None]:
+    mail_templates.delete(template_id)
+    return Response(204)
+
+
 @router.post(
     "/admin/templates/<template_id>/preview",
     summary="The template rendered for one contact, as a campaign would render it",

@@ -26,6 +26,7 @@
 | re-score job        | SCOREJOB#<id>               | JOB                       |                                  |
 | mail template       | TEMPLATE#<id>               | TEMPLATE                  | LIST#template / <id>             |
 | segment             | SEGMENT#<id>                | SEGMENT                   | LIST#segment / <id>              |
+| definition holds    | TEMPLATE#<id> / SEGMENT#<id>| HOLDS                     |                                  |
 | campaign listing    | (on the campaign META item) |                           | LIST#campaign / <created>#<id>   |
 | campaign content    | CAMPAIGN#<id>               | CONTENT                   |                                  |
 | campaign start      | CAMPAIGN#<id>               | DUE                       | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
@@ -205,6 +206,12 @@ def mail_template(template_id: str) -> dict[str, str]:
 
 def segment(segment_id: str) -> dict[str, str]:
     return {"pk": f"SEGMENT#{segment_id}", "sk": "SEGMENT"}
+
+
+def definition_holds(definition: dict[str, str]) -> dict[str, str]:
+    """How many draft/scheduled campaigns and automations use a template or segment (beside
+    the definition, so replacing the definition item leaves the count alone)."""
+    return {"pk": definition["pk"], "sk": "HOLDS"}
 
 
 def listing(kind: str, sort: str) -> dict[str, str]:
