@@ -20,9 +20,11 @@ from bench import (
     capture_calls,
     cold_start,
     cost_counts,
+    form_load,
     local_ready,
     mailing,
     scoring,
+    trends,
     workspace,
 )
 from bench.figures import Area, Figure, report
@@ -35,8 +37,10 @@ AREAS: dict[str, Area] = {
     "capture": capture_calls.measure,
     "cold_start": cold_start.measure,
     "cost": cost_counts.measure,
+    "load": form_load.measure,
     "local": local_ready.measure,
     "mailing": mailing.measure,
+    "report": trends.measure,
     "scoring": scoring.measure,
     "workspace": workspace.measure,
 }

@@ -29,11 +29,14 @@ from ecrm import (
     bulk_mail,
     campaign_content,
     campaign_sending,
+    campaign_states,
     campaigns,
     clock,
     keys,
     mail_templates,
+    segment_audience,
     segments,
+    send_ledger,
     store,
 )
 from ecrm.settings import settings
@@ -94,9 +97,9 @@ def _stdlib_render(
     content: campaign_content.Content, contact_id: str, person: dict[str, Any]
 ) -> bytes:
     """The same message through EmailMessage (render, token, `bulk_mail.reference`)."""
-    from ecrm import personalisation, tokens  # noqa: PLC0415
+    from ecrm import personalisation, unsubscribe  # noqa: PLC0415
 
-    token = tokens.issue("unsubscribe", contact_id, ref=content.topic)
+    token = unsubscribe.link_token(contact_id, content.topic, content.campaign_id)
     url, mailto = campaign_content.unsubscribe_links(token)
     context = personalisation.render_context(
         person, content.template.contact_fields, unsubscribe_url=url, campaign=content.campaign
@@ -145,7 +148,7 @@ def audience(members: int = 1_000) -> list[Figure]:
         client = aws.dynamodb()
         client.meta.events.register("before-call.dynamodb", count, unique_id="bench-count")
         client.meta.events.register("after-call.dynamodb", read, unique_id="bench-read")
-        found = sum(1 for _ in segments.all_members(segment))
+        found = sum(1 for _ in segment_audience.all_members(segment))
         client.meta.events.unregister("before-call.dynamodb", unique_id="bench-count")
         client.meta.events.unregister("after-call.dynamodb", unique_id="bench-read")
     value = {
@@ -172,7 +175,7 @@ def pace(recipients: int = 2_000) -> list[Figure]:
         ses.install(aws.sesv2())
         workers = campaign_env.Workers(stack, WORKERS)
         started = time.monotonic()
-        campaigns.send_now(campaign_id)
+        campaign_states.send_now(campaign_id)
         workers.run_until(
             lambda: campaign_env.state(campaign_id) == "done", timeout=recipients / 50
         )
@@ -244,12 +247,12 @@ def duplicates_after_faults(recipients: int = 200) -> Figure:
         def revive() -> None:  # what a later redelivery finds: Send events, stale claims
             original_revive()
             for found in list(tags):
-                campaign_sending.confirm_sent(found["campaign"], found["contact"], "ses-id")
+                send_ledger.confirm_sent(found["campaign"], found["contact"], "ses-id")
             offset["s"] += settings().stale_sending_seconds + 1
 
         injected.revive = revive  # type: ignore[method-assign]
         try:
-            campaigns.send_now(campaign_id)
+            campaign_states.send_now(campaign_id)
             workers.run_until(lambda: campaign_env.state(campaign_id) == "done", timeout=120)
         finally:
             clock.now = real_now

@@ -20,11 +20,25 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 OK, REFUSED, USAGE, AUTH, CONFLICT, UNAVAILABLE = 0, 1, 2, 3, 4, 5
 _RETRIES = 3  # on 503 busy_retry / 429, which the API documents as safe to retry as is
 _MAX_WAIT = 5.0
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """The API never redirects an admin call; following one would carry the bearer token to
+    wherever it points. A 3xx is reported as the refusal it is."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@cache
+def _opener() -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(_NoRedirects)
 
 
 class CliError(Exception):
@@ -129,7 +143,7 @@ class ApiClient:
             raise CliError(f"the API URL must be http(s): {url}", USAGE, code="bad_api_url")
         request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 - scheme checked above
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with _opener().open(request, timeout=self.timeout) as response:
                 raw = response.read()
                 return Answer(response.status, _decode(raw), dict(response.headers.items()))
         except urllib.error.HTTPError as error:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,15 +62,23 @@ def load_profiles(path: Path | None = None) -> dict[str, dict[str, Any]]:
 
 def save_profile(name: str, values: dict[str, Any], path: Path | None = None) -> Path:
     """Write one profile (merged over what is there), readable by its owner only: it holds
-    tokens. The file is created 0600 before anything is written to it."""
+    tokens. A new file is written 0600 beside the old one, then renamed over it, so a crash
+    mid-write never leaves the other profiles half-written."""
     path = path or profiles_path()
     profiles = load_profiles(path)
     profiles[name] = {**profiles.get(name, {}), **values}
+    text = _to_toml(profiles)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.chmod(path, 0o600)  # an older file may have been created with wider permissions
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(_to_toml(profiles))
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".profiles-")  # 0600
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import re
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,12 @@ def cognito(region: str) -> CognitoIdentityProviderClient:
     )
 
 
+def ask_on_stderr(prompt: str) -> str:
+    """Like input(), but the prompt goes to stderr: stdout is for results (`--json`)."""
+    print(prompt, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip()
+
+
 def region_for(api_url: str, region: str | None) -> str:
     """The flag, else the region in an API Gateway URL, else the AWS default region."""
     if region:
@@ -56,7 +63,7 @@ def login(
 ) -> dict[str, Any]:
     """Sign in, answer the challenges a new or MFA-protected marketer meets, save the profile."""
     password = password or getpass.getpass
-    ask = ask or input
+    ask = ask or ask_on_stderr
     client = cognito(region)
     answer = _call(
         client.initiate_auth,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import config, contacts
+from cli import campaigns, config, contacts, forms, report, scoring, templates
 from cli.client import USAGE, CliError
 from cli.commands import Commands, Context, common_options
 from local import cli as local_cli
@@ -15,6 +15,9 @@ EPILOG = """exit codes: 0 done, 1 the API refused (4xx), 2 usage, 3 authenticati
 4 conflict (changed meanwhile / wrong state), 5 API unreachable or failing.
 Configuration: flags > ECRM_API_URL / ECRM_TOKEN / ECRM_PROFILE > profiles.toml > the local
 `ecrm serve` (.ecrm/). See docs/cli.md."""
+
+# Each has `register(commands: Commands)`; its commands appear in this order in --help.
+COMMAND_MODULES = (forms, templates, scoring, campaigns, report, contacts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     local_cli.add_forms_put(commands.group("forms", "form definitions"))
     local_cli.add_profile_put(commands.top)
     local_cli.add_outbox_event(commands.top)
-    contacts.register(commands)
+    for module in COMMAND_MODULES:
+        module.register(commands)
     return parser
 
 
@@ -76,9 +80,9 @@ def _login(ctx: Context) -> int:
             USAGE,
             code="missing_option",
         )
-    username = args.username or saved.get("username") or input("E-mail: ").strip()
     from cli import login  # noqa: PLC0415 - boto3 only when signing in (fast --help)
 
+    username = args.username or saved.get("username") or login.ask_on_stderr("E-mail: ")
     region = login.region_for(str(api_url), args.region or saved.get("region"))
     values = login.login(name, str(api_url), str(client_id), str(username), region)
     summary = {k: values[k] for k in ("api_url", "region", "username", "expires_at")}

@@ -134,6 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"ecrm is serving on {api}\n"
         f"  demo page   {api}/\n"
         f"  outbox      {api}/_local/outbox\n"
+        f"  trends      {api}/web/reports.html (asks for the admin token)\n"
         f"  swagger     {api}/swagger\n"
         f"  openapi     {api}/openapi.json\n"
         f"  moto        {stack.moto_url}\n"

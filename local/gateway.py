@@ -42,11 +42,16 @@ FORM = "application/x-www-form-urlencoded"
 _TEXT_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"}
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: twenty clients connecting at once overflowed
+    # it and connections were reset (found by the load test, tests/security/test_load.py).
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def bind(host: str, port: int) -> ThreadingHTTPServer:
     """Listen before anything else starts: the port is part of the URLs handlers mail out."""
-    server = ThreadingHTTPServer((host, port), _RequestHandler)
-    server.daemon_threads = True
-    return server
+    return _Server((host, port), _RequestHandler)
 
 
 class Gateway:
@@ -226,8 +231,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
-    # http.server dispatches on do_<METHOD>; every method takes the same path.
+    # http.server dispatches on do_<METHOD>; every method takes the same path (one no route
+    # has is answered 405 or 404 as API Gateway would, not http.server's 501).
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # any other method (TRACE, QUERY...)
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s %s", self.address_string(), format % args)

@@ -38,7 +38,26 @@ def merged_openapi(template: Template | None = None) -> dict[str, Json]:
         components = merged.setdefault("components", {})
         for kind, entries in document.get("components", {}).items():
             components.setdefault(kind, {}).update(entries)
-    return merged or {"openapi": "3.1.0", "info": {"title": TITLE, "version": package_version()}}
+    if not merged:
+        return {"openapi": "3.1.0", "info": {"title": TITLE, "version": package_version()}}
+    _drop_powertools_validation_answers(merged)
+    return merged
+
+
+def _drop_powertools_validation_answers(document: dict[str, Json]) -> None:
+    """Powertools declares a 422 `HTTPValidationError` on every route; ours never answer it
+    (`ecrm.http` maps a request Powertools cannot validate to a 400 with the stable error
+    body): a route that can answer 422 declares it (`ecrm.openapi_responses`)."""
+    default = {"$ref": "#/components/schemas/HTTPValidationError"}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            answer = responses.get("422", {}).get("content", {}).get("application/json", {})
+            if answer.get("schema") == default:
+                del responses["422"]
+    if "HTTPValidationError" not in json.dumps(document.get("paths", {})):
+        for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+            document.get("components", {}).get("schemas", {}).pop(name, None)
 
 
 def package_version() -> str:

@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
+from contextlib import ExitStack
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from local.lambda_runtime import (
 )
 from local.mail_simulator import MailSimulator
 from local.moto_backend import (
+    fast_transactions,
     keep_email_tags,
     keep_streams_consistent_across_cancelled_transactions,
 )
@@ -90,6 +92,7 @@ class LocalStack:
         self._housekeeping: threading.Thread | None = None
         self.authorizer: LocalAuthorizer | None = None
         self._mail: MailSimulator | None = None
+        self._patches = ExitStack()  # moto patches held while this stack runs
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -157,6 +160,7 @@ class LocalStack:
         self._save()
         if self._moto is not None:
             self._moto.stop()
+        self._patches.close()
         restore_environment(self._previous_env)
         self._previous_env = {}
         self._gateway = self._moto = self._server = None
@@ -216,6 +220,9 @@ class LocalStack:
     def _start_moto(self) -> None:
         keep_streams_consistent_across_cancelled_transactions()
         keep_email_tags()
+        # moto copies the whole table for every item of a transaction: O(table) per write,
+        # so a long-running `ecrm serve` (or a load test) slows down as the table grows.
+        self._patches.enter_context(fast_transactions())
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()

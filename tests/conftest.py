@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,13 @@ def reset_caches() -> None:
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto in-process, the table and secret from the template, the env a function would get."""
+    with aws_world(monkeypatch) as env:
+        yield env
+
+
+@contextmanager
+def aws_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """`aws_env` for any scope (a module's tests may share one world: tests/security)."""
     for name, value in TEST_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

@@ -6,20 +6,33 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from account import views
+from ecrm.openapi_responses import answers
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 
 
-@router.get("/preferences", summary="The preference center (sign in, edit, export, erase)")
+@router.get(
+    "/preferences",
+    summary="The preference center (sign in, edit, export, erase)",
+    responses=answers(pages={200: "The page"}),
+)
 def preferences_page() -> Response[str]:
     return views.page("preferences.html")
 
 
-@router.get("/preferences/app.js", summary="The preference center's script")
+@router.get(
+    "/preferences/app.js",
+    summary="The preference center's script",
+    responses=answers(pages={200: "The script"}, media="text/javascript"),
+)
 def preferences_script() -> Response[str]:
     return views.asset("preferences.js")
 
 
-@router.get("/preferences/app.css", summary="The preference center's styles")
+@router.get(
+    "/preferences/app.css",
+    summary="The preference center's styles",
+    responses=answers(pages={200: "The styles"}, media="text/css"),
+)
 def preferences_styles() -> Response[str]:
     return views.asset("preferences.css")

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ecrm import clock, email_change, http, personal_data, preferences, sign_in
+from ecrm import account_view, clock, email_change, http, personal_data, preferences, sign_in
 from ecrm.errors import InvalidInput, UnsupportedMediaType
+from ecrm.openapi_responses import BODY, answers, reads
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 metrics = Metrics(namespace="ecrm", service="account")
@@ -24,9 +24,6 @@ IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=200, description="The ETag of the account as read"),
 ]
-_SIGNED_IN: dict[int, OpenAPIResponse] = {
-    401: {"description": "No session, or an expired or invalid one"}
-}
 
 
 def _contact_id() -> str:
@@ -51,24 +48,20 @@ def _json(status: int, body: Any, **headers: str) -> Response[Any]:
 @router.get(
     "/account",
     summary="Profile, interests, topics, consent history and status; ETag = version",
-    responses=_SIGNED_IN,
+    responses=answers(401, 503),
 )
 def get_account() -> Response[Any]:
-    document, version = preferences.view(_contact_id())
-    return _json(200, document, ETag=preferences.etag(version))
+    document, version = account_view.view(_contact_id())
+    return _json(200, document, ETag=account_view.etag(version))
 
 
 @router.patch(
     "/account",
     summary="Change profile, interests, topics or address (If-Match required)",
-    responses={
-        **_SIGNED_IN,
-        200: {"description": "Saved; the new ETag is in the header"},
-        409: {"description": "The address bounced or complained: it cannot be mailed"},
-        412: {"description": "If-Match is stale: read the account again"},
-        422: {"description": "Fields need attention (each named); nothing changed"},
-        428: {"description": "If-Match is missing"},
-    },
+    responses=answers(
+        *BODY, 401, 409, 412, 422, 428, 429, 503, ok={200: "Saved; the new ETag is in the header"}
+    ),
+    openapi_extensions=reads({}),
 )
 def update_account(if_match: IfMatch = None) -> Response[Any]:
     contact_id = _contact_id()
@@ -82,15 +75,15 @@ def update_account(if_match: IfMatch = None) -> Response[Any]:
     if "email" in updated.changed and updated.email_change_pending:
         message = "Saved. Please confirm your new address from the mail we just sent to it."
     body = {**asdict(updated), "message": message}
-    return _json(200, body, ETag=preferences.etag(updated.version))
+    return _json(200, body, ETag=account_view.etag(updated.version))
 
 
 @router.get(
     "/account/export",
     summary="Everything held about you, as a JSON download",
-    responses=_SIGNED_IN,
+    responses=answers(401, 503),
 )
-def export_account() -> Response[str]:
+def export_account() -> Response[Any]:
     document = personal_data.export(_contact_id())
     day = clock.iso(clock.now())[:10]
     return _json(
@@ -103,7 +96,8 @@ def export_account() -> Response[str]:
 @router.delete(
     "/account",
     summary='Erase everything held about you (body {"confirm": "erase"})',
-    responses={**_SIGNED_IN, 422: {"description": "The confirmation is missing"}},
+    responses=answers(*BODY, 401, 422, 503),
+    openapi_extensions=reads({"confirm": {"const": ERASE_CONFIRMATION}}, "confirm"),
 )
 def erase_account() -> Response[Any]:
     contact_id = _contact_id()
@@ -120,10 +114,8 @@ def erase_account() -> Response[Any]:
 @router.post(
     "/account/email/confirm",
     summary="Confirm a new address with the token mailed to it (once)",
-    responses={
-        401: {"description": "Used, replaced, expired, altered or wrong-purpose token"},
-        409: {"description": "The address belongs to another subscription, or cannot be mailed"},
-    },
+    responses=answers(*BODY, 401, 409, 422, 503),
+    openapi_extensions=reads({"token": {"type": "string"}}, "token", form=True),
 )
 def confirm_email_change() -> dict[str, str]:
     token = http.read_fields(router.current_event).get("token")

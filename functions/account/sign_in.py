@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from account import views
 from ecrm import http, sign_in
 from ecrm.errors import DomainError, InvalidInput
+from ecrm.openapi_responses import BODY, answers, reads
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 metrics = Metrics(namespace="ecrm", service="account")
@@ -20,11 +21,15 @@ metrics = Metrics(namespace="ecrm", service="account")
 @router.post(
     "/account/link",
     summary="Mail a sign-in link to the address, if it is on file (same answer either way)",
-    responses={
-        202: {"description": "Queued if the address is on file; nothing said either way"},
-        422: {"description": "Not an email address"},
-        429: {"description": "Too many links asked for (per client IP or address)"},
-    },
+    responses=answers(
+        *BODY,
+        422,
+        429,
+        503,
+        ok={202: "Queued if the address is on file; nothing said either way"},
+        pages={202: "Plain HTML form: the same, as a page"},
+    ),
+    openapi_extensions=reads({"email": {"type": "string", "format": "email"}}, "email", form=True),
 )
 def request_link() -> Response[Any]:
     event = router.current_event
@@ -46,10 +51,10 @@ def request_link() -> Response[Any]:
 @router.post(
     "/account/session",
     summary="Exchange a sign-in link's token (once, within 15 minutes) for a session token",
-    responses={
-        200: {"description": "`session`: send it as `Authorization: Bearer ...`"},
-        401: {"description": "Used, expired, altered or wrong-purpose token; nothing changed"},
-    },
+    responses=answers(
+        *BODY, 401, 422, 503, ok={200: "`session`: send it as `Authorization: Bearer ...`"}
+    ),
+    openapi_extensions=reads({"token": {"type": "string"}}, "token", form=True),
 )
 def start_session() -> dict[str, Any]:
     token = http.read_fields(router.current_event).get("token")

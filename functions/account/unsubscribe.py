@@ -13,9 +13,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from account import views
-from ecrm import http, profile_schema, tokens
+from ecrm import http, profile_schema
 from ecrm import unsubscribe as unsubscribing
 from ecrm.errors import DomainError
+from ecrm.openapi_responses import answers
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 metrics = Metrics(namespace="ecrm", service="account")
@@ -43,33 +44,30 @@ def _wants_everything() -> bool:
         return False
 
 
-@router.get("/unsubscribe/<token>", summary="Page with the choice and a button (changes nothing)")
+@router.get(
+    "/unsubscribe/<token>",
+    summary="Page with the choice and a button (changes nothing)",
+    responses=answers(400, 401, 503, pages={200: "The page with the choice"}),
+)
 def unsubscribe_page(token: Token) -> Response[str]:
     try:
-        claims = tokens.verify(token, "unsubscribe")
+        _, ref = unsubscribing.read_link(token)
     except DomainError as error:
         return views.page("problem.html", error.status, message=error.message)
-    topic = claims.ref or None
+    topic = ref.topic
     return views.page("unsubscribe.html", topic=topic, topic_label=_topic_label(topic))
 
 
 @router.post(
     "/unsubscribe/<token>",
     summary="Unsubscribe from the link's topic, or everything (RFC 8058 one-click), idempotently",
-    responses={
-        200: {"description": "Unsubscribed (also when there was nothing left to do)"},
-        401: {"description": "Altered or wrong-purpose token; nothing changed"},
-    },
+    responses=answers(
+        400, 401, 404, 503, pages={200: "Unsubscribed (also when there was nothing left to do)"}
+    ),
 )
 def unsubscribe(token: Token) -> Response[Any]:
     try:
-        claims = tokens.verify(token, "unsubscribe")
-        if _wants_everything() and claims.ref:
-            done = unsubscribing.unsubscribe_contact(
-                claims.subject, topic=None, source="link", event_id=f"unsub_{claims.jti}"
-            )
-        else:
-            done = unsubscribing.unsubscribe(token, source="link")
+        done = unsubscribing.unsubscribe(token, source="link", everything=_wants_everything())
     except DomainError as error:
         if error.status >= 500:
             raise

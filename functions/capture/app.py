@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import capture, forms, http
 from ecrm.errors import DomainError
+from ecrm.openapi_responses import BODY, answers, reads
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")
@@ -28,7 +29,9 @@ app = APIGatewayRestResolver(
 )
 http.install_error_handlers(app)
 
-FormId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="Form id")]
+FormId = Annotated[
+    str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="Form id", examples=["newsletter"])
+]
 Token = Annotated[str, Path(max_length=1024, description="Signed confirmation token")]
 IdempotencyKey = Annotated[
     str | None,
@@ -51,7 +54,11 @@ def _is_plain_form() -> bool:
     return http.media_type(app.current_event) == http.FORM
 
 
-@app.get("/forms/<form_id>", summary="Public definition of a form, for rendering it")
+@app.get(
+    "/forms/<form_id>",
+    summary="Public definition of a form, for rendering it",
+    responses=answers(400, 404, 503),
+)
 def get_form(form_id: FormId) -> dict[str, Any]:
     return forms.load(form_id).public()
 
@@ -59,12 +66,25 @@ def get_form(form_id: FormId) -> dict[str, Any]:
 @app.post(
     "/forms/<form_id>/submissions",
     summary="Submit a form (JSON from the script, or urlencoded from a plain HTML form)",
-    responses={
-        202: {"description": "Stored (or answered from the first of identical retries)"},
-        303: {"description": "Plain HTML form: redirect to the form's thank-you URL"},
-        422: {"description": "Fields need attention; nothing was stored"},
-        429: {"description": "Too many submissions; see Retry-After"},
-    },
+    responses=answers(
+        *BODY,
+        403,
+        404,
+        422,
+        429,
+        503,
+        ok={
+            202: "Stored (or answered from the first of identical retries)",
+            303: "Plain HTML form: redirect to the form's thank-you URL",
+        },
+        pages={200: "Plain HTML form: the thank-you page"},
+    ),
+    # The fields are the form's own (`GET /forms/{form_id}`); these every form has.
+    openapi_extensions=reads(
+        {"email": {"type": "string", "format": "email"}, "consent": {"type": "boolean"}},
+        "email",
+        form=True,
+    ),
 )
 def submit(form_id: FormId, idempotency_key: IdempotencyKey = None) -> Response[Any]:
     event = app.current_event
@@ -89,7 +109,11 @@ def submit(form_id: FormId, idempotency_key: IdempotencyKey = None) -> Response[
     return Response(202, "application/json", receipt.to_dict())
 
 
-@app.get("/confirm/<token>", summary="Page with a button that confirms a subscription")
+@app.get(
+    "/confirm/<token>",
+    summary="Page with a button that confirms a subscription",
+    responses=answers(400, 401, pages={200: "The page with the button"}),
+)
 def confirm_page(token: Token) -> Response[str]:
     # A GET never confirms: mail scanners open links. The button POSTs to the same URL. A link
     # that is altered or expired says so at once (checking it changes nothing).
@@ -102,7 +126,11 @@ def confirm_page(token: Token) -> Response[str]:
     return _page("confirm.html")
 
 
-@app.post("/confirm/<token>", summary="Confirm a subscription (double opt-in), once")
+@app.post(
+    "/confirm/<token>",
+    summary="Confirm a subscription (double opt-in), once",
+    responses=answers(400, 401, 404, 409, 503, pages={200: "Confirmed"}),
+)
 def confirm(token: Token) -> Response[Any]:
     from ecrm import confirmation  # noqa: PLC0415 - mail and token code, needed here only
 

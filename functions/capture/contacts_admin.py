@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import contact_export, http, imports
 from ecrm.imports import ImportIn
+from ecrm.openapi_responses import admin
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")
@@ -39,12 +40,15 @@ def _marketer() -> str:
     "/admin/imports",
     summary="Announce a CSV file to import: the import (found again by the file's SHA-256) and "
     "where to upload the file",
-    responses={
-        200: {"description": "This file's import already exists: as it stands"},
-        201: {"description": "Created; PUT the file to `upload.url` with `upload.headers`"},
-        409: {"description": "This file was already imported with other settings"},
-        422: {"description": "The settings or the column mapping need attention"},
-    },
+    responses=admin(
+        409,
+        415,
+        422,
+        ok={
+            200: "This file's import already exists: as it stands",
+            201: "Created; PUT the file to `upload.url` with `upload.headers`",
+        },
+    ),
 )
 def create_import(body: ImportIn) -> Response[Any]:
     found, created = imports.create(body, _marketer())
@@ -54,12 +58,7 @@ def create_import(body: ImportIn) -> Response[Any]:
 @app.post(
     "/admin/imports/<import_id>/start",
     summary="Check the uploaded file and its columns, then import it in the background",
-    responses={
-        202: {"description": "Importing (or already imported: see `state`)"},
-        409: {"description": "The file is not uploaded, or is not the one announced"},
-        422: {"description": "The header or the column mapping needs attention"},
-        404: {"description": "No such import"},
-    },
+    responses=admin(404, 409, 422, ok={202: "Importing (or already imported: see `state`)"}),
 )
 def start_import(import_id: ImportId) -> Response[Any]:
     return Response(202, content_types.APPLICATION_JSON, imports.start(import_id))
@@ -68,7 +67,7 @@ def start_import(import_id: ImportId) -> Response[Any]:
 @app.get(
     "/admin/imports/<import_id>",
     summary="An import's state and counts (rows, imported, duplicates, bad rows)",
-    responses={404: {"description": "No such import"}},
+    responses=admin(404),
 )
 def get_import(import_id: ImportId) -> dict[str, Any]:
     return imports.public(imports.load(import_id, consistent=False))
@@ -77,7 +76,7 @@ def get_import(import_id: ImportId) -> dict[str, Any]:
 @app.get(
     "/admin/imports/<import_id>/errors",
     summary="The rows that were not imported: line numbers and reasons, by line",
-    responses={404: {"description": "No such import"}},
+    responses=admin(404),
 )
 def get_import_errors(
     import_id: ImportId, limit: Limit = 50, cursor: Cursor = None
@@ -90,7 +89,7 @@ def get_import_errors(
     "/admin/contacts",
     summary="Contacts of a segment (who it would mail) or of a topic (every member), a page "
     "at a time",
-    responses={404: {"description": "No such segment"}, 422: {"description": "Name one"}},
+    responses=admin(404, 422),
 )
 def export_contacts(
     segment: SegmentId = None, topic: Topic = None, limit: Limit = 100, cursor: Cursor = None

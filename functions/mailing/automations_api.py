@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import automations, http
 from ecrm.automations import Automation, AutomationIn
+from ecrm.openapi_responses import admin
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
@@ -23,7 +24,7 @@ app.use(middlewares=[http.marketers_only])
 AutomationId = Annotated[str, Path(pattern=r"^au_[0-9a-f]{12}$", description="Automation id")]
 
 
-@app.get("/admin/automations", summary="Every automation rule")
+@app.get("/admin/automations", summary="Every automation rule", responses=admin())
 def list_automations() -> dict[str, list[Automation]]:
     return {"items": automations.all_rules()}
 
@@ -31,13 +32,13 @@ def list_automations() -> dict[str, list[Automation]]:
 @app.post(
     "/admin/automations",
     summary="Create a rule: when <event> then send <template> after <delay>",
-    responses={201: {"description": "Created"}, 422: {"description": "Needs attention"}},
+    responses=admin(404, 415, 422, ok={201: "Created"}),
 )
 def create_automation(body: AutomationIn) -> Response[Automation]:
     return Response(201, "application/json", automations.create(body))
 
 
-@app.get("/admin/automations/<automation_id>", summary="One automation rule")
+@app.get("/admin/automations/<automation_id>", summary="One automation rule", responses=admin(404))
 def get_automation(automation_id: AutomationId) -> Automation:
     return automations.load(automation_id)
 
@@ -45,7 +46,7 @@ def get_automation(automation_id: AutomationId) -> Automation:
 @app.put(
     "/admin/automations/<automation_id>",
     summary="Replace a rule (send `version` to be refused when someone changed it meanwhile)",
-    responses={409: {"description": "Changed meanwhile"}},
+    responses=admin(404, 409, 415, 422),
 )
 def update_automation(automation_id: AutomationId, body: AutomationIn) -> Automation:
     return automations.update(automation_id, body)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SNSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import mail_events
+from ecrm import mail_events, ses_notifications
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
@@ -30,7 +30,7 @@ def record_handler(message: str) -> None:
         if mail_events.confirm_send(document):
             metrics.add_metric(name="SendsConfirmedByEvent", unit=MetricUnit.Count, value=1)
         return
-    event = mail_events.parse(document)
+    event = ses_notifications.parse(document)
     if event is None:
         return  # Send, DeliveryDelay, setup notifications: nothing to record
     for outcome in mail_events.record(event):

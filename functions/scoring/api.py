@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import http
+from ecrm.openapi_responses import BODY, admin, reads
 from ecrm.scoring import report, rescore, rules, rulesets
 
 logger = Logger(service="scoring")
@@ -31,7 +32,7 @@ def _marketer() -> str:
     return str(claims.get("email") or claims.get("sub") or "unknown")
 
 
-@app.get("/admin/scoring", summary="The current scoring ruleset")
+@app.get("/admin/scoring", summary="The current scoring ruleset", responses=admin())
 def get_ruleset() -> dict[str, Any]:
     return rulesets.current().to_item()
 
@@ -39,19 +40,26 @@ def get_ruleset() -> dict[str, Any]:
 @app.put(
     "/admin/scoring",
     summary="Save a new version of the scoring ruleset (validated; applies to new events)",
-    responses={422: {"description": "The ruleset needs attention; nothing was saved"}},
+    responses=admin(*BODY, 422),
+    openapi_extensions=reads({}),
 )
 def put_ruleset() -> dict[str, Any]:
     ruleset = rules.validate(http.read_fields(app.current_event))
     return rulesets.save(ruleset, _marketer()).to_item()
 
 
-@app.get("/admin/scoring/versions", summary="Saved ruleset versions, newest first")
+@app.get(
+    "/admin/scoring/versions", summary="Saved ruleset versions, newest first", responses=admin()
+)
 def list_versions() -> dict[str, Any]:
     return {"versions": rulesets.history()}
 
 
-@app.get("/admin/scoring/versions/<version>", summary="One saved version of the ruleset")
+@app.get(
+    "/admin/scoring/versions/<version>",
+    summary="One saved version of the ruleset",
+    responses=admin(404),
+)
 def get_version(version: Version) -> dict[str, Any]:
     return rulesets.version(version).to_item()
 
@@ -59,17 +67,24 @@ def get_version(version: Version) -> dict[str, Any]:
 @app.post(
     "/admin/scoring/rescore",
     summary="Apply the current ruleset to existing contacts (a resumable background job)",
+    responses=admin(ok={202: "Started"}),
 )
 def start_rescore() -> Response[Any]:
     return Response(202, "application/json", rescore.start(_marketer()))
 
 
-@app.get("/admin/scoring/rescore/<job_id>", summary="Progress of a re-score job")
+@app.get(
+    "/admin/scoring/rescore/<job_id>", summary="Progress of a re-score job", responses=admin(404)
+)
 def get_rescore(job_id: JobId) -> dict[str, Any]:
     return rescore.get(job_id)
 
 
-@app.post("/admin/scoring/rescore/<job_id>/resume", summary="Queue the next step of a job")
+@app.post(
+    "/admin/scoring/rescore/<job_id>/resume",
+    summary="Queue the next step of a job",
+    responses=admin(404, ok={202: "Queued"}),
+)
 def resume_rescore(job_id: JobId) -> Response[Any]:
     return Response(202, "application/json", rescore.resume(job_id))
 
@@ -77,11 +92,13 @@ def resume_rescore(job_id: JobId) -> Response[Any]:
 @app.get(
     "/admin/contacts/<contact_id>/score",
     summary="A contact's score, stage, explanation (adds up to the score) and timeline",
+    responses=admin(404),
 )
 def get_contact_score(contact_id: ContactId) -> dict[str, Any]:
     return report.contact_score(contact_id)
 
 
+@http.marketers_first  # before path validation: anonymous callers get 401, never a 400
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -4,13 +4,15 @@ environment, and (module-wide, it takes a few seconds) a real `ecrm serve` to ta
 from __future__ import annotations
 
 import json
+import logging
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from cli.main import main
 from local.stack import LocalStack
 
 
@@ -38,6 +40,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         }.items():
             patch.setenv(name, value)
         patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        # moto's request log would land in the commands' captured stderr (as `ecrm serve` does).
+        patch.setattr(logging.getLogger("werkzeug"), "level", logging.WARNING)
         local = LocalStack(tmp_path_factory.mktemp("stack") / ".ecrm", schedule_every=0.3)
         local.start()
         try:
@@ -63,15 +67,21 @@ Ecrm = Callable[..., Run]
 
 
 @pytest.fixture
-def ecrm(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> Ecrm:
-    """`ecrm ARGS...` in this process, pointed at the test stack with its marketer token."""
+def ecrm(stack: LocalStack) -> Ecrm:
+    """`ecrm ARGS...` as a user runs it (a process of its own: the stack's handlers log to
+    this one's stdout), pointed at the test stack with its marketer token."""
     token = json.loads((stack.state_dir / "admin-tokens.json").read_text())["marketer"]
 
-    def run(*argv: str, auth: bool = True) -> Run:
-        capsys.readouterr()
+    def run(*argv: str, auth: bool = True, stdin: str | None = None) -> Run:
         connection = ["--api-url", stack.api_url] + (["--token", token] if auth else [])
-        code = main([*connection, *argv])
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", *connection, *argv],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        return Run(done.returncode, done.stdout, done.stderr)
 
     return run

@@ -100,6 +100,21 @@ def test_the_profile_file_is_private_and_keeps_other_profiles(isolated_config: P
     }
 
 
+def test_a_crash_while_writing_keeps_the_previous_profiles(
+    isolated_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config.save_profile("a", {"id_token": "kept"})
+
+    def crash(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(config.os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        config.save_profile("b", {"id_token": "lost"})
+    assert config.load_profiles() == {"a": {"id_token": "kept"}}
+    assert [p.name for p in (isolated_config / "ecrm").iterdir()] == ["profiles.toml"]
+
+
 def test_a_broken_profile_file_is_reported_not_a_traceback(isolated_config: Path) -> None:
     path = isolated_config / "ecrm" / "profiles.toml"
     path.parent.mkdir(parents=True)

@@ -30,6 +30,22 @@ def test_with_no_set_up_a_command_reaches_the_local_stack_as_its_marketer(
     assert context.api.get("/admin/campaigns", limit=5) == {"items": [], "next_cursor": None}
 
 
+def test_the_installed_command_needs_no_set_up_beside_a_running_stack(stack: LocalStack) -> None:
+    import subprocess
+    import sys
+
+    shutil.copytree(stack.state_dir, Path.cwd() / ".ecrm")
+    run = subprocess.run(
+        [sys.executable, "-m", "cli", "forms", "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "newsletter" in [form["id"] for form in json.loads(run.stdout)]  # the seeded demo
+
+
 def test_the_api_error_body_becomes_the_message_fields_and_exit_code(stack: LocalStack) -> None:
     token = json.loads((stack.state_dir / "admin-tokens.json").read_text())["marketer"]
     api = ApiClient(stack.api_url, token)
@@ -158,3 +174,32 @@ def test_the_progress_display_shows_counts_rate_and_eta_on_a_terminal() -> None:
     with ProgressDisplay(console=Console(file=off, force_terminal=False)) as display:
         display.advance(display.add("rows", total=3))
     assert off.getvalue() == ""  # off a terminal the command prints its own lines
+
+
+def test_a_redirect_is_not_followed_so_the_token_goes_nowhere_else() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str | None] = []
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{self.server.server_address[1]}/x")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(ApiError) as refused:
+            ApiClient(f"http://127.0.0.1:{server.server_address[1]}", "secret").get("/admin/x")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert refused.value.status == 302 and refused.value.exit_code == client.REFUSED
+    assert seen == ["Bearer secret"]  # one request: the redirect was not followed

@@ -19,6 +19,7 @@ from cli.main import main
 
 USER = "ann@example.com"
 TEMPORARY, CHOSEN = "Temporary-pass-1!", "Chosen-pass-123!"
+SESSION = "session-" + "0" * 24
 API = "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"
 
 
@@ -81,6 +82,20 @@ def test_first_login_sets_the_new_password_and_saves_private_tokens(
     assert "signed in as ann@example.com" in capsys.readouterr().out
 
 
+def test_prompts_go_to_stderr_so_json_output_stays_clean(
+    pool: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    answers = prompts(TEMPORARY, CHOSEN, CHOSEN)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    monkeypatch.setattr("sys.stdin", io.StringIO(USER + "\n"))
+    assert main(["login", "--api-url", API, "--user-pool-client-id", pool, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "E-mail: "
+    assert json.loads(captured.out)["username"] == USER
+
+
 def test_an_expired_id_token_is_renewed_with_the_refresh_token(pool: str) -> None:
     answers = prompts(TEMPORARY, CHOSEN, CHOSEN)
     login.login("p", API, pool, USER, "eu-west-1", password=lambda prompt: next(answers))
@@ -93,6 +108,44 @@ def test_an_expired_id_token_is_renewed_with_the_refresh_token(pool: str) -> Non
     saved = config.load_profiles()["p"]
     assert saved["id_token"] == renewed and saved["expires_at"] > first["expires_at"] - 5
     assert saved["refresh_token"] == first["refresh_token"]
+
+
+def test_an_mfa_challenge_asks_for_the_authenticator_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from botocore.stub import Stubber
+
+    cognito = login.cognito("eu-west-1")
+    stub = Stubber(cognito)
+    stub.add_response(
+        "initiate_auth",
+        {"ChallengeName": "SOFTWARE_TOKEN_MFA", "Session": SESSION, "ChallengeParameters": {}},
+        {
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "ClientId": "client-1",
+            "AuthParameters": {"USERNAME": USER, "PASSWORD": CHOSEN},
+        },
+    )
+    tokens = {"IdToken": "h.p.s", "RefreshToken": "r1", "AccessToken": "a", "ExpiresIn": 3600}
+    stub.add_response(
+        "respond_to_auth_challenge",
+        {"AuthenticationResult": tokens},
+        {
+            "ChallengeName": "SOFTWARE_TOKEN_MFA",
+            "ClientId": "client-1",
+            "Session": SESSION,
+            "ChallengeResponses": {"USERNAME": USER, "SOFTWARE_TOKEN_MFA_CODE": "123456"},
+        },
+    )
+    monkeypatch.setattr(login, "cognito", lambda region: cognito)
+    with stub:
+        saved = login.login(
+            "mfa", API, "client-1", USER, "eu-west-1",
+            password=lambda prompt: CHOSEN, ask=lambda prompt: " 123456\n",
+        )  # fmt: skip
+        stub.assert_no_pending_responses()
+    assert (saved["id_token"], saved["refresh_token"]) == ("h.p.s", "r1")
+    assert config.load_profiles()["mfa"]["id_token"] == "h.p.s"
 
 
 def test_a_revoked_refresh_token_asks_to_sign_in_again(pool: str) -> None:

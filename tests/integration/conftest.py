@@ -21,27 +21,30 @@ Submit = Callable[..., dict[str, Any]]
 @pytest.fixture
 def submit(demo_form: Any) -> Submit:
     """POST a submission of the demo form through the capture handler."""
+    return submit_form
+
+
+def submit_form(
+    body: dict[str, Any] | str | bytes | None = None,
+    *,
+    form_id: str = "newsletter",
+    headers: dict[str, str] | None = None,
+    ip: str = "198.51.100.7",
+) -> dict[str, Any]:
+    """What `submit` does, for fixtures of a wider scope (the form must be saved)."""
     from capture.app import lambda_handler
 
-    def _submit(
-        body: dict[str, Any] | str | bytes | None = None,
-        *,
-        form_id: str = "newsletter",
-        headers: dict[str, str] | None = None,
-        ip: str = "198.51.100.7",
-    ) -> dict[str, Any]:
-        payload = body if body is not None else valid_body()
-        event = events.api(
-            "POST",
-            "/forms/{form_id}/submissions",
-            {"form_id": form_id},
-            body=payload,
-            headers=headers,
-            ip=ip,
-        )
-        return lambda_handler(event, events.LambdaContext())
-
-    return _submit
+    payload = body if body is not None else valid_body()
+    event = events.api(
+        "POST",
+        "/forms/{form_id}/submissions",
+        {"form_id": form_id},
+        body=payload,
+        headers=headers,
+        ip=ip,
+    )
+    response: dict[str, Any] = lambda_handler(event, events.LambdaContext())
+    return response
 
 
 def valid_body(email_address: str = "ann@example.com", **extra: Any) -> dict[str, Any]:

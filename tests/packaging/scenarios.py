@@ -222,6 +222,28 @@ def rescore(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     return [{"Records": [record]}], _no_batch_failures
 
 
+def forms_admin(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A marketer puts a new form definition (GetItem + conditional PutItem), then lists forms
+    (a gsi1 Query and a BatchGetItem). A new id per call: the cold-start bench replays it."""
+    import uuid
+
+    from local.stack import DEMO_FORM
+
+    form_id = f"packaged-{uuid.uuid4().hex[:12]}"
+    definition = json.loads(DEMO_FORM.read_text(encoding="utf-8")) | {"id": form_id}
+    put = events.api("PUT", "/admin/forms/{form_id}", {"form_id": form_id}, body=definition)
+    batch = [_marketer(put), _marketer(events.api("GET", "/admin/forms"))]
+
+    def check(answers: list[Any]) -> None:
+        saved, listed = answers
+        assert saved["statusCode"] == 201, saved
+        assert json.loads(saved["body"])["version"] == 1
+        assert listed["statusCode"] == 200, listed
+        assert json.loads(listed["body"])["items"], "the listing is empty"
+
+    return batch, check
+
+
 def contacts_admin(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     """A marketer announces a CSV file: the import and its presigned upload URL."""
     body = {"sha256": "ab" * 32, "size": 10, "filename": "a.csv", "consent_source": "fair"}
@@ -295,6 +317,18 @@ def automations(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     return [events.stream(interaction)], _no_batch_failures
 
 
+def trends(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A form submission's interaction from the stream -> counted on its day."""
+    interaction = _submitted_interaction(stack, "count-me@example.com", "198.51.100.82")
+
+    def check(answers: list[Any]) -> None:
+        _no_batch_failures(answers)
+        day = _item(stack, keys.trend_day(interaction["at"][:10]))
+        assert day is not None and day["totals"]["signups"] == 1, day
+
+    return [events.stream(interaction)], check
+
+
 def campaign_sender(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     """A plan message of a campaign that no longer sends: read, and nothing to do."""
     message = json.loads((FIXTURES / "aws" / "sqs.json").read_text(encoding="utf-8"))
@@ -318,6 +352,7 @@ def scheduler(stack: Stack, function: Function) -> tuple[list[Event], Check]:
 SCENARIOS: dict[str, Scenario] = {
     "AutomationsFunction": automations,
     "AutomationsApiFunction": _admin_read("/admin/automations"),
+    "FormsAdminFunction": forms_admin,
     "MailingAdminFunction": _admin_read("/admin/templates"),
     "CampaignSenderFunction": campaign_sender,
     "SchedulerFunction": scheduler,
@@ -326,6 +361,8 @@ SCENARIOS: dict[str, Scenario] = {
     "StageEventsFunction": stage_events,
     "ScoringApiFunction": scoring_api,
     "RescoreFunction": rescore,
+    "TrendsFunction": trends,
+    "ReportsFunction": _admin_read("/admin/reports"),
     "ContactsAdminFunction": contacts_admin,
     "ImportWorkerFunction": import_worker,
     "CaptureFunction": capture,

@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
 
-from ecrm import profile_schema
+from ecrm import forms, profile_schema
+from ecrm.settings import settings
 from local.lambda_runtime import add_code_paths
 from local.openapi import merged_openapi
 from local.template import Function, Template
 from tests import events
-from tests.conftest import ROOT, table_items
-from tests.integration.conftest import submit  # noqa: F401 - fixture used below
+from tests.conftest import ROOT, aws_world, reset_caches, table_items
+from tests.integration.conftest import submit, submit_form  # noqa: F401 - fixture used below
 from tests.integration.self_service.conftest import EMAIL, Member, sign_in, subscribe
 
 TEMPLATE = Template.load()
@@ -96,10 +100,54 @@ class World:
 
 @pytest.fixture
 def world(submit: Any) -> World:  # noqa: F811 - the imported fixture
+    """A world of its own: for tests that write (and may leave things behind)."""
+    return _populate(submit)
+
+
+def _populate(submit: Any) -> World:  # noqa: F811 - the imported fixture's type
     data = json.loads((ROOT / "local" / "demo_profile.json").read_text())
     profile_schema.save(profile_schema.ProfileSchema.model_validate(data))
     member = subscribe(submit, EMAIL, interests=["guides"], company="Acme")
     return World(member, sign_in(member.email))
+
+
+@pytest.fixture(scope="module")
+def _shared_world() -> Iterator[tuple[World, list[dict[str, Any]]]]:
+    """One world per module (moto, the table, Ann subscribed and signed in), and its table."""
+    with pytest.MonkeyPatch.context() as monkeypatch, aws_world(monkeypatch):
+        data = json.loads((ROOT / "local" / "demo_form.json").read_text())
+        forms.save(forms.Form.model_validate(data))
+        world = _populate(submit_form)
+        yield world, snapshot()
+
+
+@pytest.fixture
+def shared_world(_shared_world: tuple[World, list[dict[str, Any]]]) -> Iterator[World]:
+    """The module's world, as it was built, for each test: building one costs far more than
+    most attacks, and the corpus has hundreds. Whatever a test wrote (or a refused request
+    wrote by mistake: its test fails) is put back afterwards, and the mail it sent forgotten,
+    so every test starts from the same world."""
+    world, baseline = _shared_world
+    yield world
+    if snapshot() != baseline:
+        restore(baseline)
+    ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages.clear()
+    reset_caches()
+
+
+def restore(items: list[dict[str, Any]]) -> None:
+    """Make the table hold exactly `items` again."""
+    from ecrm import store
+
+    keep = {(item["pk"], item["sk"]) for item in items}
+    table = settings().table_name
+    client = boto3.client("dynamodb")
+    for item in table_items():
+        if (item["pk"], item["sk"]) not in keep:
+            key = store.serialize({"pk": item["pk"], "sk": item["sk"]})
+            client.delete_item(TableName=table, Key=key)
+    for item in items:
+        client.put_item(TableName=table, Item=store.serialize(item))
 
 
 def header(response: dict[str, Any], name: str) -> str | None:

@@ -6,18 +6,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from ecrm import campaigns
+from ecrm import campaign_states, campaigns
 from ecrm.campaigns import Campaign, CampaignIn
+from ecrm.openapi_responses import admin
 from mailing.admin.params import CampaignId, Cursor, Limit, Page
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
-CONFLICT: dict[int, OpenAPIResponse] = {
-    409: {"description": "Not possible in the campaign's current state"}
-}
 
 
 class TestSend(BaseModel):
@@ -42,26 +39,41 @@ class ScheduleRequest(BaseModel):
 @router.post(
     "/admin/campaigns",
     summary="Create a campaign (draft): template + segment + topic + sender",
-    responses={201: {"description": "Created"}},
+    responses=admin(404, 415, 422, ok={201: "Created"}),
 )
 def create_campaign(body: CampaignIn) -> Response[Campaign]:
     return Response(201, content_types.APPLICATION_JSON, campaigns.create(body))
 
 
-@router.get("/admin/campaigns", summary="Campaigns, newest first")
+@router.get("/admin/campaigns", summary="Campaigns, newest first", responses=admin())
 def list_campaigns(limit: Limit = 50, cursor: Cursor = None) -> Page[Campaign]:
     found, next_cursor = campaigns.page(limit, cursor)
     return Page[Campaign](items=found, next_cursor=next_cursor)
 
 
-@router.get("/admin/campaigns/<campaign_id>", summary="A campaign: state, progress, stats")
+@router.get(
+    "/admin/campaigns/<campaign_id>",
+    summary="A campaign: state, progress, stats",
+    responses=admin(404),
+)
 def get_campaign(campaign_id: CampaignId) -> Campaign:
     return campaigns.load(campaign_id)
+
+
+@router.delete(
+    "/admin/campaigns/<campaign_id>",
+    summary="Delete a draft, cancelled or finished campaign (its send records expire by TTL)",
+    responses=admin(404, 409, ok={204: "Deleted"}),
+)
+def delete_campaign(campaign_id: CampaignId) -> Response[None]:
+    campaigns.delete(campaign_id)
+    return Response(204)
 
 
 @router.post(
     "/admin/campaigns/<campaign_id>/test",
     summary="Send the campaign to a few addresses now ([Test] subject, no ledger, no stats)",
+    responses=admin(404, 415, 422),
 )
 def test_campaign(campaign_id: CampaignId, body: TestSend) -> TestSent:
     from ecrm import campaign_content  # noqa: PLC0415 - MIME and SES for this route only
@@ -73,33 +85,41 @@ def test_campaign(campaign_id: CampaignId, body: TestSend) -> TestSent:
 @router.post(
     "/admin/campaigns/<campaign_id>/send",
     summary="Start sending now",
-    responses={202: {"description": "Sending"}, **CONFLICT},
+    responses=admin(404, 409, 422, ok={202: "Sending"}),
 )
 def send_campaign(campaign_id: CampaignId) -> Response[Campaign]:
-    return Response(202, content_types.APPLICATION_JSON, campaigns.send_now(campaign_id))
+    return Response(202, content_types.APPLICATION_JSON, campaign_states.send_now(campaign_id))
 
 
 @router.post(
-    "/admin/campaigns/<campaign_id>/schedule", summary="Send at a time", responses=CONFLICT
+    "/admin/campaigns/<campaign_id>/schedule",
+    summary="Send at a time",
+    responses=admin(404, 409, 415, 422),
 )
 def schedule_campaign(campaign_id: CampaignId, body: ScheduleRequest) -> Campaign:
-    return campaigns.schedule(campaign_id, body.at)
+    return campaign_states.schedule(campaign_id, body.at)
 
 
-@router.post("/admin/campaigns/<campaign_id>/cancel", summary="Cancel", responses=CONFLICT)
+@router.post(
+    "/admin/campaigns/<campaign_id>/cancel", summary="Cancel", responses=admin(404, 409, 422)
+)
 def cancel_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaigns.cancel(campaign_id)
+    return campaign_states.cancel(campaign_id)
 
 
-@router.post("/admin/campaigns/<campaign_id>/pause", summary="Pause sending", responses=CONFLICT)
+@router.post(
+    "/admin/campaigns/<campaign_id>/pause",
+    summary="Pause sending",
+    responses=admin(404, 409, 422),
+)
 def pause_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaigns.pause(campaign_id)
+    return campaign_states.pause(campaign_id)
 
 
 @router.post(
     "/admin/campaigns/<campaign_id>/resume",
     summary="Resume a paused campaign (what was sent is never sent again)",
-    responses=CONFLICT,
+    responses=admin(404, 409, 422),
 )
 def resume_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaigns.resume(campaign_id)
+    return campaign_states.resume(campaign_id)

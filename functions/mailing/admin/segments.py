@@ -6,8 +6,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field
 
-from ecrm import segments
+from ecrm import segment_audience, segments
 from ecrm.forms import Slug
+from ecrm.openapi_responses import admin
 from ecrm.segments import Segment, SegmentIn
 from mailing.admin.params import Cursor, Limit, Page, SegmentId
 
@@ -31,7 +32,7 @@ class SegmentCount(BaseModel):
 @router.post(
     "/admin/segments",
     summary="Create a segment (a topic's members, narrowed by conditions)",
-    responses={201: {"description": "Created"}, 409: {"description": "The id is taken"}},
+    responses=admin(409, 415, 422, ok={201: "Created"}),
 )
 def create_segment(body: SegmentCreate) -> Response[Segment]:
     fields = SegmentIn.model_validate(body.model_dump(by_alias=True, exclude={"id"}))
@@ -39,27 +40,40 @@ def create_segment(body: SegmentCreate) -> Response[Segment]:
     return Response(201, content_types.APPLICATION_JSON, segment)
 
 
-@router.get("/admin/segments", summary="Segments, by id")
+@router.get("/admin/segments", summary="Segments, by id", responses=admin())
 def list_segments(limit: Limit = 50, cursor: Cursor = None) -> Page[Segment]:
     found, next_cursor = segments.page(limit, cursor)
     return Page[Segment](items=found, next_cursor=next_cursor)
 
 
-@router.get("/admin/segments/<segment_id>", summary="One segment")
+@router.get("/admin/segments/<segment_id>", summary="One segment", responses=admin(404))
 def get_segment(segment_id: SegmentId) -> Segment:
     return segments.load(segment_id)
 
 
-@router.put("/admin/segments/<segment_id>", summary="Change a segment")
+@router.put(
+    "/admin/segments/<segment_id>", summary="Change a segment", responses=admin(404, 409, 415, 422)
+)
 def update_segment(segment_id: SegmentId, body: SegmentUpdate) -> Segment:
     fields = SegmentIn.model_validate(body.model_dump(by_alias=True, exclude={"version"}))
     return segments.update(segment_id, fields, body.version)
 
 
+@router.delete(
+    "/admin/segments/<segment_id>",
+    summary="Delete a segment nothing uses",
+    responses=admin(404, 409, ok={204: "Deleted"}),
+)
+def delete_segment(segment_id: SegmentId) -> Response[None]:
+    segments.delete(segment_id)
+    return Response(204)
+
+
 @router.get(
     "/admin/segments/<segment_id>/count",
     summary="How many contacts the segment holds now (reads the topic's members, never scans)",
+    responses=admin(404),
 )
 def count_segment(segment_id: SegmentId) -> SegmentCount:
-    found = segments.count(segments.load(segment_id))
+    found = segment_audience.count(segments.load(segment_id))
     return SegmentCount(candidates=found.candidates, members=found.members, complete=found.complete)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from ecrm import mail_templates
 from ecrm.forms import Slug
 from ecrm.mail_templates import MailTemplate, MailTemplateIn
+from ecrm.openapi_responses import admin
 from mailing.admin.params import Cursor, Limit, Page, TemplateId
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
@@ -51,7 +52,7 @@ class Preview(BaseModel):
 @router.post(
     "/admin/templates",
     summary="Create a mail template (checked: variables, sandbox, size)",
-    responses={201: {"description": "Created"}, 409: {"description": "The id is taken"}},
+    responses=admin(409, 415, 422, ok={201: "Created"}),
 )
 def create_template(body: TemplateCreate) -> Response[MailTemplate]:
     fields = MailTemplateIn.model_validate(body.model_dump(exclude={"id"}))
@@ -59,27 +60,42 @@ def create_template(body: TemplateCreate) -> Response[MailTemplate]:
     return Response(201, content_types.APPLICATION_JSON, template)
 
 
-@router.get("/admin/templates", summary="Mail templates, by id")
+@router.get("/admin/templates", summary="Mail templates, by id", responses=admin())
 def list_templates(limit: Limit = 50, cursor: Cursor = None) -> Page[TemplateSummary]:
     found, next_cursor = mail_templates.page(limit, cursor)
     items = [TemplateSummary.model_validate(t.model_dump()) for t in found]
     return Page[TemplateSummary](items=items, next_cursor=next_cursor)
 
 
-@router.get("/admin/templates/<template_id>", summary="One mail template")
+@router.get("/admin/templates/<template_id>", summary="One mail template", responses=admin(404))
 def get_template(template_id: TemplateId) -> MailTemplate:
     return mail_templates.load(template_id)
 
 
-@router.put("/admin/templates/<template_id>", summary="Change a mail template (checked again)")
+@router.put(
+    "/admin/templates/<template_id>",
+    summary="Change a mail template (checked again)",
+    responses=admin(404, 409, 415, 422),
+)
 def update_template(template_id: TemplateId, body: TemplateUpdate) -> MailTemplate:
     fields = MailTemplateIn.model_validate(body.model_dump(exclude={"version"}))
     return mail_templates.update(template_id, fields, body.version)
 
 
+@router.delete(
+    "/admin/templates/<template_id>",
+    summary="Delete a mail template nothing uses",
+    responses=admin(404, 409, ok={204: "Deleted"}),
+)
+def delete_template(template_id: TemplateId) -> Response[None]:
+    mail_templates.delete(template_id)
+    return Response(204)
+
+
 @router.post(
     "/admin/templates/<template_id>/preview",
     summary="The template rendered for one contact, as a campaign would render it",
+    responses=admin(404, 415, 422),
 )
 def preview_template(template_id: TemplateId, body: PreviewRequest) -> Preview:
     rendered = mail_templates.preview_for(template_id, body.contact_id)

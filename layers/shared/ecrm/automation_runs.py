@@ -96,7 +96,11 @@ def _prepare(
         "topic": rule.topic,
         "sender": rule.sender.model_dump(mode="json"),
     }
-    return None, contact, campaign_content.compile_content(identity, template)
+    return (
+        None,
+        contact,
+        campaign_content.compile_content(identity, template, counts_unsubscribes=False),
+    )
 
 
 def _claim(key: Mapping[str, str], now: float, stale_claim: Any) -> None:

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, Self
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ecrm import clock, keys, mail_templates, store
+from ecrm import clock, definition_holds, keys, mail_templates, store
 from ecrm.campaigns import SenderIn
 from ecrm.errors import Conflict, InvalidInput, NotFound
 from ecrm.forms import Slug
@@ -107,9 +107,22 @@ def create(body: AutomationIn) -> Automation:
     rule = Automation(
         id=f"au_{secrets.token_hex(6)}", version=1, created_at=at, updated_at=at, **fields
     )
-    store.write(store.Put(rule.to_item(), condition="attribute_not_exists(pk)"))
+    put = store.Put(rule.to_item(), condition="attribute_not_exists(pk)")
+    _transact_holding(put, [*definition_holds.hold(keys.mail_template(rule.template_id))])
     forget_cached()
     return rule
+
+
+def _transact_holding(put: store.Put, holds: list[store.Write]) -> None:
+    """The rule and its hold on its template (`ecrm.definition_holds`) in one transaction."""
+    try:
+        store.transact([put, *holds])
+    except store.TransactionCancelled as cancelled:
+        if cancelled.failed[0]:
+            raise Conflict("The automation changed meanwhile; reload and edit again.") from None
+        raise InvalidInput(
+            "The automation needs attention.", {"template_id": "No such template."}
+        ) from None
 
 
 def update(automation_id: str, body: AutomationIn) -> Automation:
@@ -124,14 +137,14 @@ def update(automation_id: str, body: AutomationIn) -> Automation:
         created_at=current.created_at,
         updated_at=clock.iso(clock.now()),
     )
-    try:
-        store.write(
-            store.Put(
-                rule.to_item(), condition="version = :seen", values={":seen": current.version}
-            )
-        )
-    except store.ConditionFailed:
-        raise Conflict("The automation changed meanwhile; reload and edit again.") from None
+    put = store.Put(rule.to_item(), condition="version = :seen", values={":seen": current.version})
+    holds: list[store.Write] = []
+    if rule.template_id != current.template_id:
+        holds = [
+            definition_holds.release(keys.mail_template(current.template_id)),
+            *definition_holds.hold(keys.mail_template(rule.template_id)),
+        ]
+    _transact_holding(put, holds)
     forget_cached()
     return rule
 

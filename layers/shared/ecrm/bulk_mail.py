@@ -41,7 +41,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as NetworkError
 
-from ecrm import aws
+from ecrm import aws, entropy
 from ecrm.settings import settings
 
 _POLICY = default.clone(linesep="\n")
@@ -142,7 +142,7 @@ def _date() -> str:
 
 
 def message_id(domain: str) -> str:
-    return f"<{secrets.token_hex(16)}@{domain}>"
+    return f"<{entropy.token_hex(16)}@{domain}>"
 
 
 class CampaignMail:

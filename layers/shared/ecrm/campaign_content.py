@@ -4,8 +4,10 @@ render, one unsubscribe token and the skeleton's fill-in.
 
 Every message carries `List-Unsubscribe: <{PUBLIC_BASE_URL}/unsubscribe/{token}>,
 <mailto:unsubscribe@{SENDING_DOMAIN}?subject={token}>` with `token =
-tokens.issue("unsubscribe", contact_id, ref=topic)` (no expiry), `List-Unsubscribe-Post:
-List-Unsubscribe=One-Click`, and the same URL as `unsubscribe_url` in the body.
+unsubscribe.link_token(contact_id, topic, campaign_id)` (no expiry; a campaign's id so its
+`unsubscribed` counter counts the click, none for automations and test sends),
+`List-Unsubscribe-Post: List-Unsubscribe=One-Click`, and the same URL as `unsubscribe_url` in
+the body.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ecrm import (
     personalisation,
     profile_schema,
     store,
-    tokens,
+    unsubscribe,
 )
 from ecrm.errors import Busy, InvalidInput, NotFound
 from ecrm.mail_templates import MailTemplate
@@ -41,9 +43,13 @@ class Content:
     campaign: dict[str, str]  # what templates see as `campaign.*`
     template: mail_templates.Compiled
     mail: bulk_mail.CampaignMail
+    counts_unsubscribes: bool = True  # a campaign's; an automation's content has no counters
 
     def render(self, contact_id: str, contact: Mapping[str, Any], *, test: bool = False) -> bytes:
-        token = tokens.issue("unsubscribe", contact_id, ref=self.topic)
+        counted = self.counts_unsubscribes and not test
+        token = unsubscribe.link_token(
+            contact_id, self.topic, self.campaign_id if counted else None
+        )
         url, mailto = unsubscribe_links(token)
         context = personalisation.render_context(
             contact, self.template.contact_fields, unsubscribe_url=url, campaign=self.campaign
@@ -69,7 +75,9 @@ def unsubscribe_links(token: str) -> tuple[str, str]:
     return url, f"mailto:unsubscribe@{cfg.sending_domain}?subject={token}"
 
 
-def compile_content(campaign: Mapping[str, Any], template: MailTemplate) -> Content:
+def compile_content(
+    campaign: Mapping[str, Any], template: MailTemplate, *, counts_unsubscribes: bool = True
+) -> Content:
     sender = campaign["sender"]
     topic = str(campaign["topic"])
     label = next((t.label for t in profile_schema.load().topics if t.id == topic), topic)
@@ -83,6 +91,7 @@ def compile_content(campaign: Mapping[str, Any], template: MailTemplate) -> Cont
         campaign={"name": str(campaign["name"]), "topic": topic},
         template=mail_templates.compiled(template),
         mail=mail,
+        counts_unsubscribes=counts_unsubscribes,
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_queue, clock, keys, segments, store
+from ecrm import campaign_queue, clock, keys, segment_audience, segments, send_ledger, store
 
 logger = Logger(service="mailing", child=True)
 
@@ -50,7 +50,7 @@ def _stored_page(
     if content is None:
         raise RuntimeError(f"campaign {campaign_id} is sending without content")
     segment = segments.Segment.model_validate(content["segment"])
-    resolved = segments.members_page(segment, shard, start)
+    resolved = segment_audience.members_page(segment, shard, start)
     last = resolved.next_start is None
     record = {
         **key,
@@ -60,6 +60,7 @@ def _stored_page(
         "next": None if last else json.dumps(resolved.next_start),
         "last": last,
         "planned_at": clock.iso(clock.now()),
+        "expires_at": send_ledger.expiry(),
     }
     counters = "ADD #audience :n" + (", #planned :one" if last else "")
     try:

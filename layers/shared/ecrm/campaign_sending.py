@@ -1,7 +1,8 @@
 """Sending one batch of a campaign: each recipient exactly once, whatever crashes or repeats.
 
-Every recipient has a ledger item (`ecrm.send_ledger`: its states, and the conditions that
-let one batch, and one copy of it, send to a recipient):
+Every recipient has a ledger item (`ecrm.send_ledger`: its states, the conditions that let
+one batch, and one copy of it, send to a recipient, the batch tally and the `Send`-event
+confirmation); who may be mailed at send time is `ecrm.campaign_recipients`:
 
 - Sends go in chunks (one pacing reservation, `ecrm.pacing`). A chunk's claims are written
   *before* any of its SES calls, in one TransactWriteItems, each conditional
@@ -43,6 +44,7 @@ from ecrm import (
     campaign_content,
     campaign_plan,
     campaign_queue,
+    campaign_recipients,
     clock,
     keys,
     pacing,
@@ -50,7 +52,6 @@ from ecrm import (
     store,
 )
 from ecrm.errors import Busy
-from ecrm.segments import sendable
 
 logger = Logger(service="mailing", child=True)
 
@@ -66,41 +67,6 @@ class Result:
     sent: int
     requeued_after: int | None  # seconds, when the batch went back to the queue
     finished: bool  # the batch's tally is on the campaign (now or before)
-
-
-def _eligible(
-    batch: send_ledger.Batch, todo: list[send_ledger.Todo], content: campaign_content.Content
-) -> list[send_ledger.Todo]:
-    """Read contacts and suppressions (one BatchGetItem per 50 recipients; a second one for the
-    addresses the plan did not know or that changed since), skip who may not be mailed."""
-    planned = dict(batch.recipients)
-    attributes = ["type", "status", "topics", "email"]
-    attributes += [f"f_{name}" for name in content.template.contact_fields if name != "email"]
-    wanted = [keys.contact(t.contact_id) for t in todo]
-    wanted += [keys.suppression(planned[t.contact_id]) for t in todo if planned[t.contact_id]]
-    found = store.batch_get(wanted, attributes=attributes)
-    unknown = []  # addresses not planned, or changed since planning: their suppression too
-    for entry in todo:
-        entry.contact = found.get(_pair(keys.contact(entry.contact_id)))
-        if entry.contact and entry.contact.get("email") != planned[entry.contact_id]:
-            unknown.append(str(entry.contact.get("email") or ""))
-    if unknown:
-        found |= store.batch_get([keys.suppression(a) for a in unknown if a], attributes=["pk"])
-    ready = []
-    for entry in todo:
-        contact = entry.contact
-        if not sendable(contact, content.topic):
-            reason = "not_mailable"
-        elif _pair(keys.suppression(str(contact["email"]))) in found:  # type: ignore[index]
-            reason = "suppressed"
-        else:
-            ready.append(entry)
-            continue
-        if send_ledger.take(batch, entry, send_ledger.SKIPPED, reason=reason):
-            batch.outcomes[entry.contact_id] = send_ledger.SKIPPED
-        else:
-            batch.waiting.add(entry.contact_id)
-    return ready
 
 
 def _pair(key: Mapping[str, str]) -> tuple[str, str]:
@@ -138,12 +104,12 @@ def _send_one(
     batch: send_ledger.Batch,
     entry: send_ledger.Todo,
     content: campaign_content.Content,
+    raw: bytes,
     mark: dict[str, Any],
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """Render and send one claimed recipient: (its ledger item to write, a reason to stop)."""
+    """Send one claimed, rendered recipient: (its ledger item to write, a reason to stop)."""
     contact_id = entry.contact_id
     try:
-        raw = content.render(contact_id, entry.contact or {})
         message_id = bulk_mail.send(raw, content.tags(contact_id))
     except bulk_mail.InvalidAddress:
         return send_ledger.ledger(
@@ -199,73 +165,66 @@ def _send_all(
     return None
 
 
+def _take_slot(
+    reservation: pacing.Reservation, slot: int, remaining: int
+) -> tuple[pacing.Reservation, int]:
+    """Wait for the next slot this worker is not late for, and check again on waking (a thread
+    starved of CPU may wake late): the SES call that follows starts within `LATE_TOLERANCE`
+    of its slot, never catching up in a burst. Returns the reservation and the next slot."""
+    while True:
+        slot = reservation.usable(slot, time.time())
+        if slot == reservation.count:  # none left: a new reservation for the rest
+            reservation = pacing.reserve(remaining, 1 / reservation.interval)
+            slot = 0
+        pacing.wait_until(reservation.slot(slot))
+        if reservation.usable(slot, time.time()) == slot:
+            return reservation, slot + 1
+
+
 def _send_chunk(
     batch: send_ledger.Batch,
     chunk: list[send_ledger.Todo],
     content: campaign_content.Content,
     reservation: pacing.Reservation,
 ) -> str | None:
-    """Claim the chunk (before any SES call), send each at its slot, then mark them all."""
+    """Claim the chunk (before any SES call), render each and send it at its slot, then mark
+    them all."""
     mark = {"claimed_at": round(clock.now(), 3), "attempts": batch.attempt + 1}
     claimed = send_ledger.claim(batch, chunk, mark["claimed_at"])
     marks: list[dict[str, Any]] = []
     slot = 0
     try:
         for index, entry in enumerate(claimed):
-            slot = reservation.usable(slot, time.time())  # never catch up in a burst
-            if slot == reservation.count:
-                reservation = pacing.reserve(len(claimed) - index, 1 / reservation.interval)
-                slot = 0
-            pacing.wait_until(reservation.slot(slot))
-            slot += 1
-            written, stop = _send_one(batch, entry, content, mark)
+            try:
+                raw = content.render(entry.contact_id, entry.contact or {})
+            except bulk_mail.InvalidAddress:
+                failed = {**mark, "reason": "invalid_address"}
+                marks.append(
+                    send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed)
+                )
+                continue
+            try:
+                reservation, slot = _take_slot(reservation, slot, len(claimed) - index)
+            except Busy:  # the bucket's table is throttled: give back what is not sent
+                marks += _give_back(batch, claimed[index:], mark)
+                return "throttled"
+            written, stop = _send_one(batch, entry, content, raw, mark)
             if written:
                 marks.append(written)
             if stop:  # claimed, not sent: this batch's to take again
-                marks += [
-                    send_ledger.ledger(batch, e.contact_id, send_ledger.RETRY, **mark)
-                    for e in claimed[index + 1 :]
-                ]
+                marks += _give_back(batch, claimed[index + 1 :], mark)
                 return stop
     finally:
         _flush(marks, batch)
     return None
 
 
-def _tally(batch: send_ledger.Batch) -> None:
-    """Add the finished batch's outcome to the campaign, once (the marker's condition)."""
-    states = list(batch.outcomes.values())
-    counts = {
-        state: states.count(state)
-        for state in (send_ledger.SENT, send_ledger.SKIPPED, send_ledger.FAILED)
-    }
-    # A cancelled marker means an earlier copy of this batch counted it already.
-    with contextlib.suppress(store.TransactionCancelled):
-        store.transact(
-            [
-                store.Put(
-                    {
-                        **keys.campaign_batch(batch.campaign_id, batch.batch_id),
-                        "type": "campaign_batch",
-                        **counts,
-                        "at": clock.iso(clock.now()),
-                    },
-                    condition="attribute_not_exists(pk)",
-                ),
-                store.Update(
-                    keys.campaign(batch.campaign_id),
-                    "ADD #sent :sent, #skipped :skipped, #failed :failed, #processed :processed",
-                    condition="attribute_exists(pk)",
-                    names={n: n[1:] for n in ("#sent", "#skipped", "#failed", "#processed")},
-                    values={
-                        ":sent": counts[send_ledger.SENT],
-                        ":skipped": counts[send_ledger.SKIPPED],
-                        ":failed": counts[send_ledger.FAILED],
-                        ":processed": len(states),
-                    },
-                ),
-            ]
-        )
+def _give_back(
+    batch: send_ledger.Batch, unsent: list[send_ledger.Todo], mark: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """`retry` items for claimed recipients this run will not send to (left `sending`, they
+    would wait for the stale-claim time instead)."""
+    return [send_ledger.ledger(batch, e.contact_id, send_ledger.RETRY, **mark) for e in unsent]
 
 
 def _requeue(batch: send_ledger.Batch, reason: str) -> int:
@@ -307,37 +266,13 @@ def send_batch(
     }
     todo = send_ledger.triage(batch, ledger)
     content = campaign_content.for_campaign(campaign)
-    ready = _eligible(batch, todo, content) if todo else []
+    ready = campaign_recipients.eligible(batch, todo, content) if todo else []
     stop = _send_all(batch, ready, content, seconds_left) if ready else None
     sent = sum(1 for state in batch.outcomes.values() if state == send_ledger.SENT)
     if stop == "stopped":
         return Result(sent, None, finished=False)
     if stop or batch.waiting:
         return Result(sent, _requeue(batch, stop or "waiting"), finished=False)
-    _tally(batch)
+    send_ledger.tally(batch)
     campaign_plan.finish_if_complete(batch.campaign_id)
     return Result(sent, None, finished=True)
-
-
-def confirm_sent(campaign_id: str, contact_id: str, message_id: str) -> bool:
-    """SES says it accepted a campaign message (its `Send` event, tags `campaign`/`contact`):
-    a claim left `sending` by a worker that died after the SES call becomes `sent`, so it is
-    never sent twice. For the SES events handler; idempotent."""
-    try:
-        store.write(
-            store.Update(
-                keys.send_ledger(campaign_id, contact_id),
-                "SET #state = :sent, message_id = :id, confirmed_by_event = :true",
-                condition="#state = :sending",
-                names={"#state": "state"},
-                values={
-                    ":sent": send_ledger.SENT,
-                    ":sending": send_ledger.SENDING,
-                    ":id": message_id,
-                    ":true": True,
-                },
-            )
-        )
-    except store.ConditionFailed:
-        return False
-    return True

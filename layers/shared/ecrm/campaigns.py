@@ -1,38 +1,27 @@
 """Campaigns: a template sent to a segment of a topic's members, from a sender, now or at a time.
 
-States (`keys.campaign` item `state`):
+This module is the campaign itself: its models, reading, creating and deleting. How its state
+moves (send, schedule, cancel, pause, resume, the tick) is `ecrm.campaign_states`; planning
+and sending are `ecrm.campaign_plan` and `ecrm.campaign_sending`.
 
-    draft ──send──▶ sending ──(all processed)──▶ done
-      │               │  ▲
-      └─schedule─▶ scheduled ──(due: tick)──▶ sending
-                      │        pause │  │ resume (replans)
-                      │              ▼  │
-                      │            paused (marketer, or the automatic pause: `paused_reason`)
-    draft, scheduled, sending, paused ──cancel──▶ cancelled
-
-Starting (send now, the tick for a scheduled one, resume) is one transaction: the state
-becomes `sending`, the template and segment as they are now are copied into
-`CAMPAIGN#id/CONTENT` (edits made while it sends change nothing) and a due entry
-(`keys.campaign_due`) is written for now. Then one plan message per topic shard goes to the
-campaign queue and the due entry leaves the index. A crash between the two leaves the due entry
-in place: the next schedule tick finds it and fans out again, which is harmless (pages and
-batches are idempotent, see
-`ecrm.campaign_sending`).
+A draft campaign holds its template and segment (`ecrm.definition_holds`): neither can be
+deleted until the campaign starts (it then sends its own snapshot), is cancelled or deleted.
+Deleting is for campaigns that are `draft`, `cancelled` or `done`: one transaction removes the
+campaign item, its content snapshot and due entry (and a draft's holds); its send ledger,
+audience pages and markers carry `expires_at` and leave with the table's TTL.
 """
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from ecrm import campaign_plan, clock, keys, listing, mail_templates, segments, store
-from ecrm.errors import Busy, Conflict, InvalidInput, NotFound
+from ecrm import clock, definition_holds, keys, listing, segments, store
+from ecrm.errors import Conflict, InvalidInput, NotFound
 from ecrm.forms import Slug
 from ecrm.settings import settings
 
@@ -46,7 +35,6 @@ EVENT_COUNTERS = (
     "delivered", "bounced", "soft_bounced", "complained", "opened", "clicked", "unsubscribed",
     "rejected",
 )  # fmt: skip
-MAX_SCHEDULE_DAYS = 365
 
 
 class SenderIn(BaseModel):
@@ -184,155 +172,51 @@ def create(body: CampaignIn) -> Campaign:
         "updated_at": at,
         **dict.fromkeys(SENDER_COUNTERS + EVENT_COUNTERS, 0),
     }
-    store.write(store.Put(record, condition="attribute_not_exists(pk)"))
+    holds = [
+        *definition_holds.hold(keys.mail_template(body.template_id)),
+        *definition_holds.hold(keys.segment(body.segment_id)),
+    ]
+    try:
+        store.transact([store.Put(record, condition="attribute_not_exists(pk)"), *holds])
+    except store.TransactionCancelled as cancelled:  # deleted since the checks above
+        failed = cancelled.failed
+        problems = {"template_id": "No such template."} if failed[1] else {}
+        problems |= {"segment_id": "No such segment."} if failed[3] else {}
+        raise InvalidInput("The campaign needs attention.", problems) from None
     return Campaign.from_item(record)
 
 
-# --- state changes ----------------------------------------------------------------------------
+def releases(campaign: Mapping[str, Any]) -> list[store.Write]:
+    """What a draft or scheduled campaign gives back when it starts, is cancelled or deleted."""
+    return [
+        definition_holds.release(keys.mail_template(str(campaign["template_id"]))),
+        definition_holds.release(keys.segment(str(campaign["segment_id"]))),
+    ]
 
 
-def _transition(
-    campaign_id: str,
-    allowed: tuple[State, ...],
-    sets: str,
-    values: Mapping[str, Any],
-    remove: str = "",
-) -> store.Update:
-    placeholders = {f":from{i}": state for i, state in enumerate(allowed)}
-    return store.Update(
-        keys.campaign(campaign_id),
-        f"SET {sets}, updated_at = :now" + (f" REMOVE {remove}" if remove else ""),
-        condition=f"#state IN ({', '.join(placeholders)})",
-        names={"#state": "state"},
-        values={**placeholders, **values, ":now": clock.iso(clock.now())},
-        return_old=True,
-    )
+DELETABLE: tuple[State, ...] = ("draft", "cancelled", "done")
 
 
-def _refuse(campaign_id: str, action: str, old: Mapping[str, Any] | None) -> Conflict:
-    if old is None and store.get(keys.campaign(campaign_id)) is None:
-        raise NotFound("No such campaign.")
-    state = (old or {}).get("state", "?")
-    return Conflict(f"A campaign that is {state} cannot be {action}.")
-
-
-def _change(campaign_id: str, action: str, writes: list[store.Write]) -> None:
+def delete(campaign_id: str) -> None:
+    """Delete a draft, cancelled or finished campaign (Conflict otherwise)."""
+    current = item(campaign_id)
+    state = current["state"]
+    if state not in DELETABLE:
+        raise Conflict(f"A campaign that is {state} cannot be deleted; cancel it first.")
+    writes: list[store.Write] = [
+        store.Delete(
+            keys.campaign(campaign_id),
+            condition="#state = :seen",  # the state read above: no start slips in between
+            names={"#state": "state"},
+            values={":seen": state},
+        ),
+        store.Delete(keys.campaign_content(campaign_id)),
+        store.Delete(keys.campaign_due(campaign_id)),
+    ]
+    if state == "draft":
+        writes += releases(current)
     try:
         store.transact(writes)
-    except store.TransactionCancelled as cancelled:
-        raise _refuse(campaign_id, action, cancelled.old_items[0]) from None
-
-
-def _due(campaign_id: str, at: str) -> store.Put:
-    key = keys.campaign_due(campaign_id)
-    return store.Put(
-        {**key, **keys.due(at, key), "type": "campaign_due", "campaign_id": campaign_id}
-    )
-
-
-def _content(campaign: Mapping[str, Any]) -> store.Put:
-    template = mail_templates.load(campaign["template_id"])
-    segment = segments.load(campaign["segment_id"])
-    record = {
-        **keys.campaign_content(campaign["id"]),
-        "type": "campaign_content",
-        "template": template.model_dump(),
-        "segment": segment.model_dump(mode="json", by_alias=True),
-    }
-    return store.Put(record, condition="attribute_not_exists(pk)")
-
-
-def send_now(campaign_id: str) -> Campaign:
-    current = item(campaign_id)
-    now = clock.iso(clock.now())
-    writes: list[store.Write] = [
-        _transition(
-            campaign_id,
-            ("draft", "scheduled"),
-            "#state = :sending, started_at = :now",
-            {":sending": "sending"},
-            remove="scheduled_at",
-        ),
-        _content(current),
-        _due(campaign_id, now),
-    ]
-    _start(campaign_id, "sent", writes)
-    return load(campaign_id)
-
-
-def schedule(campaign_id: str, at: datetime) -> Campaign:
-    now = datetime.fromtimestamp(clock.now(), UTC)
-    if at <= now or at > now + timedelta(days=MAX_SCHEDULE_DAYS):
-        raise InvalidInput(
-            "Choose a time in the future, within a year.", {"at": "not in the next 365 days"}
-        )
-    when = clock.iso(at.timestamp())
-    update = _transition(
-        campaign_id,
-        ("draft", "scheduled"),
-        "#state = :scheduled, scheduled_at = :at",
-        {":scheduled": "scheduled", ":at": when},
-    )
-    _change(campaign_id, "scheduled", [update, _due(campaign_id, when)])
-    return load(campaign_id)
-
-
-def cancel(campaign_id: str) -> Campaign:
-    update = _transition(
-        campaign_id,
-        ("draft", "scheduled", "sending", "paused"),
-        "#state = :cancelled, cancelled_at = :now",
-        {":cancelled": "cancelled"},
-    )
-    _change(campaign_id, "cancelled", [update, store.Delete(keys.campaign_due(campaign_id))])
-    return load(campaign_id)
-
-
-def pause(campaign_id: str) -> Campaign:
-    update = _transition(
-        campaign_id,
-        ("sending",),
-        "#state = :paused, paused_reason = :reason, paused_detail = :detail, paused_at = :now",
-        {":paused": "paused", ":reason": "marketer", ":detail": "Paused by a marketer."},
-    )
-    _change(campaign_id, "paused", [update])
-    return load(campaign_id)
-
-
-def resume(campaign_id: str) -> Campaign:
-    """Back to sending: the fan-out runs again over the stored pages, so batches dropped while
-    paused come back, and batches already counted are skipped."""
-    now = clock.iso(clock.now())
-    update = _transition(
-        campaign_id,
-        ("paused",),
-        "#state = :sending",
-        {":sending": "sending"},
-        remove="paused_reason, paused_detail, paused_at",
-    )
-    _start(campaign_id, "resumed", [update, _due(campaign_id, now)])
-    return load(campaign_id)
-
-
-def _start(campaign_id: str, action: str, writes: list[store.Write]) -> None:
-    _change(campaign_id, action, writes)
-    try:
-        campaign_plan.fan_out(campaign_id)
-    except Busy:  # the due entry stays: the next schedule tick fans out
-        logger.warning("fan-out deferred to the schedule tick", extra={"campaign_id": campaign_id})
-
-
-def start_due(key: Mapping[str, str]) -> None:
-    """The schedule tick found a campaign's due entry: start it (scheduled), finish a fan-out
-    that a crash interrupted (sending), or drop the entry (anything else)."""
-    campaign_id = str(key["pk"]).removeprefix("CAMPAIGN#")
-    current = store.get(keys.campaign(campaign_id))
-    state = current.get("state") if current else None
-    if state == "scheduled":
-        with contextlib.suppress(Conflict):  # cancelled or started meanwhile
-            send_now(campaign_id)
-        return
-    if state == "sending":
-        campaign_plan.fan_out(campaign_id)
-        return
-    store.transact([store.Delete(keys.campaign_due(campaign_id))])
+    except store.TransactionCancelled:
+        raise Conflict("The campaign changed meanwhile; reload and try again.") from None
+    logger.info("campaign deleted", extra={"campaign_id": campaign_id, "state": state})

@@ -4,7 +4,7 @@ Each tick (EventBridge, every minute; `ecrm serve` runs the same function on a t
 the minutes from its watermark up to now, never Scans, and hands each entry that is due to the
 owner of its key:
 
-- `CAMPAIGN#<id>` / `DUE`: `ecrm.campaigns.start_due` (start a scheduled campaign, or
+- `CAMPAIGN#<id>` / `DUE`: `ecrm.campaign_states.start_due` (start a scheduled campaign, or
   finish a fan-out that a crash interrupted);
 - `CONTACT#<id>` / `AUTOMATION#<rule>`: `ecrm.automations.run_due`.
 
@@ -34,9 +34,9 @@ Handler = Callable[[Mapping[str, str]], None]
 
 
 def _campaign(key: Mapping[str, str]) -> None:
-    from ecrm import campaigns  # noqa: PLC0415 - each tick imports only what is due
+    from ecrm import campaign_states  # noqa: PLC0415 - each tick imports only what is due
 
-    campaigns.start_due(key)
+    campaign_states.start_due(key)
 
 
 def _automation(key: Mapping[str, str]) -> None:

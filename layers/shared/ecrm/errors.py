@@ -73,6 +73,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class InUse(Conflict):
+    """A template or segment that a draft or scheduled campaign, or an automation, uses."""
+
+    code = "in_use"
+
+
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"

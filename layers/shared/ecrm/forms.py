@@ -1,5 +1,6 @@
 """Forms are data: a definition in the table says which fields a form has and what a
-submission means (topics, consent, double opt-in, where to go next)."""
+submission means (topics, consent, double opt-in, where to go next). Marketers replace a
+definition version by version (`replace`, the admin forms API) and list them (`page`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
-from ecrm import keys, store
+from ecrm import definitions, keys, listing, store
 from ecrm.errors import NotFound
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
@@ -29,6 +30,7 @@ RESERVED_FIELDS = TRACKING_FIELDS | {HONEYPOT_FIELD, RENDERED_AT_FIELD, CONSENT_
 # Definitions change rarely; a short cache keeps submissions to one round trip. The
 # submission's transaction re-checks the version it used, so a stale cache is never acted on.
 _CACHE_SECONDS = 60.0
+KIND = "form"
 
 
 class FieldType(StrEnum):
@@ -108,7 +110,12 @@ class Form(BaseModel):
         return self.model_dump(mode="json", exclude={"allowed_origins"})
 
     def to_item(self) -> dict[str, Any]:
-        return {**keys.form(self.id), "type": "form", **self.model_dump(mode="json")}
+        return {
+            **keys.form(self.id),
+            **keys.listing(KIND, self.id),
+            "type": "form",
+            **self.model_dump(mode="json"),
+        }
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Form:
@@ -142,6 +149,35 @@ def save(form: Form) -> Form:
     values = {":seen": current["version"]} if current else {}
     store.write(store.Put(saved.to_item(), condition=condition, values=values))
     return saved
+
+
+def replace(form: Form, expected_version: int | None = None) -> tuple[Form, bool]:
+    """Make `form` the definition under its id: created as version 1, or saved as the next
+    version over the one just read (a concurrent save in between is a Conflict). The same
+    definition again writes nothing, so pushing one file twice makes one version. Returns the
+    stored form and whether it was written."""
+    current = store.get(keys.form(form.id), consistent=True)
+    if current is None:
+        created = form.model_copy(update={"version": 1})
+        definitions.put_new(created.to_item(), KIND, form.id)
+        return created, True
+    stored = Form.from_item(current)
+    definitions.check_expected(KIND, stored.version, expected_version)
+    if _definition(stored) == _definition(form):
+        return stored, False
+    saved = form.model_copy(update={"version": stored.version + 1})
+    definitions.put_next(saved.to_item(), KIND, stored.version)
+    return saved, True
+
+
+def _definition(form: Form) -> dict[str, Any]:
+    return form.model_dump(mode="json", exclude={"version"})
+
+
+def page(limit: int, cursor: str | None) -> tuple[list[Form], str | None]:
+    """Forms by id. A form stored before forms were listed appears once it is saved again."""
+    items, next_cursor = listing.page(KIND, limit=limit, cursor=cursor)
+    return [Form.from_item(item) for item in items], next_cursor
 
 
 def version_check(form: Form) -> store.Check:

@@ -41,6 +41,7 @@ logger = Logger(child=True)
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 _MAX_JSON_DEPTH = 4
 
 
@@ -75,6 +76,14 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     def _not_utf8(_: UnicodeDecodeError) -> Response[Any]:
         return error_response(MalformedRequest("The body is not valid UTF-8."))
 
+    @app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
+    def _unreadable(error: ValueError) -> Response[Any]:
+        # Powertools' multipart parser raises a bare ValueError for a body it cannot split
+        # (no boundary): the request's fault, not ours. Any other ValueError is a bug.
+        if media_type(app.current_event) == MULTIPART:
+            return error_response(UnsupportedMediaType(f"Send {JSON}."))
+        return _internal_error(error)
+
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(error: RequestValidationError) -> Response[Any]:
         fields = {
@@ -88,12 +97,16 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _unexpected(error: Exception) -> Response[Any]:
-        logger.exception("unhandled error")
-        return Response(
-            status_code=500,
-            content_type=content_types.APPLICATION_JSON,
-            body=json.dumps(error_body("internal_error", "Something went wrong; please retry.")),
-        )
+        return _internal_error(error)
+
+
+def _internal_error(_: Exception) -> Response[Any]:
+    logger.exception("unhandled error")
+    return Response(
+        status_code=500,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(error_body("internal_error", "Something went wrong; please retry.")),
+    )
 
 
 MARKETERS = "marketers"

@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ecrm import aws, clock, import_rows, keys, profile_schema, store
-from ecrm.errors import Busy, Conflict, InvalidInput, NotFound
+from ecrm.errors import Busy, Conflict, InvalidInput, MalformedRequest, NotFound
 from ecrm.forms import FieldName, FormField, Slug
 from ecrm.settings import settings
 
@@ -249,7 +249,7 @@ def bad_rows(import_id: str, limit: int, cursor: str | None) -> tuple[list[Any],
     start = None
     if cursor:
         if not cursor.isdigit() or len(cursor) > 10:
-            raise InvalidInput("The cursor is not valid.", fields={"cursor": "Not a cursor."})
+            raise MalformedRequest("The cursor is not valid.")
         start = store.serialize(keys.import_bad_rows(import_id, int(cursor)))
     items, last = store.query(
         partition, sk_prefix=keys.IMPORT_BAD_ROWS_PREFIX, limit=limit, start=start

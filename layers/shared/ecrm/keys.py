@@ -7,7 +7,7 @@
 | consent record      | CONTACT#<id>                | CONSENT#<ts>#<event id>   |                                  |
 | topic membership    | CONTACT#<id>                | TOPIC#<topic>             | TOPIC#<topic>#<shard> / CONTACT# |
 | transactional mail  | CONTACT#<id>                | MAIL#<kind>#<ref>         |                                  |
-| form                | FORM#<id>                   | DEFINITION                |                                  |
+| form                | FORM#<id>                   | DEFINITION                | LIST#form / <id>                 |
 | idempotency marker  | IDEMPOTENCY#<hash>          | IDEMPOTENCY               |                                  |
 | rate-limit counter  | RATE#<scope>#<hash>#<window>| RATE                      |                                  |
 | used token          | TOKEN#<token id>            | USED                      |                                  |
@@ -26,6 +26,7 @@
 | re-score job        | SCOREJOB#<id>               | JOB                       |                                  |
 | mail template       | TEMPLATE#<id>               | TEMPLATE                  | LIST#template / <id>             |
 | segment             | SEGMENT#<id>                | SEGMENT                   | LIST#segment / <id>              |
+| definition holds    | TEMPLATE#<id> / SEGMENT#<id>| HOLDS                     |                                  |
 | campaign listing    | (on the campaign META item) |                           | LIST#campaign / <created>#<id>   |
 | campaign content    | CAMPAIGN#<id>               | CONTENT                   |                                  |
 | campaign start      | CAMPAIGN#<id>               | DUE                       | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
@@ -34,6 +35,9 @@
 | send ledger         | CAMPAIGN#<id>               | SEND#<contact id>         |                                  |
 | SES send pacing     | PACE#ses                    | BUCKET                    |                                  |
 | schedule watermark  | SCHEDULE#tick               | WATERMARK                 |                                  |
+| trends of a day     | TRENDS                      | DAY#<yyyy-mm-dd>          |                                  |
+| trend gauges        | TRENDS                      | GAUGES                    |                                  |
+| trend marker        | TRENDMARK#<stream event id> | MARK                      |                                  |
 | contacts import     | IMPORT#<id>                 | IMPORT                    |                                  |
 | import bad rows     | IMPORT#<id>                 | BAD#<first line, 10 digits> |                                |
 """
@@ -116,6 +120,10 @@ def suppression(normalized_email: str) -> dict[str, str]:
 def campaign(campaign_id: str) -> dict[str, str]:
     """State (draft|scheduled|sending|paused|cancelled|done), `paused_reason` and counters."""
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
+
+
+def campaign_id_of(pk: str) -> str:
+    return pk.removeprefix("CAMPAIGN#")
 
 
 def campaign_engagement(campaign_id: str, kind: str, contact_id: str) -> dict[str, str]:
@@ -202,6 +210,12 @@ def segment(segment_id: str) -> dict[str, str]:
     return {"pk": f"SEGMENT#{segment_id}", "sk": "SEGMENT"}
 
 
+def definition_holds(definition: dict[str, str]) -> dict[str, str]:
+    """How many draft/scheduled campaigns and automations use a template or segment (beside
+    the definition, so replacing the definition item leaves the count alone)."""
+    return {"pk": definition["pk"], "sk": "HOLDS"}
+
+
 def listing(kind: str, sort: str) -> dict[str, str]:
     """gsi1 entry that lists a marketer's objects of one kind (`LIST#campaign`, by `sort`)."""
     return {"gsi1pk": f"LIST#{kind}", "gsi1sk": sort}
@@ -251,6 +265,26 @@ def schedule_watermark() -> dict[str, str]:
 def topic_partition(topic: str, shard: int) -> str:
     """The gsi1 partition of one shard of a topic's members (see `topic_membership`)."""
     return f"TOPIC#{topic}#{shard}"
+
+
+# --- trends (counters maintained from the stream) ------------------------------------------------
+TRENDS = "TRENDS"
+TREND_DAY_PREFIX = "DAY#"
+
+
+def trend_day(day: str) -> dict[str, str]:
+    """All of one UTC day's counters (`2026-11-28`), one item, so a report reads one item a day."""
+    return {"pk": TRENDS, "sk": f"{TREND_DAY_PREFIX}{day}"}
+
+
+def trend_gauges() -> dict[str, str]:
+    """Counts of now (contacts per stage, per score bucket), moved +1/-1 by each transition."""
+    return {"pk": TRENDS, "sk": "GAUGES"}
+
+
+def trend_marker(stream_event_id: str) -> dict[str, str]:
+    """That one stream record was counted (TTL): put in the transaction that counts it."""
+    return {"pk": f"TRENDMARK#{stream_event_id}", "sk": "MARK"}
 
 
 def contacts_import(import_id: str) -> dict[str, str]:

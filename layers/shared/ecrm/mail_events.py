@@ -1,5 +1,6 @@
-"""What happens after a mail leaves: the SES events of the configuration set (through SNS)
-become interactions on the contact, suppressions, contact marks and campaign counters.
+"""What happens after a mail leaves: the SES events of the configuration set (through SNS, read
+by `ecrm.ses_notifications`) become interactions on the contact, suppressions, contact marks
+and campaign counters.
 
 SNS delivers at least once, so each event is written once: its interaction key is derived from
 the SES message id, event type, event time, link and recipient, and written with
@@ -23,54 +24,35 @@ delivery, so a crash between the two steps is repaired by the redelivery.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_health, clock, keys, normalise, scanners, store, suppression
+from ecrm import (
+    campaign_health,
+    clock,
+    keys,
+    normalise,
+    scanners,
+    send_ledger,
+    ses_notifications,
+    store,
+    suppression,
+)
 from ecrm.errors import Busy
+from ecrm.ses_notifications import INTERACTION_TYPES, MailEvent
 from ecrm.settings import settings
 from ecrm.unsubscribe import count_on_campaign, unsubscribe_contact
 
 logger = Logger(service="mailing", child=True)
 
-# SES eventType -> (interaction type, the key of the event's own object)
-_KINDS = {
-    "Delivery": ("email_delivered", "delivery"),
-    "Bounce": ("email_bounced", "bounce"),
-    "Complaint": ("email_complained", "complaint"),
-    "Open": ("email_opened", "open"),
-    "Click": ("email_clicked", "click"),
-    "Reject": ("email_rejected", "reject"),
-}
 MARKER_TTL_SECONDS = 30 * 86400  # longer than any redelivery (SQS DLQs keep 14 days)
 CAMPAIGN_TAG, CONTACT_TAG, AUTOMATION_TAG = "campaign", "contact", "automation"
-
-
-@dataclass(frozen=True)
-class MailEvent:
-    ses_type: str  # "Bounce", "Open"... as SES spells it
-    message_id: str
-    sent_at: float  # when SES accepted the mail (epoch seconds)
-    at: float  # when the event happened
-    recipients: tuple[str, ...]  # the addresses it concerns, as SES reports them
-    tags: Mapping[str, list[str]]
-    detail: Mapping[str, Any]  # the event's own object (`bounce`, `click`...)
-
-    def tag(self, name: str) -> str | None:
-        values = self.tags.get(name) or []
-        return str(values[0]) if values else None
-
-    @property
-    def permanent(self) -> bool:
-        return self.ses_type == "Bounce" and self.detail.get("bounceType") == "Permanent"
 
 
 @dataclass(frozen=True)
@@ -79,33 +61,6 @@ class Recorded:
     interaction: str
     duplicate: bool
     scanner: bool
-
-
-def parse(document: Mapping[str, Any]) -> MailEvent | None:
-    """An SES event-publishing record; None for types that change nothing here (Send,
-    DeliveryDelay, Rendering Failure, Subscription)."""
-    ses_type = str(document.get("eventType", ""))
-    if ses_type not in _KINDS:
-        return None
-    mail = document["mail"]
-    detail = document.get(_KINDS[ses_type][1]) or {}
-    if ses_type == "Bounce":
-        recipients = [r["emailAddress"] for r in detail.get("bouncedRecipients", [])]
-    elif ses_type == "Complaint":
-        recipients = [r["emailAddress"] for r in detail.get("complainedRecipients", [])]
-    elif ses_type == "Delivery":
-        recipients = list(detail.get("recipients", []))
-    else:
-        recipients = list(mail.get("destination", []))
-    return MailEvent(
-        ses_type=ses_type,
-        message_id=str(mail["messageId"]),
-        sent_at=_epoch(mail["timestamp"]),
-        at=_epoch(detail.get("timestamp") or mail["timestamp"]),
-        recipients=tuple(recipients),
-        tags=mail.get("tags") or {},
-        detail=detail,
-    )
 
 
 def confirm_send(document: Mapping[str, Any]) -> bool:
@@ -123,9 +78,7 @@ def confirm_send(document: Mapping[str, Any]) -> bool:
     if not contact_id or not message_id:
         return False  # test sends and transactional mail keep no ledger
     if campaign_id := tag(CAMPAIGN_TAG):
-        from ecrm import campaign_sending  # noqa: PLC0415 - only Send events need the sender
-
-        return campaign_sending.confirm_sent(campaign_id, contact_id, message_id)
+        return send_ledger.confirm_sent(campaign_id, contact_id, message_id)
     if automation_id := tag(AUTOMATION_TAG):
         from ecrm import automation_runs  # noqa: PLC0415
 
@@ -151,8 +104,8 @@ def record(event: MailEvent) -> list[Recorded]:
 
 
 def _record_one(event: MailEvent, address: str, contact_id: str) -> Recorded:
-    interaction_type = _KINDS[event.ses_type][0]
-    event_id = _event_id(event, address)
+    interaction_type = INTERACTION_TYPES[event.ses_type]
+    interaction_id = ses_notifications.event_id(event, address)
     at = clock.iso(event.at)
     scanner = event.ses_type in ("Open", "Click") and scanners.is_scanner(
         ip=event.detail.get("ipAddress"),
@@ -163,17 +116,17 @@ def _record_one(event: MailEvent, address: str, contact_id: str) -> Recorded:
     contact_id, contact_exists = _resolve(contact_id)
     if contact_exists:
         item = {
-            **keys.interaction(contact_id, at, event_id),
+            **keys.interaction(contact_id, at, interaction_id),
             **_interaction_fields(event, interaction_type),
             "contact_id": contact_id,
-            "event_id": event_id,
+            "event_id": interaction_id,
             "at": at,
             "scanner": scanner,
         }
         guard = store.Put(item, condition="attribute_not_exists(pk)")
     else:  # never re-create data of an erased contact: remember only that we saw the event
         expires = int(clock.now()) + MARKER_TTL_SECONDS
-        marker = {**keys.mail_event(event_id), "type": "mail_event", "expires_at": expires}
+        marker = {**keys.mail_event(interaction_id), "type": "mail_event", "expires_at": expires}
         guard = store.Put(marker, condition="attribute_not_exists(pk)")
     required: list[store.Write] = [guard]
     if event.permanent:
@@ -263,7 +216,7 @@ def _follow_up(event: MailEvent, outcome: Recorded) -> None:
     if campaign_id and unique and not outcome.scanner:
         _count_recipient_once(campaign_id, unique, outcome.contact_id)
     if event.ses_type == "Complaint":
-        unsubscribe_id = f"complaint_{_event_id(event, outcome.contact_id)}"
+        unsubscribe_id = f"complaint_{ses_notifications.event_id(event, outcome.contact_id)}"
         _contended(
             lambda: unsubscribe_contact(
                 outcome.contact_id,
@@ -277,7 +230,11 @@ def _follow_up(event: MailEvent, outcome: Recorded) -> None:
 
 
 def _count_recipient_once(campaign_id: str, counter: str, contact_id: str) -> None:
-    marker = {**keys.campaign_engagement(campaign_id, counter, contact_id), "type": "engagement"}
+    marker = {
+        **keys.campaign_engagement(campaign_id, counter, contact_id),
+        "type": "engagement",
+        "expires_at": send_ledger.expiry(send_ledger.ENGAGEMENT_DAYS),
+    }
     writes = [store.Put(marker, condition="attribute_not_exists(pk)")]
     with contextlib.suppress(store.TransactionCancelled):  # counted before, or campaign gone
         _contended(lambda: store.transact([*writes, count_on_campaign(campaign_id, counter)]))
@@ -296,13 +253,3 @@ def _contended(write: Callable[[], object], attempts: int = 6) -> None:
             if attempt == attempts - 1:
                 raise
             time.sleep(random.uniform(0.01, 0.05) * 2**attempt)  # noqa: S311 - jitter, not crypto
-
-
-def _event_id(event: MailEvent, recipient: str) -> str:
-    parts = (event.message_id, event.ses_type, clock.iso(event.at), event.detail.get("link"))
-    raw = "\x1f".join(str(p or "") for p in (*parts, recipient))
-    return "ses_" + hashlib.sha256(raw.encode()).hexdigest()[:24]
-
-
-def _epoch(timestamp: str) -> float:
-    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()

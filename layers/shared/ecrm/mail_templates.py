@@ -12,7 +12,16 @@ from typing import Annotated, Any
 from jinja2 import Template
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ecrm import clock, definitions, keys, listing, personalisation, profile_schema, store
+from ecrm import (
+    clock,
+    definition_holds,
+    definitions,
+    keys,
+    listing,
+    personalisation,
+    profile_schema,
+    store,
+)
 from ecrm.errors import InvalidInput, NotFound
 from ecrm.forms import Slug
 from ecrm.mail import RenderedMail
@@ -122,6 +131,11 @@ def update(template_id: str, body: MailTemplateIn, expected_version: int | None)
     )
     definitions.put_next(template.to_item(), "template", current.version)
     return template
+
+
+def delete(template_id: str) -> None:
+    """InUse (409) while a draft or scheduled campaign or an automation uses it."""
+    definition_holds.delete(keys.mail_template(template_id), "template")
 
 
 def load(template_id: str) -> MailTemplate:

@@ -1,5 +1,5 @@
-"""The preference center's account: what a signed-in customer sees (`GET /account`) and changes
-(`PATCH /account`) about themselves.
+"""The preference center's account: what a signed-in customer changes (`PATCH /account`) about
+themselves; what they see (`GET /account`) and the ETag both use are `ecrm.account_view`.
 
 A change is one transaction guarded by the contact's `version` (the ETag the page read: a stale
 `If-Match` is 412, none is 428) and by the profile schema's version. It writes what changed on
@@ -18,21 +18,27 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, contacts, keys, preference_changes, profile_schema, store, suppression
+from ecrm import (
+    clock,
+    contacts,
+    keys,
+    preference_changes,
+    profile_schema,
+    store,
+    suppression,
+)
+from ecrm.account_view import contact_of, etag
 from ecrm.contacts import FIELD_PREFIX, ContactStatus
 from ecrm.errors import (
     Busy,
     Conflict,
     PreconditionFailed,
     PreconditionRequired,
-    Unauthenticated,
 )
 from ecrm.preference_changes import Changes
 from ecrm.profile_schema import ProfileSchema
 
 logger = Logger(service="account", child=True)
-
-CONSENTS_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -50,64 +56,10 @@ class Updated:
     email_change_pending: bool
 
 
-def contact_of(contact_id: str) -> dict[str, Any]:
-    """The signed-in contact's item; 401 when it is gone (erased while the session lived)."""
-    contact = store.get(keys.contact(contact_id))
-    if contact is None or contact.get("alias_of"):
-        raise Unauthenticated("There is no account here any more.")
-    return contact
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
 def _matches(if_match: str, version: int) -> bool:
     """RFC 9110 If-Match: `*` or a list of strong entity tags (ours are strong)."""
     tags = {tag.strip() for tag in if_match.split(",")}
     return "*" in tags or etag(version) in tags
-
-
-def _consent_view(item: Mapping[str, Any]) -> dict[str, Any]:
-    shown = ("given_at", "confirmed_at", "form_id", "source", "topics", "consent_version", "text")
-    return {name: item[name] for name in shown if name in item}
-
-
-def view(contact_id: str) -> tuple[dict[str, Any], int]:
-    """Everything the page shows, and the version to send back as If-Match."""
-    contact = contact_of(contact_id)
-    schema = profile_schema.load()
-    consents, _ = store.query(
-        keys.contact(contact_id)["pk"],
-        sk_prefix="CONSENT#",
-        limit=CONSENTS_SHOWN,
-        newest_first=True,
-    )
-    values = contacts.profile_of(contact)
-    editable = {f.name for f in schema.profile + schema.interests}
-    receiving = preference_changes.current_topics(contact)
-    offered = [t.id for t in schema.topics]
-    topics = [{**t.model_dump(mode="json"), "subscribed": t.id in receiving} for t in schema.topics]
-    topics += [
-        {"id": t, "label": t, "description": "", "subscribed": True}
-        for t in sorted(receiving - set(offered))
-    ]
-    version = int(contact.get("version", 0))
-    document = {
-        "email": contact["email"],
-        "pending_email": contact.get("pending_email"),
-        "status": contact.get("status"),
-        "profile": {f.name: values.get(f.name) for f in schema.profile},
-        "interests": {f.name: values.get(f.name) for f in schema.interests},
-        "other": {k: v for k, v in values.items() if k not in editable},
-        "topics": topics,
-        "consents": [_consent_view(c) for c in consents],
-        "created_at": contact.get("created_at"),
-        "updated_at": contact.get("updated_at"),
-        "version": version,
-        "schema": schema.public(),
-    }
-    return document, version
 
 
 def _contact_update(

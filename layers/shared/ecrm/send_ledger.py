@@ -7,6 +7,11 @@ owned by the one batch that holds the recipient (batches are fixed by the stored
       │                 ╰──SES refused the address──▶ failed
       ╰──not mailable now (status, topic, suppression)──▶ skipped
 
+Ledger items, audience pages and batch markers carry `expires_at` (the table's TTL attribute)
+`RECORD_DAYS` after they are written: they only matter while the campaign sends (a campaign
+resumes within `campaign_states.RESUME_DAYS` of its start) and for the SES `Send` events that
+follow within minutes; the stats live on the campaign item.
+
 Every write that starts a recipient's life is conditional: new (`attribute_not_exists`), or
 this batch's own `retry` item, or its own `sending` item claimed at exactly the `claimed_at`
 read (a stale claim). Of two copies of a batch, only one ever sends to a recipient.
@@ -14,6 +19,7 @@ read (a stale claim). Of two copies of a batch, only one ever sends to a recipie
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +32,8 @@ from ecrm.settings import settings
 logger = Logger(service="mailing", child=True)
 
 SENDING, SENT, SKIPPED, FAILED, RETRY = "sending", "sent", "skipped", "failed", "retry"
+RECORD_DAYS = 60
+ENGAGEMENT_DAYS = 400  # unique opens/clicks/unsubscribes per recipient: counted once this long
 DONE_STATES = {SENT, SKIPPED, FAILED}
 
 
@@ -67,6 +75,11 @@ class Todo:
     contact: dict[str, Any] | None = None
 
 
+def expiry(days: int = RECORD_DAYS) -> int:
+    """`expires_at` for a campaign record written now (epoch seconds, as TTL wants)."""
+    return int(clock.now()) + days * 86400
+
+
 def ledger(batch: Batch, contact_id: str, state: str, **extra: Any) -> dict[str, Any]:
     return {
         **keys.send_ledger(batch.campaign_id, contact_id),
@@ -75,6 +88,7 @@ def ledger(batch: Batch, contact_id: str, state: str, **extra: Any) -> dict[str,
         "contact_id": contact_id,
         "batch": batch.batch_id,
         "state": state,
+        "expires_at": expiry(),
         **extra,
     }
 
@@ -146,3 +160,61 @@ def triage(batch: Batch, items: Mapping[str, dict[str, Any]]) -> list[Todo]:
         else:
             batch.waiting.add(contact_id)  # claimed by a worker that may still be running
     return todo
+
+
+def tally(batch: Batch) -> None:
+    """Add the finished batch's outcome to the campaign, once (the marker's condition)."""
+    states = list(batch.outcomes.values())
+    counts = {state: states.count(state) for state in (SENT, SKIPPED, FAILED)}
+    # A cancelled marker means an earlier copy of this batch counted it already.
+    with contextlib.suppress(store.TransactionCancelled):
+        store.transact(
+            [
+                store.Put(
+                    {
+                        **keys.campaign_batch(batch.campaign_id, batch.batch_id),
+                        "type": "campaign_batch",
+                        **counts,
+                        "at": clock.iso(clock.now()),
+                        "expires_at": expiry(),
+                    },
+                    condition="attribute_not_exists(pk)",
+                ),
+                store.Update(
+                    keys.campaign(batch.campaign_id),
+                    "ADD #sent :sent, #skipped :skipped, #failed :failed, #processed :processed",
+                    condition="attribute_exists(pk)",
+                    names={n: n[1:] for n in ("#sent", "#skipped", "#failed", "#processed")},
+                    values={
+                        ":sent": counts[SENT],
+                        ":skipped": counts[SKIPPED],
+                        ":failed": counts[FAILED],
+                        ":processed": len(states),
+                    },
+                ),
+            ]
+        )
+
+
+def confirm_sent(campaign_id: str, contact_id: str, message_id: str) -> bool:
+    """SES says it accepted a campaign message (its `Send` event, tags `campaign`/`contact`):
+    a claim left `sending` by a worker that died after the SES call becomes `sent`, so it is
+    never sent twice. For the SES events handler; idempotent."""
+    try:
+        store.write(
+            store.Update(
+                keys.send_ledger(campaign_id, contact_id),
+                "SET #state = :sent, message_id = :id, confirmed_by_event = :true",
+                condition="#state = :sending",
+                names={"#state": "state"},
+                values={
+                    ":sent": SENT,
+                    ":sending": SENDING,
+                    ":id": message_id,
+                    ":true": True,
+                },
+            )
+        )
+    except store.ConditionFailed:
+        return False
+    return True

@@ -13,13 +13,12 @@ import binascii
 import hashlib
 import hmac
 import json
-import secrets
 import threading
 import time
 from dataclasses import dataclass
 from typing import Literal
 
-from ecrm import aws
+from ecrm import aws, entropy
 from ecrm.errors import InvalidToken, TokenExpired
 from ecrm.settings import settings
 
@@ -89,7 +88,7 @@ def _mac(key: bytes, purpose: str, body: str) -> str:
 
 def issue(purpose: Purpose, subject: str, ref: str = "", ttl_seconds: int | None = None) -> str:
     expires_at = int(time.time()) + ttl_seconds if ttl_seconds else None
-    claims = {"p": purpose, "s": subject, "r": ref, "j": secrets.token_urlsafe(12), "e": expires_at}
+    claims = {"p": purpose, "s": subject, "r": ref, "j": entropy.token_urlsafe(12), "e": expires_at}
     body = _b64(json.dumps(claims, separators=(",", ":")).encode())
     key = keyring.key("AWSCURRENT")
     assert key is not None

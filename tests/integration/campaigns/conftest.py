@@ -26,7 +26,13 @@ from ecrm import (
     store,
 )
 from local.faults import record_sends
-from local.moto_backend import answer_get_account, fast_transactions
+from local.moto_backend import (
+    answer_get_account,
+    fast_index_queries,
+    fast_item_responses,
+    fast_raw_sends,
+    fast_transactions,
+)
 from local.queues import lambda_record
 from tests import events
 from tests.conftest import ROOT
@@ -86,7 +92,9 @@ def campaign_env(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> It
         sent.configuration_sets.append(params.get("ConfigurationSetName"))
 
     record_sends(aws.sesv2(), record)
-    with fast_transactions():  # moto copies the table per transaction item otherwise
+    # moto copies the table per transaction item, walks every answer through a generic
+    # serializer and parses whole raw mails otherwise (`local.moto_backend`: same outcomes).
+    with fast_transactions(), fast_item_responses(), fast_index_queries(), fast_raw_sends():
         yield sent
     pacing.forget_cached()
     campaign_content.forget_cached()

@@ -9,10 +9,12 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
-from ecrm import campaign_sending, clock, keys, pacing, store
+from ecrm import campaign_sending, clock, keys, pacing, send_ledger, store
+from ecrm.errors import Busy
 from ecrm.settings import settings
 from local import faults
 from local.faults import Faults, Kill, Killed, Throttle
@@ -92,7 +94,7 @@ def start_campaign() -> str:
 def confirm_by_send_events(sent: Sent) -> None:
     """What SES's Send events do for the claims a dead worker left (tags campaign, contact)."""
     for tags in sent.tags:
-        campaign_sending.confirm_sent(tags["campaign"], tags["contact"], "ses-message-id")
+        send_ledger.confirm_sent(tags["campaign"], tags["contact"], "ses-message-id")
 
 
 def assert_complete(campaign_id: str, sent: Sent, twice: set[str] = frozenset()) -> None:  # type: ignore[assignment]
@@ -226,3 +228,29 @@ def test_throttling_on_ses_and_dynamodb_delays_but_never_loses_or_doubles(
     bucket = store.get(keys.send_pace())
     assert bucket and float(bucket["tat"]) > 0  # throttles pushed the shared bucket
     assert pacing.campaign_rate() > 0
+
+
+def test_a_throttled_pacing_bucket_mid_chunk_gives_the_claims_back(
+    campaign_env: Sent, injected: Faults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A starved worker that missed its slots must reserve again; when that write is throttled,
+    the chunk's claimed, unsent recipients go back to `retry` (not left `sending` for the
+    stale-claim time) and the batch comes back soon."""
+    campaign_id = start_campaign()
+    real_reserve = pacing.reserve
+    calls = {"n": 0}
+
+    def reserve(count: int, rate: float, **kwargs: Any) -> pacing.Reservation:
+        calls["n"] += 1
+        if calls["n"] == 1:  # every slot already missed: the worker must reserve again
+            return pacing.Reservation(time.time() - 100, 1 / rate, count)
+        if calls["n"] == 2:
+            raise Busy()
+        return real_reserve(count, rate, **kwargs)
+
+    monkeypatch.setattr(pacing, "reserve", reserve)
+
+    run(injected, lambda: None)
+
+    assert calls["n"] > 2
+    assert_complete(campaign_id, campaign_env)

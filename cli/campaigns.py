@@ -1,0 +1,146 @@
+"""`ecrm campaigns ...`: list, show, create, send, schedule, pause, resume, cancel and watch
+campaigns through `/admin/campaigns`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from cli import campaign_watch
+from cli.client import USAGE, CliError
+from cli.commands import Commands, Context
+from cli.output import table
+
+
+def register(commands: Commands) -> None:
+    group = commands.group("campaigns", "campaigns: create, send, schedule, pause, watch")
+    listing = commands.api(group, "list", "campaigns, newest first", _list)
+    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+
+    show = commands.api(group, "show", "one campaign: state, progress, stats", _show)
+    show.add_argument("campaign_id")
+
+    create = commands.api(group, "create", "create a draft campaign", _create)
+    create.add_argument("--name", required=True)
+    create.add_argument("--template", required=True, help="template id")
+    create.add_argument("--segment", required=True, help="segment id")
+    create.add_argument("--topic", help="default: the segment's topic")
+    create.add_argument("--from-email", required=True, help="sender address")
+    create.add_argument("--from-name", required=True, help="sender name")
+    create.add_argument("--reply-to")
+
+    send = commands.api(group, "send", "start sending now", _action("send"))
+    send.add_argument("campaign_id")
+    send.add_argument("--watch", action="store_true", help="then watch it until it finishes")
+    campaign_watch.add_options(send)
+
+    schedule = commands.api(group, "schedule", "send at a time", _schedule)
+    schedule.add_argument("campaign_id")
+    schedule.add_argument("--at", required=True, help="ISO time with zone: 2026-12-01T09:00+01:00")
+
+    for verb, help in (
+        ("pause", "pause sending (what was sent stays sent)"),
+        ("resume", "resume a paused campaign (nobody gets it twice)"),
+        ("cancel", "cancel a draft, scheduled or paused campaign"),
+    ):
+        commands.api(group, verb, help, _action(verb)).add_argument("campaign_id")
+
+    watch = commands.api(
+        group,
+        "watch",
+        "live progress until the campaign finishes",
+        _watch,
+        description="Polls the campaign (with backoff while nothing changes) and draws bars "
+        "for sent, delivered, bounced and opened; --json prints one JSON line per poll. "
+        "Exits 0 when it is done, 4 when it is paused or cancelled.",
+    )
+    watch.add_argument("campaign_id")
+    campaign_watch.add_options(watch)
+
+
+def path(campaign_id: str) -> str:
+    return f"/admin/campaigns/{quote(campaign_id, safe='')}"
+
+
+def _list(ctx: Context) -> None:
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while len(found) < ctx.args.limit:
+        page = ctx.api.get("/admin/campaigns", limit=min(100, ctx.args.limit), cursor=cursor)
+        found += page["items"]
+        if not (cursor := page.get("next_cursor")):
+            break
+    found = found[: ctx.args.limit]
+    rows = [
+        (c["id"], c["name"], c["state"], f"{c['stats']['sent']}/{c['progress']['audience']}")
+        for c in found
+    ]
+    ctx.out.result(found, table(rows, ("id", "name", "state", "sent")) if found else "none")
+
+
+def _show(ctx: Context) -> None:
+    campaign = ctx.api.get(path(ctx.args.campaign_id))
+    ctx.out.result(campaign, describe(campaign))
+
+
+def _create(ctx: Context) -> None:
+    args = ctx.args
+    sender = {"email": args.from_email, "name": args.from_name}
+    if args.reply_to:
+        sender["reply_to"] = args.reply_to
+    body = {
+        "name": args.name,
+        "template_id": args.template,
+        "segment_id": args.segment,
+        "sender": sender,
+    }
+    if args.topic:
+        body["topic"] = args.topic
+    campaign = ctx.api.post("/admin/campaigns", body)
+    ctx.out.result(campaign, f"created campaign {campaign['id']} ({campaign['state']})")
+
+
+def _schedule(ctx: Context) -> None:
+    try:
+        at = datetime.fromisoformat(ctx.args.at)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise CliError("--at needs an ISO time with a zone, e.g. 2026-12-01T09:00+01:00", USAGE)
+    campaign = ctx.api.post(path(ctx.args.campaign_id) + "/schedule", {"at": at.isoformat()})
+    ctx.out.result(campaign, f"campaign {campaign['id']} scheduled for {campaign['scheduled_at']}")
+
+
+def _action(verb: str) -> Any:
+    def run(ctx: Context) -> int:
+        campaign = ctx.api.post(path(ctx.args.campaign_id) + f"/{verb}")
+        if getattr(ctx.args, "watch", False):
+            ctx.out.note(f"campaign {campaign['id']} is {campaign['state']}")
+            return campaign_watch.watch(ctx, campaign["id"])
+        ctx.out.result(campaign, f"campaign {campaign['id']} is {campaign['state']}")
+        return 0
+
+    return run
+
+
+def _watch(ctx: Context) -> int:
+    return campaign_watch.watch(ctx, ctx.args.campaign_id)
+
+
+def describe(campaign: dict[str, Any]) -> str:
+    progress, stats = campaign["progress"], campaign["stats"]
+    lines = [
+        f"{campaign['id']}  {campaign['name']!r}  {campaign['state']}",
+        f"  template {campaign['template_id']}, segment {campaign['segment_id']}, "
+        f"topic {campaign['topic']}, from {campaign['sender']['email']}",
+        f"  progress {progress['processed']}/{progress['audience']} ({progress['percent']}%)"
+        + ("" if progress["planning_complete"] else ", audience still being planned"),
+        "  " + campaign_watch.counts(stats),
+    ]
+    if campaign.get("paused_reason"):
+        lines.append(f"  paused: {campaign['paused_reason']} {campaign.get('paused_detail') or ''}")
+    for moment in ("scheduled_at", "started_at", "finished_at"):
+        if campaign.get(moment):
+            lines.append(f"  {moment.removesuffix('_at')} {campaign[moment]}")
+    return "\n".join(line.rstrip() for line in lines)

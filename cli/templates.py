@@ -1,0 +1,136 @@
+"""`ecrm templates push DIR`: make the API's mail templates match a folder.
+
+Layout: one template per `NAME.json` (`{"subject": ..., "name": ...}`, name defaults to
+NAME), beside it `NAME.html` (required) and `NAME.txt` (optional: without it the text part is
+derived from the HTML). NAME is the template id. A template that is not there is created; one
+that differs is replaced with the version just read (a concurrent edit is a conflict, exit 4);
+one that is the same is left alone, so pushing twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from cli.client import USAGE, ApiError, CliError
+from cli.commands import Commands, Context
+from cli.output import table
+
+TEMPLATE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+META_KEYS = {"subject", "name"}
+
+
+@dataclass(frozen=True)
+class LocalTemplate:
+    id: str
+    fields: dict[str, Any]  # name, subject, html and maybe text: the API's MailTemplateIn
+
+
+def register(commands: Commands) -> None:
+    group = commands.group("templates", "mail templates")
+    push = commands.api(
+        group,
+        "push",
+        "create or update the templates in a folder (unchanged ones are left alone)",
+        _push,
+        description=(__doc__ or "").split("\n\n", 1)[1].strip(),
+    )
+    push.add_argument("folder", type=Path, help="holds NAME.json + NAME.html (+ NAME.txt)")
+    push.add_argument(
+        "--dry-run", action="store_true", help="say what would change, change nothing"
+    )
+
+
+def read_folder(folder: Path) -> list[LocalTemplate]:
+    if not folder.is_dir():
+        raise CliError(f"{folder} is not a folder", USAGE, code="bad_file")
+    found = [_read_one(meta) for meta in sorted(folder.glob("*.json"))]
+    if not found:
+        raise CliError(f"no NAME.json templates in {folder}", USAGE, code="bad_file")
+    return found
+
+
+def _read_one(meta_path: Path) -> LocalTemplate:
+    template_id = meta_path.stem
+    if not TEMPLATE_ID.match(template_id):
+        raise _bad(meta_path, "the file name is the id: lower case letters, digits and -")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise _bad(meta_path, f"not readable JSON ({error})") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("subject"), str):
+        raise _bad(meta_path, 'needs {"subject": "..."} (and optionally "name")')
+    if unknown := set(meta) - META_KEYS:
+        raise _bad(meta_path, f"unknown keys {sorted(unknown)} (HTML and text go in files)")
+    html_path, text_path = meta_path.with_suffix(".html"), meta_path.with_suffix(".txt")
+    if not html_path.exists():
+        raise _bad(meta_path, f"{html_path.name} is missing")
+    fields: dict[str, Any] = {
+        "name": meta.get("name") or template_id,
+        "subject": meta["subject"],
+        "html": html_path.read_text(encoding="utf-8"),
+    }
+    if text_path.exists():
+        fields["text"] = text_path.read_text(encoding="utf-8")
+    return LocalTemplate(template_id, fields)
+
+
+def _bad(path: Path, problem: str) -> CliError:
+    return CliError(f"{path}: {problem}", USAGE, code="bad_file")
+
+
+def differs(local: LocalTemplate, stored: dict[str, Any]) -> bool:
+    same = all(stored.get(key) == local.fields[key] for key in ("name", "subject", "html"))
+    if "text" in local.fields:
+        same = (
+            same and not stored.get("text_derived") and stored.get("text") == local.fields["text"]
+        )
+    else:
+        same = same and bool(stored.get("text_derived"))
+    return not same
+
+
+def push_one(ctx: Context, local: LocalTemplate, dry_run: bool) -> dict[str, Any]:
+    path = f"/admin/templates/{quote(local.id, safe='')}"
+    try:
+        stored = ctx.api.get(path)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        stored = None
+    if stored is None:
+        if not dry_run:
+            stored = ctx.api.post("/admin/templates", {"id": local.id, **local.fields})
+        return {"id": local.id, "action": "created", "version": stored and stored["version"]}
+    if not differs(local, stored):
+        return {"id": local.id, "action": "unchanged", "version": stored["version"]}
+    if not dry_run:
+        stored = ctx.api.put(path, {**local.fields, "version": stored["version"]})
+    return {"id": local.id, "action": "updated", "version": stored["version"]}
+
+
+def _push(ctx: Context) -> None:
+    done: list[dict[str, Any]] = []
+    for local in read_folder(ctx.args.folder):
+        try:
+            done.append(push_one(ctx, local, ctx.args.dry_run))
+        except CliError as error:
+            error.message = f"template {local.id}: {error.message}"
+            _report(ctx, done)
+            raise
+    _report(ctx, done)
+
+
+def _report(ctx: Context, done: list[dict[str, Any]]) -> None:
+    if not done:
+        return
+    prefix = "would be " if ctx.args.dry_run else ""
+    rows = [(d["id"], prefix + d["action"], d["version"] or "-") for d in done]
+    ctx.out.result(
+        {"dry_run": ctx.args.dry_run, "templates": done},
+        table(rows, ("template", "action", "version")),
+    )

@@ -1,0 +1,88 @@
+"""Forms admin API (marketers only): list, read and replace form definitions (`ecrm.forms`),
+validated exactly as `ecrm forms put` and the capture function read them. `ecrm forms push`
+drives it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from ecrm import forms, http
+from ecrm.errors import InvalidInput
+from ecrm.forms import Form, Slug
+from ecrm.openapi_responses import admin
+
+logger = Logger(service="capture")
+metrics = Metrics(namespace="ecrm", service="capture")
+app = APIGatewayRestResolver(enable_validation=True)
+http.install_error_handlers(app)
+app.use(middlewares=[http.marketers_only])
+
+FormId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="Form id")]
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="`next_cursor` of a page")]
+
+
+class FormPut(Form):
+    """A definition as `GET` returns it; `id` and `version` are optional here."""
+
+    id: Slug | None = Field(default=None, description="If given, the id in the path")  # type: ignore[assignment]
+    version: int | None = Field(  # type: ignore[assignment]
+        default=None, ge=1, description="The version you edited (409 if it changed since)"
+    )
+
+
+class FormSummary(BaseModel):
+    id: str
+    title: str
+    topics: list[str]
+    double_opt_in: bool
+    version: int
+
+
+class FormPage(BaseModel):
+    items: list[FormSummary]
+    next_cursor: str | None = None
+
+
+@app.get("/admin/forms", summary="Form definitions, by id", responses=admin())
+def list_forms(limit: Limit = 50, cursor: Cursor = None) -> FormPage:
+    found, next_cursor = forms.page(limit, cursor)
+    items = [FormSummary.model_validate(f.model_dump()) for f in found]
+    return FormPage(items=items, next_cursor=next_cursor)
+
+
+@app.get(
+    "/admin/forms/<form_id>",
+    summary="One form definition, with its allowed origins",
+    responses=admin(404),
+)
+def get_form(form_id: FormId) -> Form:
+    return forms.load(form_id, fresh=True)
+
+
+@app.put(
+    "/admin/forms/<form_id>",
+    summary="Create or replace a form definition (the same definition again changes nothing)",
+    responses=admin(409, 415, 422, ok={200: "Replaced or unchanged", 201: "Created"}),
+)
+def put_form(form_id: FormId, body: FormPut) -> Response[Form]:
+    if body.id is not None and body.id != form_id:
+        raise InvalidInput("The id in the body is not the form's id.", {"id": "Not " + form_id})
+    form = Form.model_validate({**body.model_dump(exclude={"id", "version"}), "id": form_id})
+    saved, written = forms.replace(form, body.version)
+    created = written and saved.version == 1
+    return Response(201 if created else 200, content_types.APPLICATION_JSON, saved)
+
+
+@http.marketers_first  # before body validation: anonymous callers get 401 (test_admin_sweep)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,49 @@
+"""Which of a batch's recipients may be mailed now: each send checks the contact's status and
+topic (`segments.sendable`) and the suppression list at send time, not at planning time. Who
+may not is written to the ledger as `skipped` with the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ecrm import campaign_content, keys, send_ledger, store
+from ecrm.segments import sendable
+
+
+def eligible(
+    batch: send_ledger.Batch, todo: list[send_ledger.Todo], content: campaign_content.Content
+) -> list[send_ledger.Todo]:
+    """Read contacts and suppressions (one BatchGetItem per 50 recipients; a second one for the
+    addresses the plan did not know or that changed since), skip who may not be mailed."""
+    planned = dict(batch.recipients)
+    attributes = ["type", "status", "topics", "email"]
+    attributes += [f"f_{name}" for name in content.template.contact_fields if name != "email"]
+    wanted = [keys.contact(t.contact_id) for t in todo]
+    wanted += [keys.suppression(planned[t.contact_id]) for t in todo if planned[t.contact_id]]
+    found = store.batch_get(wanted, attributes=attributes)
+    unknown = []  # addresses not planned, or changed since planning: their suppression too
+    for entry in todo:
+        entry.contact = found.get(_pair(keys.contact(entry.contact_id)))
+        if entry.contact and entry.contact.get("email") != planned[entry.contact_id]:
+            unknown.append(str(entry.contact.get("email") or ""))
+    if unknown:
+        found |= store.batch_get([keys.suppression(a) for a in unknown if a], attributes=["pk"])
+    ready = []
+    for entry in todo:
+        contact = entry.contact
+        if not sendable(contact, content.topic):
+            reason = "not_mailable"
+        elif _pair(keys.suppression(str(contact["email"]))) in found:  # type: ignore[index]
+            reason = "suppressed"
+        else:
+            ready.append(entry)
+            continue
+        if send_ledger.take(batch, entry, send_ledger.SKIPPED, reason=reason):
+            batch.outcomes[entry.contact_id] = send_ledger.SKIPPED
+        else:
+            batch.waiting.add(entry.contact_id)
+    return ready
+
+
+def _pair(key: Mapping[str, str]) -> tuple[str, str]:
+    return key["pk"], key["sk"]

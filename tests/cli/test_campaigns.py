@@ -1,0 +1,143 @@
+"""`ecrm campaigns ...` against `ecrm serve`: create, send and watch a campaign to the end
+(bars off a terminal: one line per change, JSON lines with --json), pause/resume refusals with
+the conflict exit code, and schedule's own usage checks."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from local.stack import LocalStack
+from tests.cli.conftest import Ecrm
+
+AUDIENCE = 15
+
+
+@pytest.fixture(scope="module")
+def campaign_parts(stack: LocalStack) -> dict[str, str]:
+    """A template, a segment of the newsletter topic, and AUDIENCE subscribed contacts."""
+    from cli.client import ApiClient
+    from ecrm import keys, store
+
+    items: list[dict[str, Any]] = []
+    for n in range(AUDIENCE):
+        address = f"watch{n}@example.org"
+        contact_id = keys.contact_id_for(address)
+        items += [
+            {
+                **keys.contact(contact_id),
+                "type": "contact",
+                "email": address,
+                "status": "subscribed",
+                "topics": {"newsletter"},
+            },
+            {**keys.topic_membership(contact_id, "newsletter"), "type": "topic_membership"},
+        ]
+    store.batch_put(items)
+    token = json.loads((stack.state_dir / "admin-tokens.json").read_text())["marketer"]
+    api = ApiClient(stack.api_url, token)
+    html = '<p>News</p><a href="{{ unsubscribe_url }}">Unsubscribe</a>'
+    api.post("/admin/templates", {"id": "watched", "name": "W", "subject": "News", "html": html})
+    api.post("/admin/segments", {"id": "watched", "name": "W", "topic": "newsletter"})
+    return {"template": "watched", "segment": "watched"}
+
+
+def create(ecrm: Ecrm, parts: dict[str, str], name: str) -> str:
+    run = ecrm(
+        "campaigns", "create", "--name", name, "--template", parts["template"],
+        "--segment", parts["segment"], "--from-email", "news@example.com", "--from-name", "News",
+        "--json",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    created = run.json()
+    assert isinstance(created, dict) and created["state"] == "draft"
+    return str(created["id"])
+
+
+def test_send_then_watch_to_the_end_prints_one_json_line_per_poll(
+    ecrm: Ecrm, campaign_parts: dict[str, str], stack: LocalStack
+) -> None:
+    campaign_id = create(ecrm, campaign_parts, "Watched")
+    run = ecrm("campaigns", "send", campaign_id, "--watch", "--interval", "0.1", "--json")
+    assert run.code == 0, run.err
+    lines = run.lines()
+    assert all(isinstance(line, dict) for line in lines)
+    final = lines[-1]
+    assert isinstance(final, dict)
+    assert final["final"] is True and final["state"] == "done"
+    assert final["sent"] == final["audience"] == AUDIENCE
+    assert [line["final"] for line in lines if isinstance(line, dict)][:-1] == [False] * (
+        len(lines) - 1
+    )
+    sent_seen = [line["sent"] for line in lines if isinstance(line, dict)]
+    assert sent_seen == sorted(sent_seen)  # counts only grow
+
+    # Watching a finished campaign, for people: its summary, at once, exit 0.
+    again = ecrm("campaigns", "watch", campaign_id)
+    assert again.code == 0
+    assert again.out.startswith(f"campaign {campaign_id} done: {AUDIENCE} sent, 0 skipped")
+    assert f"done: {AUDIENCE} sent" in again.err  # the line per change, off a terminal
+
+    # SES reports a delivery and an open of one message (`ecrm outbox event`, the local
+    # helper): watch counts them.
+    [message] = [m for m in stack.outbox() if m["to"] == "watch0@example.org"]
+    for kind in ("delivery", "open"):
+        simulated = ecrm("outbox", "event", message["id"], kind, "--state", str(stack.state_dir))
+        assert simulated.code == 0, simulated.err
+    counted = ecrm("campaigns", "watch", campaign_id, "--json").lines()[-1]
+    assert isinstance(counted, dict)
+    assert (counted["delivered"], counted["opened"], counted["bounced"]) == (1, 1, 0)
+
+    shown = ecrm("campaigns", "show", campaign_id)
+    assert shown.code == 0 and "done" in shown.out and f"{AUDIENCE}/{AUDIENCE}" in shown.out
+    listed = ecrm("campaigns", "list", "--json")
+    assert listed.code == 0
+    assert any(c["id"] == campaign_id for c in listed.json())  # type: ignore[attr-defined]
+
+
+def test_a_finished_campaign_cannot_be_paused_exit_4_with_the_api_message(
+    ecrm: Ecrm, campaign_parts: dict[str, str]
+) -> None:
+    campaign_id = create(ecrm, campaign_parts, "Draft")
+    watching = ecrm("campaigns", "watch", campaign_id, "--json")
+    assert watching.code == 4 and watching.lines()[-1]["state"] == "draft"  # type: ignore[index]
+
+    paused = ecrm("campaigns", "pause", campaign_id, "--json")
+    assert paused.code == 4 and paused.out == ""
+    error = json.loads(paused.err)
+    assert error["error"]["status"] == 409 and error["error"]["code"] == "conflict"
+    assert "draft" in error["error"]["message"]
+
+    human = ecrm("campaigns", "resume", campaign_id)
+    assert human.code == 4
+    assert human.err.startswith("ecrm campaigns resume: A campaign that is draft cannot be")
+
+    cancelled = ecrm("campaigns", "cancel", campaign_id)
+    assert cancelled.code == 0 and cancelled.out.strip().endswith("is cancelled")
+
+
+def test_schedule_needs_a_time_with_a_zone_and_an_existing_campaign(
+    ecrm: Ecrm, campaign_parts: dict[str, str]
+) -> None:
+    campaign_id = create(ecrm, campaign_parts, "Later")
+    paris = timezone(timedelta(hours=1))
+    at = (datetime.now(paris) + timedelta(days=30)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    naive = ecrm("campaigns", "schedule", campaign_id, "--at", at.replace(tzinfo=None).isoformat())
+    assert naive.code == 2 and "zone" in naive.err
+    scheduled = ecrm("campaigns", "schedule", campaign_id, "--at", at.isoformat(), "--json")
+    assert scheduled.code == 0, scheduled.err
+    shown = scheduled.json()
+    assert isinstance(shown, dict) and shown["state"] == "scheduled"
+    assert datetime.fromisoformat(shown["scheduled_at"]) == at
+    missing = ecrm("campaigns", "show", "0123456789abcdef", "--json")
+    assert missing.code == 1 and json.loads(missing.err)["error"]["status"] == 404
+
+
+def test_without_credentials_campaign_commands_exit_3(ecrm: Ecrm) -> None:
+    run = ecrm("campaigns", "list", auth=False)
+    assert run.code == 3 and "ecrm login" in run.err

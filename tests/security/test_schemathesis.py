@@ -1,0 +1,137 @@
+"""Schemathesis against the merged OpenAPI document of every API function, through `ecrm serve`
+(the local stack: the gateway, the authorizer, the real handlers on moto).
+
+Each operation gets a bounded number of generated requests, valid and invalid (a fixed seed:
+the same requests on every run). Every answer must be no 5xx, a documented status, of a
+documented content type, with a body that matches the documented schema (for refusals, the
+stable error body `ErrorBody`). Admin routes are called as the local marketer; account routes
+with a session of a subscriber signed in through the mailed link, as a person would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, seed, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from local.openapi import merged_openapi
+from local.stack import LocalStack
+
+EXAMPLES = 8  # fuzzed requests per operation and mode, besides the coverage phase: about a minute
+SUBSCRIBER = "fuzz.subscriber@example.com"
+ERASED = "fuzz.erased@example.com"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+schema = schemathesis.openapi.from_dict(merged_openapi())
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    with LocalStack(tmp_path_factory.mktemp("fuzz"), fresh=True) as local_stack:
+        yield local_stack
+
+
+@pytest.fixture(scope="module")
+def http(stack: LocalStack) -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session
+
+
+def _signed_in(stack: LocalStack, http: requests.Session, email: str) -> str:
+    """Subscribe `email` through the demo form and sign in through the mailed link."""
+    submitted = http.post(
+        f"{stack.api_url}/forms/newsletter/submissions",
+        json={"email": email, "consent": True, "interests": ["guides"]},
+        timeout=30,
+    )
+    assert submitted.status_code == 202, submitted.text
+    asked = http.post(f"{stack.api_url}/account/link", json={"email": email}, timeout=30)
+    assert asked.status_code == 202, asked.text
+    stack.drain()
+    mail = next(m for m in stack.outbox() if email in m["to"] and "sign" in m["subject"])
+    token = re.search(r"token=([^&#\s\"]+)", " ".join(mail["links"]))
+    assert token is not None, mail["links"]
+    session = http.post(f"{stack.api_url}/account/session", json={"token": token[1]}, timeout=30)
+    assert session.status_code == 200, session.text
+    return f"Bearer {session.json()['session']}"
+
+
+@pytest.fixture(scope="module")
+def credentials(stack: LocalStack, http: requests.Session) -> dict[str, str]:
+    """Authorization per route: the local marketer's bearer token for `/admin`, a subscriber's
+    session for `/account`, and another subscriber's for erasing (so that an erasure the
+    fuzzer gets right leaves the other account routes something to work on)."""
+    assert stack.authorizer is not None
+    return {
+        "/admin": f"Bearer {stack.authorizer.tokens['marketer']}",
+        "/account": _signed_in(stack, http, SUBSCRIBER),
+        "DELETE /account": _signed_in(stack, http, ERASED),
+    }
+
+
+def test_the_served_document_is_the_merged_one(stack: LocalStack, http: requests.Session) -> None:
+    served = http.get(f"{stack.api_url}/openapi.json", timeout=30)
+    assert served.status_code == 200
+    assert served.json() == schema.raw_schema
+
+
+def test_every_refusal_is_documented_with_the_stable_error_body() -> None:
+    """Each route's declared 4xx/5xx (from `ecrm.openapi_responses`) carry the shared schema;
+    admin routes declare their 401 and 403; nothing declares Powertools' unused 422 shape."""
+    refusal_schemas = {"#/components/schemas/ErrorBody", "#/components/schemas/AdminRefusal"}
+    for path, operations in schema.raw_schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            refusals = {int(s): r for s, r in responses.items() if int(s) >= 400}
+            if path.startswith("/admin"):
+                assert {401, 403} <= set(refusals), (method, path)
+            for status, response in refusals.items():
+                found = response["content"]["application/json"]["schema"].get("$ref")
+                assert found in refusal_schemas, (method, path, status, found)
+            assert any(int(s) < 400 for s in responses), (method, path)
+    assert "HTTPValidationError" not in schema.raw_schema["components"]["schemas"]
+
+
+@schema.parametrize()
+@seed(20261128)
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_answer_is_documented_and_never_a_server_error(
+    case: Any, stack: LocalStack, http: requests.Session, credentials: dict[str, str]
+) -> None:
+    signed_in = [value for prefix, value in credentials.items() if _under(case, prefix)]
+    headers = {"Authorization": signed_in[-1]} if signed_in else {}
+    case.call_and_validate(
+        base_url=stack.api_url, session=http, headers=headers, checks=CHECKS, timeout=30
+    )
+
+
+def _under(case: Any, prefix: str) -> bool:
+    """`prefix` is a path prefix, or a method and a path ("DELETE /account")."""
+    method, _, path_prefix = prefix.rpartition(" ")
+    path = str(case.operation.path)
+    if method and method != case.operation.method.upper():
+        return False
+    return path == path_prefix or path.startswith(f"{path_prefix}/")
