@@ -287,6 +287,9 @@ def trend_marker(stream_event_id: str) -> dict[str, str]:
     return {"pk": f"TRENDMARK#{stream_event_id}", "sk": "MARK"}
 
 
+IMPORT_BAD_ROWS_PREFIX = "BAD#"
+
+
 def contacts_import(import_id: str) -> dict[str, str]:
     """A bulk import: its settings, state and checkpoint (byte offset, line, counters)."""
     return {"pk": f"IMPORT#{import_id}", "sk": "IMPORT"}
@@ -295,9 +298,6 @@ def contacts_import(import_id: str) -> dict[str, str]:
 def import_bad_rows(import_id: str, first_line: int) -> dict[str, str]:
     """The bad rows of one committed chunk of an import, sorted by their first line."""
     return {"pk": f"IMPORT#{import_id}", "sk": f"{IMPORT_BAD_ROWS_PREFIX}{first_line:010d}"}
-
-
-IMPORT_BAD_ROWS_PREFIX = "BAD#"
 
 
 def import_partition(import_id: str) -> str:
