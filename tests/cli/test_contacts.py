@@ -37,9 +37,9 @@ def _fast_moto() -> Iterator[None]:
 
 
 @pytest.fixture
-def ecrm_import(stack: LocalStack) -> Ecrm:
+def ecrm_long(stack: LocalStack) -> Ecrm:
     """`ecrm ARGS...` in a process of its own, like the `ecrm` fixture, with the time 5,000 rows
-    take through the local stack on a busy machine (the fixture's 120 s would cut it short)."""
+    (and their export) take through the local stack on a busy machine (120 s would not do)."""
     token = json.loads((stack.state_dir / "admin-tokens.json").read_text())["marketer"]
 
     def run(*argv: str) -> Run:
@@ -88,14 +88,14 @@ def _contacts() -> int:
 
 
 def test_an_import_counts_exactly_writes_bad_rows_and_imports_nothing_twice(
-    ecrm: Ecrm, ecrm_import: Ecrm, tmp_path: Path
+    ecrm: Ecrm, ecrm_long: Ecrm, tmp_path: Path
 ) -> None:
     source, bad_lines, good = _people(tmp_path / "people.csv")
     errors = tmp_path / "bad.csv"
     argv = ["contacts", "import", str(source), "--list", "newsletter"]
     argv += ["--consent-source", "trade fair 2026", "--errors", str(errors), "--poll", "0.2"]
 
-    first = ecrm_import(*argv, "--json")
+    first = ecrm_long(*argv, "--json")
 
     assert first.code == 1, first.err  # some rows were bad
     result = _result(first)
@@ -123,7 +123,7 @@ def test_an_import_counts_exactly_writes_bad_rows_and_imports_nothing_twice(
 
     # Round trip: the topic's export is what the file held (its good rows).
     exported = tmp_path / "export.csv"
-    run = ecrm("contacts", "export", "--topic", "newsletter", "--output", str(exported))
+    run = ecrm_long("contacts", "export", "--topic", "newsletter", "--output", str(exported))
     assert run.code == 0, run.err
     with exported.open(newline="") as file:
         rows = list(csv.DictReader(file))
@@ -132,7 +132,7 @@ def test_an_import_counts_exactly_writes_bad_rows_and_imports_nothing_twice(
         "newsletter"
     }
     # Exported again, the file imports as nothing new: every row is a duplicate.
-    back = ecrm_import(
+    back = ecrm_long(
         "contacts",
         "import",
         str(exported),
