@@ -59,14 +59,14 @@ PackagedScenario = Callable[[Stack, Function], tuple[list[events.Event], Check]]
 
 _HANDLER = """
 import importlib, json, sys, types, uuid
-module, name, function_name, arn, memory, event_file, result_file = sys.argv[1:8]
+module, name, function_name, arn, memory, timeout, event_file, result_file = sys.argv[1:9]
 with open(event_file) as source:
     event = json.load(source)
 context = types.SimpleNamespace(
     function_name=function_name, function_version="$LATEST", invoked_function_arn=arn,
     memory_limit_in_mb=int(memory), aws_request_id=str(uuid.uuid4()),
     log_group_name="/aws/lambda/" + function_name, log_stream_name="bench",
-    get_remaining_time_in_millis=lambda: 10_000,
+    get_remaining_time_in_millis=lambda: int(timeout) * 1000,
 )
 handler = getattr(importlib.import_module(module), name)
 results = [handler(one, context) for one in (event if isinstance(event, list) else [event])]
@@ -171,6 +171,7 @@ def _run_function(
         context.function_name,
         context.invoked_function_arn,
         str(context.memory_limit_in_mb),
+        str(context.timeout_seconds),
         str(event_file),
         str(result_file),
     ]

@@ -51,7 +51,7 @@ def main(spec_path: str) -> None:
     context = types.SimpleNamespace(
         **spec["context"],
         aws_request_id=str(uuid.uuid4()),
-        get_remaining_time_in_millis=lambda: 10_000,
+        get_remaining_time_in_millis=lambda: spec["remaining_ms"],
     )
     responses = [handler(event, context) for event in spec["events"]]
     loaded = {

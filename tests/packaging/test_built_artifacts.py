@@ -104,6 +104,8 @@ def _invoke(
             "log_stream_name": "packaging-test",
         },
         "events": event_list,
+        # a fresh invocation has the function's whole Timeout (workers plan their steps by it)
+        "remaining_ms": int(context.timeout_seconds * 1000),
         "result": str(scratch / "result.json"),
     }
     (scratch / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
