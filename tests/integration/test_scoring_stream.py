@@ -3,7 +3,6 @@ on at-least-once delivery (every batch replayed, random records and writes faili
 
 from __future__ import annotations
 
-import copy
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -11,14 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from ecrm import aws, clock, keys
 from ecrm.scoring import engine as scoring_engine
 from ecrm.settings import settings
 from ecrm.store import serialize
-from tests import events
+from tests import events, stream_delivery
 from tests.conftest import table_items
 
 NOW = 1_780_000_000.0
@@ -88,30 +86,15 @@ def records(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def invoke(batch: list[dict[str, Any]]) -> int | None:
-    """Index of the first record Lambda would redeliver (None: the whole batch succeeded)."""
     from scoring.stream import lambda_handler
 
-    try:
-        response = lambda_handler({"Records": copy.deepcopy(batch)}, events.LambdaContext())
-    except BatchProcessingError:
-        return 0
-    failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-    numbers = [r["dynamodb"]["SequenceNumber"] for r in batch]
-    return min((numbers.index(f) for f in failed), default=None)
+    return stream_delivery.invoke(lambda_handler, batch)
 
 
 def deliver(stream: list[dict[str, Any]], *, twice: bool = False) -> int:
-    """Lambda's checkpointing: batches of BATCH, redelivered from the first failed record."""
-    pending, invocations = list(stream), 0
-    while pending:
-        batch = pending[:BATCH]
-        first_failed = invoke(batch)
-        if twice:  # the same batch again (a retried invocation whose answer was lost)
-            first_failed = invoke(batch)
-        invocations += 1
-        assert invocations < 500, "no progress"
-        pending = pending[len(batch) if first_failed is None else first_failed :]
-    return invocations
+    from scoring.stream import lambda_handler
+
+    return stream_delivery.deliver(lambda_handler, stream, BATCH, twice=twice)
 
 
 def scores() -> dict[str, dict[str, Any]]:

@@ -4,7 +4,6 @@ batch, and only counted records reach the function (the template's FilterCriteri
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 from collections import Counter
@@ -13,7 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from ecrm import aws, clock, keys
@@ -22,7 +20,7 @@ from ecrm.store import serialize
 from local.event_filter import matches_any
 from local.moto_backend import fast_transactions
 from local.template import Template
-from tests import events
+from tests import events, stream_delivery
 from tests.conftest import ROOT, table_items
 
 NOW = 1_780_000_000.0
@@ -140,29 +138,15 @@ def workload(seed: int, count: int = 160) -> tuple[list[dict[str, Any]], Counter
 
 
 def invoke(batch: list[dict[str, Any]]) -> int | None:
-    """Index of the first record Lambda would redeliver (None: the whole batch succeeded)."""
     from scoring.trends import lambda_handler
 
-    try:
-        response = lambda_handler({"Records": copy.deepcopy(batch)}, events.LambdaContext())
-    except BatchProcessingError:
-        return 0
-    failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-    numbers = [r["dynamodb"]["SequenceNumber"] for r in batch]
-    return min((numbers.index(f) for f in failed), default=None)
+    return stream_delivery.invoke(lambda_handler, batch)
 
 
 def deliver(stream: list[dict[str, Any]], *, twice: bool = False) -> int:
-    pending, invocations = list(stream), 0
-    while pending:
-        batch = pending[:BATCH]
-        first_failed = invoke(batch)
-        if twice:  # the same batch again (a retried invocation whose answer was lost)
-            first_failed = invoke(batch)
-        invocations += 1
-        assert invocations < 500, "no progress"
-        pending = pending[len(batch) if first_failed is None else first_failed :]
-    return invocations
+    from scoring.trends import lambda_handler
+
+    return stream_delivery.deliver(lambda_handler, stream, BATCH, twice=twice)
 
 
 def aggregates() -> dict[str, dict[str, Any]]:
