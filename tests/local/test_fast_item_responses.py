@@ -5,7 +5,6 @@ that moto answers on its own."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack
 from typing import Any
 
@@ -28,19 +27,6 @@ ITEM = {
     "gsi1pk": {"S": "TOPIC#t"},
     "gsi1sk": {"S": "CONTACT#1"},
 }
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    yield
 
 
 def _conversation(fast: bool) -> list[bytes]:
@@ -134,7 +120,7 @@ def _talk(client: Any) -> None:
         client.put_item(TableName="t", Item=ITEM, ConditionExpression="attribute_not_exists(pk)")
 
 
-def test_the_fast_answers_are_moto_s_own_bytes(env: None) -> None:
+def test_the_fast_answers_are_moto_s_own_bytes(aws_credentials: None) -> None:
     own, fast = _conversation(fast=False), _conversation(fast=True)
 
     assert len(own) == len(fast) > 40
@@ -152,7 +138,7 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def test_moto_is_itself_again_after_the_block(env: None) -> None:
+def test_moto_is_itself_again_after_the_block(aws_credentials: None) -> None:
     from moto.core.responses import ActionResult
     from moto.dynamodb.models.table import Table
 
@@ -192,7 +178,7 @@ def _sends(fast: bool) -> list[Any]:
     return outcomes
 
 
-def test_raw_sends_reading_headers_only_store_and_refuse_the_same(env: None) -> None:
+def test_raw_sends_reading_headers_only_store_and_refuse_the_same(aws_credentials: None) -> None:
     own, fast = _sends(fast=False), _sends(fast=True)
 
     assert fast == own
