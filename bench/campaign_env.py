@@ -4,6 +4,8 @@ source as concurrent pollers, and SES's rate limit played strictly."""
 
 from __future__ import annotations
 
+import gc
+import importlib.util
 import sys
 import threading
 import time
@@ -121,35 +123,48 @@ def sender(stack: Stack, max_rate: float) -> Iterator[None]:
 class Workers:
     """The SQS event source, `count` concurrent pollers delivering one message per invocation
     (BatchSize 1), as Lambda would with MaximumConcurrency `count`. A killed invocation's
-    message becomes visible again at once (its redelivery)."""
+    message becomes visible again at once (its redelivery).
+
+    Each poller invokes its own copy of the handler module: a Lambda sandbox runs one
+    invocation at a time, and the handler keeps per-invocation state at module level (the
+    Powertools `BatchProcessor` holds the records it is processing; shared, two threads
+    swapped records and one plan message was never processed)."""
 
     def __init__(self, stack: Stack, count: int, injected: Faults | None = None) -> None:
-        self.handler = lambda_handler
+        self.handlers = [lambda_handler] + [_sandboxed_handler() for _ in range(count - 1)]
         self.context = stack.context(stack.function(FUNCTION))
         self.url = stack.names.refs["CampaignQueue"]
         name = self.url.rsplit("/", 1)[1]
         self.arn = f"arn:aws:sqs:{stack.names.region}:{stack.names.account_id}:{name}"
-        self.count = count
         self.faults = injected
         self.kills = 0
         self.lock = threading.Lock()
 
     def run_until(self, done: Callable[[], bool], timeout: float) -> None:
         """Poll until `done()`. The pollers share one interpreter with moto (in Lambda each
-        worker is a process of its own): a thread returning from a system call that released
-        the GIL (botocore's invocation id, a sleep until a send slot) waits up to the switch
-        interval (5 ms by default) to run again, late for its slot. A shorter interval while
-        the pollers run keeps that hosting artifact out of the pacing figures."""
+        worker is a process of its own), which brings two pauses no worker would see, both
+        kept out of the pacing figures while the pollers run:
+
+        - a thread returning from a system call that released the GIL (botocore's invocation
+          id, a sleep until a send slot) waits up to the switch interval (5 ms by default) to
+          run again, late for its slot: the interval is shortened;
+        - the cyclic garbage collector's full passes walk moto's whole world (every item,
+          queue message and stored mail: 150-200 ms with the GIL held, twice a campaign),
+          where a worker's heap is its own few objects: it is paused (reference counting
+          still frees everything acyclic) and run once afterwards."""
         interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
+        gc.disable()
         try:
             self._run_until(done, timeout)
         finally:
+            gc.enable()
             sys.setswitchinterval(interval)
+            gc.collect()
 
     def _run_until(self, done: Callable[[], bool], timeout: float) -> None:
         stop = threading.Event()
-        threads = [threading.Thread(target=self._poll, args=(stop,)) for _ in range(self.count)]
+        threads = [threading.Thread(target=self._poll, args=(stop, h)) for h in self.handlers]
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + timeout
@@ -159,7 +174,7 @@ class Workers:
         for thread in threads:
             thread.join()
 
-    def _poll(self, stop: threading.Event) -> None:
+    def _poll(self, stop: threading.Event, handler: Callable[..., Any]) -> None:
         sqs = aws.sqs()
         while not stop.is_set():
             got = sqs.receive_message(
@@ -170,7 +185,7 @@ class Workers:
                 continue
             record = lambda_record(got[0], self.arn, "us-east-1")
             try:
-                response = self.handler({"Records": [record]}, self.context)
+                response = handler({"Records": [record]}, self.context)
             except Killed:
                 with self.lock:
                     self.kills += 1
@@ -186,6 +201,16 @@ class Workers:
                 )
             else:
                 sqs.delete_message(QueueUrl=self.url, ReceiptHandle=record["receiptHandle"])
+
+
+def _sandboxed_handler() -> Callable[..., Any]:
+    """The sender's handler from a fresh execution of its module (not put in `sys.modules`)."""
+    spec = importlib.util.find_spec(lambda_handler.__module__)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler: Callable[..., Any] = module.lambda_handler
+    return handler
 
 
 def state(campaign_id: str) -> str:

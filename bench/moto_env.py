@@ -28,6 +28,7 @@ from local.lambda_runtime import (
     local_aws_environment,
     restore_environment,
 )
+from local.moto_threads import thread_safe_moto
 from local.resources import create_resources
 from local.template import Function, Template
 
@@ -118,6 +119,7 @@ def server() -> Iterator[Stack]:
 
 
 def _create(endpoint_url: str | None) -> Stack:
+    thread_safe_moto()  # the benches' clients and workers are threads of this process
     template = Template.load()
     names = local_names(template)
     create_resources(template, names, endpoint_url=endpoint_url)

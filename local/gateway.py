@@ -78,6 +78,9 @@ class Gateway:
         self.server = server
         self.server.gateway = self  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
+        # Powertools keeps the request being resolved on a class attribute (`BaseRouter.
+        # current_event`), one per process: two API invocations at once would swap requests.
+        self._one_request_at_a_time = threading.Lock()
 
     @property
     def port(self) -> int:
@@ -121,7 +124,8 @@ class Gateway:
         stage = self._stage(match.bound.route.rest_api)
         event = proxy_event(request, match, stage, self.resolver.names.account_id, claims)
         try:
-            result = self.runtime.invoke(match.bound.function, event)
+            with self._one_request_at_a_time:
+                result = self.runtime.invoke(match.bound.function, event)
         except Exception:
             log.exception("%s raised", match.bound.function.logical_id)
             return json_response(502, {"message": "Internal server error"})

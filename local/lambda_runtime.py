@@ -1,8 +1,10 @@
 """Run a template function's handler in this process, as the Lambda runtime would: same module
 path, same environment variables, a context object with the attributes handlers read.
 
-Concurrent invocations call the same module from several threads; Lambda would use separate
-sandboxes, but nothing here serialises them, so races show up locally as they would deployed.
+A Lambda sandbox runs one invocation at a time, and handlers keep per-invocation state at
+module level (the Powertools `BatchProcessor` holds the records it is processing), so a
+function's invocations run one at a time here too; different functions run concurrently.
+Races between invocations are still there, through the table, as deployed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import importlib
 import logging
 import os
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -59,6 +62,8 @@ class LambdaRuntime:
         self.template = template
         self.names = names
         self._handlers: dict[str, Handler] = {}
+        self._sandboxes: dict[str, threading.Lock] = {}
+        self._sandboxes_lock = threading.Lock()
 
     def handler(self, function: Function) -> Handler:
         found = self._handlers.get(function.logical_id)
@@ -70,13 +75,18 @@ class LambdaRuntime:
         return found
 
     def invoke(self, function: Function, event: Any) -> Any:
-        context = LambdaContext(
-            function_name=self.names.refs.get(function.logical_id, function.logical_id),
-            invoked_function_arn=self.names.attributes.get((function.logical_id, "Arn"), ""),
-            memory_limit_in_mb=function.memory_size,
-            timeout_seconds=function.timeout,
-        )
-        return self.handler(function)(event, context)
+        with self._sandbox(function.logical_id):  # its time starts once it has the sandbox
+            context = LambdaContext(
+                function_name=self.names.refs.get(function.logical_id, function.logical_id),
+                invoked_function_arn=self.names.attributes.get((function.logical_id, "Arn"), ""),
+                memory_limit_in_mb=function.memory_size,
+                timeout_seconds=function.timeout,
+            )
+            return self.handler(function)(event, context)
+
+    def _sandbox(self, logical_id: str) -> threading.Lock:
+        with self._sandboxes_lock:
+            return self._sandboxes.setdefault(logical_id, threading.Lock())
 
 
 def code_paths(template: Template) -> list[str]:

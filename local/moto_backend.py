@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,9 +16,11 @@ from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
-from moto.dynamodbstreams.models import DynamoDBStreamsBackend, dynamodbstreams_backends
+from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.ses.models import ses_backends
 from moto.sesv2.responses import SESV2Response
+
+from local.moto_threads import dynamodb_lock
 
 
 @dataclass(frozen=True)
@@ -83,52 +84,6 @@ def forget_shard_iterator(iterator_arn: str) -> None:
     for account in list(dynamodbstreams_backends.values()):
         for backend in list(account.values()):
             backend.shard_iterators.pop(iterator_arn, None)
-
-
-_transactions = threading.RLock()
-
-
-def keep_streams_consistent_across_cancelled_transactions() -> None:
-    """Make moto's TransactWriteItems atomic for stream readers, as DynamoDB is.
-
-    moto applies a transaction's writes one by one (each appends a stream record), and on
-    cancellation puts back a deep copy of the table taken beforehand. Readers then see records
-    of writes that never happened, and the shard iterators they hold point at the discarded
-    shard, so they miss every later record. Here a cancelled transaction keeps the original
-    shard, minus the records it appended, and stream reads never interleave with a transaction.
-    Idempotent; patches the classes in this process only.
-    """
-    if getattr(DynamoDBBackend.transact_write_items, "_ecrm_local", False):
-        return
-    transact = DynamoDBBackend.transact_write_items
-    get_records = DynamoDBStreamsBackend.get_records
-
-    def atomic_transact(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        with _transactions:
-            before = {
-                name: (table, table.stream_shard, len(table.stream_shard.items))
-                for name, table in self.tables.items()
-                if table.stream_shard is not None
-            }
-            try:
-                transact(self, transact_items)
-            finally:
-                for name, (table, shard, length) in before.items():
-                    restored = self.tables.get(name)
-                    if restored is not None and restored is not table:  # rolled back
-                        del shard.items[length:]
-                        shard.table = restored
-                        restored.stream_shard = shard
-
-    def serialised_get_records(
-        self: DynamoDBStreamsBackend, iterator_arn: str, limit: int
-    ) -> dict[str, Any]:
-        with _transactions:
-            return get_records(self, iterator_arn, limit)
-
-    atomic_transact._ecrm_local = True  # type: ignore[attr-defined]
-    DynamoDBBackend.transact_write_items = atomic_transact  # type: ignore[method-assign]
-    DynamoDBStreamsBackend.get_records = serialised_get_records  # type: ignore[method-assign]
 
 
 def answer_get_account(client: Any, max_send_rate: float, max_24_hour_send: float = 50_000) -> None:
@@ -313,7 +268,7 @@ def _transact_checking_first(self: DynamoDBBackend, transact_items: list[dict[st
 
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
-    with _transactions:
+    with dynamodb_lock:
         planned: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
         errors: list[tuple[Any, Any, Any]] = []
         seen: set[tuple[str, str]] = set()

@@ -38,11 +38,8 @@ from local.lambda_runtime import (
     restore_environment,
 )
 from local.mail_simulator import MailSimulator
-from local.moto_backend import (
-    fast_transactions,
-    keep_email_tags,
-    keep_streams_consistent_across_cancelled_transactions,
-)
+from local.moto_backend import fast_transactions, keep_email_tags
+from local.moto_threads import thread_safe_moto
 from local.openapi import merged_openapi
 from local.outbox import Outbox
 from local.pump import Pump
@@ -218,7 +215,7 @@ class LocalStack:
 
     # --- pieces --------------------------------------------------------------------------
     def _start_moto(self) -> None:
-        keep_streams_consistent_across_cancelled_transactions()
+        thread_safe_moto()  # requests arrive on threads: each runs alone, as AWS's do
         keep_email_tags()
         # moto copies the whole table for every item of a transaction: O(table) per write,
         # so a long-running `ecrm serve` (or a load test) slows down as the table grows.

@@ -12,10 +12,8 @@ import boto3
 import pytest
 
 from local.intrinsics import LocalNames, local_names
-from local.moto_backend import (
-    forget_shard_iterator,
-    keep_streams_consistent_across_cancelled_transactions,
-)
+from local.moto_backend import forget_shard_iterator
+from local.moto_threads import thread_safe_moto
 from local.resources import create_resources
 from local.streams import StreamPump
 from local.template import PollerSource
@@ -39,7 +37,7 @@ SOURCE = PollerSource(
 
 class Fixture:
     def __init__(self, moto_url: str) -> None:
-        keep_streams_consistent_across_cancelled_transactions()
+        thread_safe_moto()
         self.moto_url = moto_url
         self.names: LocalNames = local_names(small_template())
         create_resources(small_template(), self.names, endpoint_url=moto_url)

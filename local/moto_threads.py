@@ -1,0 +1,109 @@
+"""moto serving many threads of one process with the atomicity AWS guarantees.
+
+`ecrm serve` answers requests on threads, and the campaign bench runs its workers as threads
+over in-process moto. moto's backends are plain objects with no locking, so two threads can
+interleave inside one request, which the services never allow:
+
+- DynamoDB: an `UpdateItem` (`ADD tat :span`, the send pacer's bucket) is a read-modify-write in
+  moto; two at once lose one of the additions, and both conditional writes that follow succeed.
+  Every DynamoDB request here runs alone, as each item write is atomic in DynamoDB.
+- DynamoDB Streams: a transaction appends its records one by one and, cancelled, puts back a
+  copy of the table; a stream reader must not see the half of it (see `_atomic_transact`).
+- SQS: `DeleteMessage` rebuilds the queue's message list from a copy, so a message another
+  thread sends meanwhile is lost for good (a campaign's plan message was: the campaign never
+  finished). Deletes and receives hold the queue's own lock, which sends already take.
+
+`thread_safe_moto()` patches the classes in this process, once; `dynamodb_lock` is what other
+patches of moto's DynamoDB (`local.moto_backend.fast_transactions`) run under.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.sqs.models import Queue, SQSBackend
+
+dynamodb_lock = threading.RLock()
+
+_MARK = "_ecrm_thread_safe"
+
+
+def thread_safe_moto() -> None:
+    """Idempotent, method by method (`fast_transactions` puts back, on exit, the method it
+    found); lasts for the process (moto's own resets keep it)."""
+    _patch(DynamoHandler, "call_action", _under_dynamodb_lock)
+    _patch(DynamoDBBackend, "transact_write_items", _atomic_transact)
+    _patch(DynamoDBStreamsBackend, "get_records", _under_dynamodb_lock)
+    _patch(Queue, "delete_message", _under_queue_lock)
+    _patch(SQSBackend, "receive_message", _receiving_under_queue_lock)
+
+
+Method = Callable[..., Any]
+
+
+def _patch(owner: type, name: str, wrap: Callable[[Method], Method]) -> None:
+    original = getattr(owner, name)
+    if getattr(original, _MARK, False):
+        return
+    patched = functools.wraps(original)(wrap(original))
+    setattr(patched, _MARK, True)
+    setattr(owner, name, patched)
+
+
+def _under_dynamodb_lock(method: Method) -> Method:
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with dynamodb_lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
+def _atomic_transact(transact: Method) -> Method:
+    """moto applies a transaction's writes one by one (each appends a stream record) and, on
+    cancellation, puts back a deep copy of the table taken beforehand: readers would see records
+    of writes that never happened, and the shard iterators they hold would point at the
+    discarded shard. Here a cancelled transaction keeps the original shard, minus the records
+    it appended (`fast_transactions`, when active, never swaps the table)."""
+
+    def atomic(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        with dynamodb_lock:
+            before = {
+                name: (table, table.stream_shard, len(table.stream_shard.items))
+                for name, table in self.tables.items()
+                if table.stream_shard is not None
+            }
+            try:
+                transact(self, transact_items)
+            finally:
+                for name, (table, shard, length) in before.items():
+                    restored = self.tables.get(name)
+                    if restored is not None and restored is not table:  # rolled back
+                        del shard.items[length:]
+                        shard.table = restored
+                        restored.stream_shard = shard
+
+    return atomic
+
+
+def _under_queue_lock(method: Method) -> Method:
+    def locked(self: Queue, *args: Any, **kwargs: Any) -> Any:
+        with self._messages_lock:  # a Condition over an RLock: `add_message` holds it too
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
+def _receiving_under_queue_lock(receive: Method) -> Method:
+    """A long poll waits on the queue's Condition, which lets go of the lock meanwhile."""
+
+    def locked(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        with self.get_queue(queue_name)._messages_lock:
+            return receive(self, queue_name, *args, **kwargs)
+
+    return locked
