@@ -1,7 +1,8 @@
-"""The counts docs/cost.md prices: per form submission, per confirmation click and per SES event
-about a sent mail, how many API requests, Lambda invocations (per function), AWS calls (per
-operation), DynamoDB read and write request units, mails sent and stream records result; and
-from the template, what exists while nobody uses the product (alarms, secrets, dashboards).
+"""The counts docs/cost.md prices: per form submission, per confirmation click, per campaign
+mail (`bench.cost_campaign`) and per SES event about a sent mail, how many API requests,
+Lambda invocations (per function), AWS calls (per operation), DynamoDB read and write request
+units, mails sent and stream records result; and from the template, what exists while nobody
+uses the product (alarms, secrets, dashboards).
 
 Method: every function's real handler runs in this process against moto (`mock_aws`, the
 template's resources), with the union of the functions' environments and warm caches, as
@@ -37,7 +38,7 @@ from typing import Any
 
 import boto3
 
-from bench import events
+from bench import cost_campaign, events
 from bench.figures import Figure
 from bench.moto_env import environment, in_process, save_demo_form
 from ecrm import aws
@@ -206,6 +207,7 @@ class Tally:
     write_units: float = 0.0
     read_units: float = 0.0
     ses_sends: int = 0
+    sqs_messages: int = 0  # delivered by an SQS event source
 
 
 class Product:
@@ -265,6 +267,12 @@ class Product:
                 self.iterators[shard] = response["NextShardIterator"]
             records += response["Records"]
         return records
+
+    def skip_pending(self) -> None:
+        """Drop the stream records of writes made so far (set-up, not the flow's)."""
+        while self._drain():
+            pass
+        self.meter.pending_writes.clear()
 
     def settle(self) -> None:
         """Deliver stream records to their consumers until no write produces a new one."""
@@ -363,8 +371,9 @@ def template_counts(template: Template) -> dict[str, Any]:
     }
 
 
-def _mean(tallies: list[Tally]) -> dict[str, Any]:
-    n = len(tallies)
+def _mean(tallies: list[Tally], divisor: int = 1) -> dict[str, Any]:
+    """Each count's mean over `tallies`, divided by `divisor` (the mails of a campaign flow)."""
+    n = len(tallies) * divisor
 
     def per(counter_sum: Counter[str]) -> dict[str, float]:
         return {key: round(value / n, 3) for key, value in sorted(counter_sum.items())}
@@ -377,6 +386,7 @@ def _mean(tallies: list[Tally]) -> dict[str, Any]:
         "read_request_units": round(sum(t.read_units for t in tallies) / n, 3),
         "ses_sends": round(sum(t.ses_sends for t in tallies) / n, 3),
         "stream_records": round(sum(t.stream_records for t in tallies) / n, 3),
+        "sqs_messages": round(sum(t.sqs_messages for t in tallies) / n, 3),
     }
 
 
@@ -396,8 +406,10 @@ def measure(samples: int = 5) -> list[Figure]:
                 for name, tally in [*_visitor_flows(product, form), *_ses_event_flows(product)]:
                     if round_:
                         flows.setdefault(name, []).append(tally)
+            campaign = cost_campaign.campaign_flow(product, stack.names.refs["CampaignQueue"])
     per_flow = {name: _mean(tallies) for name, tallies in flows.items()}
-    invocations = Counter[str]()
+    per_flow["campaign_mail"] = _mean([campaign], divisor=campaign.ses_sends)
+    invocations = Counter[str](campaign.invocations)
     for tallies in flows.values():
         for tally in tallies:
             invocations.update(tally.invocations)

@@ -32,6 +32,8 @@ PRICES = {
     "sns_publish": 0.50 / 1e6,
     # https://aws.amazon.com/eventbridge/pricing/ (custom events)
     "eventbridge_event": 1.00 / 1e6,
+    # https://aws.amazon.com/sqs/pricing/ (standard queue requests)
+    "sqs_request": 0.40 / 1e6,
     # https://aws.amazon.com/secrets-manager/pricing/
     "secret_month": 0.40,
     # https://aws.amazon.com/cloudwatch/pricing/
@@ -56,6 +58,12 @@ ASSUMPTIONS = {
     "click_rate": 0.03,
     # Every submitter clicks the confirmation link (an upper bound).
     "confirmation_rate": 1.0,
+    # The campaign sender waits for its send slots inside its invocations, and Lambda bills
+    # that wait: 1 / rate seconds per mail, at SES's starting production quota (14 mails/s).
+    "ses_max_send_rate": 14.0,
+    # SQS requests per campaign queue message: its share of a SendMessageBatch, the event
+    # source's ReceiveMessage and DeleteMessage (an upper bound: both are batched too).
+    "sqs_requests_per_message": 3,
 }
 
 
@@ -95,19 +103,15 @@ def submissions(figures: Mapping[str, Any], count: int) -> dict[str, float]:
 
 
 def campaign_mails(figures: Mapping[str, Any], count: int) -> dict[str, float]:
-    """Per mail: the send (the transactional mail path's measured calls, one invocation per
-    mail: the campaign sender is not measured yet), then SES's events through SNS."""
-    send = figures["cost_counts.per_invocation"]["TransactionalMailFunction"]
-    send_flow = {
-        "api_requests": 0,
-        "invocations": {"send": 1},
-        "aws_calls": {},
-        "write_request_units": send.get("write_request_units", 0),
-        "read_request_units": send.get("read_request_units", 0),
-        "ses_sends": send.get("sesv2.SendEmail", 0),
-    }
+    """Per mail: the campaign sender's measured share (plans, batches, ledger, the stream
+    records they cause), its paced wait, its queue messages; then SES's events through SNS."""
+    send = figures["cost_counts.campaign_mail"]
     total: dict[str, float] = {}
-    _add(total, flow_cost(send_flow), count)
+    _add(total, flow_cost(send), count)
+    waiting = ASSUMPTIONS["lambda_memory_gb"] / ASSUMPTIONS["ses_max_send_rate"]
+    _add(total, {"Lambda": waiting * PRICES["lambda_gb_second"]}, count)
+    queue = send["sqs_messages"] * ASSUMPTIONS["sqs_requests_per_message"]
+    _add(total, {"SQS": queue * PRICES["sqs_request"]}, count)
     rates = {
         "send": 1.0,
         "delivery": 1.0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench import cost_counts
 
 
-def test_cost_counts_cover_a_submission_its_confirmation_and_ses_events():
+def test_cost_counts_cover_a_submission_its_confirmation_a_campaign_and_ses_events():
     figures = {figure.name: figure.value for figure in cost_counts.measure(samples=1)}
 
     submission = figures["cost_counts.submission"]
@@ -19,6 +19,11 @@ def test_cost_counts_cover_a_submission_its_confirmation_and_ses_events():
         assert figures[f"cost_counts.ses_event_{kind}"]["invocations"]["SesEventsFunction"] == 1
     mail = figures["cost_counts.per_invocation"]["TransactionalMailFunction"]
     assert mail["sesv2.SendEmail"] == 1
+    campaign = figures["cost_counts.campaign_mail"]  # per mail of one campaign
+    assert campaign["ses_sends"] == 1
+    assert 0 < campaign["invocations"]["CampaignSenderFunction"] < 0.1  # 8 plans, batches of 50
+    assert campaign["write_request_units"] >= 2  # at least its ledger claim and its mark
+    assert campaign["sqs_messages"] == campaign["invocations"]["CampaignSenderFunction"]
     template = figures["cost_counts.template"]
     assert template["alarms"]["prod"] >= template["alarms"]["dev"] > 0
     assert template["secrets"] == 1
