@@ -290,20 +290,10 @@ def test_a_submission_uses_the_current_definition_even_when_the_cache_is_stale(
 def test_fifty_concurrent_submissions_of_one_email_make_exactly_one_contact(
     submit: Submit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threading
-
-    from moto.dynamodb.models import DynamoDBBackend
-
+    from local.moto_threads import thread_safe_moto
     from tests.conftest import reset_caches
 
-    # DynamoDB serialises transactions on an item; in-process moto does not, so give it a lock.
-    lock, unlocked = threading.Lock(), DynamoDBBackend.transact_write_items
-
-    def serialised(self: DynamoDBBackend, items: Any) -> None:
-        with lock:
-            unlocked(self, items)
-
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", serialised)
+    thread_safe_moto()  # each DynamoDB request alone, as DynamoDB applies them; moto does not
     monkeypatch.setenv("RATE_LIMIT_PER_EMAIL", "100")
     monkeypatch.setenv("RATE_LIMIT_PER_IP", "100")
     reset_caches()
