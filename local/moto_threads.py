@@ -6,7 +6,9 @@ interleave inside one request, which the services never allow:
 
 - DynamoDB: an `UpdateItem` (`ADD tat :span`, the send pacer's bucket) is a read-modify-write in
   moto; two at once lose one of the additions, and both conditional writes that follow succeed.
-  Every DynamoDB request here runs alone, as each item write is atomic in DynamoDB.
+  Every DynamoDB request here runs alone, as each item write is atomic in DynamoDB, in the order
+  the requests came: Python's own locks are not fair, and with one the stream pumps' requests
+  starved an API request's (`FairLock`).
 - DynamoDB Streams: a transaction appends its records one by one and, cancelled, puts back a
   copy of the table; a stream reader must not see the half of it (see `_atomic_transact`).
 - SQS: `DeleteMessage` rebuilds the queue's message list from a copy, so a message another
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +32,42 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.sqs.models import Queue, SQSBackend
 
-dynamodb_lock = threading.RLock()
+
+class FairLock:
+    """A reentrant lock granted in the order it was asked for: a thread that releases it and
+    asks again at once queues behind the threads already waiting."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiting: deque[tuple[int, threading.Lock]] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner == me or (self._owner is None and not self._waiting):
+                self._owner = me
+                self._depth += 1
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append((me, turn))
+        turn.acquire()  # the previous owner made this thread the owner, then let it go
+
+    def __exit__(self, *_: object) -> None:
+        with self._guard:
+            self._depth -= 1
+            if self._depth:
+                return
+            self._owner = None
+            if self._waiting:
+                self._owner, turn = self._waiting.popleft()
+                self._depth = 1
+                turn.release()
+
+
+dynamodb_lock = FairLock()
 
 _MARK = "_ecrm_thread_safe"
 

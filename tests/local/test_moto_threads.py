@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.moto_threads import thread_safe_moto
+from local.moto_threads import FairLock, thread_safe_moto
 
 THREADS, EACH = 4, 150
 
@@ -96,3 +96,23 @@ def test_messages_sent_while_others_are_deleted_are_all_delivered(threaded_moto:
 
     assert done.is_set()
     assert len(received) == total
+
+
+def test_the_lock_is_granted_in_arrival_order_and_is_reentrant() -> None:
+    lock, order = FairLock(), []
+
+    def wait_then_record(n: int) -> None:
+        with lock, lock:  # reentrant: the same thread twice
+            order.append(n)
+
+    with lock:
+        threads = []
+        for n in range(5):
+            threads.append(threading.Thread(target=wait_then_record, args=(n,)))
+            threads[-1].start()
+            while len(lock._waiting) <= n:  # each one queued before the next starts
+                threading.Event().wait(0.001)
+    for thread in threads:
+        thread.join(10)
+
+    assert order == [0, 1, 2, 3, 4]
