@@ -6,9 +6,10 @@ interleave inside one request, which the services never allow:
 
 - DynamoDB: an `UpdateItem` (`ADD tat :span`, the send pacer's bucket) is a read-modify-write in
   moto; two at once lose one of the additions, and both conditional writes that follow succeed.
-  Every DynamoDB request here runs alone, as each item write is atomic in DynamoDB, in the order
-  the requests came: Python's own locks are not fair, and with one the stream pumps' requests
-  starved an API request's (`FairLock`).
+  Every DynamoDB write here runs alone, as each item write is atomic in DynamoDB, in the order
+  the writes came (`FairLock`: Python's own locks are not fair). Reads do not wait: behind one
+  lock for every request, the stream pumps' reads and moto's slow index queries (it sorts the
+  whole table) made an API request time out.
 - DynamoDB Streams: a transaction appends its records one by one and, cancelled, puts back a
   copy of the table; a stream reader must not see the half of it (see `_atomic_transact`).
 - SQS: `DeleteMessage` rebuilds the queue's message list from a copy, so a message another
@@ -75,7 +76,7 @@ _MARK = "_ecrm_thread_safe"
 def thread_safe_moto() -> None:
     """Idempotent, method by method (`fast_transactions` puts back, on exit, the method it
     found); lasts for the process (moto's own resets keep it)."""
-    _patch(DynamoHandler, "call_action", _under_dynamodb_lock)
+    _patch(DynamoHandler, "call_action", _writing_under_dynamodb_lock)
     _patch(DynamoDBBackend, "transact_write_items", _atomic_transact)
     _patch(DynamoDBStreamsBackend, "get_records", _under_dynamodb_lock)
     _patch(Queue, "delete_message", _under_queue_lock)
@@ -92,6 +93,21 @@ def _patch(owner: type, name: str, wrap: Callable[[Method], Method]) -> None:
     patched = functools.wraps(original)(wrap(original))
     setattr(patched, _MARK, True)
     setattr(owner, name, patched)
+
+
+_DYNAMODB_WRITES = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
+
+
+def _writing_under_dynamodb_lock(call_action: Method) -> Method:
+    def locked_if_writing(self: DynamoHandler) -> Any:
+        if self.get_endpoint_name(self.headers) in _DYNAMODB_WRITES:
+            with dynamodb_lock:
+                return call_action(self)
+        return call_action(self)
+
+    return locked_if_writing
 
 
 def _under_dynamodb_lock(method: Method) -> Method:
