@@ -134,8 +134,7 @@ class Workers:
         self.handlers = [lambda_handler] + [_sandboxed_handler() for _ in range(count - 1)]
         self.context = stack.context(stack.function(FUNCTION))
         self.url = stack.names.refs["CampaignQueue"]
-        name = self.url.rsplit("/", 1)[1]
-        self.arn = f"arn:aws:sqs:{stack.names.region}:{stack.names.account_id}:{name}"
+        self.arn = stack.names.attributes[("CampaignQueue", "Arn")]
         self.faults = injected
         self.kills = 0
         self.lock = threading.Lock()

@@ -28,9 +28,7 @@ SENDER = "CampaignSenderFunction"
 MAX_RATE = 200.0  # sends a second: slots the sender keeps up with (no skipped slot to re-reserve)
 
 
-def campaign_flow(product: Product, queue_url: str) -> Tally:
-    account = product.stream_arn.split(":")[4]
-    queue_arn = f"arn:aws:sqs:{REGION}:{account}:{queue_url.rsplit('/', 1)[1]}"
+def campaign_flow(product: Product, queue_url: str, queue_arn: str) -> Tally:
     campaign_env.seed(RECIPIENTS, start=100_000)
     campaign_id = campaign_env.campaign()
     product.skip_pending()

@@ -406,7 +406,10 @@ def measure(samples: int = 5) -> list[Figure]:
                 for name, tally in [*_visitor_flows(product, form), *_ses_event_flows(product)]:
                     if round_:
                         flows.setdefault(name, []).append(tally)
-            campaign = cost_campaign.campaign_flow(product, stack.names.refs["CampaignQueue"])
+            names = stack.names
+            campaign = cost_campaign.campaign_flow(
+                product, names.refs["CampaignQueue"], names.attributes[("CampaignQueue", "Arn")]
+            )
     per_flow = {name: _mean(tallies) for name, tallies in flows.items()}
     per_flow["campaign_mail"] = _mean([campaign], divisor=campaign.ses_sends)
     invocations = Counter[str](campaign.invocations)
