@@ -1,21 +1,13 @@
 """The campaign bench's stage: contacts and a campaign written through the domain, the sender's
-environment (GetAccount answered, moto's transactions without their table copy), the SQS event
-source as concurrent pollers, and SES's rate limit played strictly."""
+environment (GetAccount answered, moto's transactions without their table copy). The queue's
+pollers and SES's strict rate limit are `bench.campaign_workers`."""
 
 from __future__ import annotations
 
-import gc
-import importlib.util
-import sys
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-from botocore.exceptions import ClientError
-
+from bench.campaign_workers import FUNCTION
 from bench.moto_env import Stack, as_function
 from ecrm import (
     aws,
@@ -29,7 +21,6 @@ from ecrm import (
     segments,
     store,
 )
-from local.faults import Faults, Killed
 from local.moto_backend import (
     answer_get_account,
     fast_index_queries,
@@ -37,12 +28,8 @@ from local.moto_backend import (
     fast_raw_sends,
     fast_transactions,
 )
-from local.queues import lambda_record
 from local.stack import DEMO_PROFILE
-from mailing.sender import lambda_handler
 
-FUNCTION = "CampaignSenderFunction"
-SWITCH_INTERVAL = 0.0005  # seconds (see `Workers.run_until`)
 HTML = """<html><head><style>p { font-family: sans-serif }</style></head><body>
 <h1>The November news</h1>
 <p>Hello {{ contact.first_name|default('there') }},</p>
@@ -120,124 +107,6 @@ def sender(stack: Stack, max_rate: float) -> Iterator[None]:
         yield
 
 
-class Workers:
-    """The SQS event source, `count` concurrent pollers delivering one message per invocation
-    (BatchSize 1), as Lambda would with MaximumConcurrency `count`. A killed invocation's
-    message becomes visible again at once (its redelivery).
-
-    Each poller invokes its own copy of the handler module: a Lambda sandbox runs one
-    invocation at a time, and the handler keeps per-invocation state at module level (the
-    Powertools `BatchProcessor` holds the records it is processing; shared, two threads
-    swapped records and one plan message was never processed)."""
-
-    def __init__(self, stack: Stack, count: int, injected: Faults | None = None) -> None:
-        self.handlers = [lambda_handler] + [_sandboxed_handler() for _ in range(count - 1)]
-        self.context = stack.context(stack.function(FUNCTION))
-        self.url = stack.names.refs["CampaignQueue"]
-        self.arn = stack.names.attributes[("CampaignQueue", "Arn")]
-        self.faults = injected
-        self.kills = 0
-        self.lock = threading.Lock()
-
-    def run_until(self, done: Callable[[], bool], timeout: float) -> None:
-        """Poll until `done()`. The pollers share one interpreter with moto (in Lambda each
-        worker is a process of its own), which brings two pauses no worker would see, both
-        kept out of the pacing figures while the pollers run:
-
-        - a thread returning from a system call that released the GIL (botocore's invocation
-          id, a sleep until a send slot) waits up to the switch interval (5 ms by default) to
-          run again, late for its slot: the interval is shortened;
-        - the cyclic garbage collector's full passes walk moto's whole world (every item,
-          queue message and stored mail: 150-200 ms with the GIL held, twice a campaign),
-          where a worker's heap is its own few objects: it is paused (reference counting
-          still frees everything acyclic) and run once afterwards."""
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
-        gc.disable()
-        try:
-            self._run_until(done, timeout)
-        finally:
-            gc.enable()
-            sys.setswitchinterval(interval)
-            gc.collect()
-
-    def _run_until(self, done: Callable[[], bool], timeout: float) -> None:
-        stop = threading.Event()
-        threads = [threading.Thread(target=self._poll, args=(stop, h)) for h in self.handlers]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not done():
-            time.sleep(0.5)  # each look is a GetItem on moto: CPU the workers need
-        stop.set()
-        for thread in threads:
-            thread.join()
-
-    def _poll(self, stop: threading.Event, handler: Callable[..., Any]) -> None:
-        sqs = aws.sqs()
-        while not stop.is_set():
-            got = sqs.receive_message(
-                QueueUrl=self.url, MaxNumberOfMessages=1, AttributeNames=["All"]
-            ).get("Messages", [])
-            if not got:
-                time.sleep(0.02)
-                continue
-            record = lambda_record(got[0], self.arn, "us-east-1")
-            try:
-                response = handler({"Records": [record]}, self.context)
-            except Killed:
-                with self.lock:
-                    self.kills += 1
-                    if self.faults:
-                        self.faults.revive()
-                sqs.change_message_visibility(
-                    QueueUrl=self.url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
-                )
-                continue
-            if response.get("batchItemFailures"):
-                sqs.change_message_visibility(
-                    QueueUrl=self.url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
-                )
-            else:
-                sqs.delete_message(QueueUrl=self.url, ReceiptHandle=record["receiptHandle"])
-
-
-def _sandboxed_handler() -> Callable[..., Any]:
-    """The sender's handler from a fresh execution of its module (not put in `sys.modules`)."""
-    spec = importlib.util.find_spec(lambda_handler.__module__)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    handler: Callable[..., Any] = module.lambda_handler
-    return handler
-
-
 def state(campaign_id: str) -> str:
     found = store.get(keys.campaign(campaign_id))
     return str(found.get("state")) if found else "?"
-
-
-class StrictSes:
-    """SES's rate limit, strictly: at most `rate` sends in any one-second window."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate = int(rate)
-        self.window: deque[float] = deque()
-        self.accepted: list[float] = []
-        self.throttled = 0
-        self.lock = threading.Lock()
-
-    def install(self, client: Any) -> None:
-        client.meta.events.register("before-call.sesv2.SendEmail", self._check, unique_id="strict")
-
-    def _check(self, **_: Any) -> None:
-        with self.lock:
-            now = time.monotonic()
-            while self.window and now - self.window[0] >= 1.0:
-                self.window.popleft()
-            if len(self.window) >= self.rate:
-                self.throttled += 1
-                error = {"Error": {"Code": "TooManyRequestsException", "Message": "rate"}}
-                raise ClientError(error, "SendEmail")  # type: ignore[arg-type]
-            self.window.append(now)
-            self.accepted.append(now)

@@ -28,6 +28,7 @@ from local.lambda_runtime import (
     local_aws_environment,
     restore_environment,
 )
+from local.moto_dispatch import cached_dispatch_lookups
 from local.moto_threads import thread_safe_moto
 from local.resources import create_resources
 from local.template import Function, Template
@@ -104,6 +105,7 @@ def in_process() -> Iterator[Stack]:
 def server() -> Iterator[Stack]:
     """A `ThreadedMotoServer` on a free loopback port (the OS picks it), resources created."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    cached_dispatch_lookups()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     try:

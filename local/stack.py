@@ -39,6 +39,7 @@ from local.lambda_runtime import (
 )
 from local.mail_simulator import MailSimulator
 from local.moto_backend import fast_transactions, keep_email_tags
+from local.moto_dispatch import cached_dispatch_lookups
 from local.moto_threads import thread_safe_moto
 from local.openapi import merged_openapi
 from local.outbox import Outbox
@@ -216,6 +217,7 @@ class LocalStack:
     # --- pieces --------------------------------------------------------------------------
     def _start_moto(self) -> None:
         thread_safe_moto()  # requests arrive on threads: each runs alone, as AWS's do
+        cached_dispatch_lookups()
         keep_email_tags()
         # moto copies the whole table for every item of a transaction: O(table) per write,
         # so a long-running `ecrm serve` (or a load test) slows down as the table grows.

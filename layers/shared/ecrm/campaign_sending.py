@@ -4,11 +4,11 @@ Every recipient has a ledger item (`ecrm.send_ledger`: its states, the condition
 one batch, and one copy of it, send to a recipient, the batch tally and the `Send`-event
 confirmation); who may be mailed at send time is `ecrm.campaign_recipients`:
 
-- Sends go in chunks (one pacing reservation, `ecrm.pacing`). A chunk's claims are written
-  *before* any of its SES calls, in one TransactWriteItems, each conditional
-  (`attribute_not_exists`, or taking over this batch's own `retry` item, or its own stale
-  `sending` item by the exact `claimed_at` read): of two copies of a batch only one sends to
-  a recipient. A failed condition leaves that recipient to wait; the others go ahead.
+- Sends go in chunks (one pacing reservation, `ecrm.pacing`, taken once the chunk is claimed
+  and rendered). A chunk's claims are written *before* any of its SES calls, in one
+  TransactWriteItems, each conditional (`attribute_not_exists`, or taking over this batch's
+  own `retry` item, or its own stale `sending` item by the exact `claimed_at` read): of two
+  copies of a batch only one sends to a recipient. A failed condition leaves that recipient to wait; the others go ahead.
 - `sent`/`failed` are written right after the chunk (BatchWriteItem: the claim made the items
   this worker's alone); a throttle or deferral writes the chunk's unsent claims back as `retry`.
 - A batch is finished when each of its recipients is `sent`, `skipped` or `failed`; then one
@@ -25,8 +25,9 @@ is older than `STALE_SENDING_SECONDS` (15 min, far beyond the function's timeout
 `Send` event for the message (tags `campaign`, `contact`) arrives meanwhile, `confirm_sent`
 marks the item `sent`; otherwise, after the stale time, the recipient is sent again: one
 duplicate, only for a worker that died inside that window, and only when the event is lost.
-The window is one chunk of sends (`rate x 0.1 s` of them); the chunk's claimed but unsent
-recipients are no duplicates: they get their one mail after the stale time.
+The window is one chunk of sends (about `rate x 0.25 s` of them, `pacing.chunk_size`); the
+chunk's claimed but unsent recipients are no duplicates: they get their one mail after the
+stale time.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def _send_all(
 ) -> str | None:
     """Send to `ready`, paced; the reason it stopped early, or None."""
     rate = pacing.campaign_rate()
-    size = pacing.chunk_size(rate)
+    size = pacing.chunk_size(rate, len(ready))
     checked = time.monotonic()
     for start in range(0, len(ready), size):
         if seconds_left() < MIN_SECONDS_LEFT:
@@ -157,9 +158,7 @@ def _send_all(
             if not _still_sending(batch.campaign_id):
                 return "stopped"
             checked = time.monotonic()
-        chunk = ready[start : start + size]
-        reservation = pacing.reserve(len(chunk), rate)
-        stop = _send_chunk(batch, chunk, content, reservation)
+        stop = _send_chunk(batch, ready[start : start + size], content, rate)
         if stop:
             return stop
     return None
@@ -170,10 +169,11 @@ def _take_slot(
 ) -> tuple[pacing.Reservation, int]:
     """Wait for the next slot this worker is not late for, and check again on waking (a thread
     starved of CPU may wake late): the SES call that follows starts within `LATE_TOLERANCE`
-    of its slot, never catching up in a burst. Returns the reservation and the next slot."""
+    of its slot, never catching up in a burst. A reservation with no slot left is followed by
+    one for the `remaining` sends. Returns the reservation and the next slot."""
     while True:
         slot = reservation.usable(slot, time.time())
-        if slot == reservation.count:  # none left: a new reservation for the rest
+        if slot == reservation.count:
             reservation = pacing.reserve(remaining, 1 / reservation.interval)
             slot = 0
         pacing.wait_until(reservation.slot(slot))
@@ -185,34 +185,34 @@ def _send_chunk(
     batch: send_ledger.Batch,
     chunk: list[send_ledger.Todo],
     content: campaign_content.Content,
-    reservation: pacing.Reservation,
+    rate: float,
 ) -> str | None:
-    """Claim the chunk (before any SES call), render each and send it at its slot, then mark
-    them all."""
+    """Claim the chunk (before any SES call) and render it, then reserve its sends (so the
+    claim's and the rendering's time is not spent from the first slots), send each at its
+    slot and mark them all."""
     mark = {"claimed_at": round(clock.now(), 3), "attempts": batch.attempt + 1}
     claimed = send_ledger.claim(batch, chunk, mark["claimed_at"])
     marks: list[dict[str, Any]] = []
-    slot = 0
+    rendered: list[tuple[send_ledger.Todo, bytes]] = []
+    for entry in claimed:
+        try:
+            rendered.append((entry, content.render(entry.contact_id, entry.contact or {})))
+        except bulk_mail.InvalidAddress:
+            failed = {**mark, "reason": "invalid_address"}
+            marks.append(send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed))
+    reservation, slot = pacing.Reservation.empty(rate), 0
     try:
-        for index, entry in enumerate(claimed):
+        for index, (entry, raw) in enumerate(rendered):
             try:
-                raw = content.render(entry.contact_id, entry.contact or {})
-            except bulk_mail.InvalidAddress:
-                failed = {**mark, "reason": "invalid_address"}
-                marks.append(
-                    send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed)
-                )
-                continue
-            try:
-                reservation, slot = _take_slot(reservation, slot, len(claimed) - index)
+                reservation, slot = _take_slot(reservation, slot, len(rendered) - index)
             except Busy:  # the bucket's table is throttled: give back what is not sent
-                marks += _give_back(batch, claimed[index:], mark)
+                marks += _give_back(batch, [e for e, _ in rendered[index:]], mark)
                 return "throttled"
             written, stop = _send_one(batch, entry, content, raw, mark)
             if written:
                 marks.append(written)
             if stop:  # claimed, not sent: this batch's to take again
-                marks += _give_back(batch, claimed[index + 1 :], mark)
+                marks += _give_back(batch, [e for e, _ in rendered[index + 1 :]], mark)
                 return stop
     finally:
         _flush(marks, batch)

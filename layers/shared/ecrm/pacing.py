@@ -27,7 +27,7 @@ from ecrm import aws, keys, store
 from ecrm.settings import settings
 
 RATE_CACHE_SECONDS = 300.0
-SLOT_SECONDS = 0.1  # a reservation covers about this much sending time (marks follow it)
+SLOT_SECONDS = 0.25  # a reservation covers about this much sending time (marks follow it)
 # A reservation that starts this far in the past resets the bucket, and a sender this late for
 # a slot skips it (and takes a new reservation when none is left): sends then happen within
 # LATE_TOLERANCE of their slots, so no one-second window sees more than
@@ -69,6 +69,11 @@ class Reservation:
     interval: float  # seconds between two sends
     count: int
 
+    @classmethod
+    def empty(cls, rate: float) -> Reservation:
+        """No slot yet: the first `usable` call finds none and reserves."""
+        return cls(0.0, 1.0 / rate, 0)
+
     def slot(self, index: int) -> float:
         return self.start + index * self.interval
 
@@ -82,8 +87,16 @@ class Reservation:
 Sleep = Callable[[float], None]
 
 
-def chunk_size(rate: float) -> int:
-    return max(1, min(50, round(rate * SLOT_SECONDS)))
+def chunk_size(rate: float, total: int | None = None) -> int:
+    """Sends per reservation: about `SLOT_SECONDS` of sending (at most 50), and `total` sends
+    split into equal chunks. With two workers taking turns, one worker's work between two of
+    its chunks (marks, tally, the next batch's reads and claims) happens while the other
+    sends; a short tail chunk (20 + 20 + 10) would end the other's turn before that work does,
+    and leave the slots between unused."""
+    most = max(1, min(50, round(rate * SLOT_SECONDS)))
+    if not total:
+        return most
+    return math.ceil(total / math.ceil(total / most))
 
 
 def reserve(count: int, rate: float, *, now: Callable[[], float] = time.time) -> Reservation:

@@ -54,6 +54,10 @@ def test_a_late_sender_skips_the_slots_it_missed_and_only_those() -> None:
     assert reservation.usable(0, 200.0) == 10  # none left: take a new reservation
 
 
-def test_chunks_cover_about_a_tenth_of_a_second() -> None:
-    assert pacing.chunk_size(200 * 0.97) == 19
+def test_chunks_cover_about_a_quarter_of_a_second_in_equal_parts() -> None:
+    assert pacing.chunk_size(200 * 0.97) == 48
     assert pacing.chunk_size(1) == 1 and pacing.chunk_size(10_000) == 50
+    assert pacing.chunk_size(200 * 0.97, 50) == 25  # 25 + 25, not 48 + 2
+    assert pacing.chunk_size(80, 50) == 17  # 17 + 17 + 16, not 20 + 20 + 10
+    assert pacing.chunk_size(200 * 0.97, 30) == 30
+    assert pacing.chunk_size(1, 50) == 1
