@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 RENDER_GOAL, PACE_GOAL, AUDIENCE_GOAL = 5_000.0, 0.95, 1.05
 MAX_RATE = 200.0
+SES_LATENCY = 0.03  # seconds SES takes to answer a SendEmail (the network, its own work)
 WORKERS = 2  # processes, as many as this machine's cores (the moto server is a third)
 
 
@@ -172,7 +173,7 @@ def pace(recipients: int = 2_000) -> list[Figure]:
     with server() as stack, campaign_env.sender(stack, MAX_RATE):
         campaign_env.seed(recipients)
         campaign_id = campaign_env.campaign()
-        ses = campaign_workers.StrictSes(MAX_RATE, capacity=2 * recipients)
+        ses = campaign_workers.StrictSes(MAX_RATE, capacity=2 * recipients, latency=SES_LATENCY)
         with campaign_workers.processes(stack, WORKERS, ses, MAX_RATE), quiet_interpreter():
             started = time.monotonic()
             campaign_states.send_now(campaign_id)

@@ -8,7 +8,8 @@ confirmation); who may be mailed at send time is `ecrm.campaign_recipients`:
   and rendered). A chunk's claims are written *before* any of its SES calls, in one
   TransactWriteItems, each conditional (`attribute_not_exists`, or taking over this batch's
   own `retry` item, or its own stale `sending` item by the exact `claimed_at` read): of two
-  copies of a batch only one sends to a recipient. A failed condition leaves that recipient to wait; the others go ahead.
+  copies of a batch only one sends to a recipient. A failed condition leaves that recipient
+  to wait; the others go ahead.
 - `sent`/`failed` are written right after the chunk (BatchWriteItem: the claim made the items
   this worker's alone); a throttle or deferral writes the chunk's unsent claims back as `retry`.
 - A batch is finished when each of its recipients is `sent`, `skipped` or `failed`; then one
@@ -33,6 +34,7 @@ stale time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -50,9 +52,11 @@ from ecrm import (
     keys,
     pacing,
     send_ledger,
+    sends_in_flight,
     store,
 )
 from ecrm.errors import Busy
+from ecrm.sends_in_flight import InFlight
 
 logger = Logger(service="mailing", child=True)
 
@@ -68,6 +72,9 @@ class Result:
     sent: int
     requeued_after: int | None  # seconds, when the batch went back to the queue
     finished: bool  # the batch's tally is on the campaign (now or before)
+
+
+Sent = tuple[dict[str, Any] | None, str | None]  # one send's ledger item, its reason to stop
 
 
 def _pair(key: Mapping[str, str]) -> tuple[str, str]:
@@ -107,7 +114,7 @@ def _send_one(
     content: campaign_content.Content,
     raw: bytes,
     mark: dict[str, Any],
-) -> tuple[dict[str, Any] | None, str | None]:
+) -> Sent:
     """Send one claimed, rendered recipient: (its ledger item to write, a reason to stop)."""
     contact_id = entry.contact_id
     try:
@@ -188,8 +195,8 @@ def _send_chunk(
     rate: float,
 ) -> str | None:
     """Claim the chunk (before any SES call) and render it, then reserve its sends (so the
-    claim's and the rendering's time is not spent from the first slots), send each at its
-    slot and mark them all."""
+    claim's and the rendering's time is not spent from the first slots), start each SES call
+    at its slot (several in flight: `ecrm.sends_in_flight`) and mark them all."""
     mark = {"claimed_at": round(clock.now(), 3), "attempts": batch.attempt + 1}
     claimed = send_ledger.claim(batch, chunk, mark["claimed_at"])
     marks: list[dict[str, Any]] = []
@@ -200,22 +207,54 @@ def _send_chunk(
         except bulk_mail.InvalidAddress:
             failed = {**mark, "reason": "invalid_address"}
             marks.append(send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed))
-    reservation, slot = pacing.Reservation.empty(rate), 0
+    sends: InFlight[Sent] = InFlight(sends_in_flight.limit_for(rate))
+
+    def send(entry: send_ledger.Todo, raw: bytes) -> Callable[[], Sent]:
+        return functools.partial(_send_one, batch, entry, content, raw, mark)
+
+    def give_back(unsent: list[send_ledger.Todo]) -> None:
+        marks.extend(_give_back(batch, unsent, mark))
+
+    stop = None
     try:
-        for index, (entry, raw) in enumerate(rendered):
-            try:
-                reservation, slot = _take_slot(reservation, slot, len(rendered) - index)
-            except Busy:  # the bucket's table is throttled: give back what is not sent
-                marks += _give_back(batch, [e for e, _ in rendered[index:]], mark)
-                return "throttled"
-            written, stop = _send_one(batch, entry, content, raw, mark)
+        with sends:
+            stop = _start_sends(rendered, rate, sends, send, give_back)
+    finally:
+        returned, error = sends.settled()
+        for written, stopped in returned:
             if written:
                 marks.append(written)
-            if stop:  # claimed, not sent: this batch's to take again
-                marks += _give_back(batch, [e for e, _ in rendered[index + 1 :]], mark)
-                return stop
-    finally:
+            stop = stop or stopped
         _flush(marks, batch)
+    if error:
+        raise error
+    return stop
+
+
+def _start_sends(
+    rendered: list[tuple[send_ledger.Todo, bytes]],
+    rate: float,
+    sends: InFlight[Sent],
+    send: Callable[[send_ledger.Todo, bytes], Callable[[], Sent]],
+    give_back: Callable[[list[send_ledger.Todo]], None],
+) -> str | None:
+    """Start each send at its slot, until a finished one gives a reason to stop; the claims
+    not started are given back. A throttled bucket table is this loop's own reason to stop
+    ("throttled"); a finished send's reason is the chunk's (this returns None)."""
+    reservation, slot = pacing.Reservation.empty(rate), 0
+    for index, (entry, raw) in enumerate(rendered):
+        unstarted = [e for e, _ in rendered[index:]]
+        if any(stopped for _, stopped in sends.finished()):
+            give_back(unstarted)
+            return None
+        sends.wait_for_room()
+        try:
+            reservation, slot = _take_slot(reservation, slot, len(unstarted))
+        except Busy:
+            sends.give_back_room()
+            give_back(unstarted)
+            return "throttled"
+        sends.start(send(entry, raw))
     return None
 
 
