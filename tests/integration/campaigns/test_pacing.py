@@ -3,13 +3,23 @@ reservations from the one bucket item follow each other slot after slot."""
 
 from __future__ import annotations
 
+import itertools
+import threading
 import time
+from typing import Any
 
 import pytest
 
-from ecrm import pacing
+from ecrm import aws, pacing, sends_in_flight
 from ecrm.pacing import LATE_TOLERANCE, Reservation
-from tests.integration.campaigns.conftest import Sent
+from tests.integration.campaigns.conftest import (
+    Sent,
+    add_contacts,
+    admin,
+    campaign,
+    create_campaign,
+    run_queue,
+)
 
 
 def test_the_rate_is_the_accounts_max_send_rate_less_the_share_for_transactional_mail(
@@ -61,3 +71,42 @@ def test_chunks_cover_about_a_quarter_of_a_second_in_equal_parts() -> None:
     assert pacing.chunk_size(80, 50) == 17  # 17 + 17 + 16, not 20 + 20 + 10
     assert pacing.chunk_size(200 * 0.97, 30) == 30
     assert pacing.chunk_size(1, 50) == 1
+
+
+def test_with_a_slow_ses_several_calls_are_in_flight_and_the_pace_still_holds(
+    campaign_env: Sent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SES answering in 60 ms, three slots apart at 50/s: one call at a time, a worker would
+    skip most of its slots; with several in flight it keeps the rate, and never exceeds it."""
+    from ecrm.settings import settings
+
+    monkeypatch.setenv("MAX_SEND_RATE", "50")
+    settings.cache_clear()
+    rate = pacing.campaign_rate()
+    starts: list[float] = []
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def slow(**_: Any) -> None:
+        nonlocal running, most
+        with lock:
+            starts.append(time.monotonic())
+            running += 1
+            most = max(most, running)
+        time.sleep(0.06)
+        with lock:
+            running -= 1
+
+    aws.sesv2().meta.events.register("before-call.sesv2.SendEmail", slow, unique_id="slow-ses")
+    add_contacts(60)
+    campaign_id = create_campaign()
+    admin("POST", "/admin/campaigns/{campaign_id}/send", {"campaign_id": campaign_id})
+    run_queue()
+
+    assert campaign(campaign_id)["stats"]["sent"] == 60
+    assert sorted(campaign_env.recipients()) == sorted(f"person{n}@example.org" for n in range(60))
+    assert 1 < most <= sends_in_flight.limit_for(rate)
+    busiest = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
+    assert busiest <= rate * (1 + LATE_TOLERANCE) + 1
+    gaps = sorted(later - earlier for earlier, later in itertools.pairwise(starts))
+    assert gaps[len(gaps) // 2] < 1.5 / rate  # slot after slot; one at a time: >= 60 ms
