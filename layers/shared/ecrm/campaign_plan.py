@@ -2,17 +2,18 @@
 
 A plan message names (campaign, shard, page, start). The first time a page is planned, its
 recipients (the segment evaluated on one Query page of the shard, see `ecrm.segments`) are
-stored in `keys.campaign_page` together with where the next page starts, in one transaction
-with the campaign's `audience` counter (and `shards_planned` on a shard's last page). Every
-later plan of the same page (a redelivered message, a resume, the tick repairing a crashed
-fan-out) reads the stored page instead: batches are therefore the same every time (batch id
-`<shard>.<page>.<n>`, the same recipients), which is what makes each recipient belong to exactly
-one batch and each batch count once (`ecrm.campaign_sending`).
+stored in `keys.campaign_page` together with their batch size and where the next page starts,
+in one transaction with the campaign's `audience` counter (and `shards_planned` on a shard's
+last page). Every later plan of the same page (a redelivered message, a resume, the tick
+repairing a crashed fan-out) reads the stored page instead: batches are therefore the same
+every time (batch id `<shard>.<page>.<n>`, the same recipients), which is what makes each
+recipient belong to exactly one batch and each batch count once (`ecrm.campaign_sending`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,20 +23,29 @@ from ecrm import campaign_queue, clock, keys, segment_audience, segments, send_l
 
 logger = Logger(service="mailing", child=True)
 
-BATCH_SIZE = 50  # recipients per batch message
+BATCH_SIZE = 50  # recipients per batch message, at most
+
+
+def batch_size(recipients: int) -> int:
+    """A page's recipients in equal batches of at most `BATCH_SIZE` (261: 44 x 5 + 41, not
+    50 x 5 + 11). Workers take turns at the send pace; a short batch is a short
+    turn, which can end before the other worker is ready with its next batch."""
+    if recipients <= 0:
+        return BATCH_SIZE
+    return math.ceil(recipients / math.ceil(recipients / BATCH_SIZE))
 
 
 def batch_messages(
-    campaign_id: str, shard: int, page: int, recipients: list[Any]
+    campaign_id: str, shard: int, page: int, recipients: list[Any], size: int = BATCH_SIZE
 ) -> list[dict[str, Any]]:
     return [
         {
             "kind": "batch",
             "campaign": campaign_id,
             "batch": f"{shard}.{page}.{n}",
-            "recipients": recipients[start : start + BATCH_SIZE],
+            "recipients": recipients[start : start + size],
         }
-        for n, start in enumerate(range(0, len(recipients), BATCH_SIZE))
+        for n, start in enumerate(range(0, len(recipients), size))
     ]
 
 
@@ -56,6 +66,7 @@ def _stored_page(
         **key,
         "type": "campaign_page",
         "recipients": [[m.contact_id, m.email] for m in resolved.members],
+        "batch_size": batch_size(len(resolved.members)),
         "candidates": resolved.candidates,
         "next": None if last else json.dumps(resolved.next_start),
         "last": last,
@@ -97,7 +108,11 @@ def plan(message: Mapping[str, Any]) -> int:
     stored = _stored_page(
         campaign_id, shard, page, json.loads(start) if isinstance(start, str) else start
     )
-    outgoing = batch_messages(campaign_id, shard, page, list(stored.get("recipients") or []))
+    recipients = list(stored.get("recipients") or [])
+    # The size is the page's, stored with it: a page planned before sizes were stored was
+    # split by 50, and its batches must stay what they were.
+    size = int(stored.get("batch_size") or BATCH_SIZE)
+    outgoing = batch_messages(campaign_id, shard, page, recipients, size)
     if stored.get("next"):
         outgoing.append(plan_message(campaign_id, shard, page + 1, stored["next"]))
     campaign_queue.send(outgoing)

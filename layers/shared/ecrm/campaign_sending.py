@@ -26,7 +26,7 @@ is older than `STALE_SENDING_SECONDS` (15 min, far beyond the function's timeout
 `Send` event for the message (tags `campaign`, `contact`) arrives meanwhile, `confirm_sent`
 marks the item `sent`; otherwise, after the stale time, the recipient is sent again: one
 duplicate, only for a worker that died inside that window, and only when the event is lost.
-The window is one chunk of sends (about `rate x 0.25 s` of them, `pacing.chunk_size`); the
+The window is one chunk of sends (about `rate x 0.3 s` of them, `pacing.chunk_size`); the
 chunk's claimed but unsent recipients are no duplicates: they get their one mail after the
 stale time.
 """

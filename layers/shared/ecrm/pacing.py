@@ -27,7 +27,7 @@ from ecrm import aws, keys, store
 from ecrm.settings import settings
 
 RATE_CACHE_SECONDS = 300.0
-SLOT_SECONDS = 0.25  # a reservation covers about this much sending time (marks follow it)
+SLOT_SECONDS = 0.3  # a reservation covers about this much sending time (a batch at 200/s)
 # A reservation that starts this far in the past resets the bucket, and a sender this late for
 # a slot skips it (and takes a new reservation when none is left): sends then happen within
 # LATE_TOLERANCE of their slots, so no one-second window sees more than
@@ -91,8 +91,8 @@ def chunk_size(rate: float, total: int | None = None) -> int:
     """Sends per reservation: about `SLOT_SECONDS` of sending (at most 50), and `total` sends
     split into equal chunks. With two workers taking turns, one worker's work between two of
     its chunks (marks, tally, the next batch's reads and claims) happens while the other
-    sends; a short tail chunk (20 + 20 + 10) would end the other's turn before that work does,
-    and leave the slots between unused."""
+    sends; a short tail chunk (15 + 15 + 15 + 5) would end the other's turn before that work
+    does, and leave the slots between unused (batches are equal parts too: `campaign_plan`)."""
     most = max(1, min(50, round(rate * SLOT_SECONDS)))
     if not total:
         return most

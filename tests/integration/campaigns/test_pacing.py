@@ -64,12 +64,11 @@ def test_a_late_sender_skips_the_slots_it_missed_and_only_those() -> None:
     assert reservation.usable(0, 200.0) == 10  # none left: take a new reservation
 
 
-def test_chunks_cover_about_a_quarter_of_a_second_in_equal_parts() -> None:
-    assert pacing.chunk_size(200 * 0.97) == 48
-    assert pacing.chunk_size(1) == 1 and pacing.chunk_size(10_000) == 50
-    assert pacing.chunk_size(200 * 0.97, 50) == 25  # 25 + 25, not 48 + 2
-    assert pacing.chunk_size(80, 50) == 17  # 17 + 17 + 16, not 20 + 20 + 10
-    assert pacing.chunk_size(200 * 0.97, 30) == 30
+def test_chunks_cover_about_a_third_of_a_second_in_equal_parts() -> None:
+    assert pacing.chunk_size(50) == 15
+    assert pacing.chunk_size(1) == 1 and pacing.chunk_size(200 * 0.97) == 50
+    assert pacing.chunk_size(50, 50) == 13  # 13 + 13 + 12 + 12, not 15 + 15 + 15 + 5
+    assert pacing.chunk_size(200 * 0.97, 44) == 44
     assert pacing.chunk_size(1, 50) == 1
 
 

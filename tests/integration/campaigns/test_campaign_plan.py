@@ -1,0 +1,62 @@
+"""A page's recipients go out in equal batches, fixed when the page is first planned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ecrm import campaign_plan, campaign_queue, campaign_states, keys, store
+from tests.integration.campaigns.conftest import Sent, add_contacts, create_campaign
+
+
+def test_batches_are_equal_parts_of_at_most_fifty() -> None:
+    assert campaign_plan.batch_size(261) == 44  # 44 x 5 + 41, not 50 x 5 + 11
+    assert campaign_plan.batch_size(50) == 50 and campaign_plan.batch_size(51) == 26
+    assert campaign_plan.batch_size(7) == 7 and campaign_plan.batch_size(0) == 50
+    sizes = [
+        len(m["recipients"])
+        for m in campaign_plan.batch_messages("c", 0, 0, list(range(261)), size=44)
+    ]
+    assert sizes == [44, 44, 44, 44, 44, 41]
+
+
+def _planned(monkeypatch: pytest.MonkeyPatch, campaign_id: str) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(campaign_queue, "send", lambda messages, **_: sent.extend(messages))
+    campaign_plan.plan(campaign_plan.plan_message(campaign_id, 0, 0, None))
+    return [m for m in sent if m["kind"] == "batch"]
+
+
+def _started(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A campaign sending (its content stored), its fan-out not delivered."""
+    campaign_id = create_campaign()
+    monkeypatch.setattr(campaign_queue, "send", lambda *_, **__: None)
+    campaign_states.send_now(campaign_id)
+    return campaign_id
+
+
+def test_a_page_stores_its_batch_size_and_every_replan_splits_it_the_same(
+    campaign_env: Sent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_contacts(600)  # ~75 in each of the 8 topic shards: more than one batch
+    campaign_id = _started(monkeypatch)
+
+    first = _planned(monkeypatch, campaign_id)
+    page = store.get(keys.campaign_page(campaign_id, 0, 0))
+    assert page is not None and len(page["recipients"]) > campaign_plan.BATCH_SIZE
+    assert page["batch_size"] == campaign_plan.batch_size(len(page["recipients"]))
+    sizes = [len(b["recipients"]) for b in first]
+    assert len(sizes) > 1 and max(sizes) - min(sizes) <= 1
+    assert _planned(monkeypatch, campaign_id) == first
+
+
+def test_a_page_planned_before_sizes_were_stored_keeps_its_batches_of_fifty(
+    campaign_env: Sent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign_id = _started(monkeypatch)
+    recipients = [[f"c{n}", f"p{n}@example.org"] for n in range(61)]
+    page = {"recipients": recipients, "next": None, "last": True, "type": "campaign_page"}
+    store.write(store.Put({**keys.campaign_page(campaign_id, 0, 0), **page}))
+
+    assert [len(b["recipients"]) for b in _planned(monkeypatch, campaign_id)] == [50, 11]
