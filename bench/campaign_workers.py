@@ -20,14 +20,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 
 from bench.moto_env import Stack, child_environment
 from local.faults import Faults, Killed
 from local.lambda_runtime import LambdaContext
+from local.moto_backend import answered
 from local.queues import lambda_record
 
 FUNCTION = "CampaignSenderFunction"
@@ -39,12 +40,13 @@ class Stopping(Protocol):
     def is_set(self) -> bool: ...
 
 
+@dataclass(frozen=True)
 class Poller:
     """One worker: receive a message, invoke `handler`, delete it or let it come back."""
 
-    def __init__(self, stack_names: tuple[str, str], context: LambdaContext) -> None:
-        self.url, self.arn = stack_names
-        self.context = context
+    url: str  # the campaign queue's
+    arn: str
+    context: LambdaContext  # the function's (a fresh copy per invocation)
 
     def poll(
         self,
@@ -88,11 +90,11 @@ class Poller:
 
 
 def _poller(stack: Stack) -> Poller:
-    names = (
+    return Poller(
         stack.names.refs["CampaignQueue"],
         stack.names.attributes[("CampaignQueue", "Arn")],
+        stack.context(stack.function(FUNCTION)),
     )
-    return Poller(names, stack.context(stack.function(FUNCTION)))
 
 
 @contextmanager
@@ -148,15 +150,11 @@ class StrictSes:
     def install(self, client: Any) -> None:
         client.meta.events.register("before-call.sesv2.SendEmail", self._send, unique_id="strict")
 
-    def _send(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    def _send(self, **_: Any) -> tuple[Any, dict[str, Any]]:
         number = self._admit()
         time.sleep(self.latency)
-        parsed = {
-            "MessageId": f"bench-{number}",
-            "ResponseMetadata": {"HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0},
-        }
         url = "https://email.local/v2/email/outbound-emails"
-        return AWSResponse(url, 200, HTTPHeaders(), None), parsed
+        return answered(url, {"MessageId": f"bench-{number}"})
 
     def _admit(self) -> int:
         with self._lock:

@@ -89,23 +89,25 @@ def forget_shard_iterator(iterator_arn: str) -> None:
 def answer_get_account(client: Any, max_send_rate: float, max_24_hour_send: float = 50_000) -> None:
     """moto 5.2 does not implement SES v2 GetAccount: answer it on this SES v2 `client` (tests
     and the bench, in process) with the given quota, as SES would answer it."""
-    from botocore.awsrequest import AWSResponse, HTTPHeaders  # noqa: PLC0415
 
-    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        parsed = {
-            "SendQuota": {
-                "MaxSendRate": float(max_send_rate),
-                "Max24HourSend": float(max_24_hour_send),
-                "SentLast24Hours": 0.0,
-            },
-            "SendingEnabled": True,
-            "ProductionAccessEnabled": True,
-            "ResponseMetadata": {"HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0},
+    def answer(**_: Any) -> tuple[Any, dict[str, Any]]:
+        quota = {
+            "MaxSendRate": float(max_send_rate),
+            "Max24HourSend": float(max_24_hour_send),
+            "SentLast24Hours": 0.0,
         }
-        url = "https://email.local/v2/email/account"
-        return AWSResponse(url, 200, HTTPHeaders(), None), parsed
+        parsed = {"SendQuota": quota, "SendingEnabled": True, "ProductionAccessEnabled": True}
+        return answered("https://email.local/v2/email/account", parsed)
 
     client.meta.events.register("before-call.sesv2.GetAccount", answer, unique_id="ecrm-account")
+
+
+def answered(url: str, parsed: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """What a `before-call` handler returns to answer the call itself (HTTP 200, `parsed`)."""
+    from botocore.awsrequest import AWSResponse, HTTPHeaders  # noqa: PLC0415
+
+    metadata = {"HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0}
+    return AWSResponse(url, 200, HTTPHeaders(), None), {**parsed, "ResponseMetadata": metadata}
 
 
 @contextmanager

@@ -241,18 +241,18 @@ def _start_sends(
     """Start each send at its slot, until a finished one gives a reason to stop; the claims
     not started are given back. A throttled bucket table is this loop's own reason to stop
     ("throttled"); a finished send's reason is the chunk's (this returns None)."""
+    entries = [entry for entry, _ in rendered]
     reservation, slot = pacing.Reservation.empty(rate), 0
     for index, (entry, raw) in enumerate(rendered):
-        unstarted = [e for e, _ in rendered[index:]]
         if any(stopped for _, stopped in sends.finished()):
-            give_back(unstarted)
+            give_back(entries[index:])
             return None
         sends.wait_for_room()
         try:
-            reservation, slot = _take_slot(reservation, slot, len(unstarted))
+            reservation, slot = _take_slot(reservation, slot, len(entries) - index)
         except Busy:
             sends.give_back_room()
-            give_back(unstarted)
+            give_back(entries[index:])
             return "throttled"
         sends.start(send(entry, raw))
     return None
