@@ -20,7 +20,7 @@ from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.ses.models import ses_backends
 from moto.sesv2.responses import SESV2Response
 
-from local.moto_threads import dynamodb_lock
+from local.moto_threads import dynamodb_lock, table_items
 
 
 @dataclass(frozen=True)
@@ -186,13 +186,7 @@ def fast_index_queries() -> Iterator[None]:
     original = Table.all_items
 
     def all_items(self: Table) -> list[Any]:
-        items: list[Any] = []
-        for hash_set in self.items.values():
-            if self.range_key_attr:
-                items.extend(hash_set.values())
-            else:
-                items.append(hash_set)
-        return sorted(items, key=_sort_key)
+        return sorted(table_items(self), key=_sort_key)
 
     Table.all_items = all_items  # type: ignore[method-assign]
     try:

@@ -9,7 +9,9 @@ interleave inside one request, which the services never allow:
   Every DynamoDB write here runs alone, as each item write is atomic in DynamoDB, in the order
   the writes came (`FairLock`: Python's own locks are not fair). Reads do not wait: behind one
   lock for every request, the stream pumps' reads and moto's slow index queries (it sorts the
-  whole table) made an API request time out.
+  whole table) made an API request time out. A Query or Scan walks a copy of the table's
+  partitions instead (`table_items`): a write adding one meanwhile (or a GetItem of a missing
+  key, which moto's defaultdict adds) failed the read with "dictionary changed size".
 - DynamoDB Streams: a transaction appends its records one by one and, cancelled, puts back a
   copy of the table; a stream reader must not see the half of it (see `_atomic_transact`).
 - SQS: `DeleteMessage` rebuilds the queue's message list from a copy, so a message another
@@ -29,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.sqs.models import Queue, SQSBackend
@@ -81,6 +84,8 @@ def thread_safe_moto() -> None:
     _patch(DynamoDBStreamsBackend, "get_records", _under_dynamodb_lock)
     _patch(Queue, "delete_message", _under_queue_lock)
     _patch(SQSBackend, "receive_message", _receiving_under_queue_lock)
+    _patch(Table, "all_items", lambda _: _all_items)
+    _patch(Table, "has_idx_items", lambda _: _has_index_items)
 
 
 Method = Callable[..., Any]
@@ -161,3 +166,24 @@ def _receiving_under_queue_lock(receive: Method) -> Method:
             return receive(self, queue_name, *args, **kwargs)
 
     return locked
+
+
+def table_items(table: Table) -> list[Any]:
+    """Every item of `table`, from copies of its dictionaries (each copy is one step under the
+    GIL): another thread's write can add a partition or a sort key while this walks them."""
+    if not table.range_key_attr:
+        return list(table.items.values())
+    return [item for partition in list(table.items.values()) for item in list(partition.values())]
+
+
+def _all_items(self: Table) -> list[Any]:
+    """moto's `Table.all_items` (every Query and Scan starts from it), over `table_items`."""
+    return sorted(
+        table_items(self), key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key
+    )
+
+
+def _has_index_items(self: Table, index_name: str) -> list[Any]:
+    """moto's `Table.has_idx_items` (a Scan of an index), over `table_items`."""
+    keys = {key["AttributeName"] for key in self.get_index(index_name).schema}
+    return [item for item in table_items(self) if keys.issubset(item.attrs)]

@@ -14,6 +14,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
 
 from local.moto_threads import FairLock, thread_safe_moto
 
@@ -65,6 +67,48 @@ def test_concurrent_adds_to_one_item_all_count(threaded_moto: None) -> None:
 
     item = client.get_item(TableName="t", Key=key)["Item"]
     assert item["n"] == {"N": str(THREADS * EACH)}
+
+
+def test_a_query_or_scan_survives_a_partition_added_while_it_walks_the_table(
+    threaded_moto: None,
+) -> None:
+    """moto's Query and Scan walk the table's dictionary of partitions. Another thread's put
+    adding one meanwhile failed the read ("dictionary changed size during iteration", a 500 in
+    the load bench). Here the put lands at a set moment: while the walk reads one partition."""
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName="t",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for n in range(3):
+        client.put_item(TableName="t", Item={"pk": {"S": f"p{n}"}, "sk": {"S": "s"}})
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table("t")
+
+    class PutMeanwhile(dict):  # type: ignore[type-arg]
+        def values(self) -> Any:
+            table.items[f"added-{len(table.items)}"] = {}
+            return super().values()
+
+    first = next(iter(table.items))
+    table.items[first] = PutMeanwhile(table.items[first])
+
+    assert client.scan(TableName="t")["Count"] == 3
+    assert (
+        client.query(
+            TableName="t",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "p1"}},
+        )["Count"]
+        == 1
+    )
 
 
 def test_messages_sent_while_others_are_deleted_are_all_delivered(threaded_moto: None) -> None:

@@ -245,8 +245,12 @@ def forms_admin(stack: Stack, function: Function) -> tuple[list[Event], Check]:
 
 
 def contacts_admin(stack: Stack, function: Function) -> tuple[list[Event], Check]:
-    """A marketer announces a CSV file: the import and its presigned upload URL."""
-    body = {"sha256": "ab" * 32, "size": 10, "filename": "a.csv", "consent_source": "fair"}
+    """A marketer announces a CSV file: the import and its presigned upload URL. A new file
+    per call: the cold-start bench replays it (the same file again answers 200, not 201)."""
+    import uuid
+
+    digest = uuid.uuid4().hex * 2  # 64 hex digits, as a SHA-256
+    body = {"sha256": digest, "size": 10, "filename": "a.csv", "consent_source": "fair"}
     event = _marketer(events.api("POST", "/admin/imports", body=body))
 
     def check(answers: list[Any]) -> None:
