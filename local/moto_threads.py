@@ -84,6 +84,7 @@ def thread_safe_moto() -> None:
     _patch(DynamoDBStreamsBackend, "get_records", _under_dynamodb_lock)
     _patch(Queue, "delete_message", _under_queue_lock)
     _patch(SQSBackend, "receive_message", _receiving_under_queue_lock)
+    # Replaced, not wrapped: moto's own walk over the live dictionaries is the race.
     _patch(Table, "all_items", lambda _: _all_items)
     _patch(Table, "has_idx_items", lambda _: _has_index_items)
 
