@@ -16,7 +16,7 @@ logger = Logger(service="account")
 metrics = Metrics(namespace="ecrm", service="account")
 # No CORS: the pages that call these routes are served by this API (same origin), and the
 # session is a bearer token the page holds, never a cookie (so there is nothing to forge).
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=http.loads)
 http.install_error_handlers(app)
 for router in (sign_in.router, profile.router, unsubscribe.router, preference_center.router):
     app.include_router(router)

@@ -20,6 +20,7 @@ metrics = Metrics(namespace="ecrm", service="capture")
 # Origins are checked per form on submission; the CORS header only lets scripts read answers.
 app = APIGatewayRestResolver(
     enable_validation=True,
+    json_body_deserializer=http.loads,
     cors=CORSConfig(
         allow_origin="*",
         allow_headers=["Idempotency-Key"],

@@ -20,7 +20,7 @@ from ecrm.openapi_responses import admin
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=http.loads)
 http.install_error_handlers(app)
 app.use(middlewares=[http.marketers_only])
 

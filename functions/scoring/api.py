@@ -17,7 +17,7 @@ from ecrm.scoring import report, rescore, rules, rulesets
 
 logger = Logger(service="scoring")
 metrics = Metrics(namespace="ecrm", service="scoring")
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=http.loads)
 http.install_error_handlers(app)
 app.use(middlewares=[http.marketers_only])
 

@@ -20,7 +20,9 @@ metrics = Metrics(namespace="ecrm", service="reports")
 # The trends page may be served from another origin (the web bucket): it sends the marketer's
 # token itself (no cookies), so letting any origin's script read the answer grants nothing.
 app = APIGatewayRestResolver(
-    enable_validation=True, cors=CORSConfig(allow_origin="*", allow_headers=["Authorization"])
+    enable_validation=True,
+    json_body_deserializer=http.loads,
+    cors=CORSConfig(allow_origin="*", allow_headers=["Authorization"]),
 )
 http.install_error_handlers(app)
 app.use(middlewares=[http.marketers_only])

@@ -66,6 +66,10 @@ BODIES: dict[str, tuple[bytes | str, str]] = {
     "invalid_utf8": (b'{"email": "\xff\xfe@example.com"}', "application/json"),
     "invalid_utf8_form": (b"email=\xc3\x28%40example.com", "application/x-www-form-urlencoded"),
     "deeply_nested": (json.dumps(_deep), "application/json"),
+    # 10 KB: json.loads recursed before any depth check and raised RecursionError (a 500).
+    "nested_arrays_5000": ("[" * 5000 + "]" * 5000, "application/json"),
+    "nested_arrays_in_a_field": ('{"email": ' + "[" * 5000 + "]" * 5000 + "}", "application/json"),
+    "nan_literal": ('{"email": "a@example.com", "consent": NaN}', "application/json"),
     "not_json": ("{'email': ", "application/json"),
     "json_array": ("[1, 2, 3]", "application/json"),
     "json_scalar": ('"hello"', "application/json"),
@@ -106,6 +110,9 @@ def test_a_hostile_body_is_refused_and_writes_nothing(
         ("invalid_utf8", 400),
         ("invalid_utf8_form", 400),
         ("deeply_nested", 400),
+        ("nested_arrays_5000", 400),
+        ("nested_arrays_in_a_field", 400),
+        ("nan_literal", 400),
         ("not_json", 400),
         ("json_array", 400),
         ("json_scalar", 400),
@@ -113,7 +120,12 @@ def test_a_hostile_body_is_refused_and_writes_nothing(
 )
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("POST", "/forms/{form_id}/submissions"), ("POST", "/account/link"), ("PATCH", "/account")],
+    [
+        ("POST", "/forms/{form_id}/submissions"),
+        ("POST", "/account/link"),
+        ("POST", "/account/session"),
+        ("PATCH", "/account"),
+    ],
 )
 def test_body_problems_get_their_specific_status(
     world: World, method: str, path: str, attack: str, status: int
@@ -126,6 +138,58 @@ def test_body_problems_get_their_specific_status(
     response = world.call(method, path, _params(method, path), body=body, headers=headers)
     assert_refused(response, status)
     assert snapshot() == before
+
+
+# --- numbers no clock or table can hold -----------------------------------------------------
+@pytest.mark.parametrize(
+    "rendered_at", [10**3999, "1e999", "-inf"], ids=["4000_digits", "1e999", "inf"]
+)
+def test_a_render_time_no_clock_can_show_is_422_and_writes_nothing(
+    world: World, rendered_at: Any
+) -> None:
+    """float() of a 4,000-digit `_ts` raised OverflowError (a 500)."""
+    body = json.dumps({"email": "dora@example.com", "consent": True, "_ts": rendered_at})
+    before = snapshot()
+    response = world.call(
+        "POST",
+        "/forms/{form_id}/submissions",
+        {"form_id": "newsletter"},
+        body=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert_refused(response, 422)
+    assert "_ts" in json.loads(response["body"])["error"]["fields"]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [{"min": 1.8e-237, "max": -4.9e16}, {"max": 1e300}, {"min": 5, "max": 1}],
+    ids=["underflow_above_max", "huge", "min_above_max"],
+)
+def test_a_score_range_the_table_cannot_hold_is_refused_and_writes_nothing(
+    world: World, bounds: dict[str, float]
+) -> None:
+    """A score bound of 1.8e-237 underflowed DynamoDB's number range (a 500)."""
+    segment = {"name": "Hot", "topic": "newsletter", "conditions": []}
+    created = world.call("POST", "/admin/segments", body={"id": "hot", **segment})
+    assert created["statusCode"] == 201, created["body"]
+    before = snapshot()
+    condition = {"kind": "score", **bounds}
+    changed = {**segment, "conditions": [condition], "version": 1}
+    response = world.call(
+        "PUT", "/admin/segments/{segment_id}", {"segment_id": "hot"}, body=changed
+    )
+    assert_refused(response, 400, 422)
+    assert snapshot() == before
+
+
+def test_a_score_bound_below_the_tables_precision_is_stored_rounded(world: World) -> None:
+    body = {"id": "warm", "name": "Warm", "topic": "newsletter"}
+    conditions = [{"kind": "score", "min": 1.8e-237}]
+    response = world.call("POST", "/admin/segments", body={**body, "conditions": conditions})
+    assert response["statusCode"] == 201, response["body"]
+    assert json.loads(response["body"])["conditions"][0]["min"] == 0
 
 
 # --- path parameters: traversal and key smuggling --------------------------------------------

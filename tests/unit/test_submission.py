@@ -77,3 +77,10 @@ def test_bot_signals_read_honeypot_and_render_time() -> None:
     assert not submission.bot_signals({"_hp": ""}).honeypot_filled
     assert submission.bot_signals({"_ts": 1_700_000_000_000}).rendered_at_ms == 1.7e12
     assert submission.bot_signals({"_ts": "soon"}).rendered_at_ms is None
+
+
+@pytest.mark.parametrize("rendered_at", [10**3999, "1e999", float("nan"), ["-inf"]])
+def test_a_render_time_no_clock_can_show_is_refused_not_an_overflow(rendered_at: Any) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        submission.bot_signals({"_ts": rendered_at})
+    assert set(refused.value.fields) == {"_ts"}

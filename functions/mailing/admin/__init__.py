@@ -18,7 +18,7 @@ from mailing.admin import campaigns, segments, templates
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=http.loads)
 http.install_error_handlers(app)
 app.use(middlewares=[http.marketers_only])
 app.include_router(templates.router)

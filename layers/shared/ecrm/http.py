@@ -12,6 +12,7 @@ import base64
 import binascii
 import functools
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -42,7 +43,11 @@ logger = Logger(child=True)
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
-_MAX_JSON_DEPTH = 4
+#: Nesting allowed in a flat form body (`read_fields`) and in any typed JSON body.
+_MAX_FIELDS_DEPTH = 4
+MAX_JSON_DEPTH = 32
+# What the depth scan looks at: escapes, quotes and brackets (one pass, no backtracking).
+_JSON_PUNCTUATION = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
@@ -155,12 +160,39 @@ def marketers_first(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[.
     return guarded
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
+def _nesting(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON text, read without parsing it:
+    `json.loads` recurses once per level and raises RecursionError (not ValueError) at about a
+    thousand, which a 10 KB body reaches. Brackets inside strings do not count."""
+    depth = deepest = 0
+    in_string = False
+    for match in _JSON_PUNCTUATION.finditer(text):
+        mark = match.group()
+        if mark == '"':
+            in_string = not in_string
+        elif in_string or len(mark) > 1:
+            continue
+        elif mark in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python reads NaN and Infinity; JSON has neither
+
+
+def loads(text: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """`json.loads` for request bodies: nesting is checked on the text first, so no body can
+    make the parser recurse (every resolver's `json_body_deserializer`, and `read_fields`)."""
+    if _nesting(text) > max_depth:
+        raise MalformedRequest("The body is nested too deeply.")
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except ValueError as error:
+        raise MalformedRequest("The body is not valid JSON.") from error
 
 
 def media_type(event: APIGatewayProxyEvent) -> str:
@@ -190,14 +222,9 @@ def read_fields(event: APIGatewayProxyEvent) -> dict[str, Any]:
     if kind == FORM:
         pairs = parse_qs(text, keep_blank_values=True, max_num_fields=100)
         return {k: v[0] if len(v) == 1 else v for k, v in pairs.items()}
-    try:
-        value = json.loads(text)
-    except ValueError as error:
-        raise MalformedRequest("The body is not valid JSON.") from error
+    value = loads(text, _MAX_FIELDS_DEPTH)
     if not isinstance(value, dict):
         raise MalformedRequest("The body must be a JSON object.")
-    if _depth(value) > _MAX_JSON_DEPTH:
-        raise MalformedRequest("The body is nested too deeply.")
     return value
 
 

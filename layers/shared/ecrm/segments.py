@@ -23,7 +23,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from ecrm import clock, definition_holds, definitions, keys, listing, store
 from ecrm.contacts import FIELD_PREFIX, ContactStatus
@@ -32,6 +39,13 @@ from ecrm.forms import FieldName, Slug
 
 KIND = "segment"
 Value = Annotated[str, StringConstraints(max_length=200)]
+#: A score bound as DynamoDB can store it: finite, within what any score reaches, and rounded
+#: (1.8e-237 underflowed DynamoDB's number range and answered 500).
+ScoreBound = Annotated[
+    float,
+    Field(ge=-1e9, le=1e9, allow_inf_nan=False),
+    AfterValidator(lambda bound: round(bound, 6)),
+]
 
 
 class _Condition(BaseModel):
@@ -69,8 +83,14 @@ class StageCondition(_Condition):
 
 class ScoreCondition(_Condition):
     kind: Literal["score"] = "score"
-    min: float | None = None
-    max: float | None = None
+    min: ScoreBound | None = None
+    max: ScoreBound | None = None
+
+    @model_validator(mode="after")
+    def _a_range(self) -> ScoreCondition:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is above max: no score is in this range")
+        return self
 
 
 class ActivityCondition(_Condition):

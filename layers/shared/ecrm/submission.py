@@ -3,6 +3,7 @@ normalised, every problem named, nothing unknown let through."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -95,16 +96,25 @@ def _read_field(value: Any, spec: FormField) -> Value | None:
 
 
 def bot_signals(raw: Mapping[str, Any]) -> BotSignals:
+    """Text that is no number is ignored (a page without the script may send anything), but a
+    number no clock can show (4,000 digits, inf, nan) is refused: float() of it overflows."""
     honeypot = raw.get(HONEYPOT_FIELD)
     rendered_at = raw.get(RENDERED_AT_FIELD)
     rendered_ms: float | None = None
-    if isinstance(rendered_at, int | float) and not isinstance(rendered_at, bool):
-        rendered_ms = float(rendered_at)
-    elif rendered_at is not None:
-        try:
+    try:
+        if isinstance(rendered_at, int | float) and not isinstance(rendered_at, bool):
+            rendered_ms = float(rendered_at)
+        elif rendered_at is not None:
             rendered_ms = float(_one_string(rendered_at))
-        except ValueError:
-            rendered_ms = None
+    except OverflowError:
+        rendered_ms = math.inf
+    except ValueError:
+        rendered_ms = None
+    if rendered_ms is not None and not math.isfinite(rendered_ms):
+        raise InvalidInput(
+            "Some fields need attention.",
+            fields={RENDERED_AT_FIELD: "Expected the time the form was shown, in milliseconds."},
+        )
     return BotSignals(
         honeypot_filled=bool(honeypot and honeypot != [""]), rendered_at_ms=rendered_ms
     )
