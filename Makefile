@@ -15,11 +15,23 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/ecrm serve $(ARGS)
 
-lint: $(STAMP)
+# checkov, the policy scanner, runs from its own virtualenv too: it pins boto3 (==1.35.49) and
+# packaging below what the project's tools need. infra/checkov_scan.py says what it checks.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_STAMP): infra/checkov-requirements.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r infra/checkov-requirements.txt
+	touch $(CHECKOV_STAMP)
+
+lint: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/cfn-lint infra/template.yaml
+	$(CHECKOV_VENV)/bin/python infra/checkov_scan.py
 
 # `sam build` (what deploys) runs from its own virtualenv: aws-sam-cli pins many packages that
 # must not move the project's. It needs a Python of the runtime's version on PATH (found by
@@ -56,4 +68,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .ecrm .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .ecrm .aws-sam .pytest_cache .mypy_cache .ruff_cache
