@@ -1,6 +1,8 @@
 """The preference center and the unsubscribe page in a real browser against the local stack: a
-subscriber asks for a sign-in link, opens it from the outbox, changes interests and a topic,
-unsubscribes from everything, downloads their data and erases it; the page fits a phone."""
+subscriber asks for a sign-in link, opens it from the outbox and presses its button (opening a
+link spends nothing: mail scanners run scripts too), changes interests and a topic, confirms a
+new address, unsubscribes from everything, downloads their data and erases it; the page fits a
+phone, works from the keyboard and has no axe-core violation."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, Request, expect
 
 from ecrm import keys, normalise
 from ecrm.unsubscribe import unsubscribe_url
@@ -69,8 +72,33 @@ def sign_in_from_the_outbox(page: Page, stack: Any, address: str) -> None:
     [mail] = [m for m in outbox_to(stack, address) if "/preferences#token=" in m["text"]]
     [link] = [link for link in mail["links"] if "/preferences#token=" in link]
     page.goto(link)
+    page.get_by_role("button", name="Sign me in").click()
     expect(page.locator("#account-email")).to_have_text(address)
-    assert "#token=" not in page.url  # the token leaves the address bar at once
+    assert "#token=" not in page.url  # the token left the address bar at once
+
+
+def mailed_link(stack: Any, address: str, marker: str) -> str:
+    [link] = [
+        link for mail in outbox_to(stack, address) for link in mail["links"] if marker in link
+    ]
+    return link
+
+
+def account_posts(page: Page) -> list[str]:
+    """The URLs of the POSTs the page makes to the account API from now on."""
+    posts: list[str] = []
+
+    def seen(request: Request) -> None:
+        if request.method == "POST" and "/account" in request.url:
+            posts.append(request.url)
+
+    page.on("request", seen)
+    return posts
+
+
+def assert_accessible(page: Page) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
 
 
 def test_a_subscriber_manages_everything_from_a_mailed_link(
@@ -142,9 +170,73 @@ def test_a_used_sign_in_link_says_so_and_offers_a_new_one(page: Page, stack: Any
     page.evaluate("sessionStorage.clear()")
 
     page.goto(link)
+    page.get_by_role("button", name="Sign me in").click()
 
     expect(page.locator("#problem")).to_contain_text("already used")
     expect(page.get_by_label("Your email address")).to_be_visible()
+
+
+def test_opening_a_sign_in_link_spends_nothing_and_its_button_signs_in_from_the_keyboard(
+    page: Page, stack: Any, dynamodb: Any, table_name: str
+) -> None:
+    """A mail scanner that opens the link and runs its script leaves the token unused."""
+    address = unique_email()
+    subscribed(stack, address)
+    page.goto("/preferences")
+    page.get_by_label("Your email address").fill(address)
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.locator("#message")).to_contain_text("sign-in link is on its way")
+    link = mailed_link(stack, address, "/preferences#token=")
+    posts = account_posts(page)
+
+    page.goto(link)
+    page.wait_for_load_state("networkidle")
+
+    button = page.get_by_role("button", name="Sign me in")
+    expect(button).to_be_focused()
+    expect(page.locator("#account")).to_be_hidden()
+    assert "#token=" not in page.url
+    assert posts == []  # nothing was sent: the one-time token is still unused
+    assert page.evaluate("sessionStorage.length") == 0
+    assert_accessible(page)
+
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#account-email")).to_have_text(address)
+    assert [url.rsplit("/", 2)[-2:] for url in posts] == [["account", "session"]]
+    expect(page.locator("#link-sign-in")).to_be_hidden()
+    assert_accessible(page)
+    csp = requests.get(f"{stack.api_url}/preferences", timeout=10).headers
+    policy = csp["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src" not in policy  # scripts: this site
+    assert "unsafe-eval" not in policy and "frame-ancestors 'none'" in policy
+
+
+def test_opening_an_address_change_link_changes_nothing_until_its_button_is_pressed(
+    page: Page, stack: Any, dynamodb: Any, table_name: str
+) -> None:
+    address, new_address = unique_email(), unique_email()
+    contact_id = subscribed(stack, address)
+    sign_in_from_the_outbox(page, stack, address)
+    page.get_by_label("Email address", exact=True).fill(new_address)
+    page.get_by_role("button", name="Save my preferences").click()
+    expect(page.locator("#pending-email")).to_contain_text(new_address)
+    link = mailed_link(stack, new_address, "verify_email=")
+    posts = account_posts(page)
+
+    page.goto(link)
+    page.wait_for_load_state("networkidle")
+
+    expect(page.get_by_role("button", name="Confirm my new address")).to_be_focused()
+    assert posts == []
+    expect(page.locator("#account-email")).to_have_text(address)  # still signed in, unchanged
+    assert contact_item(dynamodb, table_name, contact_id)["email"]["S"] == address
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Confirm my new address").click()
+
+    expect(page.locator("#account-email")).to_have_text(new_address)
+    expect(page.locator("#email-confirm")).to_be_hidden()
 
 
 def test_the_unsubscribe_page_asks_first_and_its_button_unsubscribes(

@@ -7,6 +7,7 @@
 
   var SESSION = "ecrm.session";
   var state = { etag: null, account: null };
+  var mailed = { token: null, verify: null };  // one-time tokens from the link, not yet used
 
   function $(id) { return document.getElementById(id); }
 
@@ -332,33 +333,65 @@
 
   // --- arriving from a mail -------------------------------------------------------------------
 
+  function signedIn() { return !!sessionStorage.getItem(SESSION); }
+
+  function showMailed() {
+    $("link-sign-in").hidden = !mailed.token;
+    $("email-confirm").hidden = !mailed.verify;
+    if (mailed.token) $("sign-in").hidden = true;
+  }
+
+  // A refusal says the token is spent, expired or wrong: its button goes. A network failure,
+  // a 429 or a 5xx may pass: the button stays for another try.
+  function final(problem) { return problem.status >= 400 && problem.status < 500 && problem.status !== 429; }
+
+  $("use-link").addEventListener("click", function (event) {
+    var button = event.target;
+    button.disabled = true;
+    api("POST", "account/session", { token: mailed.token }).then(function (result) {
+      sessionStorage.setItem(SESSION, result.data.session);
+      mailed.token = null;
+      showMailed();
+      say("");
+      return load();
+    }, function (problem) {
+      if (final(problem)) {
+        mailed.token = null;
+        sessionStorage.removeItem(SESSION);
+        showMailed();
+        showSignIn();
+      }
+      complain(problem.message);
+    }).then(function () { button.disabled = false; });
+  });
+
+  $("confirm-email").addEventListener("click", function (event) {
+    var button = event.target;
+    button.disabled = true;
+    api("POST", "account/email/confirm", { token: mailed.verify }).then(function (result) {
+      mailed.verify = null;
+      showMailed();
+      if (signedIn()) return load(result.data.message);
+      say(result.data.message + (mailed.token ? "" : " Sign in to see your preferences."));
+    }, function (problem) {
+      if (final(problem)) { mailed.verify = null; showMailed(); }
+      complain(problem.message);
+    }).then(function () { button.disabled = false; });
+  });
+
   function start() {
     var params = new URLSearchParams(location.hash.slice(1));
     if (location.hash) history.replaceState(null, "", location.pathname + location.search);
-    var steps = Promise.resolve();
-    var notice = "";
-    if (params.get("verify_email")) {
-      steps = steps.then(function () {
-        return api("POST", "account/email/confirm", { token: params.get("verify_email") });
-      }).then(function (result) { notice = result.data.message; }, function (problem) {
-        complain(problem.message);
-      });
-    }
-    if (params.get("token")) {
-      steps = steps.then(function () {
-        return api("POST", "account/session", { token: params.get("token") });
-      }).then(function (result) {
-        sessionStorage.setItem(SESSION, result.data.session);
-        say("");
-      }, function (problem) { sessionStorage.removeItem(SESSION); complain(problem.message); });
-    }
-    steps.then(function () {
-      if (sessionStorage.getItem(SESSION)) {
-        return load(notice);
-      }
+    mailed.token = params.get("token") || mailed.token;
+    mailed.verify = params.get("verify_email") || mailed.verify;
+    var arriving = mailed.token || mailed.verify;
+    if (signedIn() && !mailed.token) {
+      load();
+    } else {
       showSignIn();
-      if (notice) say(notice + " Sign in to see your preferences.");
-    });
+    }
+    showMailed();
+    if (arriving) $(mailed.verify ? "confirm-email" : "use-link").focus();
   }
 
   // A link pasted into this very tab changes only the fragment: no reload, so act on it here.
