@@ -231,6 +231,28 @@ def test_rate_limit_per_email_applies_across_ips(submit: Submit) -> None:
     assert statuses == [202] * 5 + [429]
 
 
+ALIASES = [
+    "ann+1@gmail.com",
+    "Ann+2@gmail.com",
+    "a.nn@gmail.com",
+    "ann@googlemail.com",
+    "a.n.n+news@googlemail.com",
+]
+
+
+def test_rate_limit_per_email_counts_every_alias_of_one_inbox(submit: Submit) -> None:
+    statuses = [
+        submit(valid_body(address), ip=f"203.0.113.{n}")["statusCode"]
+        for n, address in enumerate([*ALIASES, "ann+6@gmail.com"])
+    ]
+
+    assert statuses == [202] * 5 + [429]
+    # Only the limit's key is canonical: each spelling is its own contact, as typed.
+    typed = [a.lower() for a in ALIASES]
+    assert [(contact(a) or {}).get("email") for a in typed] == typed
+    assert contact("ann+6@gmail.com") is None
+
+
 def test_disallowed_origin_is_403_and_same_origin_or_listed_origin_is_fine(submit: Submit) -> None:
     before = table_items()
     denied = submit(valid_body(), headers={"Origin": "https://evil.example"})

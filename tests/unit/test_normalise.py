@@ -70,3 +70,30 @@ def test_implausible_phone_numbers_are_refused(raw: str) -> None:
 
 def test_control_characters_are_removed_from_text() -> None:
     assert normalise.clean_text("a\u0000b\u200bc\r\nd") == "abc d"
+
+
+@pytest.mark.parametrize(
+    ("address", "inbox"),
+    [
+        ("ann@example.com", "ann@example.com"),
+        ("Ann+News@Example.com", "ann@example.com"),
+        ("ann+a+b@example.com", "ann@example.com"),
+        ("ann.smith@example.com", "ann.smith@example.com"),  # dots matter outside Gmail
+        ("a.n.n+x@gmail.com", "ann@gmail.com"),
+        ("A.NN@GoogleMail.com", "ann@gmail.com"),
+        ("+tag@example.com", "+tag@example.com"),  # nothing left without the tag: kept whole
+        ("...@gmail.com", "...@gmail.com"),
+        ("ann@xn--bcher-kva.example", "ann@xn--bcher-kva.example"),
+    ],
+)
+def test_mailbox_drops_tags_and_gmail_dots(address: str, inbox: str) -> None:
+    assert normalise.mailbox(address) == inbox
+
+
+@given(st.emails())
+def test_mailbox_is_idempotent_and_ignores_tags(address: str) -> None:
+    inbox = normalise.mailbox(address)
+    assert normalise.mailbox(inbox) == inbox
+    local, _, domain = address.rpartition("@")
+    if "+" not in local and local.strip("."):
+        assert normalise.mailbox(f"{local}+tag@{domain}") == inbox

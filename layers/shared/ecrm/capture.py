@@ -145,7 +145,7 @@ def _plan(
     marker = _marker(form, sub, client, now)
     limits = (
         Limit("ip", client.ip, cfg.rate_limit_per_ip, cfg.rate_window_seconds),
-        Limit("email", sub.email, cfg.rate_limit_per_email, cfg.rate_window_seconds),
+        Limit.per_address("email", sub.email, cfg.rate_limit_per_email, cfg.rate_window_seconds),
     )
     writes += [marker.claim(receipt.to_dict(), now), limits[0].count(now), limits[1].count(now)]
     n = len(writes)

@@ -37,6 +37,23 @@ def email(value: str) -> str:
     return f"{local}@{result.ascii_domain}".lower()
 
 
+# Providers that ignore dots in the local part; googlemail.com is the same mailboxes as gmail.com.
+_DOTLESS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def mailbox(address: str) -> str:
+    """The inbox an address reaches, for keying per-address rate limits only (never identity:
+    contacts stay keyed on `email()`): lower-cased, `+tag` dropped from the local part, and for
+    Gmail dots dropped and googlemail.com read as gmail.com. So `Ann+1@x.org`, `ann+2@x.org`,
+    `a.n.n@googlemail.com` and `ann@gmail.com` share one bucket where each would have its own."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0] or local  # a local part that is all tag keeps it
+    if domain in _DOTLESS:
+        domain = _DOTLESS[domain]
+        local = local.replace(".", "") or local
+    return f"{local}@{domain}"
+
+
 def name(value: str) -> str:
     if any(ch in value for ch in "<>@\r\n"):
         raise NotNormalisable("A name cannot contain <, >, @ or line breaks.")

@@ -54,7 +54,9 @@ def _limits(email: str, ip: str) -> tuple[Limit, Limit]:
     cfg = settings()
     return (
         Limit("sign_in_ip", ip, cfg.sign_in_links_per_ip, cfg.rate_window_seconds),
-        Limit("sign_in_email", email, cfg.sign_in_links_per_email, cfg.rate_window_seconds),
+        Limit.per_address(
+            "sign_in_email", email, cfg.sign_in_links_per_email, cfg.rate_window_seconds
+        ),
     )
 
 

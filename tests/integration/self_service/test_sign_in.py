@@ -63,6 +63,14 @@ def test_links_per_address_are_limited_alike_for_known_and_unknown_addresses(
     assert int(limited["multiValueHeaders"]["Retry-After"][0]) > 0
 
 
+def test_links_per_address_count_every_alias_of_one_inbox(member: Member) -> None:
+    aliases = ["ann+a@example.com", "Ann+b@example.com", "ann@example.com", "ann+c@example.com"]
+
+    answers = [request_link(a, ip=f"203.0.113.{n}")["statusCode"] for n, a in enumerate(aliases)]
+
+    assert answers == [202, 202, 202, 429]
+
+
 def test_links_per_client_ip_are_limited(member: Member) -> None:
     answers = [request_link(f"n{n}@example.com", ip="203.0.113.7")["statusCode"] for n in range(11)]
     assert answers == [202] * 10 + [429]
