@@ -7,6 +7,10 @@ gets an alias item (`alias_of`), so capture and sign-in find the contact from th
 and no second contact can appear there: the alias is created only if that id is free, else the
 change is refused (that address belongs to another subscription). An alias of a former address
 is removed; the first address's id is the contact itself and keeps leading to it.
+
+Asking for a change mails a stranger's inbox, so it is rate limited like sign-in links: per
+account and per target inbox (`Limit.per_address`), counters in the request's transaction.
+Both count every request alike, whoever owns the address, so a 429 says nothing about it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from aws_lambda_powertools import Logger
 
 from ecrm import clock, keys, store, suppression, tokens
 from ecrm.contacts import ALIAS
-from ecrm.errors import Conflict, InvalidToken
+from ecrm.errors import Conflict, InvalidToken, RateLimited
+from ecrm.ratelimit import Limit
+from ecrm.settings import settings
 
 logger = Logger(service="account", child=True)
 
@@ -25,6 +31,32 @@ logger = Logger(service="account", child=True)
 @dataclass(frozen=True)
 class EmailChanged:
     contact_id: str
+
+
+def limits(contact_id: str, new_address: str) -> tuple[Limit, Limit]:
+    """What one change request counts: the account asking, and the inbox it would mail."""
+    cfg = settings()
+    return (
+        Limit(
+            "email_change_account",
+            contact_id,
+            cfg.email_changes_per_account,
+            cfg.rate_window_seconds,
+        ),
+        Limit.per_address(
+            "email_change_to", new_address, cfg.email_changes_per_address, cfg.rate_window_seconds
+        ),
+    )
+
+
+def limited(failed: list[bool], counted: tuple[Limit, ...], now: float) -> RateLimited | None:
+    """The refusal when a counter of `counted` failed (`failed` aligned with it)."""
+    for hit, limit in zip(failed, counted, strict=True):
+        if hit:
+            return RateLimited(
+                "Too many address changes asked for; please wait.", limit.retry_after(now)
+            )
+    return None
 
 
 def _alias(contact_id: str, address: str, at: str) -> store.Put:

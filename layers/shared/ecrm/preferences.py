@@ -21,6 +21,7 @@ from aws_lambda_powertools import Logger
 from ecrm import (
     clock,
     contacts,
+    email_change,
     keys,
     preference_changes,
     profile_schema,
@@ -223,7 +224,8 @@ def update(
 ) -> Updated:
     if not if_match:
         raise PreconditionRequired("Send If-Match with the ETag of the account you read.")
-    at = clock.iso(clock.now() if now is None else now)
+    now = clock.now() if now is None else now
+    at = clock.iso(now)
     for attempt in range(3):
         schema = profile_schema.load(fresh=attempt > 0)
         contact = contact_of(contact_id)
@@ -235,11 +237,18 @@ def update(
         if not changes:
             return Updated(version, [], pending)
         writes, lift_at = _writes(contact, schema, changes, who, at)
+        # A new address is mailed a link: counted per account and per target inbox.
+        counted = email_change.limits(contact_id, changes.new_email) if changes.new_email else ()
+        first_counter = len(writes)
+        writes += [limit.count(now) for limit in counted]
         try:
             store.transact(writes)
         except store.TransactionCancelled as cancelled:
             if cancelled.failed[0]:
                 continue  # the schema changed since we cached it: read it again
+            refusal = email_change.limited(cancelled.failed[first_counter:], counted, now)
+            if refusal:
+                raise refusal from None
             if cancelled.failed[1]:
                 raise PreconditionFailed(
                     "Your details changed meanwhile: reload them and try again."

@@ -37,6 +37,11 @@ class Settings(BaseModel):
     # Sign-in links asked for per window (RATE_WINDOW_SECONDS), per client IP and per address.
     sign_in_links_per_ip: int = Field(default=10, alias="SIGN_IN_LINKS_PER_IP", ge=1)
     sign_in_links_per_email: int = Field(default=3, alias="SIGN_IN_LINKS_PER_EMAIL", ge=1)
+    # Address-change mails (to the new address) per window, per account and per target address.
+    email_changes_per_account: int = Field(default=3, alias="EMAIL_CHANGES_PER_ACCOUNT", ge=1)
+    email_changes_per_address: int = Field(default=3, alias="EMAIL_CHANGES_PER_ADDRESS", ge=1)
+    # Campaign test mails per marketer per hour (a request of n addresses counts n).
+    test_mails_per_hour: int = Field(default=50, alias="TEST_MAILS_PER_HOUR", ge=5)
     # An open or click this soon after SES accepted the mail is a link scanner, not a person.
     scanner_window_seconds: float = Field(default=10.0, alias="SCANNER_WINDOW_SECONDS", ge=0)
     # A campaign pauses itself on its complaint or bounce rate only once this many mails were

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecrm import keys, suppression, tokens
+from ecrm import clock, keys, suppression, tokens
 from ecrm.store import transact
 from tests import events
 from tests.conftest import table_items
@@ -16,6 +16,7 @@ from tests.integration.self_service.conftest import (
     deliver_account_mail,
     error_of,
     get_account,
+    header,
     item,
     items_of,
     mails_to,
@@ -211,3 +212,52 @@ def test_an_address_leads_to_its_contact_through_the_alias(member: Member) -> No
         found = contacts.by_address(address)
         assert found is not None and found["contact_id"] == member.contact_id
     assert contacts.by_address("nobody@example.com") is None
+
+
+@pytest.fixture
+def one_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request of the test in one rate-limit window (the first second of the current
+    one), so no count starts over halfway through."""
+    start = clock.now() // 600 * 600 + 1
+    monkeypatch.setattr(clock, "now", lambda: start)
+
+
+def test_address_change_mails_are_limited_per_account(member: Member, one_window: None) -> None:
+    session = sign_in()
+    strangers = [f"stranger{n}@example.net" for n in range(8)]
+    answers, wrote = [], []
+    for address in strangers:
+        _, etag = get_account(session)
+        before = table_items()
+        answers.append(patch(session, {"email": address, "profile": {"company": "M"}}, etag))
+        wrote.append(table_items() != before)
+        assert deliver_account_mail() == {"batchItemFailures": []}  # as the stream would
+
+    assert [a["statusCode"] for a in answers] == [200] * 3 + [429] * 5
+    assert error_of(answers[-1])["code"] == "rate_limited"
+    assert int(header(answers[-1], "Retry-After")) > 0
+    assert wrote == [True] * 3 + [False] * 5  # a refusal writes nothing, counters included
+    contact = item(keys.contact(member.contact_id))
+    assert contact is not None and contact["pending_email"] == strangers[2]
+    assert [len(mails_to(a)) for a in strangers] == [1] * 3 + [0] * 5
+
+
+def test_address_change_mails_to_one_inbox_are_limited_across_accounts_and_aliases(
+    member: Member, submit: Submit, one_window: None
+) -> None:
+    bob = subscribe(submit, "bob@example.com")
+    ann_session, bob_session = sign_in(), sign_in(bob.email)
+    ask_for_change(ann_session, "victim+1@example.net")
+    ask_for_change(ann_session, "victim+2@example.net")
+    ask_for_change(bob_session, "Victim@example.net")
+    _, etag = get_account(bob_session)
+    before = table_items()
+
+    response = patch(bob_session, {"email": "victim+bob@example.net"}, etag)
+
+    assert response["statusCode"] == 429  # Bob asked once; the inbox had its three
+    assert table_items() == before
+    contact = item(keys.contact(bob.contact_id))
+    assert contact is not None and contact["pending_email"] == "victim@example.net"
+    assert deliver_account_mail() == {"batchItemFailures": []}
+    assert mails_to("victim+bob@example.net") == []
