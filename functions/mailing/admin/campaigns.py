@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from ecrm import campaign_states, campaigns
+from ecrm import campaign_states, campaigns, http
 from ecrm.campaigns import Campaign, CampaignIn
 from ecrm.openapi_responses import admin
 from mailing.admin.params import CampaignId, Cursor, Limit, Page
@@ -73,12 +73,24 @@ def delete_campaign(campaign_id: CampaignId) -> Response[None]:
 @router.post(
     "/admin/campaigns/<campaign_id>/test",
     summary="Send the campaign to a few addresses now ([Test] subject, no ledger, no stats)",
-    responses=admin(404, 415, 422),
+    description=(
+        "Refuses (422, each in `fields` as `to.<index>`) addresses that are suppressed"
+        " (unsubscribed from everything, erased, bounced, complained) or whose contact"
+        " unsubscribed or left the campaign's topic; nothing is sent then. Each marketer may"
+        " send `TEST_MAILS_PER_HOUR` test mails per hour (default 50; one per address): over"
+        " it, 429 with `Retry-After` and nothing sent."
+    ),
+    responses=admin(404, 415, 422, 429),
 )
 def test_campaign(campaign_id: CampaignId, body: TestSend) -> TestSent:
-    from ecrm import campaign_content  # noqa: PLC0415 - MIME and SES for this route only
+    from ecrm import campaign_test_send  # noqa: PLC0415 - MIME and SES for this route only
 
-    ids = campaign_content.send_test(campaigns.item(campaign_id), list(body.to), body.contact_id)
+    ids = campaign_test_send.send(
+        campaigns.item(campaign_id),
+        list(body.to),
+        http.marketer(router.current_event),
+        body.contact_id,
+    )
     return TestSent(message_ids=ids)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,13 +22,12 @@ from ecrm import (
     bulk_mail,
     keys,
     mail_templates,
-    pacing,
     personalisation,
     profile_schema,
     store,
     unsubscribe,
 )
-from ecrm.errors import Busy, InvalidInput, NotFound
+from ecrm.errors import NotFound
 from ecrm.mail_templates import MailTemplate
 from ecrm.settings import settings
 
@@ -121,31 +120,3 @@ def for_campaign(campaign: Mapping[str, Any]) -> Content:
 def forget_cached() -> None:
     with _lock:
         _cache.clear()
-
-
-def send_test(
-    campaign: Mapping[str, Any], addresses: Sequence[str], contact_id: str | None = None
-) -> list[str]:
-    """Send the campaign as it stands (current template) to a few addresses, personalised as
-    the stored contact `contact_id` (or as a contact with only an address). No ledger, no
-    counters; the subject is marked as a test."""
-    contact = store.get(keys.contact(contact_id), consistent=False) if contact_id else None
-    if contact_id and contact is None:
-        raise NotFound("No such contact.")
-    content = compile_content(campaign, mail_templates.load(campaign["template_id"]))
-    message_ids = []
-    reservation = pacing.reserve(len(addresses), pacing.campaign_rate())
-    for index, address in enumerate(addresses):
-        pacing.wait_until(reservation.slot(index))
-        person = {**(contact or {}), "email": address}
-        contact_id = keys.contact_id_for(address)
-        try:
-            raw = content.render(contact_id, person, test=True)
-            message_ids.append(bulk_mail.send(raw, {"campaign": content.campaign_id, "test": "1"}))
-        except bulk_mail.InvalidAddress:
-            raise InvalidInput("An address cannot be mailed.", {"to": address}) from None
-        except bulk_mail.SendUnknown:
-            raise Busy("SES did not answer; the test mail may or may not have gone.") from None
-        except (bulk_mail.SendRefused, bulk_mail.SendThrottled, bulk_mail.SendDeferred) as error:
-            raise InvalidInput(f"SES refused the test mail ({error}).", {"to": address}) from None
-    return message_ids

@@ -137,6 +137,16 @@ def marketers_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware)
     return next_middleware(app)
 
 
+def marketer(event: APIGatewayProxyEvent) -> str:
+    """The signed-in marketer's stable id (Cognito `sub`) on an admin route, for per-marketer
+    limits; `marketers_only` has already refused a request without one."""
+    authorizer = event.request_context.authorizer
+    subject = (authorizer.claims or {}).get("sub") if authorizer else None
+    if not subject:
+        raise Unauthenticated("Sign in as a marketer to use this route.")
+    return str(subject)
+
+
 def marketers_first(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[..., Any]:
     """For an admin function's `lambda_handler`: the same guard, before the resolver runs.
     Powertools validates a request (body models, path patterns) before `app.use` middlewares,

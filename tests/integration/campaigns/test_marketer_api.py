@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from ecrm import keys, store, tokens, unsubscribe
+from ecrm import clock, keys, store, suppression, tokens, unsubscribe
 from tests.conftest import table_items
 from tests.integration.campaigns.conftest import (
     HTML,
+    MARKETER,
     SENDER,
     Sent,
     add_contacts,
@@ -179,6 +180,101 @@ def test_a_test_send_goes_to_the_given_addresses_only_marked_as_a_test(campaign_
         ]
         == 404
     )
+
+
+def _test_send(campaign_id: str, to: list[str], **claims: str) -> tuple[int, Any]:
+    path = "/admin/campaigns/{campaign_id}/test"
+    return admin("POST", path, {"campaign_id": campaign_id}, {"to": to}, claims=MARKETER | claims)
+
+
+def _said_no(kind: str) -> str:
+    """An address whose person said no (or whose mail bounced), in the way `kind` names."""
+    address = f"{kind}@example.org"
+    if kind in suppression.SELF_SERVICE | {"bounce", "complaint"}:
+        store.write(suppression.suppress(address, kind, clock.iso(clock.now())))  # type: ignore[arg-type]
+    elif kind == "unsubscribed":
+        add_contacts(1, start=90, status="unsubscribed")
+        address = "person90@example.org"
+    else:  # left the campaign's topic, still subscribed to another
+        [left] = add_contacts(1, start=91, topic="offers")
+        at = clock.iso(clock.now())
+        membership = keys.topic_membership(left, "newsletter")
+        store.batch_put(
+            [
+                {
+                    "pk": membership["pk"],
+                    "sk": membership["sk"],
+                    "type": "topic_membership",
+                    "topic": "newsletter",
+                    "joined_at": at,
+                    "left_at": at,
+                }
+            ]
+        )
+        address = "person91@example.org"
+    return address
+
+
+@pytest.mark.parametrize(
+    "kind", ["complaint", "bounce", "unsubscribe", "erased", "unsubscribed", "left_topic"]
+)
+def test_a_test_send_to_an_address_that_said_no_is_refused_and_sends_nothing(
+    campaign_env: Sent, kind: str
+) -> None:
+    campaign_id = create_campaign()
+    address = _said_no(kind)
+
+    status, body = _test_send(campaign_id, ["boss@example.com", address, "me@example.com"])
+
+    assert status == 422, body
+    assert body["error"]["code"] == "validation_failed"
+    assert list(body["error"]["fields"]) == ["to.1"]
+    assert address in body["error"]["fields"]["to.1"]
+    assert campaign_env.raw == []
+
+
+def test_a_test_send_to_the_address_a_contact_moved_from_follows_the_contact(
+    campaign_env: Sent,
+) -> None:
+    campaign_id = create_campaign()
+    [moved] = add_contacts(1, start=92, status="unsubscribed")
+    store.batch_put(
+        [
+            {
+                **keys.contact(keys.contact_id_for("old@example.org")),
+                "type": "contact_alias",
+                "alias_of": moved,
+            }
+        ]
+    )
+
+    status, body = _test_send(campaign_id, ["old@example.org"])
+
+    assert (status, list(body["error"]["fields"])) == (422, ["to.0"])
+    assert campaign_env.raw == []
+
+
+def test_test_mails_per_marketer_per_hour_are_bounded(
+    campaign_env: Sent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecrm.settings import settings
+
+    monkeypatch.setenv("TEST_MAILS_PER_HOUR", "6")
+    settings.cache_clear()
+    start = clock.now() // 3600 * 3600 + 1  # every request in one hour's window
+    monkeypatch.setattr(clock, "now", lambda: start)
+    campaign_id = create_campaign()
+    five = [f"me{n}@example.com" for n in range(5)]
+
+    assert _test_send(campaign_id, five)[0] == 200
+    before = table_items()
+    status, body = _test_send(campaign_id, ["a@example.com", "b@example.com"])
+    assert (status, body["error"]["code"]) == (429, "rate_limited")
+    assert table_items() == before and len(campaign_env.raw) == 5  # nothing sent or counted
+    assert _test_send(campaign_id, ["a@example.com"])[0] == 200  # the sixth
+    assert _test_send(campaign_id, ["b@example.com"])[0] == 429
+    assert _test_send(campaign_id, ["b@example.com"], sub="m2")[0] == 200  # another marketer
+    assert campaign_env.recipients() == [*five, "a@example.com", "b@example.com"]
 
 
 def test_a_scheduled_campaign_can_be_cancelled_and_a_cancelled_one_not_sent(
