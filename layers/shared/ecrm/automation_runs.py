@@ -32,6 +32,7 @@ from ecrm import (
     keys,
     mail_templates,
     pacing,
+    render_limits,
     store,
     suppression,
 )
@@ -65,6 +66,8 @@ def run(key: Mapping[str, str], *, now: float | None = None) -> str:
         raw = content.render(contact_id, contact)
     except bulk_mail.InvalidAddress:
         return _settle(key, FAILED, claimed_at, reason="address cannot be mailed")
+    except render_limits.RenderTooLarge:
+        return _settle(key, FAILED, claimed_at, reason="rendered too large")
     # Wait for the shared SES pace first: the claim is held only across the SES call itself.
     pacing.wait_until(pacing.reserve(1, pacing.campaign_rate()).slot(0))
     _claim(key, clock.now(), claimed_at)

@@ -51,6 +51,7 @@ from ecrm import (
     clock,
     keys,
     pacing,
+    render_limits,
     send_ledger,
     sends_in_flight,
     store,
@@ -206,6 +207,9 @@ def _send_chunk(
             rendered.append((entry, content.render(entry.contact_id, entry.contact or {})))
         except bulk_mail.InvalidAddress:
             failed = {**mark, "reason": "invalid_address"}
+            marks.append(send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed))
+        except render_limits.RenderTooLarge:  # this contact's values passed the budget
+            failed = {**mark, "reason": "too_large"}
             marks.append(send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed))
     sends: InFlight[Sent] = InFlight(sends_in_flight.limit_for(rate))
 

@@ -1,6 +1,8 @@
 """Mail templates: subject, HTML and text, written by marketers in a sandboxed Jinja dialect
 (`ecrm.personalisation`), checked against the contact schema when saved, size-capped, and
-rendered for one contact as a preview exactly as a campaign would render them."""
+rendered for one contact as a preview exactly as a campaign would render them. A part renders
+within its budget (`ecrm.render_limits`) or not at all; a template whose preview for the
+largest contact the schema allows would pass it is refused when saved."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
 
-from jinja2 import Template
+from jinja2 import Template, TemplateError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ecrm import (
@@ -20,10 +22,11 @@ from ecrm import (
     listing,
     personalisation,
     profile_schema,
+    render_limits,
     store,
 )
 from ecrm.errors import InvalidInput, NotFound
-from ecrm.forms import Slug
+from ecrm.forms import FieldType, Slug
 from ecrm.mail import RenderedMail
 
 MAX_HTML_BYTES = 100_000
@@ -89,9 +92,49 @@ def _checked(body: MailTemplateIn) -> tuple[str, bool, list[str]]:
         used |= found.contact_fields
         if part in {"html", "text"} and not found.unsubscribe_url:
             problems[part] = "Link {{ unsubscribe_url }} so every reader can unsubscribe."
+    if not problems:
+        problems = _too_large(body.subject, text, body.html, schema)
     if problems:
         raise InvalidInput("The template needs attention.", problems)
     return text, body.text is None, sorted(used)
+
+
+def _too_large(
+    subject: str, text: str, html: str, schema: profile_schema.ProfileSchema
+) -> dict[str, str]:
+    """Problems of the parts whose preview for the largest contact the schema allows (every
+    field at its longest, every choice ticked) fails or passes its budget."""
+    specs = schema.profile + schema.interests
+    contact: dict[str, Any] = {"email": "x" * 64 + "@" + "x" * 185 + ".com"}
+    for spec in specs:
+        if spec.type is FieldType.MULTI_CHOICE:
+            contact[f"f_{spec.name}"] = list(spec.choices or [])
+        elif spec.type is FieldType.CHECKBOX:
+            contact[f"f_{spec.name}"] = True
+        elif spec.choices:
+            contact[f"f_{spec.name}"] = max(spec.choices, key=len)
+        else:
+            contact[f"f_{spec.name}"] = "x" * spec.max_length
+    context = personalisation.render_context(
+        contact,
+        [s.name for s in specs],
+        unsubscribe_url="https://" + "x" * 500,
+        campaign={"name": "x" * 200, "topic": "x" * 64},
+    )
+    problems: dict[str, str] = {}
+    compiled_parts = compile_parts(subject, text, html, ())
+    for part, template in (
+        ("subject", compiled_parts.subject),
+        ("html", compiled_parts.html),
+        ("text", compiled_parts.text),
+    ):
+        try:
+            render_limits.render(template, context, part)
+        except render_limits.RenderTooLarge as error:
+            problems.update(error.fields)
+        except (TemplateError, TypeError, ValueError) as error:
+            problems[part] = f"It cannot be rendered: {error}"
+    return problems
 
 
 def create(template_id: str, body: MailTemplateIn) -> MailTemplate:
@@ -161,10 +204,11 @@ class Compiled:
     contact_fields: tuple[str, ...]
 
     def render(self, context: Mapping[str, Any]) -> RenderedMail:
+        """RenderTooLarge as soon as a part passes its budget (`ecrm.render_limits`)."""
         return RenderedMail(
-            subject=self.subject.render(context),
-            text=self.text.render(context),
-            html=self.html.render(context),
+            subject=render_limits.render(self.subject, context, "subject"),
+            text=render_limits.render(self.text, context, "text"),
+            html=render_limits.render(self.html, context, "html"),
         )
 
 

@@ -26,6 +26,8 @@ from typing import Any, NoReturn
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from ecrm import render_limits
+
 CONTACT, CAMPAIGN, UNSUBSCRIBE_URL, LOOP = "contact", "campaign", "unsubscribe_url", "loop"
 CAMPAIGN_FIELDS = frozenset({"name", "topic"})
 LOOP_FIELDS = frozenset({"index", "index0", "first", "last", "length", "revindex"})
@@ -65,7 +67,9 @@ class Variables:
 
 @cache
 def environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined)
+    env = ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined)
+    env.filters["replace"] = render_limits.bounded_replace  # never builds a giant string
+    return env
 
 
 def check(part: str, source: str, contact_fields: Iterable[str]) -> Variables:
@@ -121,6 +125,8 @@ class _Checker:
         # render that never ends, at send time.
         if not (isinstance(node.iter, nodes.Getattr) and _is_name(node.iter.node, CONTACT)):
             self.fail(node, "a loop may only go over a contact field (`contact.interests`)")
+        if LOOP in loop_names:  # each level multiplies the mail's length
+            self.fail(node, "a loop inside a loop is not allowed")
         self.visit(node.iter, loop_names)
         inner = loop_names | names | {LOOP}
         for child in [*node.body, *node.else_]:
@@ -158,9 +164,26 @@ class _Checker:
             self.fail(node, "filters take plain arguments only")
         if any(not isinstance(arg, nodes.Const) for arg in node.args):
             self.fail(node, "filter arguments must be constants")
+        if node.name == "replace" and _lengthens(node):
+            # Chained, each such replace multiplies the text: 42 MB from a 300-byte template.
+            if str(getattr(node.args[0], "value", "")) == "":
+                self.fail(node, "`replace('', ...)` (between every character) is not allowed")
+            inner = [node.node, *node.node.find_all(nodes.Filter)] if node.node else []
+            if any(
+                isinstance(f, nodes.Filter) and f.name == "replace" and _lengthens(f) for f in inner
+            ):
+                self.fail(node, "only one `replace` that lengthens the text per expression")
 
 
 _VARIABLES_HELP = "use contact.email, contact.<profile field>, unsubscribe_url, campaign.name"
+
+
+def _lengthens(node: nodes.Filter) -> bool:
+    """A `replace` whose new text is longer than the old (constant arguments: checked before)."""
+    if len(node.args) < 2:
+        return False
+    old, new = (str(getattr(arg, "value", "")) for arg in node.args[:2])
+    return old == "" or len(new) > len(old)
 
 
 def _is_name(node: nodes.Node, name: str) -> bool:

@@ -24,6 +24,11 @@ from tests.integration.campaigns.conftest import (
     run_queue,
 )
 
+CHAINED_REPLACE = "{{ contact.email|replace('x', 'xxxxxxxxxx')|replace('x', 'xxxxxxxxxx') }}"
+NESTED_LOOPS = (
+    "{% for a in contact.interests %}{% for b in contact.interests %}{{ b }}{% endfor %}"
+    "{% endfor %}"
+)
 TEMPLATE = {
     "id": "welcome",
     "name": "Welcome",
@@ -70,6 +75,16 @@ def test_a_second_template_with_the_same_id_is_a_conflict(campaign_env: Sent) ->
         ({"html": "<p>No way out</p>"}, "html"),  # no unsubscribe link
         ({"text": "{{ config }} {{ unsubscribe_url }}"}, "text"),
         ({"html": "{% if %}"}, "html"),
+        # Output multipliers (issue 14, finding 6): refused when saved, never rendered huge.
+        ({"html": f"<p>{CHAINED_REPLACE}</p>{{{{ unsubscribe_url }}}}"}, "html"),
+        ({"html": "{{ contact.email|replace('', '-') }}{{ unsubscribe_url }}"}, "html"),
+        ({"html": f"{NESTED_LOOPS}{{{{ unsubscribe_url }}}}"}, "html"),
+        # One replace, but the preview for the longest address passes a budget.
+        ({"subject": "{{ contact.email|replace('x', 'xxxxx') }}"}, "subject"),
+        (
+            {"html": "{{ contact.email|replace('x', '" + "y" * 2000 + "') }}{{ unsubscribe_url }}"},
+            "html",
+        ),
     ],
 )
 def test_a_template_that_fails_its_checks_is_refused_and_not_stored(
@@ -79,6 +94,19 @@ def test_a_template_that_fails_its_checks_is_refused_and_not_stored(
     status, body = admin("POST", "/admin/templates", body={**TEMPLATE, **change})
     assert status == 422 and body["error"]["code"] == "validation_failed"
     assert field in body["error"]["fields"]
+    assert table_items() == before
+
+
+def test_a_template_that_multiplies_its_output_is_refused_when_changed(campaign_env: Sent) -> None:
+    assert admin("POST", "/admin/templates", body=TEMPLATE)[0] == 201
+    before = table_items()
+    change = {**TEMPLATE, "html": f"<p>{CHAINED_REPLACE}</p>{{{{ unsubscribe_url }}}}"}
+    change.pop("id")
+    status, body = admin(
+        "PUT", "/admin/templates/{template_id}", {"template_id": "welcome"}, change
+    )
+    assert status == 422 and set(body["error"]) == {"code", "message", "fields"}
+    assert "html" in body["error"]["fields"]
     assert table_items() == before
 
 
