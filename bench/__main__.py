@@ -20,6 +20,7 @@ from bench import (
     capture_calls,
     cold_start,
     cost_counts,
+    cost_idle,
     form_load,
     local_ready,
     mailing,
@@ -31,12 +32,18 @@ from bench.figures import Area, Figure, report
 
 log = logging.getLogger("bench")
 
+
+def _cost() -> list[Figure]:
+    """Traffic counts (docs/cost.md prices them) and the idle month per environment."""
+    return [*cost_counts.measure(), *cost_idle.measure()]
+
+
 # Each area is a module with `measure()`; add scoring, mailing, ... here.
 AREAS: dict[str, Area] = {
     "account": account_calls.measure,
     "capture": capture_calls.measure,
     "cold_start": cold_start.measure,
-    "cost": cost_counts.measure,
+    "cost": _cost,
     "load": form_load.measure,
     "local": local_ready.measure,
     "mailing": mailing.measure,

@@ -2,7 +2,7 @@
 mail (`bench.cost_campaign`) and per SES event about a sent mail, how many API requests,
 Lambda invocations (per function), AWS calls (per operation), DynamoDB read and write request
 units, mails sent and stream records result; and from the template, what exists while nobody
-uses the product (alarms, secrets, dashboards).
+uses the product (functions, alarms; the idle month itself: `bench.cost_idle`).
 
 Method: every function's real handler runs in this process against moto (`mock_aws`, the
 template's resources), with the union of the functions' environments and warm caches, as
@@ -38,7 +38,7 @@ from typing import Any
 
 import boto3
 
-from bench import cost_campaign, events
+from bench import cost_campaign, cost_idle, events
 from bench.figures import Figure
 from bench.moto_env import environment, in_process, save_demo_form
 from ecrm import aws
@@ -348,26 +348,16 @@ def _ses_event_flows(product: Product) -> Iterator[tuple[str, Tally]]:
 
 
 def template_counts(template: Template) -> dict[str, Any]:
-    """Resources billed by the month whatever the traffic, per stage."""
+    """What the template holds that docs/cost.md names (the idle month: `bench.cost_idle`)."""
     resources = list(template.resources())
-
-    def count(kind: str, stage: str) -> int:
-        return sum(
-            1
-            for r in resources
-            if r.type == kind
-            and (r.condition is None or (r.condition == "IsProd") == (stage == "prod"))
-        )
-
-    waf = [r for r in resources if r.type == "AWS::WAFv2::WebACL"]
+    alarms = [r for r in resources if r.type == "AWS::CloudWatch::Alarm"]
     return {
-        "alarms": {stage: count("AWS::CloudWatch::Alarm", stage) for stage in ("dev", "prod")},
-        "secrets": count("AWS::SecretsManager::Secret", "dev"),
-        "dashboards": count("AWS::CloudWatch::Dashboard", "dev"),
         "functions": len(template.functions()),
-        "waf_web_acls_when_enabled": len(waf),
-        "waf_rules_when_enabled": sum(len(r.properties.get("Rules", [])) for r in waf),
-        "cloudfront_distributions": count("AWS::CloudFront::Distribution", "dev"),
+        "alarms": len(alarms),
+        "alarm_metrics": sum(cost_idle.alarm_metrics(a) for a in alarms),
+        "cloudfront_distributions": sum(
+            1 for r in resources if r.type == "AWS::CloudFront::Distribution"
+        ),
     }
 
 

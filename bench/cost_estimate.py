@@ -11,40 +11,9 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from bench import cost_counts
+from bench import cost_counts, cost_idle
 from bench.__main__ import _report_stream
-
-# USD. Source pages (us-east-1):
-PRICES = {
-    # https://aws.amazon.com/api-gateway/pricing/ (REST APIs, first 333 million a month)
-    "api_request": 3.50 / 1e6,
-    # https://aws.amazon.com/lambda/pricing/ (x86, first 6 billion GB-s a month)
-    "lambda_request": 0.20 / 1e6,
-    "lambda_gb_second": 0.0000166667,
-    # https://aws.amazon.com/dynamodb/pricing/on-demand/ (Standard table class)
-    "write_request_unit": 0.625 / 1e6,
-    "read_request_unit": 0.125 / 1e6,
-    "storage_gb_month": 0.25,
-    "pitr_gb_month": 0.20,
-    # https://aws.amazon.com/ses/pricing/ (outbound mail)
-    "ses_mail": 0.10 / 1000,
-    # https://aws.amazon.com/sns/pricing/ (publishes; deliveries to Lambda are not charged)
-    "sns_publish": 0.50 / 1e6,
-    # https://aws.amazon.com/eventbridge/pricing/ (custom events)
-    "eventbridge_event": 1.00 / 1e6,
-    # https://aws.amazon.com/sqs/pricing/ (standard queue requests)
-    "sqs_request": 0.40 / 1e6,
-    # https://aws.amazon.com/secrets-manager/pricing/
-    "secret_month": 0.40,
-    # https://aws.amazon.com/cloudwatch/pricing/
-    "alarm_month": 0.10,
-    "dashboard_month": 3.00,
-    "log_ingest_gb": 0.50,
-    # https://aws.amazon.com/waf/pricing/
-    "web_acl_month": 5.00,
-    "waf_rule_month": 1.00,
-    "waf_request": 0.60 / 1e6,
-}
+from bench.cost_prices import PRICES
 
 ASSUMPTIONS = {
     # Not measurable without AWS: billed duration of a warm invocation (a few DynamoDB round
@@ -124,21 +93,6 @@ def campaign_mails(figures: Mapping[str, Any], count: int) -> dict[str, float]:
     return total
 
 
-def idle_month(figures: Mapping[str, Any], stage: str, *, waf: bool) -> dict[str, float]:
-    template = figures["cost_counts.template"]
-    total = {
-        "Secrets Manager": template["secrets"] * PRICES["secret_month"],
-        "CloudWatch alarms": template["alarms"][stage] * PRICES["alarm_month"],
-        "CloudWatch dashboard": template["dashboards"] * PRICES["dashboard_month"],
-    }
-    if waf:
-        total["WAF"] = (
-            template["waf_web_acls_when_enabled"] * PRICES["web_acl_month"]
-            + template["waf_rules_when_enabled"] * PRICES["waf_rule_month"]
-        )
-    return total
-
-
 def _table(title: str, costs: Mapping[str, float]) -> str:
     rows = [f"| {service} | {dollars:.4f} |" for service, dollars in costs.items() if dollars]
     return "\n".join(
@@ -160,8 +114,10 @@ def main() -> int:
         tables = [
             _table("1,000 submissions (double opt-in, each confirmed)", submissions(figures, 1000)),
             _table("100,000 campaign mails", campaign_mails(figures, 100_000)),
-            _table("a month idle, dev", idle_month(figures, "dev", waf=False)),
-            _table("a month idle, prod (WAF on)", idle_month(figures, "prod", waf=True)),
+            *(
+                _table(f"a month idle, {environment}", costs)
+                for environment, costs in cost_idle.idle_months().items()
+            ),
         ]
         out.write("\n".join(tables))
         out.write("\n<!-- counts: " + json.dumps(figures, sort_keys=True) + " -->\n")

@@ -178,10 +178,10 @@ def _use_table(args: argparse.Namespace) -> int | None:
     if endpoint is not None:
         os.environ.update(endpoint["environment"])
     elif args.table:
-        # Real AWS with the caller's credentials. Settings require a token key ARN, which
+        # Real AWS with the caller's credentials. Settings require a token key parameter, which
         # saving a form never reads.
         os.environ["TABLE_NAME"] = args.table
-        os.environ.setdefault("TOKEN_SECRET_ARN", "unused-by-forms")
+        os.environ.setdefault("TOKEN_KEY_PARAMETER", "unused-by-forms")
     else:
         print(
             f"no local stack answers (from {args.state}/endpoint.json); start `ecrm serve` "

@@ -3,7 +3,9 @@ under `mock_aws` in tests, so the local table is the deployed table's exact shap
 
 Supported types: DynamoDB tables, Secrets Manager secrets, SES email identities and
 configuration sets, SQS queues, SNS topics, S3 buckets (with their encryption and lifecycle).
-Others (functions, the Api, layers) need nothing.
+Others (functions, the Api, layers) need nothing. A template parameter of type
+`AWS::SSM::Parameter::Name` names a SecureString the operator makes before deploying
+(CloudFormation cannot create SecureStrings): it is made here, with a generated value.
 """
 
 from __future__ import annotations
@@ -42,9 +44,10 @@ def create_resources(
     """Create every supported resource and record the names only known afterwards (a secret's
     ARN, a table's stream ARN, a queue's URL) in `names`.
 
-    `secret_values` maps a secret's logical id to its SecretString; a missing one is generated
-    as CloudFormation's GenerateSecretString would. Without `endpoint_url`, boto3's default
-    configuration is used (what `mock_aws` patches).
+    `secret_values` maps a secret's logical id to its SecretString, or an SSM parameter name
+    parameter's name to its value; a missing one is generated (a secret as CloudFormation's
+    GenerateSecretString would). Without `endpoint_url`, boto3's default configuration is used
+    (what `mock_aws` patches).
     """
     resolver = Resolver(template, names)
 
@@ -88,6 +91,25 @@ def create_resources(
         creators[found.type](clients[service], found)
     for found in template.resources("AWS::SQS::Queue"):
         _set_redrive_policy(clients["sqs"], found, names, resolver)
+    for parameter in secure_parameters(template):
+        value = (secret_values or {}).get(parameter) or generate_key()
+        client("ssm").put_parameter(
+            Name=names.parameters[parameter], Value=value, Type="SecureString", Overwrite=True
+        )
+
+
+def secure_parameters(template: Template) -> list[str]:
+    """Template parameters naming an SSM SecureString (the token signing key)."""
+    return [
+        name
+        for name, spec in template.parameters.items()
+        if spec.get("Type") == "AWS::SSM::Parameter::Name"
+    ]
+
+
+def generate_key() -> str:
+    """A signing key as docs/deploy.md makes one: 64 URL-safe characters."""
+    return secrets.token_urlsafe(48)
 
 
 def _create_table(dynamodb: Any, table: Resource, names: LocalNames, resolver: Resolver) -> None:

@@ -44,7 +44,12 @@ from local.moto_threads import thread_safe_moto
 from local.openapi import merged_openapi
 from local.outbox import Outbox
 from local.pump import Pump
-from local.resources import create_resources, generate_secret_string
+from local.resources import (
+    create_resources,
+    generate_key,
+    generate_secret_string,
+    secure_parameters,
+)
 from local.snapshot import TableSnapshots
 from local.template import DEFAULT_TEMPLATE, REPO_ROOT, Template
 
@@ -254,6 +259,8 @@ class LocalStack:
                 values[secret.logical_id] = props.get("SecretString") or generate_secret_string(
                     props.get("GenerateSecretString", {})
                 )
+        for parameter in secure_parameters(template):
+            values.setdefault(parameter, generate_key())
         path.write_text(json.dumps(values, indent=1))
         return values
 

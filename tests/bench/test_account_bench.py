@@ -20,7 +20,7 @@ def test_account_calls_are_counted_per_operation_against_the_goal():
     for operation, calls in by_operation["warm"].items():
         expected = figures[f"account.aws_calls.{operation}"].value
         assert sum(calls.values()) == pytest.approx(expected)
-    assert "secretsmanager.GetSecretValue" in by_operation["first_visit"]["session"]
+    assert "ssm.GetParameter" in by_operation["first_visit"]["session"]
 
 
 def test_the_area_is_registered():

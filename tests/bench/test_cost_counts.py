@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench import cost_counts
+from tests.conftest import ROOT
 
 
 def test_cost_counts_cover_a_submission_its_confirmation_a_campaign_and_ses_events():
@@ -25,8 +26,7 @@ def test_cost_counts_cover_a_submission_its_confirmation_a_campaign_and_ses_even
     assert campaign["write_request_units"] >= 2  # at least its ledger claim and its mark
     assert campaign["sqs_messages"] == campaign["invocations"]["CampaignSenderFunction"]
     template = figures["cost_counts.template"]
-    assert template["alarms"]["prod"] >= template["alarms"]["dev"] > 0
-    assert template["secrets"] == 1
+    assert template["alarm_metrics"] >= template["alarms"] > 0
 
 
 def test_item_size_follows_dynamodb_rules():
@@ -37,3 +37,29 @@ def test_item_size_follows_dynamodb_rules():
         "m": {"M": {"a": {"S": "xy"}}},  # 1 + 3 + (1 + 1 + 2)
     }
     assert cost_counts.item_size(item) == 11 + 5 + 3 + 8
+
+
+def test_an_idle_month_costs_nothing_in_dev_and_at_most_3_dollars_in_prod():
+    from bench import cost_idle
+
+    figures = {figure.name: figure for figure in cost_idle.measure()}
+    for environment in ("dev", "prod"):
+        figure = figures[f"cost.idle_month_usd.{environment}"]
+        assert figure.meets_goal(), (environment, figure.value)
+    assert figures["cost.idle_month_usd.dev"].value == 0.0
+    waf = figures["cost.idle_month_usd.prod_waf"].value
+    assert waf > figures["cost.idle_month_usd.prod"].value  # WAF apart
+    assert figures["cost.idle_month_by_item"].value["prod"]["CloudWatch alarms"] > 0
+
+
+def test_a_resource_billed_by_the_month_that_is_not_priced_fails_the_measure():
+    import pytest
+
+    from bench import cost_idle
+    from local.template import Template
+
+    text = (ROOT / "infra" / "template.yaml").read_text()
+    extra = "  Extra:\n    Type: AWS::KMS::Key\n    Properties: {}\n\nOutputs:"
+    text = text.replace("\nOutputs:", "\n" + extra, 1)
+    with pytest.raises(ValueError, match="AWS::KMS::Key"):
+        cost_idle.idle_months(Template.from_string(text, ROOT / "infra"))

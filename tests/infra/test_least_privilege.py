@@ -45,9 +45,9 @@ def a():
     aws.dynamodb().get_item(TableName="t", Key={})
 
 def b():
-    client = aws.secretsmanager()
-    client.get_secret_value(SecretId="s")
-    client.exceptions.ResourceNotFoundException  # an attribute, not a call
+    client = aws.ssm()
+    client.get_parameter(Name="/k", WithDecryption=True)
+    client.exceptions.ParameterVersionNotFound  # an attribute, not a call
 
 def c():
     queue_client().send_message(QueueUrl="q", MessageBody="m")
@@ -56,7 +56,7 @@ def c():
     calls = aws_calls.client_calls(ast.parse(source))
     assert calls == {
         ("dynamodb", "GetItem"),
-        ("secretsmanager", "GetSecretValue"),
+        ("ssm", "GetParameter"),
         ("sqs", "SendMessage"),
         ("dynamodb", "Query"),
     }

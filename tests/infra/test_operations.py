@@ -1,6 +1,7 @@
 """Hardening and operations in the template, checked over every function, queue and route, so
-what is added later is held to the same rules: logs with retention, alarms on errors,
-throttles, iterator age and dead letters, a DLQ on every asynchronous path, throttled public
+what is added later is held to the same rules: logs with retention, alarms (opt-in, on in prod)
+that watch every function's errors and throttles, every stream consumer's iterator age and every
+queue (itself or its dead-letter queue), a DLQ on every asynchronous path, throttled public
 writes, data retained in prod, and the deploy parameters and outputs docs/deploy.md uses."""
 
 from __future__ import annotations
@@ -35,24 +36,42 @@ def _alarms() -> list[Resource]:
     return list(TEMPLATE.resources("AWS::CloudWatch::Alarm"))
 
 
-def _alarm_on(namespace: str, metric: str, dimension: str, target: str) -> Resource | None:
-    for alarm in _alarms():
-        props = alarm.properties
-        if props.get("Namespace") != namespace or props.get("MetricName") != metric:
-            continue
-        for dim in props.get("Dimensions", []):
-            if dim.get("Name") == dimension and logical_id(dim.get("Value")) == target:
-                return alarm
-    return None
+def _alarm_metrics(alarm: Resource) -> list[tuple[str, str, dict[str, str | None]]]:
+    """(namespace, metric, {dimension: logical id}) of each metric the alarm reads."""
+    props = alarm.properties
+    stats = [props] if "MetricName" in props else []
+    stats += [
+        {**query["MetricStat"]["Metric"]}
+        for query in props.get("Metrics", [])
+        if "MetricStat" in query
+    ]
+    return [
+        (
+            stat["Namespace"],
+            stat["MetricName"],
+            {d["Name"]: logical_id(d["Value"]) for d in stat.get("Dimensions", [])},
+        )
+        for stat in stats
+    ]
+
+
+def _watching(namespace: str, metric: str, dimension: str, target: str) -> list[Resource]:
+    """Alarms reading `metric` of `target`, or of every resource (no dimension)."""
+    return [
+        alarm
+        for alarm in _alarms()
+        for ns, name, dims in _alarm_metrics(alarm)
+        if (ns, name) == (namespace, metric) and (not dims or dims.get(dimension) == target)
+    ]
 
 
 def _missing_alarm(kind: str, target: str, namespace: str, metric: str, dimension: str) -> str:
     value = f"!GetAtt {target}.QueueName" if dimension == "QueueName" else f"!Ref {target}"
     return (
-        f"{target} has no {kind} alarm: add `{target}{kind}Alarm` (Type AWS::CloudWatch::Alarm, "
-        f"Namespace {namespace}, MetricName {metric}, Dimensions [{{Name: {dimension}, "
-        f"Value: {value}}}], AlarmActions [!Ref AlarmTopic]) beside the others in the template's "
-        "operations section, and its lines to the Dashboard"
+        f"no alarm watches {target}'s {kind}: add a MetricStat of {namespace} {metric} with "
+        f"Dimensions [{{Name: {dimension}, Value: {value}}}] to the metric math of the alarm "
+        "that watches the others of its kind in the template's operations section, and its "
+        "lines to the Dashboard"
     )
 
 
@@ -73,10 +92,9 @@ def test_function_logs_to_a_log_group_with_retention(function: Function) -> None
 
 @pytest.mark.parametrize("function", FUNCTIONS, ids=_ids(FUNCTIONS))
 def test_function_errors_and_throttles_raise_alarms(function: Function) -> None:
-    for kind, metric in (("Errors", "Errors"), ("Throttles", "Throttles")):
-        alarm = _alarm_on("AWS/Lambda", metric, "FunctionName", function.logical_id)
-        assert alarm, _missing_alarm(
-            kind, function.logical_id, "AWS/Lambda", metric, "FunctionName"
+    for metric in ("Errors", "Throttles"):
+        assert _watching("AWS/Lambda", metric, "FunctionName", function.logical_id), _missing_alarm(
+            metric, function.logical_id, "AWS/Lambda", metric, "FunctionName"
         )
 
 
@@ -85,9 +103,10 @@ STREAM_CONSUMERS = [f for f in FUNCTIONS if f.stream_sources]
 
 @pytest.mark.parametrize("function", STREAM_CONSUMERS, ids=_ids(STREAM_CONSUMERS))
 def test_stream_consumer_iterator_age_raises_an_alarm(function: Function) -> None:
-    alarm = _alarm_on("AWS/Lambda", "IteratorAge", "FunctionName", function.logical_id)
-    assert alarm, _missing_alarm(
-        "IteratorAge", function.logical_id, "AWS/Lambda", "IteratorAge", "FunctionName"
+    assert _watching("AWS/Lambda", "IteratorAge", "FunctionName", function.logical_id), (
+        _missing_alarm(
+            "IteratorAge", function.logical_id, "AWS/Lambda", "IteratorAge", "FunctionName"
+        )
     )
 
 
@@ -111,6 +130,7 @@ def _dead_letter_queues() -> set[str]:
 
 
 DLQS = sorted(_dead_letter_queues())
+QUEUES = sorted(q.logical_id for q in TEMPLATE.resources("AWS::SQS::Queue"))
 
 
 def test_there_are_dead_letter_queues_to_watch() -> None:
@@ -120,17 +140,41 @@ def test_there_are_dead_letter_queues_to_watch() -> None:
 @pytest.mark.parametrize("queue", DLQS)
 def test_dead_letter_queue_depth_above_zero_raises_an_alarm(queue: str) -> None:
     metric = "ApproximateNumberOfMessagesVisible"
-    alarm = _alarm_on("AWS/SQS", metric, "QueueName", queue)
-    assert alarm, _missing_alarm("Depth", queue, "AWS/SQS", metric, "QueueName")
+    [alarm] = _watching("AWS/SQS", metric, "QueueName", queue) or [None]
+    assert alarm, _missing_alarm("depth", queue, "AWS/SQS", metric, "QueueName")
     assert alarm.properties["Threshold"] == 0
     assert alarm.properties["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+@pytest.mark.parametrize("queue", QUEUES)
+def test_every_queue_is_watched_itself_or_through_its_dead_letter_queue(queue: str) -> None:
+    redrive = TEMPLATE.resource(queue).properties.get("RedrivePolicy", {})
+    watched = logical_id(redrive.get("deadLetterTargetArn")) or queue
+    assert _watching("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", watched), queue
+
+
+def test_no_alarm_exists_in_a_default_stack_and_prod_turns_the_pack_on() -> None:
+    assert TEMPLATE.parameters["EnableAlarms"]["Default"] == "false"
+    assert TEMPLATE.conditions["HasAlarms"] == {"Fn::Equals": [{"Ref": "EnableAlarms"}, "true"]}
+    for alarm in _alarms():
+        assert alarm.condition in {"HasAlarms", "HasProdAlarms"}, alarm.logical_id
+    prod = dict(_overrides(_samconfig()["prod"]["deploy"]["parameters"]["parameter_overrides"]))
+    assert prod["EnableAlarms"] == "true"
+
+
+def test_a_metric_math_alarm_reads_at_most_ten_metrics_and_returns_one_series() -> None:
+    for alarm in _alarms():
+        queries = alarm.properties.get("Metrics", [])
+        if queries:
+            assert len([q for q in queries if "MetricStat" in q]) <= 10, alarm.logical_id
+            assert [q.get("ReturnData") for q in queries].count(True) == 1, alarm.logical_id
 
 
 def test_mail_reputation_raises_alarms_at_5_percent_bounces_and_0_1_percent_complaints() -> None:
     thresholds = {
         a.properties.get("MetricName"): a.properties.get("Threshold")
         for a in _alarms()
-        if a.properties.get("Namespace") == "AWS/SES" and a.condition is None
+        if a.properties.get("Namespace") == "AWS/SES" and a.condition == "HasAlarms"
     }
     assert thresholds.get("Reputation.BounceRate") == 0.05
     assert thresholds.get("Reputation.ComplaintRate") == 0.001
@@ -143,6 +187,11 @@ def test_every_alarm_notifies_the_alarm_topic_which_mails_the_alarm_email() -> N
     subscription = TEMPLATE.resource("AlarmEmailSubscription")
     assert subscription.condition == "HasAlarmEmail"
     assert subscription.properties["Endpoint"] == {"Ref": "AlarmEmail"}
+
+
+def test_the_dashboard_is_opt_in() -> None:
+    assert TEMPLATE.resource("Dashboard").condition == "HasDashboard"
+    assert TEMPLATE.parameters["EnableDashboard"]["Default"] == "false"
 
 
 def _dashboard_body() -> str:
@@ -227,7 +276,7 @@ def test_data_is_encrypted_recoverable_and_protected_in_prod() -> None:
     assert TEMPLATE.conditions["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
 
 
-STATEFUL = ("AWS::DynamoDB::Table", "AWS::Cognito::UserPool", "AWS::SecretsManager::Secret")
+STATEFUL = ("AWS::DynamoDB::Table", "AWS::Cognito::UserPool")
 
 
 @pytest.mark.parametrize(

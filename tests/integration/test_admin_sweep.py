@@ -120,7 +120,7 @@ def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse() -> None:
         raise AssertionError("a refused admin request reached for an AWS client")
 
-    for name in ("dynamodb", "sesv2", "secretsmanager", "sqs", "events"):
+    for name in ("dynamodb", "sesv2", "ssm", "sqs", "events"):
         if hasattr(aws, name):
             monkeypatch.setattr(aws, name, refuse)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import boto3
@@ -127,8 +126,12 @@ def test_links_signed_before_a_key_rotation_still_work(submit: Submit) -> None:
     deliver_new_interactions()
     token = token_of(link_in(sent_mail()[0]))
 
-    boto3.client("secretsmanager").put_secret_value(
-        SecretId=settings().token_secret_arn, SecretString=json.dumps({"key": "rotated" * 9})
+    # docs/deploy.md, "Rotating the token signing key": a new version of the parameter.
+    boto3.client("ssm").put_parameter(
+        Name=settings().token_key_parameter,
+        Value="rotated" * 9,
+        Type="SecureString",
+        Overwrite=True,
     )
     tokens.keyring.forget()
 

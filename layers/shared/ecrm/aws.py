@@ -12,9 +12,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
 
 # Fail fast inside a Lambda's time budget; the SDK's own retries absorb short throttles.
 _CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
@@ -31,8 +31,8 @@ def sesv2() -> SESV2Client:
 
 
 @cache
-def secretsmanager() -> SecretsManagerClient:
-    return boto3.client("secretsmanager", config=_CONFIG)
+def ssm() -> SSMClient:
+    return boto3.client("ssm", config=_CONFIG)
 
 
 @cache
@@ -53,5 +53,5 @@ def s3() -> S3Client:
 
 def reset() -> None:
     """Forget cached clients (tests that switch endpoints or credentials)."""
-    for factory in (dynamodb, sesv2, secretsmanager, events, sqs, s3):
+    for factory in (dynamodb, sesv2, ssm, events, sqs, s3):
         factory.cache_clear()

@@ -12,7 +12,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     table_name: str = Field(alias="TABLE_NAME", min_length=3)
-    token_secret_arn: str = Field(alias="TOKEN_SECRET_ARN", min_length=1)
+    # Name of the SSM SecureString holding the token signing key (ecrm.tokens reads it).
+    token_key_parameter: str = Field(alias="TOKEN_KEY_PARAMETER", min_length=1)
     stage: str = Field(default="dev", alias="STAGE")
     public_base_url: str = Field(default="http://127.0.0.1:3000", alias="PUBLIC_BASE_URL")
     transactional_sender: str = Field(default="hello@example.com", alias="TRANSACTIONAL_SENDER")

@@ -1,9 +1,10 @@
 """Signed tokens for links in mail: purpose-bound, expiring, single-use where it matters.
 
-A token is `base64url(claims).base64url(HMAC-SHA256(key, purpose + claims))`. The key lives in
-Secrets Manager; after a rotation the AWSPREVIOUS key still verifies, so links already sent keep
-working until they expire. Single use is enforced by the caller writing `keys.used_token(jti)`
-inside the transaction that acts on the token.
+A token is `base64url(claims).base64url(HMAC-SHA256(key, purpose + claims))`. The key is an SSM
+Parameter Store SecureString (the AWS managed key, no monthly fee): a rotation writes a new
+version, and the version before it still verifies, so links already sent keep working until they
+expire. Single use is enforced by the caller writing `keys.used_token(jti)` inside the
+transaction that acts on the token. `keyring` is the one place the key is read.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ecrm.errors import InvalidToken, TokenExpired
 from ecrm.settings import settings
 
 Purpose = Literal["confirm", "session", "sign_in", "unsubscribe", "email_change"]
+# The parameter's latest version and the one before it (names kept from Secrets Manager).
 Stage = Literal["AWSCURRENT", "AWSPREVIOUS"]
 _KEY_CACHE_SECONDS = 300.0
 
@@ -37,38 +39,39 @@ class Claims:
 
 
 class _KeyRing:
-    """Current and previous signing keys, fetched on first use and cached for a while."""
+    """Current and previous signing keys, fetched together on first use and cached for a while."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._keys: dict[str, tuple[float, bytes | None]] = {}
+        self._keys: tuple[float, dict[Stage, bytes | None]] | None = None
 
     def key(self, stage: Stage) -> bytes | None:
         with self._lock:
-            cached = self._keys.get(stage)
-            if cached and time.monotonic() - cached[0] < _KEY_CACHE_SECONDS:
-                return cached[1]
-            value = self._fetch(stage)
-            self._keys[stage] = (time.monotonic(), value)
-            return value
+            if self._keys is None or time.monotonic() - self._keys[0] >= _KEY_CACHE_SECONDS:
+                self._keys = (time.monotonic(), self._fetch())
+            return self._keys[1][stage]
 
     @staticmethod
-    def _fetch(stage: str) -> bytes | None:
-        client = aws.secretsmanager()
-        try:
-            secret = client.get_secret_value(
-                SecretId=settings().token_secret_arn, VersionStage=stage
-            )
-        except client.exceptions.ResourceNotFoundException:
-            if stage == "AWSCURRENT":
-                raise
-            return None  # never rotated: there is no previous key
-        key = json.loads(secret["SecretString"])["key"]
-        return str(key).encode()
+    def _fetch() -> dict[Stage, bytes | None]:
+        client = aws.ssm()
+        name = settings().token_key_parameter
+        current = client.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+        keys: dict[Stage, bytes | None] = {
+            "AWSCURRENT": current["Value"].encode(),
+            "AWSPREVIOUS": None,  # never rotated: there is no previous key
+        }
+        version = current["Version"]
+        if version > 1:
+            try:
+                previous = client.get_parameter(Name=f"{name}:{version - 1}", WithDecryption=True)
+            except client.exceptions.ParameterVersionNotFound:
+                return keys  # SSM keeps a parameter's last 100 versions
+            keys["AWSPREVIOUS"] = previous["Parameter"]["Value"].encode()
+        return keys
 
     def forget(self) -> None:
         with self._lock:
-            self._keys.clear()
+            self._keys = None
 
 
 keyring = _KeyRing()
