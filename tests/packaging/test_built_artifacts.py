@@ -1,6 +1,8 @@
 """What `sam build` produced is what deploys: each built function, imported under the runtime's
 Python with only its own folder, the built layer and the runtime's SDK on sys.path, serves a
-representative event against moto, and every AWS call it makes is granted by its policy.
+representative event against moto, and every AWS call it makes is granted by its policy. The
+build ships bytecode for the runtime's Python, and importing reads it: no module of the
+artifact is compiled at a cold start (Lambda's code folders are read-only).
 
 `make test` runs `make build` first and sets ECRM_REQUIRE_BUILD=1: a missing build fails
 here. Run alone (plain pytest), the test skips without a fresh build (`make build`).
@@ -8,7 +10,6 @@ here. Run alone (plain pytest), the test skips without a fresh build (`make buil
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -16,15 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.moto_env import Stack, child_environment, server
+from bench.moto_env import Stack, server
 from local.template import Function, Template
 from tests.infra import aws_calls
+from tests.packaging import built as build
+from tests.packaging.built import BUILD, ROOT, SDK
 from tests.packaging.scenarios import SCENARIOS
 
-ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / ".aws-sam" / "build"
-SDK = ROOT / ".venv-sam" / "lambda-runtime"  # Makefile: LAMBDA_SDK
-CHILD = Path(__file__).with_name("lambda_child.py")
 SOURCE = Template.load()
 REQUIRED = os.environ.get("ECRM_REQUIRE_BUILD") == "1"
 
@@ -35,28 +34,12 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _runtime_version(template: Template) -> str:
-    runtime = str(template.function_globals.get("Runtime", ""))
-    assert runtime.startswith("python"), runtime
-    return runtime.removeprefix("python")
-
-
-def _newest_source() -> float:
-    roots = [ROOT / "functions", ROOT / "layers" / "shared", ROOT / "infra" / "template.yaml"]
-    files = [p for root in roots for p in ([root] if root.is_file() else root.rglob("*"))]
-    return max(
-        p.stat().st_mtime
-        for p in files
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
-    )
-
-
 @pytest.fixture(scope="module")
 def built() -> Template:
     template_file = BUILD / "template.yaml"
     if not template_file.is_file():
         _unavailable("no .aws-sam/build: run `make build`")
-    if not REQUIRED and template_file.stat().st_mtime < _newest_source():
+    if not REQUIRED and template_file.stat().st_mtime < build.newest_source():
         pytest.skip("the build is older than the sources: run `make build`")
     if not SDK.is_dir():
         _unavailable(f"no {SDK.relative_to(ROOT)} (the runtime's SDK): run `make build`")
@@ -65,15 +48,11 @@ def built() -> Template:
 
 @pytest.fixture(scope="module")
 def lambda_python() -> str:
-    found = subprocess.run(
-        [str(ROOT / "infra" / "lambda-python"), _runtime_version(SOURCE)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if found.returncode != 0:
-        _unavailable(found.stderr.strip())
-    return found.stdout.strip()
+    try:
+        return build.lambda_python(build.runtime_version(SOURCE))
+    except LookupError as missing:
+        _unavailable(str(missing))
+        raise
 
 
 @pytest.fixture(scope="module")
@@ -91,48 +70,17 @@ def _invoke(
     event_list: list[dict[str, object]],
     scratch: Path,
 ) -> dict[str, object]:
-    context = stack.context(source)
-    spec = {
-        "sys_path": [str(artifact.code_dir), *map(str, layer_dirs), str(SDK)],
-        "handler": artifact.handler,
-        "context": {
-            "function_name": context.function_name,
-            "function_version": "$LATEST",
-            "invoked_function_arn": context.invoked_function_arn,
-            "memory_limit_in_mb": context.memory_limit_in_mb,
-            "log_group_name": context.log_group_name,
-            "log_stream_name": "packaging-test",
-        },
-        "events": event_list,
-        # a fresh invocation has the function's whole Timeout (workers plan their steps by it)
-        "remaining_ms": int(context.timeout_seconds * 1000),
-        "result": str(scratch / "result.json"),
-    }
-    (scratch / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
-    lambda_variables = {
-        "AWS_LAMBDA_FUNCTION_NAME": context.function_name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(context.memory_limit_in_mb),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{_runtime_version(SOURCE)}",
-        "LAMBDA_TASK_ROOT": str(artifact.code_dir),
-        "_HANDLER": artifact.handler,
-    }
-    env = child_environment(stack, {**stack.environment(source), **lambda_variables})
+    command, env = build.invocation(
+        stack, source, artifact, layer_dirs, lambda_python, event_list, scratch
+    )
     done = subprocess.run(
-        [lambda_python, "-I", "-S", str(CHILD), str(scratch / "spec.json")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=scratch,
+        command, env=env, capture_output=True, text=True, timeout=120, check=False, cwd=scratch
     )
     assert done.returncode == 0, (
         f"{source.logical_id} failed as built (a requirement missing from the layer, or a "
         f"file from the function?):\n{done.stderr[-4000:]}"
     )
-    result: dict[str, object] = json.loads((scratch / "result.json").read_text(encoding="utf-8"))
-    return result
+    return build.result(scratch)
 
 
 @pytest.mark.parametrize("logical_id", [f.logical_id for f in SOURCE.functions()])
@@ -149,7 +97,7 @@ def test_built_function_serves_its_representative_event(
     artifacts = {f.logical_id: f for f in built.functions()}
     assert logical_id in artifacts, f"{logical_id} is not in the build: run `make build`"
     artifact = artifacts[logical_id]
-    layer_dirs = [built.layer_dir(layer) / "python" for layer in artifact.layer_logical_ids]
+    layer_dirs = build.layer_dirs(built, artifact)
     assert all(d.is_dir() for d in layer_dirs), layer_dirs
 
     event_list, check = scenario(stack, source)
@@ -162,6 +110,15 @@ def test_built_function_serves_its_representative_event(
         if any(path.is_relative_to(root) for root in roots):
             continue
         assert "site-packages" not in path.parts, f"{name} came from {path}, not the artifact"
+    compiled = [
+        file
+        for file in list(result["compiled"])  # type: ignore[call-overload]
+        if any(Path(file).is_relative_to(root) for root in roots)
+    ]
+    assert not compiled, (
+        f"{logical_id} compiled {len(compiled)} modules of its artifact at start (e.g. "
+        f"{compiled[:3]}): the build ships no usable bytecode for them (Makefile, `build`)"
+    )
 
     granted = aws_calls.all_granted_actions(source)
     for call in list(result["calls"]):  # type: ignore[call-overload]
@@ -181,3 +138,27 @@ def test_layer_is_built_for_the_functions_architecture(built: Template) -> None:
             machine = {"x86_64": "x86_64", "arm64": "aarch64"}[architectures[0]]
             wrong = [p.name for p in compiled if "-linux-gnu" in p.name and machine not in p.name]
             assert not wrong, (function.logical_id, wrong)
+
+
+def _unusable_bytecode(root: Path, tag: str) -> list[str]:
+    """Source files under `root` without a `__pycache__/NAME.<tag>.pyc` that is hash-based and
+    unchecked (PEP 552 flags 0b01): `sam deploy` zips files dated 1980, so a timestamp pyc
+    would be taken for stale and the module compiled at every cold start."""
+    missing = []
+    for source in root.rglob("*.py"):
+        pyc = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        flags = int.from_bytes(pyc.read_bytes()[4:8], "little") if pyc.is_file() else None
+        if flags != 0b01:
+            missing.append(str(source.relative_to(root)))
+    return missing
+
+
+def test_the_build_ships_unchecked_bytecode_for_the_runtimes_python(built: Template) -> None:
+    major, minor = build.runtime_version(SOURCE).split(".")
+    tag = f"cpython-{major}{minor}"
+    layers = {layer for function in built.functions() for layer in function.layer_logical_ids}
+    roots = [function.code_dir for function in built.functions()]
+    roots += [built.layer_dir(layer) / "python" for layer in sorted(layers)]
+    for root in [*dict.fromkeys(roots), SDK]:
+        missing = _unusable_bytecode(root, tag)
+        assert not missing, f"{root}: no {tag} unchecked-hash bytecode for {missing[:5]}"
