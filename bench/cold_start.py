@@ -3,18 +3,28 @@
 Method: the wall-clock of a whole child process, measured by the parent from spawn to exit
 (`time.perf_counter` around `subprocess.run`), the same way for the functions and for the
 baseline: interpreter start-up, imports, client creation, the calls to moto, interpreter exit.
+Two ways of starting them:
 
-- function: a fresh `python` imports the handler as Lambda does (CodeUri and layer folders on
-  PYTHONPATH), with the function's environment from the template, and serves one
-  representative event against a moto server holding the template's resources;
-- baseline: a fresh `python` imports boto3, creates a DynamoDB client and does one GetItem
-  against the same server, with the same PYTHONPATH.
+- `cold_start.ratio` (judged), as Lambda starts: the `sam build` output (`make build`), under
+  the runtime's Python (3.13) with `-I -S -B` (Lambda's code is read-only: no bytecode is
+  written, only what the build ships is read), with only the function's folder, the built layer
+  and the stand-in SDK (compiled for 3.13, as the runtime ships boto3) on sys.path
+  (tests/packaging/built.py). Without a fresh build these figures are null (run `make build`);
+- `cold_start.warm_cache_ratio` (informative, the former method): the sources, under this
+  interpreter, CodeUri and layer folders on PYTHONPATH; the warm-up round leaves `__pycache__`
+  behind, so the project's own code is never compiled in a counted round.
 
-`cold_start.cpu_ms` adds the children's user + system CPU time (informative): on a busy machine
-it moves less than the wall-clock, which also counts time spent waiting for a CPU.
+In both, a function serves one representative event (or a short list) against a moto server
+holding the template's resources, with the function's environment from the template; the
+baseline imports boto3, creates a DynamoDB client and does one GetItem against the same server,
+under the same interpreter, flags and sys.path.
 
-One warm-up round is discarded (bytecode caches, OS caches, moto's lazy imports); then `runs`
-rounds, interleaved (baseline, then each function); ratio = median(function) / median(baseline).
+`cold_start.cpu_ms` adds the children's user + system CPU time, and `cold_start.cpu_ratio` the
+same ratios of it (informative): on a busy machine they move less than the wall-clock, which
+also counts time spent waiting for a CPU.
+
+One warm-up round is discarded (OS caches, moto's lazy imports); then `runs` rounds,
+interleaved (baseline, then each function); ratio = median(function) / median(baseline).
 Capture and the confirmation mail have their own scenarios here (one event each, as issue 2
 defined the figure); every other function replays its packaging scenario
 (tests/packaging/scenarios.py: the events one process serves, the first one cold, and the
@@ -25,27 +35,21 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
-import json
 import logging
-import os
-import resource
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from bench import events
 from bench.figures import Figure
-from bench.moto_env import Stack, as_function, child_environment, save_demo_form, server
+from bench.moto_env import Stack, as_function, save_demo_form, server
+from bench.starts import AsBuilt, FromSources, Start, Timing
 from capture.app import lambda_handler
 from ecrm import keys, normalise, store
 from local.event_filter import matches_any
-from local.lambda_runtime import code_paths
 from local.template import Function
 from tests.packaging.scenarios import SCENARIOS as PACKAGED
 
@@ -57,27 +61,6 @@ Scenario = Callable[[Stack, Function], tuple[events.Event, Check]]
 # tests/packaging/scenarios.py: a list of events and a check of the list of answers
 PackagedScenario = Callable[[Stack, Function], tuple[list[events.Event], Check]]
 
-_HANDLER = """
-import importlib, json, sys, types, uuid
-module, name, function_name, arn, memory, timeout, event_file, result_file = sys.argv[1:9]
-with open(event_file) as source:
-    event = json.load(source)
-context = types.SimpleNamespace(
-    function_name=function_name, function_version="$LATEST", invoked_function_arn=arn,
-    memory_limit_in_mb=int(memory), aws_request_id=str(uuid.uuid4()),
-    log_group_name="/aws/lambda/" + function_name, log_stream_name="bench",
-    get_remaining_time_in_millis=lambda: int(timeout) * 1000,
-)
-handler = getattr(importlib.import_module(module), name)
-results = [handler(one, context) for one in (event if isinstance(event, list) else [event])]
-with open(result_file, "w") as sink:
-    json.dump(results if isinstance(event, list) else results[0], sink, default=str)
-"""
-_BASELINE = """
-import sys, boto3
-key = {"pk": {"S": "BENCH#baseline"}, "sk": {"S": "BASELINE"}}
-boto3.client("dynamodb").get_item(TableName=sys.argv[1], Key=key)
-"""
 _visitors = itertools.count(1)
 
 
@@ -136,53 +119,14 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-class Timing(NamedTuple):
-    wall: float  # seconds, spawn to exit, seen by the parent
-    cpu: float  # seconds of user + system CPU the child used (less sensitive to a busy machine)
-
-
-def _timed(command: list[str], env: dict[str, str]) -> Timing:
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    wall = time.perf_counter() - started
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise RuntimeError(f"{command[3:5]} exited {done.returncode}: {done.stderr[-2000:]}")
-    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
-    return Timing(wall, cpu)
-
-
-def _run_function(
-    stack: Stack, function: Function, scenario: Scenario | PackagedScenario, scratch: Path
-) -> Timing:
+def _events(
+    stack: Stack, function: Function, scenario: Scenario | PackagedScenario
+) -> tuple[list[events.Event], Callable[[list[Any]], None]]:
+    """A scenario's events as a list, and the check of the list of answers."""
     event, check = scenario(stack, function)
-    event_file, result_file = scratch / "event.json", scratch / "result.json"
-    event_file.write_text(json.dumps(event), encoding="utf-8")
-    context = stack.context(function)
-    command = [
-        sys.executable,
-        "-c",
-        _HANDLER,
-        function.handler_module,
-        function.handler_name,
-        context.function_name,
-        context.invoked_function_arn,
-        str(context.memory_limit_in_mb),
-        str(context.timeout_seconds),
-        str(event_file),
-        str(result_file),
-    ]
-    env = child_environment(stack, {**stack.environment(function), **_pythonpath(stack)})
-    timing = _timed(command, env)
-    check(json.loads(result_file.read_text(encoding="utf-8")))
-    return timing
-
-
-def _pythonpath(stack: Stack) -> dict[str, str]:
-    return {"PYTHONPATH": os.pathsep.join(code_paths(stack.template))}
+    if isinstance(event, list):
+        return event, check
+    return [event], lambda answers: check(answers[0])
 
 
 def _median_ms(samples: dict[str, list[Timing]], field: str) -> dict[str, float]:
@@ -192,8 +136,46 @@ def _median_ms(samples: dict[str, list[Timing]], field: str) -> dict[str, float]
     }
 
 
+def _figures(
+    prefix: str, functions: list[Function], samples: dict[str, list[Timing]], goal: float | None
+) -> list[Figure]:
+    """`ratio` per function (null when not measured), then the same ratio of CPU time (steadier
+    on a busy machine), then `ms` and `cpu_ms` of each child."""
+    wall = _median_ms(samples, "wall") if samples else {}
+    cpu = _median_ms(samples, "cpu") if samples else {}
+
+    def ratio(ms: dict[str, float], name: str) -> float | None:
+        return round(ms[name] / ms["baseline"], 2) if name in ms else None
+
+    cpu_ratio = {f.logical_id: ratio(cpu, f.logical_id) for f in functions}
+    return [
+        *(
+            Figure(f"cold_start.{prefix}ratio.{f.logical_id}", ratio(wall, f.logical_id), goal)
+            for f in functions
+        ),
+        Figure(f"cold_start.{prefix}cpu_ratio", cpu_ratio if cpu else None),
+        Figure(f"cold_start.{prefix}ms", wall or None),
+        Figure(f"cold_start.{prefix}cpu_ms", cpu or None),
+    ]
+
+
+def _round(
+    start: Start,
+    runnable: list[Function],
+    scenarios: dict[str, Scenario | PackagedScenario],
+    scratch: Path,
+) -> dict[str, Timing]:
+    timings = {"baseline": start.baseline()}
+    for function in runnable:
+        event_list, check = _events(start.stack, function, scenarios[function.logical_id])
+        timings[function.logical_id], answers = start.run(function, event_list, scratch)
+        check(answers)
+    return timings
+
+
 def measure(runs: int = 5) -> list[Figure]:
-    samples: dict[str, list[Timing]] = {}
+    as_built: dict[str, list[Timing]] = {}
+    from_sources: dict[str, list[Timing]] = {}
     with server() as stack, tempfile.TemporaryDirectory() as scratch:
         functions = stack.template.functions()
         with as_function(stack, functions[0].logical_id):
@@ -203,29 +185,19 @@ def measure(runs: int = 5) -> list[Figure]:
         for function in functions:
             if function not in runnable:
                 log.warning("%s has no representative event", function.logical_id)
-        baseline = [sys.executable, "-c", _BASELINE, stack.names.refs["Table"]]
+        starts: list[tuple[Start, dict[str, list[Timing]]]] = [(FromSources(stack), from_sources)]
+        if build := AsBuilt.find(stack):
+            starts.insert(0, (build, as_built))
         for round_ in range(runs + 1):  # round 0 warms up and is not counted
-            timings = {"baseline": _timed(baseline, child_environment(stack, _pythonpath(stack)))}
-            for function in runnable:
-                scenario = scenarios[function.logical_id]
-                timings[function.logical_id] = _run_function(
-                    stack, function, scenario, Path(scratch)
-                )
-            log.info("round %d: %s", round_, {k: round(t.wall, 3) for k, t in timings.items()})
-            for name, timing in timings.items():
-                if round_:
-                    samples.setdefault(name, []).append(timing)
-    ms = _median_ms(samples, "wall")
+            for start, samples in starts:
+                timings = _round(start, runnable, scenarios, Path(scratch))
+                walls = {k: round(t.wall, 3) for k, t in timings.items()}
+                log.info("round %d, %s: %s", round_, type(start).__name__, walls)
+                for name, timing in timings.items():
+                    if round_:
+                        samples.setdefault(name, []).append(timing)
     return [
-        *(
-            Figure(
-                f"cold_start.ratio.{f.logical_id}",
-                round(ms[f.logical_id] / ms["baseline"], 2) if f.logical_id in ms else None,
-                GOAL,
-            )
-            for f in functions
-        ),
-        Figure("cold_start.ms", ms),
-        Figure("cold_start.cpu_ms", _median_ms(samples, "cpu")),
+        *_figures("", functions, as_built, GOAL),
+        *_figures("warm_cache_", functions, from_sources, None),
         Figure("cold_start.runs", runs),
     ]
