@@ -19,7 +19,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from bench.events import demo_form
-from ecrm import aws, forms, tokens
+from ecrm import aws, forms, pseudonyms, tokens
 from ecrm.settings import settings
 from local.intrinsics import REGION, LocalNames, Resolver, local_names
 from local.lambda_runtime import (
@@ -65,6 +65,7 @@ def reset_caches() -> None:
     settings.cache_clear()
     aws.reset()
     tokens.keyring.forget()
+    pseudonyms.forget()
     forms.forget_cached()
 
 

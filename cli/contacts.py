@@ -137,13 +137,21 @@ def _import(ctx: Context) -> int:
     errors_file = _write_bad_rows(ctx, args.file, import_id, args.errors)
     summary = {
         key: job.get(key)
-        for key in ("import_id", "state", "rows", "imported", "duplicates", "bad_rows")
+        for key in (
+            "import_id",
+            "state",
+            "rows",
+            "imported",
+            "duplicates",
+            "suppressed",
+            "bad_rows",
+        )
     }
     summary["errors_file"] = str(errors_file) if errors_file else None
     human = (
         f"import {import_id}: {job['rows']:,} rows, {job['imported']:,} imported, "
-        f"{job['duplicates']:,} already contacts, {job['bad_rows']:,} bad"
-        + (f" (written to {errors_file})" if errors_file else "")
+        f"{job['duplicates']:,} already contacts, {job.get('suppressed') or 0:,} suppressed,"
+        f" {job['bad_rows']:,} bad" + (f" (written to {errors_file})" if errors_file else "")
     )
     out.result(summary, human)
     return REFUSED if job["bad_rows"] and not args.allow_bad_rows else 0

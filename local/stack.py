@@ -375,6 +375,9 @@ def _forget_cached_configuration() -> None:
     tokens = sys.modules.get("ecrm.tokens")
     if tokens is not None and hasattr(tokens, "keyring"):
         tokens.keyring.forget()
+    pseudonyms = sys.modules.get("ecrm.pseudonyms")
+    if pseudonyms is not None and hasattr(pseudonyms, "forget"):
+        pseudonyms.forget()
     for name in ("ecrm.forms", "ecrm.profile_schema"):
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "forget_cached"):

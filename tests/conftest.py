@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ecrm import aws, forms, tokens
+from ecrm import aws, forms, pseudonyms, tokens
 from ecrm.settings import settings
 from local.intrinsics import local_names
 from local.lambda_runtime import functions_environment
@@ -44,6 +44,7 @@ def reset_caches() -> None:
     settings.cache_clear()
     aws.reset()
     tokens.keyring.forget()
+    pseudonyms.forget()
     for module in (forms, rulesets, automations, pacing, campaign_content, profile_schema):
         module.forget_cached()
 

@@ -107,7 +107,10 @@ def erase_account() -> Response[Any]:
         )
     personal_data.erase(contact_id)
     metrics.add_metric(name="Erasures", unit=MetricUnit.Count, value=1)
-    message = "Everything we held about you is erased. We will not mail this address again."
+    message = (
+        "Everything we held about you is erased. We will not mail this address again unless you"
+        " sign up again: then we first mail you a link to confirm."
+    )
     return _json(200, {"erased": True, "message": message})
 
 

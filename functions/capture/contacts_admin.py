@@ -66,7 +66,7 @@ def start_import(import_id: ImportId) -> Response[Any]:
 
 @app.get(
     "/admin/imports/<import_id>",
-    summary="An import's state and counts (rows, imported, duplicates, bad rows)",
+    summary="An import's state and counts (rows, imported, duplicates, suppressed, bad rows)",
     responses=admin(404),
 )
 def get_import(import_id: ImportId) -> dict[str, Any]:

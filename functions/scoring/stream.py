@@ -51,7 +51,7 @@ def _by_contact(records: list[DynamoDBRecord]) -> tuple[dict[str, list[Event]], 
         try:
             grouped.setdefault(contact_id, []).append(ledger.read_event(image))
         except (KeyError, TypeError, ValueError):
-            logger.exception("unreadable interaction", extra={"contact_id": contact_id})
+            logger.exception("unreadable interaction", extra={"event_id": image.get("event_id")})
             held.add(contact_id)
     return {c: events for c, events in grouped.items() if c not in held}, held
 
@@ -63,7 +63,7 @@ def _score(grouped: dict[str, list[Event]]) -> set[str]:
         try:
             applied = ledger.apply_contact(contact_id, events)
         except Exception:
-            logger.exception("scoring failed", extra={"contact_id": contact_id})
+            logger.exception("scoring failed", extra={"events": [e.event_id for e in events]})
             failed.add(contact_id)
             continue
         metrics.add_metric(name="EventsScored", unit=MetricUnit.Count, value=applied.events)

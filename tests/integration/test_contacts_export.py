@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import aws, segments
+from ecrm import aws, segments, store, suppression
 from ecrm.segments import SegmentIn
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, valid_body
@@ -142,3 +142,30 @@ def test_a_cursor_of_another_topic_is_refused(imported: None) -> None:
         "GET", "/admin/contacts", query={"topic": "events", "cursor": page["next_cursor"]}
     )
     assert (code, body["error"]["code"]) == (400, "malformed_request")
+
+
+def test_a_segment_export_leaves_out_suppressed_people(imported: None) -> None:
+    """It lists whom a campaign would mail: not an address that bounced or left everything."""
+    at = "2026-01-01T00:00:00.000Z"
+    store.transact(
+        [
+            suppression.suppress("p0@example.com", "bounce", at),
+            suppression.suppress("p4@example.com", "unsubscribe", at),
+        ]
+    )
+    segments.create(
+        "acme",
+        SegmentIn.model_validate(
+            {
+                "name": "Acme",
+                "topic": "newsletter",
+                "conditions": [{"kind": "field", "field": "company", "op": "eq", "value": "Acme"}],
+            }
+        ),
+    )
+
+    contacts, _, _ = _export(3, segment="acme")
+
+    assert sorted(c["email"] for c in contacts) == sorted(
+        f"p{n}@example.com" for n in range(8, PEOPLE, 4)
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import import_chunks, keys
+from ecrm import import_chunks, keys, store, suppression
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, valid_body
 from tests.integration.contacts_io import (
@@ -220,3 +220,24 @@ def test_an_imported_contact_is_the_one_a_single_opt_in_form_would_create(schema
 
     assert of("by-import") == of("by-form")
     assert of("by-import")[("PROFILE", "status")] == "subscribed"
+
+
+def test_an_import_counts_suppressed_addresses_and_creates_no_contact_for_them(
+    schema: None,
+) -> None:
+    """A bounced address and an erased one (its keyed suppression) are not made contacts."""
+    at = "2026-01-01T00:00:00.000Z"
+    store.transact(
+        [
+            suppression.suppress("ann@example.com", "bounce", at),
+            suppression.suppress_without_contact("gus@example.com", "erased", at),
+        ]
+    )
+    rows = ["ann@example.com,Ann,Acme,", "cy@example.com,Cy,Beta,", "gus@example.com,Gus,Acme,"]
+
+    job = _import(csv_file(rows))
+
+    assert job["state"] == "done"
+    assert (job["rows"], job["imported"], job["suppressed"], job["duplicates"]) == (3, 1, 2, 0)
+    contacts = {i["email"] for i in table_items() if i.get("type") == "contact"}
+    assert contacts == {"cy@example.com"}

@@ -41,6 +41,26 @@ def test_a_sign_up_counts_on_its_day_by_form_and_by_normalised_source() -> None:
     assert untracked[1][("signups_by_source", "(none)")] == 1
 
 
+@pytest.mark.parametrize(
+    ("typed", "counted"),
+    [
+        ("newsletter-2026-05", "newsletter-2026-05"),
+        ("Partner.Site_A", "partner.site_a"),
+        ("ann.secret@example.com", "(unlisted)"),  # an address
+        ("+44 20 7946 0958", "(unlisted)"),  # a phone number
+        ("447946095812", "(unlisted)"),  # digits that may be one
+        ("Ann Smith from Acme", "(unlisted)"),  # free text
+        ("x" * 40, "(unlisted)"),  # too long for a label
+    ],
+)
+def test_a_source_is_counted_only_as_a_campaign_label(typed: str, counted: str) -> None:
+    """Day counters outlive an erasure: what a visitor typed into `utm_source` is kept only as
+    a label, never as an address, a phone number or free text."""
+    signed_up = event("form_submitted", form_id="demo", tracking={"utm_source": typed})
+    _, found = deltas("INSERT", signed_up)
+    assert found[("signups_by_source", counted)] == 1
+
+
 def test_campaign_outcomes_count_per_campaign_and_scanners_do_not_open() -> None:
     assert deltas("INSERT", event("email_opened", campaign_id="cmp"))[1] == {
         ("campaign_opened", "cmp"): 1

@@ -74,7 +74,8 @@ def send_sign_in_mail(interaction: Mapping[str, Any], render: Renderer) -> str |
     if not _claim(contact_id, "sign_in", event_id):
         return None
     ttl = settings().sign_in_token_ttl_seconds
-    token = tokens.issue("sign_in", contact_id, event_id, ttl)
+    # The contact's creation binds the link and its session to this contact (ecrm.sign_in).
+    token = tokens.issue("sign_in", contact_id, str(contact.get("created_at") or ""), ttl)
     context = {"sign_in_url": _page_url(f"token={token}"), "valid_minutes": ttl // 60}
     return _send(contact_id, "sign_in", event_id, contact["email"], render("sign_in", context))
 
@@ -88,7 +89,7 @@ def send_email_change_mail(interaction: Mapping[str, Any], render: Renderer) -> 
     if not contact or not change_id or contact.get("pending_email_ref") != change_id:
         return None
     new_address = str(contact["pending_email"])
-    if suppression.blocks_requested_mail(store.get(keys.suppression(new_address))):
+    if suppression.blocks_requested_mail(suppression.recall(new_address, clock.iso(clock.now()))):
         logger.info("address change mail skipped: suppressed", extra={"event_id": event_id})
         return None
     if not _claim(contact_id, "email_change", event_id):

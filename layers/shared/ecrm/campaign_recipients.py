@@ -1,12 +1,13 @@
 """Which of a batch's recipients may be mailed now: each send checks the contact's status and
-topic (`segments.sendable`) and the suppression list at send time, not at planning time. Who
+topic (`segments.sendable`) and the suppression list (both forms, `ecrm.suppression`) at send
+time, not at planning time. Who
 may not is written to the ledger as `skipped` with the reason."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ecrm import campaign_content, keys, send_ledger, store
+from ecrm import campaign_content, keys, send_ledger, store, suppression
 from ecrm.segments import sendable
 
 
@@ -19,7 +20,9 @@ def eligible(
     attributes = ["type", "status", "topics", "email"]
     attributes += [f"f_{name}" for name in content.template.contact_fields if name != "email"]
     wanted = [keys.contact(t.contact_id) for t in todo]
-    wanted += [keys.suppression(planned[t.contact_id]) for t in todo if planned[t.contact_id]]
+    for entry in todo:
+        if planned[entry.contact_id]:
+            wanted += suppression.keys_of(planned[entry.contact_id])
     found = store.batch_get(wanted, attributes=attributes)
     unknown = []  # addresses not planned, or changed since planning: their suppression too
     for entry in todo:
@@ -27,13 +30,14 @@ def eligible(
         if entry.contact and entry.contact.get("email") != planned[entry.contact_id]:
             unknown.append(str(entry.contact.get("email") or ""))
     if unknown:
-        found |= store.batch_get([keys.suppression(a) for a in unknown if a], attributes=["pk"])
+        again = [key for a in unknown if a for key in suppression.keys_of(a)]
+        found |= store.batch_get(again, attributes=["pk"])
     ready = []
     for entry in todo:
         contact = entry.contact
         if not sendable(contact, content.topic):
             reason = "not_mailable"
-        elif _pair(keys.suppression(str(contact["email"]))) in found:  # type: ignore[index]
+        elif any(_pair(k) in found for k in suppression.keys_of(str(contact["email"]))):  # type: ignore[index]
             reason = "suppressed"
         else:
             ready.append(entry)

@@ -16,7 +16,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecrm import bulk_mail, campaign_content, clock, keys, mail_templates, pacing, store
+from ecrm import (
+    bulk_mail,
+    campaign_content,
+    clock,
+    keys,
+    mail_templates,
+    pacing,
+    store,
+    suppression,
+)
 from ecrm.errors import Busy, InvalidInput, NotFound, RateLimited
 from ecrm.ratelimit import Limit
 from ecrm.settings import settings
@@ -36,7 +45,7 @@ def _pair(key: Mapping[str, str]) -> tuple[str, str]:
 
 def refusals(addresses: Sequence[str], topic: str) -> dict[str, str]:
     """Why each address that must not get this campaign's mail must not (by `to.<index>`)."""
-    first = [keys.suppression(a) for a in addresses]
+    first = [key for a in addresses for key in suppression.keys_of(a)]  # both forms
     first += [keys.contact(keys.contact_id_for(a)) for a in addresses]
     found = store.batch_get(first, attributes=["reasons", "alias_of"])
     # The contact an address leads to: its own id, or the contact it was changed to (alias).
@@ -50,7 +59,8 @@ def refusals(addresses: Sequence[str], topic: str) -> dict[str, str]:
     found |= store.batch_get(second, attributes=["type", "status", "left_at"])
     refused = {}
     for index, address in enumerate(addresses):
-        said = sorted(set((found.get(_pair(keys.suppression(address))) or {}).get("reasons", [])))
+        held = [found.get(_pair(key)) or {} for key in suppression.keys_of(address)]
+        said = sorted({reason for item in held for reason in item.get("reasons", [])})
         owner = owners.get(address)
         contact = found.get(_pair(keys.contact(owner))) if owner else None
         membership = found.get(_pair(keys.topic_membership(owner, topic))) if owner else None

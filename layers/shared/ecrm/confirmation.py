@@ -48,7 +48,7 @@ def send_confirmation_mail(interaction: Mapping[str, Any], render: Renderer) -> 
     contact = store.get(keys.contact(contact_id))
     if not contact or contact.get("status") != ContactStatus.PENDING:
         return None  # confirmed, unsubscribed or erased since: nothing to confirm
-    suppressed = store.get(keys.suppression(contact["email"]))
+    suppressed = suppression.recall(contact["email"], clock.iso(clock.now()))
     if suppression.blocks_requested_mail(suppressed):
         logger.info("confirmation skipped: address suppressed", extra={"event_id": event_id})
         return None

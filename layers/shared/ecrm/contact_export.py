@@ -6,6 +6,10 @@ one BatchGetItem per page, so an export reads about one contact item per contact
 segment with conditions also reads the members it then leaves out). The cursor names the shard
 and the last index entry handed out, so a page stops exactly where its limit is reached and
 the next one starts right after it.
+
+A segment's export lists the people a campaign to it would mail: like a send
+(`ecrm.campaign_recipients`), it leaves out suppressed addresses (their suppression items come
+in the same BatchGetItem). A topic's export lists every member, whatever their status.
 """
 
 from __future__ import annotations
@@ -54,10 +58,14 @@ def page(
         if segment and segment.needs_score:
             wanted += [keys.score(i) for i in ids]
         items = store.batch_get(wanted, consistent=False)
+        if segment:
+            items |= _suppressions(items.values())
         for contact_id in ids:
             contact = items.get(_key(keys.contact(contact_id)))
             score_item = items.get(_key(keys.score(contact_id)))
-            if _wanted(segment, topic, contact, score_item, now):
+            if _wanted(segment, topic, contact, score_item, now) and not (
+                segment and _key(keys.suppression(str(contact["email"]))) in items  # type: ignore[index]
+            ):
                 found.append(contact)  # type: ignore[arg-type]
         if last:
             start = last
@@ -65,6 +73,13 @@ def page(
             shard, start = shard + 1, None
     next_cursor = _encode(shard, start) if shard < keys.TOPIC_SHARDS else None
     return ExportPage(export_columns(), [row(c) for c in found], next_cursor)
+
+
+def _suppressions(items: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    """The suppression items of the contacts read (keys only)."""
+    addresses = {str(i["email"]) for i in items if i.get("type") == "contact" and i.get("email")}
+    wanted = [keys.suppression(a) for a in sorted(addresses)]
+    return store.batch_get(wanted, consistent=False, attributes=["pk"]) if wanted else {}
 
 
 def _key(key: dict[str, str]) -> tuple[str, str]:

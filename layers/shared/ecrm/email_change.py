@@ -141,5 +141,5 @@ def confirm(token: str, *, now: float | None = None) -> EmailChanged:
         raise Conflict(
             "This address cannot receive our mail (it bounced or reported spam)."
         ) from None
-    logger.info("address changed", extra={"contact_id": contact_id, "event_id": event_id})
+    logger.info("address changed", extra={"event_id": event_id})
     return EmailChanged(contact_id)

@@ -7,7 +7,9 @@ the offset the chunk started from. A crash or a redelivery at any point therefor
 nothing: either the chunk and its checkpoint landed together, or neither did. Rows are read as
 a form submission would be (`ecrm.import_rows`, `ecrm.submission`); a contact that already
 exists (an earlier row, a form, an address alias) is counted as a duplicate and left as it is
-(an import never resubscribes anyone). One SQS message runs chunks while time allows, then
+(an import never resubscribes anyone); a new address that is suppressed (it bounced,
+complained, unsubscribed from everything, or was erased: `ecrm.suppression`, either form) is
+counted as `suppressed` and not created. One SQS message runs chunks while time allows, then
 queues the next step (a "kick" naming the import), until the file is done.
 """
 
@@ -21,7 +23,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecrm import aws, clock, contacts, import_rows, imports, keys, store, submission
+from ecrm import aws, clock, contacts, import_rows, imports, keys, store, submission, suppression
 from ecrm.errors import Busy, InvalidInput
 from ecrm.forms import Form, FormField
 from ecrm.import_rows import Record
@@ -144,9 +146,11 @@ def commit(job: dict[str, Any], chunk: Chunk, form: Form) -> dict[str, Any]:
         if (key["pk"], key["sk"]) not in existing
     ]
     duplicates = chunk.duplicates + len(chunk.new) - len(new)
+    refused = suppression.suppressed_among(sub.email for _, sub, _ in new)
+    new = [row for row in new if row[1].email not in refused]
     at = clock.iso(clock.now())
     for _ in range(4):
-        checkpoint, counts = _checkpoint(job, chunk, len(new), duplicates, at)
+        checkpoint, counts = _checkpoint(job, chunk, len(new), (duplicates, len(refused)), at)
         writes: list[store.Write] = [checkpoint]
         if chunk.bad:
             bad_key = keys.import_bad_rows(job["import_id"], chunk.bad[0]["line"])
@@ -173,8 +177,10 @@ def commit(job: dict[str, Any], chunk: Chunk, form: Form) -> dict[str, Any]:
 
 
 def _checkpoint(
-    job: dict[str, Any], chunk: Chunk, imported: int, duplicates: int, at: str
+    job: dict[str, Any], chunk: Chunk, imported: int, skipped: tuple[int, int], at: str
 ) -> tuple[store.Update, dict[str, Any]]:
+    """`skipped`: the chunk's duplicates and suppressed rows."""
+    duplicates, suppressed = skipped
     done = chunk.end >= int(job["size"])
     counts = {
         "offset": chunk.end,
@@ -182,6 +188,7 @@ def _checkpoint(
         "rows": int(job["rows"]) + sum(1 for r in chunk.records if r.values or r.problem),
         "imported": int(job["imported"]) + imported,
         "duplicates": int(job["duplicates"]) + duplicates,
+        "suppressed": int(job.get("suppressed") or 0) + suppressed,
         "bad_rows": int(job["bad_rows"]) + len(chunk.bad),
         "chunks": int(job["chunks"]) + 1,
         "state": imports.DONE if done else imports.IMPORTING,

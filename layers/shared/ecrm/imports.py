@@ -162,7 +162,7 @@ def start(import_id: str) -> dict[str, Any]:
                     keys.contacts_import(import_id),
                     "SET #state = :importing, #columns = :columns, #fields = :fields,"
                     " #offset = :offset, #line = :line, #rows = :zero, imported = :zero,"
-                    " duplicates = :zero, bad_rows = :zero, chunks = :zero,"
+                    " duplicates = :zero, suppressed = :zero, bad_rows = :zero, chunks = :zero,"
                     " started_at = :at, updated_at = :at",
                     condition="#state = :waiting",
                     names={

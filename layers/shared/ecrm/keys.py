@@ -12,9 +12,10 @@
 | rate-limit counter  | RATE#<scope>#<hash>#<window>| RATE                      |                                  |
 | used token          | TOKEN#<token id>            | USED                      |                                  |
 | suppression         | SUPPRESS#<email hash>       | SUPPRESS                  |                                  |
+| erased suppression  | SUPPRESS#k.<keyed hash>     | SUPPRESS                  |                                  |
 | contact alias       | CONTACT#<id of new email>   | PROFILE (`alias_of`)      |                                  |
 | profile schema      | SCHEMA#profile              | DEFINITION                |                                  |
-| erasure record      | ERASURE#<contact id>        | ERASURE                   |                                  |
+| erasure record      | ERASURE#<keyed hash of id>  | ERASURE                   |                                  |
 | campaign            | CAMPAIGN#<id>               | META                      |                                  |
 | unique engagement   | CAMPAIGN#<id>               | ENGAGED#<kind>#<contact>  |                                  |
 | mail event marker   | MAILEVENT#<event id>        | MAILEVENT                 |                                  |
@@ -114,7 +115,15 @@ def used_token(token_id: str) -> dict[str, str]:
 
 
 def suppression(normalized_email: str) -> dict[str, str]:
+    """The suppression of an address that has (or may get) a contact: the contact item holds
+    the address anyway, so a plain hash tells nothing more."""
     return {"pk": f"SUPPRESS#{email_hash(normalized_email)}", "sk": "SUPPRESS"}
+
+
+def erased_suppression(keyed_hash: str) -> dict[str, str]:
+    """The suppression of an address no contact holds (erased): keyed by `ecrm.pseudonyms`, so
+    it cannot be found from the address without the key."""
+    return {"pk": f"SUPPRESS#k.{keyed_hash}", "sk": "SUPPRESS"}
 
 
 def campaign(campaign_id: str) -> dict[str, str]:
@@ -196,9 +205,10 @@ def profile_schema() -> dict[str, str]:
     return {"pk": "SCHEMA#profile", "sk": DEFINITION}
 
 
-def erasure(contact_id: str) -> dict[str, str]:
-    """That a contact was erased, and when: nothing else (no PII)."""
-    return {"pk": f"ERASURE#{contact_id}", "sk": "ERASURE"}
+def erasure(keyed_contact: str) -> dict[str, str]:
+    """That a contact was erased, and when: nothing else (no PII), keyed by the contact id's
+    keyed pseudonym (`ecrm.pseudonyms`), so the address does not lead to it."""
+    return {"pk": f"ERASURE#{keyed_contact}", "sk": "ERASURE"}
 
 
 # --- campaigns: templates, segments, fan-out, send ledger, pacing (mailing) ----------------------

@@ -38,6 +38,7 @@ from ecrm import (
     clock,
     keys,
     normalise,
+    pseudonyms,
     scanners,
     send_ledger,
     ses_notifications,
@@ -61,6 +62,7 @@ class Recorded:
     interaction: str
     duplicate: bool
     scanner: bool
+    exists: bool = True  # False: the contact is gone (erased), `contact_id` names no one
 
 
 def confirm_send(document: Mapping[str, Any]) -> bool:
@@ -129,10 +131,12 @@ def _record_one(event: MailEvent, address: str, contact_id: str) -> Recorded:
         marker = {**keys.mail_event(interaction_id), "type": "mail_event", "expires_at": expires}
         guard = store.Put(marker, condition="attribute_not_exists(pk)")
     required: list[store.Write] = [guard]
+    # Without a contact (erased), the suppression takes its keyed form: see ecrm.suppression.
+    suppress = suppression.suppress if contact_exists else suppression.suppress_without_contact
     if event.permanent:
-        required.append(suppression.suppress(address, "bounce", at))
+        required.append(suppress(address, "bounce", at))
     elif event.ses_type == "Complaint":
-        required.append(suppression.suppress(address, "complaint", at))
+        required.append(suppress(address, "complaint", at))
     optional = _counters(event)
     if contact_exists:
         optional += _contact_marks(event, contact_id, at, scanner)
@@ -141,8 +145,8 @@ def _record_one(event: MailEvent, address: str, contact_id: str) -> Recorded:
     except store.TransactionCancelled as cancelled:
         if not cancelled.failed[0]:
             raise
-        return Recorded(contact_id, interaction_type, duplicate=True, scanner=scanner)
-    return Recorded(contact_id, interaction_type, duplicate=False, scanner=scanner)
+        return Recorded(contact_id, interaction_type, True, scanner, contact_exists)
+    return Recorded(contact_id, interaction_type, False, scanner, contact_exists)
 
 
 def _resolve(contact_id: str) -> tuple[str, bool]:
@@ -214,8 +218,12 @@ def _follow_up(event: MailEvent, outcome: Recorded) -> None:
     if event.permanent:
         unique = "bounced"
     if campaign_id and unique and not outcome.scanner:
-        _count_recipient_once(campaign_id, unique, outcome.contact_id)
-    if event.ses_type == "Complaint":
+        # An erased recipient is counted under the keyed name its erasure gave its markers.
+        who = (
+            outcome.contact_id if outcome.exists else pseudonyms.erased_contact(outcome.contact_id)
+        )
+        _count_recipient_once(campaign_id, unique, who)
+    if event.ses_type == "Complaint" and outcome.exists:
         unsubscribe_id = f"complaint_{ses_notifications.event_id(event, outcome.contact_id)}"
         _contended(
             lambda: unsubscribe_contact(

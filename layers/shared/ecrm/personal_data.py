@@ -6,25 +6,33 @@ consents, topic memberships, mail ledgers, scores, automation runs), so both are
 partition, page by page: no Scan, nothing else to look through. Outside it:
 
 - the alias item of a changed address (`CONTACT#<id of the new address>`, `alias_of`): deleted;
-- the suppression (`SUPPRESS#<address hash>`): kept, with `erased` added, so the address is
-  never mailed again; a fresh double opt-in (or a topic joined while signed in) lifts it;
-- the erasure record (`ERASURE#<contact id>`: when, and nothing else): written;
-- used tokens, idempotency markers (their answers hold no personal data), rate counters (keyed
-  by hashes) and campaign engagement markers (the pseudonymous id only) hold nothing to erase.
+- the suppression: moved to its keyed form (`ecrm.suppression.for_erasure`), with `erased`
+  added, so the address is never mailed again and the table does not lead from the address to
+  it; a fresh double opt-in lifts it;
+- the erasure record (`ERASURE#<keyed hash of the contact id>`: when, and nothing else);
+- the campaigns the contact's interactions name: their send ledger item goes, their unique
+  engagement markers are rekeyed by the contact id's keyed pseudonym (so a later event of an
+  old mail counts once, `ecrm.mail_events`) and nothing holds the plain id any more;
+- used tokens, idempotency markers (their answers hold no personal data) and rate counters
+  (short-lived, keyed by hashes) hold nothing to erase.
+
+The contact id itself is a plain hash of the address (capture needs no key to deduplicate), so
+nothing kept after an erasure may hold it, and logs never do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, keys, store, suppression
+from ecrm import clock, keys, pseudonyms, send_ledger, store, suppression
 from ecrm.errors import Unauthenticated
 
 logger = Logger(service="account", child=True)
 
+_T = TypeVar("_T")
 _TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
 _KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk")
 # sort-key prefix -> section of the export
@@ -70,23 +78,58 @@ def export(contact_id: str) -> dict[str, Any]:
         raise Unauthenticated("There is no account here any more.")
     found = suppression.reasons(contact["email"])
     document["suppression"] = {"reasons": sorted(found)} if found else None
-    logger.info("personal data exported", extra={"contact_id": contact_id})
+    logger.info("personal data exported")
     return document
 
 
-def _chunks(items: Sequence[dict[str, str]], size: int) -> Iterator[Sequence[dict[str, str]]]:
+def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
 def _delete_all(contact_id: str, *, keep_profile: bool) -> int:
-    found = [
-        {"pk": item["pk"], "sk": item["sk"]}
-        for item in store.query_all(_partition(contact_id))
-        if not (keep_profile and item["sk"] == keys.PROFILE)
-    ]
+    """Delete the partition; first what the campaigns its interactions name hold about the
+    contact (before the interactions go, so a retry after a failure still finds them)."""
+    found, campaigns = [], set()
+    for item in store.query_all(_partition(contact_id)):
+        if item.get("campaign_id"):
+            campaigns.add(str(item["campaign_id"]))
+        if not (keep_profile and item["sk"] == keys.PROFILE):
+            found.append({"pk": item["pk"], "sk": item["sk"]})
+    removed = _campaign_remnants(contact_id, campaigns)
     for chunk in _chunks(found, _TRANSACTION_ITEMS):
         store.transact([store.Delete(key) for key in chunk])
+    return len(found) + removed
+
+
+ENGAGEMENTS = ("opened", "clicked", "bounced", "complained", "unsubscribed")
+
+
+def _campaign_remnants(contact_id: str, campaigns: set[str]) -> int:
+    """The send ledger items go; the engagement markers are rekeyed (counts stay right)."""
+    ledgers = [keys.send_ledger(c, contact_id) for c in sorted(campaigns)]
+    markers = [
+        keys.campaign_engagement(c, kind, contact_id)
+        for c in sorted(campaigns)
+        for kind in ENGAGEMENTS
+    ]
+    found = store.batch_get([*ledgers, *markers]) if campaigns else {}
+    writes: list[store.Write] = []
+    for key in ledgers + markers:
+        item = found.get((key["pk"], key["sk"]))
+        if item is None:
+            continue
+        writes.append(store.Delete(key))
+        if key in markers:
+            kind = key["sk"].split("#")[1]
+            campaign_id = keys.campaign_id_of(key["pk"])
+            rekeyed = keys.campaign_engagement(
+                campaign_id, kind, pseudonyms.erased_contact(contact_id)
+            )
+            expires = item.get("expires_at") or send_ledger.expiry(send_ledger.ENGAGEMENT_DAYS)
+            writes.append(store.Put({**rekeyed, "type": "engagement", "expires_at": expires}))
+    for chunk in _chunks(writes, _TRANSACTION_ITEMS):
+        store.transact(list(chunk))
     return len(found)
 
 
@@ -100,10 +143,11 @@ def erase(contact_id: str, *, now: float | None = None) -> int:
     email = str(contact["email"])
     # The profile goes last, with the suppression: until then a retry still finds the address.
     deleted = _delete_all(contact_id, keep_profile=True)
+    record = keys.erasure(pseudonyms.of("erasure", contact_id))
     final: list[store.Write] = [
         store.Delete(keys.contact(contact_id)),
-        suppression.suppress(email, "erased", at),
-        store.Put({**keys.erasure(contact_id), "type": "erasure", "erased_at": at}),
+        *suppression.for_erasure(email, at),
+        store.Put({**record, "type": "erasure", "erased_at": at}),
     ]
     if keys.contact_id_for(email) != contact_id:  # the alias of a changed address
         final.append(
@@ -116,5 +160,5 @@ def erase(contact_id: str, *, now: float | None = None) -> int:
     store.transact(final)
     # A stream consumer (a mail ledger, a score) may have written while we deleted: sweep once.
     deleted += 1 + _delete_all(contact_id, keep_profile=False)
-    logger.info("contact erased", extra={"contact_id": contact_id, "items": deleted})
+    logger.info("contact erased", extra={"items": deleted})
     return deleted

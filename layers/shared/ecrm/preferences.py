@@ -260,7 +260,7 @@ def update(
                 ) from None
             raise Busy() from None
         sections = _changed_sections(changes)
-        logger.info("preferences updated", extra={"contact_id": contact_id, "changed": sections})
+        logger.info("preferences updated", extra={"changed": sections})
         email_pending = bool(changes.new_email) or (pending and not changes.cancel_email_change)
         return Updated(version + 1, sections, email_pending)
     raise Busy()

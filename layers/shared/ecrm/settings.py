@@ -14,6 +14,8 @@ class Settings(BaseModel):
     table_name: str = Field(alias="TABLE_NAME", min_length=3)
     # Name of the SSM SecureString holding the token signing key (ecrm.tokens reads it).
     token_key_parameter: str = Field(alias="TOKEN_KEY_PARAMETER", min_length=1)
+    # Name of the SSM SecureString keying what outlives an erasure (ecrm.pseudonyms).
+    pseudonym_key_parameter: str | None = Field(default=None, alias="PSEUDONYM_KEY_PARAMETER")
     stage: str = Field(default="dev", alias="STAGE")
     public_base_url: str = Field(default="http://127.0.0.1:3000", alias="PUBLIC_BASE_URL")
     transactional_sender: str = Field(default="hello@example.com", alias="TRANSACTIONAL_SENDER")

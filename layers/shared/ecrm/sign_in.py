@@ -10,6 +10,10 @@ for a short-lived session token (a bearer token the preference page keeps in ses
   written in the same transaction as the `signed_in` interaction.
 - A session token (purpose `session`) names the contact and expires; nothing is stored for
   it. Tokens of other purposes never pass for one (the purpose is part of the signature).
+- Sessions end with the data: the link and the session carry the contact's `created_at` (the
+  `ref` of both tokens), checked when the link is exchanged and on every use of the session.
+  A contact erased and created again at the same address (an import, a form) is another
+  contact: a link or session of the first one opens nothing.
 """
 
 from __future__ import annotations
@@ -111,6 +115,20 @@ def request_link(raw_email: str, ip: str, *, now: float | None = None) -> None:
         _raise_if_limited(cancelled.failed, limits, now)
 
 
+def _created_as(contact_id: str, created_at: str) -> store.Check:
+    """The contact the link was mailed to is still there: not erased and made again."""
+    on_file = "attribute_exists(pk) AND attribute_not_exists(alias_of)"
+    if not created_at:  # a contact stored before contacts had a creation time
+        return store.Check(
+            keys.contact(contact_id), f"{on_file} AND attribute_not_exists(created_at)"
+        )
+    return store.Check(
+        keys.contact(contact_id),
+        f"{on_file} AND created_at = :created",
+        values={":created": created_at},
+    )
+
+
 def start_session(token: str, *, now: float | None = None) -> Session:
     """Exchange a magic-link token, once, for a session token."""
     claims = tokens.verify(token, "sign_in")
@@ -127,9 +145,7 @@ def start_session(token: str, *, now: float | None = None) -> Session:
             },
             condition="attribute_not_exists(pk)",
         ),
-        store.Check(
-            keys.contact(contact_id), "attribute_exists(pk) AND attribute_not_exists(alias_of)"
-        ),
+        _created_as(contact_id, claims.ref),
         store.Put(
             {
                 **keys.interaction(contact_id, at, event_id),
@@ -151,7 +167,8 @@ def start_session(token: str, *, now: float | None = None) -> Session:
         raise InvalidToken("There is no account for this link any more.") from None
     ttl = settings().session_ttl_seconds
     logger.info("signed in", extra={"event_id": event_id})
-    return Session(tokens.issue("session", contact_id, ttl_seconds=ttl), int(now) + ttl, contact_id)
+    session = tokens.issue("session", contact_id, claims.ref, ttl_seconds=ttl)
+    return Session(session, int(now) + ttl, contact_id)
 
 
 def session_subject(authorization: str | None) -> str:
@@ -160,8 +177,12 @@ def session_subject(authorization: str | None) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Please sign in: ask for a sign-in link.")
     try:
-        return tokens.verify(token.strip(), "session").subject
+        claims = tokens.verify(token.strip(), "session")
     except TokenExpired:
         raise InvalidToken("Your session has expired. Please sign in again.") from None
     except InvalidToken:
         raise InvalidToken("Your session is not valid. Please sign in again.") from None
+    contact = store.get(keys.contact(claims.subject))
+    if contact is None or str(contact.get("created_at") or "") != claims.ref:
+        raise Unauthenticated("There is no account here any more.")
+    return claims.subject

@@ -218,7 +218,9 @@ def _test_send(campaign_id: str, to: list[str], **claims: str) -> tuple[int, Any
 def _said_no(kind: str) -> str:
     """An address whose person said no (or whose mail bounced), in the way `kind` names."""
     address = f"{kind}@example.org"
-    if kind in suppression.SELF_SERVICE | {"bounce", "complaint"}:
+    if kind == "erased":  # as an erasure leaves it: keyed, no contact holds the address
+        store.write(suppression.suppress_without_contact(address, "erased", clock.iso(clock.now())))
+    elif kind in suppression.SELF_SERVICE | {"bounce", "complaint"}:
         store.write(suppression.suppress(address, kind, clock.iso(clock.now())))  # type: ignore[arg-type]
     elif kind == "unsubscribed":
         add_contacts(1, start=90, status="unsubscribed")

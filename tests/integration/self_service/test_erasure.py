@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ecrm import forms, keys, store, suppression, tokens
+from ecrm import forms, keys, pseudonyms, store, suppression, tokens
 from ecrm.unsubscribe import unsubscribe_url
 from tests import events
 from tests.conftest import table_items
@@ -29,6 +29,14 @@ from tests.integration.self_service.conftest import (
 
 NEW = "ann.new@example.org"
 PII = ("ann@example.com", NEW, "Acme", "Ann", "198.51.100.7", "pytest")
+
+
+def erased_suppression(email: str) -> dict[str, Any] | None:
+    return item(keys.erased_suppression(pseudonyms.of("suppression", email)))
+
+
+def erasure_record(contact_id: str) -> dict[str, Any] | None:
+    return item(keys.erasure(pseudonyms.of("erasure", contact_id)))
 
 
 def erase(session: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -80,13 +88,17 @@ def test_erasure_deletes_every_item_of_the_contact_and_keeps_no_personal_data(
     assert item(keys.contact(keys.contact_id_for(NEW))) is None
     for key in (keys.contact(member.contact_id), keys.contact(keys.contact_id_for(NEW))):
         assert store.query(key["pk"])[0] == []
-    suppressed = item(keys.suppression(NEW))
+    suppressed = erased_suppression(NEW)
     assert suppressed is not None and suppressed["reasons"] == ["erased"]
-    record = item(keys.erasure(member.contact_id))
+    record = erasure_record(member.contact_id)
     assert record is not None and set(record) == {"pk", "sk", "type", "erased_at"}
     everything = json.dumps(table_items())
     for value in PII:
         assert value not in everything, value
+    # Nor anything an outsider recomputes from an address: the contact ids, the plain hashes.
+    for address in (member.email, NEW):
+        assert keys.contact_id_for(address) not in everything, address
+        assert keys.email_hash(address) not in everything, address
 
 
 def test_erasure_needs_the_confirmation_and_changes_nothing_without_it(member: Member) -> None:
@@ -129,7 +141,7 @@ def test_an_erased_address_comes_back_only_through_a_confirmed_opt_in(
 
     contact = item(keys.contact(member.contact_id))
     assert contact is not None and contact["status"] == "pending"
-    assert item(keys.suppression(member.email)) is not None  # not lifted by a submission
+    assert suppression.reasons(member.email) == {"erased"}  # not lifted by a submission
     deliver_form_submissions()
     confirmation = sent_mail()[mails_before:]
     assert [m["To"] for m in confirmation] == [member.email]
@@ -144,7 +156,8 @@ def test_an_erased_address_comes_back_only_through_a_confirmed_opt_in(
     contact = item(keys.contact(member.contact_id))
     assert contact is not None and contact["status"] == "subscribed"
     assert item(keys.suppression(member.email)) is None
-    assert item(keys.erasure(member.contact_id)) is not None  # the record of the erasure stays
+    assert erased_suppression(member.email) is None
+    assert erasure_record(member.contact_id) is not None  # the record of the erasure stays
 
 
 def test_a_single_opt_in_form_does_not_lift_the_suppression_of_an_erased_address(
@@ -158,16 +171,17 @@ def test_a_single_opt_in_form_does_not_lift_the_suppression_of_an_erased_address
 
     contact = item(keys.contact(member.contact_id))
     assert contact is not None and contact["status"] == "subscribed"
-    assert item(keys.suppression(member.email)) is not None  # no verified opt-in yet
+    assert suppression.reasons(member.email) == {"erased"}  # no verified opt-in yet
 
 
 def test_an_address_that_bounced_stays_suppressed_through_erasure_and_opt_in(
     member: Member, submit: Submit
 ) -> None:
     store.transact([suppression.suppress(member.email, "bounce", "2026-01-01T00:00:00.000Z")])
-    session = tokens.issue("session", member.contact_id, ttl_seconds=600)  # no mail goes there
+    created = str(item(keys.contact(member.contact_id))["created_at"])  # type: ignore[index]
+    session = tokens.issue("session", member.contact_id, created, 600)  # no mail goes there
     assert erase(session)["statusCode"] == 200
-    found = item(keys.suppression(member.email))
+    found = erased_suppression(member.email)
     assert found is not None and found["reasons"] == ["bounce", "erased"]
     mails_before = len(sent_mail())
 
@@ -175,3 +189,78 @@ def test_an_address_that_bounced_stays_suppressed_through_erasure_and_opt_in(
     deliver_form_submissions()
 
     assert sent_mail()[mails_before:] == []
+
+
+def test_a_session_or_link_from_before_an_erasure_opens_nothing_of_the_address_come_back(
+    member: Member, submit: Submit
+) -> None:
+    data = {**forms.load("newsletter").model_dump(), "id": "quick", "double_opt_in": False}
+    forms.save(forms.Form.model_validate(data))
+    session = sign_in()
+    assert request_link(member.email, ip="203.0.113.9")["statusCode"] == 202
+    deliver_account_mail()
+    link = token_in(mails_to(member.email)[-1])  # mailed before the erasure, not used yet
+    assert erase(session)["statusCode"] == 200
+    # The address comes back as another contact (a form, as an import would make it).
+    assert (
+        submit(valid_body(member.email, company="Later Ltd"), form_id="quick")["statusCode"] == 202
+    )
+    assert item(keys.contact(member.contact_id)) is not None
+
+    for method, path in (("GET", "/account"), ("GET", "/account/export")):
+        answer = account(method, path, session=session)
+        assert answer["statusCode"] == 401, (path, answer["body"])
+        assert "Later Ltd" not in answer["body"]
+    assert account("POST", "/account/session", body={"token": link})["statusCode"] == 401
+    assert item(keys.contact(member.contact_id)) is not None  # an old session erased nothing
+
+
+def test_the_erasure_answer_says_a_new_sign_up_is_confirmed_first(member: Member) -> None:
+    message = events.json_body(erase(sign_in()))["message"]
+
+    assert "sign up again" in message and "confirm" in message
+
+
+def test_erasure_leaves_no_plain_contact_id_in_campaigns_and_counts_stay_right(
+    member: Member,
+) -> None:
+    """The send ledger item goes, the unique-open marker is rekeyed: an open of the old mail
+    after the erasure is not counted twice, and writes no plain id back."""
+    session = sign_in()
+    at = "2026-01-01T00:00:00.000Z"
+    store.transact(
+        [
+            store.Put({**keys.campaign("c1"), "type": "campaign", "opened": 1, "delivered": 1}),
+            store.Put({**keys.send_ledger("c1", member.contact_id), "state": "sent"}),
+            store.Put({**keys.campaign_engagement("c1", "opened", member.contact_id)}),
+            store.Put(
+                {
+                    **keys.interaction(member.contact_id, at, "open1"),
+                    "type": "email_opened",
+                    "campaign_id": "c1",
+                }
+            ),
+        ]
+    )
+    assert erase(session)["statusCode"] == 200
+    from mailing.ses_events import lambda_handler as ses_events
+
+    now = 1_800_000_000.0
+    for kind, message_id in (("open", "m-2"), ("click", "m-3")):
+        ses_events(
+            events.ses_notification(
+                kind,
+                message_id=message_id,
+                to=member.email,
+                sent_at=now - 3600,
+                at=now,
+                tags={"campaign": "c1", "contact": member.contact_id},
+            ),
+            events.LambdaContext(),
+        )
+
+    campaign = item(keys.campaign("c1"))
+    assert campaign is not None and (campaign["opened"], campaign["clicked"]) == (1, 1)
+    everything = json.dumps(table_items())
+    assert member.contact_id not in everything
+    assert keys.email_hash(member.email) not in everything

@@ -193,7 +193,7 @@ def apply_contact(contact_id: str, events: list[Event], *, now: float | None = N
         try:
             store.transact(plan(contact_id, outcome, stored_version, now))
         except store.TransactionCancelled:
-            logger.info("score changed meanwhile; recomputing", extra={"contact_id": contact_id})
+            logger.info("score changed meanwhile; recomputing")
             continue
         fresh = [e for e in events if stored is None or e.event_id not in stored.applied]
         return Applied(contact_id, len(fresh), len(outcome.transitions))

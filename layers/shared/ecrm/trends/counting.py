@@ -9,6 +9,7 @@ item, so a batch is one write per aggregate item it touches.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,10 +96,23 @@ def score_bucket(score: Any) -> str:
     return str(min(max(floor, BUCKET_LOWEST), BUCKET_HIGHEST))
 
 
+# A source is a campaign label (`google`, `newsletter-2026-05`), not free text: day counters are
+# kept for good and outlive an erasure, so what a visitor typed into the URL is counted only as
+# such a label; an address, a phone number or any other text is counted as `UNLISTED_SOURCE`.
+_SOURCE_LABEL = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
+_DIGIT_RUN = re.compile(r"\d{5,}")
+UNLISTED_SOURCE = "(unlisted)"
+
+
 def source_of(item: Mapping[str, Any]) -> str:
     tracking = item.get("tracking") or {}
     source = tracking.get("utm_source") if isinstance(tracking, Mapping) else None
-    return str(source or "").strip().lower() or NO_SOURCE
+    label = str(source or "").strip().lower()
+    if not label:
+        return NO_SOURCE
+    if not _SOURCE_LABEL.fullmatch(label) or _DIGIT_RUN.search(label):
+        return UNLISTED_SOURCE
+    return label
 
 
 def count(change: Change) -> Count | None:
