@@ -36,6 +36,7 @@ from ecrm import (
     campaigns,
     clock,
     keys,
+    links,
     mail_templates,
     segment_audience,
     segments,
@@ -104,7 +105,7 @@ def _stdlib_render(
     from ecrm import personalisation, unsubscribe  # noqa: PLC0415
 
     token = unsubscribe.link_token(contact_id, content.topic, content.campaign_id)
-    url, mailto = campaign_content.unsubscribe_links(token)
+    url, mailto = links.unsubscribe_links(token)
     context = personalisation.render_context(
         person, content.template.contact_fields, unsubscribe_url=url, campaign=content.campaign
     )

@@ -261,13 +261,3 @@ def _schedule_one(rule: Automation, event: Happened, now: float) -> bool:
         return False  # this rule fired for this contact before: at most once
     logger.info("automation scheduled", extra={"automation_id": rule.id, "due_at": due_at})
     return True
-
-
-# --- due runs (the schedule tick) ---------------------------------------------------------------
-
-
-def run_due(key: Mapping[str, str]) -> None:
-    """The schedule tick's entry point for `AUTOMATION#` due entries (see `ecrm.due`)."""
-    from ecrm import automation_runs  # noqa: PLC0415 - the stream consumer never sends
-
-    automation_runs.run(key)

@@ -3,7 +3,7 @@ and its MIME skeleton (`ecrm.bulk_mail`). Rendering a recipient's message is the
 render, one unsubscribe token and the skeleton's fill-in.
 
 Every message carries `List-Unsubscribe: <{PUBLIC_BASE_URL}/unsubscribe/{token}>,
-<mailto:unsubscribe@{SENDING_DOMAIN}?subject={token}>` with `token =
+<mailto:unsubscribe@{SENDING_DOMAIN}?subject={token}>` (spelled by `ecrm.links`) with `token =
 unsubscribe.link_token(contact_id, topic, campaign_id)` (no expiry; a campaign's id so its
 `unsubscribed` counter counts the click, none for automations and test sends),
 `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, and the same URL as `unsubscribe_url` in
@@ -21,6 +21,7 @@ from typing import Any
 from ecrm import (
     bulk_mail,
     keys,
+    links,
     mail_templates,
     personalisation,
     profile_schema,
@@ -49,7 +50,7 @@ class Content:
         token = unsubscribe.link_token(
             contact_id, self.topic, self.campaign_id if counted else None
         )
-        url, mailto = unsubscribe_links(token)
+        url, mailto = links.unsubscribe_links(token)
         context = personalisation.render_context(
             contact, self.template.contact_fields, unsubscribe_url=url, campaign=self.campaign
         )
@@ -66,12 +67,6 @@ class Content:
     def tags(self, contact_id: str) -> dict[str, str]:
         """Read back by the SES events (`mail.tags`): which campaign, which contact."""
         return {"campaign": self.campaign_id, "contact": contact_id}
-
-
-def unsubscribe_links(token: str) -> tuple[str, str]:
-    cfg = settings()
-    url = f"{cfg.public_base_url.rstrip('/')}/unsubscribe/{token}"
-    return url, f"mailto:unsubscribe@{cfg.sending_domain}?subject={token}"
 
 
 def compile_content(

@@ -24,10 +24,9 @@ from typing import Literal
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, keys, send_ledger, store, suppression, tokens
+from ecrm import clock, keys, links, send_ledger, store, suppression, tokens
 from ecrm.contacts import ContactStatus
 from ecrm.send_ledger import ENGAGEMENT_DAYS
-from ecrm.settings import settings
 
 logger = Logger(service="mailing", child=True)
 
@@ -201,5 +200,4 @@ def unsubscribe_url(
     """The per-recipient one-click URL for a bulk mail's `List-Unsubscribe` (with
     `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, RFC 8058); no topic: everything. Its
     token never expires and grants nothing but unsubscribing; a GET shows a page, a POST acts."""
-    token = link_token(contact_id, topic, campaign_id)
-    return f"{settings().public_base_url.rstrip('/')}/unsubscribe/{token}"
+    return links.unsubscribe_url(link_token(contact_id, topic, campaign_id))

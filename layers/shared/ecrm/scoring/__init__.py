@@ -3,6 +3,7 @@
 - `rules`: the ruleset (pydantic), validated on save; the shipped default and free-mail list.
 - `engine`: pure, precompiled evaluation: engagement with caps, decay, stages (`fit`: fit rules).
 - `rulesets`: stored versions of the ruleset and the cached current one.
+- `batch`: a stream batch grouped by contact, applied; the contacts to redeliver.
 - `ledger`: one contact's scored events of a batch -> one conditional transaction.
 - `report`: the score as a marketer reads it: explanation (adds up) and timeline.
 - `rescore`: the resumable job that applies a changed ruleset to existing contacts.
