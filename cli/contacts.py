@@ -7,12 +7,12 @@ in the background, and the command follows it with a progress bar (rows, rate, E
 writes the bad rows, with their line numbers and reasons, to a CSV file.
 
 Export: a segment's members (or a topic's) page by page, as CSV or JSON lines, to stdout or a
-file, written as each page arrives.
+file, written as each page arrives. Every CSV cell goes through `ecrm.csv_cells` (no formula
+runs when a spreadsheet opens the file); JSON lines are exact.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import sys
@@ -26,7 +26,7 @@ from typing import IO, Any
 from cli.client import REFUSED, UNAVAILABLE, USAGE, CliError
 from cli.commands import Commands, Context
 from cli.progress import ProgressDisplay
-from ecrm import import_rows
+from ecrm import csv_cells, import_rows
 
 FINISHED = {"done", "failed"}
 
@@ -207,7 +207,7 @@ def _write_bad_rows(ctx: Context, source: Path, import_id: str, target: Path | N
     path = target or source.with_name(source.name + ".bad-rows.csv")
     wanted = dict(_records_at(source, set(bad)))
     with path.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
+        writer = csv_cells.writer(file)
         writer.writerow(["line", "errors", *_header(source)])
         for line in sorted(bad):
             reasons = "; ".join(f"{name}: {reason}" for name, reason in bad[line].items())
@@ -273,16 +273,17 @@ def _export(ctx: Context) -> int:
 def _stream(ctx: Context, target: IO[str], progress: ProgressDisplay, task: Any) -> int:
     args = ctx.args
     query = {"segment": args.segment, "topic": args.topic, "limit": args.page_size}
-    writer: Any = None
+    writer = csv_cells.writer(target)
+    columns: list[str] | None = None
     count, cursor = 0, None
     while True:
         page = ctx.api.get("/admin/contacts", **query, cursor=cursor)
-        if args.format == "csv" and writer is None:
-            writer = csv.DictWriter(target, fieldnames=page["columns"], extrasaction="ignore")
-            writer.writeheader()
+        if args.format == "csv" and columns is None:
+            columns = list(page["columns"])
+            writer.writerow(columns)
         for contact in page["contacts"]:
-            if args.format == "csv":
-                writer.writerow({k: _cell(v) for k, v in contact.items()})
+            if columns is not None:
+                writer.writerow(_cell(contact.get(column)) for column in columns)
             else:
                 target.write(json.dumps(contact, ensure_ascii=False) + "\n")
         target.flush()

