@@ -23,7 +23,6 @@ from bench.events import Event
 from bench.moto_env import Stack, child_environment
 from local.lambda_runtime import code_paths
 from local.template import Function, Template
-from tests.packaging import built
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +113,10 @@ class FromSources:
 
 
 class AsBuilt:
+    # The build's helpers (tests/packaging/built.py) live with the packaging test, and the bench
+    # runs from a checkout: imported where used, the installed `bench` imports without `tests`
+    # (tests/packaging/test_wheel.py).
+
     def __init__(self, stack: Stack, python: str, template: Template) -> None:
         self.stack, self.python, self.template = stack, python, template
         self.artifacts = {f.logical_id: f for f in template.functions()}
@@ -122,6 +125,8 @@ class AsBuilt:
     def find(cls, stack: Stack) -> AsBuilt | None:
         """None, the reason logged, without a fresh build, the runtime's Python or its SDK
         compiled for it (the baseline would compile boto3 at each start)."""
+        from tests.packaging import built  # noqa: PLC0415 - see the class comment
+
         template_file = built.BUILD / "template.yaml"
         version = built.runtime_version(stack.template)
         tag = f"cpython-{version.replace('.', '')}"
@@ -137,11 +142,15 @@ class AsBuilt:
         return None
 
     def baseline(self) -> Timing:
+        from tests.packaging import built  # noqa: PLC0415 - see the class comment
+
         table = self.stack.names.refs["Table"]
         command = [self.python, *built.INTERPRETER_FLAGS, "-c", _BASELINE, str(built.SDK), table]
         return _timed(command, child_environment(self.stack, {"PYTHONDONTWRITEBYTECODE": "1"}))
 
     def run(self, function: Function, events: list[Event], scratch: Path) -> tuple[Timing, Any]:
+        from tests.packaging import built  # noqa: PLC0415 - see the class comment
+
         artifact = self.artifacts[function.logical_id]
         layers = built.layer_dirs(self.template, artifact)
         command, env = built.invocation(
