@@ -1,0 +1,183 @@
+"""A canary for what `local/` patches in moto: every private moto method, attribute and module
+name a patch replaces, wraps or reads still exists, with the parameters the patch calls it with.
+
+moto's internals change without notice between minor versions (pyproject.toml pins the tested
+range); a patch over a renamed method silently stops applying, and one over a changed signature
+breaks at run time, far from the cause. A failure here names the patch to revisit; the
+behaviour itself is covered by the patch's own tests (tests/local/test_moto_threads.py,
+test_fast_transactions.py, test_fast_item_responses.py, test_moto_dispatch.py).
+docs/design/moto.md lists the patches and why each exists.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import moto
+import moto.backends
+import moto.core.responses
+import moto.core.utils
+import moto.ses.models
+import pytest
+from moto.core.responses import ActionResult
+from moto.dynamodb import comparisons
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import StreamShard, Table
+from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.ses.models import SESBackend
+from moto.sesv2.responses import SESV2Response
+from moto.sqs.models import Queue, SQSBackend
+
+THREADS = "local/moto_threads.py thread_safe_moto"
+TRANSACTIONS = "local/moto_backend.py fast_transactions"
+
+
+@dataclass(frozen=True)
+class Called:
+    """`owner.name` is moto's own function, its leading parameters are `leading` and it takes
+    the keyword arguments `keywords`: how `patch` wraps, replaces or calls it."""
+
+    patch: str
+    owner: Any
+    name: str
+    leading: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{getattr(self.owner, '__name__', self.owner)}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """`cls.__init__` assigns `self.<name>`, an instance attribute `patch` reads."""
+
+    patch: str
+    cls: type
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.cls.__name__}().{self.name}"
+
+
+CALLED = [
+    Called(THREADS, DynamoHandler, "call_action", ("self",)),
+    Called(THREADS, DynamoHandler, "get_endpoint_name", ("self", "headers")),
+    Called(THREADS, DynamoDBBackend, "transact_write_items", ("self", "transact_items")),
+    Called(THREADS, DynamoDBStreamsBackend, "get_records", ("self",)),
+    Called(THREADS, Queue, "delete_message", ("self",)),
+    Called(THREADS, SQSBackend, "receive_message", ("self", "queue_name")),
+    Called(THREADS, SQSBackend, "get_queue", ("self", "queue_name")),
+    Called(THREADS, Table, "all_items", ("self",)),
+    Called(THREADS, Table, "has_idx_items", ("self", "index_name")),
+    Called(THREADS, Table, "get_index", ("self", "index_name")),
+    Called(TRANSACTIONS, DynamoDBBackend, "get_table", ("self", "table_name")),
+    Called(TRANSACTIONS, DynamoDBBackend, "get_item", ("self", "table_name", "keys")),
+    Called(
+        TRANSACTIONS,
+        DynamoDBBackend,
+        "put_item",
+        ("self", "table_name", "item_attrs"),
+        ("expression_attribute_names",),
+    ),
+    Called(TRANSACTIONS, DynamoDBBackend, "delete_item", ("self", "table_name", "key")),
+    Called(
+        TRANSACTIONS,
+        DynamoDBBackend,
+        "update_item",
+        ("self", "table_name", "key"),
+        ("update_expression", "expression_attribute_names", "expression_attribute_values"),
+    ),
+    Called(TRANSACTIONS, comparisons, "get_filter_expression", ("expr", "names", "values")),
+    Called(TRANSACTIONS, Item, "to_json", ("self",)),
+    Called(TRANSACTIONS, DynamoType, "__init__", ("self", "type_as_dict")),
+    Called("local/moto_backend.py keep_email_tags", SESV2Response, "send_email", ("self",)),
+    Called(
+        "local/moto_backend.py fast_item_responses",
+        ActionResult,
+        "execute_result",
+        ("self", "context"),
+    ),
+    Called("local/moto_backend.py fast_index_queries", Table, "all_items", ("self",)),
+    Called(
+        "local/moto_dispatch.py cached_dispatch_lookups",
+        moto.backends,
+        "list_of_moto_modules",
+        (),
+    ),
+    Called(
+        "local/moto_dispatch.py cached_dispatch_lookups",
+        moto.core.responses,  # the name the dispatcher looks up, replaced in its module
+        "method_names_from_class",
+        ("clazz",),
+    ),
+]
+
+ASSIGNED = [
+    Assigned(THREADS, Queue, "_messages_lock"),
+    Assigned(THREADS, DynamoDBBackend, "tables"),
+    Assigned(THREADS, Table, "items"),
+    Assigned(THREADS, Table, "range_key_attr"),
+    Assigned(THREADS, Table, "stream_shard"),
+    Assigned(THREADS, StreamShard, "items"),
+    Assigned(THREADS, StreamShard, "table"),
+    Assigned(THREADS, Item, "attrs"),
+    Assigned(TRANSACTIONS, Table, "hash_key_attr"),
+    Assigned("local/moto_backend.py fast_index_queries", Item, "hash_key"),
+    Assigned("local/moto_backend.py fast_index_queries", Item, "range_key"),
+    Assigned("local/moto_backend.py sent_emails", SESBackend, "sent_messages"),
+    Assigned(
+        "local/moto_backend.py forget_shard_iterator", DynamoDBStreamsBackend, "shard_iterators"
+    ),
+]
+
+
+def _revisit(patch: str, what: str) -> str:
+    return f"moto {moto.__version__}: {what}. Revisit {patch} (docs/design/moto.md)."
+
+
+@pytest.mark.parametrize("called", CALLED, ids=str)
+def test_each_moto_function_a_patch_relies_on_keeps_its_parameters(called: Called) -> None:
+    function = getattr(called.owner, called.name, None)
+    assert function is not None, _revisit(called.patch, f"{called} is gone")
+    original = inspect.unwrap(function)  # our own wrappers keep moto's as `__wrapped__`
+    assert str(getattr(original, "__module__", "")).startswith("moto"), _revisit(
+        called.patch, f"{called} is not moto's own ({original!r}): a patch left behind?"
+    )
+    parameters = list(inspect.signature(original).parameters)
+    assert tuple(parameters[: len(called.leading)]) == called.leading, _revisit(
+        called.patch, f"{called}{inspect.signature(original)} no longer starts {called.leading}"
+    )
+    missing = [name for name in called.keywords if name not in parameters]
+    assert not missing, _revisit(called.patch, f"{called} lost the parameters {missing}")
+
+
+@pytest.mark.parametrize("assigned", ASSIGNED, ids=str)
+def test_each_moto_attribute_a_patch_reads_is_still_assigned(assigned: Assigned) -> None:
+    source = inspect.getsource(assigned.cls.__init__)
+    assert re.search(rf"self\.{re.escape(assigned.name)}\s*[:=]", source), _revisit(
+        assigned.patch, f"{assigned.cls.__qualname__}.__init__ no longer sets {assigned.name}"
+    )
+
+
+def test_the_action_result_still_holds_the_result_moto_serializes() -> None:
+    assert isinstance(inspect.getattr_static(ActionResult, "result", None), property), _revisit(
+        "local/moto_backend.py fast_item_responses", "ActionResult.result is no longer a property"
+    )
+
+
+def test_moto_ses_still_parses_raw_mail_with_the_email_module() -> None:
+    """`fast_raw_sends` swaps the `email` name in moto's SES module for a headers-only parser."""
+    source = inspect.getsource(moto.ses.models)
+    assert vars(moto.ses.models).get("email") is not None, _revisit(
+        "local/moto_backend.py fast_raw_sends", "moto.ses.models no longer imports `email`"
+    )
+    uses = set(re.findall(r"\bemail\.(\w+)\(", source))
+    assert uses == {"message_from_string"}, _revisit(
+        "local/moto_backend.py fast_raw_sends",
+        f"moto.ses.models calls email.{sorted(uses)}, the patch replaces message_from_string only",
+    )
