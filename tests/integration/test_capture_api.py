@@ -47,7 +47,7 @@ def test_unknown_form_is_404_with_the_error_body(demo_form: forms.Form) -> None:
     assert events.json_body(response)["error"]["code"] == "not_found"
 
 
-def test_new_submission_stores_pending_contact_interaction_consent_and_topic(
+def test_new_submission_stores_pending_contact_interaction_consent_and_waiting_topic(
     submit: Submit,
 ) -> None:
     response = submit(
@@ -58,23 +58,28 @@ def test_new_submission_stores_pending_contact_interaction_consent_and_topic(
     assert events.json_body(response)["confirmation_required"] is True
     person = contact("ann@example.com")
     assert person and person["status"] == "pending" and person["email"] == "ann@example.com"
-    assert person["f_first_name"] == "Ann" and person["topics"] == ["newsletter"]
+    assert person["f_first_name"] == "Ann" and person["pending_topics"] == ["newsletter"]
+    assert "topics" not in person  # active only once the owner confirms
     [interaction] = items_of("form_submitted")
     assert interaction["tracking"] == {"utm_source": "newsletter-ad", "page": "https://x.example/p"}
     [consent] = items_of("consent")
     assert consent["ip"] == "198.51.100.7" and consent["consent_version"] == "2026-11"
     assert consent["text_hash"] == forms.load("newsletter").consent.text_hash  # type: ignore[union-attr]
-    [membership] = items_of("topic_membership")
-    assert membership["gsi1pk"].startswith("TOPIC#newsletter#")
+    assert items_of("topic_membership") == []  # in no audience before the confirmation
 
 
-def test_second_submission_of_same_email_updates_the_one_contact(submit: Submit) -> None:
+def test_second_submission_of_same_email_keeps_one_contact_and_overwrites_nothing(
+    submit: Submit,
+) -> None:
     submit(valid_body("ann@example.com"))
     submit(valid_body("ANN@example.com ", first_name="Annie", company="Acme"))
 
     [person] = items_of("contact")
-    assert person["f_first_name"] == "Annie" and person["f_company"] == "Acme"
+    assert person["f_first_name"] == "Ann" and "f_company" not in person
     assert person["submissions"] == 2
+    waiting = [i.get("pending_profile") for i in items_of("form_submitted")]
+    assert {"first_name": "Annie", "company": "Acme"} not in waiting  # Ann's name is set
+    assert {"company": "Acme"} in waiting  # fills the empty field at the owner's click
     assert len(items_of("form_submitted")) == 2 and len(items_of("consent")) == 2
 
 
@@ -274,7 +279,9 @@ def test_single_opt_in_form_subscribes_at_once(submit: Submit, demo_form: forms.
     assert contact("ann@example.com")["status"] == "subscribed"  # type: ignore[index]
 
 
-def test_unsubscribed_contact_on_a_double_opt_in_form_is_pending_again(submit: Submit) -> None:
+def test_unsubscribed_contact_on_a_double_opt_in_form_waits_for_the_owners_click(
+    submit: Submit,
+) -> None:
     import boto3
 
     from ecrm.settings import settings
@@ -293,7 +300,9 @@ def test_unsubscribed_contact_on_a_double_opt_in_form_is_pending_again(submit: S
     submit(valid_body(first_name="Back"))
 
     person = contact("ann@example.com")
-    assert person and person["status"] == "pending" and person["f_first_name"] == "Back"
+    assert person and person["status"] == "unsubscribed" and person["f_first_name"] == "Ann"
+    latest = max(items_of("form_submitted"), key=lambda i: i["sk"])
+    assert latest["confirmation_required"] is True and latest["pending_topics"] == ["newsletter"]
 
 
 def test_a_submission_uses_the_current_definition_even_when_the_cache_is_stale(

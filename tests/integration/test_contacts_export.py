@@ -70,7 +70,8 @@ class Reads:
 def test_a_topic_export_hands_out_every_member_once_a_page_at_a_time(
     imported: None, submit: Submit
 ) -> None:
-    assert submit(valid_body("pending@example.com"))["statusCode"] == 202  # pending: exported too
+    # Waiting for the owner's click: not a member of the topic yet, so not exported.
+    assert submit(valid_body("pending@example.com"))["statusCode"] == 202
     reads = Reads()
     aws.dynamodb().meta.events.register("provide-client-params.dynamodb", reads)
     try:
@@ -78,11 +79,9 @@ def test_a_topic_export_hands_out_every_member_once_a_page_at_a_time(
     finally:
         aws.dynamodb().meta.events.unregister("provide-client-params.dynamodb", reads)
     emails = [c["email"] for c in contacts]
-    assert sorted(emails) == sorted(
-        [f"p{n}@example.com" for n in range(PEOPLE)] + ["pending@example.com"]
-    )
+    assert sorted(emails) == sorted(f"p{n}@example.com" for n in range(PEOPLE))
     assert len(set(emails)) == len(emails)
-    assert pages >= (PEOPLE + 1) // 7
+    assert pages >= PEOPLE // 7
     assert columns[:5] == ["email", "first_name", "company", "interests", "role"]
     p4 = next(c for c in contacts if c["email"] == "p4@example.com")
     assert (p4["first_name"], p4["company"], p4["status"]) == ("P4", "Acme", "subscribed")

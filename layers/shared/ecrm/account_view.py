@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ecrm import contacts, keys, preference_changes, profile_schema, store
+from ecrm import contacts, keys, profile_schema, store
 from ecrm.errors import Unauthenticated
 
 CONSENTS_SHOWN = 50
@@ -27,7 +27,17 @@ def etag(version: int) -> str:
 
 
 def _consent_view(item: Mapping[str, Any]) -> dict[str, Any]:
-    shown = ("given_at", "confirmed_at", "form_id", "source", "topics", "consent_version", "text")
+    shown = (
+        "given_at",
+        "confirmed_at",
+        "confirmed_by",
+        "form_id",
+        "source",
+        "topics",
+        "awaiting_confirmation",
+        "consent_version",
+        "text",
+    )
     return {name: item[name] for name in shown if name in item}
 
 
@@ -43,7 +53,7 @@ def view(contact_id: str) -> tuple[dict[str, Any], int]:
     )
     values = contacts.profile_of(contact)
     editable = {f.name for f in schema.profile + schema.interests}
-    receiving = preference_changes.current_topics(contact)
+    receiving = contacts.active_topics(contact)
     offered = [t.id for t in schema.topics]
     topics = [{**t.model_dump(mode="json"), "subscribed": t.id in receiving} for t in schema.topics]
     topics += [

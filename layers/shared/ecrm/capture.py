@@ -8,12 +8,12 @@ import hashlib
 import json
 import secrets
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, contacts, forms, keys, store, submission
+from ecrm import clock, contacts, forms, keys, store, submission, subscription
 from ecrm.errors import Busy, InvalidInput, OriginNotAllowed, RateLimited
 from ecrm.forms import Form
 from ecrm.idempotency import Marker
@@ -54,11 +54,21 @@ class _Plan:
     writes: list[store.Write]
     contact: int
     form_check: int
+    memberships: dict[int, str]  # write index -> topic, for joins that fail if the person left
     marker: int
     counters: tuple[int, int]
     limits: tuple[Limit, Limit]
     idempotency: Marker
     receipt: Receipt
+
+
+@dataclass
+class _Known:
+    """What earlier attempts of this submission found out about the contact."""
+
+    contact_id: str
+    contact: dict[str, Any] | None = None  # None: planned as a new address
+    left: set[str] = field(default_factory=set)  # topics the person left
 
 
 def check_origin(form: Form, origin: str | None) -> None:
@@ -93,19 +103,19 @@ def _marker(form: Form, sub: ValidSubmission, client: Client, now: float) -> Mar
     )
 
 
-def _plan(
-    form: Form,
-    sub: ValidSubmission,
-    client: Client,
-    now: float,
-    *,
-    contact_id: str,
-    resubscribe: bool,
-) -> _Plan:
+def _outcome(form: Form, sub: ValidSubmission, known: _Known) -> subscription.Outcome:
+    if known.contact is None:
+        return subscription.for_new_contact(form, sub)
+    return subscription.for_existing_contact(form, sub, known.contact, known.left)
+
+
+def _plan(form: Form, sub: ValidSubmission, client: Client, now: float, known: _Known) -> _Plan:
     cfg = settings()
     at = clock.iso(now)
     receipt = _receipt(form)
     event_id = receipt.submission_id
+    contact_id = known.contact_id
+    outcome = _outcome(form, sub, known)
     consent_ref = f"{at}#{event_id}" if form.consent else None
     interaction = {
         **keys.interaction(contact_id, at, event_id),
@@ -116,14 +126,23 @@ def _plan(
         "form_id": form.id,
         "form_version": form.version,
         "form_title": form.title,  # what the confirmation mail names, without reading the form
-        "confirmation_required": form.double_opt_in,
+        "confirmation_required": outcome.confirmation_required,
         "consent_ref": consent_ref,
         "topics": form.topics or None,
+        "joined_topics": outcome.join or None,
+        "pending_topics": outcome.pending or None,
+        # Kept for the owner's click: what the submitter typed never changes a stored contact
+        # before it (`subscription`).
+        "pending_profile": outcome.pending_profile or None,
         "tracking": sub.tracking or None,
     }
+    if known.contact is None:
+        contact = contacts.create(contact_id, sub, form, outcome, at)
+    else:
+        contact = contacts.merge(contact_id, form, outcome, at, known.contact.get("version"))
     writes: list[store.Write] = [
         forms.version_check(form),
-        contacts.upsert_from_submission(contact_id, sub, form, at, resubscribe=resubscribe),
+        contact,
         store.Put(interaction, condition="attribute_not_exists(pk)"),
     ]
     if form.consent:
@@ -139,9 +158,18 @@ def _plan(
             "user_agent": client.user_agent[:512],
             "given_at": at,
             "double_opt_in": form.double_opt_in,
+            # Per topic, how the consent took effect: at once (a single opt-in form), or when
+            # the owner confirms from the mail (`confirmed_at`, `confirmed_by` then).
+            "topics": form.topics or None,
+            "active_at_once": outcome.join or None,
+            "awaiting_confirmation": outcome.pending or None,
         }
         writes.append(store.Put(consent, condition="attribute_not_exists(pk)"))
-    writes += [contacts.join_topic(contact_id, topic, at) for topic in form.topics]
+    memberships: dict[int, str] = {}
+    existing = known.contact is not None
+    for topic in outcome.join:
+        memberships[len(writes)] = topic
+        writes.append(contacts.join_topic(contact_id, topic, at, unless_left=existing))
     marker = _marker(form, sub, client, now)
     limits = (
         Limit("ip", client.ip, cfg.rate_limit_per_ip, cfg.rate_window_seconds),
@@ -149,7 +177,7 @@ def _plan(
     )
     writes += [marker.claim(receipt.to_dict(), now), limits[0].count(now), limits[1].count(now)]
     n = len(writes)
-    return _Plan(writes, 1, 0, n - 3, (n - 2, n - 1), limits, marker, receipt)
+    return _Plan(writes, 1, 0, memberships, n - 3, (n - 2, n - 1), limits, marker, receipt)
 
 
 def _validated(form: Form, raw: Mapping[str, Any]) -> tuple[Form, ValidSubmission]:
@@ -181,10 +209,11 @@ def submit(
     if _looks_automated(raw, now):
         logger.info("submission dropped as automated", extra={"form_id": form.id})
         return _receipt(form)
-    resubscribe = False
-    contact_id = keys.contact_id_for(sub.email)
-    for _ in range(3):
-        plan = _plan(form, sub, client, now, contact_id=contact_id, resubscribe=resubscribe)
+    known = _Known(keys.contact_id_for(sub.email))
+    # New address: one attempt. Returning: the first finds the contact, the second is planned
+    # against it. Rarer: an alias to follow, a topic the person left, a change in between.
+    for _ in range(5):
+        plan = _plan(form, sub, client, now, known)
         try:
             store.transact(plan.writes)
         except store.TransactionCancelled as cancelled:
@@ -196,12 +225,13 @@ def submit(
                 raise limited from None
             if failed[plan.form_check]:  # the definition changed since we cached it
                 form, sub = _validated(forms.load(form_id, fresh=True), raw)
-            elif failed[plan.contact]:
-                found = cancelled.old_items[plan.contact] or {}
-                if found.get("alias_of"):  # the address moved here: the contact lives elsewhere
-                    contact_id = str(found["alias_of"])
-                else:
-                    resubscribe = True
+            known.left |= {topic for index, topic in plan.memberships.items() if failed[index]}
+            if failed[plan.contact]:
+                found = cancelled.old_items[plan.contact]
+                if found and found.get("alias_of"):  # the address moved here: follow it
+                    known.contact_id, known.contact = str(found["alias_of"]), None
+                else:  # found: plan against it; None: it went away, plan as new
+                    known.contact = found
             continue
         logger.info(
             "submission stored", extra={"form_id": form.id, "event_id": plan.receipt.submission_id}

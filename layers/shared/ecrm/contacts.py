@@ -3,6 +3,7 @@ profile fields, topics and counters. Updated in place by every submission, never
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from ecrm import keys, store
 if TYPE_CHECKING:  # type-only: the mail function reads statuses without loading form code
     from ecrm.forms import Form
     from ecrm.submission import ValidSubmission
+    from ecrm.subscription import Outcome
 
 FIELD_PREFIX = "f_"  # profile fields live beside system attributes, so they are namespaced
 # After a verified email change the contact keeps its id; the new address's id holds an alias.
@@ -24,72 +26,81 @@ class ContactStatus(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
 
 
-def upsert_from_submission(
-    contact_id: str, sub: ValidSubmission, form: Form, at: str, *, resubscribe: bool = False
+def create(
+    contact_id: str, sub: ValidSubmission, form: Form, outcome: Outcome, at: str
 ) -> store.Update:
-    """One UpdateItem that creates the contact or merges a returning one.
+    """The contact of an address that has none, as the submission made it (`subscription`).
 
-    Double opt-in: a new contact starts `pending`; a subscribed one stays subscribed; a pending
-    one stays pending. An unsubscribed contact on a double opt-in form fails the condition, and
-    the caller retries with `resubscribe=True` (back to pending): the rare path pays a second call
-    so the common paths stay at one. Single opt-in forms subscribe whoever consented just now.
+    Conditional on there being no item: when there is one (a returning person, or an alias left
+    by an address change), it comes back with the cancellation (`return_old`) and the caller plans
+    again against it: a new address costs one call, a returning one two."""
+    update = _Expression(at, form, outcome)
+    update.set("email", sub.email)
+    update.set("created_at", at)
+    update.set("first_source", {"form_id": form.id, **sub.tracking})
+    return update.build(contact_id, "attribute_not_exists(pk)")
 
-    The item at this id may be an alias (the address was changed to this one): the condition
-    fails, the item comes back with the cancellation (`return_old`), and the caller retries on
-    `alias_of`. The stored address is never overwritten: it differs from the submitted one only
-    for the address a contact moved away from, which keeps leading to that contact.
-    """
-    names: dict[str, str] = {"#status": "status", "#type": "type", "#email": "email"}
-    values: dict[str, Any] = {
-        ":now": at,
-        ":email": sub.email,
-        ":id": contact_id,
-        ":contact": "contact",
-        ":one": 1,
-        ":form": form.id,
-        ":source": {"form_id": form.id, **sub.tracking},
-    }
-    sets = [
-        "#type = :contact",
-        "contact_id = :id",
-        "#email = if_not_exists(#email, :email)",
-        "created_at = if_not_exists(created_at, :now)",
-        "updated_at = :now",
-        "last_form_id = :form",
-        "first_source = if_not_exists(first_source, :source)",
-    ]
-    condition = _NOT_ALIAS
-    if not form.double_opt_in:
-        values[":status"] = ContactStatus.SUBSCRIBED.value
-        sets.append("#status = :status")
-    elif resubscribe:
-        values |= {":status": ContactStatus.PENDING.value, ":was": ContactStatus.UNSUBSCRIBED.value}
-        sets.append("#status = :status")
-        condition = f"#status = :was AND {_NOT_ALIAS}"
-    else:
-        values |= {
-            ":pending": ContactStatus.PENDING.value,
-            ":subscribed": ContactStatus.SUBSCRIBED.value,
-        }
-        sets.append("#status = if_not_exists(#status, :pending)")
-        was = "attribute_not_exists(#status) OR #status IN (:pending, :subscribed)"
-        condition = f"({was}) AND {_NOT_ALIAS}"
-    for index, (name, value) in enumerate(sorted(sub.profile.items())):
-        names[f"#f{index}"] = FIELD_PREFIX + name
-        values[f":f{index}"] = value
-        sets.append(f"#f{index} = :f{index}")
-    adds = ["submissions :one", "version :one"]
-    if form.topics:
-        values[":topics"] = set(form.topics)
-        adds.append("topics :topics")
-    return store.Update(
-        keys.contact(contact_id),
-        f"SET {', '.join(sets)} ADD {', '.join(adds)}",
-        condition=condition,
-        names=names,
-        values=values,
-        return_old=True,
-    )
+
+def merge(contact_id: str, form: Form, outcome: Outcome, at: str, version: Any) -> store.Update:
+    """The submission's changes to a stored contact, planned against the item as read: the
+    condition on its `version` makes a change in between send the caller back to plan again."""
+    update = _Expression(at, form, outcome)
+    if version is None:
+        return update.build(contact_id, f"attribute_not_exists(version) AND {_NOT_ALIAS}")
+    update.values[":version"] = version
+    return update.build(contact_id, f"version = :version AND {_NOT_ALIAS}")
+
+
+class _Expression:
+    """The UpdateItem a submission's `Outcome` makes of a contact."""
+
+    def __init__(self, at: str, form: Form, outcome: Outcome) -> None:
+        self.names: dict[str, str] = {"#type": "type"}
+        self.values: dict[str, Any] = {":contact": "contact", ":one": 1}
+        self.sets = ["#type = :contact", "contact_id = :id"]
+        self.adds = ["submissions :one", "version :one"]
+        self.removes: list[str] = []
+        self.set("updated_at", at)
+        self.set("last_form_id", form.id)
+        if outcome.status:
+            self.set("status", outcome.status.value)
+        for name, value in sorted(outcome.profile.items()):
+            self.set(FIELD_PREFIX + name, value, fill_only=outcome.fill_only)
+        if outcome.replace_topics and outcome.join:
+            self.set("topics", set(outcome.join))
+        elif outcome.replace_topics:
+            self.removes.append("topics")
+        elif outcome.join:
+            self.add("topics", set(outcome.join))
+        if outcome.pending:
+            self.add("pending_topics", set(outcome.pending))
+
+    def set(self, attribute: str, value: Any, *, fill_only: bool = False) -> None:
+        n = len(self.names)
+        self.names[f"#a{n}"] = attribute
+        self.values[f":a{n}"] = value
+        target = f"if_not_exists(#a{n}, :a{n})" if fill_only else f":a{n}"
+        self.sets.append(f"#a{n} = {target}")
+
+    def add(self, attribute: str, value: Any) -> None:
+        n = len(self.names)
+        self.names[f"#a{n}"] = attribute
+        self.values[f":a{n}"] = value
+        self.adds.append(f"#a{n} :a{n}")
+
+    def build(self, contact_id: str, condition: str) -> store.Update:
+        self.values[":id"] = contact_id
+        expression = f"SET {', '.join(self.sets)} ADD {', '.join(self.adds)}"
+        if self.removes:
+            expression += f" REMOVE {', '.join(self.removes)}"
+        return store.Update(
+            keys.contact(contact_id),
+            expression,
+            condition=condition,
+            names=self.names,
+            values=self.values,
+            return_old=True,
+        )
 
 
 def create_from_submission(
@@ -124,13 +135,17 @@ def new_membership(contact_id: str, topic: str, at: str) -> store.Put:
     return store.Put({**item, "joined_at": at}, condition="attribute_not_exists(pk)")
 
 
-def join_topic(contact_id: str, topic: str, at: str) -> store.Update:
-    """Membership item in the sparse, sharded topic index (audiences without a Scan)."""
+def join_topic(contact_id: str, topic: str, at: str, *, unless_left: bool = False) -> store.Update:
+    """Membership item in the sparse, sharded topic index (audiences without a Scan).
+
+    `unless_left`: fail if the person left the topic (a single opt-in form does not bring them
+    back; their own confirmation does, and clears `left_at`)."""
     key = keys.topic_membership(contact_id, topic)
     return store.Update(
         {"pk": key["pk"], "sk": key["sk"]},
         "SET #type = :type, topic = :topic, gsi1pk = :gpk, gsi1sk = :gsk,"
-        " joined_at = if_not_exists(joined_at, :now)",
+        " joined_at = if_not_exists(joined_at, :now) REMOVE left_at",
+        condition="attribute_not_exists(left_at)" if unless_left else None,
         names={"#type": "type"},
         values={
             ":type": "topic_membership",
@@ -140,6 +155,26 @@ def join_topic(contact_id: str, topic: str, at: str) -> store.Update:
             ":now": at,
         },
     )
+
+
+def leave_topic_index(contact_id: str, topic: str, at: str) -> store.Update:
+    """The membership item stays (with `left_at`) but leaves the topic index: no audience."""
+    key = keys.topic_membership(contact_id, topic)
+    return store.Update(
+        {"pk": key["pk"], "sk": key["sk"]},
+        "SET #type = :type, topic = :topic, left_at = :at REMOVE gsi1pk, gsi1sk",
+        names={"#type": "type"},
+        values={":type": "topic_membership", ":topic": topic, ":at": at},
+    )
+
+
+def active_topics(contact: Mapping[str, Any]) -> set[str]:
+    """The topics a contact receives: none unless subscribed (an unsubscribed contact keeps the
+    set it had on the item, and one stored before consent was per topic may hold unconfirmed
+    ones, but gets none of them)."""
+    if contact.get("status") != ContactStatus.SUBSCRIBED:
+        return set()
+    return set(contact.get("topics") or [])
 
 
 def profile_of(item: dict[str, Any]) -> dict[str, Any]:

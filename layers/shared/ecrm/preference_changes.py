@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecrm import normalise, submission
+from ecrm import contacts, normalise, submission
 from ecrm.contacts import FIELD_PREFIX, ContactStatus
 from ecrm.errors import InvalidInput
 from ecrm.profile_schema import ProfileSchema
@@ -41,14 +41,6 @@ class Changes:
             or self.new_email
             or self.cancel_email_change
         )
-
-
-def current_topics(contact: Mapping[str, Any]) -> set[str]:
-    """The topics a contact receives: none unless subscribed (an unsubscribed or pending
-    contact keeps its old topic set on the item, but gets none of them)."""
-    if contact.get("status") != ContactStatus.SUBSCRIBED:
-        return set()
-    return set(contact.get("topics") or [])
 
 
 @dataclass
@@ -90,7 +82,7 @@ class _Reader:
         if not isinstance(raw, Mapping):
             self.errors["topics"] = "Expected an object of topic ids and true or false."
             return
-        now = current_topics(self.contact)
+        now = contacts.active_topics(self.contact)
         wanted = set(now)
         for topic, on in raw.items():
             label = f"topics.{str(topic)[:64]}"

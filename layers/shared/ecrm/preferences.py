@@ -95,23 +95,15 @@ def _contact_update(
     elif changes.cancel_email_change:
         removes += ["pending_email", "pending_email_ref", "pending_email_at"]
     expression = f"SET {', '.join(sets)}" + (f" REMOVE {', '.join(removes)}" if removes else "")
+    if changes.joined:  # joined while signed in: no longer waiting for a mailed confirmation
+        values[":joined"] = set(changes.joined)
+        expression += " DELETE pending_topics :joined"
     return store.Update(
         keys.contact(contact["contact_id"]),
         expression + " ADD version :one",
         condition="attribute_exists(pk) AND version = :seen",
         names=names,
         values=values,
-    )
-
-
-def _leave_index(contact_id: str, topic: str, at: str) -> store.Update:
-    """The membership item stays (with `left_at`) but leaves the topic index: no audience."""
-    key = keys.topic_membership(contact_id, topic)
-    return store.Update(
-        {"pk": key["pk"], "sk": key["sk"]},
-        "SET #type = :type, topic = :topic, left_at = :at REMOVE gsi1pk, gsi1sk",
-        names={"#type": "type"},
-        values={":type": "topic_membership", ":topic": topic, ":at": at},
     )
 
 
@@ -179,7 +171,9 @@ def _writes(
     if changes.topics is not None:
         stored = set(contact.get("topics") or [])
         writes += [contacts.join_topic(contact_id, topic, at) for topic in changes.joined]
-        writes += [_leave_index(contact_id, t, at) for t in sorted(stored - changes.topics)]
+        writes += [
+            contacts.leave_topic_index(contact_id, t, at) for t in sorted(stored - changes.topics)
+        ]
     if changes.joined:
         writes.append(_consent(contact_id, schema, changes.joined, who, at))
         lift_at = len(writes)

@@ -84,7 +84,8 @@ def test_after_the_change_the_new_address_signs_in_and_subscribes_into_the_same_
     assert submit(valid_body(NEW, first_name="Annie"))["statusCode"] == 202
 
     [contact] = contacts()
-    assert contact["contact_id"] == member.contact_id and contact["f_first_name"] == "Annie"
+    assert contact["contact_id"] == member.contact_id
+    assert contact["f_first_name"] == "Ann"  # a public form never overwrites a profile
     assert contact["email"] == NEW
     assert len([i for i in items_of(member.contact_id) if i["type"] == "form_submitted"]) == 2
     assert sign_in(NEW)  # the alias leads the magic link to the contact
@@ -103,7 +104,8 @@ def test_a_former_first_address_keeps_leading_to_the_contact_without_changing_it
     assert submit(valid_body(member.email, first_name="Anna"))["statusCode"] == 202
 
     [contact] = contacts()
-    assert contact["f_first_name"] == "Anna"  # the submission did land on the contact
+    submitted = [i for i in items_of(member.contact_id) if i["type"] == "form_submitted"]
+    assert len(submitted) == 2  # the submission did land on the contact
     assert contact["email"] == NEW  # but a form never overwrites the stored address
 
 
