@@ -67,7 +67,7 @@ class _Known:
     """What earlier attempts of this submission found out about the contact."""
 
     contact_id: str
-    contact: dict[str, Any] | None = None  # None: planned as a new address
+    contact: dict[str, Any] | None = None  # read back from a cancellation (`informed` plans)
     left: set[str] = field(default_factory=set)  # topics the person left
 
 
@@ -105,8 +105,8 @@ def _marker(form: Form, sub: ValidSubmission, client: Client, now: float) -> Mar
 
 def _outcome(form: Form, sub: ValidSubmission, known: _Known) -> subscription.Outcome:
     if known.contact is None:
-        return subscription.for_new_contact(form, sub)
-    return subscription.for_existing_contact(form, sub, known.contact, known.left)
+        return subscription.blind(form, sub, known.left)
+    return subscription.informed(form, sub, known.contact, known.left)
 
 
 def _plan(form: Form, sub: ValidSubmission, client: Client, now: float, known: _Known) -> _Plan:
@@ -136,13 +136,10 @@ def _plan(form: Form, sub: ValidSubmission, client: Client, now: float, known: _
         "pending_profile": outcome.pending_profile or None,
         "tracking": sub.tracking or None,
     }
-    if known.contact is None:
-        contact = contacts.create(contact_id, sub, form, outcome, at)
-    else:
-        contact = contacts.merge(contact_id, form, outcome, at, known.contact.get("version"))
+    version = known.contact.get("version", 0) if known.contact else None
     writes: list[store.Write] = [
         forms.version_check(form),
-        contact,
+        contacts.from_submission(contact_id, sub, form, outcome, at, version=version),
         store.Put(interaction, condition="attribute_not_exists(pk)"),
     ]
     if form.consent:
@@ -166,10 +163,9 @@ def _plan(form: Form, sub: ValidSubmission, client: Client, now: float, known: _
         }
         writes.append(store.Put(consent, condition="attribute_not_exists(pk)"))
     memberships: dict[int, str] = {}
-    existing = known.contact is not None
     for topic in outcome.join:
         memberships[len(writes)] = topic
-        writes.append(contacts.join_topic(contact_id, topic, at, unless_left=existing))
+        writes.append(contacts.join_topic(contact_id, topic, at, unless_left=True))
     marker = _marker(form, sub, client, now)
     limits = (
         Limit("ip", client.ip, cfg.rate_limit_per_ip, cfg.rate_window_seconds),
@@ -210,8 +206,8 @@ def submit(
         logger.info("submission dropped as automated", extra={"form_id": form.id})
         return _receipt(form)
     known = _Known(keys.contact_id_for(sub.email))
-    # New address: one attempt. Returning: the first finds the contact, the second is planned
-    # against it. Rarer: an alias to follow, a topic the person left, a change in between.
+    # One attempt, new address or returning. Rarer, one more each: an alias to follow, a single
+    # opt-in about a contact not receiving mail, a topic the person left, a change in between.
     for _ in range(5):
         plan = _plan(form, sub, client, now, known)
         try:
@@ -230,7 +226,7 @@ def submit(
                 found = cancelled.old_items[plan.contact]
                 if found and found.get("alias_of"):  # the address moved here: follow it
                     known.contact_id, known.contact = str(found["alias_of"]), None
-                else:  # found: plan against it; None: it went away, plan as new
+                else:  # found: plan against it; None: it went away, plan blind again
                     known.contact = found
             continue
         logger.info(

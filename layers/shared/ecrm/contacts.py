@@ -26,29 +26,34 @@ class ContactStatus(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
 
 
-def create(
-    contact_id: str, sub: ValidSubmission, form: Form, outcome: Outcome, at: str
+def from_submission(
+    contact_id: str,
+    sub: ValidSubmission,
+    form: Form,
+    outcome: Outcome,
+    at: str,
+    *,
+    version: Any = None,
 ) -> store.Update:
-    """The contact of an address that has none, as the submission made it (`subscription`).
+    """One UpdateItem that creates the contact or merges a returning one, as `outcome` says.
 
-    Conditional on there being no item: when there is one (a returning person, or an alias left
-    by an address change), it comes back with the cancellation (`return_old`) and the caller plans
-    again against it: a new address costs one call, a returning one two."""
+    `version`: the plan was made against the contact as read (`subscription.informed`), so the
+    condition holds the item to that version. When a condition fails (an alias left by an
+    address change, a contact not receiving mail under a single opt-in plan, a change in
+    between), the item comes back with the cancellation (`return_old`) for the next plan."""
     update = _Expression(at, form, outcome)
-    update.set("email", sub.email)
-    update.set("created_at", at)
-    update.set("first_source", {"form_id": form.id, **sub.tracking})
-    return update.build(contact_id, "attribute_not_exists(pk)")
-
-
-def merge(contact_id: str, form: Form, outcome: Outcome, at: str, version: Any) -> store.Update:
-    """The submission's changes to a stored contact, planned against the item as read: the
-    condition on its `version` makes a change in between send the caller back to plan again."""
-    update = _Expression(at, form, outcome)
-    if version is None:
-        return update.build(contact_id, f"attribute_not_exists(version) AND {_NOT_ALIAS}")
-    update.values[":version"] = version
-    return update.build(contact_id, f"version = :version AND {_NOT_ALIAS}")
+    update.set("email", sub.email, fill_only=True)
+    update.set("created_at", at, fill_only=True)
+    update.set("first_source", {"form_id": form.id, **sub.tracking}, fill_only=True)
+    condition = _NOT_ALIAS
+    if version is not None:
+        update.values[":version"] = version
+        condition = f"version = :version AND {condition}"
+    elif outcome.only_if_receiving:
+        update.names["#status"] = "status"
+        update.values[":receiving"] = ContactStatus.SUBSCRIBED.value
+        condition = f"(attribute_not_exists(#status) OR #status = :receiving) AND {condition}"
+    return update.build(contact_id, condition)
 
 
 class _Expression:
@@ -64,8 +69,10 @@ class _Expression:
         self.set("last_form_id", form.id)
         if outcome.status:
             self.set("status", outcome.status.value)
+        elif outcome.status_if_new:
+            self.set("status", outcome.status_if_new.value, fill_only=True)
         for name, value in sorted(outcome.profile.items()):
-            self.set(FIELD_PREFIX + name, value, fill_only=outcome.fill_only)
+            self.set(FIELD_PREFIX + name, value, fill_only=True)
         if outcome.replace_topics and outcome.join:
             self.set("topics", set(outcome.join))
         elif outcome.replace_topics:

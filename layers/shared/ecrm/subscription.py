@@ -3,21 +3,22 @@
 Anybody can type anybody's address into a public form, so a submission is a claim, not proof.
 Consent is kept per topic, and the rules are:
 
-- **A new address**: the contact is created from the submission, profile as typed. A single
-  opt-in form's topics are active at once; a double opt-in form's wait, with the contact itself
-  (`pending`), for the owner's click in the confirmation mail.
-- **An address that has a contact**: nothing the submitter types changes what that contact's
-  mails say. Profile values only fill fields that are empty (never overwrite what the person or a
-  marketer set), and a topic becomes active
-  - at once on a single opt-in form, for a contact still receiving mail who never left it (the
-    company chose to trust its form; `left` is what the transaction found out);
-  - otherwise only when the owner confirms it from a mail sent to the address: a double opt-in
-    form, a contact who unsubscribed from everything, a topic the person left.
-  On a double opt-in form the empty fields are filled when the owner confirms, with the topics;
-  a submission that would fill some asks for a confirmation even when every topic is active.
+- **Double opt-in form**: nothing changes what the address's mails say before the owner clicks
+  the link mailed to it. The topics wait in the contact's `pending_topics` (never in `topics` or
+  the topic index: no campaign, segment, automation or export counts the contact in them), the
+  typed profile values wait on the submission, and the click activates the topics and fills
+  the fields that are still empty. A new address is created `pending`; an existing contact
+  keeps its status.
+- **Single opt-in form**: the company chose to trust its form, so a contact receiving mail (or
+  a new address) joins the topics at once, and its empty fields are filled. Never at once: a
+  topic the person left (its membership says `left_at`), and anything for a contact who does not
+  receive mail (pending, or unsubscribed from everything): those wait for the owner's click too.
+- Profile values never overwrite what the person or a marketer set: they fill empty fields.
 
-A topic waiting for its confirmation is in the contact's `pending_topics`, never in `topics` or
-the topic index: no campaign, automation, segment or export counts the contact in it.
+A submission is planned without reading the contact (`blind`): one transaction for a new or a
+returning address alike. Only a single opt-in submission about a contact that does not receive
+mail, or about a topic the person left, fails its condition; the cancellation hands the item
+back and the next attempt is planned against it (`informed`).
 """
 
 from __future__ import annotations
@@ -40,69 +41,64 @@ class Outcome:
 
     join: tuple[str, ...] = ()  # topics active from now on
     pending: tuple[str, ...] = ()  # topics that wait for the owner's click
-    profile: dict[str, Value] = field(default_factory=dict)  # values written now
-    fill_only: bool = False  # `profile` fills only the fields that are empty
-    pending_profile: dict[str, Value] = field(default_factory=dict)  # filled on confirmation
+    profile: dict[str, Value] = field(default_factory=dict)  # fills empty fields now
+    pending_profile: dict[str, Value] = field(default_factory=dict)  # ... at the owner's click
     status: ContactStatus | None = None  # set now (None: left as it is)
+    status_if_new: ContactStatus | None = None  # the status of a contact created now
     replace_topics: bool = False  # `join` replaces `topics` (a contact that received nothing)
-    # The owner's click also (re)starts their mail: a new address on a double opt-in form, or a
-    # contact who does not receive mail now (pending, unsubscribed).
-    confirms_address: bool = False
-
-    @property
-    def confirmation_required(self) -> bool:
-        return bool(self.pending or self.pending_profile) or self.confirms_address
+    # The plan holds only for a contact receiving mail (or none yet): the condition says so.
+    only_if_receiving: bool = False
+    # Whether the stream hands the submission to the confirmation mail (which mails only when
+    # something is still to confirm: `awaits_confirmation`).
+    confirmation_required: bool = False
 
 
-def for_new_contact(form: Form, sub: ValidSubmission) -> Outcome:
+def blind(form: Form, sub: ValidSubmission, left: Set[str] = frozenset()) -> Outcome:
+    """The plan for an address whatever its contact (`left`: topics the person left, found by
+    an earlier attempt's membership conditions)."""
     if form.double_opt_in:
         return Outcome(
             pending=tuple(form.topics),
-            profile=sub.profile,
-            status=ContactStatus.PENDING,
-            confirms_address=True,
+            pending_profile=sub.profile,
+            status_if_new=ContactStatus.PENDING,
+            confirmation_required=True,
         )
     return Outcome(
-        join=tuple(form.topics),
+        join=tuple(t for t in form.topics if t not in left),
+        pending=tuple(t for t in form.topics if t in left),
         profile=sub.profile,
         status=ContactStatus.SUBSCRIBED,
-        replace_topics=True,
+        only_if_receiving=True,
+        confirmation_required=bool(left & set(form.topics)),
     )
 
 
-def for_existing_contact(
+def informed(
     form: Form, sub: ValidSubmission, contact: Mapping[str, Any], left: Set[str] = frozenset()
 ) -> Outcome:
-    """`left`: topics whose membership says the person left them (found by the transaction)."""
-    status = contact.get("status")
-    active = contacts.active_topics(contact)
-    wanted = [t for t in form.topics if t not in active]
-    empty = {k: v for k, v in sub.profile.items() if FIELD_PREFIX + k not in contact}
-    receiving = status in (ContactStatus.SUBSCRIBED, ContactStatus.PENDING)
-    if form.double_opt_in or not receiving:
+    """A single opt-in submission about a contact that does not receive mail: a pending one is
+    subscribed to exactly the form's topics (not to any it holds from before consent was per
+    topic); an unsubscribed one gets a confirmation mail and nothing else changes. (One that
+    receives mail again since it was read is planned as any other.)"""
+    if contact.get("status") == ContactStatus.SUBSCRIBED:
+        return blind(form, sub, left)
+    if contact.get("status") == ContactStatus.PENDING:
+        join = tuple(t for t in form.topics if t not in left)
         return Outcome(
-            pending=tuple(wanted),
-            profile={} if form.double_opt_in else empty,
-            fill_only=True,
-            pending_profile=empty if form.double_opt_in else {},
-            confirms_address=status != ContactStatus.SUBSCRIBED,
+            join=join,
+            pending=tuple(t for t in form.topics if t in left),
+            profile=sub.profile,
+            status=ContactStatus.SUBSCRIBED,
+            replace_topics=True,
+            confirmation_required=bool(left & set(form.topics)),
         )
-    join = tuple(t for t in wanted if t not in left)
-    becomes_subscribed = status == ContactStatus.PENDING and (join or not form.topics)
-    return Outcome(
-        join=join,
-        pending=tuple(t for t in wanted if t in left),
-        profile=empty,
-        fill_only=True,
-        status=ContactStatus.SUBSCRIBED if becomes_subscribed else None,
-        replace_topics=bool(becomes_subscribed),
-    )
+    return Outcome(pending=tuple(form.topics), profile=sub.profile, confirmation_required=True)
 
 
 def awaits_confirmation(submitted: Mapping[str, Any], contact: Mapping[str, Any]) -> bool:
     """Whether a submission's confirmation mail still has something to confirm: the contact
-    does not receive mail yet (or any more), a topic it left waiting is not active, or a field
-    it would fill is still empty."""
+    does not receive mail, a topic it asked for is not active, or a field it would fill is
+    still empty."""
     if contact.get("status") != ContactStatus.SUBSCRIBED:
         return True
     if set(submitted.get("pending_topics") or []) - contacts.active_topics(contact):
