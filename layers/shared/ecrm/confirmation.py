@@ -180,7 +180,10 @@ def _subscribe(contact: Mapping[str, Any], submitted: Mapping[str, Any], at: str
     adds, deletes, removes = ["version :one"], [], []
     if topics:
         values[":topics"] = topics
-        deletes.append("pending_topics :topics")
+    # Only what the item holds: DELETE on a missing set is refused by some implementations.
+    if waited := topics & set(contact.get("pending_topics") or []):
+        values[":waited"] = waited
+        deletes.append("pending_topics :waited")
     if contact.get("status") == ContactStatus.SUBSCRIBED:
         adds += ["topics :topics"] if topics else []
     elif topics:  # nothing received before the click: exactly these topics, not old ones

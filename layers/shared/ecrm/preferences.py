@@ -95,9 +95,10 @@ def _contact_update(
     elif changes.cancel_email_change:
         removes += ["pending_email", "pending_email_ref", "pending_email_at"]
     expression = f"SET {', '.join(sets)}" + (f" REMOVE {', '.join(removes)}" if removes else "")
-    if changes.joined:  # joined while signed in: no longer waiting for a mailed confirmation
-        values[":joined"] = set(changes.joined)
-        expression += " DELETE pending_topics :joined"
+    # Joined while signed in: no longer waiting for a mailed confirmation.
+    if waited := set(changes.joined) & set(contact.get("pending_topics") or []):
+        values[":waited"] = waited
+        expression += " DELETE pending_topics :waited"
     return store.Update(
         keys.contact(contact["contact_id"]),
         expression + " ADD version :one",
