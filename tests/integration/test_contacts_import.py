@@ -203,8 +203,8 @@ def test_an_imported_contact_is_the_one_a_single_opt_in_form_would_create(schema
         form, {"email": "Ann@Example.com", "first_name": "ann", "interests": ["news"]}
     )
     at, source = "2026-11-28T04:00:00.000Z", {"form_id": form.id}
-    outcome = subscription.for_new_contact(form, sub)
-    store.write(contacts.create("by-form", sub, form, outcome, at))
+    outcome = subscription.blind(form, sub)
+    store.write(contacts.from_submission("by-form", sub, form, outcome, at))
     store.write(contacts.create_from_submission("by-import", sub, form, at, source))
     for topic in form.topics:
         store.write(contacts.join_topic("by-form", topic, at))
