@@ -251,12 +251,15 @@ class Workers:
             for handler in self.handlers
         ]
         with quiet_interpreter():
-            for thread in threads:
-                thread.start()
-            wait_until(done, timeout)
-            stop.set()
-            for thread in threads:
-                thread.join()
+            try:
+                for thread in threads:
+                    thread.start()
+                wait_until(done, timeout)
+            finally:  # whatever `done` raised: no worker outlives the moto it talks to
+                stop.set()
+                for thread in threads:
+                    if thread.ident is not None:
+                        thread.join()
 
     def _killed(self) -> None:
         with self.lock:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from ecrm import aws, forms, pseudonyms, tokens
 from ecrm.settings import settings
@@ -18,6 +18,7 @@ from local.intrinsics import local_names
 from local.lambda_runtime import functions_environment
 from local.resources import create_resources
 from local.template import Template
+from tests import isolation
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"  # copies of shared/fixtures (SOURCES.md)
@@ -34,6 +35,24 @@ TEST_ENVIRONMENT = {
     "PUBLIC_BASE_URL": "https://forms.example.com",
     "MIN_FILL_SECONDS": "2",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test: no process of the run can reach AWS (tests/isolation.py)."""
+    isolation.point_aws_nowhere()
+    isolation.refuse_remote_hosts()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked `slow` run first, whole (their module fixtures start once): started
+    last, one of them would keep one worker busy while the other has nothing left to do."""
+    slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow)
+
+
+@pytest.fixture(autouse=True)
+def threads_end_with_the_test() -> Iterator[None]:
+    yield from isolation.threads_end_with_the_test()
 
 
 def reset_caches() -> None:
@@ -56,15 +75,20 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         yield env
 
 
+@cache
+def product_template() -> Template:
+    """infra/template.yaml, parsed once per process (read-only: tests never change it)."""
+    return Template.load(ROOT / "infra" / "template.yaml")
+
+
 @contextmanager
 def aws_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """`aws_env` for any scope (a module's tests may share one world: tests/security)."""
     for name, value in TEST_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     reset_caches()
-    with mock_aws():
-        template = Template.load(ROOT / "infra" / "template.yaml")
+    with isolation.moto_in_process():
+        template = product_template()
         names = local_names(template)
         create_resources(template, names)
         # Every variable the template gives a function (queue URLs, senders, ...), resolved

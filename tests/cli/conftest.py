@@ -39,7 +39,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         }.items():
             patch.setenv(name, value)
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
         # moto's request log would land in the commands' captured stderr (as `ecrm serve` does).
         patch.setattr(logging.getLogger("werkzeug"), "level", logging.WARNING)
         local = LocalStack(tmp_path_factory.mktemp("stack") / ".ecrm", schedule_every=0.3)

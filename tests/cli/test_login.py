@@ -11,11 +11,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from cli import config, login
 from cli.client import AUTH
 from cli.main import main
+from tests.isolation import moto_in_process
 
 USER = "ann@example.com"
 TEMPORARY, CHOSEN = "Temporary-pass-1!", "Chosen-pass-123!"
@@ -29,7 +29,7 @@ def pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     client id is yielded. No AWS credentials: signing in must not need any."""
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    with mock_aws():
+    with moto_in_process(fresh_session=True):
         admin = boto3.client(
             "cognito-idp",
             region_name="eu-west-1",

@@ -159,7 +159,6 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from local.moto_backend import fast_index_queries, fast_item_responses, fast_raw_sends
+from tests.isolation import moto_in_process
 
 ITEM = {
     "pk": {"S": "c#1"},
@@ -32,7 +32,7 @@ ITEM = {
 def _conversation(fast: bool) -> list[bytes]:
     """The raw response bodies of one conversation with a fresh moto table."""
     bodies: list[bytes] = []
-    with mock_aws(), ExitStack() as patches:
+    with moto_in_process(), ExitStack() as patches:
         if fast:
             patches.enter_context(fast_item_responses())
             patches.enter_context(fast_index_queries())
@@ -163,7 +163,7 @@ def _sends(fast: bool) -> list[Any]:
     from moto.ses.models import ses_backends
 
     outcomes: list[Any] = []
-    with mock_aws(), ExitStack() as patches:
+    with moto_in_process(), ExitStack() as patches:
         if fast:
             patches.enter_context(fast_raw_sends())
         ses = boto3.client("sesv2")

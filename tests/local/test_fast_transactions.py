@@ -12,16 +12,16 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from local.moto_backend import fast_transactions
+from tests.isolation import moto_in_process
 
 Run = Callable[[list[dict[str, Any]]], Any]
 
 
 @pytest.fixture
 def table(aws_credentials: None) -> Iterator[Any]:
-    with mock_aws():
+    with moto_in_process():
         client = boto3.client("dynamodb")
         client.create_table(
             TableName="t",

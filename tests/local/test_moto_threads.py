@@ -13,11 +13,11 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
 from local.moto_threads import FairLock, thread_safe_moto
+from tests.isolation import moto_in_process
 
 THREADS, EACH = 4, 150
 
@@ -29,7 +29,7 @@ def threaded_moto(aws_credentials: None) -> Iterator[None]:
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
-        with mock_aws():
+        with moto_in_process():
             yield
     finally:
         sys.setswitchinterval(interval)
