@@ -42,7 +42,7 @@ class Pump(ABC):
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def drain(self, timeout: float = 10.0) -> None:
+    def drain(self, timeout: float = 60.0) -> None:
         """Wait for a poll that *started* after this call and found nothing left: then every
         record written before the call has been delivered and settled."""
         deadline = time.monotonic() + timeout

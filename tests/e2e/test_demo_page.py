@@ -80,7 +80,7 @@ def test_visitor_subscribes_with_the_enhanced_form_and_confirms_from_the_mail(
     assert body["utm_campaign"] == "launch"
     assert body["page"] == f"{stack.api_url.rstrip('/')}/"
 
-    stack.drain(timeout=10)
+    stack.drain()
     [mail] = mails_to(stack.outbox(), address)
     [link] = [link for link in mail["links"] if "/confirm/" in link]
     assert link.startswith(stack.api_url.rstrip("/"))
@@ -88,7 +88,7 @@ def test_visitor_subscribes_with_the_enhanced_form_and_confirms_from_the_mail(
     page.locator("#confirm").click()
     expect(page.locator("#confirmed")).to_be_visible()
 
-    stack.drain(timeout=10)
+    stack.drain()
     outbox = requests.get(f"{stack.api_url.rstrip('/')}/_local/outbox.json", timeout=10)
     assert outbox.status_code == 200
     assert len(mails_to(outbox.json(), address)) == 1
@@ -104,7 +104,7 @@ def test_visitor_subscribes_with_the_enhanced_form_and_confirms_from_the_mail(
 def test_mistakes_are_shown_next_to_their_fields_and_nothing_is_sent(
     page: Page, stack: Any
 ) -> None:
-    stack.drain(timeout=10)
+    stack.drain()
     mails_before = len(stack.outbox())
     open_demo(page)
     enhanced_field(page, "email").fill("not-an-email")
@@ -123,7 +123,7 @@ def test_mistakes_are_shown_next_to_their_fields_and_nothing_is_sent(
     expect(page.locator("#enhanced [role=alert]")).not_to_be_empty()
     expect(enhanced_field(page, "email")).to_be_focused()
     expect(page.locator(".ecrm-thanks")).to_have_count(0)
-    stack.drain(timeout=10)
+    stack.drain()
     assert len(stack.outbox()) == mails_before
 
     # Corrected, the same form goes through and the errors are gone.
@@ -205,7 +205,7 @@ def test_plain_form_works_without_javascript(browser: Browser, stack: Any) -> No
         expect(page.locator("h1#thanks")).to_have_text(THANK_YOU)
     finally:
         context.close()
-    stack.drain(timeout=10)
+    stack.drain()
     assert len(mails_to(stack.outbox(), address)) == 1
 
 
@@ -260,5 +260,5 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_answered_alike(page: Pag
 
 def test_a_retried_submission_sends_one_confirmation_mail(page: Page, stack: Any) -> None:
     address, _, _ = submit_twice_losing_the_first_answer(page)
-    stack.drain(timeout=10)
+    stack.drain()
     assert len(mails_to(stack.outbox(), address)) == 1

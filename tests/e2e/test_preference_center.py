@@ -29,7 +29,7 @@ def unique_email() -> str:
 
 
 def outbox_to(stack: Any, address: str) -> list[dict[str, Any]]:
-    stack.drain(timeout=10)
+    stack.drain()
     return [m for m in stack.outbox() if address in m["to"].lower()]
 
 

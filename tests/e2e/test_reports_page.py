@@ -18,6 +18,7 @@ from ecrm import clock, keys
 from ecrm.store import serialize
 from tests.conftest import ROOT
 from tests.e2e.pixels import ink
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -73,15 +74,17 @@ def seeded(stack: Any, dynamodb: Any, table_name: str) -> dict[str, Any]:
     link = next(link for link in mail["links"] if "/confirm/" in link)
     assert requests.post(link.replace("https://forms.example.com", stack.api_url), timeout=10)
     _campaign_outcomes(dynamodb, table_name)
-    deadline = time.monotonic() + 15
-    while True:
+
+    def look() -> dict[str, Any]:
         stack.drain()
-        report = admin(stack, "/admin/reports?days=7").json()
-        counted = report["signups_by_source"]["total"], report["campaigns"]["totals"]["clicked"]
-        if counted == (len(SOURCES), 5) or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert counted == (len(SOURCES), 5), report
+        found: dict[str, Any] = admin(stack, "/admin/reports?days=7").json()
+        return found
+
+    def counted(found: dict[str, Any]) -> tuple[int, int]:
+        return found["signups_by_source"]["total"], found["campaigns"]["totals"]["clicked"]
+
+    report = wait_for(look, lambda found: counted(found) == (len(SOURCES), 5), every=0.2)
+    assert counted(report) == (len(SOURCES), 5), report
     return dict(report)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from local.stack import LocalStack
+from tests.waiting import wait_for
 
 
 def test_a_scheduled_campaign_is_sent_by_the_local_stack(tmp_path: Path, moto_url: str) -> None:
@@ -68,10 +69,11 @@ def test_a_scheduled_campaign_is_sent_by_the_local_stack(tmp_path: Path, moto_ur
         path = f"/admin/campaigns/{created['id']}"
         assert call("POST", path + "/schedule", {"at": at})[1]["state"] == "scheduled"
 
-        time.sleep(1.5)
-        stack.drain(timeout=60)
+        def campaign() -> tuple[int, Any]:
+            stack.drain(timeout=60)  # what the schedule tick and the queue pump started
+            return call("GET", path)
 
-        status, done = call("GET", path)
+        status, done = wait_for(campaign, lambda answer: answer[1].get("state") == "done")
         assert status == 200 and done["state"] == "done" and done["stats"]["sent"] == 12
         mails = [m for m in stack.outbox() if m["to"].startswith("local")]
         assert sorted(m["to"] for m in mails) == sorted(f"local{n}@example.org" for n in range(12))

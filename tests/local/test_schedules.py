@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import boto3
 from local.stack import LocalStack
 from local.template import Template
 from tests.local.conftest import HERE, TEST_TEMPLATE
+from tests.waiting import wait_for
 
 SCHEDULED = """
   TickFunction:
@@ -62,9 +62,7 @@ def test_a_schedule_function_ticks_every_n_seconds(tmp_path: Path, moto_url: str
     ).start()
     try:
         ticker().TICKS.clear()
-        time.sleep(0.6)
-        stack.drain()
-        ticks = list(ticker().TICKS)
+        ticks = wait_for(lambda: list(ticker().TICKS), lambda found: len(found) >= 3)
         assert len(ticks) >= 3  # the 2-hourly schedule is disabled: only the minute one ticks
         event = ticks[-1]
         assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
@@ -79,9 +77,9 @@ def test_drain_waits_for_a_tick_that_started_after_it(tmp_path: Path, moto_url: 
         tmp_path / "state", template_path=write(tmp_path), demo_form=None, schedule_every=30
     ).start()
     try:
-        time.sleep(0.2)  # the first tick runs at start; the next one would be 30 s away
-        before = len(ticker().TICKS)
-        stack.drain(timeout=5)
+        # The first tick runs at start; the next one would be 30 s away.
+        before = len(wait_for(lambda: list(ticker().TICKS)))
+        stack.drain(timeout=60)
         assert len(ticker().TICKS) > before
     finally:
         stack.stop()
@@ -93,7 +91,7 @@ def test_a_failing_tick_is_parked_in_the_on_failure_queue(tmp_path: Path, moto_u
         tmp_path / "state", template_path=write(tmp_path), demo_form=None, schedule_every=30
     ).start()
     try:
-        stack.drain(timeout=5)
+        stack.drain(timeout=60)
         sqs = boto3.client("sqs", endpoint_url=stack.moto_url, region_name="us-east-1")
         url = sqs.get_queue_url(QueueName="ecrm-local-FailedRecords")["QueueUrl"]
         [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]

@@ -80,7 +80,7 @@ def test_queue_messages_are_delivered_and_a_reported_failure_comes_back(
         url = sqs.get_queue_url(QueueName="ecrm-local-Jobs")["QueueUrl"]
         sqs.send_message(QueueUrl=url, MessageBody="fine")
         sqs.send_message(QueueUrl=url, MessageBody="fail-once")
-        stack.drain(timeout=10)  # waits out the 1 s visibility timeout of the failed message
+        stack.drain()  # waits out the 1 s visibility timeout of the failed message
 
         bodies = [r["body"] for r in received() if "body" in r]
         assert sorted(bodies) == ["fail-once", "fail-once", "fine"]

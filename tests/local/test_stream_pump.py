@@ -207,7 +207,7 @@ def test_drain_returns_once_everything_written_so_far_is_processed(streams: Fixt
     try:
         for sk in "abc":
             streams.put(sk)
-        pump.drain(timeout=5)
+        pump.drain(timeout=60)
         assert [sk for call in streams.calls for sk in call] == ["a", "b", "c"]
     finally:
         pump.stop()
