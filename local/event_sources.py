@@ -8,8 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import boto3
-
+from local.clients import factory
 from local.intrinsics import Resolver
 from local.lambda_runtime import LambdaRuntime
 from local.moto_backend import forget_shard_iterator
@@ -32,10 +31,7 @@ def build_pumps(
     """One pump per event source mapping, and one per schedule (`local.schedules`: every
     `schedule_every` seconds, or at the schedule's own rate); none started yet."""
     names = resolver.names
-    make: Callable[..., Any] = boto3.client
-
-    def client(service: str) -> Any:
-        return make(service, region_name=names.region, endpoint_url=moto_url)
+    client = factory(names.region, moto_url)
 
     pumps: list[Pump] = []
     for function in resolver.template.functions():

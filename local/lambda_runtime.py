@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from local import clients
 from local.intrinsics import LocalNames, Resolver
 from local.template import Function, Template
 
@@ -142,6 +143,7 @@ def local_aws_environment(moto_url: str, region: str) -> dict[str, str]:
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "ecrm",
+        **clients.ENVIRONMENT,  # the product's clients: patient with a busy local server
     }
 
 

@@ -16,8 +16,7 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import boto3
-
+from local.clients import factory
 from local.intrinsics import LocalNames, Resolver
 from local.template import Resource, Template
 
@@ -50,10 +49,7 @@ def create_resources(
     (what `mock_aws` patches).
     """
     resolver = Resolver(template, names)
-
-    def client(service: str) -> Any:
-        make: Callable[..., Any] = boto3.client  # one factory for many services: untyped
-        return make(service, region_name=names.region, endpoint_url=endpoint_url)
+    client = factory(names.region, endpoint_url)  # one client per service (they cost ~50 ms)
 
     creators: dict[str, Callable[[Any, Resource], None]] = {
         "AWS::DynamoDB::Table": lambda c, r: _create_table(c, r, names, resolver),
@@ -79,18 +75,15 @@ def create_resources(
         "AWS::SNS::Topic": "sns",
         "AWS::S3::Bucket": "s3",
     }
-    clients: dict[str, Any] = {}
     wanted = [r for r in template.resources() if r.type in creators]
     # Queues first and without redrive: a redrive policy may name a queue created later.
     wanted.sort(key=lambda r: r.type != "AWS::SQS::Queue")
     for found in wanted:
         if found.condition is not None and not resolver.condition(found.condition):
             continue
-        service = services[found.type]
-        clients.setdefault(service, client(service))
-        creators[found.type](clients[service], found)
+        creators[found.type](client(services[found.type]), found)
     for found in template.resources("AWS::SQS::Queue"):
-        _set_redrive_policy(clients["sqs"], found, names, resolver)
+        _set_redrive_policy(client("sqs"), found, names, resolver)
     for parameter in secure_parameters(template):
         value = (secret_values or {}).get(parameter) or generate_key()
         client("ssm").put_parameter(

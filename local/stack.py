@@ -22,9 +22,9 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import boto3
 from moto.server import ThreadedMotoServer
 
+from local import clients
 from local.authorizer import LocalAuthorizer
 from local.event_sources import build_pumps
 from local.gateway import Gateway, bind
@@ -176,9 +176,10 @@ class LocalStack:
         self.stop()
 
     # --- what tests use ------------------------------------------------------------------
-    def drain(self, timeout: float = 10.0) -> None:
+    def drain(self, timeout: float = 60.0) -> None:
         """Wait until every pump has delivered and settled every record written so far, including
-        those that handlers wrote while the others drained."""
+        those that handlers wrote while the others drained. The timeout only bounds a failure
+        (a record that keeps failing): generous, for a machine whose cores are busy."""
         deadline = _deadline(timeout)
         while True:
             before = sum(pump.delivered for pump in self._pumps)
@@ -240,8 +241,7 @@ class LocalStack:
 
     def _moto_client(self, service: str) -> Any:
         assert self.names is not None
-        make: Callable[..., Any] = boto3.client
-        return make(service, region_name=self.names.region, endpoint_url=self.moto_url)
+        return clients.client(service, self.names.region, self.moto_url)
 
     def _set_environment(self, values: dict[str, str]) -> None:
         for key, before in apply_environment(values).items():
@@ -269,7 +269,7 @@ class LocalStack:
             t.logical_id: names.refs[t.logical_id]
             for t in template.resources("AWS::DynamoDB::Table")
         }
-        dynamodb = boto3.client("dynamodb", region_name=names.region, endpoint_url=self.moto_url)
+        dynamodb = clients.client("dynamodb", names.region, self.moto_url)
         self._snapshots = TableSnapshots(self.state_dir / "table.json", dynamodb, tables)
         restored = self._snapshots.restore()
         if restored:
