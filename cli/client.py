@@ -135,7 +135,7 @@ class ApiClient:
             except ApiError as error:
                 if error.status not in (429, 503) or attempt == _RETRIES:
                     raise
-                time.sleep(min(_MAX_WAIT, error.retry_after or 1.0))
+                time.sleep(_wait(error.retry_after, attempt))
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def _once(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> Answer:
@@ -156,6 +156,13 @@ class ApiClient:
                 UNAVAILABLE,
                 code="unreachable",
             ) from None
+
+
+def _wait(retry_after: float | None, attempt: int) -> float:
+    """Seconds before the next attempt: what Retry-After says (0 is "now"), else a doubling
+    backoff from half a second; never more than `_MAX_WAIT`."""
+    wanted = 0.5 * 2**attempt if retry_after is None else retry_after
+    return min(_MAX_WAIT, wanted)
 
 
 def _decode(raw: bytes) -> Any:

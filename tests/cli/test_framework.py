@@ -203,3 +203,70 @@ def test_a_redirect_is_not_followed_so_the_token_goes_nowhere_else() -> None:
         server.server_close()
     assert refused.value.status == 302 and refused.value.exit_code == client.REFUSED
     assert seen == ["Bearer secret"]  # one request: the redirect was not followed
+
+
+@pytest.fixture
+def scripted_api() -> Iterator[tuple[str, list[int], list[tuple[int, dict[str, str]]]]]:
+    """An API that answers each request with the next (status, headers) of its script (the
+    last one again when the script runs out); yields its URL, the statuses it sent, the script."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    sent: list[int] = []
+    script: list[tuple[int, dict[str, str]]] = []
+
+    class Scripted(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, headers = script[min(len(sent), len(script) - 1)]
+            sent.append(status)
+            body = b'{"ok": true}'
+            if status != 200:
+                body = b'{"error": {"code": "busy_retry", "message": "Busy, please retry."}}'
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", sent, script
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_busy_answer_is_retried_as_retry_after_says_until_it_succeeds(
+    scripted_api: tuple[str, list[int], list[tuple[int, dict[str, str]]]],
+) -> None:
+    url, sent, script = scripted_api
+    busy = (503, {"Retry-After": "0"})
+    script += [busy, (429, {"Retry-After": "0"}), busy, (200, {})]
+
+    assert ApiClient(url, "t").get("/admin/campaigns") == {"ok": True}
+    assert sent == [503, 429, 503, 200]
+
+
+def test_a_server_that_stays_busy_is_asked_a_bounded_number_of_times(
+    scripted_api: tuple[str, list[int], list[tuple[int, dict[str, str]]]],
+) -> None:
+    url, sent, script = scripted_api
+    script.append((503, {"Retry-After": "0"}))
+
+    with pytest.raises(ApiError) as busy:
+        ApiClient(url, "t").get("/admin/campaigns")
+
+    assert (busy.value.code, busy.value.exit_code) == ("busy_retry", client.UNAVAILABLE)
+    assert sent == [503] * 4  # the request and three retries
+
+
+def test_without_retry_after_the_waits_double_and_stay_bounded() -> None:
+    assert [client._wait(None, attempt) for attempt in range(5)] == [0.5, 1.0, 2.0, 4.0, 5.0]
+    assert client._wait(0, 2) == 0 and client._wait(30, 0) == 5.0
