@@ -7,6 +7,8 @@ import pytest
 from bench import __main__ as bench_main
 from bench import account_calls
 
+pytestmark = pytest.mark.slow  # runs in `make test`; `-m 'not slow'` leaves it out
+
 
 def test_account_calls_are_counted_per_operation_against_the_goal():
     figures = {figure.name: figure for figure in account_calls.measure(count=2)}

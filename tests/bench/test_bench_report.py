@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import __main__ as bench_main
 from bench import trends
+
+pytestmark = pytest.mark.slow  # runs in `make test`; `-m 'not slow'` leaves it out
 
 
 def test_the_summary_reads_about_one_item_a_day_and_a_redelivery_changes_no_count() -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import scoring
 from bench.figures import Figure, report
+
+pytestmark = pytest.mark.slow  # runs in `make test`; `-m 'not slow'` leaves it out
 
 
 def test_writes_are_counted_per_contact_per_batch_and_a_redelivery_writes_nothing():

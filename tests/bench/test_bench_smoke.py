@@ -10,6 +10,8 @@ from bench import __main__ as bench_main
 from bench import capture_calls
 from bench.figures import Figure, report
 
+pytestmark = pytest.mark.slow  # runs in `make test`; `-m 'not slow'` leaves it out
+
 SCENARIOS = {*capture_calls.WARM, "first_call", "retry_with_idempotency_key"}
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import cost_counts
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # runs in `make test`; `-m 'not slow'` leaves it out
 
 
 def test_cost_counts_cover_a_submission_its_confirmation_a_campaign_and_ses_events():

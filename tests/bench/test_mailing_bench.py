@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import mailing
+
+pytestmark = pytest.mark.slow  # runs in `make test`; `-m 'not slow'` leaves it out
 
 
 def test_render_figure_compares_with_the_standard_library() -> None:
