@@ -14,6 +14,7 @@ Exit codes (also in docs/cli.md):
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
@@ -96,10 +97,12 @@ class Answer:
 
 
 class ApiClient:
-    def __init__(self, base_url: str, token: str | None, *, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, token: str | None, *, timeout: float | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self.timeout = timeout
+        # Seconds to wait for an answer: ECRM_TIMEOUT, else 30 (API Gateway gives up at 29);
+        # a local stack on a busy machine may need more.
+        self.timeout = timeout or float(os.environ.get("ECRM_TIMEOUT") or 30.0)
 
     def get(self, path: str, **query: str | int | None) -> Any:
         return self.request("GET", path, query=query).body

@@ -23,6 +23,8 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     config_home = tmp_path / "config"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    # The local stack answers slowly when the machine is busy: slow is not unreachable.
+    monkeypatch.setenv("ECRM_TIMEOUT", "600")
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

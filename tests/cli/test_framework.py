@@ -270,3 +270,13 @@ def test_a_server_that_stays_busy_is_asked_a_bounded_number_of_times(
 def test_without_retry_after_the_waits_double_and_stay_bounded() -> None:
     assert [client._wait(None, attempt) for attempt in range(5)] == [0.5, 1.0, 2.0, 4.0, 5.0]
     assert client._wait(0, 2) == 0 and client._wait(30, 0) == 5.0
+
+
+def test_the_answer_timeout_is_30_s_unless_ecrm_timeout_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ECRM_TIMEOUT", raising=False)
+    assert ApiClient("http://127.0.0.1:9", None).timeout == 30.0
+    monkeypatch.setenv("ECRM_TIMEOUT", "600")
+    assert ApiClient("http://127.0.0.1:9", None).timeout == 600.0
+    assert ApiClient("http://127.0.0.1:9", None, timeout=2).timeout == 2
