@@ -74,6 +74,7 @@ class LocalStack:
         web_dir: Path = REPO_ROOT / "web",
         demo_form: Path | None = DEMO_FORM,
         schedule_every: float | None = None,
+        keep_state: bool = True,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.host, self.port, self.fresh = host, port, fresh
@@ -81,6 +82,11 @@ class LocalStack:
         self.template_path, self.web_dir, self.demo_form = template_path, web_dir, demo_form
         # Seconds between schedule ticks (None: each schedule's own rate, e.g. a minute).
         self.schedule_every = schedule_every
+        # Snapshots of the table (every SNAPSHOT_EVERY s and on stop) let data survive a
+        # restart. Each is a full Scan through moto's one-request-at-a-time server: a test
+        # stack that is never restarted passes False (with 20,000 items, the scans every 2 s
+        # starved an import and its stop took minutes).
+        self.keep_state = keep_state
         self.api_url = self.moto_url = ""
         self.names: LocalNames | None = None
         self.template: Template | None = None
@@ -296,7 +302,7 @@ class LocalStack:
         self._housekeeping.start()
 
     def _save_snapshot(self) -> None:
-        if self._snapshots is not None:
+        if self._snapshots is not None and self.keep_state:
             self._snapshots.save_if_changed()
 
     def _save(self) -> None:

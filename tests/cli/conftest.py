@@ -43,7 +43,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             patch.setenv(name, value)
         # moto's request log would land in the commands' captured stderr (as `ecrm serve` does).
         patch.setattr(logging.getLogger("werkzeug"), "level", logging.WARNING)
-        local = LocalStack(tmp_path_factory.mktemp("stack") / ".ecrm", schedule_every=0.3)
+        local = LocalStack(
+            tmp_path_factory.mktemp("stack") / ".ecrm", schedule_every=0.3, keep_state=False
+        )
         local.start()
         try:
             yield local

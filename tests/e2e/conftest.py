@@ -37,7 +37,7 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def stack(state_dir: Path) -> Iterator[LocalStack]:
     """A fresh stack on a free port (port 0: the stack picks one)."""
-    local_stack = LocalStack(state_dir, host="127.0.0.1", port=0, fresh=True)
+    local_stack = LocalStack(state_dir, host="127.0.0.1", port=0, fresh=True, keep_state=False)
     local_stack.start()
     try:
         yield local_stack

@@ -33,7 +33,7 @@ RULE = {
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     local_stack = LocalStack(
-        tmp_path_factory.mktemp("state"), port=0, fresh=True, schedule_every=0.2
+        tmp_path_factory.mktemp("state"), port=0, fresh=True, schedule_every=0.2, keep_state=False
     )
     local_stack.start()
     try:

@@ -23,7 +23,7 @@ ANN = "ann@example.com"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    local_stack = LocalStack(tmp_path_factory.mktemp("state"), port=0, fresh=True)
+    local_stack = LocalStack(tmp_path_factory.mktemp("state"), port=0, fresh=True, keep_state=False)
     local_stack.start()
     try:
         yield local_stack

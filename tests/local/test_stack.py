@@ -154,3 +154,21 @@ def test_local_data_survives_a_restart_and_fresh_empties_it(
         assert third.outbox() == []
     finally:
         third.stop()
+
+
+def test_a_stack_that_keeps_no_state_never_scans_the_table_for_a_snapshot(
+    tmp_path: Path, template_file: Path
+) -> None:
+    state = tmp_path / "state"
+    stack = LocalStack(state, template_path=template_file, demo_form=None, keep_state=False).start()
+    scans: list[str] = []
+    assert stack._snapshots is not None
+    stack._snapshots.dynamodb.meta.events.register(
+        "before-call.dynamodb.Scan", lambda **_: scans.append("scan")
+    )
+    try:
+        put(stack, "not kept")
+        stack._save_snapshot()  # what the housekeeping thread does every 2 s
+    finally:
+        stack.stop()
+    assert scans == [] and not (state / "table.json").exists()
