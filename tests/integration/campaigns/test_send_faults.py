@@ -193,12 +193,14 @@ def test_a_fresh_claim_is_left_alone_until_it_is_stale(
             except Killed:
                 killed = record
     injected.revive()
-    [first] = campaign_env.recipients()
+    # The kill lands after the first send; a call already in flight beside it may land too.
+    sent = campaign_env.recipients()
+    assert sent
 
     deliver(killed)  # redelivered at once: waits
     waiting = [json.loads(r["body"]) for r in queue_messages(50)]
 
-    assert campaign_env.recipients() == [first]  # nothing sent again, nothing sent late
+    assert campaign_env.recipients() == sent  # nothing sent again, nothing sent late
     assert [m["attempt"] for m in waiting if m.get("attempt")] == [1]
     claims = [i for i in table_items() if i["sk"].startswith("SEND#")]
     assert claims and {i["state"] for i in claims} == {"sending"}  # the dead worker's chunk
