@@ -136,13 +136,18 @@ ASSIGNED = [
 ]
 
 
+# Read when pytest collects this module, before any test starts a local stack: the stack's
+# patches stay applied for the rest of the process, so a later read would find them.
+AS_COLLECTED = {str(called): getattr(called.owner, called.name, None) for called in CALLED}
+
+
 def _revisit(patch: str, what: str) -> str:
     return f"moto {moto.__version__}: {what}. Revisit {patch} (docs/design/moto.md)."
 
 
 @pytest.mark.parametrize("called", CALLED, ids=str)
 def test_each_moto_function_a_patch_relies_on_keeps_its_parameters(called: Called) -> None:
-    function = getattr(called.owner, called.name, None)
+    function = AS_COLLECTED[str(called)]
     assert function is not None, _revisit(called.patch, f"{called} is gone")
     original = inspect.unwrap(function)  # our own wrappers keep moto's as `__wrapped__`
     assert str(getattr(original, "__module__", "")).startswith("moto"), _revisit(
