@@ -13,6 +13,8 @@ import json
 import secrets
 from pathlib import Path
 
+from local.private import write_private
+
 # Who each local token signs in as: the claims API Gateway would pass from a Cognito ID token.
 IDENTITIES: dict[str, dict[str, str]] = {
     "marketer": {
@@ -37,7 +39,7 @@ class LocalAuthorizer:
             self.tokens: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
         else:
             self.tokens = {name: secrets.token_urlsafe(24) for name in IDENTITIES}
-            path.write_text(json.dumps(self.tokens, indent=1), encoding="utf-8")
+            write_private(path, json.dumps(self.tokens, indent=1))
 
     def claims(self, authorization: str | None) -> dict[str, str] | None:
         scheme, _, token = (authorization or "").partition(" ")

@@ -43,6 +43,7 @@ from local.moto_dispatch import cached_dispatch_lookups
 from local.moto_threads import thread_safe_moto
 from local.openapi import merged_openapi
 from local.outbox import Outbox
+from local.private import private_dir, write_private
 from local.pump import Pump
 from local.resources import (
     create_resources,
@@ -115,7 +116,7 @@ class LocalStack:
     def _start(self) -> None:
         if self.fresh and self.state_dir.exists():
             shutil.rmtree(self.state_dir)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.state_dir)
         template = self.template = Template.load(self.template_path)
         self._start_moto()
         server = self._server = bind(self.host, self.port)  # its port is in PUBLIC_BASE_URL
@@ -267,7 +268,7 @@ class LocalStack:
                 )
         for parameter in secure_parameters(template):
             values.setdefault(parameter, generate_key())
-        path.write_text(json.dumps(values, indent=1))
+        write_private(path, json.dumps(values, indent=1))
         return values
 
     def _restore_and_seed(self, template: Template, names: LocalNames) -> None:
