@@ -3,6 +3,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed
+# Serving needs only the `local` extra: a first `make serve` installs no test toolchain.
+SERVE_STAMP := $(VENV)/.installed-serve
 
 .PHONY: serve test lint build bench clean
 
@@ -12,7 +14,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-serve: $(STAMP)
+$(SERVE_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[local]'
+	touch $(SERVE_STAMP)
+
+serve: $(SERVE_STAMP)
 	$(BIN)/ecrm serve $(ARGS)
 
 # checkov, the policy scanner, runs from its own virtualenv too: it pins boto3 (==1.35.49) and
