@@ -31,9 +31,9 @@ def campaign_tags(contact_id: str = ANN_ID) -> dict[str, str]:
 
 
 def interactions(kind: str | None = None) -> list[dict[str, Any]]:
-    """Mail-event interactions (the subscriber's `form_submitted` is left out)."""
+    """Mail-event interactions (the subscriber's `form_submitted` and `confirmed` left out)."""
     found = [i for i in table_items() if i["sk"].startswith("EVENT#")]
-    found = [i for i in found if i["type"] != "form_submitted"]
+    found = [i for i in found if i["type"] not in ("form_submitted", "confirmed")]
     return [i for i in found if kind is None or i["type"] == kind]
 
 
