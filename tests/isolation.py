@@ -102,10 +102,12 @@ def refuse_remote_hosts() -> None:
     socket.getaddrinfo = _local_only
 
 
-def _serving_a_request(thread: threading.Thread) -> bool:
-    """A socketserver's thread for one request (moto's, the gateway's): the server, started by
-    a fixture of a wider scope, owns it; the server's own thread is what a test must stop."""
-    return thread.name.endswith("(process_request_thread)")
+def _owned_by_a_wider_fixture(thread: threading.Thread) -> bool:
+    """A socketserver's thread for one request (moto's, the gateway's), or a worker of an event
+    loop's default executor (`asyncio_N`: Playwright's, whose loop lives as long as the session's
+    browser): the server or the loop, started by a fixture of a wider scope, owns it. The
+    server's own thread is what a test must stop."""
+    return thread.name.endswith("(process_request_thread)") or thread.name.startswith("asyncio_")
 
 
 def threads_end_with_the_test() -> Iterator[None]:
@@ -116,7 +118,7 @@ def threads_end_with_the_test() -> Iterator[None]:
     left = [
         t
         for t in threading.enumerate()
-        if t not in before and t.is_alive() and not _serving_a_request(t)
+        if t not in before and t.is_alive() and not _owned_by_a_wider_fixture(t)
     ]
     for thread in left:
         thread.join(max(0.0, deadline - time.monotonic()))
