@@ -71,10 +71,12 @@ build: $(SAM_STAMP)
 	  --template-file infra/template.yaml --build-dir .aws-sam/build && \
 	  "$$python" -m compileall -q -f -j 0 --invalidation-mode unchecked-hash .aws-sam/build $(LAMBDA_SDK)
 
-# Browser tests run in their own process: the local stack's moto state is process-wide.
+# Browser tests run in their own process: the local stack's moto state is process-wide; so do
+# `serial` tests, whose cases share their process's state (schemathesis: every /admin operation fuzzed).
 # ECRM_REQUIRE_BUILD: the packaging test fails, rather than skips, without a fresh build.
 test: lint build
-	ECRM_REQUIRE_BUILD=1 $(BIN)/pytest -m "not e2e" -n 2 $(PYTEST_ARGS)
+	ECRM_REQUIRE_BUILD=1 $(BIN)/pytest -m "not e2e and not serial" -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -m serial $(PYTEST_ARGS)
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -29,6 +29,9 @@ from schemathesis.specs.openapi.checks import (
 from local.openapi import merged_openapi
 from local.stack import LocalStack
 
+# The fuzz cases fill ANSWERS that the last test reads: one process, not two xdist workers.
+pytestmark = pytest.mark.serial
+
 EXAMPLES = 8  # fuzzed requests per operation and mode, besides the coverage phase: about a minute
 SUBSCRIBER = "fuzz.subscriber@example.com"
 ERASED = "fuzz.erased@example.com"
