@@ -91,8 +91,8 @@ def test_a_topic_export_hands_out_every_member_once_a_page_at_a_time(
     assert reads.items <= len(contacts) + 1
 
 
-def test_a_segment_export_hands_out_its_members_only(imported: None, submit: Submit) -> None:
-    assert submit(valid_body("pending@example.com", company="Acme"))["statusCode"] == 202
+def acme_segment() -> None:
+    """Segment `acme`: the newsletter's members whose company is Acme."""
     segments.create(
         "acme",
         SegmentIn.model_validate(
@@ -103,6 +103,11 @@ def test_a_segment_export_hands_out_its_members_only(imported: None, submit: Sub
             }
         ),
     )
+
+
+def test_a_segment_export_hands_out_its_members_only(imported: None, submit: Submit) -> None:
+    assert submit(valid_body("pending@example.com", company="Acme"))["statusCode"] == 202
+    acme_segment()
     contacts, _, _ = _export(3, segment="acme")
     # Subscribed Acme people; the pending one would not be mailed, so it is not a member.
     assert sorted(c["email"] for c in contacts) == sorted(
@@ -152,16 +157,7 @@ def test_a_segment_export_leaves_out_suppressed_people(imported: None) -> None:
             suppression.suppress("p4@example.com", "unsubscribe", at),
         ]
     )
-    segments.create(
-        "acme",
-        SegmentIn.model_validate(
-            {
-                "name": "Acme",
-                "topic": "newsletter",
-                "conditions": [{"kind": "field", "field": "company", "op": "eq", "value": "Acme"}],
-            }
-        ),
-    )
+    acme_segment()
 
     contacts, _, _ = _export(3, segment="acme")
 
