@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import hypothesis
 import pytest
 
 from ecrm import aws, forms, pseudonyms, tokens
@@ -38,9 +39,12 @@ TEST_ENVIRONMENT = {
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Before any test: no process of the run can reach AWS (tests/isolation.py)."""
+    """Before any test: no process of the run can reach AWS (tests/isolation.py), and no
+    property test is timed (Hypothesis's per-example deadline fails on a busy machine)."""
     isolation.point_aws_nowhere()
     isolation.refuse_remote_hosts()
+    hypothesis.settings.register_profile("untimed", deadline=None)
+    hypothesis.settings.load_profile("untimed")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -92,7 +92,7 @@ def test_produced_message_equals_the_standard_library_reference(
 _text = st.text(st.characters(exclude_categories=("Cs",)), max_size=300)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(subject=_text, text=_text, html=_text)
 def test_any_subject_and_body_round_trip(subject: str, text: str, html: str) -> None:
     if "=?" in subject:  # the standard library decodes these; ours stay literal (below)
