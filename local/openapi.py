@@ -1,5 +1,6 @@
 """One OpenAPI document for the whole API: each Api-triggered function's Powertools resolver
-(`module.app`) describes its own routes; their paths and components are merged."""
+(`module.app`) describes its own routes; their paths and components are merged, and each route
+the template guards with an authorizer requires it (a bearer scheme Swagger's "Authorize" fills)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,28 @@ def merged_openapi(template: Template | None = None) -> dict[str, Json]:
     if not merged:
         return {"openapi": "3.1.0", "info": {"title": TITLE, "version": package_version()}}
     _drop_powertools_validation_answers(merged)
+    _require_authorizers(merged, template)
     return merged
+
+
+def _require_authorizers(document: dict[str, Json], template: Template) -> None:
+    """API Gateway, not the handlers, checks the token, so Powertools cannot know which routes
+    need one: the template's `Auth.Authorizer` of each route says."""
+    paths = document.get("paths", {})
+    for function in template.functions():
+        for route in function.api_routes:
+            operation = paths.get(route.path, {}).get(route.method.lower())
+            if route.authorizer in (None, "NONE") or operation is None:
+                continue
+            operation["security"] = [{route.authorizer: []}]
+            schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes[route.authorizer] = {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "A Cognito ID token of the marketers' user pool (`ecrm login`); "
+                "locally, a token of `<state>/admin-tokens.json`.",
+            }
 
 
 def _drop_powertools_validation_answers(document: dict[str, Json]) -> None:

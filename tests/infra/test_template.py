@@ -127,6 +127,31 @@ def test_merged_openapi_document_covers_every_template_route(template: Template)
     assert all(re.match(r"^/[a-z{]", path) for path in document["paths"])
 
 
+def test_merged_openapi_document_asks_for_the_bearer_exactly_where_the_gateway_does(
+    template: Template,
+) -> None:
+    # Swagger's "Try it out" sends the token only to operations that declare the scheme.
+    from local.openapi import merged_openapi
+
+    document = merged_openapi(template)
+    guarded = {
+        (r.method.lower(), r.path)
+        for f in template.functions()
+        for r in f.api_routes
+        if r.authorizer not in (None, "NONE")
+    }
+    asking = {
+        (method, path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if operation.get("security") == [{"Marketers": []}]
+    }
+    assert guarded == asking
+    assert {path for _, path in guarded} == {p for p in document["paths"] if p.startswith("/admin")}
+    scheme = document["components"]["securitySchemes"]["Marketers"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+
+
 def test_marketer_app_client_allows_the_command_line_sign_in_and_keeps_no_secret(
     template: Template,
 ) -> None:
