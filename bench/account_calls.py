@@ -24,7 +24,8 @@ from bench.capture_calls import counting_calls
 from bench.events import ROOT
 from bench.figures import Figure
 from bench.moto_env import Stack, as_function, fresh_tables, in_process
-from ecrm import contacts, keys, profile_schema, store, tokens
+from ecrm import contacts, profile_schema
+from ecrm.platform import keys, store, tokens
 from ecrm.unsubscribe import unsubscribe_url
 from local.sample_events import api_event
 

@@ -9,18 +9,8 @@ from contextlib import contextmanager
 
 from bench.campaign_workers import FUNCTION
 from bench.moto_env import Stack, as_function
-from ecrm import (
-    aws,
-    campaign_content,
-    campaigns,
-    clock,
-    keys,
-    mail_templates,
-    pacing,
-    profile_schema,
-    segments,
-    store,
-)
+from ecrm import campaign_content, campaigns, mail_templates, pacing, profile_schema, segments
+from ecrm.platform import aws, clock, keys, store
 from local.moto_backend import (
     answer_get_account,
     fast_index_queries,

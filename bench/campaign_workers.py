@@ -54,7 +54,7 @@ class Poller:
         handler: Callable[..., Any],
         on_kill: Callable[[], None] = lambda: None,
     ) -> None:
-        from ecrm import aws  # noqa: PLC0415 - in a worker process, after its environment is set
+        from ecrm.platform import aws  # noqa: PLC0415 - in a worker process, after its environment is set
 
         sqs = aws.sqs()
         while not stop.is_set():
@@ -213,7 +213,7 @@ def _work(
     `max_rate` and limiting sends strictly, then polling."""
     os.environ.clear()
     os.environ.update(environment)
-    from ecrm import aws  # noqa: PLC0415 - after the environment is set
+    from ecrm.platform import aws  # noqa: PLC0415 - after the environment is set
     from local.moto_backend import answer_get_account  # noqa: PLC0415
     from mailing.sender import lambda_handler  # noqa: PLC0415
 

@@ -1,7 +1,7 @@
 """AWS calls per form submission, counted with a botocore `before-call` hook while the real
 capture handler serves API Gateway proxy events under moto (in process).
 
-The hook sits on boto3's default session before `ecrm.aws` creates its clients, so it sees
+The hook sits on boto3's default session before `ecrm.platform.aws` creates its clients, so it sees
 every API call of every client the product makes from it (one count per call, whatever the
 SDK's retries do underneath). The first submission runs with cold caches (form definition);
 every later one is the warm path, sampled `count` times per scenario. Each sample is a chain
@@ -30,7 +30,7 @@ from bench import events
 from bench.figures import Figure
 from bench.moto_env import Stack, as_function, fresh_tables, in_process, save_demo_form
 from capture.app import lambda_handler
-from ecrm import aws
+from ecrm.platform import aws
 
 log = logging.getLogger(__name__)
 

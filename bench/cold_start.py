@@ -48,7 +48,7 @@ from bench.figures import Figure
 from bench.moto_env import Stack, as_function, save_demo_form, server
 from bench.starts import AsBuilt, FromSources, Start, Timing
 from capture.app import lambda_handler
-from ecrm import keys, normalise, store
+from ecrm.platform import keys, normalise, store
 from local.event_filter import matches_any
 from local.template import Function
 

@@ -41,7 +41,7 @@ import boto3
 from bench import cost_campaign, cost_idle, events
 from bench.figures import Figure
 from bench.moto_env import environment, in_process, save_demo_form
-from ecrm import aws
+from ecrm.platform import aws
 from local.event_filter import matches_any
 from local.intrinsics import REGION
 from local.lambda_runtime import LambdaRuntime, functions_environment

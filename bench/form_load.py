@@ -204,7 +204,7 @@ SUBMISSIONS, CLIENTS, PER_IP = 2000, 20, 80
 
 
 def measure() -> list[Figure]:
-    from ecrm import keys  # noqa: PLC0415 - after the stack set the environment
+    from ecrm.platform import keys  # noqa: PLC0415 - after the stack set the environment
 
     with load_stack(PER_IP) as stack:
         outcome = run(stack, SUBMISSIONS, CLIENTS)

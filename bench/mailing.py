@@ -28,22 +28,19 @@ from bench.campaign_workers import quiet_interpreter
 from bench.figures import Figure
 from bench.moto_env import in_process, server
 from ecrm import (
-    aws,
     bulk_mail,
     campaign_content,
     campaign_sending,
     campaign_states,
     campaigns,
-    clock,
-    keys,
     links,
     mail_templates,
     segment_audience,
     segments,
     send_ledger,
-    store,
 )
-from ecrm.settings import settings
+from ecrm.platform import aws, clock, keys, store
+from ecrm.platform.settings import settings
 from local import faults
 from local.faults import Faults, Kill, Throttle
 

@@ -21,10 +21,10 @@ import boto3
 from bench.capture_calls import counting_calls
 from bench.figures import Figure
 from bench.moto_env import as_function, in_process
-from ecrm import clock, keys
+from ecrm.platform import clock, keys
+from ecrm.platform.store import serialize
 from ecrm.scoring.engine import Engine, Event, Score
 from ecrm.scoring.rules import default_ruleset
-from ecrm.store import serialize
 from local.sample_events import stream_event
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ import boto3
 
 from bench.figures import Figure
 from bench.moto_env import Stack, as_function, in_process
-from ecrm import aws, clock, keys
-from ecrm.store import serialize
+from ecrm.platform import aws, clock, keys
+from ecrm.platform.store import serialize
 from local.moto_backend import fast_transactions
 from local.sample_events import api_event, stream_event
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.figures import Figure
-from ecrm import aws
+from ecrm.platform import aws
 from local.moto_backend import fast_transactions
 from local.stack import LocalStack
 

@@ -7,8 +7,8 @@ in the background, and the command follows it with a progress bar (rows, rate, E
 writes the bad rows, with their line numbers and reasons, to a CSV file.
 
 Export: a segment's members (or a topic's) page by page, as CSV or JSON lines, to stdout or a
-file, written as each page arrives. Every CSV cell goes through `ecrm.csv_cells` (no formula
-runs when a spreadsheet opens the file); JSON lines are exact.
+file, written as each page arrives. Every CSV cell goes through `ecrm.platform.csv_cells` (no
+formula runs when a spreadsheet opens the file); JSON lines are exact.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from typing import IO, Any
 from cli.client import REFUSED, UNAVAILABLE, USAGE, CliError
 from cli.commands import Commands, Context
 from cli.progress import ProgressDisplay
-from ecrm import csv_cells, import_rows
+from ecrm import import_rows
+from ecrm.platform import csv_cells
 
 FINISHED = {"done", "failed"}
 

@@ -47,7 +47,7 @@ def read_ruleset(path: Path) -> dict[str, Any]:
 
 
 def same_as_current(data: dict[str, Any], current: dict[str, Any]) -> bool:
-    from ecrm.errors import InvalidInput  # noqa: PLC0415 - pydantic only for this command
+    from ecrm.platform.errors import InvalidInput  # noqa: PLC0415 - pydantic only for this command
     from ecrm.scoring import rules  # noqa: PLC0415
 
     try:

@@ -1,5 +1,5 @@
 """boto3 clients for the local moto server, and the settings that give the product's own
-clients (`ecrm.aws`) the same patience when they talk to it.
+clients (`ecrm.platform.aws`) the same patience when they talk to it.
 
 moto's server answers one request at a time (`local.moto_threads`), on a developer's machine
 that may be busy with other work, so a request can wait seconds for its turn. The product's
@@ -23,7 +23,7 @@ CONFIG = Config(
     read_timeout=READ_TIMEOUT,
     retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
 )
-# What `ecrm.aws` reads (its defaults are AWS's).
+# What `ecrm.platform.aws` reads (its defaults are AWS's).
 ENVIRONMENT = {
     "ECRM_AWS_READ_TIMEOUT": str(READ_TIMEOUT),
     "ECRM_AWS_MAX_ATTEMPTS": str(MAX_ATTEMPTS),

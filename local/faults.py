@@ -1,5 +1,5 @@
 """Fault injection for tests and the bench (never shipped): kill a function at a chosen AWS
-call, or throttle calls, through botocore hooks on the product's own clients (`ecrm.aws`).
+call, or throttle calls, through botocore hooks on the product's own clients (`ecrm.platform.aws`).
 
 A kill is a process that dies: from the kill point on, every AWS call of that invocation fails
 too (no `finally` gets to write anything), and the exception leaves the handler like a crash.
@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ecrm import aws
+from ecrm.platform import aws
 
 
 class Killed(BaseException):

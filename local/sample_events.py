@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ecrm.store import serialize
+from ecrm.platform.store import serialize
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 

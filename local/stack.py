@@ -372,17 +372,17 @@ def _gateway(
 def _forget_cached_configuration() -> None:
     """The domain caches boto3 clients and settings; if it was imported before this stack set
     the environment (an earlier test, say), make it read the new one."""
-    aws = sys.modules.get("ecrm.aws")
+    aws = sys.modules.get("ecrm.platform.aws")
     if aws is not None and hasattr(aws, "reset"):
         aws.reset()
-    settings = sys.modules.get("ecrm.settings")
+    settings = sys.modules.get("ecrm.platform.settings")
     if settings is not None and hasattr(settings.settings, "cache_clear"):
         settings.settings.cache_clear()
     # Signing keys and definitions cached from an earlier stack belong to its secret and table.
-    tokens = sys.modules.get("ecrm.tokens")
+    tokens = sys.modules.get("ecrm.platform.tokens")
     if tokens is not None and hasattr(tokens, "keyring"):
         tokens.keyring.forget()
-    pseudonyms = sys.modules.get("ecrm.pseudonyms")
+    pseudonyms = sys.modules.get("ecrm.platform.pseudonyms")
     if pseudonyms is not None and hasattr(pseudonyms, "forget"):
         pseudonyms.forget()
     for name in ("ecrm.forms", "ecrm.profile_schema"):

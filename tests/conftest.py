@@ -13,8 +13,9 @@ import boto3
 import hypothesis
 import pytest
 
-from ecrm import aws, forms, pseudonyms, tokens
-from ecrm.settings import settings
+from ecrm import forms
+from ecrm.platform import aws, pseudonyms, tokens
+from ecrm.platform.settings import settings
 from local.intrinsics import local_names
 from local.lambda_runtime import functions_environment
 from local.resources import create_resources
@@ -112,7 +113,7 @@ def demo_form(aws_env: dict[str, str]) -> forms.Form:
 
 def table_items() -> list[dict[str, Any]]:
     """Every item (tests only: the product never scans)."""
-    from ecrm.store import deserialize
+    from ecrm.platform.store import deserialize
 
     client = boto3.client("dynamodb")
     pages = client.get_paginator("scan").paginate(TableName=settings().table_name)

@@ -12,9 +12,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ecrm import account_view, clock, email_change, http, personal_data, preferences, sign_in
-from ecrm.errors import InvalidInput, UnsupportedMediaType
+from ecrm import account_view, email_change, http, personal_data, preferences, sign_in
 from ecrm.openapi_responses import BODY, answers, reads
+from ecrm.platform import clock
+from ecrm.platform.errors import InvalidInput, UnsupportedMediaType
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 metrics = Metrics(namespace="ecrm", service="account")

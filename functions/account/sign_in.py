@@ -11,8 +11,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from account import views
 from ecrm import http, sign_in
-from ecrm.errors import DomainError, InvalidInput
 from ecrm.openapi_responses import BODY, answers, reads
+from ecrm.platform.errors import DomainError, InvalidInput
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 metrics = Metrics(namespace="ecrm", service="account")

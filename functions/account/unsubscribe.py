@@ -15,8 +15,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from account import views
 from ecrm import http, profile_schema
 from ecrm import unsubscribe as unsubscribing
-from ecrm.errors import DomainError
 from ecrm.openapi_responses import answers
+from ecrm.platform.errors import DomainError
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 metrics = Metrics(namespace="ecrm", service="account")

@@ -12,8 +12,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import capture, forms, http
-from ecrm.errors import DomainError
 from ecrm.openapi_responses import BODY, answers, reads
+from ecrm.platform.errors import DomainError
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")
@@ -118,7 +118,7 @@ def submit(form_id: FormId, idempotency_key: IdempotencyKey = None) -> Response[
 def confirm_page(token: Token) -> Response[str]:
     # A GET never confirms: mail scanners open links. The button POSTs to the same URL. A link
     # that is altered or expired says so at once (checking it changes nothing).
-    from ecrm import tokens  # noqa: PLC0415 - the signing key is needed on this route only
+    from ecrm.platform import tokens  # noqa: PLC0415 - the signing key is needed on this route only
 
     try:
         tokens.verify(token, "confirm")

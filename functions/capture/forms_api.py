@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from ecrm import forms, http
-from ecrm.errors import InvalidInput
 from ecrm.forms import Form, Slug
 from ecrm.openapi_responses import admin
+from ecrm.platform.errors import InvalidInput
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes import SESEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import unsubscribe
-from ecrm.errors import InvalidToken
+from ecrm.platform.errors import InvalidToken
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")

@@ -20,7 +20,7 @@ AUDIENCE = 15
 def campaign_parts(stack: LocalStack) -> dict[str, str]:
     """A template, a segment of the newsletter topic, and AUDIENCE subscribed contacts."""
     from cli.client import ApiClient
-    from ecrm import keys, store
+    from ecrm.platform import keys, store
 
     items: list[dict[str, Any]] = []
     for n in range(AUDIENCE):

@@ -14,7 +14,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, Route, expect
 
-from ecrm import keys, normalise
+from ecrm.platform import keys, normalise
 
 pytestmark = pytest.mark.e2e
 

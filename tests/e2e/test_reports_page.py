@@ -14,8 +14,8 @@ import pytest
 import requests
 from playwright.sync_api import Page
 
-from ecrm import clock, keys
-from ecrm.store import serialize
+from ecrm.platform import clock, keys
+from ecrm.platform.store import serialize
 from tests.conftest import ROOT
 from tests.e2e.pixels import ink
 from tests.waiting import wait_for

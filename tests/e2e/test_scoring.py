@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from ecrm import keys, normalise
+from ecrm.platform import keys, normalise
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@
 
 - `code_actions`: read statically from the code a handler imports (its first-party modules,
   followed through every `import`, lazy ones inside functions included): each call of a method
-  on a client from `ecrm.aws` (`aws.dynamodb().get_item(...)`, or a name bound to one) is a
+  on a client from `ecrm.platform.aws` (`aws.dynamodb().get_item(...)`, or a name bound to one) is a
   botocore operation, hence an IAM action. Module granularity: a module imported is a module
   whose calls count, so this over-approximates what one invocation does.
 - `call_actions`: the IAM actions of one recorded botocore call (the packaging test records
@@ -28,7 +28,7 @@ from local.template import Function, Template
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE_ROOTS = (ROOT / "functions", ROOT / "layers" / "shared")
-CLIENTS_MODULE = "ecrm.aws"
+CLIENTS_MODULE = "ecrm.platform.aws"
 
 # TransactWriteItems is authorised item by item: each member needs its own action.
 _TRANSACT_MEMBERS = {
@@ -37,7 +37,7 @@ _TRANSACT_MEMBERS = {
     "Delete": "dynamodb:DeleteItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
 }
-# Libraries that call AWS with clients of their own (not through ecrm.aws).
+# Libraries that call AWS with clients of their own (not through ecrm.platform.aws).
 _LIBRARY_ACTIONS = {
     "aws_lambda_powertools.utilities.idempotency": {
         "dynamodb:GetItem",
@@ -171,7 +171,7 @@ def import_closure(module_name: str) -> tuple[list[Module], set[str]]:
 
 @cache
 def client_factories() -> dict[str, str]:
-    """`ecrm.aws` function name -> the botocore service it returns a client of."""
+    """`ecrm.platform.aws` function name -> the botocore service it returns a client of."""
     module = find_module(CLIENTS_MODULE)
     assert module is not None, CLIENTS_MODULE
     factories: dict[str, str] = {}
@@ -192,7 +192,8 @@ def client_factories() -> dict[str, str]:
 
 
 def _client_aliases(tree: ast.Module) -> tuple[set[str], dict[str, str]]:
-    """Names under which a module refers to `ecrm.aws`, and factory functions imported by name."""
+    """Names under which a module refers to `ecrm.platform.aws`, and factory functions imported
+    by name."""
     modules: set[str] = set()
     functions: dict[str, str] = {}
     factories = client_factories()
@@ -281,7 +282,7 @@ def code_actions(handler_module: str) -> set[str]:
 
 
 def direct_boto3_clients(handler_module: str) -> list[str]:
-    """First-party modules (other than ecrm.aws) that create boto3 clients themselves: the
+    """First-party modules (other than ecrm.platform.aws) that create boto3 clients themselves: the
     static reading above would miss their calls."""
     modules, _ = import_closure(handler_module)
     offenders = []

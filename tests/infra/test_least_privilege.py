@@ -23,7 +23,7 @@ def test_function_grants_only_actions_its_code_calls(function: Function) -> None
     unused = aws_calls.granted_actions(function) - called
     assert not unused, (
         f"{function.logical_id} is granted {sorted(unused)}, which no module imported by "
-        f"{function.handler_module} calls through ecrm.aws (it calls {sorted(called)}): "
+        f"{function.handler_module} calls through ecrm.platform.aws (it calls {sorted(called)}): "
         "remove them from its Policies"
     )
 
@@ -38,8 +38,8 @@ def test_reading_of_calls_sees_each_kind_of_client_use() -> None:
     import ast
 
     source = """
-from ecrm import aws
-from ecrm.aws import sqs as queue_client
+from ecrm.platform import aws
+from ecrm.platform.aws import sqs as queue_client
 
 def a():
     aws.dynamodb().get_item(TableName="t", Key={})

@@ -77,7 +77,8 @@ def subscriber(submit: Submit) -> str:
 
 def confirm_without_mail(address: str) -> str:
     """What the owner's click on the confirmation link of their latest submission does."""
-    from ecrm import confirmation, keys, store, tokens
+    from ecrm import confirmation
+    from ecrm.platform import keys, store, tokens
 
     contact_id = keys.contact_id_for(address)
     events_, _ = store.query(keys.contact(contact_id)["pk"], sk_prefix="EVENT#")
@@ -90,7 +91,7 @@ def confirm_without_mail(address: str) -> str:
 @pytest.fixture
 def sending_campaign(aws_env: dict[str, str]) -> dict[str, Any]:
     """Campaign `c1` in state `sending`, as the campaign sender leaves it."""
-    from ecrm import keys, store
+    from ecrm.platform import keys, store
 
     data = {**keys.campaign("c1"), "type": "campaign", "state": "sending", "sent": 10}
     store.write(store.Put(data))

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from ecrm import profile_schema
-from ecrm.settings import settings
+from ecrm.platform.settings import settings
 from local.faults import Faults, Killed
 from local.moto_backend import fast_transactions
 from local.queues import lambda_record

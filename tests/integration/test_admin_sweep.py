@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import aws
+from ecrm.platform import aws
 from local.lambda_runtime import add_code_paths
 from local.openapi import merged_openapi
 from local.template import Function, Template

@@ -15,9 +15,10 @@ from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from ecrm import automation_runs, automations, aws, clock, due, keys, store
+from ecrm import automation_runs, automations, due
 from ecrm.mail_templates import MailTemplateIn
-from ecrm.settings import settings
+from ecrm.platform import aws, clock, keys, store
+from ecrm.platform.settings import settings
 from local.template import Template
 from tests import events
 from tests.conftest import ROOT, table_items

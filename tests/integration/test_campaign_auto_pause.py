@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import keys, store
-from ecrm.settings import settings
+from ecrm.platform import keys, store
+from ecrm.platform.settings import settings
 from tests.integration.test_ses_events import campaign, campaign_tags, deliver
 
 SAMPLE = 100

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import forms, keys
+from ecrm import forms
+from ecrm.platform import keys
 from tests import events
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, confirm_without_mail, valid_body
@@ -287,7 +288,7 @@ def test_unsubscribed_contact_on_a_double_opt_in_form_waits_for_the_owners_click
 ) -> None:
     import boto3
 
-    from ecrm.settings import settings
+    from ecrm.platform.settings import settings
 
     submit(valid_body())
     boto3.client("dynamodb").update_item(

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import contact_export, forms, keys, segment_audience, store
+from ecrm import contact_export, forms, segment_audience
+from ecrm.platform import keys, store
 from ecrm.segments import Segment
 from tests import events
 from tests.conftest import table_items

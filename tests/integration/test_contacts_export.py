@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import aws, segments, store, suppression
+from ecrm import segments, suppression
+from ecrm.platform import aws, store
 from ecrm.segments import SegmentIn
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, valid_body

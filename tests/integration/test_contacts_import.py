@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import import_chunks, keys, store, suppression
+from ecrm import import_chunks, suppression
+from ecrm.platform import keys, store
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, valid_body
 from tests.integration.contacts_io import (
@@ -189,8 +190,9 @@ def test_import_routes_are_for_marketers_only(schema: None) -> None:
 
 
 def test_an_imported_contact_is_the_one_a_single_opt_in_form_would_create(schema: None) -> None:
-    from ecrm import contacts, import_rows, store, submission, subscription
+    from ecrm import contacts, import_rows, submission, subscription
     from ecrm.forms import FieldType, FormField
+    from ecrm.platform import store
 
     fields = [
         FormField(name="first_name", label="First name", type=FieldType.NAME),

@@ -9,8 +9,8 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 
-from ecrm import keys, tokens
-from ecrm.settings import settings
+from ecrm.platform import keys, tokens
+from ecrm.platform.settings import settings
 from tests import events
 from tests.conftest import reset_caches, table_items
 from tests.integration.conftest import Submit, link_in, sent_mail, valid_body
@@ -156,7 +156,7 @@ def test_a_confirmed_contact_gets_no_confirmation_mail_for_a_later_submission(
 def test_ses_throttling_fails_only_that_record_and_a_retry_sends_it(
     submit: Submit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ecrm import aws
+    from ecrm.platform import aws
 
     submit(valid_body())
     submit(valid_body("bob@example.com"))

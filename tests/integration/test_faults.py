@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from ecrm import aws
+from ecrm.platform import aws
 from tests import events
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, valid_body

@@ -12,8 +12,8 @@ import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from ecrm import aws, keys, store
-from ecrm.settings import settings
+from ecrm.platform import aws, keys, store
+from ecrm.platform.settings import settings
 from tests import events
 from tests.conftest import ROOT, table_items
 

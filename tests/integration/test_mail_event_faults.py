@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from ecrm import aws, keys, tokens
-from ecrm.errors import Busy
+from ecrm.platform import aws, keys, tokens
+from ecrm.platform.errors import Busy
 from tests.conftest import table_items
 from tests.integration.test_faults import FAULTS
 from tests.integration.test_mailto_unsubscribe import receive

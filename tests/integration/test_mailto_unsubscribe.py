@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from ecrm import keys, store, tokens, unsubscribe
-from ecrm.errors import InvalidToken
+from ecrm import unsubscribe
+from ecrm.platform import keys, store, tokens
+from ecrm.platform.errors import InvalidToken
 from tests import events
 from tests.conftest import table_items
 from tests.integration.test_ses_events import ANN, interactions, item

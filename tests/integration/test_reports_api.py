@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import aws, clock, keys
+from ecrm.platform import aws, clock, keys
 from local.moto_backend import fast_transactions
 from tests import events
 from tests.conftest import table_items
@@ -141,7 +141,7 @@ def test_only_marketers_read_reports() -> None:
 def test_a_window_follows_query_pages_until_it_has_its_days(
     counted: Counter[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ecrm import store
+    from ecrm.platform import store
     from ecrm.trends import report as trends_report
 
     whole = trends_report.window(4)

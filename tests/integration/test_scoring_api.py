@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ecrm import keys
+from ecrm.platform import keys
 from ecrm.scoring import rulesets
 from local.template import Template
 from tests import events

@@ -11,7 +11,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 
-from ecrm import aws, keys
+from ecrm.platform import aws, keys
 from tests import events
 
 CONTACT = keys.contact_id_for("ann@acme.example")

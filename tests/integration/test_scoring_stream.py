@@ -12,10 +12,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from ecrm import aws, clock, keys
+from ecrm.platform import aws, clock, keys
+from ecrm.platform.settings import settings
+from ecrm.platform.store import serialize
 from ecrm.scoring import engine as scoring_engine
-from ecrm.settings import settings
-from ecrm.store import serialize
 from tests import events, stream_delivery
 from tests.conftest import table_items
 

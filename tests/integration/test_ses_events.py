@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import keys, store, suppression
+from ecrm import suppression
+from ecrm.platform import keys, store
 from tests import events
 from tests.conftest import table_items
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from ecrm import tokens
-from ecrm.errors import InvalidToken
-from ecrm.settings import settings
+from ecrm.platform import tokens
+from ecrm.platform.errors import InvalidToken
+from ecrm.platform.settings import settings
 
 
 def _rotate(value: str) -> None:

@@ -14,9 +14,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from ecrm import aws, clock, keys
-from ecrm.settings import settings
-from ecrm.store import serialize
+from ecrm.platform import aws, clock, keys
+from ecrm.platform.settings import settings
+from ecrm.platform.store import serialize
 from ecrm.trends.counting import UNLISTED_SOURCE
 from local.event_filter import matches_any
 from local.moto_backend import fast_transactions

@@ -33,7 +33,7 @@ def test_a_scheduled_campaign_is_sent_by_the_local_stack(tmp_path: Path, moto_ur
             except urllib.error.HTTPError as error:
                 return error.code, json.loads(error.read() or b"null")
 
-        from ecrm import keys, store
+        from ecrm.platform import keys, store
 
         items = []
         for n in range(12):

@@ -52,8 +52,8 @@ def http(stack: LocalStack, method: str, path: str, body: Any = None, **headers:
 
 
 def contact_items(stack: LocalStack, email: str = ANN) -> list[dict[str, Any]]:
-    from ecrm import keys
-    from ecrm.store import deserialize
+    from ecrm.platform import keys
+    from ecrm.platform.store import deserialize
 
     pk = keys.contact(keys.contact_id_for(email))["pk"]
     found = client(stack, "dynamodb").query(
@@ -110,7 +110,7 @@ def test_opens_from_a_person_and_from_a_scanner_are_told_apart(stack: LocalStack
 
 
 def test_tags_of_a_campaign_send_reach_the_events(stack: LocalStack) -> None:
-    from ecrm import keys
+    from ecrm.platform import keys
 
     contact_id = keys.contact_id_for(ANN)
     campaign = {"pk": {"S": "CAMPAIGN#c9"}, "sk": {"S": "META"}, "state": {"S": "sending"}}
@@ -189,7 +189,7 @@ def test_the_cli_simulates_an_event_on_the_running_stack(
 
 
 def test_a_mail_to_the_unsubscribe_address_runs_the_receipt_rule(stack: LocalStack) -> None:
-    from ecrm import keys, tokens
+    from ecrm.platform import keys, tokens
 
     signed_up(stack, "fay@example.com")
     token = tokens.issue("unsubscribe", keys.contact_id_for("fay@example.com"))

@@ -18,7 +18,7 @@ import boto3
 
 from bench.moto_env import Stack, as_function, save_demo_form
 from capture.app import lambda_handler as capture_handler
-from ecrm import keys, normalise, store
+from ecrm.platform import keys, normalise, store
 from local.template import Function
 from tests import events
 from tests.conftest import FIXTURES

@@ -16,7 +16,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from ecrm import forms, profile_schema
-from ecrm.settings import settings
+from ecrm.platform.settings import settings
 from local.lambda_runtime import add_code_paths
 from local.openapi import merged_openapi
 from local.template import Function, Template
@@ -137,7 +137,7 @@ def shared_world(_shared_world: tuple[World, list[dict[str, Any]]]) -> Iterator[
 
 def restore(items: list[dict[str, Any]]) -> None:
     """Make the table hold exactly `items` again."""
-    from ecrm import store
+    from ecrm.platform import store
 
     keep = {(item["pk"], item["sk"]) for item in items}
     table = settings().table_name

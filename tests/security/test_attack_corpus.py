@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import keys, tokens
+from ecrm.platform import keys, tokens
 from tests.integration.conftest import Submit, sent_mail, submit_form, valid_body
 from tests.integration.self_service.conftest import deliver_account_mail, mails_to, token_in
 from tests.security.conftest import (

@@ -29,8 +29,8 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from ecrm import aws, keys, tokens
-from ecrm.settings import settings
+from ecrm.platform import aws, keys, tokens
+from ecrm.platform.settings import settings
 from tests import events
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, sent_mail, valid_body
@@ -317,7 +317,7 @@ def _ses_event(kind: str) -> Callable[[World, Submit], tuple[Act, tuple[int, ...
 
         now = time.time()
         tags = {"campaign": "c1", "contact": world.member.contact_id}
-        from ecrm import store
+        from ecrm.platform import store
 
         store.write(
             store.Put({**keys.campaign("c1"), "type": "campaign", "state": "sending", "sent": 10})

@@ -16,7 +16,7 @@ PER_IP = 16  # each client sends 20, some of them retries: a few over its limit 
 
 def test_concurrent_submissions_are_stored_exactly_once_and_only_429_is_refused() -> None:
     with load_stack(PER_IP) as stack:
-        from ecrm import keys  # the domain reads the stack's environment
+        from ecrm.platform import keys  # the domain reads the stack's environment
 
         outcome = run(stack, SUBMISSIONS, CLIENTS)
 

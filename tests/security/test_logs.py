@@ -17,7 +17,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ecrm import aws, forms, keys, profile_schema
+from ecrm import forms, profile_schema
+from ecrm.platform import aws, keys
 from ecrm.unsubscribe import unsubscribe_url
 from tests import events
 from tests.conftest import ROOT, table_items

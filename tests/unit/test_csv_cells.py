@@ -1,5 +1,5 @@
 """CSV injection (OWASP): every cell the product writes to a CSV file is neutralised in one
-place, `ecrm.csv_cells`, and reading it back (the import) gives the exact value."""
+place, `ecrm.platform.csv_cells`, and reading it back (the import) gives the exact value."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ecrm import csv_cells, import_rows
+from ecrm import import_rows
+from ecrm.platform import csv_cells
 from tests.conftest import ROOT
 
 HOSTILE = [
@@ -59,4 +60,4 @@ def test_no_module_writes_csv_but_through_csv_cells() -> None:
         for path in Path(ROOT, folder).rglob("*.py")
         if writers.search(path.read_text(encoding="utf-8"))
     ]
-    assert found == ["layers/shared/ecrm/csv_cells.py"]
+    assert found == ["layers/shared/ecrm/platform/csv_cells.py"]

@@ -1,12 +1,12 @@
-"""`ecrm.entropy`: identifiers drawn from blocks of OS randomness never repeat, per thread and
-across a fork."""
+"""`ecrm.platform.entropy`: identifiers drawn from blocks of OS randomness never repeat, per
+thread and across a fork."""
 
 from __future__ import annotations
 
 import os
 import threading
 
-from ecrm import entropy
+from ecrm.platform import entropy
 
 
 def test_values_have_the_requested_size_and_never_repeat() -> None:

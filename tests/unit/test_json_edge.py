@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ecrm import http
-from ecrm.errors import MalformedRequest
+from ecrm.platform.errors import MalformedRequest
 
 
 @pytest.mark.parametrize(

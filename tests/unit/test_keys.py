@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecrm import keys
+from ecrm.platform import keys
 
 
 def test_contact_id_is_stable_per_address_and_different_across_addresses() -> None:

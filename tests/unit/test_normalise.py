@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecrm import normalise
+from ecrm.platform import normalise
 
 
 @pytest.mark.parametrize(

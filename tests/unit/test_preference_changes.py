@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ecrm import preference_changes, preferences
-from ecrm.errors import InvalidInput
+from ecrm.platform.errors import InvalidInput
 from ecrm.profile_schema import ProfileSchema
 from tests.conftest import ROOT
 

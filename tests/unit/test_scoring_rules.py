@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ecrm.errors import InvalidInput
+from ecrm.platform.errors import InvalidInput
 from ecrm.scoring import rules
 
 STAGES = [{"name": "subscriber"}, {"name": "lead", "at_least": 20}]

@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from ecrm import submission
-from ecrm.errors import InvalidInput
 from ecrm.forms import Form
+from ecrm.platform.errors import InvalidInput
 
 DEMO = json.loads((Path(__file__).parents[2] / "local" / "demo_form.json").read_text())
 

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ecrm import tokens
-from ecrm.errors import InvalidToken
+from ecrm.platform import tokens
+from ecrm.platform.errors import InvalidToken
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import keys
+from ecrm.platform import keys
 from ecrm.trends import tally
 from ecrm.trends.counting import Change, Count, count, score_bucket
 

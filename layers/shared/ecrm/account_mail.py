@@ -11,8 +11,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, keys, mail, store, suppression, tokens
-from ecrm.settings import settings
+from ecrm import mail, suppression
+from ecrm.platform import clock, keys, store, tokens
+from ecrm.platform.settings import settings
 
 logger = Logger(service="mailing", child=True)
 

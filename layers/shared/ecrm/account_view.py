@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ecrm import contacts, keys, profile_schema, store
-from ecrm.errors import Unauthenticated
+from ecrm import contacts, profile_schema
+from ecrm.platform import keys, store
+from ecrm.platform.errors import Unauthenticated
 
 CONSENTS_SHOWN = 50
 

@@ -28,15 +28,13 @@ from ecrm import (
     automations,
     bulk_mail,
     campaign_content,
-    clock,
-    keys,
     mail_templates,
     pacing,
     render_limits,
-    store,
     suppression,
 )
-from ecrm.errors import Busy, NotFound
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import Busy, NotFound
 from ecrm.segments import sendable
 
 logger = Logger(service="mailing", child=True)

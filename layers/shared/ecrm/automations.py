@@ -23,10 +23,11 @@ from typing import Annotated, Any, Literal, Self
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ecrm import clock, definition_holds, keys, mail_templates, store
+from ecrm import mail_templates
 from ecrm.campaigns import SenderIn
-from ecrm.errors import Conflict, InvalidInput, NotFound
 from ecrm.forms import Slug
+from ecrm.platform import clock, definition_holds, keys, store
+from ecrm.platform.errors import Conflict, InvalidInput, NotFound
 
 logger = Logger(service="mailing", child=True)
 
@@ -114,7 +115,7 @@ def create(body: AutomationIn) -> Automation:
 
 
 def _transact_holding(put: store.Put, holds: list[store.Write]) -> None:
-    """The rule and its hold on its template (`ecrm.definition_holds`) in one transaction."""
+    """The rule and its hold on its template (`definition_holds`) in one transaction."""
     try:
         store.transact([put, *holds])
     except store.TransactionCancelled as cancelled:

@@ -41,8 +41,8 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as NetworkError
 
-from ecrm import aws, entropy
-from ecrm.settings import settings
+from ecrm.platform import aws, entropy
+from ecrm.platform.settings import settings
 
 _POLICY = default.clone(linesep="\n")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")

@@ -18,19 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm import (
-    bulk_mail,
-    keys,
-    links,
-    mail_templates,
-    personalisation,
-    profile_schema,
-    store,
-    unsubscribe,
-)
-from ecrm.errors import NotFound
+from ecrm import bulk_mail, links, mail_templates, personalisation, profile_schema, unsubscribe
 from ecrm.mail_templates import MailTemplate
-from ecrm.settings import settings
+from ecrm.platform import keys, store
+from ecrm.platform.errors import NotFound
+from ecrm.platform.settings import settings
 
 _CACHE_SIZE = 8
 TEST_PREFIX = "[Test] "

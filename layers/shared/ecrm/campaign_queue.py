@@ -11,9 +11,9 @@ from typing import Any
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as NetworkError
 
-from ecrm import aws
-from ecrm.errors import Busy
-from ecrm.settings import settings
+from ecrm.platform import aws
+from ecrm.platform.errors import Busy
+from ecrm.platform.settings import settings
 
 MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds
 

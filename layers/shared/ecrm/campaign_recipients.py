@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ecrm import campaign_content, keys, send_ledger, store, suppression
+from ecrm import campaign_content, send_ledger, suppression
+from ecrm.platform import keys, store
 from ecrm.segments import sendable
 
 

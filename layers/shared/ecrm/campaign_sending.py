@@ -48,15 +48,13 @@ from ecrm import (
     campaign_plan,
     campaign_queue,
     campaign_recipients,
-    clock,
-    keys,
     pacing,
     render_limits,
     send_ledger,
     sends_in_flight,
-    store,
 )
-from ecrm.errors import Busy
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import Busy
 from ecrm.sends_in_flight import InFlight
 
 logger = Logger(service="mailing", child=True)

@@ -11,7 +11,7 @@
 Starting (send now, the tick for a scheduled one, resume) is one transaction: the state
 becomes `sending`, the template and segment as they are now are copied into
 `CAMPAIGN#id/CONTENT` (edits made while it sends change nothing; the campaign releases its
-hold on both, see `ecrm.definition_holds`) and a due entry (`keys.campaign_due`) is written
+hold on both, see `ecrm.platform.definition_holds`) and a due entry (`keys.campaign_due`) is written
 for now. Then one plan message per topic shard goes to the campaign queue and the due entry
 leaves the index. A crash between the two leaves the due entry in place: the next schedule
 tick finds it and fans out again, which is harmless (pages and batches are idempotent, see
@@ -30,9 +30,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_plan, clock, keys, mail_templates, segments, store
+from ecrm import campaign_plan, mail_templates, segments
 from ecrm.campaigns import Campaign, State, item, load, releases
-from ecrm.errors import Busy, Conflict, InvalidInput, NotFound
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import Busy, Conflict, InvalidInput, NotFound
 
 logger = Logger(service="mailing", child=True)
 

@@ -16,19 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecrm import (
-    bulk_mail,
-    campaign_content,
-    clock,
-    keys,
-    mail_templates,
-    pacing,
-    store,
-    suppression,
-)
-from ecrm.errors import Busy, InvalidInput, NotFound, RateLimited
-from ecrm.ratelimit import Limit
-from ecrm.settings import settings
+from ecrm import bulk_mail, campaign_content, mail_templates, pacing, suppression
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import Busy, InvalidInput, NotFound, RateLimited
+from ecrm.platform.ratelimit import Limit
+from ecrm.platform.settings import settings
 
 HOUR = 3600
 _SAID = {

@@ -4,7 +4,7 @@ This module is the campaign itself: its models, reading, creating and deleting. 
 moves (send, schedule, cancel, pause, resume, the tick) is `ecrm.campaign_states`; planning
 and sending are `ecrm.campaign_plan` and `ecrm.campaign_sending`.
 
-A draft campaign holds its template and segment (`ecrm.definition_holds`): neither can be
+A draft campaign holds its template and segment (`ecrm.platform.definition_holds`): neither can be
 deleted until the campaign starts (it then sends its own snapshot), is cancelled or deleted.
 Deleting is for campaigns that are `draft`, `cancelled` or `done`: one transaction removes the
 campaign item, its content snapshot and due entry (and a draft's holds); its send ledger,
@@ -20,10 +20,11 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from ecrm import clock, definition_holds, keys, listing, segments, store
-from ecrm.errors import Conflict, InvalidInput, NotFound
+from ecrm import segments
 from ecrm.forms import Slug
-from ecrm.settings import settings
+from ecrm.platform import clock, definition_holds, keys, listing, store
+from ecrm.platform.errors import Conflict, InvalidInput, NotFound
+from ecrm.platform.settings import settings
 
 logger = Logger(service="mailing", child=True)
 

@@ -13,12 +13,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, contacts, forms, keys, store, submission, subscription
-from ecrm.errors import Busy, InvalidInput, OriginNotAllowed, RateLimited
+from ecrm import contacts, forms, submission, subscription
 from ecrm.forms import Form
-from ecrm.idempotency import Marker
-from ecrm.ratelimit import Limit
-from ecrm.settings import settings
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import Busy, InvalidInput, OriginNotAllowed, RateLimited
+from ecrm.platform.idempotency import Marker
+from ecrm.platform.ratelimit import Limit
+from ecrm.platform.settings import settings
 from ecrm.submission import ValidSubmission
 
 logger = Logger(service="capture", child=True)

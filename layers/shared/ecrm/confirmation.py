@@ -9,10 +9,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, contacts, keys, mail, store, subscription, suppression, tokens
+from ecrm import contacts, mail, subscription, suppression
 from ecrm.contacts import FIELD_PREFIX, ContactStatus
-from ecrm.errors import Busy, Conflict, TokenAlreadyUsed
-from ecrm.settings import settings
+from ecrm.platform import clock, keys, store, tokens
+from ecrm.platform.errors import Busy, Conflict, TokenAlreadyUsed
+from ecrm.platform.settings import settings
 
 logger = Logger(service="mailing", child=True)
 

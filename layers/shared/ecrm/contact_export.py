@@ -20,9 +20,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm import clock, keys, profile_schema, segments, store
+from ecrm import profile_schema, segments
 from ecrm.contacts import profile_of
-from ecrm.errors import InvalidInput, MalformedRequest
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import InvalidInput, MalformedRequest
 from ecrm.segments import Segment
 
 _SYSTEM_COLUMNS = ["status", "topics", "created_at", "contact_id"]

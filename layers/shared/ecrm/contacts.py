@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from ecrm import keys, store
+from ecrm.platform import keys, store
 
 if TYPE_CHECKING:  # type-only: the mail function reads statuses without loading form code
     from ecrm.forms import Form

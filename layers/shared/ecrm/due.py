@@ -22,7 +22,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, keys, store
+from ecrm.platform import clock, keys, store
 
 logger = Logger(service="mailing", child=True)
 

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, keys, store, suppression, tokens
+from ecrm import suppression
 from ecrm.contacts import ALIAS
-from ecrm.errors import Conflict, InvalidToken, RateLimited
-from ecrm.ratelimit import Limit
-from ecrm.settings import settings
+from ecrm.platform import clock, keys, store, tokens
+from ecrm.platform.errors import Conflict, InvalidToken, RateLimited
+from ecrm.platform.ratelimit import Limit
+from ecrm.platform.settings import settings
 
 logger = Logger(service="account", child=True)
 

@@ -27,7 +27,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from ecrm.errors import (
+from ecrm.platform.errors import (
     DomainError,
     Forbidden,
     MalformedRequest,
@@ -36,7 +36,7 @@ from ecrm.errors import (
     Unauthenticated,
     UnsupportedMediaType,
 )
-from ecrm.settings import settings
+from ecrm.platform.settings import settings
 
 logger = Logger(child=True)
 

@@ -23,10 +23,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecrm import aws, clock, contacts, import_rows, imports, keys, store, submission, suppression
-from ecrm.errors import Busy, InvalidInput
+from ecrm import contacts, import_rows, imports, submission, suppression
 from ecrm.forms import Form, FormField
 from ecrm.import_rows import Record
+from ecrm.platform import aws, clock, keys, store
+from ecrm.platform.errors import Busy, InvalidInput
 from ecrm.submission import ValidSubmission
 
 logger = Logger(service="capture", child=True)

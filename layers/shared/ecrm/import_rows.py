@@ -18,8 +18,8 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ecrm import csv_cells
 from ecrm.forms import FieldType, Form, FormField
+from ecrm.platform import csv_cells
 
 WINDOW_BYTES = 1 << 20  # a record longer than this cannot be read (the import fails)
 _BOM = b"\xef\xbb\xbf"

@@ -19,10 +19,11 @@ from typing import Annotated, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ecrm import aws, clock, import_rows, keys, profile_schema, store
-from ecrm.errors import Busy, Conflict, InvalidInput, MalformedRequest, NotFound
+from ecrm import import_rows, profile_schema
 from ecrm.forms import FieldName, FormField, Slug
-from ecrm.settings import settings
+from ecrm.platform import aws, clock, keys, store
+from ecrm.platform.errors import Busy, Conflict, InvalidInput, MalformedRequest, NotFound
+from ecrm.platform.settings import settings
 
 AWAITING_UPLOAD, IMPORTING, DONE, FAILED = "awaiting_upload", "importing", "done", "failed"
 MAX_BYTES = 1 << 30

@@ -5,7 +5,7 @@ token comes from `ecrm.unsubscribe.link_token`; this module only spells the addr
 
 from __future__ import annotations
 
-from ecrm.settings import settings
+from ecrm.platform.settings import settings
 
 
 def unsubscribe_url(token: str) -> str:

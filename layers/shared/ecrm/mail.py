@@ -11,9 +11,9 @@ from email.utils import format_datetime, make_msgid
 
 from botocore.exceptions import ClientError
 
-from ecrm import aws, clock
-from ecrm.errors import Busy
-from ecrm.settings import settings
+from ecrm.platform import aws, clock
+from ecrm.platform.errors import Busy
+from ecrm.platform.settings import settings
 
 _THROTTLED = {"ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
 

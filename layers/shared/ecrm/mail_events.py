@@ -33,21 +33,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import (
-    campaign_health,
-    clock,
-    keys,
-    normalise,
-    pseudonyms,
-    scanners,
-    send_ledger,
-    ses_notifications,
-    store,
-    suppression,
-)
-from ecrm.errors import Busy
+from ecrm import campaign_health, scanners, send_ledger, ses_notifications, suppression
+from ecrm.platform import clock, keys, normalise, pseudonyms, store
+from ecrm.platform.errors import Busy
+from ecrm.platform.settings import settings
 from ecrm.ses_notifications import INTERACTION_TYPES, MailEvent
-from ecrm.settings import settings
 from ecrm.unsubscribe import count_on_campaign, unsubscribe_contact
 
 logger = Logger(service="mailing", child=True)

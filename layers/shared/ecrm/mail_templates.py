@@ -14,21 +14,11 @@ from typing import Annotated, Any
 from jinja2 import Template, TemplateError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ecrm import (
-    clock,
-    definition_holds,
-    definitions,
-    keys,
-    links,
-    listing,
-    personalisation,
-    profile_schema,
-    render_limits,
-    store,
-)
-from ecrm.errors import InvalidInput, NotFound
+from ecrm import links, personalisation, profile_schema, render_limits
 from ecrm.forms import FieldType, Slug
 from ecrm.mail import RenderedMail
+from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
+from ecrm.platform.errors import InvalidInput, NotFound
 
 MAX_HTML_BYTES = 100_000
 MAX_TEXT_BYTES = 50_000
@@ -250,7 +240,7 @@ def preview(
 def preview_for(template_id: str, contact_id: str | None) -> RenderedMail:
     """The template rendered for a stored contact (or, without one, for an address only), with
     a real unsubscribe link, exactly as a campaign would render it."""
-    from ecrm import tokens  # noqa: PLC0415 - token keys only when previewing
+    from ecrm.platform import tokens  # noqa: PLC0415 - token keys only when previewing
 
     template = load(template_id)
     contact: Mapping[str, Any] = {"email": "preview@example.com"}

@@ -33,7 +33,7 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """Every refusal of every route (`ecrm.errors.DomainError` mapped by `ecrm.http`)."""
+    """Every refusal of every route (`ecrm.platform.errors.DomainError` mapped by `ecrm.http`)."""
 
     error: ErrorDetail
 

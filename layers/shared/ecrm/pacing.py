@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ecrm import aws, keys, store
-from ecrm.settings import settings
+from ecrm.platform import aws, keys, store
+from ecrm.platform.settings import settings
 
 RATE_CACHE_SECONDS = 300.0
 SLOT_SECONDS = 0.3  # a reservation covers about this much sending time (a batch at 200/s)

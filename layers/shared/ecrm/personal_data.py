@@ -27,8 +27,9 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, keys, pseudonyms, send_ledger, store, suppression
-from ecrm.errors import Unauthenticated
+from ecrm import send_ledger, suppression
+from ecrm.platform import clock, keys, pseudonyms, store
+from ecrm.platform.errors import Unauthenticated
 
 logger = Logger(service="account", child=True)
 

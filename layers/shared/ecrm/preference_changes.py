@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecrm import contacts, normalise, submission
+from ecrm import contacts, submission
 from ecrm.contacts import FIELD_PREFIX, ContactStatus
-from ecrm.errors import InvalidInput
+from ecrm.platform import normalise
+from ecrm.platform.errors import InvalidInput
 from ecrm.profile_schema import ProfileSchema
 from ecrm.submission import Value
 

@@ -18,19 +18,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import (
-    clock,
-    contacts,
-    email_change,
-    keys,
-    preference_changes,
-    profile_schema,
-    store,
-    suppression,
-)
+from ecrm import contacts, email_change, preference_changes, profile_schema, suppression
 from ecrm.account_view import contact_of, etag
 from ecrm.contacts import FIELD_PREFIX, ContactStatus
-from ecrm.errors import (
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import (
     Busy,
     Conflict,
     PreconditionFailed,

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ecrm import keys, store
 from ecrm.forms import RESERVED_FIELDS, Consent, FieldType, FormField, Slug
+from ecrm.platform import keys, store
 
 _CACHE_SECONDS = 60.0
 

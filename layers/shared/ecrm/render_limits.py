@@ -24,7 +24,7 @@ from jinja2.nodes import EvalContext
 from jinja2.utils import pass_eval_context
 from markupsafe import escape
 
-from ecrm.errors import InvalidInput
+from ecrm.platform.errors import InvalidInput
 
 MAX_RENDERED = {"subject": 1_000, "html": 400_000, "text": 200_000}
 #: No single filter result may be longer than the largest part.

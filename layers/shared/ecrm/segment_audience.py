@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm import clock, keys, store
 from ecrm.contacts import FIELD_PREFIX
+from ecrm.platform import clock, keys, store
 from ecrm.segments import FieldCondition, InterestCondition, Segment, holds, sendable
 
 PAGE_SIZE = 500  # topic-index entries per Query (and per stored audience page)

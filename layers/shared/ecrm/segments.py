@@ -32,10 +32,10 @@ from pydantic import (
     model_validator,
 )
 
-from ecrm import clock, definition_holds, definitions, keys, listing, store
 from ecrm.contacts import FIELD_PREFIX, ContactStatus
-from ecrm.errors import NotFound
 from ecrm.forms import FieldName, Slug
+from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
+from ecrm.platform.errors import NotFound
 
 KIND = "segment"
 Value = Annotated[str, StringConstraints(max_length=200)]

@@ -26,8 +26,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, keys, store
-from ecrm.settings import settings
+from ecrm.platform import clock, keys, store
+from ecrm.platform.settings import settings
 
 logger = Logger(service="mailing", child=True)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ecrm import clock
+from ecrm.platform import clock
 
 # SES eventType -> (interaction type, the key of the event's own object)
 KINDS = {

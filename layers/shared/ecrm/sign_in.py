@@ -23,10 +23,16 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, keys, normalise, store, tokens
-from ecrm.errors import InvalidInput, InvalidToken, RateLimited, TokenExpired, Unauthenticated
-from ecrm.ratelimit import Limit
-from ecrm.settings import settings
+from ecrm.platform import clock, keys, normalise, store, tokens
+from ecrm.platform.errors import (
+    InvalidInput,
+    InvalidToken,
+    RateLimited,
+    TokenExpired,
+    Unauthenticated,
+)
+from ecrm.platform.ratelimit import Limit
+from ecrm.platform.settings import settings
 
 logger = Logger(service="account", child=True)
 

@@ -8,8 +8,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm import normalise
-from ecrm.errors import InvalidInput
 from ecrm.forms import (
     CONSENT_FIELD,
     HONEYPOT_FIELD,
@@ -19,6 +17,8 @@ from ecrm.forms import (
     Form,
     FormField,
 )
+from ecrm.platform import normalise
+from ecrm.platform.errors import InvalidInput
 
 Value = str | bool | list[str]
 _TRUE = {"true", "on", "yes", "1"}

@@ -3,7 +3,7 @@ from everything, erasure). Every send checks it. The item holds no address, in o
 
 - `keys.suppression` (a plain hash) while a contact holds the address: the contact item has the
   address anyway, and the plain form is read first;
-- `keys.erased_suppression` (a keyed hash, `ecrm.pseudonyms`) once no contact does: erasure
+- `keys.erased_suppression` (a keyed hash, `ecrm.platform.pseudonyms`) once no contact does: erasure
   moves the item there, and a bounce or complaint about an address without a contact is
   written there, so the table no longer leads from the address to the person. Sends read
   both forms (a single opt-in form may make the address a contact again); when the address
@@ -21,7 +21,7 @@ import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from ecrm import keys, pseudonyms, store
+from ecrm.platform import keys, pseudonyms, store
 
 Reason = Literal["bounce", "complaint", "unsubscribe", "erased"]
 

@@ -15,16 +15,8 @@ from typing import Any
 import boto3
 import pytest
 
-from ecrm import (
-    aws,
-    campaign_content,
-    campaign_sending,
-    clock,
-    keys,
-    pacing,
-    profile_schema,
-    store,
-)
+from ecrm import campaign_content, campaign_sending, pacing, profile_schema
+from ecrm.platform import aws, clock, keys, store
 from local.faults import record_sends
 from local.moto_backend import (
     answer_get_account,
@@ -75,7 +67,7 @@ def campaign_env(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.setenv("CONFIGURATION_SET", configuration_set)
     monkeypatch.setattr(campaign_sending, "RETRY_DELAY", 0)
     monkeypatch.setattr(campaign_sending, "DEFERRED_DELAY", 0)
-    from ecrm.settings import settings
+    from ecrm.platform.settings import settings
 
     settings.cache_clear()
     pacing.forget_cached()

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import campaign_plan, campaign_queue, campaign_states, keys, store
+from ecrm import campaign_plan, campaign_queue, campaign_states
+from ecrm.platform import keys, store
 from tests.integration.campaigns.conftest import Sent, add_contacts, create_campaign
 
 

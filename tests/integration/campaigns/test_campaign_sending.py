@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecrm import keys, store, suppression
+from ecrm import suppression
+from ecrm.platform import keys, store
 from tests.integration.campaigns.conftest import (
     Sent,
     add_contacts,

@@ -8,7 +8,7 @@ import re
 from email.message import EmailMessage
 from typing import Any
 
-from ecrm import keys, store
+from ecrm.platform import keys, store
 from tests import events
 from tests.conftest import table_items
 from tests.integration.campaigns.conftest import (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import keys, store
+from ecrm.platform import keys, store
 from tests import events
 from tests.conftest import table_items
 from tests.integration.campaigns.conftest import (

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import clock, keys, store, suppression, tokens, unsubscribe
+from ecrm import suppression, unsubscribe
+from ecrm.platform import clock, keys, store, tokens
 from tests.conftest import table_items
 from tests.integration.campaigns.conftest import (
     HTML,
@@ -287,7 +288,7 @@ def test_a_test_send_to_the_address_a_contact_moved_from_follows_the_contact(
 def test_test_mails_per_marketer_per_hour_are_bounded(
     campaign_env: Sent, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ecrm.settings import settings
+    from ecrm.platform.settings import settings
 
     monkeypatch.setenv("TEST_MAILS_PER_HOUR", "6")
     settings.cache_clear()

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from ecrm import aws, pacing, sends_in_flight
+from ecrm import pacing, sends_in_flight
 from ecrm.pacing import LATE_TOLERANCE, Reservation
+from ecrm.platform import aws
 from tests.integration.campaigns.conftest import (
     Sent,
     add_contacts,
@@ -32,7 +33,7 @@ def test_the_rate_is_the_accounts_max_send_rate_less_the_share_for_transactional
 def test_max_send_rate_caps_the_rate_without_asking_the_account(
     campaign_env: Sent, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ecrm.settings import settings
+    from ecrm.platform.settings import settings
 
     monkeypatch.setenv("MAX_SEND_RATE", "14")
     settings.cache_clear()
@@ -77,7 +78,7 @@ def test_with_a_slow_ses_several_calls_are_in_flight_and_the_pace_still_holds(
 ) -> None:
     """SES answering in 60 ms, three slots apart at 50/s: one call at a time, a worker would
     skip most of its slots; with several in flight it keeps the rate, and never exceeds it."""
-    from ecrm.settings import settings
+    from ecrm.platform.settings import settings
 
     monkeypatch.setenv("MAX_SEND_RATE", "50")
     settings.cache_clear()

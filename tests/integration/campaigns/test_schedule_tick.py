@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ecrm import campaign_queue, clock, due, keys, store
+from ecrm import campaign_queue, due
+from ecrm.platform import clock, keys, store
 from tests import events
 from tests.integration.campaigns.conftest import (
     Sent,
@@ -66,7 +67,7 @@ def test_a_fan_out_that_a_crash_interrupted_is_finished_by_the_tick(
     campaign_id = create_campaign()
 
     def queue_down(*_: object, **__: object) -> None:
-        from ecrm.errors import Busy
+        from ecrm.platform.errors import Busy
 
         raise Busy("queue unavailable")
 

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from ecrm import campaign_sending, clock, keys, pacing, send_ledger, store
-from ecrm.errors import Busy
-from ecrm.settings import settings
+from ecrm import campaign_sending, pacing, send_ledger
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import Busy
+from ecrm.platform.settings import settings
 from local import faults
 from local.faults import Faults, Kill, Killed, Throttle
 from tests.conftest import table_items

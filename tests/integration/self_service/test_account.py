@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from ecrm import keys, suppression
-from ecrm.store import transact
+from ecrm import suppression
+from ecrm.platform import keys
+from ecrm.platform.store import transact
 from tests import events
 from tests.conftest import table_items
 from tests.integration.self_service.conftest import (
@@ -257,7 +258,7 @@ def test_account_reads_are_never_cached(member: Member, route: tuple[str, str]) 
 def test_a_change_racing_another_is_412_even_when_if_match_matched_the_read(
     member: Member,
 ) -> None:
-    from ecrm import aws, store
+    from ecrm.platform import aws, store
 
     session = sign_in()
     _, etag = get_account(session)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ecrm import clock, keys, suppression, tokens
-from ecrm.store import transact
+from ecrm import suppression
+from ecrm.platform import clock, keys, tokens
+from ecrm.platform.store import transact
 from tests import events
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, valid_body

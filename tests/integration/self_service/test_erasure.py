@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ecrm import forms, keys, pseudonyms, store, suppression, tokens
+from ecrm import forms, suppression
+from ecrm.platform import keys, pseudonyms, store, tokens
 from ecrm.unsubscribe import unsubscribe_url
 from tests import events
 from tests.conftest import table_items

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ecrm import keys, sign_in, suppression, tokens
-from ecrm.store import transact
+from ecrm import sign_in, suppression
+from ecrm.platform import keys, tokens
+from ecrm.platform.store import transact
 from tests import events
 from tests.conftest import table_items
 from tests.integration.self_service.conftest import (

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import keys, tokens
+from ecrm.platform import keys, tokens
 from ecrm.unsubscribe import unsubscribe_url
 from tests.conftest import table_items
 from tests.integration.self_service.conftest import Member, account, error_of, item, items_of

@@ -16,8 +16,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, contacts, keys, store
-from ecrm.errors import Busy
+from ecrm import contacts
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import Busy
 from ecrm.scoring import rulesets
 from ecrm.scoring.engine import Engine, Event, Outcome, Score
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecrm import clock, keys, store
-from ecrm.errors import NotFound
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import NotFound
 from ecrm.scoring import ledger, rulesets
 from ecrm.scoring.engine import Score
 

@@ -18,10 +18,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecrm import aws, clock, keys, store
-from ecrm.errors import Busy, NotFound
+from ecrm.platform import aws, clock, keys, store
+from ecrm.platform.errors import Busy, NotFound
+from ecrm.platform.settings import settings
 from ecrm.scoring import ledger, rulesets
-from ecrm.settings import settings
 
 RUNNING, DONE, SUPERSEDED = "running", "done", "superseded"
 

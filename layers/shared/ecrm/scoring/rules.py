@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from ecrm.errors import InvalidInput
+from ecrm.platform.errors import InvalidInput
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")]
 StageName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]

@@ -9,11 +9,11 @@ import threading
 import time
 from typing import Any
 
-from ecrm import clock, keys, store
-from ecrm.errors import Busy, NotFound
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import Busy, NotFound
+from ecrm.platform.settings import settings
 from ecrm.scoring.engine import Engine
 from ecrm.scoring.rules import Ruleset, default_ruleset
-from ecrm.settings import settings
 
 _lock = threading.Lock()
 _cached: tuple[float, Engine] | None = None

@@ -10,8 +10,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ecrm import aws, store
-from ecrm.errors import Busy
+from ecrm.platform import aws, store
+from ecrm.platform.errors import Busy
 
 SOURCE = "ecrm.scoring"
 DETAIL_TYPE = "Contact stage changed"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecrm import keys
+from ecrm.platform import keys
 
 # Day item groups.
 TOTALS = "totals"  # signups, confirmed, unsubscribed

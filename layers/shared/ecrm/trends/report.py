@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from ecrm import clock, keys, store
+from ecrm.platform import clock, keys, store
 from ecrm.scoring import rulesets
 from ecrm.trends import counting
 

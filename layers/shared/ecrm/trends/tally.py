@@ -22,8 +22,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import clock, keys, store
-from ecrm.errors import Busy
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import Busy
 from ecrm.trends.counting import Count
 
 logger = Logger(service="trends", child=True)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ecrm import keys, store
-from ecrm.errors import InUse, NotFound
+from ecrm.platform import keys, store
+from ecrm.platform.errors import InUse, NotFound
 
 
 def hold(definition: Mapping[str, str]) -> list[store.Write]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ecrm import keys, normalise, store
+from ecrm.platform import keys, normalise, store
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from ecrm import aws, entropy
-from ecrm.errors import InvalidToken, TokenExpired
-from ecrm.settings import settings
+from ecrm.platform import aws, entropy
+from ecrm.platform.errors import InvalidToken, TokenExpired
+from ecrm.platform.settings import settings
 
 Purpose = Literal["confirm", "session", "sign_in", "unsubscribe", "email_change"]
 # The parameter's latest version and the one before it (names kept from Secrets Manager).

@@ -12,9 +12,9 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     table_name: str = Field(alias="TABLE_NAME", min_length=3)
-    # Name of the SSM SecureString holding the token signing key (ecrm.tokens reads it).
+    # Name of the SSM SecureString holding the token signing key (ecrm.platform.tokens reads it).
     token_key_parameter: str = Field(alias="TOKEN_KEY_PARAMETER", min_length=1)
-    # Name of the SSM SecureString keying what outlives an erasure (ecrm.pseudonyms).
+    # Name of the SSM SecureString keying what outlives an erasure (ecrm.platform.pseudonyms).
     pseudonym_key_parameter: str | None = Field(default=None, alias="PSEUDONYM_KEY_PARAMETER")
     stage: str = Field(default="dev", alias="STAGE")
     public_base_url: str = Field(default="http://127.0.0.1:3000", alias="PUBLIC_BASE_URL")

@@ -10,8 +10,8 @@ import binascii
 import json
 from typing import Any
 
-from ecrm import keys, store
-from ecrm.errors import MalformedRequest
+from ecrm.platform import keys, store
+from ecrm.platform.errors import MalformedRequest
 
 
 def page(

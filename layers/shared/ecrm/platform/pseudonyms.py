@@ -17,8 +17,8 @@ import hashlib
 import hmac
 import threading
 
-from ecrm import aws
-from ecrm.settings import settings
+from ecrm.platform import aws
+from ecrm.platform.settings import settings
 
 _lock = threading.Lock()
 _key: list[bytes] = []  # the key once read (it never changes while a process lives)

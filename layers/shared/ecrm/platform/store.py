@@ -17,9 +17,9 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as NetworkError
 
-from ecrm import aws
-from ecrm.errors import Busy
-from ecrm.settings import settings
+from ecrm.platform import aws
+from ecrm.platform.errors import Busy
+from ecrm.platform.settings import settings
 
 Item = dict[str, Any]
 

@@ -121,7 +121,7 @@ def suppression(normalized_email: str) -> dict[str, str]:
 
 
 def erased_suppression(keyed_hash: str) -> dict[str, str]:
-    """The suppression of an address no contact holds (erased): keyed by `ecrm.pseudonyms`, so
+    """The suppression of an address no contact holds (erased): keyed by `ecrm.platform.pseudonyms`, so
     it cannot be found from the address without the key."""
     return {"pk": f"SUPPRESS#k.{keyed_hash}", "sk": "SUPPRESS"}
 
@@ -207,7 +207,7 @@ def profile_schema() -> dict[str, str]:
 
 def erasure(keyed_contact: str) -> dict[str, str]:
     """That a contact was erased, and when: nothing else (no PII), keyed by the contact id's
-    keyed pseudonym (`ecrm.pseudonyms`), so the address does not lead to it."""
+    keyed pseudonym (`ecrm.platform.pseudonyms`), so the address does not lead to it."""
     return {"pk": f"ERASURE#{keyed_contact}", "sk": "ERASURE"}
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ecrm import store
-from ecrm.errors import Conflict
+from ecrm.platform import store
+from ecrm.platform.errors import Conflict
 
 
 def put_new(item: Mapping[str, Any], noun: str, definition_id: str) -> None:

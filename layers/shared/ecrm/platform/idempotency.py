@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm import keys, store
+from ecrm.platform import keys, store
 
 
 @dataclass(frozen=True)
