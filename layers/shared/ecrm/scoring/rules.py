@@ -33,7 +33,7 @@ Points = Annotated[float, Field(ge=-1000, le=1000, allow_inf_nan=False)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 # Interaction types the engine understands (written by capture, confirmation, mailing and
-# self-service; see docs/architecture.md). `stage_changed` is scoring's own and never scored.
+# self-service; see docs/design/scoring.md). `stage_changed` is scoring's own and never scored.
 InteractionType = Literal[
     "form_submitted",
     "confirmed",
