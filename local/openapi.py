@@ -68,8 +68,8 @@ def _require_authorizers(document: dict[str, Json], template: Template) -> None:
 
 def _drop_powertools_validation_answers(document: dict[str, Json]) -> None:
     """Powertools declares a 422 `HTTPValidationError` on every route; ours never answer it
-    (`ecrm.http` maps a request Powertools cannot validate to a 400 with the stable error
-    body): a route that can answer 422 declares it (`ecrm.openapi_responses`)."""
+    (`ecrm.web.http` maps a request Powertools cannot validate to a 400 with the stable error
+    body): a route that can answer 422 declares it (`ecrm.web.openapi_responses`)."""
     default = {"$ref": "#/components/schemas/HTTPValidationError"}
     for operations in document.get("paths", {}).values():
         for operation in operations.values():

@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from account import preference_center, profile, sign_in, unsubscribe
-from ecrm import http
+from ecrm.web import http
 
 logger = Logger(service="account")
 metrics = Metrics(namespace="ecrm", service="account")

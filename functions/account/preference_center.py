@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from account import views
-from ecrm.openapi_responses import answers
+from ecrm.web.openapi_responses import answers
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 

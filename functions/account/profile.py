@@ -12,10 +12,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ecrm import account_view, email_change, http, personal_data, preferences, sign_in
-from ecrm.openapi_responses import BODY, answers, reads
+from ecrm import account_view, email_change, personal_data, preferences, sign_in
 from ecrm.platform import clock
 from ecrm.platform.errors import InvalidInput, UnsupportedMediaType
+from ecrm.web import http
+from ecrm.web.openapi_responses import BODY, answers, reads
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 metrics = Metrics(namespace="ecrm", service="account")

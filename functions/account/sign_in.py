@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from account import views
-from ecrm import http, sign_in
-from ecrm.openapi_responses import BODY, answers, reads
+from ecrm import sign_in
 from ecrm.platform.errors import DomainError, InvalidInput
+from ecrm.web import http
+from ecrm.web.openapi_responses import BODY, answers, reads
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 metrics = Metrics(namespace="ecrm", service="account")

@@ -13,10 +13,11 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from account import views
-from ecrm import http, profile_schema
+from ecrm import profile_schema
 from ecrm import unsubscribe as unsubscribing
-from ecrm.openapi_responses import answers
 from ecrm.platform.errors import DomainError
+from ecrm.web import http
+from ecrm.web.openapi_responses import answers
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 metrics = Metrics(namespace="ecrm", service="account")

@@ -11,9 +11,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import capture, forms, http
-from ecrm.openapi_responses import BODY, answers, reads
+from ecrm import capture, forms
 from ecrm.platform.errors import DomainError
+from ecrm.web import http
+from ecrm.web.openapi_responses import BODY, answers, reads
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")

@@ -12,9 +12,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import contact_export, http, imports
+from ecrm import contact_export, imports
 from ecrm.imports import ImportIn
-from ecrm.openapi_responses import admin
+from ecrm.web import http
+from ecrm.web.openapi_responses import admin
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")

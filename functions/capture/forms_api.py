@@ -13,10 +13,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from ecrm import forms, http
+from ecrm import forms
 from ecrm.forms import Form, Slug
-from ecrm.openapi_responses import admin
 from ecrm.platform.errors import InvalidInput
+from ecrm.web import http
+from ecrm.web.openapi_responses import admin
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")

@@ -11,9 +11,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import automations, http
+from ecrm import automations
 from ecrm.automations import Automation, AutomationIn
-from ecrm.openapi_responses import admin
+from ecrm.web import http
+from ecrm.web.openapi_responses import admin
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")

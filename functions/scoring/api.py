@@ -11,9 +11,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import http
-from ecrm.openapi_responses import BODY, admin, reads
 from ecrm.scoring import report, rescore, rules, rulesets
+from ecrm.web import http
+from ecrm.web.openapi_responses import BODY, admin, reads
 
 logger = Logger(service="scoring")
 metrics = Metrics(namespace="ecrm", service="scoring")

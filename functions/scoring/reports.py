@@ -11,9 +11,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import http
-from ecrm.openapi_responses import admin
 from ecrm.trends import report
+from ecrm.web import http
+from ecrm.web.openapi_responses import admin
 
 logger = Logger(service="reports")
 metrics = Metrics(namespace="ecrm", service="reports")

@@ -97,7 +97,7 @@ def test_the_served_document_is_the_merged_one(stack: LocalStack, http: requests
 
 
 def test_every_refusal_is_documented_with_the_stable_error_body() -> None:
-    """Each route's declared 4xx/5xx (from `ecrm.openapi_responses`) carry the shared schema;
+    """Each route's declared 4xx/5xx (from `ecrm.web.openapi_responses`) carry the shared schema;
     admin routes declare their 401 and 403; nothing declares Powertools' unused 422 shape."""
     refusal_schemas = {"#/components/schemas/ErrorBody", "#/components/schemas/AdminRefusal"}
     for path, operations in schema.raw_schema["paths"].items():

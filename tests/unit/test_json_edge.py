@@ -1,4 +1,4 @@
-"""Request bodies are read by `ecrm.http.loads`: nesting is measured on the text, so no body can
+"""Request bodies are read by `ecrm.web.http.loads`: nesting is measured on the text, so no body can
 make the parser recurse (10 KB of brackets raised RecursionError, a 500)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from ecrm import http
 from ecrm.platform.errors import MalformedRequest
+from ecrm.web import http
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from ecrm import http
+from ecrm.web import http
 from tests import events
 
 app = APIGatewayRestResolver(enable_validation=True)

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import http
+from ecrm.web import http
 from mailing.admin import campaigns, segments, templates
 
 logger = Logger(service="mailing")

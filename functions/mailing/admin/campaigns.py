@@ -9,9 +9,10 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from ecrm import campaign_states, campaigns, http
+from ecrm import campaign_states, campaigns
 from ecrm.campaigns import Campaign, CampaignIn
-from ecrm.openapi_responses import admin
+from ecrm.web import http
+from ecrm.web.openapi_responses import admin
 from mailing.admin.params import CampaignId, Cursor, Limit, Page
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]

@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 
 from ecrm import segment_audience, segments
 from ecrm.forms import Slug
-from ecrm.openapi_responses import admin
 from ecrm.segments import Segment, SegmentIn
+from ecrm.web.openapi_responses import admin
 from mailing.admin.params import Cursor, Limit, Page, SegmentId
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from ecrm import mail_templates
 from ecrm.forms import Slug
 from ecrm.mail_templates import MailTemplate, MailTemplateIn
-from ecrm.openapi_responses import admin
+from ecrm.web.openapi_responses import admin
 from mailing.admin.params import Cursor, Limit, Page, TemplateId
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]

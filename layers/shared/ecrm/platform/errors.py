@@ -1,5 +1,5 @@
 """Domain errors. Each carries the HTTP status and stable code it maps to (in one place:
-`ecrm.http.error_response`), so domain code never builds a response itself."""
+`ecrm.web.http.error_response`), so domain code never builds a response itself."""
 
 from __future__ import annotations
 

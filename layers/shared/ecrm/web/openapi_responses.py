@@ -1,6 +1,6 @@
 """What a route answers, declared once for OpenAPI (`responses=` on every Powertools route).
 
-Every refusal has the stable error body (`ecrm.http.error_body`), published as the shared
+Every refusal has the stable error body (`ecrm.web.http.error_body`), published as the shared
 `ErrorBody` schema; a route lists the statuses it can actually return:
 
     @router.put("/admin/segments/<segment_id>", responses=admin(404, 409, 415, 422))
@@ -33,7 +33,7 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """Every refusal of every route (`ecrm.platform.errors.DomainError` mapped by `ecrm.http`)."""
+    """Every refusal of every route (a `DomainError` mapped by `ecrm.web.http`)."""
 
     error: ErrorDetail
 
@@ -65,7 +65,7 @@ MEANINGS: dict[int, str] = {
 }
 # What every admin route can answer: a bad request, no or wrong credentials, a busy table.
 ADMIN = (400, 401, 403, 503)
-# Routes that read a body with `ecrm.http.read_fields` (size, type, encoding checked there).
+# Routes that read a body with `ecrm.web.http.read_fields` (size, type, encoding checked there).
 BODY = (400, 413, 415)
 
 JSON = "application/json"
@@ -127,7 +127,7 @@ def _declare(
 
 
 def reads(properties: dict[str, Any], *required: str, form: bool = False) -> dict[str, Any]:
-    """`openapi_extensions=` of a route that reads its body itself (`ecrm.http.read_fields`):
+    """`openapi_extensions=` of a route that reads its body itself (`ecrm.web.http.read_fields`):
     its `requestBody` (a JSON object, or an urlencoded form too), so that clients and
     schemathesis know what to send. Unknown fields are allowed; the route says what it refuses."""
     schema = {"type": "object", "properties": properties, "required": list(required)}

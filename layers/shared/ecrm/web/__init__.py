@@ -1,0 +1,8 @@
+"""Web: the HTTP edge shared by every API function (handlers import it; domain modules never do).
+
+- `http`: request bodies read safely (`loads`, `media_type`, size and depth limits), every error
+  mapped to the one error body (`install_error_handlers`, `error_response`), the marketers' gate
+  (`marketers_only`, `marketer`).
+- `openapi_responses`: what a route answers, declared once for OpenAPI (`answers`, `admin`,
+  `reads`) with the shared `ErrorBody` schema.
+"""
