@@ -16,14 +16,15 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, urlencode
 
 from local.authorizer import LocalAuthorizer
 from local.intrinsics import Resolver
 from local.lambda_runtime import LambdaRuntime
 from local.mail_simulator import MailSimulator
 from local.outbox import Outbox
-from local.pages import outbox_page, swagger_assets_dir, swagger_page
+from local.outbox_page import MAIL_POLICY, PAGE_POLICY, STYLE, outbox_page
+from local.pages import swagger_assets_dir, swagger_page
 from local.proxy_event import (
     HttpRequest,
     HttpResponse,
@@ -154,14 +155,14 @@ class Gateway:
         if path.startswith("/web/"):
             return _static(self.web_dir, path.removeprefix("/web/"))
         if path.startswith("/_local/"):
-            return self._local_tool(path.removeprefix("/_local/"))
+            return self._local_tool(path.removeprefix("/_local/"), request.query)
         return None
 
     def _home(self) -> HttpResponse:
         demo = self.web_dir / "demo.html"
         return _file(demo) if demo.is_file() else _html(_index_page())
 
-    def _local_tool(self, path: str) -> HttpResponse:
+    def _local_tool(self, path: str, query: str = "") -> HttpResponse:
         if path == "health":
             return json_response(200, {"ok": True})
         if path.startswith("swagger-ui/"):
@@ -169,15 +170,30 @@ class Gateway:
             return _static(folder, path.removeprefix("swagger-ui/")) if folder else _not_found()
         if path.startswith("outbox"):
             self.outbox.collect()
-        if path == "outbox":
-            return _html(outbox_page(self.outbox.messages()))
-        if path == "outbox.json":
-            return json_response(200, [m.as_json() for m in self.outbox.messages()])
-        if path.startswith("outbox/") and path.endswith(".eml"):
-            raw = self.outbox.raw(path.removeprefix("outbox/").removesuffix(".eml"))
-            if raw is not None:
-                return HttpResponse(200, [("Content-Type", "message/rfc822")], raw)
+            return self._outbox_tool(path.removeprefix("outbox"), query) or _not_found()
         return _not_found()
+
+    def _outbox_tool(self, path: str, query: str) -> HttpResponse | None:
+        """The outbox page, its stylesheet, the list as JSON, and each mail as an .eml file
+        and as its HTML part (for the page's sandboxed frame, under a strict CSP of its own)."""
+        if path == "":
+            reported = dict(parse_qsl(query))  # after a button: which event on which mail
+            messages = self.outbox.messages()
+            page = outbox_page(messages, reported.get("reported"), reported.get("mail"))
+            return _html(page, PAGE_POLICY)
+        if path == ".css":
+            return HttpResponse(200, [("Content-Type", "text/css; charset=utf-8")], STYLE.encode())
+        if path == ".json":
+            return json_response(200, [m.as_json() for m in self.outbox.messages()])
+        message_id, dot, suffix = path.removeprefix("/").rpartition(".")
+        if not path.startswith("/") or not dot:
+            return None
+        if suffix == "eml" and (raw := self.outbox.raw(message_id)) is not None:
+            attachment = f'attachment; filename="{_safe_name(message_id)}.eml"'
+            headers = [("Content-Type", "message/rfc822"), ("Content-Disposition", attachment)]
+            return HttpResponse(200, headers, raw)
+        found = self.outbox.message(message_id) if suffix == "html" else None
+        return _html(found.html, MAIL_POLICY) if found and found.html else None
 
     def _simulate(self, request: HttpRequest, message_id: str) -> HttpResponse:
         """`POST /_local/outbox/<id>/events` with {"type": "open"} (JSON, or a form from the
@@ -199,8 +215,10 @@ class Gateway:
             return json_response(404, {"message": f"No message {message_id} in the outbox."})
         except ValueError as error:
             return json_response(400, {"message": str(error)})
-        if from_page:
-            return HttpResponse(303, [("Location", "/_local/outbox")], b"")
+        if from_page:  # back to the page, at the mail, saying what was reported
+            query = urlencode({"reported": kind, "mail": message_id})
+            location = f"/_local/outbox?{query}#mail-{quote(message_id, safe='')}"
+            return HttpResponse(303, [("Location", location)], b"")
         return json_response(202, record)
 
 
@@ -265,8 +283,19 @@ def _file(path: Path) -> HttpResponse:
     return HttpResponse(200, [("Content-Type", content_type)], path.read_bytes())
 
 
-def _html(text: str) -> HttpResponse:
-    return HttpResponse(200, [("Content-Type", "text/html; charset=utf-8")], text.encode("utf-8"))
+def _html(text: str, policy: str | None = None) -> HttpResponse:
+    headers = [("Content-Type", "text/html; charset=utf-8")]
+    if policy:
+        headers += [
+            ("Content-Security-Policy", policy),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+        ]
+    return HttpResponse(200, headers, text.encode("utf-8"))
+
+
+def _safe_name(message_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", message_id)[:128]
 
 
 def _not_found() -> HttpResponse:

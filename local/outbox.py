@@ -8,7 +8,7 @@ import email.policy
 import json
 import re
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
@@ -30,6 +30,7 @@ class OutboxMessage:
     text: str
     html: str
     links: list[str]
+    headers: list[tuple[str, str]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         document = asdict(self)
@@ -87,6 +88,9 @@ class Outbox:
             return found
         return {}
 
+    def message(self, message_id: str) -> OutboxMessage | None:
+        return next((m for m in self.messages() if m.id == message_id), None)
+
     def raw(self, message_id: str) -> bytes | None:
         for path in self.folder.glob("*.eml"):
             if _message_id(path) == message_id:
@@ -110,6 +114,7 @@ def parse(raw: bytes, message_id: str, number: int = 0) -> OutboxMessage:
         text=text,
         html=html,
         links=list(dict.fromkeys(links)),  # unique, in order of appearance
+        headers=[(name, str(value)) for name, value in message.items()],
     )
 
 

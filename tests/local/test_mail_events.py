@@ -170,7 +170,8 @@ def test_the_outbox_page_buttons_post_a_form_and_come_back(stack: LocalStack) ->
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     with urllib.request.urlopen(request, timeout=30) as answer:  # follows the 303
-        assert answer.url.endswith("/_local/outbox")
+        assert f"/_local/outbox?reported=complaint&mail={message_id}" in answer.url
+        assert "Simulated “Complaint”" in answer.read().decode()
 
     assert profile(stack, "di@example.com")["status"] == "unsubscribed"
     assert len(of_type(stack, "email_complained", "di@example.com")) == 1
