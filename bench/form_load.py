@@ -31,7 +31,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
 from bench.figures import Figure
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 
 FORM = "newsletter"  # the demo form the local stack seeds
 RETRY_SHARE = 0.1  # of requests: the previous request again, same key (a lost response)
@@ -153,7 +153,7 @@ def _client(base: str, client: int, plan: list[tuple[str, str]]) -> list[Sent]:
     return [_submit(base, client, email, key) for email, key in plan]
 
 
-def run(stack: LocalStack, submissions: int, clients: int, seed: int = 7) -> Outcome:
+def run(stack: EmbeddedStack, submissions: int, clients: int, seed: int = 7) -> Outcome:
     """Send `submissions` from `clients` concurrent clients, then read the table back."""
     per_client = submissions // clients
     plans = [_plan(c, per_client, seed) for c in range(clients)]
@@ -172,7 +172,7 @@ def run(stack: LocalStack, submissions: int, clients: int, seed: int = 7) -> Out
     return outcome
 
 
-def _items(stack: LocalStack) -> Iterator[dict[str, Any]]:
+def _items(stack: EmbeddedStack) -> Iterator[dict[str, Any]]:
     """The whole table, read the way a check may (a Scan of the local table; never product code)."""
     client = boto3.client("dynamodb", endpoint_url=stack.moto_url, region_name="us-east-1")
     plain = TypeDeserializer()
@@ -182,7 +182,7 @@ def _items(stack: LocalStack) -> Iterator[dict[str, Any]]:
 
 
 @contextmanager
-def load_stack(rate_limit_per_ip: int) -> Iterator[LocalStack]:
+def load_stack(rate_limit_per_ip: int) -> Iterator[EmbeddedStack]:
     """A fresh local stack allowing `rate_limit_per_ip` submissions per client address. Rate
     limits count in fixed windows: one window far longer than the run, so that no window
     boundary falls inside it and the number of 429s does not depend on the time of day."""
@@ -190,7 +190,10 @@ def load_stack(rate_limit_per_ip: int) -> Iterator[LocalStack]:
     before = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     try:
-        with tempfile.TemporaryDirectory() as state, LocalStack(Path(state), fresh=True) as stack:
+        with (
+            tempfile.TemporaryDirectory() as state,
+            EmbeddedStack(Path(state), fresh=True) as stack,
+        ):
             yield stack
     finally:
         for name, value in before.items():

@@ -1,6 +1,6 @@
 """Marketer workspace figures: a contacts import and export through the local stack.
 
-A `LocalStack` (`ecrm serve` in this process: moto's server, the gateway, the SQS and stream
+A `EmbeddedStack` (`ecrm serve` in this process: moto's server, the gateway, the SQS and stream
 pumps, so scoring and automations consume the imported rows meanwhile) imports a file of
 `ROWS` rows (2% bad) with `ecrm contacts import` (digest, presigned upload, start, polls),
 then exports the topic with `ecrm contacts export`.
@@ -34,7 +34,7 @@ from typing import Any
 from bench.figures import Figure
 from ecrm.platform import aws
 from local.moto_backend import fast_transactions
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def _file(path: Path) -> Path:
     return path
 
 
-def _ecrm(stack: LocalStack, key: str, *argv: str) -> dict[str, Any]:
+def _ecrm(stack: EmbeddedStack, key: str, *argv: str) -> dict[str, Any]:
     """Run `ecrm ... --json` here; its result is the JSON line holding `key` (the functions
     of the stack log to stdout too)."""
     from cli.main import main  # noqa: PLC0415 - the command line only for this area
@@ -125,7 +125,7 @@ def measure() -> list[Figure]:
 
 def _measure(folder: Path) -> list[Figure]:
     source = _file(folder / "people.csv")
-    with LocalStack(folder / ".ecrm", fresh=True) as stack:
+    with EmbeddedStack(folder / ".ecrm", fresh=True) as stack:
         with _counting() as written:
             started = time.perf_counter()
             result = _ecrm(

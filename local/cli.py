@@ -106,7 +106,7 @@ def _serve(args: argparse.Namespace) -> int:
     logging.getLogger("botocore").setLevel(logging.WARNING)
     # Powertools warns on every invocation that emits no metric; locally that is just noise.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    from local.stack import LocalStack  # noqa: PLC0415 - keeps `ecrm --help` instant
+    from local.stack import EmbeddedStack  # noqa: PLC0415 - keeps `ecrm --help` instant
 
     stopping = threading.Event()
 
@@ -115,7 +115,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    stack = LocalStack(
+    stack = EmbeddedStack(
         args.state,
         args.host,
         args.port,

@@ -50,7 +50,7 @@ def scheduled_event(
 
 class SchedulePump(Pump):
     """One schedule: a tick per poll. Ticks are not counted in `delivered` (a timer never
-    runs dry, and `LocalStack.drain` waits for counts to settle)."""
+    runs dry, and `EmbeddedStack.drain` waits for counts to settle)."""
 
     def __init__(
         self,

@@ -1,7 +1,7 @@
 """The whole local stack in this process: moto's server, the template's resources, the HTTP
 gateway, the event source pumps, the outbox and the snapshots of local data.
 
-moto keeps its state in module globals, so one LocalStack runs per process at a time, and not
+moto keeps its state in module globals, so one EmbeddedStack runs per process at a time, and not
 alongside `mock_aws` (which resets the same globals).
 """
 
@@ -62,7 +62,10 @@ SNAPSHOT_EVERY = 2.0  # seconds
 OUTBOX_EVERY = 0.5
 
 
-class LocalStack:
+class EmbeddedStack:
+    """`ecrm serve` embedded in this process: moto's server, the gateway and the pumps on
+    threads of their own (not the LocalStack product: nothing here runs in a container)."""
+
     def __init__(
         self,
         state_dir: Path,
@@ -105,7 +108,7 @@ class LocalStack:
         self._patches = ExitStack()  # moto patches held while this stack runs
 
     # --- lifecycle ------------------------------------------------------------------------
-    def start(self) -> LocalStack:
+    def start(self) -> EmbeddedStack:
         try:
             self._start()
         except BaseException:
@@ -176,7 +179,7 @@ class LocalStack:
         self._gateway = self._moto = self._server = None
         self._pumps = []
 
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> EmbeddedStack:
         return self.start()
 
     def __exit__(self, *_: object) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +32,7 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {
             "AWS_ACCESS_KEY_ID": "testing",
@@ -43,7 +43,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             patch.setenv(name, value)
         # moto's request log would land in the commands' captured stderr (as `ecrm serve` does).
         patch.setattr(logging.getLogger("werkzeug"), "level", logging.WARNING)
-        local = LocalStack(
+        local = EmbeddedStack(
             tmp_path_factory.mktemp("stack") / ".ecrm", schedule_every=0.3, keep_state=False
         )
         local.start()
@@ -70,7 +70,7 @@ Ecrm = Callable[..., Run]
 
 
 @pytest.fixture
-def ecrm(stack: LocalStack) -> Ecrm:
+def ecrm(stack: EmbeddedStack) -> Ecrm:
     """`ecrm ARGS...` as a user runs it (a process of its own: the stack's handlers log to
     this one's stdout), pointed at the test stack with its marketer token."""
     token = json.loads((stack.state_dir / "admin-tokens.json").read_text())["marketer"]

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 from tests.cli.conftest import Ecrm
 
 AUDIENCE = 15
 
 
 @pytest.fixture(scope="module")
-def campaign_parts(stack: LocalStack) -> dict[str, str]:
+def campaign_parts(stack: EmbeddedStack) -> dict[str, str]:
     """A template, a segment of the newsletter topic, and AUDIENCE subscribed contacts."""
     from cli.client import ApiClient
     from ecrm.platform import keys, store
@@ -58,7 +58,7 @@ def create(ecrm: Ecrm, parts: dict[str, str], name: str) -> str:
 
 
 def test_send_then_watch_to_the_end_prints_one_json_line_per_poll(
-    ecrm: Ecrm, campaign_parts: dict[str, str], stack: LocalStack
+    ecrm: Ecrm, campaign_parts: dict[str, str], stack: EmbeddedStack
 ) -> None:
     campaign_id = create(ecrm, campaign_parts, "Watched")
     run = ecrm("campaigns", "send", campaign_id, "--watch", "--interval", "0.1", "--json")

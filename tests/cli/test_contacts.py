@@ -22,7 +22,7 @@ import pytest
 
 from cli.client import ApiClient
 from local.moto_backend import fast_transactions
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 from tests.cli.conftest import Ecrm, Run
 from tests.conftest import table_items
 
@@ -37,7 +37,7 @@ def _fast_moto() -> Iterator[None]:
 
 
 @pytest.fixture
-def ecrm_long(stack: LocalStack) -> Ecrm:
+def ecrm_long(stack: EmbeddedStack) -> Ecrm:
     """`ecrm ARGS...` in a process of its own, like the `ecrm` fixture, with the time 5,000 rows
     (and their export) take through the local stack on a busy machine (120 s would not do)."""
     token = json.loads((stack.state_dir / "admin-tokens.json").read_text())["marketer"]
@@ -150,7 +150,7 @@ def test_an_import_counts_exactly_writes_bad_rows_and_imports_nothing_twice(
 
 
 def test_a_segment_exports_as_json_lines_on_stdout(
-    ecrm: Ecrm, stack: LocalStack, tmp_path: Path
+    ecrm: Ecrm, stack: EmbeddedStack, tmp_path: Path
 ) -> None:
     source = tmp_path / "few.csv"
     source.write_text(

@@ -17,11 +17,11 @@ from cli.client import ApiClient, ApiError, CliError
 from cli.commands import Context, run_api
 from cli.main import build_parser, main
 from cli.output import Output
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 
 
 def test_with_no_set_up_a_command_reaches_the_local_stack_as_its_marketer(
-    stack: LocalStack,
+    stack: EmbeddedStack,
 ) -> None:
     shutil.copytree(stack.state_dir, Path.cwd() / ".ecrm")  # as if `ecrm serve` ran here
     args = argparse.Namespace(api_url=None, token=None, profile=None, json=False)
@@ -30,7 +30,7 @@ def test_with_no_set_up_a_command_reaches_the_local_stack_as_its_marketer(
     assert context.api.get("/admin/campaigns", limit=5) == {"items": [], "next_cursor": None}
 
 
-def test_the_installed_command_needs_no_set_up_beside_a_running_stack(stack: LocalStack) -> None:
+def test_the_installed_command_needs_no_set_up_beside_a_running_stack(stack: EmbeddedStack) -> None:
     import subprocess
     import sys
 
@@ -46,7 +46,7 @@ def test_the_installed_command_needs_no_set_up_beside_a_running_stack(stack: Loc
     assert "newsletter" in [form["id"] for form in json.loads(run.stdout)]  # the seeded demo
 
 
-def test_the_api_error_body_becomes_the_message_fields_and_exit_code(stack: LocalStack) -> None:
+def test_the_api_error_body_becomes_the_message_fields_and_exit_code(stack: EmbeddedStack) -> None:
     token = json.loads((stack.state_dir / "admin-tokens.json").read_text())["marketer"]
     api = ApiClient(stack.api_url, token)
     with pytest.raises(ApiError) as invalid:
@@ -63,7 +63,7 @@ def test_the_api_error_body_becomes_the_message_fields_and_exit_code(stack: Loca
     ("token", "status"), [(None, 401), ("wrong", 401), ("viewer", 403)], ids=str
 )
 def test_missing_wrong_or_unprivileged_credentials_exit_with_the_auth_code(
-    stack: LocalStack, token: str | None, status: int
+    stack: EmbeddedStack, token: str | None, status: int
 ) -> None:
     tokens = json.loads((stack.state_dir / "admin-tokens.json").read_text())
     with pytest.raises(ApiError) as refused:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 from tests.cli.conftest import Ecrm
 
 DEFAULT_RULESET = (
@@ -33,7 +33,7 @@ def actions(run_json: Any) -> dict[str, tuple[str, int | None]]:
 
 
 def test_pushing_templates_twice_creates_then_changes_nothing_then_updates_an_edit(
-    ecrm: Ecrm, tmp_path: Path, stack: LocalStack
+    ecrm: Ecrm, tmp_path: Path, stack: EmbeddedStack
 ) -> None:
     folder = write_templates(tmp_path / "templates")
     first = ecrm("templates", "push", str(folder), "--json")
@@ -135,7 +135,7 @@ def test_a_scoring_ruleset_the_api_refuses_saves_nothing_and_exits_1(
 
 
 def test_a_pushed_form_takes_submissions_and_pushing_it_again_changes_nothing(
-    ecrm: Ecrm, tmp_path: Path, stack: LocalStack
+    ecrm: Ecrm, tmp_path: Path, stack: EmbeddedStack
 ) -> None:
     import urllib.request
 

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 import requests
 
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 from tests.cli.conftest import Ecrm
 
 SOURCES = ["google", "google", "newsletter"]
 
 
 @pytest.fixture(scope="module")
-def signed_up(stack: LocalStack) -> list[str]:
+def signed_up(stack: EmbeddedStack) -> list[str]:
     run = uuid.uuid4().hex[:8]
     addresses = [f"report.{run}.{n}@acme.example" for n in range(len(SOURCES))]
     for address, source in zip(addresses, SOURCES, strict=True):

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,9 +35,9 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(state_dir: Path) -> Iterator[LocalStack]:
+def stack(state_dir: Path) -> Iterator[EmbeddedStack]:
     """A fresh stack on a free port (port 0: the stack picks one)."""
-    local_stack = LocalStack(state_dir, host="127.0.0.1", port=0, fresh=True, keep_state=False)
+    local_stack = EmbeddedStack(state_dir, host="127.0.0.1", port=0, fresh=True, keep_state=False)
     local_stack.start()
     try:
         yield local_stack

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 
 WELCOME = {
     "id": "welcome",
@@ -31,8 +31,8 @@ RULE = {
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    local_stack = LocalStack(
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    local_stack = EmbeddedStack(
         tmp_path_factory.mktemp("state"), port=0, fresh=True, schedule_every=0.2, keep_state=False
     )
     local_stack.start()
@@ -42,7 +42,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         local_stack.stop()
 
 
-def http(stack: LocalStack, method: str, path: str, body: Any = None, admin: bool = False) -> Any:
+def http(
+    stack: EmbeddedStack, method: str, path: str, body: Any = None, admin: bool = False
+) -> Any:
     headers = {"Content-Type": "application/json"}
     if admin:
         assert stack.authorizer is not None
@@ -58,11 +60,11 @@ def http(stack: LocalStack, method: str, path: str, body: Any = None, admin: boo
         return error.code, error.read()
 
 
-def mails_to(stack: LocalStack, address: str) -> list[dict[str, Any]]:
+def mails_to(stack: EmbeddedStack, address: str) -> list[dict[str, Any]]:
     return [m for m in stack.outbox() if m["to"] == address]
 
 
-def test_a_confirmed_subscriber_gets_the_welcome_mail_once(stack: LocalStack) -> None:
+def test_a_confirmed_subscriber_gets_the_welcome_mail_once(stack: EmbeddedStack) -> None:
     assert http(stack, "POST", "/admin/templates", WELCOME, admin=True)[0] == 201
     status, rule = http(stack, "POST", "/admin/automations", RULE, admin=True)
     assert status == 201

@@ -10,13 +10,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 from tests.waiting import wait_for
 
 
 def test_a_scheduled_campaign_is_sent_by_the_local_stack(tmp_path: Path, moto_url: str) -> None:
     state = tmp_path / "state"
-    stack = LocalStack(state, schedule_every=0.3, keep_state=False).start()
+    stack = EmbeddedStack(state, schedule_every=0.3, keep_state=False).start()
     try:
         token = json.loads((state / "admin-tokens.json").read_text())["marketer"]
 

@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 from tests.local.conftest import write_template
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
     """One stack for this module: these tests only read (starting one takes about a second)."""
     tmp_path = tmp_path_factory.mktemp("gateway")
     template_file = write_template(tmp_path)
@@ -27,7 +27,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     (web / "demo.html").write_text("<!DOCTYPE html><title>demo</title>")
     (web / "form.js").write_text("export const x = 1;")
     (tmp_path / "secret.txt").write_text("not for the web")
-    local_stack = LocalStack(
+    local_stack = EmbeddedStack(
         tmp_path / "state", template_path=template_file, web_dir=web, demo_form=None
     )
     local_stack.start()
@@ -38,7 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 
 def request(
-    stack: LocalStack,
+    stack: EmbeddedStack,
     method: str,
     path: str,
     body: bytes | None = None,
@@ -55,14 +55,14 @@ def request(
         connection.close()
 
 
-def echo(stack: LocalStack, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+def echo(stack: EmbeddedStack, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
     status, _, body = request(stack, method, path, **kwargs)
     assert status == 201, body
     seen: dict[str, Any] = json.loads(body)
     return seen
 
 
-def test_a_template_route_reaches_its_handler_as_a_rest_proxy_event(stack: LocalStack) -> None:
+def test_a_template_route_reaches_its_handler_as_a_rest_proxy_event(stack: EmbeddedStack) -> None:
     seen = echo(
         stack,
         "GET",
@@ -92,24 +92,24 @@ def test_a_template_route_reaches_its_handler_as_a_rest_proxy_event(stack: Local
     assert 0 < seen["context"]["remaining"] <= 5000
 
 
-def test_the_handlers_response_headers_and_cookies_come_back(stack: LocalStack) -> None:
+def test_the_handlers_response_headers_and_cookies_come_back(stack: EmbeddedStack) -> None:
     status, headers, _ = request(stack, "GET", "/items/1")
     assert status == 201
     assert headers["X-Echo"] == "1"
     assert headers.get_all("Set-Cookie") == ["a=1", "b=2"]
 
 
-def test_a_literal_segment_wins_over_a_parameter(stack: LocalStack) -> None:
+def test_a_literal_segment_wins_over_a_parameter(stack: EmbeddedStack) -> None:
     assert echo(stack, "GET", "/items/new")["event"]["resource"] == "/items/new"
 
 
-def test_a_greedy_parameter_takes_the_rest_of_the_path_for_any_method(stack: LocalStack) -> None:
+def test_a_greedy_parameter_takes_the_rest_of_the_path_for_any_method(stack: EmbeddedStack) -> None:
     event = echo(stack, "DELETE", "/files/a/b/c.txt")["event"]
     assert event["resource"] == "/files/{proxy+}"
     assert event["pathParameters"] == {"proxy": "a/b/c.txt"}
 
 
-def test_bodies_are_text_or_base64(stack: LocalStack) -> None:
+def test_bodies_are_text_or_base64(stack: EmbeddedStack) -> None:
     text = echo(stack, "POST", "/items/1", body='{"é": 1}'.encode())["event"]
     assert text["body"] == '{"é": 1}' and text["isBase64Encoded"] is False
     binary = echo(stack, "POST", "/items/1", body=b"\xff\x00")["event"]
@@ -117,18 +117,18 @@ def test_bodies_are_text_or_base64(stack: LocalStack) -> None:
     assert base64.b64decode(binary["body"]) == b"\xff\x00"
 
 
-def test_a_base64_response_is_decoded(stack: LocalStack) -> None:
+def test_a_base64_response_is_decoded(stack: EmbeddedStack) -> None:
     status, headers, body = request(stack, "GET", "/files/binary")
     assert (status, headers["Content-Type"], body) == (200, "application/octet-stream", b"\x00\xff")
 
 
-def test_a_failing_or_malformed_function_is_a_502(stack: LocalStack) -> None:
+def test_a_failing_or_malformed_function_is_a_502(stack: EmbeddedStack) -> None:
     for path in ("/files/crash", "/files/broken"):
         status, _, body = request(stack, "GET", path)
         assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
 
 
-def test_unknown_routes_and_methods(stack: LocalStack) -> None:
+def test_unknown_routes_and_methods(stack: EmbeddedStack) -> None:
     status, _, body = request(stack, "GET", "/nowhere")
     assert (status, json.loads(body)) == (404, {"message": "Not Found"})
     status, headers, _ = request(stack, "PUT", "/items/1")
@@ -136,7 +136,7 @@ def test_unknown_routes_and_methods(stack: LocalStack) -> None:
     assert headers["Allow"] == "GET, POST"
 
 
-def test_preflight_is_answered_from_the_apis_cors_settings(stack: LocalStack) -> None:
+def test_preflight_is_answered_from_the_apis_cors_settings(stack: EmbeddedStack) -> None:
     status, headers, _ = request(
         stack, "OPTIONS", "/items/1", headers={"Origin": "https://site.example"}
     )
@@ -147,7 +147,7 @@ def test_preflight_is_answered_from_the_apis_cors_settings(stack: LocalStack) ->
     assert headers["Access-Control-Max-Age"] == "60"
 
 
-def test_functions_see_their_template_environment_pointing_at_moto(stack: LocalStack) -> None:
+def test_functions_see_their_template_environment_pointing_at_moto(stack: EmbeddedStack) -> None:
     assert os.environ["TABLE_NAME"] == stack.table_name
     assert os.environ["SIGNING_KEY_ARN"].startswith("arn:aws:secretsmanager:")
     assert os.environ["BASE_URL"] == stack.api_url  # PublicBaseUrl is the local API
@@ -156,7 +156,7 @@ def test_functions_see_their_template_environment_pointing_at_moto(stack: LocalS
     assert os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] == "disabled"
 
 
-def test_local_pages(stack: LocalStack) -> None:
+def test_local_pages(stack: EmbeddedStack) -> None:
     status, headers, body = request(stack, "GET", "/")
     assert (status, body) == (200, b"<!DOCTYPE html><title>demo</title>")
     status, headers, body = request(stack, "GET", "/web/form.js")
@@ -168,14 +168,14 @@ def test_local_pages(stack: LocalStack) -> None:
 
 
 @pytest.mark.parametrize("path", ["/web/../secret.txt", "/web/%2e%2e/secret.txt", "/web/nope.js"])
-def test_web_files_stay_inside_the_web_folder(stack: LocalStack, path: str) -> None:
+def test_web_files_stay_inside_the_web_folder(stack: EmbeddedStack, path: str) -> None:
     status, _, body = request(stack, "GET", path)
     assert status == 404
     assert b"not for the web" not in body
 
 
 def test_an_authorised_route_without_a_known_bearer_token_is_401_before_any_handler(
-    stack: LocalStack,
+    stack: EmbeddedStack,
 ) -> None:
     for headers in ({}, {"Authorization": "Bearer forged"}, {"Authorization": "Basic x"}):
         status, _, body = request(stack, "GET", "/admin/items", headers=headers)
@@ -183,7 +183,7 @@ def test_an_authorised_route_without_a_known_bearer_token_is_401_before_any_hand
 
 
 def test_an_authorised_route_receives_the_tokens_claims_as_a_cognito_authorizer_would(
-    stack: LocalStack,
+    stack: EmbeddedStack,
 ) -> None:
     assert stack.authorizer is not None
     for who, group in (("marketer", "marketers"), ("viewer", "viewers")):
@@ -193,5 +193,5 @@ def test_an_authorised_route_receives_the_tokens_claims_as_a_cognito_authorizer_
         assert claims["cognito:groups"] == group and claims["sub"]
 
 
-def test_public_routes_carry_no_authorizer_claims(stack: LocalStack) -> None:
+def test_public_routes_carry_no_authorizer_claims(stack: EmbeddedStack) -> None:
     assert "authorizer" not in echo(stack, "GET", "/items/x")["event"]["requestContext"]

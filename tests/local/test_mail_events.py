@@ -16,14 +16,16 @@ import boto3
 import pytest
 
 from local.cli import main
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 
 ANN = "ann@example.com"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    local_stack = LocalStack(tmp_path_factory.mktemp("state"), port=0, fresh=True, keep_state=False)
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    local_stack = EmbeddedStack(
+        tmp_path_factory.mktemp("state"), port=0, fresh=True, keep_state=False
+    )
     local_stack.start()
     try:
         yield local_stack
@@ -31,12 +33,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         local_stack.stop()
 
 
-def client(stack: LocalStack, service: str) -> Any:
+def client(stack: EmbeddedStack, service: str) -> Any:
     make: Any = boto3.client
     return make(service, endpoint_url=stack.moto_url, region_name="us-east-1")
 
 
-def http(stack: LocalStack, method: str, path: str, body: Any = None, **headers: str) -> Any:
+def http(stack: EmbeddedStack, method: str, path: str, body: Any = None, **headers: str) -> Any:
     data = json.dumps(body).encode() if isinstance(body, dict) else body
     request = urllib.request.Request(
         stack.api_url + path,
@@ -51,7 +53,7 @@ def http(stack: LocalStack, method: str, path: str, body: Any = None, **headers:
         return error.code, error.read()
 
 
-def contact_items(stack: LocalStack, email: str = ANN) -> list[dict[str, Any]]:
+def contact_items(stack: EmbeddedStack, email: str = ANN) -> list[dict[str, Any]]:
     from ecrm.platform import keys
     from ecrm.platform.store import deserialize
 
@@ -64,15 +66,15 @@ def contact_items(stack: LocalStack, email: str = ANN) -> list[dict[str, Any]]:
     return [deserialize(item) for item in found]
 
 
-def of_type(stack: LocalStack, kind: str, email: str = ANN) -> list[dict[str, Any]]:
+def of_type(stack: EmbeddedStack, kind: str, email: str = ANN) -> list[dict[str, Any]]:
     return [i for i in contact_items(stack, email) if i.get("type") == kind]
 
 
-def profile(stack: LocalStack, email: str = ANN) -> dict[str, Any]:
+def profile(stack: EmbeddedStack, email: str = ANN) -> dict[str, Any]:
     return next(i for i in contact_items(stack, email) if i["sk"] == "PROFILE")
 
 
-def signed_up(stack: LocalStack, email: str) -> str:
+def signed_up(stack: EmbeddedStack, email: str) -> str:
     """Submit the demo form through the gateway; returns the confirmation mail's outbox id."""
     status, _ = http(
         stack, "POST", "/forms/newsletter/submissions", {"email": email, "consent": True}
@@ -82,7 +84,7 @@ def signed_up(stack: LocalStack, email: str) -> str:
     return next(m["id"] for m in stack.outbox() if m["to"] == email)
 
 
-def test_a_delivery_of_the_confirmation_mail_becomes_an_interaction(stack: LocalStack) -> None:
+def test_a_delivery_of_the_confirmation_mail_becomes_an_interaction(stack: EmbeddedStack) -> None:
     message_id = signed_up(stack, ANN)
 
     record = stack.simulate_ses_event(message_id, "delivery")
@@ -95,7 +97,7 @@ def test_a_delivery_of_the_confirmation_mail_becomes_an_interaction(stack: Local
     assert "campaign_id" not in delivered  # transactional mail: found by its address
 
 
-def test_opens_from_a_person_and_from_a_scanner_are_told_apart(stack: LocalStack) -> None:
+def test_opens_from_a_person_and_from_a_scanner_are_told_apart(stack: EmbeddedStack) -> None:
     message_id = signed_up(stack, "bo@example.com")
 
     stack.simulate_ses_event(message_id, "open")
@@ -109,7 +111,7 @@ def test_opens_from_a_person_and_from_a_scanner_are_told_apart(stack: LocalStack
     assert all("/confirm/" in c["link"] for c in clicks)  # the mail's own first link
 
 
-def test_tags_of_a_campaign_send_reach_the_events(stack: LocalStack) -> None:
+def test_tags_of_a_campaign_send_reach_the_events(stack: EmbeddedStack) -> None:
     from ecrm.platform import keys
 
     contact_id = keys.contact_id_for(ANN)
@@ -140,7 +142,7 @@ def test_tags_of_a_campaign_send_reach_the_events(stack: LocalStack) -> None:
 
 
 def test_the_events_endpoint_answers_with_the_record_and_refuses_nonsense(
-    stack: LocalStack,
+    stack: EmbeddedStack,
 ) -> None:
     message_id = signed_up(stack, "cy@example.com")
 
@@ -156,7 +158,7 @@ def test_the_events_endpoint_answers_with_the_record_and_refuses_nonsense(
     assert http(stack, "POST", "/_local/outbox/unknown/events", {"type": "open"})[0] == 404
 
 
-def test_the_outbox_page_buttons_post_a_form_and_come_back(stack: LocalStack) -> None:
+def test_the_outbox_page_buttons_post_a_form_and_come_back(stack: EmbeddedStack) -> None:
     message_id = signed_up(stack, "di@example.com")
     status, page = http(stack, "GET", "/_local/outbox")
     assert status == 200
@@ -178,7 +180,7 @@ def test_the_outbox_page_buttons_post_a_form_and_come_back(stack: LocalStack) ->
 
 
 def test_the_cli_simulates_an_event_on_the_running_stack(
-    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+    stack: EmbeddedStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     message_id = signed_up(stack, "ed@example.com")
 
@@ -189,7 +191,7 @@ def test_the_cli_simulates_an_event_on_the_running_stack(
     assert profile(stack, "ed@example.com")["email_status"] == "bounced"
 
 
-def test_a_mail_to_the_unsubscribe_address_runs_the_receipt_rule(stack: LocalStack) -> None:
+def test_a_mail_to_the_unsubscribe_address_runs_the_receipt_rule(stack: EmbeddedStack) -> None:
     from ecrm.platform import keys, tokens
 
     signed_up(stack, "fay@example.com")
@@ -204,7 +206,7 @@ def test_a_mail_to_the_unsubscribe_address_runs_the_receipt_rule(stack: LocalSta
 
 
 def test_a_function_that_keeps_failing_parks_the_event_in_its_dlq(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+    stack: EmbeddedStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import mailing.ses_events
 

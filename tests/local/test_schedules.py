@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 from local.template import Template
 from tests.local.conftest import HERE, TEST_TEMPLATE
 from tests.waiting import wait_for
@@ -57,7 +57,7 @@ def test_the_template_reader_sees_schedules_and_their_rates() -> None:
 
 
 def test_a_schedule_function_ticks_every_n_seconds(tmp_path: Path, moto_url: str) -> None:
-    stack = LocalStack(
+    stack = EmbeddedStack(
         tmp_path / "state", template_path=write(tmp_path), demo_form=None, schedule_every=0.1
     ).start()
     try:
@@ -73,7 +73,7 @@ def test_a_schedule_function_ticks_every_n_seconds(tmp_path: Path, moto_url: str
 
 
 def test_drain_waits_for_a_tick_that_started_after_it(tmp_path: Path, moto_url: str) -> None:
-    stack = LocalStack(
+    stack = EmbeddedStack(
         tmp_path / "state", template_path=write(tmp_path), demo_form=None, schedule_every=30
     ).start()
     try:
@@ -87,7 +87,7 @@ def test_drain_waits_for_a_tick_that_started_after_it(tmp_path: Path, moto_url: 
 
 def test_a_failing_tick_is_parked_in_the_on_failure_queue(tmp_path: Path, moto_url: str) -> None:
     ticker().FAIL["on"] = True
-    stack = LocalStack(
+    stack = EmbeddedStack(
         tmp_path / "state", template_path=write(tmp_path), demo_form=None, schedule_every=30
     ).start()
     try:

@@ -10,26 +10,26 @@ from typing import Any
 
 import boto3
 
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 
 
-def start(state: Path, template_file: Path, fresh: bool = False) -> LocalStack:
-    return LocalStack(state, template_path=template_file, fresh=fresh, demo_form=None).start()
+def start(state: Path, template_file: Path, fresh: bool = False) -> EmbeddedStack:
+    return EmbeddedStack(state, template_path=template_file, fresh=fresh, demo_form=None).start()
 
 
-def client(stack: LocalStack, service: str) -> Any:
+def client(stack: EmbeddedStack, service: str) -> Any:
     make: Any = boto3.client  # one helper for several services
     return make(service, endpoint_url=stack.moto_url, region_name="us-east-1")
 
 
-def put(stack: LocalStack, sk: str, kind: str = "keep") -> None:
+def put(stack: EmbeddedStack, sk: str, kind: str = "keep") -> None:
     client(stack, "dynamodb").put_item(
         TableName=stack.table_name,
         Item={"pk": {"S": "P"}, "sk": {"S": sk}, "kind": {"S": kind}},
     )
 
 
-def send_mail(stack: LocalStack, to: str, link: str) -> None:
+def send_mail(stack: EmbeddedStack, to: str, link: str) -> None:
     message = EmailMessage()
     message["From"] = "ecrm <hello@example.org>"
     message["To"] = to
@@ -160,7 +160,9 @@ def test_a_stack_that_keeps_no_state_never_scans_the_table_for_a_snapshot(
     tmp_path: Path, template_file: Path
 ) -> None:
     state = tmp_path / "state"
-    stack = LocalStack(state, template_path=template_file, demo_form=None, keep_state=False).start()
+    stack = EmbeddedStack(
+        state, template_path=template_file, demo_form=None, keep_state=False
+    ).start()
     scans: list[str] = []
     assert stack._snapshots is not None
     stack._snapshots.dynamodb.meta.events.register(

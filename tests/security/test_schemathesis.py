@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from local.openapi import merged_openapi
-from local.stack import LocalStack
+from local.stack import EmbeddedStack
 
 # The fuzz cases fill ANSWERS that the last test reads: one process, not two xdist workers.
 pytestmark = pytest.mark.serial
@@ -47,18 +47,18 @@ ANSWERS: dict[str, set[int]] = {}  # "METHOD /path" -> the statuses the fuzzer g
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with LocalStack(tmp_path_factory.mktemp("fuzz"), fresh=True) as local_stack:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    with EmbeddedStack(tmp_path_factory.mktemp("fuzz"), fresh=True) as local_stack:
         yield local_stack
 
 
 @pytest.fixture(scope="module")
-def http(stack: LocalStack) -> Iterator[requests.Session]:
+def http(stack: EmbeddedStack) -> Iterator[requests.Session]:
     with requests.Session() as session:
         yield session
 
 
-def _signed_in(stack: LocalStack, http: requests.Session, email: str) -> str:
+def _signed_in(stack: EmbeddedStack, http: requests.Session, email: str) -> str:
     """Subscribe `email` through the demo form and sign in through the mailed link."""
     submitted = http.post(
         f"{stack.api_url}/forms/newsletter/submissions",
@@ -78,7 +78,7 @@ def _signed_in(stack: LocalStack, http: requests.Session, email: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def credentials(stack: LocalStack, http: requests.Session) -> dict[str, str]:
+def credentials(stack: EmbeddedStack, http: requests.Session) -> dict[str, str]:
     """Authorization per route: the local marketer's bearer token for `/admin`, a subscriber's
     session for `/account`, and another subscriber's for erasing (so that an erasure the
     fuzzer gets right leaves the other account routes something to work on)."""
@@ -90,7 +90,9 @@ def credentials(stack: LocalStack, http: requests.Session) -> dict[str, str]:
     }
 
 
-def test_the_served_document_is_the_merged_one(stack: LocalStack, http: requests.Session) -> None:
+def test_the_served_document_is_the_merged_one(
+    stack: EmbeddedStack, http: requests.Session
+) -> None:
     served = http.get(f"{stack.api_url}/openapi.json", timeout=30)
     assert served.status_code == 200
     assert served.json() == schema.raw_schema
@@ -124,7 +126,7 @@ def test_every_refusal_is_documented_with_the_stable_error_body() -> None:
     suppress_health_check=list(HealthCheck),
 )
 def test_every_answer_is_documented_and_never_a_server_error(
-    case: Any, stack: LocalStack, http: requests.Session, credentials: dict[str, str]
+    case: Any, stack: EmbeddedStack, http: requests.Session, credentials: dict[str, str]
 ) -> None:
     signed_in = [value for prefix, value in credentials.items() if _under(case, prefix)]
     headers = {"Authorization": signed_in[-1]} if signed_in else {}
