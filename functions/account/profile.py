@@ -73,11 +73,20 @@ def update_account(if_match: IfMatch = None) -> Response[Any]:
         user_agent=event.headers.get("user-agent") or "",
     )
     updated = preferences.update(contact_id, if_match, _json_body(), who)
-    message = "Saved."
-    if "email" in updated.changed and updated.email_change_pending:
-        message = "Saved. Please confirm your new address from the mail we just sent to it."
-    body = {**asdict(updated), "message": message}
+    body = {**asdict(updated), "message": _saved(updated)}
     return _json(200, body, ETag=account_view.etag(updated.version))
+
+
+def _saved(updated: preferences.Updated) -> str:
+    """What the page says after a change: what happened, not only that it was stored."""
+    if updated.unsubscribed_all:
+        return (
+            "Done: you are unsubscribed from all our mail. We will send you nothing more, except"
+            " mail you ask for, such as a sign-in link."
+        )
+    if "email" in updated.changed and updated.email_change_pending:
+        return "Saved. Please confirm your new address from the mail we just sent to it."
+    return "Saved."
 
 
 @router.get(

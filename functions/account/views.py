@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
+from ecrm.platform.settings import settings
 from ecrm.web import http
 
 _ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
@@ -19,7 +20,8 @@ def page(name: str, status: int = 200, **context: Any) -> Response[str]:
     from ecrm import templating  # noqa: PLC0415
 
     template = templating.package_templates("account", "pages").get_template(name)
-    return http.html(template.render(context), status)
+    brand = settings().transactional_sender_name  # who the mails come from
+    return http.html(template.render({"brand": brand, **context}), status)
 
 
 @cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -12,7 +13,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import capture, forms
-from ecrm.platform.errors import DomainError
+from ecrm.platform.errors import DomainError, NotFound
+from ecrm.platform.settings import settings
 from ecrm.web import http
 from ecrm.web.openapi_responses import BODY, answers, reads
 
@@ -47,8 +49,36 @@ def _page(name: str, status: int = 200, **context: Any) -> Response[str]:
     # Jinja is imported on the first page, not at cold start: JSON submissions never need it.
     from ecrm import templating  # noqa: PLC0415
 
-    return http.html(
-        templating.package_templates("capture", "pages").get_template(name).render(context), status
+    defaults: dict[str, Any] = {
+        "brand": settings().transactional_sender_name,  # who the mails come from
+        "form_title": None,
+        "site_url": None,
+        "site_name": None,
+        "problems": [],
+        "already": False,
+    }
+    page = templating.package_templates("capture", "pages").get_template(name)
+    return http.html(page.render({**defaults, **context}), status)
+
+
+def _form_page(form_id: str, name: str, status: int = 200, **context: Any) -> Response[str]:
+    """A page answering a plain HTML form: named after the form, its problems under the form's
+    own labels, with a link back to the site the stored definition names (never the request's
+    Referer or a field: no open redirect)."""
+    try:
+        form: forms.Form | None = forms.load(form_id)
+    except NotFound:
+        form = None
+    fields = context.pop("fields", None) or {}
+    site = form.site() if form else None
+    return _page(
+        name,
+        status,
+        form_title=form.title if form else None,
+        site_url=site,
+        site_name=urlsplit(site).netloc if site else None,
+        problems=[(form.label_of(n) if form else n, problem) for n, problem in fields.items()],
+        **context,
     )
 
 
@@ -101,13 +131,17 @@ def submit(form_id: FormId, idempotency_key: IdempotencyKey = None) -> Response[
         receipt = capture.submit(form_id, http.read_fields(event), client)
     except DomainError as error:
         if plain and error.status in {404, 422, 429}:
-            return _page("problem.html", error.status, message=error.message, fields=error.fields)
+            fields = error.fields
+            return _form_page(
+                form_id, "problem.html", error.status, message=error.message, fields=fields
+            )
         raise
     metrics.add_metric(name="FormSubmissions", unit=MetricUnit.Count, value=1)
     if plain and receipt.redirect_url:
         return Response(303, headers={"Location": receipt.redirect_url})
     if plain:
-        return _page("thanks.html", message=receipt.message, confirm=receipt.confirmation_required)
+        confirm = receipt.confirmation_required
+        return _form_page(form_id, "thanks.html", message=receipt.message, confirm=confirm)
     return Response(202, "application/json", receipt.to_dict())
 
 
@@ -119,12 +153,13 @@ def submit(form_id: FormId, idempotency_key: IdempotencyKey = None) -> Response[
 def confirm_page(token: Token) -> Response[str]:
     # A GET never confirms: mail scanners open links. The button POSTs to the same URL. A link
     # that is altered or expired says so at once (checking it changes nothing).
-    from ecrm.platform import tokens  # noqa: PLC0415 - the signing key is needed on this route only
+    from ecrm import confirmation  # noqa: PLC0415 - token and mail code, needed here only
 
     try:
-        tokens.verify(token, "confirm")
+        if confirmation.already_subscribed(token):  # verifies it; opened again after the click
+            return _page("confirmed.html", already=True)
     except DomainError as error:
-        return _page("problem.html", error.status, message=error.message, fields={})
+        return _page("problem.html", error.status, message=error.message)
     return _page("confirm.html")
 
 
@@ -137,12 +172,14 @@ def confirm(token: Token) -> Response[Any]:
     from ecrm import confirmation  # noqa: PLC0415 - mail and token code, needed here only
 
     try:
-        confirmation.confirm(token)
+        done = confirmation.confirm(token)
     except DomainError as error:
-        page = _page("problem.html", error.status, message=error.message, fields={})
+        page = _page("problem.html", error.status, message=error.message)
         if retry_after := getattr(error, "retry_after", None):  # 503: the page says retry
             page.headers["Retry-After"] = str(retry_after)
         return page
+    if done.already:  # a second click: said plainly, not as a mistake
+        return _page("confirmed.html", already=True)
     metrics.add_metric(name="Confirmations", unit=MetricUnit.Count, value=1)
     return _page("confirmed.html")
 

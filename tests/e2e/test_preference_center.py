@@ -124,6 +124,14 @@ def test_a_subscriber_manages_everything_from_a_mailed_link(
 
     page.get_by_role("button", name="Unsubscribe from all mail").click()
     expect(page.locator("#account-status")).to_contain_text("unsubscribed from all our mail")
+    expect(page.locator("#message")).to_have_text(
+        "Done: you are unsubscribed from all our mail. We will send you nothing more, except"
+        " mail you ask for, such as a sign-in link."
+    )
+    expect(page.get_by_role("heading", name="Stop all mail")).to_have_count(0)
+    for heading in page.get_by_role("heading").all():  # no heading left above nothing
+        assert heading.inner_text().strip()
+        assert heading.evaluate("h => h.parentElement.innerText.trim() !== h.innerText.trim()")
     assert contact_item(dynamodb, table_name, contact_id)["status"]["S"] == "unsubscribed"
     expect(page.get_by_label("The ecrm newsletter")).not_to_be_checked()
 

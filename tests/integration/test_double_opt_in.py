@@ -88,16 +88,45 @@ def test_the_link_page_changes_nothing_and_the_button_confirms(submit: Submit) -
     ]
 
 
-def test_a_used_link_is_refused_and_changes_nothing(submit: Submit) -> None:
+def test_a_used_link_says_already_subscribed_calmly_and_changes_nothing(submit: Submit) -> None:
     submit(valid_body())
     deliver_new_interactions()
     token = token_of(link_in(sent_mail()[0]))
     confirm(token)
     before = table_items()
 
-    again = confirm(token)
+    again, opened = confirm(token), confirm(token, "GET")
+
+    for page in (again, opened):  # clicked again, or the link opened again
+        assert page["statusCode"] == 200
+        assert "You're already subscribed" in page["body"] and 'id="confirm"' not in page["body"]
+        assert 'class="problem"' not in page["body"]  # neutral, not an error in red
+    assert table_items() == before
+
+
+def test_a_used_link_is_refused_once_its_subscription_ended(submit: Submit) -> None:
+    """Unsubscribed since (or left the topic): an old link is no way back, and says so."""
+    from ecrm.platform import store
+
+    submit(valid_body())
+    deliver_new_interactions()
+    token = token_of(link_in(sent_mail()[0]))
+    confirm(token)
+    store.write(
+        store.Update(
+            CONTACT,
+            "SET #s = :u REMOVE topics",
+            names={"#s": "status"},
+            values={":u": "unsubscribed"},
+        )
+    )
+    before = table_items()
+
+    again, opened = confirm(token), confirm(token, "GET")
 
     assert again["statusCode"] == 409 and "already used" in again["body"]
+    assert opened["statusCode"] == 200 and 'id="confirm"' in opened["body"]  # only POST tells
+    assert "already subscribed" not in again["body"] + opened["body"]
     assert table_items() == before
 
 

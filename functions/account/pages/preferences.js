@@ -205,7 +205,7 @@
     renderFields($("interest-fields"), "interests", account.schema.interests, account.interests);
     renderTopics(account);
     renderConsents(account);
-    $("unsubscribe-all").hidden = account.status === "unsubscribed";
+    $("stop-all").hidden = account.status === "unsubscribed";  // its heading goes with it
   }
 
   function load(message) {

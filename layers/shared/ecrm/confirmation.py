@@ -23,6 +23,7 @@ Renderer = Callable[[str, Mapping[str, Any]], mail.RenderedMail]
 @dataclass(frozen=True)
 class Confirmed:
     contact_id: str
+    already: bool = False  # the link was used before and what it confirmed still holds
 
 
 # What a consent record says confirmed it: the owner's click on the link mailed to the address.
@@ -140,12 +141,31 @@ def confirm(token: str, *, now: float | None = None) -> Confirmed:
         if lift_at is not None and failed[lift_at]:
             raise Conflict("This address cannot receive our mail any more.") from None
         if failed[0] or (consent_at is not None and failed[consent_at]):
+            if _holds(store.get(keys.contact(contact_id)), submitted):
+                return Confirmed(contact_id, already=True)  # clicked twice: nothing to undo
             raise TokenAlreadyUsed("This confirmation link was already used.") from None
         if failed[1]:  # the contact changed since it was read: the link still works
             raise Busy() from None
         raise Conflict("There is nothing to confirm for this link any more.") from None
     logger.info("subscription confirmed", extra={"event_id": event_id})
     return Confirmed(contact_id)
+
+
+def already_subscribed(token: str) -> bool:
+    """A link opened again after its click, whose subscription still holds: its page says so
+    instead of offering a button that can only refuse. Reads only (a GET changes nothing)."""
+    claims = tokens.verify(token, "confirm")
+    if store.get(keys.used_token(claims.jti)) is None:
+        return False
+    submitted = _submission(claims.subject, claims.ref.partition(_LIFT)[0])
+    return _holds(store.get(keys.contact(claims.subject)), submitted)
+
+
+def _holds(contact: Mapping[str, Any] | None, submitted: Mapping[str, Any]) -> bool:
+    """The contact is subscribed and still receives every topic the submission confirmed."""
+    if not contact or contact.get("status") != ContactStatus.SUBSCRIBED:
+        return False
+    return _topics(submitted) <= set(contact.get("topics") or [])
 
 
 def _submission(contact_id: str, ref: str) -> dict[str, Any]:

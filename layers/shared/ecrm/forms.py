@@ -83,6 +83,9 @@ class Form(BaseModel):
     topics: list[Slug] = Field(default_factory=list, max_length=20)
     double_opt_in: bool = True
     redirect_url: HttpUrl | None = None
+    # The site the form is on: the plain form's thank-you and problem pages link back to it
+    # (else to the first allowed origin). Never taken from a request: no open redirect.
+    site_url: HttpUrl | None = None
     allowed_origins: list[Annotated[str, StringConstraints(pattern=r"^https?://[^/\s]+$")]] = Field(
         default_factory=list
     )
@@ -104,6 +107,19 @@ class Form(BaseModel):
 
     def field(self, name: str) -> FormField | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    def label_of(self, name: str) -> str:
+        """What a person reads for a submitted name: the field's label, never a raw name of
+        ours (a name the form does not have is shown as sent, escaped by the page)."""
+        if found := self.field(name):
+            return found.label
+        return {CONSENT_FIELD: "Consent", RENDERED_AT_FIELD: "Form"}.get(name, name)
+
+    def site(self) -> str | None:
+        """Where "back to the site" goes: `site_url`, else the first allowed origin."""
+        if self.site_url:
+            return str(self.site_url)
+        return f"{self.allowed_origins[0]}/" if self.allowed_origins else None
 
     def public(self) -> dict[str, Any]:
         """What a page needs to render the form (no origins, nothing internal)."""

@@ -47,6 +47,7 @@ class Updated:
     version: int
     changed: list[str]
     email_change_pending: bool
+    unsubscribed_all: bool = False  # this change stopped all mail
 
 
 def _matches(if_match: str, version: int) -> bool:
@@ -249,5 +250,5 @@ def update(
         sections = _changed_sections(changes)
         logger.info("preferences updated", extra={"changed": sections})
         email_pending = bool(changes.new_email) or (pending and not changes.cancel_email_change)
-        return Updated(version + 1, sections, email_pending)
+        return Updated(version + 1, sections, email_pending, changes.unsubscribe_all)
     raise Busy()

@@ -193,6 +193,9 @@ def test_unsubscribing_from_everything_then_ticking_a_topic_subscribes_again(
     stopped = patch(session, {"subscribed": False}, etag)
 
     assert stopped["statusCode"] == 200
+    said = json.loads(stopped["body"])
+    assert said["unsubscribed_all"] is True  # the page says what happened, not only "Saved."
+    assert said["message"].startswith("Done: you are unsubscribed from all our mail.")
     contact = item(keys.contact(member.contact_id))
     assert contact is not None and contact["status"] == "unsubscribed"
     found = item(keys.suppression(member.email))

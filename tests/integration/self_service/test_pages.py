@@ -45,3 +45,14 @@ def test_the_script_never_builds_html_from_data(aws_env: dict[str, str]) -> None
     script = account("GET", "/preferences/app.js")["body"]
     for risky in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert risky not in script, risky
+
+
+def test_the_plain_pages_carry_the_brand_the_mails_come_from(aws_env: dict[str, str]) -> None:
+    from ecrm.platform.settings import settings
+
+    brand = settings().transactional_sender_name
+    page = account("GET", "/unsubscribe/{token}", {"token": "not-a-token"})
+
+    assert page["statusCode"] == 401
+    assert f'<header class="site"><p>{brand}</p></header>' in page["body"]
+    assert f"<title>Something needs attention · {brand}</title>" in page["body"]
