@@ -4,6 +4,8 @@ A file holds one form definition as JSON (see local/demo_form.json; `GET /admin/
 returns the same shape). Its `id` names the form; a `version` in the file is ignored: the push
 replaces the version it has just read, so a concurrent edit is a conflict (exit 4). The API
 writes nothing when the definition is the stored one, so pushing twice is one version.
+Deployed, functions keep a copy of a form for up to DEFINITION_CACHE_SECONDS (60 s): the
+output says when the pushed definition is live ("live within 60 s"; `ecrm serve`: at once).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from urllib.parse import quote
 from cli.client import USAGE, ApiError, CliError
 from cli.commands import Commands, Context
 from cli.output import table
+
+LIVE_WITHIN = "Ecrm-Live-Within-Seconds"  # the PUT's answer: functions/capture/forms_api.py
 
 
 def register(commands: Commands) -> None:
@@ -54,7 +58,35 @@ def push_one(ctx: Context, definition: dict[str, Any]) -> dict[str, Any]:
     version = answer.body["version"]
     changed = "unchanged" if version == seen else "updated"
     action = "created" if answer.status == 201 else changed
-    return {"id": definition["id"], "action": action, "version": version}
+    live = live_within(answer.headers)
+    return {
+        "id": definition["id"],
+        "action": action,
+        "version": version,
+        "live_within_seconds": live,
+    }
+
+
+def live_within(headers: dict[str, str]) -> float | None:
+    """Seconds until every function serves what was stored, as the API says (None: not said)."""
+    value = next((v for k, v in headers.items() if k.lower() == LIVE_WITHIN.lower()), None)
+    try:
+        seconds = float(value or "")
+    except ValueError:
+        return None
+    return int(seconds) if seconds.is_integer() else seconds
+
+
+def live_note(done: list[dict[str, Any]]) -> str:
+    known = [d["live_within_seconds"] for d in done if d["live_within_seconds"] is not None]
+    if not known:
+        return ""
+    longest = max(known)
+    return (
+        "\nlive at once"
+        if longest == 0
+        else f"\nlive within {longest} s (functions keep a copy that long)"
+    )
 
 
 def _push(ctx: Context) -> None:
@@ -70,7 +102,8 @@ def _push(ctx: Context) -> None:
     finally:
         if done:
             rows = [(d["id"], d["action"], d["version"]) for d in done]
-            ctx.out.result({"forms": done}, table(rows, ("form", "action", "version")))
+            human = table(rows, ("form", "action", "version")) + live_note(done)
+            ctx.out.result({"forms": done}, human)
 
 
 def _list(ctx: Context) -> None:

@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 
 DEMO_FORM = Path(__file__).resolve().parent / "demo_form.json"
 DEMO_PROFILE = Path(__file__).resolve().parent / "demo_profile.json"  # preference center fields
+# Locally an edit is live at once: functions keep no copy of a definition or ruleset (in AWS
+# they do, for DEFINITION_CACHE_SECONDS and RULESET_CACHE_SECONDS; see docs/cli.md).
+LIVE_AT_ONCE = {"DEFINITION_CACHE_SECONDS": "0", "RULESET_CACHE_SECONDS": "0"}
 SNAPSHOT_EVERY = 2.0  # seconds
 OUTBOX_EVERY = 0.5
 
@@ -131,6 +134,7 @@ class EmbeddedStack:
         environment = {**functions_environment(template, names), "PUBLIC_BASE_URL": self.api_url}
         # moto has no SES v2 GetAccount: the local stand-in for the account's max send rate.
         environment.setdefault("MAX_SEND_RATE", os.environ.get("MAX_SEND_RATE") or "50")
+        environment |= LIVE_AT_ONCE
         environment |= local_aws_environment(self.moto_url, names.region)
         self._set_environment(environment)
         add_code_paths(template)
@@ -285,8 +289,9 @@ class EmbeddedStack:
         if restored:
             log.info("restored %d items from %s", restored, self._snapshots.path)
         if self.demo_form is not None and self.demo_form.is_file():
-            seed_form(json.loads(self.demo_form.read_text(encoding="utf-8")))
-            seed_profile_schema(json.loads(DEMO_PROFILE.read_text(encoding="utf-8")))
+            # Only what is missing: a restart keeps the user's own form and schema.
+            seed_form(json.loads(self.demo_form.read_text(encoding="utf-8")), replace=False)
+            seed_profile_schema(json.loads(DEMO_PROFILE.read_text(encoding="utf-8")), replace=False)
 
     def _start_housekeeping(self) -> None:
         def run() -> None:
@@ -327,20 +332,29 @@ class EmbeddedStack:
         (self.state_dir / "endpoint.json").write_text(json.dumps(document, indent=1))
 
 
-def seed_profile_schema(data: dict[str, Any]) -> Any:
-    """Save the preference center's profile schema through the domain (`ecrm.profile_schema`)."""
+def seed_profile_schema(data: dict[str, Any], *, replace: bool = True) -> Any:
+    """Save the preference center's profile schema through the domain (`ecrm.profile_schema`);
+    with `replace=False` only when none is stored. Returns the stored schema."""
     schemas: Any = importlib.import_module("ecrm.profile_schema")
+    if not replace and (stored := schemas.load(fresh=True)).version > 0:
+        return stored
     return schemas.save(schemas.ProfileSchema.model_validate(data))
 
 
-def seed_form(data: dict[str, Any]) -> Any:
+def seed_form(data: dict[str, Any], *, replace: bool = True) -> Any:
     """Save a form definition through the domain (`ecrm.forms`), into whatever table and
-    endpoint the environment names. Returns the saved form."""
+    endpoint the environment names; with `replace=False` only when no form has its id.
+    Returns the stored form."""
     # Imported here: the domain reads its settings from the environment set just before.
     forms: Any = importlib.import_module("ecrm.forms")
     form = forms.Form.model_validate(data)
-    forms.save(form)
-    return form
+    if not replace:
+        errors: Any = importlib.import_module("ecrm.platform.errors")
+        try:
+            return forms.load(form.id, fresh=True)
+        except errors.NotFound:
+            pass
+    return forms.save(form)
 
 
 def _gateway(

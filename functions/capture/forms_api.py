@@ -1,6 +1,7 @@
 """Forms admin API (marketers only): list, read and replace form definitions (`ecrm.forms`),
 validated exactly as `ecrm forms put` and the capture function read them. `ecrm forms push`
-drives it."""
+drives it. A replaced definition is served within `DEFINITION_CACHE_SECONDS` (each function
+keeps its copy that long); the PUT's answer says so in `LIVE_WITHIN`."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ app.use(middlewares=[http.marketers_only])
 FormId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="Form id")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="`next_cursor` of a page")]
+# The answer's header: seconds until every function serves the stored definition (0: at once).
+LIVE_WITHIN = "Ecrm-Live-Within-Seconds"
 
 
 class FormPut(Form):
@@ -71,6 +74,11 @@ def get_form(form_id: FormId) -> Form:
 @app.put(
     "/admin/forms/<form_id>",
     summary="Create or replace a form definition (the same definition again changes nothing)",
+    description=(
+        "Forms are served from a copy each function keeps for `DEFINITION_CACHE_SECONDS` "
+        "(60 s unless set; 0 under `ecrm serve`): the stored definition is live within that "
+        f"time, which the answer's `{LIVE_WITHIN}` header gives."
+    ),
     responses=admin(409, 415, 422, ok={200: "Replaced or unchanged", 201: "Created"}),
 )
 def put_form(form_id: FormId, body: FormPut) -> Response[Form]:
@@ -79,7 +87,8 @@ def put_form(form_id: FormId, body: FormPut) -> Response[Form]:
     form = Form.model_validate({**body.model_dump(exclude={"id", "version"}), "id": form_id})
     saved, written = forms.replace(form, body.version)
     created = written and saved.version == 1
-    return Response(201 if created else 200, content_types.APPLICATION_JSON, saved)
+    live = {LIVE_WITHIN: f"{forms.cache_seconds():g}"}
+    return Response(201 if created else 200, content_types.APPLICATION_JSON, saved, headers=live)
 
 
 @http.marketers_first  # before body validation: anonymous callers get 401 (test_admin_sweep)

@@ -146,9 +146,11 @@ def test_a_pushed_form_takes_submissions_and_pushing_it_again_changes_nothing(
     path.write_text(json.dumps(definition))
     first = ecrm("forms", "push", str(path), "--json")
     assert first.code == 0, first.err
-    assert first.json() == {"forms": [{"id": "pushed", "action": "created", "version": 1}]}
+    created = {"id": "pushed", "action": "created", "version": 1, "live_within_seconds": 0}
+    assert first.json() == {"forms": [created]}  # locally a change is live at once
     again = ecrm("forms", "push", str(path))
     assert again.code == 0 and again.out.splitlines()[1].split() == ["pushed", "unchanged", "1"]
+    assert again.out.splitlines()[-1] == "live at once"
 
     submission = urllib.request.Request(
         f"{stack.api_url}/forms/pushed/submissions",
@@ -161,7 +163,11 @@ def test_a_pushed_form_takes_submissions_and_pushing_it_again_changes_nothing(
 
     path.write_text(json.dumps(definition | {"title": "Pushed again"}))
     changed = ecrm("forms", "push", str(path), "--json")
-    assert changed.json() == {"forms": [{"id": "pushed", "action": "updated", "version": 2}]}
+    updated = {"id": "pushed", "action": "updated", "version": 2, "live_within_seconds": 0}
+    assert changed.json() == {"forms": [updated]}
+    # served at once, though the submission above had the capture function read version 1
+    with urllib.request.urlopen(f"{stack.api_url}/forms/pushed", timeout=30) as answer:
+        assert json.loads(answer.read())["title"] == "Pushed again"
     listed = ecrm("forms", "list", "--json")
     assert {"id": "pushed", "version": 2} in [
         {"id": f["id"], "version": f["version"]}

@@ -160,3 +160,23 @@ def test_invalid_definitions_are_refused_field_by_field_and_write_nothing(
     status, body = call("GET", "/admin/forms/{form_id}", {"form_id": "spring"})
     assert status == 404
     assert forms_in_table() == []
+
+
+def test_the_put_answer_says_within_how_many_seconds_the_form_is_live(
+    aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deployed, functions keep a copy of a form for DEFINITION_CACHE_SECONDS (60 s unless
+    set): the answer says so, for `ecrm forms push` to print."""
+    from capture.forms_api import lambda_handler
+
+    def live_within(body: dict[str, Any]) -> tuple[int, list[str]]:
+        event = events.api("PUT", "/admin/forms/{form_id}", {"form_id": "spring"}, body=body)
+        event["requestContext"]["authorizer"] = {"claims": MARKETER}
+        answer = lambda_handler(event, events.LambdaContext())
+        headers = answer["multiValueHeaders"]
+        return answer["statusCode"], headers["Ecrm-Live-Within-Seconds"]
+
+    assert live_within(DEFINITION) == (201, ["60"])
+    monkeypatch.setenv("DEFINITION_CACHE_SECONDS", "0")
+    settings.cache_clear()
+    assert live_within(DEFINITION | {"title": "Spring news"}) == (200, ["0"])

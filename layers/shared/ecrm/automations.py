@@ -8,7 +8,7 @@ per contact, however often its event recurs or the stream redelivers it. The run
 due-time entry (`keys.due`) that the schedule tick reads; `ecrm.automation_runs` sends it.
 
 Rules live in one small partition (`AUTOMATIONS`), read with one Query and cached for
-`RULES_CACHE_SECONDS` by the stream consumer (an edit takes effect within that time).
+`DEFINITION_CACHE_SECONDS` by the stream consumer (an edit takes effect within that time).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from ecrm.campaigns import SenderIn
 from ecrm.forms import Slug
 from ecrm.platform import clock, definition_holds, keys, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
+from ecrm.platform.settings import settings
 
 logger = Logger(service="mailing", child=True)
 
 Trigger = Literal["form_submitted", "confirmed", "stage_reached", "topic_added"]
-RULES_CACHE_SECONDS = 60.0
 MAX_DELAY_MINUTES = 366 * 24 * 60
 STAGE_CHANGED = "stage_changed"  # scoring's interaction (`to_stage`)
 
@@ -170,7 +170,8 @@ class _Cache:
 
     def rules(self) -> list[Automation]:
         with self._lock:
-            if self._rules and time.monotonic() - self._rules[0] < RULES_CACHE_SECONDS:
+            fresh_for = settings().definition_cache_seconds
+            if self._rules and time.monotonic() - self._rules[0] < fresh_for:
                 return self._rules[1]
         found = [rule for rule in all_rules() if rule.enabled]
         with self._lock:

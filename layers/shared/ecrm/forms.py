@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, m
 
 from ecrm.platform import definitions, keys, listing, store
 from ecrm.platform.errors import NotFound
+from ecrm.platform.settings import settings
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
@@ -27,9 +28,9 @@ RENDERED_AT_FIELD = "_ts"
 CONSENT_FIELD = "consent"
 RESERVED_FIELDS = TRACKING_FIELDS | {HONEYPOT_FIELD, RENDERED_AT_FIELD, CONSENT_FIELD, "topics"}
 
-# Definitions change rarely; a short cache keeps submissions to one round trip. The
-# submission's transaction re-checks the version it used, so a stale cache is never acted on.
-_CACHE_SECONDS = 60.0
+# Definitions change rarely; a short cache (DEFINITION_CACHE_SECONDS, 60 s unless set) keeps
+# submissions to one round trip. The submission's transaction re-checks the version it used, so
+# a stale cache is never acted on; an edit is served within that time.
 KIND = "form"
 
 
@@ -145,7 +146,7 @@ _cache_lock = threading.Lock()
 def load(form_id: str, *, fresh: bool = False) -> Form:
     with _cache_lock:
         cached = _cache.get(form_id)
-    if cached and not fresh and time.monotonic() - cached[0] < _CACHE_SECONDS:
+    if cached and not fresh and time.monotonic() - cached[0] < cache_seconds():
         return cached[1]
     item = store.get(keys.form(form_id), consistent=fresh)
     if item is None:
@@ -164,6 +165,7 @@ def save(form: Form) -> Form:
     condition = "attribute_not_exists(pk)" if current is None else "version = :seen"
     values = {":seen": current["version"]} if current else {}
     store.write(store.Put(saved.to_item(), condition=condition, values=values))
+    forget_cached(form.id)
     return saved
 
 
@@ -183,6 +185,7 @@ def replace(form: Form, expected_version: int | None = None) -> tuple[Form, bool
         return stored, False
     saved = form.model_copy(update={"version": stored.version + 1})
     definitions.put_next(saved.to_item(), KIND, stored.version)
+    forget_cached(form.id)  # this process at once; the others within cache_seconds()
     return saved, True
 
 
@@ -201,6 +204,14 @@ def version_check(form: Form) -> store.Check:
     return store.Check(keys.form(form.id), "version = :v", values={":v": form.version})
 
 
-def forget_cached() -> None:
+def cache_seconds() -> float:
+    """How long a function serves its copy of a definition: an edit is live within this."""
+    return settings().definition_cache_seconds
+
+
+def forget_cached(form_id: str | None = None) -> None:
     with _cache_lock:
-        _cache.clear()
+        if form_id is None:
+            _cache.clear()
+        else:
+            _cache.pop(form_id, None)

@@ -1,10 +1,11 @@
 """What customers may see and edit about themselves in the preference center: profile fields,
 interests (the psychographic fields and choices the company defines) and the topics on offer.
 
-One definition item (`keys.profile_schema()`), written by `ecrm serve` from
-`local/demo_profile.json` or by a marketer, cached for a minute like form definitions; a change
-is guarded by the definition's version in the same transaction, so a stale cache is never acted
-on. Values live on the contact as `f_<name>`, the same attributes forms write.
+One definition item (`keys.profile_schema()`), seeded by `ecrm serve` from
+`local/demo_profile.json` when there is none, or written by a marketer; cached like form
+definitions (`DEFINITION_CACHE_SECONDS`). A change is guarded by the definition's version in the
+same transaction, so a stale cache is never acted on. Values live on the contact as `f_<name>`,
+the same attributes forms write.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from ecrm.forms import RESERVED_FIELDS, Consent, FieldType, FormField, Slug
 from ecrm.platform import keys, store
-
-_CACHE_SECONDS = 60.0
+from ecrm.platform.settings import settings
 
 
 class Topic(BaseModel):
@@ -82,7 +82,7 @@ def load(*, fresh: bool = False) -> ProfileSchema:
     global _cache  # noqa: PLW0603 - a one-entry cache shared by the threads of one process
     with _lock:
         cached = _cache
-    if cached and not fresh and time.monotonic() - cached[0] < _CACHE_SECONDS:
+    if cached and not fresh and time.monotonic() - cached[0] < settings().definition_cache_seconds:
         return cached[1]
     item = store.get(keys.profile_schema(), consistent=fresh)
     schema = ProfileSchema.from_item(item) if item else ProfileSchema()

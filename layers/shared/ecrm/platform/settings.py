@@ -75,6 +75,10 @@ class Settings:
     # A campaign pauses itself on its complaint or bounce rate only once this many mails were
     # delivered (complaints) or sent (bounces): one early complaint is not a rate.
     auto_pause_min_sample: int = _env("AUTO_PAUSE_MIN_SAMPLE", 500, ge=1)
+    # How long a function trusts its copy of a definition marketers edit (forms, the profile
+    # schema, automation rules): a change is live everywhere within this time. `ecrm serve`
+    # sets 0, so locally a change is live at once.
+    definition_cache_seconds: float = _env("DEFINITION_CACHE_SECONDS", 60.0, ge=0)
     # Lead scoring: the re-score job's queue, how long a function trusts its cached ruleset,
     # and how many contacts one re-score step reads from the stage index.
     rescore_queue_url: str | None = _env("RESCORE_QUEUE_URL", None)
