@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import signal
 import sys
@@ -18,10 +17,11 @@ import urllib.request
 import warnings
 from pathlib import Path
 from types import FrameType
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 DEFAULT_STATE = Path(".ecrm")
 # What `ecrm outbox event` simulates: local.mail_simulator.KINDS (not imported: fast --help)
+LOG_FORMATS = ("human", "json")  # local.activity.FORMATS
 SES_EVENTS = ("delivery", "bounce", "soft_bounce", "complaint", "open", "click", "reject")
 
 
@@ -54,6 +54,18 @@ Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 def add_serve(commands: Subcommands) -> None:
     serve = commands.add_parser("serve", help="run the whole stack locally (moto + gateway)")
+    serve.add_argument(
+        "--info",
+        action="store_true",
+        help="print the addresses and token of the stack running with --state, and exit",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="human",
+        help="human: a short line per request and per event (default); json: the functions' "
+        "own Powertools lines and metrics, as deployed",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--state", type=Path, default=DEFAULT_STATE, help="local data folder")
@@ -101,12 +113,15 @@ def add_outbox_event(commands: Subcommands) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
-    logging.getLogger("botocore").setLevel(logging.WARNING)
+    if args.info:
+        return _info(args.state)
+    # Imported here: keeps `ecrm --help` instant.
+    from local.activity import configure  # noqa: PLC0415
+    from local.stack import EmbeddedStack  # noqa: PLC0415
+
+    configure(args.log_format)
     # Powertools warns on every invocation that emits no metric; locally that is just noise.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    from local.stack import EmbeddedStack  # noqa: PLC0415 - keeps `ecrm --help` instant
 
     stopping = threading.Event()
 
@@ -122,31 +137,56 @@ def _serve(args: argparse.Namespace) -> int:
         args.fresh,
         moto_port=args.moto_port,
         schedule_every=args.schedule_every,
+        quiet_function_logs=args.log_format == "human",
     )
     try:
         stack.start()
     except OSError as error:  # typically: the port is taken by another `ecrm serve`
         print(f"ecrm serve: cannot start: {error}", file=sys.stderr)
         return 1
-    api = stack.api_url
     assert stack.authorizer is not None
+    token = stack.authorizer.tokens["marketer"]
     print(
-        f"ecrm is serving on {api}\n"
-        f"  demo page   {api}/\n"
-        f"  outbox      {api}/_local/outbox\n"
-        f"  trends      {api}/web/reports.html (asks for the admin token)\n"
-        f"  swagger     {api}/swagger\n"
-        f"  openapi     {api}/openapi.json\n"
-        f"  moto        {stack.moto_url}\n"
-        f"  admin token {stack.authorizer.tokens['marketer']}  (Authorization: Bearer ...)\n"
-        f"  state       {args.state.resolve()}\n"
-        "Ctrl-C stops (local data is kept; --fresh starts empty).",
+        banner(stack.api_url, stack.moto_url, token, args.state)
+        + "\nCtrl-C stops (local data is kept; --fresh starts empty); "
+        "`ecrm serve --info` prints this again.",
         flush=True,
     )
     while not stopping.wait(0.5):
         pass
     print("stopping...", flush=True)
     stack.stop()
+    return 0
+
+
+def banner(api: str, moto: str, token: str, state: Path) -> str:
+    return (
+        f"ecrm is serving on {api}\n"
+        f"  demo page   {api}/\n"
+        f"  preferences {api}/preferences (the preference center; sign in by mail)\n"
+        f"  outbox      {api}/_local/outbox\n"
+        f"  trends      {api}/web/reports.html (asks for the admin token)\n"
+        f"  swagger     {api}/swagger\n"
+        f"  openapi     {api}/openapi.json\n"
+        f"  moto        {moto}\n"
+        f"  admin token {token}  (Authorization: Bearer ...)\n"
+        f"  state       {state.resolve()}"
+    )
+
+
+def _info(state: Path) -> int:
+    """The banner of the stack running with this state folder, read from that folder."""
+    endpoint = _running_stack(state)
+    tokens = state / "admin-tokens.json"
+    if endpoint is None or not tokens.exists():
+        print(
+            f"ecrm serve: no stack is running with the state folder {state} "
+            "(start one with `ecrm serve`, or name its folder with --state)",
+            file=sys.stderr,
+        )
+        return 1
+    token = json.loads(tokens.read_text(encoding="utf-8"))["marketer"]
+    print(banner(endpoint["api"], endpoint["moto"], token, state))
     return 0
 
 
@@ -213,7 +253,7 @@ def _outbox_event(args: argparse.Namespace) -> int:
     return 0
 
 
-def _running_stack(state: Path) -> dict[str, dict[str, str]] | None:
+def _running_stack(state: Path) -> dict[str, Any] | None:
     """The endpoint file of a running `ecrm serve`, if its moto server still answers."""
     path = state / "endpoint.json"
     if not path.exists():

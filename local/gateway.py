@@ -12,12 +12,14 @@ import logging
 import mimetypes
 import re
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
+from local import activity
 from local.authorizer import LocalAuthorizer
 from local.intrinsics import Resolver
 from local.lambda_runtime import LambdaRuntime
@@ -115,6 +117,21 @@ class Gateway:
             refused = json_response(405, {"message": "Method Not Allowed"})
             return HttpResponse(405, [*refused.headers, ("Allow", allowed)], refused.body)
         return json_response(404, {"message": "Not Found"})
+
+    def shown_path(self, method: str, path: str) -> str:
+        """The path as the activity line shows it: a route's token parameters as `{token}`
+        (confirmation and unsubscribe links carry one); the query is never shown."""
+        match = self.routes.match(method, path)
+        bound = match.bound if match else next(iter(self.routes.methods_for(path)), None)
+        found = bound.pattern.fullmatch(path) if bound is not None else None
+        if bound is None or found is None:  # any method: a preflight or 405 shows no token
+            return path
+        shown, end = "", 0
+        for group, name in enumerate(bound.parameter_names, start=1):
+            if "token" in name.lower():
+                shown += path[end : found.start(group)] + "{" + name + "}"
+                end = found.end(group)
+        return shown + path[end:]
 
     def _invoke(self, request: HttpRequest, match: RouteMatch) -> HttpResponse:
         claims = None
@@ -227,6 +244,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server_version = "ecrm-local"
 
     def _serve(self) -> None:
+        started = time.monotonic()
         gateway: Gateway = self.server.gateway  # type: ignore[attr-defined]
         length = int(self.headers.get("Content-Length") or 0)
         path, _, query = self.path.partition("?")
@@ -239,10 +257,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             source_ip=self.client_address[0],
             host=self.headers.get("Host", "localhost"),
         )
+        shown = gateway.shown_path(self.command, path)
         try:
             response = gateway.handle(request)
         except Exception:  # a bug in a local page must not drop the connection unanswered
-            log.exception("%s %s failed", self.command, path)
+            log.exception("%s %s failed", self.command, shown)
             response = json_response(500, {"message": "Internal server error"})
         self.send_response(response.status)
         for name, value in response.headers:
@@ -252,6 +271,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+        activity.request(self.command, shown, response.status, started)
 
     # http.server dispatches on do_<METHOD>; every method takes the same path (one no route
     # has is answered 405 or 404 as API Gateway would, not http.server's 501).
@@ -263,7 +283,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.info("%s %s", self.address_string(), format % args)
+        """http.server's own line (client address, path with its query): `activity.request`
+        writes ours instead."""
 
 
 def _static(root: Path, relative: str) -> HttpResponse:

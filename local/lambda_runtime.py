@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from local import clients
+from local import activity, clients
 from local.intrinsics import LocalNames, Resolver
 from local.template import Function, Template
 
@@ -57,11 +57,14 @@ class LambdaContext:
 
 
 class LambdaRuntime:
-    """Imports each handler on its first invocation (start-up stays fast) and invokes it."""
+    """Imports each handler on its first invocation (start-up stays fast) and invokes it;
+    each event (not an API request: the gateway says those) is an activity line. With
+    `quiet_logs`, the functions' Powertools warnings print as short lines (`local.activity`)."""
 
-    def __init__(self, template: Template, names: LocalNames) -> None:
+    def __init__(self, template: Template, names: LocalNames, *, quiet_logs: bool = False) -> None:
         self.template = template
         self.names = names
+        self.quiet_logs = quiet_logs
         self._handlers: dict[str, Handler] = {}
         self._sandboxes: dict[str, threading.Lock] = {}
         self._sandboxes_lock = threading.Lock()
@@ -83,7 +86,17 @@ class LambdaRuntime:
                 memory_limit_in_mb=function.memory_size,
                 timeout_seconds=function.timeout,
             )
-            return self.handler(function)(event, context)
+            handler = self.handler(function)
+            if self.quiet_logs:
+                activity.quiet_function_logs()
+            started = time.monotonic()
+            try:
+                result = handler(event, context)
+            except Exception as error:
+                activity.invocation(function.logical_id, event, error, started)
+                raise
+            activity.invocation(function.logical_id, event, result, started)
+            return result
 
     def _sandbox(self, logical_id: str) -> threading.Lock:
         with self._sandboxes_lock:

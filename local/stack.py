@@ -25,6 +25,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from local import clients
+from local.activity import QUIET_FUNCTIONS
 from local.authorizer import LocalAuthorizer
 from local.event_sources import build_pumps
 from local.gateway import Gateway, bind
@@ -82,6 +83,7 @@ class EmbeddedStack:
         demo_form: Path | None = DEMO_FORM,
         schedule_every: float | None = None,
         keep_state: bool = True,
+        quiet_function_logs: bool = False,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.host, self.port, self.fresh = host, port, fresh
@@ -94,6 +96,8 @@ class EmbeddedStack:
         # stack that is never restarted passes False (with 20,000 items, the scans every 2 s
         # starved an import and its stop took minutes).
         self.keep_state = keep_state
+        # `ecrm serve`'s human logs: the functions' Powertools lines only for warnings, short.
+        self.quiet_function_logs = quiet_function_logs
         self.api_url = self.moto_url = ""
         self.names: LocalNames | None = None
         self.template: Template | None = None
@@ -135,13 +139,15 @@ class EmbeddedStack:
         # moto has no SES v2 GetAccount: the local stand-in for the account's max send rate.
         environment.setdefault("MAX_SEND_RATE", os.environ.get("MAX_SEND_RATE") or "50")
         environment |= LIVE_AT_ONCE
+        if self.quiet_function_logs:
+            environment |= QUIET_FUNCTIONS
         environment |= local_aws_environment(self.moto_url, names.region)
         self._set_environment(environment)
         add_code_paths(template)
         _forget_cached_configuration()
         self._restore_and_seed(template, names)
         resolver = Resolver(template, names)
-        runtime = LambdaRuntime(template, names)
+        runtime = LambdaRuntime(template, names, quiet_logs=self.quiet_function_logs)
         # Pumps take their LATEST iterators only now: restored and seeded items are not replayed.
         self._pumps = build_pumps(
             resolver, runtime, self.moto_url, schedule_every=self.schedule_every
