@@ -24,7 +24,7 @@ from bench.capture_calls import counting_calls
 from bench.events import ROOT
 from bench.figures import Figure
 from bench.moto_env import Stack, as_function, fresh_tables, in_process
-from ecrm import contacts, profile_schema
+from ecrm.contacts import profile_schema, records
 from ecrm.platform import keys, store, tokens
 from ecrm.unsubscribe import unsubscribe_url
 from local.sample_events import api_event
@@ -57,7 +57,7 @@ def _seed(email: str, schema: profile_schema.ProfileSchema) -> str:
         "f_first_name": "Ann",
         "version": 2,
     }
-    membership = contacts.join_topic(contact_id, "newsletter", "2026-01-01T00:00:00.000Z")
+    membership = records.join_topic(contact_id, "newsletter", "2026-01-01T00:00:00.000Z")
     store.transact([store.Put(schema.to_item()), store.Put(contact), membership])
     return contact_id
 

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 from bench.campaign_workers import FUNCTION
 from bench.moto_env import Stack, as_function
-from ecrm import campaign_content, campaigns, mail_templates, pacing, profile_schema, segments
+from ecrm import campaign_content, campaigns, mail_templates, pacing, segments
+from ecrm.contacts import profile_schema
 from ecrm.platform import aws, clock, keys, store
 from local.moto_backend import (
     answer_get_account,

@@ -19,7 +19,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from bench.events import demo_form
-from ecrm import forms
+from ecrm.contacts import forms
 from ecrm.platform import aws, pseudonyms, tokens
 from ecrm.platform.settings import settings
 from local.intrinsics import REGION, LocalNames, Resolver, local_names

@@ -339,20 +339,21 @@ class EmbeddedStack:
 
 
 def seed_profile_schema(data: dict[str, Any], *, replace: bool = True) -> Any:
-    """Save the preference center's profile schema through the domain (`ecrm.profile_schema`);
-    with `replace=False` only when none is stored. Returns the stored schema."""
-    schemas: Any = importlib.import_module("ecrm.profile_schema")
+    """Save the preference center's profile schema through the domain
+    (`ecrm.contacts.profile_schema`); with `replace=False` only when none is stored. Returns the
+    stored schema."""
+    schemas: Any = importlib.import_module("ecrm.contacts.profile_schema")
     if not replace and (stored := schemas.load(fresh=True)).version > 0:
         return stored
     return schemas.save(schemas.ProfileSchema.model_validate(data))
 
 
 def seed_form(data: dict[str, Any], *, replace: bool = True) -> Any:
-    """Save a form definition through the domain (`ecrm.forms`), into whatever table and
+    """Save a form definition through the domain (`ecrm.contacts.forms`), into whatever table and
     endpoint the environment names; with `replace=False` only when no form has its id.
     Returns the stored form."""
     # Imported here: the domain reads its settings from the environment set just before.
-    forms: Any = importlib.import_module("ecrm.forms")
+    forms: Any = importlib.import_module("ecrm.contacts.forms")
     form = forms.Form.model_validate(data)
     if not replace:
         errors: Any = importlib.import_module("ecrm.platform.errors")
@@ -408,7 +409,7 @@ def _forget_cached_configuration() -> None:
     pseudonyms = sys.modules.get("ecrm.platform.pseudonyms")
     if pseudonyms is not None and hasattr(pseudonyms, "forget"):
         pseudonyms.forget()
-    for name in ("ecrm.forms", "ecrm.profile_schema"):
+    for name in ("ecrm.contacts.forms", "ecrm.contacts.profile_schema"):
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "forget_cached"):
             module.forget_cached()

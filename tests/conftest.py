@@ -13,7 +13,7 @@ import boto3
 import hypothesis
 import pytest
 
-from ecrm import forms
+from ecrm.contacts import forms
 from ecrm.platform import aws, pseudonyms, tokens
 from ecrm.platform.settings import settings
 from local.intrinsics import local_names
@@ -62,7 +62,8 @@ def threads_end_with_the_test() -> Iterator[None]:
 
 def reset_caches() -> None:
     """Forget every per-process cache the domain keeps (a warm Lambda's), between tests."""
-    from ecrm import automations, campaign_content, pacing, profile_schema
+    from ecrm import automations, campaign_content, pacing
+    from ecrm.contacts import profile_schema
     from ecrm.scoring import rulesets
 
     settings.cache_clear()

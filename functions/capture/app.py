@@ -12,7 +12,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import capture, forms
+from ecrm import capture
+from ecrm.contacts import forms
 from ecrm.platform.errors import DomainError, NotFound
 from ecrm.platform.settings import settings
 from ecrm.web import http

@@ -1,6 +1,6 @@
 """Marketer API for contacts in bulk (marketers only): imports of uploaded CSV files
 (`ecrm.imports`, worked through by `capture.import_worker`) and the export of a segment's or a
-topic's contacts, page by page (`ecrm.contact_export`)."""
+topic's contacts, page by page (`ecrm.contacts.export`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import contact_export, imports
+from ecrm import imports
+from ecrm.contacts import export
 from ecrm.imports import ImportIn
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
@@ -95,7 +96,7 @@ def get_import_errors(
 def export_contacts(
     segment: SegmentId = None, topic: Topic = None, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
-    found = contact_export.page(segment_id=segment, topic=topic, limit=limit, cursor=cursor)
+    found = export.page(segment_id=segment, topic=topic, limit=limit, cursor=cursor)
     return {"columns": found.columns, "contacts": found.contacts, "next_cursor": found.next_cursor}
 
 

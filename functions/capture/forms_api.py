@@ -1,7 +1,7 @@
-"""Forms admin API (marketers only): list, read and replace form definitions (`ecrm.forms`),
-validated exactly as `ecrm forms put` and the capture function read them. `ecrm forms push`
-drives it. A replaced definition is served within `DEFINITION_CACHE_SECONDS` (each function
-keeps its copy that long); the PUT's answer says so in `LIVE_WITHIN`."""
+"""Forms admin API (marketers only): list, read and replace form definitions
+(`ecrm.contacts.forms`), validated exactly as `ecrm forms put` and the capture function read them.
+`ecrm forms push` drives it. A replaced definition is served within `DEFINITION_CACHE_SECONDS` (each
+function keeps its copy that long); the PUT's answer says so in `LIVE_WITHIN`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from ecrm import forms
-from ecrm.forms import Form, Slug
+from ecrm.contacts import forms
+from ecrm.contacts.forms import Form, Slug
 from ecrm.platform.errors import InvalidInput
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from ecrm import profile_schema
+from ecrm.contacts import profile_schema
 from ecrm.platform.settings import settings
 from local.faults import Faults, Killed
 from local.moto_backend import fast_transactions

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import forms
+from ecrm.contacts import forms
 from ecrm.platform import keys
 from tests import events
 from tests.conftest import table_items

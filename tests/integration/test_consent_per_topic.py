@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import contact_export, forms, segment_audience
+from ecrm import segment_audience
+from ecrm.contacts import export, forms
 from ecrm.platform import keys, store
 from ecrm.segments import Segment
 from tests import events
@@ -68,7 +69,7 @@ def audience(topic: str) -> list[str]:
 
 
 def exported(topic: str) -> list[str]:
-    page = contact_export.page(segment_id=None, topic=topic, limit=100, cursor=None)
+    page = export.page(segment_id=None, topic=topic, limit=100, cursor=None)
     return [row["email"] for row in page.contacts]
 
 

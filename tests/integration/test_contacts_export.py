@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import segments, suppression
+from ecrm import segments
+from ecrm.contacts import suppression
 from ecrm.platform import aws, store
 from ecrm.segments import SegmentIn
 from tests.conftest import table_items

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import import_chunks, suppression
+from ecrm import import_chunks
+from ecrm.contacts import suppression
 from ecrm.platform import keys, store
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, valid_body
@@ -190,8 +191,10 @@ def test_import_routes_are_for_marketers_only(schema: None) -> None:
 
 
 def test_an_imported_contact_is_the_one_a_single_opt_in_form_would_create(schema: None) -> None:
-    from ecrm import contacts, import_rows, submission, subscription
-    from ecrm.forms import FieldType, FormField
+    from ecrm import import_rows
+    from ecrm.contacts import records as contact_records
+    from ecrm.contacts import submission, subscription
+    from ecrm.contacts.forms import FieldType, FormField
     from ecrm.platform import store
 
     fields = [
@@ -206,11 +209,11 @@ def test_an_imported_contact_is_the_one_a_single_opt_in_form_would_create(schema
     )
     at, source = "2026-11-28T04:00:00.000Z", {"form_id": form.id}
     outcome = subscription.blind(form, sub)
-    store.write(contacts.from_submission("by-form", sub, form, outcome, at))
-    store.write(contacts.create_from_submission("by-import", sub, form, at, source))
+    store.write(contact_records.from_submission("by-form", sub, form, outcome, at))
+    store.write(contact_records.create_from_submission("by-import", sub, form, at, source))
     for topic in form.topics:
-        store.write(contacts.join_topic("by-form", topic, at))
-        store.write(contacts.new_membership("by-import", topic, at))
+        store.write(contact_records.join_topic("by-form", topic, at))
+        store.write(contact_records.new_membership("by-import", topic, at))
 
     def of(contact_id: str) -> dict[str, Any]:
         return {

@@ -93,7 +93,7 @@ def test_a_timeout_after_the_write_landed_is_answered_from_the_marker_on_retry(
 
 
 def test_a_failed_form_read_is_retryable(submit: Submit, inject: Any) -> None:
-    from ecrm import forms
+    from ecrm.contacts import forms
 
     forms.forget_cached()
     inject("GetItem", "before", client_error("ProvisionedThroughputExceededException"))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import forms
+from ecrm.contacts import forms
 from tests.integration.conftest import Submit
 
 PLAIN = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import suppression
+from ecrm.contacts import suppression
 from ecrm.platform import keys, store
 from tests import events
 from tests.conftest import table_items
@@ -205,7 +205,8 @@ def test_an_event_for_an_unknown_address_creates_no_contact_data_but_suppresses(
     assert not [i for i in table_items() if i["pk"].startswith("CONTACT#")]
     [marker] = [i for i in table_items() if i["pk"].startswith("MAILEVENT#")]
     assert marker["expires_at"] > NOW
-    # No contact holds the address: the suppression takes the keyed form (ecrm.suppression).
+    # No contact holds the address: the suppression takes the keyed form
+    # (ecrm.contacts.suppression).
     assert item(keys.suppression(gone)) is None
     assert suppression.reasons(gone) == {"bounce"}
     assert campaign()["bounced"] == 1

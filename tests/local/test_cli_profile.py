@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ecrm import profile_schema
+from ecrm.contacts import profile_schema
 from local.cli import main
 from local.stack import DEMO_PROFILE
 

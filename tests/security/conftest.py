@@ -15,7 +15,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from ecrm import forms, profile_schema
+from ecrm.contacts import forms, profile_schema
 from ecrm.platform.settings import settings
 from local.lambda_runtime import add_code_paths
 from local.openapi import merged_openapi

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ecrm import forms, profile_schema
+from ecrm.contacts import forms, profile_schema
 from ecrm.platform import aws, keys
 from ecrm.unsubscribe import unsubscribe_url
 from tests import events

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ecrm import import_rows
-from ecrm.forms import FieldType, FormField
+from ecrm.contacts.forms import FieldType, FormField
 
 DATA = b'email,note\r\na@example.com,"two\nlines"\r\n\r\nb@example.com,"say ""hi"""\n'
 

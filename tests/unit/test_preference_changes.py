@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from ecrm import preference_changes, preferences
+from ecrm.contacts.profile_schema import ProfileSchema
 from ecrm.platform.errors import InvalidInput
-from ecrm.profile_schema import ProfileSchema
 from tests.conftest import ROOT
 
 SCHEMA = ProfileSchema.model_validate(

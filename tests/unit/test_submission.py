@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from ecrm import submission
-from ecrm.forms import Form
+from ecrm.contacts import submission
+from ecrm.contacts.forms import Form
 from ecrm.platform.errors import InvalidInput
 
 DEMO = json.loads((Path(__file__).parents[2] / "local" / "demo_form.json").read_text())

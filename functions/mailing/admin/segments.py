@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field
 
 from ecrm import segment_audience, segments
-from ecrm.forms import Slug
+from ecrm.contacts.forms import Slug
 from ecrm.segments import Segment, SegmentIn
 from ecrm.web.openapi_responses import admin
 from mailing.admin.params import Cursor, Limit, Page, SegmentId

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ecrm import mail_templates
-from ecrm.forms import Slug
+from ecrm.contacts.forms import Slug
 from ecrm.mail_templates import MailTemplate, MailTemplateIn
 from ecrm.web.openapi_responses import admin
 from mailing.admin.params import Cursor, Limit, Page, TemplateId

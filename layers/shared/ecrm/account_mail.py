@@ -11,7 +11,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import mail, suppression
+from ecrm import mail
+from ecrm.contacts import suppression
 from ecrm.platform import clock, keys, store, tokens
 from ecrm.platform.settings import settings
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ecrm import contacts, profile_schema
+from ecrm.contacts import profile_schema, records
 from ecrm.platform import keys, store
 from ecrm.platform.errors import Unauthenticated
 
@@ -52,9 +52,9 @@ def view(contact_id: str) -> tuple[dict[str, Any], int]:
         limit=CONSENTS_SHOWN,
         newest_first=True,
     )
-    values = contacts.profile_of(contact)
+    values = records.profile_of(contact)
     editable = {f.name for f in schema.profile + schema.interests}
-    receiving = contacts.active_topics(contact)
+    receiving = records.active_topics(contact)
     offered = [t.id for t in schema.topics]
     topics = [{**t.model_dump(mode="json"), "subscribed": t.id in receiving} for t in schema.topics]
     topics += [

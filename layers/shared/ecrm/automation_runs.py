@@ -24,15 +24,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import (
-    automations,
-    bulk_mail,
-    campaign_content,
-    mail_templates,
-    pacing,
-    render_limits,
-    suppression,
-)
+from ecrm import automations, bulk_mail, campaign_content, mail_templates, pacing, render_limits
+from ecrm.contacts import suppression
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, NotFound
 from ecrm.segments import sendable

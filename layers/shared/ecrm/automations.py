@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from ecrm import mail_templates
 from ecrm.campaigns import SenderIn
-from ecrm.forms import Slug
+from ecrm.contacts.forms import Slug
 from ecrm.platform import clock, definition_holds, keys, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
 from ecrm.platform.settings import settings

@@ -1,13 +1,14 @@
 """Which of a batch's recipients may be mailed now: each send checks the contact's status and
-topic (`segments.sendable`) and the suppression list (both forms, `ecrm.suppression`) at send
-time, not at planning time. Who
+topic (`segments.sendable`) and the suppression list (both forms, `ecrm.contacts.suppression`) at
+send time, not at planning time. Who
 may not is written to the ledger as `skipped` with the reason."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ecrm import campaign_content, send_ledger, suppression
+from ecrm import campaign_content, send_ledger
+from ecrm.contacts import suppression
 from ecrm.platform import keys, store
 from ecrm.segments import sendable
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecrm import bulk_mail, campaign_content, mail_templates, pacing, suppression
+from ecrm import bulk_mail, campaign_content, mail_templates, pacing
+from ecrm.contacts import suppression
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, InvalidInput, NotFound, RateLimited
 from ecrm.platform.ratelimit import Limit

@@ -21,7 +21,7 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from ecrm import segments
-from ecrm.forms import Slug
+from ecrm.contacts.forms import Slug
 from ecrm.platform import clock, definition_holds, keys, listing, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
 from ecrm.platform.settings import settings

@@ -13,14 +13,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import contacts, forms, submission, subscription
-from ecrm.forms import Form
+from ecrm.contacts import forms, records, submission, subscription
+from ecrm.contacts.forms import Form
+from ecrm.contacts.submission import ValidSubmission
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, InvalidInput, OriginNotAllowed, RateLimited
 from ecrm.platform.idempotency import Marker
 from ecrm.platform.ratelimit import Limit
 from ecrm.platform.settings import settings
-from ecrm.submission import ValidSubmission
 
 logger = Logger(service="capture", child=True)
 
@@ -140,7 +140,7 @@ def _plan(form: Form, sub: ValidSubmission, client: Client, now: float, known: _
     version = known.contact.get("version", 0) if known.contact else None
     writes: list[store.Write] = [
         forms.version_check(form),
-        contacts.from_submission(contact_id, sub, form, outcome, at, version=version),
+        records.from_submission(contact_id, sub, form, outcome, at, version=version),
         store.Put(interaction, condition="attribute_not_exists(pk)"),
     ]
     if form.consent:
@@ -166,7 +166,7 @@ def _plan(form: Form, sub: ValidSubmission, client: Client, now: float, known: _
     memberships: dict[int, str] = {}
     for topic in outcome.join:
         memberships[len(writes)] = topic
-        writes.append(contacts.join_topic(contact_id, topic, at, unless_left=True))
+        writes.append(records.join_topic(contact_id, topic, at, unless_left=True))
     marker = _marker(form, sub, client, now)
     limits = (
         Limit("ip", client.ip, cfg.rate_limit_per_ip, cfg.rate_window_seconds),

@@ -9,8 +9,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import contacts, mail, subscription, suppression
-from ecrm.contacts import FIELD_PREFIX, ContactStatus
+from ecrm import mail
+from ecrm.contacts import records, subscription, suppression
+from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
 from ecrm.platform import clock, keys, store, tokens
 from ecrm.platform.errors import Busy, Conflict, TokenAlreadyUsed
 from ecrm.platform.settings import settings
@@ -241,8 +242,8 @@ def _memberships(contact: Mapping[str, Any], topics: set[str], at: str) -> list[
     """The confirmed topics join the topic index; a contact who received nothing before the
     click leaves the index of any topic it kept from before."""
     contact_id = str(contact["contact_id"])
-    writes: list[store.Write] = [contacts.join_topic(contact_id, t, at) for t in sorted(topics)]
+    writes: list[store.Write] = [records.join_topic(contact_id, t, at) for t in sorted(topics)]
     if contact.get("status") != ContactStatus.SUBSCRIBED:
         stale = set(contact.get("topics") or []) - topics
-        writes += [contacts.leave_topic_index(contact_id, t, at) for t in sorted(stale)]
+        writes += [records.leave_topic_index(contact_id, t, at) for t in sorted(stale)]
     return writes

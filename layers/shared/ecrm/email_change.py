@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from ecrm import suppression
-from ecrm.contacts import ALIAS
+from ecrm.contacts import suppression
+from ecrm.contacts.records import ALIAS
 from ecrm.platform import clock, keys, store, tokens
 from ecrm.platform.errors import Conflict, InvalidToken, RateLimited
 from ecrm.platform.ratelimit import Limit

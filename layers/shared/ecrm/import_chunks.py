@@ -5,11 +5,11 @@ consent record and topic memberships, one item with the chunk's bad rows (line n
 reasons), and the import item's checkpoint (byte offset, next line, counters) conditioned on
 the offset the chunk started from. A crash or a redelivery at any point therefore re-applies
 nothing: either the chunk and its checkpoint landed together, or neither did. Rows are read as
-a form submission would be (`ecrm.import_rows`, `ecrm.submission`); a contact that already
+a form submission would be (`ecrm.import_rows`, `ecrm.contacts.submission`); a contact that already
 exists (an earlier row, a form, an address alias) is counted as a duplicate and left as it is
 (an import never resubscribes anyone); a new address that is suppressed (it bounced,
-complained, unsubscribed from everything, or was erased: `ecrm.suppression`, either form) is
-counted as `suppressed` and not created. One SQS message runs chunks while time allows, then
+complained, unsubscribed from everything, or was erased: `ecrm.contacts.suppression`, either form)
+is counted as `suppressed` and not created. One SQS message runs chunks while time allows, then
 queues the next step (a "kick" naming the import), until the file is done.
 """
 
@@ -23,12 +23,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecrm import contacts, import_rows, imports, submission, suppression
-from ecrm.forms import Form, FormField
+from ecrm import import_rows, imports
+from ecrm.contacts import records as contact_records
+from ecrm.contacts import submission, suppression
+from ecrm.contacts.forms import Form, FormField
+from ecrm.contacts.submission import ValidSubmission
 from ecrm.import_rows import Record
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.errors import Busy, InvalidInput
-from ecrm.submission import ValidSubmission
 
 logger = Logger(service="capture", child=True)
 
@@ -238,10 +240,10 @@ def _row_writes(
         **common,
     }
     return [
-        contacts.create_from_submission(contact_id, sub, form, at, source),
+        contact_records.create_from_submission(contact_id, sub, form, at, source),
         store.Put(interaction, condition="attribute_not_exists(pk)"),
         store.Put(consent, condition="attribute_not_exists(pk)"),
-        *(contacts.new_membership(contact_id, topic, at) for topic in topics),
+        *(contact_records.new_membership(contact_id, topic, at) for topic in topics),
     ]
 
 

@@ -7,8 +7,8 @@ the file line it starts on. Only then is it decoded and split by the `csv` modul
 that ends inside a record stops before it; the next window starts there.
 
 A row becomes the mapping a form would post (`{field: text}`) and is read by the very code that
-reads a form submission (`ecrm.submission.read` against an import form: the email field, the
-profile schema's fields that the columns map to, the import's topics, single opt-in).
+reads a form submission (`ecrm.contacts.submission.read` against an import form: the email field,
+the profile schema's fields that the columns map to, the import's topics, single opt-in).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ecrm.forms import FieldType, Form, FormField
+from ecrm.contacts.forms import FieldType, Form, FormField
 from ecrm.platform import csv_cells
 
 WINDOW_BYTES = 1 << 20  # a record longer than this cannot be read (the import fails)

@@ -19,8 +19,9 @@ from typing import Annotated, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ecrm import import_rows, profile_schema
-from ecrm.forms import FieldName, FormField, Slug
+from ecrm import import_rows
+from ecrm.contacts import profile_schema
+from ecrm.contacts.forms import FieldName, FormField, Slug
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.errors import Busy, Conflict, InvalidInput, MalformedRequest, NotFound
 from ecrm.platform.settings import settings

@@ -33,7 +33,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_health, scanners, send_ledger, ses_notifications, suppression
+from ecrm import campaign_health, scanners, send_ledger, ses_notifications
+from ecrm.contacts import suppression
 from ecrm.platform import clock, keys, normalise, pseudonyms, store
 from ecrm.platform.errors import Busy
 from ecrm.platform.settings import settings
@@ -121,7 +122,8 @@ def _record_one(event: MailEvent, address: str, contact_id: str) -> Recorded:
         marker = {**keys.mail_event(interaction_id), "type": "mail_event", "expires_at": expires}
         guard = store.Put(marker, condition="attribute_not_exists(pk)")
     required: list[store.Write] = [guard]
-    # Without a contact (erased), the suppression takes its keyed form: see ecrm.suppression.
+    # Without a contact (erased), the suppression takes its keyed form: see
+    # ecrm.contacts.suppression.
     suppress = suppression.suppress if contact_exists else suppression.suppress_without_contact
     if event.permanent:
         required.append(suppress(address, "bounce", at))

@@ -14,8 +14,9 @@ from typing import Annotated, Any
 from jinja2 import Template, TemplateError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ecrm import links, personalisation, profile_schema, render_limits
-from ecrm.forms import FieldType, Slug
+from ecrm import links, personalisation, render_limits
+from ecrm.contacts import profile_schema
+from ecrm.contacts.forms import FieldType, Slug
 from ecrm.mail import RenderedMail
 from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
 from ecrm.platform.errors import InvalidInput, NotFound

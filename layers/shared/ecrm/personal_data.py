@@ -6,7 +6,7 @@ consents, topic memberships, mail ledgers, scores, automation runs), so both are
 partition, page by page: no Scan, nothing else to look through. Outside it:
 
 - the alias item of a changed address (`CONTACT#<id of the new address>`, `alias_of`): deleted;
-- the suppression: moved to its keyed form (`ecrm.suppression.for_erasure`), with `erased`
+- the suppression: moved to its keyed form (`ecrm.contacts.suppression.for_erasure`), with `erased`
   added, so the address is never mailed again and the table does not lead from the address to
   it; a fresh double opt-in lifts it;
 - the erasure record (`ERASURE#<keyed hash of the contact id>`: when, and nothing else);
@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 
-from ecrm import send_ledger, suppression
+from ecrm import send_ledger
+from ecrm.contacts import suppression
 from ecrm.platform import clock, keys, pseudonyms, store
 from ecrm.platform.errors import Unauthenticated
 

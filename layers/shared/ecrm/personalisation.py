@@ -6,8 +6,8 @@ of the parsed template against a small grammar, so a template that could reach P
 (SSTI) or name a variable that does not exist is refused at save time, never at send time:
 
 - variables: `contact.email`, `contact.<field>` for each profile and interest field of the
-  profile schema (`ecrm.profile_schema`), `unsubscribe_url`, `campaign.name`, `campaign.topic`,
-  and `loop.*` / the target inside `{% for %}`;
+  profile schema (`ecrm.contacts.profile_schema`), `unsubscribe_url`, `campaign.name`,
+  `campaign.topic`, and `loop.*` / the target inside `{% for %}`;
 - statements: `{% if %}`, `{% for %}` (over a contact field), `{% raw %}`; expressions: constants,
   comparisons, `and`/`or`/`not`, `~`, conditional expressions, whitelisted filters and tests;
 - never: calls, subscripts, arithmetic, `{% set %}`, macros, imports, includes, `extends`,

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecrm import contacts, submission
-from ecrm.contacts import FIELD_PREFIX, ContactStatus
+from ecrm.contacts import records, submission
+from ecrm.contacts.profile_schema import ProfileSchema
+from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
+from ecrm.contacts.submission import Value
 from ecrm.platform import normalise
 from ecrm.platform.errors import InvalidInput
-from ecrm.profile_schema import ProfileSchema
-from ecrm.submission import Value
 
 SECTIONS = ("profile", "interests")
 ALLOWED = frozenset({*SECTIONS, "topics", "email", "subscribed"})
@@ -83,7 +83,7 @@ class _Reader:
         if not isinstance(raw, Mapping):
             self.errors["topics"] = "Expected an object of topic ids and true or false."
             return
-        now = contacts.active_topics(self.contact)
+        now = records.active_topics(self.contact)
         wanted = set(now)
         for topic, on in raw.items():
             label = f"topics.{str(topic)[:64]}"

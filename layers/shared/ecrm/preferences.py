@@ -18,9 +18,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import contacts, email_change, preference_changes, profile_schema, suppression
+from ecrm import email_change, preference_changes
 from ecrm.account_view import contact_of, etag
-from ecrm.contacts import FIELD_PREFIX, ContactStatus
+from ecrm.contacts import profile_schema, records, suppression
+from ecrm.contacts.profile_schema import ProfileSchema
+from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import (
     Busy,
@@ -29,7 +31,6 @@ from ecrm.platform.errors import (
     PreconditionRequired,
 )
 from ecrm.preference_changes import Changes
-from ecrm.profile_schema import ProfileSchema
 
 logger = Logger(service="account", child=True)
 
@@ -164,9 +165,9 @@ def _writes(
     lift_at = None
     if changes.topics is not None:
         stored = set(contact.get("topics") or [])
-        writes += [contacts.join_topic(contact_id, topic, at) for topic in changes.joined]
+        writes += [records.join_topic(contact_id, topic, at) for topic in changes.joined]
         writes += [
-            contacts.leave_topic_index(contact_id, t, at) for t in sorted(stored - changes.topics)
+            records.leave_topic_index(contact_id, t, at) for t in sorted(stored - changes.topics)
         ]
     if changes.joined:
         writes.append(_consent(contact_id, schema, changes.joined, who, at))

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm.contacts import FIELD_PREFIX
+from ecrm.contacts.records import FIELD_PREFIX
 from ecrm.platform import clock, keys, store
 from ecrm.segments import FieldCondition, InterestCondition, Segment, holds, sendable
 

@@ -32,8 +32,8 @@ from pydantic import (
     model_validator,
 )
 
-from ecrm.contacts import FIELD_PREFIX, ContactStatus
-from ecrm.forms import FieldName, Slug
+from ecrm.contacts.forms import FieldName, Slug
+from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
 from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
 from ecrm.platform.errors import NotFound
 

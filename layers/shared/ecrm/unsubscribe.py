@@ -24,8 +24,9 @@ from typing import Literal
 
 from aws_lambda_powertools import Logger
 
-from ecrm import links, send_ledger, suppression
-from ecrm.contacts import ContactStatus
+from ecrm import links, send_ledger
+from ecrm.contacts import suppression
+from ecrm.contacts.records import ContactStatus
 from ecrm.platform import clock, keys, store, tokens
 from ecrm.send_ledger import ENGAGEMENT_DAYS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecrm import suppression
+from ecrm.contacts import suppression
 from ecrm.platform import keys, store
 from tests.integration.campaigns.conftest import (
     Sent,

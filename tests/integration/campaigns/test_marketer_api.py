@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import suppression, unsubscribe
+from ecrm import unsubscribe
+from ecrm.contacts import suppression
 from ecrm.platform import clock, keys, store, tokens
 from tests.conftest import table_items
 from tests.integration.campaigns.conftest import (

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import confirmation, profile_schema
+from ecrm import confirmation
+from ecrm.contacts import profile_schema
 from ecrm.platform import keys, store, tokens
 from tests import events
 from tests.conftest import ROOT, table_items

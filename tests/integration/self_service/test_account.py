@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import suppression
+from ecrm.contacts import suppression
 from ecrm.platform import keys
 from ecrm.platform.store import transact
 from tests import events

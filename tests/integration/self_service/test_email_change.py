@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecrm import suppression
+from ecrm.contacts import suppression
 from ecrm.platform import clock, keys, tokens
 from ecrm.platform.store import transact
 from tests import events
@@ -206,15 +206,15 @@ def test_a_new_address_that_bounced_gets_no_verification_mail(member: Member) ->
 
 
 def test_an_address_leads_to_its_contact_through_the_alias(member: Member) -> None:
-    from ecrm import contacts
+    from ecrm.contacts import records as contact_records
 
     ask_for_change(sign_in())
     confirm(token_in(mails_to(NEW)[0], "verify_email"))
 
     for address in (NEW, member.email):
-        found = contacts.by_address(address)
+        found = contact_records.by_address(address)
         assert found is not None and found["contact_id"] == member.contact_id
-    assert contacts.by_address("nobody@example.com") is None
+    assert contact_records.by_address("nobody@example.com") is None
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ecrm import forms, suppression
+from ecrm.contacts import forms, suppression
 from ecrm.platform import keys, pseudonyms, store, tokens
 from ecrm.unsubscribe import unsubscribe_url
 from tests import events

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ecrm import sign_in, suppression
+from ecrm import sign_in
+from ecrm.contacts import suppression
 from ecrm.platform import keys, tokens
 from ecrm.platform.store import transact
 from tests import events

@@ -16,7 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import contacts
+from ecrm.contacts import records
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy
 from ecrm.scoring import rulesets
@@ -45,7 +45,7 @@ def contact_view(item: Mapping[str, Any] | None) -> dict[str, Any]:
     """What fit rules see: profile fields plus `email`, `status`, `topics`."""
     if not item:
         return {}
-    view = contacts.profile_of(dict(item))
+    view = records.profile_of(dict(item))
     for name in ("email", "status", "topics"):
         if name in item:
             view[name] = item[name]

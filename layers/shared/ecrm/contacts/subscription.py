@@ -27,12 +27,12 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ecrm import contacts
-from ecrm.contacts import FIELD_PREFIX, ContactStatus
+from ecrm.contacts import records
+from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
 
 if TYPE_CHECKING:  # the mail function asks `awaits_confirmation` without loading form code
-    from ecrm.forms import Form
-    from ecrm.submission import ValidSubmission, Value
+    from ecrm.contacts.forms import Form
+    from ecrm.contacts.submission import ValidSubmission, Value
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,6 @@ def awaits_confirmation(submitted: Mapping[str, Any], contact: Mapping[str, Any]
     still empty."""
     if contact.get("status") != ContactStatus.SUBSCRIBED:
         return True
-    if set(submitted.get("pending_topics") or []) - contacts.active_topics(contact):
+    if set(submitted.get("pending_topics") or []) - records.active_topics(contact):
         return True
     return any(FIELD_PREFIX + k not in contact for k in submitted.get("pending_profile") or {})

@@ -20,8 +20,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm import profile_schema, segments
-from ecrm.contacts import profile_of
+from ecrm import segments
+from ecrm.contacts import profile_schema
+from ecrm.contacts.records import profile_of
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import InvalidInput, MalformedRequest
 from ecrm.segments import Segment

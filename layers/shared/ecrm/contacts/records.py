@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from ecrm.platform import keys, store
 
 if TYPE_CHECKING:  # type-only: the mail function reads statuses without loading form code
-    from ecrm.forms import Form
-    from ecrm.submission import ValidSubmission
-    from ecrm.subscription import Outcome
+    from ecrm.contacts.forms import Form
+    from ecrm.contacts.submission import ValidSubmission
+    from ecrm.contacts.subscription import Outcome
 
 FIELD_PREFIX = "f_"  # profile fields live beside system attributes, so they are namespaced
 # After a verified email change the contact keeps its id; the new address's id holds an alias.

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ecrm.forms import RESERVED_FIELDS, Consent, FieldType, FormField, Slug
+from ecrm.contacts.forms import RESERVED_FIELDS, Consent, FieldType, FormField, Slug
 from ecrm.platform import keys, store
 from ecrm.platform.settings import settings
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm.forms import (
+from ecrm.contacts.forms import (
     CONSENT_FIELD,
     HONEYPOT_FIELD,
     RENDERED_AT_FIELD,

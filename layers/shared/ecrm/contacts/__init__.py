@@ -1,0 +1,14 @@
+"""Contacts: who the contacts are, what they agreed to, and what is never mailed again.
+
+- `records`: the contact item, one per address (`from_submission`, `create_from_submission`,
+  `join_topic`, `leave_topic_index`, `active_topics`, `profile_of`, `by_address`).
+- `forms`: form definitions as data (`Form`, `load`, `replace`, `page`).
+- `submission`: a raw submission read against its form, every field validated (`read`,
+  `bot_signals`).
+- `subscription`: what a public submission may change for the address it names (`blind`,
+  `informed`, `awaits_confirmation`).
+- `profile_schema`: the profile fields, interests and topics customers see (`load`, `save`).
+- `suppression`: addresses never mailed again, plain or keyed (`suppress`, `reasons`,
+  `suppressed_among`, `for_erasure`).
+- `export`: a segment's or a topic's contacts page by page, never a Scan (`page`, `row`).
+"""
