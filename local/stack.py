@@ -296,7 +296,9 @@ class EmbeddedStack:
             log.info("restored %d items from %s", restored, self._snapshots.path)
         if self.demo_form is not None and self.demo_form.is_file():
             # Only what is missing: a restart keeps the user's own form and schema.
-            seed_form(json.loads(self.demo_form.read_text(encoding="utf-8")), replace=False)
+            # The demo page embeds the form: the stack's own address, whatever its port.
+            demo = {"site_url": f"{self.api_url}/"} | json.loads(self.demo_form.read_text("utf-8"))
+            seed_form(demo, replace=False)
             seed_profile_schema(json.loads(DEMO_PROFILE.read_text(encoding="utf-8")), replace=False)
 
     def _start_housekeeping(self) -> None:
