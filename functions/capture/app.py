@@ -1,4 +1,4 @@
-"""Capture function: wires API Gateway routes to `ecrm.capture` and `ecrm.confirmation`."""
+"""Capture function: wires API Gateway routes to `ecrm.capture` (intake, confirmation)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import capture
+from ecrm.capture import intake
 from ecrm.contacts import forms
 from ecrm.platform.errors import DomainError, NotFound
 from ecrm.platform.settings import settings
@@ -121,7 +121,7 @@ def get_form(form_id: FormId) -> dict[str, Any]:
 )
 def submit(form_id: FormId, idempotency_key: IdempotencyKey = None) -> Response[Any]:
     event = app.current_event
-    client = capture.Client(
+    client = intake.Client(
         ip=event.request_context.identity.source_ip or "unknown",
         user_agent=event.headers.get("user-agent") or "",
         origin=http.cross_site_origin(event),
@@ -129,7 +129,7 @@ def submit(form_id: FormId, idempotency_key: IdempotencyKey = None) -> Response[
     )
     plain = _is_plain_form()
     try:
-        receipt = capture.submit(form_id, http.read_fields(event), client)
+        receipt = intake.submit(form_id, http.read_fields(event), client)
     except DomainError as error:
         if plain and error.status in {404, 422, 429}:
             fields = error.fields
@@ -154,7 +154,7 @@ def submit(form_id: FormId, idempotency_key: IdempotencyKey = None) -> Response[
 def confirm_page(token: Token) -> Response[str]:
     # A GET never confirms: mail scanners open links. The button POSTs to the same URL. A link
     # that is altered or expired says so at once (checking it changes nothing).
-    from ecrm import confirmation  # noqa: PLC0415 - token and mail code, needed here only
+    from ecrm.capture import confirmation  # noqa: PLC0415 - token and mail code, needed here only
 
     try:
         if confirmation.already_subscribed(token):  # verifies it; opened again after the click
@@ -170,7 +170,7 @@ def confirm_page(token: Token) -> Response[str]:
     responses=answers(400, 401, 404, 409, 503, pages={200: "Confirmed"}),
 )
 def confirm(token: Token) -> Response[Any]:
-    from ecrm import confirmation  # noqa: PLC0415 - mail and token code, needed here only
+    from ecrm.capture import confirmation  # noqa: PLC0415 - mail and token code, needed here only
 
     try:
         done = confirmation.confirm(token)

@@ -19,7 +19,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import account_mail, confirmation, mail, templating
+from ecrm import account_mail, mail, templating
+from ecrm.capture import confirmation
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")

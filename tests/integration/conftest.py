@@ -77,7 +77,7 @@ def subscriber(submit: Submit) -> str:
 
 def confirm_without_mail(address: str) -> str:
     """What the owner's click on the confirmation link of their latest submission does."""
-    from ecrm import confirmation
+    from ecrm.capture import confirmation
     from ecrm.platform import keys, store, tokens
 
     contact_id = keys.contact_id_for(address)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import confirmation
+from ecrm.capture import confirmation
 from ecrm.contacts import profile_schema
 from ecrm.platform import keys, store, tokens
 from tests import events
