@@ -38,7 +38,8 @@ class LocalAuthorizer:
         if path.exists():
             self.tokens: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
         else:
-            self.tokens = {name: secrets.token_urlsafe(24) for name in IDENTITIES}
+            # Hex, not urlsafe: a token starting with "-" is read by `ecrm --token` as an option.
+            self.tokens = {name: secrets.token_hex(24) for name in IDENTITIES}
             write_private(path, json.dumps(self.tokens, indent=1))
 
     def claims(self, authorization: str | None) -> dict[str, str] | None:

@@ -76,7 +76,7 @@ def ecrm(stack: EmbeddedStack) -> Ecrm:
     token = json.loads((stack.state_dir / "admin-tokens.json").read_text())["marketer"]
 
     def run(*argv: str, auth: bool = True, stdin: str | None = None) -> Run:
-        connection = ["--api-url", stack.api_url] + (["--token", token] if auth else [])
+        connection = ["--api-url", stack.api_url] + ([f"--token={token}"] if auth else [])
         done = subprocess.run(
             [sys.executable, "-m", "cli", *connection, *argv],
             input=stdin,

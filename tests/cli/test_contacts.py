@@ -44,7 +44,7 @@ def ecrm_long(stack: EmbeddedStack) -> Ecrm:
 
     def run(*argv: str) -> Run:
         done = subprocess.run(
-            [sys.executable, "-m", "cli", "--api-url", stack.api_url, "--token", token, *argv],
+            [sys.executable, "-m", "cli", "--api-url", stack.api_url, f"--token={token}", *argv],
             capture_output=True,
             text=True,
             timeout=1500,
