@@ -24,9 +24,9 @@ from bench.capture_calls import counting_calls
 from bench.events import ROOT
 from bench.figures import Figure
 from bench.moto_env import Stack, as_function, fresh_tables, in_process
+from ecrm.account.unsubscribe import unsubscribe_url
 from ecrm.contacts import profile_schema, records
 from ecrm.platform import keys, store, tokens
-from ecrm.unsubscribe import unsubscribe_url
 from local.sample_events import api_event
 
 log = logging.getLogger(__name__)

@@ -99,7 +99,8 @@ def _stdlib_render(
     content: campaign_content.Content, contact_id: str, person: dict[str, Any]
 ) -> bytes:
     """The same message through EmailMessage (render, token, `bulk_mail.reference`)."""
-    from ecrm import personalisation, unsubscribe  # noqa: PLC0415
+    from ecrm import personalisation  # noqa: PLC0415
+    from ecrm.account import unsubscribe  # noqa: PLC0415
 
     token = unsubscribe.link_token(contact_id, content.topic, content.campaign_id)
     url, mailto = links.unsubscribe_links(token)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ecrm import account_view, email_change, personal_data, preferences, sign_in
+from ecrm.account import email_change, personal_data, preferences, sign_in, view
 from ecrm.platform import clock
 from ecrm.platform.errors import InvalidInput, UnsupportedMediaType
 from ecrm.web import http
@@ -53,8 +53,8 @@ def _json(status: int, body: Any, **headers: str) -> Response[Any]:
     responses=answers(401, 503),
 )
 def get_account() -> Response[Any]:
-    document, version = account_view.view(_contact_id())
-    return _json(200, document, ETag=account_view.etag(version))
+    document, version = view.view(_contact_id())
+    return _json(200, document, ETag=view.etag(version))
 
 
 @router.patch(
@@ -74,7 +74,7 @@ def update_account(if_match: IfMatch = None) -> Response[Any]:
     )
     updated = preferences.update(contact_id, if_match, _json_body(), who)
     body = {**asdict(updated), "message": _saved(updated)}
-    return _json(200, body, ETag=account_view.etag(updated.version))
+    return _json(200, body, ETag=view.etag(updated.version))
 
 
 def _saved(updated: preferences.Updated) -> str:

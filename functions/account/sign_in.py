@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from account import views
-from ecrm import sign_in
+from ecrm.account import sign_in
 from ecrm.platform.errors import DomainError, InvalidInput
 from ecrm.web import http
 from ecrm.web.openapi_responses import BODY, answers, reads

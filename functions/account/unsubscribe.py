@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from account import views
-from ecrm import unsubscribe as unsubscribing
+from ecrm.account import unsubscribe as unsubscribing
 from ecrm.contacts import profile_schema
 from ecrm.platform.errors import DomainError
 from ecrm.web import http

@@ -1,6 +1,6 @@
 """Inbound mail function: the SES receipt rule for `unsubscribe@<sending domain>` hands over
 each mail sent to the `mailto:` of `List-Unsubscribe`. The subject carries the unsubscribe
-token; acting on it is the same domain call as the one-click link (`ecrm.unsubscribe`)."""
+token; acting on it is the same domain call as the one-click link (`ecrm.account.unsubscribe`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SESEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import unsubscribe
+from ecrm.account import unsubscribe
 from ecrm.platform.errors import InvalidToken
 
 logger = Logger(service="mailing")

@@ -19,7 +19,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import account_mail, mail, templating
+from ecrm import mail, templating
+from ecrm.account import mails
 from ecrm.capture import confirmation
 
 logger = Logger(service="mailing")
@@ -38,7 +39,7 @@ def render(name: str, context: Mapping[str, Any]) -> mail.RenderedMail:
 
 def record_handler(record: DynamoDBRecord) -> None:
     image = record.dynamodb.new_image if record.dynamodb else None
-    account_sender = account_mail.SENDERS.get(image.get("type", "")) if image else None
+    account_sender = mails.SENDERS.get(image.get("type", "")) if image else None
     if image and account_sender:
         if account_sender(image, render):
             metrics.add_metric(name="AccountMailsSent", unit=MetricUnit.Count, value=1)

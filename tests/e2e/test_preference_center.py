@@ -16,8 +16,8 @@ import requests
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Request, expect
 
+from ecrm.account.unsubscribe import unsubscribe_url
 from ecrm.platform import keys, normalise
-from ecrm.unsubscribe import unsubscribe_url
 
 pytestmark = pytest.mark.e2e
 

@@ -189,7 +189,7 @@ def test_a_topic_left_is_not_rejoined_by_a_single_opt_in_form_either(ann: str) -
 def test_a_person_who_unsubscribed_from_everything_comes_back_only_by_their_click(
     ann: str,
 ) -> None:
-    from ecrm import unsubscribe
+    from ecrm.account import unsubscribe
 
     unsubscribe.unsubscribe(unsubscribe.link_token(ann))
     assert contact()["status"] == "unsubscribed"
@@ -242,7 +242,7 @@ def confirm_topic_through_the_mail(contact_id: str) -> None:
 
 
 def leave(contact_id: str, topic: str) -> None:
-    from ecrm import unsubscribe
+    from ecrm.account import unsubscribe
 
     unsubscribe.unsubscribe(unsubscribe.link_token(contact_id, topic))
     assert topic not in contact().get("topics", set())

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import unsubscribe
+from ecrm.account import unsubscribe
 from ecrm.platform import keys, store, tokens
 from ecrm.platform.errors import InvalidToken
 from tests import events

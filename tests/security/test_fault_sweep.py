@@ -292,7 +292,7 @@ def scenario_erase(world: World, submit: Submit) -> tuple[Act, tuple[int, ...]]:
 
 
 def scenario_unsubscribe(world: World, submit: Submit) -> tuple[Act, tuple[int, ...]]:
-    from ecrm.unsubscribe import unsubscribe_url
+    from ecrm.account.unsubscribe import unsubscribe_url
 
     token = unsubscribe_url(world.member.contact_id, None).rsplit("/", 1)[1]
     form = {"Content-Type": "application/x-www-form-urlencoded"}

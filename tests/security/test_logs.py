@@ -17,9 +17,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ecrm.account.unsubscribe import unsubscribe_url
 from ecrm.contacts import forms, profile_schema
 from ecrm.platform import aws, keys
-from ecrm.unsubscribe import unsubscribe_url
 from tests import events
 from tests.conftest import ROOT, table_items
 from tests.integration.conftest import Submit, link_in, sent_mail

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import preference_changes, preferences
+from ecrm.account import preference_changes, preferences
 from ecrm.contacts.profile_schema import ProfileSchema
 from ecrm.platform.errors import InvalidInput
 from tests.conftest import ROOT

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm import bulk_mail, links, mail_templates, personalisation, unsubscribe
+from ecrm import bulk_mail, links, mail_templates, personalisation
+from ecrm.account import unsubscribe
 from ecrm.contacts import profile_schema
 from ecrm.mail_templates import MailTemplate
 from ecrm.platform import keys, store

@@ -1,7 +1,7 @@
 """The links a bulk mail carries, built in one place: the one-click unsubscribe URL
 (`{PUBLIC_BASE_URL}/unsubscribe/{token}`, served by `account/unsubscribe.py`) and the `mailto:`
 of `List-Unsubscribe` (`unsubscribe@{SENDING_DOMAIN}`, read by the inbound receipt rule). The
-token comes from `ecrm.unsubscribe.link_token`; this module only spells the addresses."""
+token comes from `ecrm.account.unsubscribe.link_token`; this module only spells the addresses."""
 
 from __future__ import annotations
 

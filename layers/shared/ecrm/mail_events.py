@@ -34,12 +34,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from ecrm import campaign_health, scanners, send_ledger, ses_notifications
+from ecrm.account.unsubscribe import count_on_campaign, unsubscribe_contact
 from ecrm.contacts import suppression
 from ecrm.platform import clock, keys, normalise, pseudonyms, store
 from ecrm.platform.errors import Busy
 from ecrm.platform.settings import settings
 from ecrm.ses_notifications import INTERACTION_TYPES, MailEvent
-from ecrm.unsubscribe import count_on_campaign, unsubscribe_contact
 
 logger = Logger(service="mailing", child=True)
 

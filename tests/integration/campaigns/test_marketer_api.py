@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import unsubscribe
+from ecrm.account import unsubscribe
 from ecrm.contacts import suppression
 from ecrm.platform import clock, keys, store, tokens
 from tests.conftest import table_items

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ecrm.account.unsubscribe import unsubscribe_url
 from ecrm.contacts import forms, suppression
 from ecrm.platform import keys, pseudonyms, store, tokens
-from ecrm.unsubscribe import unsubscribe_url
 from tests import events
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, link_in, sent_mail, valid_body

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ecrm.unsubscribe import unsubscribe_url
+from ecrm.account.unsubscribe import unsubscribe_url
 from tests.integration.self_service.conftest import (
     Member,
     account,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecrm import sign_in
+from ecrm.account import sign_in
 from ecrm.contacts import suppression
 from ecrm.platform import keys, tokens
 from ecrm.platform.store import transact

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from ecrm.account.unsubscribe import unsubscribe_url
 from ecrm.platform import keys, tokens
-from ecrm.unsubscribe import unsubscribe_url
 from tests.conftest import table_items
 from tests.integration.self_service.conftest import Member, account, error_of, item, items_of
 

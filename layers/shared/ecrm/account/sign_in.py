@@ -5,7 +5,7 @@ for a short-lived session token (a bearer token the preference page keeps in ses
   request alike, so neither the answer nor a 429 tells whether an address is on file. The
   request writes a `sign_in_requested` interaction (with the two rate counters, in one
   transaction) only for a contact on file; the mail goes out from the stream
-  (`ecrm.account_mail`), like the confirmation mail.
+  (`ecrm.account.mails`), like the confirmation mail.
 - The link's token (purpose `sign_in`, 15 minutes) is exchanged once: its used-marker is
   written in the same transaction as the `signed_in` interaction.
 - A session token (purpose `session`) names the contact and expires; nothing is stored for

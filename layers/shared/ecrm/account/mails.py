@@ -76,7 +76,7 @@ def send_sign_in_mail(interaction: Mapping[str, Any], render: Renderer) -> str |
     if not _claim(contact_id, "sign_in", event_id):
         return None
     ttl = settings().sign_in_token_ttl_seconds
-    # The contact's creation binds the link and its session to this contact (ecrm.sign_in).
+    # The contact's creation binds the link and its session to this contact (ecrm.account.sign_in).
     token = tokens.issue("sign_in", contact_id, str(contact.get("created_at") or ""), ttl)
     context = {"sign_in_url": _page_url(f"token={token}"), "valid_minutes": ttl // 60}
     return _send(contact_id, "sign_in", event_id, contact["email"], render("sign_in", context))

@@ -1,5 +1,5 @@
 """The preference center's account: what a signed-in customer changes (`PATCH /account`) about
-themselves; what they see (`GET /account`) and the ETag both use are `ecrm.account_view`.
+themselves; what they see (`GET /account`) and the ETag both use are `ecrm.account.view`.
 
 A change is one transaction guarded by the contact's `version` (the ETag the page read: a stale
 `If-Match` is 412, none is 428) and by the profile schema's version. It writes what changed on
@@ -18,8 +18,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import email_change, preference_changes
-from ecrm.account_view import contact_of, etag
+from ecrm.account import email_change, preference_changes
+from ecrm.account.preference_changes import Changes
+from ecrm.account.view import contact_of, etag
 from ecrm.contacts import profile_schema, records, suppression
 from ecrm.contacts.profile_schema import ProfileSchema
 from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
@@ -30,7 +31,6 @@ from ecrm.platform.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from ecrm.preference_changes import Changes
 
 logger = Logger(service="account", child=True)
 

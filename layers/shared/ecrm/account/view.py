@@ -1,7 +1,7 @@
 """What a signed-in customer sees of themselves on the preference center (`GET /account`):
 profile, interests, topics (those the schema offers and any others they receive), their latest
 consent records, and the contact's version as a strong ETag (the `If-Match` of a change,
-`ecrm.preferences`)."""
+`ecrm.account.preferences`)."""
 
 from __future__ import annotations
 
