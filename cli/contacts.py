@@ -33,7 +33,7 @@ FINISHED = {"done", "failed"}
 
 
 def register(commands: Commands) -> None:
-    group = commands.group("contacts", "contacts in bulk: import a CSV file, export a segment")
+    group = commands.group("contacts", "contacts: look one up, import a CSV file, export")
     found = commands.api(
         group,
         "import",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import campaigns, config, contacts, forms, report, scoring, templates
+from cli import campaigns, config, contact_show, contacts, forms, report, scoring, templates
 from cli.client import USAGE, CliError
 from cli.commands import Commands, Context, common_options
 from local import cli as local_cli
@@ -17,7 +17,7 @@ Configuration: flags > ECRM_API_URL / ECRM_TOKEN / ECRM_PROFILE > profiles.toml 
 `ecrm serve` (.ecrm/). See docs/cli.md."""
 
 # Each has `register(commands: Commands)`; its commands appear in this order in --help.
-COMMAND_MODULES = (forms, templates, scoring, campaigns, report, contacts)
+COMMAND_MODULES = (forms, templates, scoring, campaigns, report, contact_show, contacts)
 
 
 def main(argv: list[str] | None = None) -> int:

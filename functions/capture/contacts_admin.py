@@ -1,6 +1,7 @@
-"""Marketer API for contacts in bulk (marketers only): imports of uploaded CSV files
-(`ecrm.imports`, worked through by `capture.import_worker`) and the export of a segment's or a
-topic's contacts, page by page (`ecrm.contacts.export`)."""
+"""Marketer API for contacts (marketers only): imports of uploaded CSV files (`ecrm.imports`,
+worked through by `capture.import_worker`), the export of a segment's or a topic's contacts,
+page by page (`ecrm.contacts.export`), and the one contact an address leads to
+(`ecrm.contacts.lookup`)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import imports
-from ecrm.contacts import export
+from ecrm.contacts import export, lookup
 from ecrm.imports import ImportIn
+from ecrm.platform.errors import InvalidInput
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
 
@@ -30,6 +32,14 @@ Cursor = Annotated[str | None, Query(max_length=2048, description="`next_cursor`
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page")]
 SegmentId = Annotated[str | None, Query(pattern=SLUG, description="Segment to export")]
 Topic = Annotated[str | None, Query(pattern=SLUG, description="Topic whose members to export")]
+Email = Annotated[
+    str | None,
+    Query(
+        min_length=3,
+        max_length=320,
+        description="The address whose contact to show (read as a submission reads it)",
+    ),
+]
 
 
 def _marketer() -> str:
@@ -90,12 +100,22 @@ def get_import_errors(
 @app.get(
     "/admin/contacts",
     summary="Contacts of a segment (who it would mail) or of a topic (every member), a page "
-    "at a time",
+    "at a time; or, with `email`, the contact that address leads to (id, status, topics, "
+    "profile, newest consent records and interactions)",
     responses=admin(404, 422),
 )
 def export_contacts(
-    segment: SegmentId = None, topic: Topic = None, limit: Limit = 100, cursor: Cursor = None
+    segment: SegmentId = None,
+    topic: Topic = None,
+    email: Email = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
+    if email is not None:
+        if segment or topic or cursor:
+            problem = "Name an email, a segment or a topic (one of them)."
+            raise InvalidInput(problem, fields={"email": problem})
+        return lookup.by_email(email)
     found = export.page(segment_id=segment, topic=topic, limit=limit, cursor=cursor)
     return {"columns": found.columns, "contacts": found.contacts, "next_cursor": found.next_cursor}
 

@@ -11,4 +11,5 @@
 - `suppression`: addresses never mailed again, plain or keyed (`suppress`, `reasons`,
   `suppressed_among`, `for_erasure`).
 - `export`: a segment's or a topic's contacts page by page, never a Scan (`page`, `row`).
+- `lookup`: the contact an address leads to, as a marketer reads it (`by_email`).
 """

@@ -76,12 +76,16 @@ def contact_id_of(pk: str) -> str:
     return pk.removeprefix("CONTACT#")
 
 
+INTERACTIONS = "EVENT#"  # sort-key prefix of a contact's interactions, oldest first
+CONSENTS = "CONSENT#"  # ... and of its consent records
+
+
 def interaction(contact_id: str, at: str, event_id: str) -> dict[str, str]:
-    return {"pk": f"CONTACT#{contact_id}", "sk": f"EVENT#{at}#{event_id}"}
+    return {"pk": f"CONTACT#{contact_id}", "sk": f"{INTERACTIONS}{at}#{event_id}"}
 
 
 def consent(contact_id: str, at: str, event_id: str) -> dict[str, str]:
-    return {"pk": f"CONTACT#{contact_id}", "sk": f"CONSENT#{at}#{event_id}"}
+    return {"pk": f"CONTACT#{contact_id}", "sk": f"{CONSENTS}{at}#{event_id}"}
 
 
 def topic_membership(contact_id: str, topic: str) -> dict[str, str]:
