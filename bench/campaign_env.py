@@ -9,8 +9,9 @@ from contextlib import contextmanager
 
 from bench.campaign_workers import FUNCTION
 from bench.moto_env import Stack, as_function
-from ecrm import campaign_content, campaigns, mail_templates, pacing, segments
+from ecrm import campaign_content, campaigns, segments
 from ecrm.contacts import profile_schema
+from ecrm.mail import pacing, templates
 from ecrm.platform import aws, clock, keys, store
 from local.moto_backend import (
     answer_get_account,
@@ -66,10 +67,10 @@ def seed(members: int, *, topics: int = 1, start: int = 0) -> None:
 
 def campaign(topic: str = "newsletter") -> str:
     profile_schema.save(profile_schema.ProfileSchema.model_validate_json(DEMO_PROFILE.read_text()))
-    template = mail_templates.MailTemplateIn(
+    template = templates.MailTemplateIn(
         name="News", subject="News for {{ contact.first_name }}", html=HTML
     )
-    mail_templates.create("news", template)
+    templates.create("news", template)
     segments.create("everyone", segments.SegmentIn(name="All", topic=topic))
     sender = campaigns.SenderIn(email="news@example.com", name="Ecrm News")
     created = campaigns.create(

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 import boto3
 
 from bench import campaign_env
-from ecrm import campaign_states, pacing
+from ecrm import campaign_states
+from ecrm.mail import pacing
 from ecrm.platform import aws, keys, store
 from local.intrinsics import REGION
 from local.moto_backend import answer_get_account, fast_transactions

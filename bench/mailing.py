@@ -28,17 +28,14 @@ from bench.campaign_workers import quiet_interpreter
 from bench.figures import Figure
 from bench.moto_env import in_process, server
 from ecrm import (
-    bulk_mail,
     campaign_content,
     campaign_sending,
     campaign_states,
     campaigns,
-    links,
-    mail_templates,
     segment_audience,
     segments,
-    send_ledger,
 )
+from ecrm.mail import bulk, links, send_ledger, templates
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.settings import settings
 from local import faults
@@ -59,7 +56,7 @@ def render_per_second(count: int = 5_000) -> Figure:
     with in_process() as stack, campaign_env.sender(stack, MAX_RATE):
         campaign_id = campaign_env.campaign()
         campaign = campaigns.item(campaign_id)
-        template = mail_templates.load("news")
+        template = templates.load("news")
         content = campaign_content.compile_content(campaign, template)
         people = [
             (
@@ -98,9 +95,9 @@ def render_per_second(count: int = 5_000) -> Figure:
 def _stdlib_render(
     content: campaign_content.Content, contact_id: str, person: dict[str, Any]
 ) -> bytes:
-    """The same message through EmailMessage (render, token, `bulk_mail.reference`)."""
-    from ecrm import personalisation  # noqa: PLC0415
+    """The same message through EmailMessage (render, token, `mail.bulk.reference`)."""
     from ecrm.account import unsubscribe  # noqa: PLC0415
+    from ecrm.mail import personalisation  # noqa: PLC0415
 
     token = unsubscribe.link_token(contact_id, content.topic, content.campaign_id)
     url, mailto = links.unsubscribe_links(token)
@@ -108,16 +105,16 @@ def _stdlib_render(
         person, content.template.contact_fields, unsubscribe_url=url, campaign=content.campaign
     )
     rendered = content.template.render(context)
-    message = bulk_mail.reference(
-        bulk_mail.Sender("news@example.com", "Ecrm News"),
-        bulk_mail.MailingList("newsletter.example.com", "Newsletter"),
+    message = bulk.reference(
+        bulk.Sender("news@example.com", "Ecrm News"),
+        bulk.MailingList("newsletter.example.com", "Newsletter"),
         to=person["email"],
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
         unsubscribe_url=url,
         unsubscribe_mailto=mailto,
-        msg_id=bulk_mail.message_id("example.com"),
+        msg_id=bulk.message_id("example.com"),
         date=content.mail.date(),
     )
     return message.as_bytes()

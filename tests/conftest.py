@@ -62,8 +62,9 @@ def threads_end_with_the_test() -> Iterator[None]:
 
 def reset_caches() -> None:
     """Forget every per-process cache the domain keeps (a warm Lambda's), between tests."""
-    from ecrm import automations, campaign_content, pacing
+    from ecrm import automations, campaign_content
     from ecrm.contacts import profile_schema
+    from ecrm.mail import pacing
     from ecrm.scoring import rulesets
 
     settings.cache_clear()

@@ -17,7 +17,7 @@ _ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; char
 
 def page(name: str, status: int = 200, **context: Any) -> Response[str]:
     # Jinja is imported on the first page only: the JSON routes never need it.
-    from ecrm import templating  # noqa: PLC0415
+    from ecrm.mail import templating  # noqa: PLC0415
 
     template = templating.package_templates("account", "pages").get_template(name)
     brand = settings().transactional_sender_name  # who the mails come from

@@ -48,7 +48,7 @@ IdempotencyKey = Annotated[
 
 def _page(name: str, status: int = 200, **context: Any) -> Response[str]:
     # Jinja is imported on the first page, not at cold start: JSON submissions never need it.
-    from ecrm import templating  # noqa: PLC0415
+    from ecrm.mail import templating  # noqa: PLC0415
 
     defaults: dict[str, Any] = {
         "brand": settings().transactional_sender_name,  # who the mails come from

@@ -21,7 +21,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import campaign_plan, campaign_sending, sandbox_heap
+from ecrm import campaign_plan, campaign_sending
+from ecrm.mail import sandbox_heap
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")

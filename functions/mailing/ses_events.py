@@ -1,5 +1,5 @@
 """SES events function: the configuration set's events arrive through SNS, one notification
-per invocation, and each is applied once (`ecrm.mail_events`). SNS invokes asynchronously: a
+per invocation, and each is applied once (`ecrm.mail.events`). SNS invokes asynchronously: a
 raised error (throttling) is retried by Lambda, then parked in the template's DLQ."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SNSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import mail_events, ses_notifications
+from ecrm.mail import events, ses_notifications
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
@@ -27,13 +27,13 @@ def record_handler(message: str) -> None:
     if not isinstance(document, dict):
         return
     if document.get("eventType") == "Send":
-        if mail_events.confirm_send(document):
+        if events.confirm_send(document):
             metrics.add_metric(name="SendsConfirmedByEvent", unit=MetricUnit.Count, value=1)
         return
     event = ses_notifications.parse(document)
     if event is None:
         return  # Send, DeliveryDelay, setup notifications: nothing to record
-    for outcome in mail_events.record(event):
+    for outcome in events.record(event):
         if not outcome.duplicate:
             name = "ScannerEvents" if outcome.scanner else f"SesEvent{event.ses_type}"
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)

@@ -19,18 +19,18 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import mail, templating
 from ecrm.account import mails
 from ecrm.capture import confirmation
+from ecrm.mail import outbound, templating
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def render(name: str, context: Mapping[str, Any]) -> mail.RenderedMail:
+def render(name: str, context: Mapping[str, Any]) -> outbound.RenderedMail:
     env = templating.package_templates("mailing")
-    return mail.RenderedMail(
+    return outbound.RenderedMail(
         subject=env.get_template(f"{name}.subject.txt").render(context).strip(),
         text=env.get_template(f"{name}.txt").render(context),
         html=env.get_template(f"{name}.html").render(context),

@@ -16,7 +16,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from ecrm import automation_runs, automations, due
-from ecrm.mail_templates import MailTemplateIn
+from ecrm.mail.templates import MailTemplateIn
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.settings import settings
 from local.template import Template
@@ -66,10 +66,10 @@ def admin(
 def template(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAX_SEND_RATE", "100")  # moto has no SES v2 GetAccount
     settings.cache_clear()
-    from ecrm import mail_templates
+    from ecrm.mail import templates
 
     html = '<p>Hello {{ contact.email }}</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
-    mail_templates.create("welcome", MailTemplateIn(name="Welcome", subject="Welcome!", html=html))
+    templates.create("welcome", MailTemplateIn(name="Welcome", subject="Welcome!", html=html))
     automations.forget_cached()
 
 

@@ -213,18 +213,18 @@ def test_crash_after_the_ledger_claim_resends_on_redelivery(
     submit: Submit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The claim is written, then the process dies before SES answers: nothing is lost."""
-    from ecrm import mail
+    from ecrm.mail import outbound
 
     submit(valid_body())
-    real_send = mail.send
+    real_send = outbound.send
 
     def crash(message: Any) -> str:
         raise RuntimeError("sandbox died")
 
-    monkeypatch.setattr(mail, "send", crash)
+    monkeypatch.setattr(outbound, "send", crash)
     with pytest.raises(BatchProcessingError):  # every record failed: Lambda retries the batch
         deliver_new_interactions()
-    monkeypatch.setattr(mail, "send", real_send)
+    monkeypatch.setattr(outbound, "send", real_send)
 
     deliver_new_interactions()
     assert len(sent_mail()) == 1

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from ecrm import automations, campaign_health, scanners
+from ecrm import automations, campaign_health
 from ecrm.automations import Automation, Happened
+from ecrm.mail import scanners
 from ecrm.platform import keys
 
 PERSON = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15"

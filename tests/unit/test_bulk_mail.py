@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecrm.bulk_mail import CampaignMail, InvalidAddress, MailingList, Sender, clean, reference
+from ecrm.mail.bulk import CampaignMail, InvalidAddress, MailingList, Sender, clean, reference
 
 SENDER = Sender("news@example.com", 'Jörg & Söhne "News" — Ü', "replies@example.com")
 LIST = MailingList("newsletter.example.com", "Das Newsletter-Ünïcode")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecrm.personalisation import (
+from ecrm.mail.personalisation import (
     TemplateProblem,
     check,
     environment,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import personalisation, render_limits
-from ecrm.mail_templates import compile_parts
+from ecrm.mail import personalisation, render_limits
+from ecrm.mail.templates import compile_parts
 
 TENFOLD = "|replace('x', 'xxxxxxxxxx')"
 FIELDS = ["interests", "first_name"]

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from ecrm import sandbox_heap
+from ecrm.mail import sandbox_heap
 
 
 def test_the_first_invocation_collects_then_freezes_and_later_ones_do_nothing(

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ecrm.sends_in_flight import InFlight, limit_for
+from ecrm.mail.in_flight import InFlight, limit_for
 
 
 def test_the_limit_covers_fifty_milliseconds_of_latency_at_the_rate() -> None:

@@ -8,9 +8,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ecrm import mail_templates
 from ecrm.contacts.forms import Slug
-from ecrm.mail_templates import MailTemplate, MailTemplateIn
+from ecrm.mail import templates
+from ecrm.mail.templates import MailTemplate, MailTemplateIn
 from ecrm.web.openapi_responses import admin
 from mailing.admin.params import Cursor, Limit, Page, TemplateId
 
@@ -56,20 +56,20 @@ class Preview(BaseModel):
 )
 def create_template(body: TemplateCreate) -> Response[MailTemplate]:
     fields = MailTemplateIn.model_validate(body.model_dump(exclude={"id"}))
-    template = mail_templates.create(body.id, fields)
+    template = templates.create(body.id, fields)
     return Response(201, content_types.APPLICATION_JSON, template)
 
 
 @router.get("/admin/templates", summary="Mail templates, by id", responses=admin())
 def list_templates(limit: Limit = 50, cursor: Cursor = None) -> Page[TemplateSummary]:
-    found, next_cursor = mail_templates.page(limit, cursor)
+    found, next_cursor = templates.page(limit, cursor)
     items = [TemplateSummary.model_validate(t.model_dump()) for t in found]
     return Page[TemplateSummary](items=items, next_cursor=next_cursor)
 
 
 @router.get("/admin/templates/<template_id>", summary="One mail template", responses=admin(404))
 def get_template(template_id: TemplateId) -> MailTemplate:
-    return mail_templates.load(template_id)
+    return templates.load(template_id)
 
 
 @router.put(
@@ -79,7 +79,7 @@ def get_template(template_id: TemplateId) -> MailTemplate:
 )
 def update_template(template_id: TemplateId, body: TemplateUpdate) -> MailTemplate:
     fields = MailTemplateIn.model_validate(body.model_dump(exclude={"version"}))
-    return mail_templates.update(template_id, fields, body.version)
+    return templates.update(template_id, fields, body.version)
 
 
 @router.delete(
@@ -88,7 +88,7 @@ def update_template(template_id: TemplateId, body: TemplateUpdate) -> MailTempla
     responses=admin(404, 409, ok={204: "Deleted"}),
 )
 def delete_template(template_id: TemplateId) -> Response[None]:
-    mail_templates.delete(template_id)
+    templates.delete(template_id)
     return Response(204)
 
 
@@ -98,5 +98,5 @@ def delete_template(template_id: TemplateId) -> Response[None]:
     responses=admin(404, 415, 422),
 )
 def preview_template(template_id: TemplateId, body: PreviewRequest) -> Preview:
-    rendered = mail_templates.preview_for(template_id, body.contact_id)
+    rendered = templates.preview_for(template_id, body.contact_id)
     return Preview(subject=rendered.subject, text=rendered.text, html=rendered.html)

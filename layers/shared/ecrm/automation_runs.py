@@ -24,8 +24,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import automations, bulk_mail, campaign_content, mail_templates, pacing, render_limits
+from ecrm import automations, campaign_content
 from ecrm.contacts import suppression
+from ecrm.mail import bulk, pacing, render_limits, templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, NotFound
 from ecrm.segments import sendable
@@ -55,7 +56,7 @@ def run(key: Mapping[str, str], *, now: float | None = None) -> str:
         return _settle(key, SKIPPED, claimed_at, reason=reason or "not mailable")
     try:
         raw = content.render(contact_id, contact)
-    except bulk_mail.InvalidAddress:
+    except bulk.InvalidAddress:
         return _settle(key, FAILED, claimed_at, reason="address cannot be mailed")
     except render_limits.RenderTooLarge:
         return _settle(key, FAILED, claimed_at, reason="rendered too large")
@@ -81,7 +82,7 @@ def _prepare(
     if suppression.reasons(str(contact["email"])):
         return "suppressed", None, None
     try:
-        template = mail_templates.load(rule.template_id)
+        template = templates.load(rule.template_id)
     except NotFound:
         return "template deleted", None, None
     identity = {
@@ -118,15 +119,15 @@ def _claim(key: Mapping[str, str], now: float, stale_claim: Any) -> None:
 
 def _send(key: Mapping[str, str], raw: bytes, tags: dict[str, str]) -> str:
     try:
-        message_id = bulk_mail.send(raw, tags)
-    except (bulk_mail.SendThrottled, bulk_mail.SendDeferred) as error:
-        if isinstance(error, bulk_mail.SendThrottled):
+        message_id = bulk.send(raw, tags)
+    except (bulk.SendThrottled, bulk.SendDeferred) as error:
+        if isinstance(error, bulk.SendThrottled):
             pacing.penalise(1.0)
         _release(key)
         raise Busy("SES is not taking mail right now; the run waits.") from error
-    except bulk_mail.SendRefused as error:
+    except bulk.SendRefused as error:
         return _settle(key, FAILED, None, reason=f"SES refused ({error})", claimed=True)
-    except bulk_mail.SendUnknown as error:
+    except bulk.SendUnknown as error:
         # Stays `sending`: the Send event confirms it, or it is taken over once stale.
         raise Busy("SES did not answer; the outcome is settled later.") from error
     state = _settle(key, SENT, None, message_id=message_id, claimed=True)

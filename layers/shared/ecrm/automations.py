@@ -23,9 +23,9 @@ from typing import Annotated, Any, Literal, Self
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ecrm import mail_templates
 from ecrm.campaigns import SenderIn
 from ecrm.contacts.forms import Slug
+from ecrm.mail import templates
 from ecrm.platform import clock, definition_holds, keys, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
 from ecrm.platform.settings import settings
@@ -94,7 +94,7 @@ class Automation(AutomationIn):
 
 def _check_template(body: AutomationIn) -> None:
     try:
-        mail_templates.load(body.template_id)
+        templates.load(body.template_id)
     except NotFound:
         raise InvalidInput(
             "The automation needs attention.", {"template_id": "No such template."}

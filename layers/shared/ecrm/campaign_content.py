@@ -1,9 +1,9 @@
 """What one campaign sends, compiled once per process: the Jinja parts of its template snapshot
-and its MIME skeleton (`ecrm.bulk_mail`). Rendering a recipient's message is then the template
+and its MIME skeleton (`ecrm.mail.bulk`). Rendering a recipient's message is then the template
 render, one unsubscribe token and the skeleton's fill-in.
 
 Every message carries `List-Unsubscribe: <{PUBLIC_BASE_URL}/unsubscribe/{token}>,
-<mailto:unsubscribe@{SENDING_DOMAIN}?subject={token}>` (spelled by `ecrm.links`) with `token =
+<mailto:unsubscribe@{SENDING_DOMAIN}?subject={token}>` (spelled by `ecrm.mail.links`) with `token =
 unsubscribe.link_token(contact_id, topic, campaign_id)` (no expiry; a campaign's id so its
 `unsubscribed` counter counts the click, none for automations and test sends),
 `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, and the same URL as `unsubscribe_url` in
@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm import bulk_mail, links, mail_templates, personalisation
 from ecrm.account import unsubscribe
 from ecrm.contacts import profile_schema
-from ecrm.mail_templates import MailTemplate
+from ecrm.mail import bulk, links, personalisation, templates
+from ecrm.mail.templates import MailTemplate
 from ecrm.platform import keys, store
 from ecrm.platform.errors import NotFound
 from ecrm.platform.settings import settings
@@ -35,8 +35,8 @@ class Content:
     campaign_id: str
     topic: str
     campaign: dict[str, str]  # what templates see as `campaign.*`
-    template: mail_templates.Compiled
-    mail: bulk_mail.CampaignMail
+    template: templates.Compiled
+    mail: bulk.CampaignMail
     counts_unsubscribes: bool = True  # a campaign's; an automation's content has no counters
 
     def render(self, contact_id: str, contact: Mapping[str, Any], *, test: bool = False) -> bytes:
@@ -69,15 +69,15 @@ def compile_content(
     sender = campaign["sender"]
     topic = str(campaign["topic"])
     label = next((t.label for t in profile_schema.load().topics if t.id == topic), topic)
-    mail = bulk_mail.CampaignMail(
-        bulk_mail.Sender(sender["email"], sender["name"], sender.get("reply_to")),
-        bulk_mail.MailingList(f"{topic}.{settings().sending_domain}", label),
+    mail = bulk.CampaignMail(
+        bulk.Sender(sender["email"], sender["name"], sender.get("reply_to")),
+        bulk.MailingList(f"{topic}.{settings().sending_domain}", label),
     )
     return Content(
         campaign_id=str(campaign["id"]),
         topic=topic,
         campaign={"name": str(campaign["name"]), "topic": topic},
-        template=mail_templates.compiled(template),
+        template=templates.compiled(template),
         mail=mail,
         counts_unsubscribes=counts_unsubscribes,
     )

@@ -19,7 +19,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_queue, segment_audience, segments, send_ledger
+from ecrm import campaign_queue, segment_audience, segments
+from ecrm.mail import send_ledger
 from ecrm.platform import clock, keys, store
 
 logger = Logger(service="mailing", child=True)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ecrm import campaign_content, send_ledger
+from ecrm import campaign_content
 from ecrm.contacts import suppression
+from ecrm.mail import send_ledger
 from ecrm.platform import keys, store
 from ecrm.segments import sendable
 

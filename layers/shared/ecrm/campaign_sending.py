@@ -1,10 +1,10 @@
 """Sending one batch of a campaign: each recipient exactly once, whatever crashes or repeats.
 
-Every recipient has a ledger item (`ecrm.send_ledger`: its states, the conditions that let
+Every recipient has a ledger item (`ecrm.mail.send_ledger`: its states, the conditions that let
 one batch, and one copy of it, send to a recipient, the batch tally and the `Send`-event
 confirmation); who may be mailed at send time is `ecrm.campaign_recipients`:
 
-- Sends go in chunks (one pacing reservation, `ecrm.pacing`, taken once the chunk is claimed
+- Sends go in chunks (one pacing reservation, `ecrm.mail.pacing`, taken once the chunk is claimed
   and rendered). A chunk's claims are written *before* any of its SES calls, in one
   TransactWriteItems, each conditional (`attribute_not_exists`, or taking over this batch's
   own `retry` item, or its own stale `sending` item by the exact `claimed_at` read): of two
@@ -42,20 +42,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import (
-    bulk_mail,
-    campaign_content,
-    campaign_plan,
-    campaign_queue,
-    campaign_recipients,
-    pacing,
-    render_limits,
-    send_ledger,
-    sends_in_flight,
-)
+from ecrm import campaign_content, campaign_plan, campaign_queue, campaign_recipients
+from ecrm.mail import bulk, in_flight, pacing, render_limits, send_ledger
+from ecrm.mail.in_flight import InFlight
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy
-from ecrm.sends_in_flight import InFlight
 
 logger = Logger(service="mailing", child=True)
 
@@ -117,23 +108,23 @@ def _send_one(
     """Send one claimed, rendered recipient: (its ledger item to write, a reason to stop)."""
     contact_id = entry.contact_id
     try:
-        message_id = bulk_mail.send(raw, content.tags(contact_id))
-    except bulk_mail.InvalidAddress:
+        message_id = bulk.send(raw, content.tags(contact_id))
+    except bulk.InvalidAddress:
         return send_ledger.ledger(
             batch, contact_id, send_ledger.FAILED, reason="invalid_address", **mark
         ), None
-    except bulk_mail.SendRefused as refused:
+    except bulk.SendRefused as refused:
         return send_ledger.ledger(
             batch, contact_id, send_ledger.FAILED, reason=str(refused), **mark
         ), None
-    except bulk_mail.SendThrottled:
+    except bulk.SendThrottled:
         with contextlib.suppress(Busy):  # slowing the others down is a courtesy
             pacing.penalise(THROTTLE_PAUSE)
         return send_ledger.ledger(batch, contact_id, send_ledger.RETRY, **mark), "throttled"
-    except bulk_mail.SendDeferred as deferred:
+    except bulk.SendDeferred as deferred:
         logger.warning("SES deferred the campaign", extra={"reason": str(deferred)})
         return send_ledger.ledger(batch, contact_id, send_ledger.RETRY, **mark), "deferred"
-    except bulk_mail.SendUnknown:
+    except bulk.SendUnknown:
         batch.waiting.add(contact_id)  # stays `sending`: see the module's docstring
         return None, "unknown"
     sent_at = clock.iso(clock.now())
@@ -195,7 +186,7 @@ def _send_chunk(
 ) -> str | None:
     """Claim the chunk (before any SES call) and render it, then reserve its sends (so the
     claim's and the rendering's time is not spent from the first slots), start each SES call
-    at its slot (several in flight: `ecrm.sends_in_flight`) and mark them all."""
+    at its slot (several in flight: `ecrm.mail.in_flight`) and mark them all."""
     mark = {"claimed_at": round(clock.now(), 3), "attempts": batch.attempt + 1}
     claimed = send_ledger.claim(batch, chunk, mark["claimed_at"])
     marks: list[dict[str, Any]] = []
@@ -203,13 +194,13 @@ def _send_chunk(
     for entry in claimed:
         try:
             rendered.append((entry, content.render(entry.contact_id, entry.contact or {})))
-        except bulk_mail.InvalidAddress:
+        except bulk.InvalidAddress:
             failed = {**mark, "reason": "invalid_address"}
             marks.append(send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed))
         except render_limits.RenderTooLarge:  # this contact's values passed the budget
             failed = {**mark, "reason": "too_large"}
             marks.append(send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed))
-    sends: InFlight[Sent] = InFlight(sends_in_flight.limit_for(rate))
+    sends: InFlight[Sent] = InFlight(in_flight.limit_for(rate))
 
     def send(entry: send_ledger.Todo, raw: bytes) -> Callable[[], Sent]:
         return functools.partial(_send_one, batch, entry, content, raw, mark)

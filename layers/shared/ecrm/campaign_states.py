@@ -18,7 +18,7 @@ tick finds it and fans out again, which is harmless (pages and batches are idemp
 `ecrm.campaign_sending`).
 
 A paused campaign resumes only within `RESUME_DAYS` of its start: its send ledger and audience
-pages expire `send_ledger.RECORD_DAYS` after they were written (`ecrm.send_ledger`).
+pages expire `send_ledger.RECORD_DAYS` after they were written (`ecrm.mail.send_ledger`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_plan, mail_templates, segments
+from ecrm import campaign_plan, segments
 from ecrm.campaigns import Campaign, State, item, load, releases
+from ecrm.mail import templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, Conflict, InvalidInput, NotFound
 
@@ -81,7 +82,7 @@ def _due(campaign_id: str, at: str) -> store.Put:
 
 
 def _content(campaign: Mapping[str, Any]) -> store.Put:
-    template = mail_templates.load(campaign["template_id"])
+    template = templates.load(campaign["template_id"])
     segment = segments.load(campaign["segment_id"])
     record = {
         **keys.campaign_content(campaign["id"]),

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecrm import bulk_mail, campaign_content, mail_templates, pacing
+from ecrm import campaign_content
 from ecrm.contacts import suppression
+from ecrm.mail import bulk, pacing, templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, InvalidInput, NotFound, RateLimited
 from ecrm.platform.ratelimit import Limit
@@ -101,9 +102,7 @@ def _count(marketer: str, mails: int, now: float) -> None:
 def _send(
     campaign: Mapping[str, Any], addresses: Sequence[str], contact: Mapping[str, Any] | None
 ) -> list[str]:
-    content = campaign_content.compile_content(
-        campaign, mail_templates.load(campaign["template_id"])
-    )
+    content = campaign_content.compile_content(campaign, templates.load(campaign["template_id"]))
     message_ids = []
     reservation = pacing.reserve(len(addresses), pacing.campaign_rate())
     for index, address in enumerate(addresses):
@@ -111,12 +110,12 @@ def _send(
         person = {**(contact or {}), "email": address}
         try:
             raw = content.render(keys.contact_id_for(address), person, test=True)
-            message_ids.append(bulk_mail.send(raw, {"campaign": content.campaign_id, "test": "1"}))
-        except bulk_mail.InvalidAddress:
+            message_ids.append(bulk.send(raw, {"campaign": content.campaign_id, "test": "1"}))
+        except bulk.InvalidAddress:
             raise InvalidInput("An address cannot be mailed.", {f"to.{index}": address}) from None
-        except bulk_mail.SendUnknown:
+        except bulk.SendUnknown:
             raise Busy("SES did not answer; the test mail may or may not have gone.") from None
-        except (bulk_mail.SendRefused, bulk_mail.SendThrottled, bulk_mail.SendDeferred) as error:
+        except (bulk.SendRefused, bulk.SendThrottled, bulk.SendDeferred) as error:
             raise InvalidInput(
                 f"SES refused the test mail ({error}).", {f"to.{index}": address}
             ) from None

@@ -15,8 +15,9 @@ from typing import Any
 import boto3
 import pytest
 
-from ecrm import campaign_content, campaign_sending, pacing
+from ecrm import campaign_content, campaign_sending
 from ecrm.contacts import profile_schema
+from ecrm.mail import pacing
 from ecrm.platform import aws, clock, keys, store
 from local.faults import record_sends
 from local.moto_backend import (

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import pacing, sends_in_flight
-from ecrm.pacing import LATE_TOLERANCE, Reservation
+from ecrm.mail import in_flight, pacing
+from ecrm.mail.pacing import LATE_TOLERANCE, Reservation
 from ecrm.platform import aws
 from tests.integration.campaigns.conftest import (
     Sent,
@@ -105,7 +105,7 @@ def test_with_a_slow_ses_several_calls_are_in_flight_and_the_pace_still_holds(
 
     assert campaign(campaign_id)["stats"]["sent"] == 60
     assert sorted(campaign_env.recipients()) == sorted(f"person{n}@example.org" for n in range(60))
-    assert 1 < most <= sends_in_flight.limit_for(rate)
+    assert 1 < most <= in_flight.limit_for(rate)
     busiest = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
     assert busiest <= rate * (1 + LATE_TOLERANCE) + 1
     gaps = sorted(later - earlier for earlier, later in itertools.pairwise(starts))

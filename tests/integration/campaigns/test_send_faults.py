@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import campaign_sending, pacing, send_ledger
+from ecrm import campaign_sending
+from ecrm.mail import pacing, send_ledger
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy
 from ecrm.platform.settings import settings

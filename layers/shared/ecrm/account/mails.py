@@ -11,14 +11,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import mail
 from ecrm.contacts import suppression
+from ecrm.mail import outbound
 from ecrm.platform import clock, keys, store, tokens
 from ecrm.platform.settings import settings
 
 logger = Logger(service="mailing", child=True)
 
-Renderer = Callable[[str, Mapping[str, Any]], mail.RenderedMail]
+Renderer = Callable[[str, Mapping[str, Any]], outbound.RenderedMail]
 Sender = Callable[[Mapping[str, Any], Renderer], "str | None"]
 
 
@@ -41,10 +41,12 @@ def _claim(contact_id: str, kind: str, event_id: str) -> bool:
     return ledger.get("state") != "sent"
 
 
-def _send(contact_id: str, kind: str, event_id: str, to: str, rendered: mail.RenderedMail) -> str:
+def _send(
+    contact_id: str, kind: str, event_id: str, to: str, rendered: outbound.RenderedMail
+) -> str:
     cfg = settings()
-    envelope = mail.Envelope(cfg.transactional_sender, cfg.transactional_sender_name, to)
-    message_id = mail.send(mail.build(envelope, rendered))
+    envelope = outbound.Envelope(cfg.transactional_sender, cfg.transactional_sender_name, to)
+    message_id = outbound.send(outbound.build(envelope, rendered))
     store.write(
         store.Update(
             keys.transactional_mail(contact_id, kind, event_id),

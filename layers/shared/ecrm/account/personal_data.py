@@ -12,7 +12,7 @@ partition, page by page: no Scan, nothing else to look through. Outside it:
 - the erasure record (`ERASURE#<keyed hash of the contact id>`: when, and nothing else);
 - the campaigns the contact's interactions name: their send ledger item goes, their unique
   engagement markers are rekeyed by the contact id's keyed pseudonym (so a later event of an
-  old mail counts once, `ecrm.mail_events`) and nothing holds the plain id any more;
+  old mail counts once, `ecrm.mail.events`) and nothing holds the plain id any more;
 - used tokens, idempotency markers (their answers hold no personal data) and rate counters
   (short-lived, keyed by hashes) hold nothing to erase.
 
@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 
-from ecrm import send_ledger
 from ecrm.contacts import suppression
+from ecrm.mail import send_ledger
 from ecrm.platform import clock, keys, pseudonyms, store
 from ecrm.platform.errors import Unauthenticated
 

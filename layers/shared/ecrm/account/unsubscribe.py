@@ -24,11 +24,11 @@ from typing import Literal
 
 from aws_lambda_powertools import Logger
 
-from ecrm import links, send_ledger
 from ecrm.contacts import suppression
 from ecrm.contacts.records import ContactStatus
+from ecrm.mail import links, send_ledger
+from ecrm.mail.send_ledger import ENGAGEMENT_DAYS
 from ecrm.platform import clock, keys, store, tokens
-from ecrm.send_ledger import ENGAGEMENT_DAYS
 
 logger = Logger(service="mailing", child=True)
 

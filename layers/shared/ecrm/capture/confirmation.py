@@ -9,16 +9,16 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import mail
 from ecrm.contacts import records, subscription, suppression
 from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
+from ecrm.mail import outbound
 from ecrm.platform import clock, keys, store, tokens
 from ecrm.platform.errors import Busy, Conflict, TokenAlreadyUsed
 from ecrm.platform.settings import settings
 
 logger = Logger(service="mailing", child=True)
 
-Renderer = Callable[[str, Mapping[str, Any]], mail.RenderedMail]
+Renderer = Callable[[str, Mapping[str, Any]], outbound.RenderedMail]
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,10 @@ def send_confirmation_mail(interaction: Mapping[str, Any], render: Renderer) -> 
         "confirm_url": f"{cfg.public_base_url.rstrip('/')}/confirm/{token}",
         "valid_days": max(1, cfg.confirm_token_ttl_seconds // 86400),
     }
-    envelope = mail.Envelope(
+    envelope = outbound.Envelope(
         cfg.transactional_sender, cfg.transactional_sender_name, contact["email"]
     )
-    message_id = mail.send(mail.build(envelope, render("confirm", context)))
+    message_id = outbound.send(outbound.build(envelope, render("confirm", context)))
     store.write(
         store.Update(
             keys.transactional_mail(contact_id, "confirm", event_id),

@@ -1,6 +1,6 @@
 """SES event-publishing records (configuration set -> SNS) read into `MailEvent`s: which kind,
 which message, which recipients, when, with which tags; and each event's stable id (so a
-redelivered event is recognised). Applying them is `ecrm.mail_events`."""
+redelivered event is recognised). Applying them is `ecrm.mail.events`."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Mail templates: subject, HTML and text, written by marketers in a sandboxed Jinja dialect
-(`ecrm.personalisation`), checked against the contact schema when saved, size-capped, and
+(`ecrm.mail.personalisation`), checked against the contact schema when saved, size-capped, and
 rendered for one contact as a preview exactly as a campaign would render them. A part renders
-within its budget (`ecrm.render_limits`) or not at all; a template whose preview for the
+within its budget (`ecrm.mail.render_limits`) or not at all; a template whose preview for the
 largest contact the schema allows would pass it is refused when saved."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from jinja2 import Template, TemplateError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ecrm import links, personalisation, render_limits
 from ecrm.contacts import profile_schema
 from ecrm.contacts.forms import FieldType, Slug
-from ecrm.mail import RenderedMail
+from ecrm.mail import links, personalisation, render_limits
+from ecrm.mail.outbound import RenderedMail
 from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
 from ecrm.platform.errors import InvalidInput, NotFound
 
@@ -196,7 +196,7 @@ class Compiled:
     contact_fields: tuple[str, ...]
 
     def render(self, context: Mapping[str, Any]) -> RenderedMail:
-        """RenderTooLarge as soon as a part passes its budget (`ecrm.render_limits`)."""
+        """RenderTooLarge as soon as a part passes its budget (`ecrm.mail.render_limits`)."""
         return RenderedMail(
             subject=render_limits.render(self.subject, context, "subject"),
             text=render_limits.render(self.text, context, "text"),

@@ -4,7 +4,7 @@ Chained `replace` filters multiply output (`{{ contact.email|replace('', 'x')|re
 'xxxxxxxxxx')|... }}` previewed at 42 MB with six links; nine would exhaust a sender's memory).
 So a part is rendered as a stream (`Template.generate`) and stops at the first chunk past its
 budget, and the sandbox's `replace` computes the length of its result before building it. Save
-time refuses what can get there (`ecrm.personalisation` and `ecrm.mail_templates`).
+time refuses what can get there (`ecrm.mail.personalisation` and `ecrm.mail.templates`).
 
 Budgets, in characters of the rendered part:
 - subject 1,000: RFC 5322 caps a header line at 998 characters; inboxes show about 80;

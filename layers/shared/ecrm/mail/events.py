@@ -1,5 +1,5 @@
 """What happens after a mail leaves: the SES events of the configuration set (through SNS, read
-by `ecrm.ses_notifications`) become interactions on the contact, suppressions, contact marks
+by `ecrm.mail.ses_notifications`) become interactions on the contact, suppressions, contact marks
 and campaign counters.
 
 SNS delivers at least once, so each event is written once: its interaction key is derived from
@@ -33,13 +33,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_health, scanners, send_ledger, ses_notifications
+from ecrm import campaign_health
 from ecrm.account.unsubscribe import count_on_campaign, unsubscribe_contact
 from ecrm.contacts import suppression
+from ecrm.mail import scanners, send_ledger, ses_notifications
+from ecrm.mail.ses_notifications import INTERACTION_TYPES, MailEvent
 from ecrm.platform import clock, keys, normalise, pseudonyms, store
 from ecrm.platform.errors import Busy
 from ecrm.platform.settings import settings
-from ecrm.ses_notifications import INTERACTION_TYPES, MailEvent
 
 logger = Logger(service="mailing", child=True)
 

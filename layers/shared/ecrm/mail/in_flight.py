@@ -3,7 +3,7 @@
 A call to SES takes tens of milliseconds across the network, longer than the interval between
 two slots once the rate passes a few dozen per second (5 ms at 200/s): one call at a time, a
 worker would be late for most of its slots and skip them. The worker's loop still waits for
-each slot and checks its lateness (`ecrm.pacing`); it hands the call to a thread and goes on
+each slot and checks its lateness (`ecrm.mail.pacing`); it hands the call to a thread and goes on
 to the next slot, with at most `limit` calls outstanding (no room: it waits, and a slot
 missed meanwhile is skipped like any other).
 """

@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ecrm import render_limits
+from ecrm.mail import render_limits
 
 CONTACT, CAMPAIGN, UNSUBSCRIBE_URL, LOOP = "contact", "campaign", "unsubscribe_url", "loop"
 CAMPAIGN_FIELDS = frozenset({"name", "topic"})

@@ -1,0 +1,29 @@
+"""Mail: sending mail, and what SES says about it afterwards.
+
+Sending
+- `outbound`: one transactional mail built with EmailMessage and sent through SES (`build`,
+  `send`, `Envelope`, `RenderedMail`).
+- `bulk`: campaign MIME at SES speed, a skeleton compiled once per campaign (`CampaignMail`,
+  `send` and its `Send*` outcomes).
+- `links`: the unsubscribe URL and `mailto:` a bulk mail carries (`unsubscribe_links`).
+- `send_ledger`: a campaign's per-recipient ledger, owned by one batch (`claim`, `triage`,
+  `tally`, `confirm_sent`).
+- `pacing`: the token bucket every campaign worker shares (`campaign_rate`, `reserve`).
+- `in_flight`: several SES calls of one worker in flight, each at its slot (`InFlight`).
+- `sandbox_heap`: a sandbox's long-lived objects kept out of full GC passes.
+
+Templates
+- `templates`: marketers' mail templates, checked when saved and previewed (`create`, `update`,
+  `load`, `compiled`, `preview_for`).
+- `personalisation`: what a template may say, checked on the parsed template (`check`,
+  `render_context`).
+- `render_limits`: a part rendered within its budget or not at all (`render`).
+- `templating`: the sandboxed Jinja2 environments of our own pages and mails
+  (`package_templates`).
+
+After sending
+- `ses_notifications`: SES event records read into `MailEvent`s (`parse`, `event_id`).
+- `events`: each SES event applied once: interactions, suppressions, counters (`record`,
+  `confirm_send`).
+- `scanners`: opens and clicks no person made (`is_scanner`).
+"""
