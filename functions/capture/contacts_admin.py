@@ -1,7 +1,7 @@
 """Marketer API for contacts (marketers only): imports of uploaded CSV files (`ecrm.imports`,
 worked through by `capture.import_worker`), the export of a segment's or a topic's contacts,
 page by page (`ecrm.contacts.export`), and the one contact an address leads to
-(`ecrm.contacts.records.lookup`)."""
+(`ecrm.contacts.lookup`)."""
 
 from __future__ import annotations
 
