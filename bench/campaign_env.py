@@ -9,10 +9,11 @@ from contextlib import contextmanager
 
 from bench.campaign_workers import FUNCTION
 from bench.moto_env import Stack, as_function
-from ecrm import campaign_content, campaigns, segments
+from ecrm import campaign_content, campaigns
 from ecrm.contacts import profile_schema
 from ecrm.mail import pacing, templates
 from ecrm.platform import aws, clock, keys, store
+from ecrm.segments import definitions
 from local.moto_backend import (
     answer_get_account,
     fast_index_queries,
@@ -71,7 +72,7 @@ def campaign(topic: str = "newsletter") -> str:
         name="News", subject="News for {{ contact.first_name }}", html=HTML
     )
     templates.create("news", template)
-    segments.create("everyone", segments.SegmentIn(name="All", topic=topic))
+    definitions.create("everyone", definitions.SegmentIn(name="All", topic=topic))
     sender = campaigns.SenderIn(email="news@example.com", name="Ecrm News")
     created = campaigns.create(
         campaigns.CampaignIn(name="Bench", template_id="news", segment_id="everyone", sender=sender)

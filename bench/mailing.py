@@ -27,17 +27,12 @@ from bench import campaign_env, campaign_workers
 from bench.campaign_workers import quiet_interpreter
 from bench.figures import Figure
 from bench.moto_env import in_process, server
-from ecrm import (
-    campaign_content,
-    campaign_sending,
-    campaign_states,
-    campaigns,
-    segment_audience,
-    segments,
-)
+from ecrm import campaign_content, campaign_sending, campaign_states, campaigns
 from ecrm.mail import bulk, links, send_ledger, templates
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.settings import settings
+from ecrm.segments import audience as segment_audience
+from ecrm.segments import definitions
 from local import faults
 from local.faults import Faults, Kill, Throttle
 
@@ -137,12 +132,12 @@ def audience(members: int = 1_000) -> list[Figure]:
 
     with in_process() as stack, campaign_env.sender(stack, MAX_RATE):
         campaign_env.seed(members, topics=10)  # 10N contacts, N per topic
-        segment = segments.create(
+        segment = definitions.create(
             "t3-acme",
-            segments.SegmentIn(
+            definitions.SegmentIn(
                 name="Acme in t3",
                 topic="t3",
-                conditions=[segments.FieldCondition(field="company", op="eq", value="Acme")],
+                conditions=[definitions.FieldCondition(field="company", op="eq", value="Acme")],
             ),
         )
         client = aws.dynamodb()

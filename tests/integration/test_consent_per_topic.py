@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from ecrm import segment_audience
 from ecrm.contacts import export, forms
 from ecrm.platform import keys, store
-from ecrm.segments import Segment
+from ecrm.segments import audience as segment_audience
+from ecrm.segments.definitions import Segment
 from tests import events
 from tests.conftest import table_items
 from tests.integration.conftest import (

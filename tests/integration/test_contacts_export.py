@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from ecrm import segments
 from ecrm.contacts import suppression
 from ecrm.platform import aws, store
-from ecrm.segments import SegmentIn
+from ecrm.segments import definitions
+from ecrm.segments.definitions import SegmentIn
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, valid_body
 from tests.integration.contacts_io import (
@@ -95,7 +95,7 @@ def test_a_topic_export_hands_out_every_member_once_a_page_at_a_time(
 
 def acme_segment() -> None:
     """Segment `acme`: the newsletter's members whose company is Acme."""
-    segments.create(
+    definitions.create(
         "acme",
         SegmentIn.model_validate(
             {

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from ecrm.segments import Condition, holds, sendable
+from ecrm.segments.definitions import Condition, holds, sendable
 
 NOW = time.time()
 CONTACT: dict[str, Any] = {

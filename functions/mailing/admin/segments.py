@@ -6,9 +6,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field
 
-from ecrm import segment_audience, segments
 from ecrm.contacts.forms import Slug
-from ecrm.segments import Segment, SegmentIn
+from ecrm.segments import audience, definitions
+from ecrm.segments.definitions import Segment, SegmentIn
 from ecrm.web.openapi_responses import admin
 from mailing.admin.params import Cursor, Limit, Page, SegmentId
 
@@ -36,19 +36,19 @@ class SegmentCount(BaseModel):
 )
 def create_segment(body: SegmentCreate) -> Response[Segment]:
     fields = SegmentIn.model_validate(body.model_dump(by_alias=True, exclude={"id"}))
-    segment = segments.create(body.id, fields)
+    segment = definitions.create(body.id, fields)
     return Response(201, content_types.APPLICATION_JSON, segment)
 
 
 @router.get("/admin/segments", summary="Segments, by id", responses=admin())
 def list_segments(limit: Limit = 50, cursor: Cursor = None) -> Page[Segment]:
-    found, next_cursor = segments.page(limit, cursor)
+    found, next_cursor = definitions.page(limit, cursor)
     return Page[Segment](items=found, next_cursor=next_cursor)
 
 
 @router.get("/admin/segments/<segment_id>", summary="One segment", responses=admin(404))
 def get_segment(segment_id: SegmentId) -> Segment:
-    return segments.load(segment_id)
+    return definitions.load(segment_id)
 
 
 @router.put(
@@ -56,7 +56,7 @@ def get_segment(segment_id: SegmentId) -> Segment:
 )
 def update_segment(segment_id: SegmentId, body: SegmentUpdate) -> Segment:
     fields = SegmentIn.model_validate(body.model_dump(by_alias=True, exclude={"version"}))
-    return segments.update(segment_id, fields, body.version)
+    return definitions.update(segment_id, fields, body.version)
 
 
 @router.delete(
@@ -65,7 +65,7 @@ def update_segment(segment_id: SegmentId, body: SegmentUpdate) -> Segment:
     responses=admin(404, 409, ok={204: "Deleted"}),
 )
 def delete_segment(segment_id: SegmentId) -> Response[None]:
-    segments.delete(segment_id)
+    definitions.delete(segment_id)
     return Response(204)
 
 
@@ -75,5 +75,5 @@ def delete_segment(segment_id: SegmentId) -> Response[None]:
     responses=admin(404),
 )
 def count_segment(segment_id: SegmentId) -> SegmentCount:
-    found = segment_audience.count(segments.load(segment_id))
+    found = audience.count(definitions.load(segment_id))
     return SegmentCount(candidates=found.candidates, members=found.members, complete=found.complete)

@@ -1,8 +1,8 @@
 """The fan-out of a sending campaign: topic shard pages -> batches on the campaign queue.
 
 A plan message names (campaign, shard, page, start). The first time a page is planned, its
-recipients (the segment evaluated on one Query page of the shard, see `ecrm.segments`) are
-stored in `keys.campaign_page` together with their batch size and where the next page starts,
+recipients (the segment evaluated on one Query page of the shard, see `ecrm.segments.definitions`)
+are stored in `keys.campaign_page` together with their batch size and where the next page starts,
 in one transaction with the campaign's `audience` counter (and `shards_planned` on a shard's
 last page). Every later plan of the same page (a redelivered message, a resume, the tick
 repairing a crashed fan-out) reads the stored page instead: batches are therefore the same
@@ -19,9 +19,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_queue, segment_audience, segments
+from ecrm import campaign_queue
 from ecrm.mail import send_ledger
 from ecrm.platform import clock, keys, store
+from ecrm.segments import audience, definitions
 
 logger = Logger(service="mailing", child=True)
 
@@ -61,8 +62,8 @@ def _stored_page(
     content = store.get(keys.campaign_content(campaign_id), consistent=False)
     if content is None:
         raise RuntimeError(f"campaign {campaign_id} is sending without content")
-    segment = segments.Segment.model_validate(content["segment"])
-    resolved = segment_audience.members_page(segment, shard, start)
+    segment = definitions.Segment.model_validate(content["segment"])
+    resolved = audience.members_page(segment, shard, start)
     last = resolved.next_start is None
     record = {
         **key,

@@ -1,7 +1,7 @@
 """Which of a batch's recipients may be mailed now: each send checks the contact's status and
-topic (`segments.sendable`) and the suppression list (both forms, `ecrm.contacts.suppression`) at
-send time, not at planning time. Who
-may not is written to the ledger as `skipped` with the reason."""
+topic (`segments.definitions.sendable`) and the suppression list (both forms,
+`ecrm.contacts.suppression`) at send time, not at planning time. Who may not is written to the
+ledger as `skipped` with the reason."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ecrm import campaign_content
 from ecrm.contacts import suppression
 from ecrm.mail import send_ledger
 from ecrm.platform import keys, store
-from ecrm.segments import sendable
+from ecrm.segments.definitions import sendable
 
 
 def eligible(

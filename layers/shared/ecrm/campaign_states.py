@@ -30,11 +30,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_plan, segments
+from ecrm import campaign_plan
 from ecrm.campaigns import Campaign, State, item, load, releases
 from ecrm.mail import templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, Conflict, InvalidInput, NotFound
+from ecrm.segments import definitions
 
 logger = Logger(service="mailing", child=True)
 
@@ -83,7 +84,7 @@ def _due(campaign_id: str, at: str) -> store.Put:
 
 def _content(campaign: Mapping[str, Any]) -> store.Put:
     template = templates.load(campaign["template_id"])
-    segment = segments.load(campaign["segment_id"])
+    segment = definitions.load(campaign["segment_id"])
     record = {
         **keys.campaign_content(campaign["id"]),
         "type": "campaign_content",

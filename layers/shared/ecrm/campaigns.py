@@ -20,11 +20,11 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from ecrm import segments
 from ecrm.contacts.forms import Slug
 from ecrm.platform import clock, definition_holds, keys, listing, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
 from ecrm.platform.settings import settings
+from ecrm.segments import definitions
 
 logger = Logger(service="mailing", child=True)
 
@@ -148,7 +148,7 @@ def create(body: CampaignIn) -> Campaign:
         problems["template_id"] = "No such template."
     segment = None
     try:
-        segment = segments.load(body.segment_id)
+        segment = definitions.load(body.segment_id)
     except NotFound:
         problems["segment_id"] = "No such segment."
     topic = body.topic or (segment.topic if segment else "")

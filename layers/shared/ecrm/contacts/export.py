@@ -20,12 +20,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm import segments
 from ecrm.contacts import profile_schema
 from ecrm.contacts.records import profile_of
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import InvalidInput, MalformedRequest
-from ecrm.segments import Segment
+from ecrm.segments import definitions
+from ecrm.segments.definitions import Segment
 
 _SYSTEM_COLUMNS = ["status", "topics", "created_at", "contact_id"]
 _MAX_READS_PER_PAGE = 5  # index Queries per page: a narrow segment answers short pages
@@ -44,7 +44,7 @@ def page(
     if (segment_id is None) == (topic is None):
         problem = "Name a segment or a topic (one of them)."
         raise InvalidInput(problem, fields={"segment": problem})
-    segment = segments.load(segment_id) if segment_id else None
+    segment = definitions.load(segment_id) if segment_id else None
     topic = segment.topic if segment else str(topic)
     shard, start = _decode(cursor, topic) if cursor else (0, None)
     now = clock.now()
@@ -99,8 +99,8 @@ def _wanted(
         return False
     if segment is None:
         return True  # a topic's export: every member, whatever their status
-    return segments.sendable(contact, topic) and all(
-        segments.holds(c, contact, score_item, now) for c in segment.conditions
+    return definitions.sendable(contact, topic) and all(
+        definitions.holds(c, contact, score_item, now) for c in segment.conditions
     )
 
 

@@ -1,6 +1,6 @@
 """A segment's audience, resolved without a Scan: the candidates are the topic's members in the
 sparse, sharded topic index (`gsi1`, `TOPIC#<topic>#<shard>`, 8 shards, one Query page at a
-time), and the segment's conditions (`segments.holds`) are evaluated on their contact items
+time), and the segment's conditions (`definitions.holds`) are evaluated on their contact items
 read with BatchGetItem (plus their score items, only when a condition needs score or stage).
 Reading costs one contact item per member of the topic, so a segment of N in a table of 10N
 reads about N items (bench `mailing.audience`).
@@ -14,7 +14,7 @@ from typing import Any
 
 from ecrm.contacts.records import FIELD_PREFIX
 from ecrm.platform import clock, keys, store
-from ecrm.segments import FieldCondition, InterestCondition, Segment, holds, sendable
+from ecrm.segments.definitions import FieldCondition, InterestCondition, Segment, holds, sendable
 
 PAGE_SIZE = 500  # topic-index entries per Query (and per stored audience page)
 

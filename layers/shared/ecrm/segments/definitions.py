@@ -2,7 +2,7 @@
 
 A segment names one topic and a list of conditions (all must hold). This module is the
 segment itself (its models, storing, deleting) and `holds`, the evaluation of its conditions
-on one contact; resolving a segment into its members is `ecrm.segment_audience`.
+on one contact; resolving a segment into its members is `ecrm.segments.audience`.
 
 Conditions (kind: what it reads, when it holds):
 

@@ -1,0 +1,7 @@
+"""Segments: who among a topic's members a campaign goes to.
+
+- `definitions`: the segment (its models and conditions, stored version by version: `create`,
+  `update`, `delete`, `load`, `page`) and its evaluation on one contact (`holds`, `sendable`).
+- `audience`: a segment's members resolved from the sharded topic index, never a Scan
+  (`members_page`, `shard_pages`, `count`, `all_members`).
+"""
