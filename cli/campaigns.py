@@ -1,5 +1,5 @@
-"""`ecrm campaigns ...`: list, show, create, send, schedule, pause, resume, cancel and watch
-campaigns through `/admin/campaigns`."""
+"""`ecrm campaigns ...`: list, show, create, test, send, schedule, pause, resume, cancel,
+delete and watch campaigns through `/admin/campaigns`."""
 
 from __future__ import annotations
 
@@ -46,6 +46,25 @@ def register(commands: Commands) -> None:
     ):
         commands.api(group, verb, help, _action(verb)).add_argument("campaign_id")
 
+    test = commands.api(
+        group,
+        "test",
+        "send the campaign now to a few addresses ([Test] subject; no ledger, no stats)",
+        _test,
+    )
+    test.add_argument("campaign_id")
+    test.add_argument(
+        "--to", action="append", required=True, metavar="EMAIL", help="up to 5; repeat"
+    )
+    whom = test.add_mutually_exclusive_group()
+    whom.add_argument("--contact", metavar="CONTACT_ID", help="personalise as this contact")
+    whom.add_argument("--as-email", metavar="EMAIL", help="personalise as this address's contact")
+
+    delete = commands.api(
+        group, "delete", "delete a draft, cancelled or finished campaign (its stats too)", _delete
+    )
+    delete.add_argument("campaign_id")
+
     watch = commands.api(
         group,
         "watch",
@@ -72,11 +91,21 @@ def _list(ctx: Context) -> None:
         if not (cursor := page.get("next_cursor")):
             break
     found = found[: ctx.args.limit]
-    rows = [
-        (c["id"], c["name"], c["state"], f"{c['stats']['sent']}/{c['progress']['audience']}")
-        for c in found
-    ]
-    ctx.out.result(found, table(rows, ("id", "name", "state", "sent")) if found else "none")
+    rows = [(c["id"], c["name"], c["state"], *outcome(c)) for c in found]
+    header = ("id", "name", "state", "audience", "sent", "skipped", "failed", "remaining")
+    ctx.out.result(found, table(rows, header) if found else "none")
+
+
+def outcome(campaign: dict[str, Any]) -> tuple[int | str, int, int, int, int | str]:
+    """Audience, sent, skipped (on purpose: suppressed, unsubscribed meanwhile...), failed,
+    and remaining; audience and remaining are `?` while the audience is still being planned."""
+    progress, stats = campaign["progress"], campaign["stats"]
+    planned = progress["planning_complete"]
+    audience: int | str = progress["audience"] if planned else "?"
+    remaining: int | str = max(0, progress["audience"] - progress["processed"]) if planned else "?"
+    if campaign["state"] == "done":
+        remaining = 0
+    return audience, stats["sent"], stats["skipped"], stats["failed"], remaining
 
 
 def _show(ctx: Context) -> None:
@@ -99,6 +128,25 @@ def _create(ctx: Context) -> None:
         body["topic"] = args.topic
     campaign = ctx.api.post("/admin/campaigns", body)
     ctx.out.result(campaign, f"created campaign {campaign['id']} ({campaign['state']})")
+
+
+def _test(ctx: Context) -> None:
+    contact_id = ctx.args.contact
+    if ctx.args.as_email:
+        contact_id = ctx.api.get("/admin/contacts", email=ctx.args.as_email)["contact_id"]
+    body: dict[str, Any] = {"to": ctx.args.to}
+    if contact_id:
+        body["contact_id"] = contact_id
+    sent = ctx.api.post(path(ctx.args.campaign_id) + "/test", body)
+    human = f"test sent to {', '.join(ctx.args.to)} ({len(sent['message_ids'])} mails)"
+    ctx.out.result({"campaign_id": ctx.args.campaign_id, "to": ctx.args.to, **sent}, human)
+
+
+def _delete(ctx: Context) -> None:
+    ctx.api.delete(path(ctx.args.campaign_id))
+    ctx.out.result(
+        {"id": ctx.args.campaign_id, "deleted": True}, f"campaign {ctx.args.campaign_id} deleted"
+    )
 
 
 def _schedule(ctx: Context) -> None:

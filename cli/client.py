@@ -113,6 +113,9 @@ class ApiClient:
     def put(self, path: str, body: Any, headers: Mapping[str, str] | None = None) -> Any:
         return self.request("PUT", path, body, headers=headers).body
 
+    def delete(self, path: str) -> Any:
+        return self.request("DELETE", path).body
+
     def request(
         self,
         method: str,

@@ -1,4 +1,5 @@
-"""`ecrm forms push FILE...` and `ecrm forms list`, through the forms admin API.
+"""`ecrm forms push FILE...`, `ecrm forms list` and `ecrm forms show ID`, through the forms
+admin API.
 
 A file holds one form definition as JSON (see local/demo_form.json; `GET /admin/forms/{id}`
 returns the same shape). Its `id` names the form; a `version` in the file is ignored: the push
@@ -33,6 +34,8 @@ def register(commands: Commands) -> None:
     )
     push.add_argument("files", type=Path, nargs="+", metavar="FILE", help="a form definition")
     commands.api(group, "list", "form definitions, by id", _list)
+    show = commands.api(group, "show", "one form definition (as JSON: what push takes)", _show)
+    show.add_argument("id")
 
 
 def read_definition(path: Path) -> dict[str, Any]:
@@ -116,3 +119,8 @@ def _list(ctx: Context) -> None:
             break
     rows = [(f["id"], f["title"], f["version"], ",".join(f["topics"])) for f in found]
     ctx.out.result(found, table(rows, ("id", "title", "version", "topics")) if found else "none")
+
+
+def _show(ctx: Context) -> None:
+    found = ctx.api.get(f"/admin/forms/{quote(ctx.args.id, safe='')}")
+    ctx.out.result(found, json.dumps(found, indent=2, ensure_ascii=False))

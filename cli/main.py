@@ -4,9 +4,21 @@ command lists its options, docs/cli.md is the reference (configuration, exit cod
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from cli import campaigns, config, contact_show, contacts, forms, report, scoring, templates
+from cli import (
+    automations,
+    campaigns,
+    config,
+    contact_show,
+    contacts,
+    forms,
+    report,
+    scoring,
+    segments,
+    templates,
+)
 from cli.client import USAGE, CliError
 from cli.commands import Commands, Context, common_options
 from local import cli as local_cli
@@ -17,10 +29,34 @@ Configuration: flags > ECRM_API_URL / ECRM_TOKEN / ECRM_PROFILE > profiles.toml 
 `ecrm serve` (.ecrm/). See docs/cli.md."""
 
 # Each has `register(commands: Commands)`; its commands appear in this order in --help.
-COMMAND_MODULES = (forms, templates, scoring, campaigns, report, contact_show, contacts)
+COMMAND_MODULES = (
+    forms,
+    templates,
+    segments,
+    campaigns,
+    automations,
+    scoring,
+    report,
+    contact_show,
+    contacts,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            code = _main(argv)
+        finally:  # argparse's --help and usage errors too, before their SystemExit goes on
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`ecrm campaigns list | head -1`): what it wanted it has. Point
+        # stdout at /dev/null so the interpreter's last flush cannot complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):

@@ -1,4 +1,5 @@
-"""`ecrm templates push DIR`: make the API's mail templates match a folder.
+"""`ecrm templates push DIR`: make the API's mail templates match a folder; `list`, `show`,
+`preview` and `delete` one.
 
 Layout: one template per `NAME.json` (`{"subject": ..., "name": ...}`, name defaults to
 NAME), beside it `NAME.html` (required) and `NAME.txt` (optional: without it the text part is
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from cli import paths
 from cli.client import USAGE, ApiError, CliError
 from cli.commands import Commands, Context
 from cli.output import table
@@ -43,6 +45,26 @@ def register(commands: Commands) -> None:
     push.add_argument(
         "--dry-run", action="store_true", help="say what would change, change nothing"
     )
+    listing = commands.api(group, "list", "mail templates, by id", _list)
+    listing.add_argument("--limit", type=int, default=None, help="at most this many")
+    show = commands.api(group, "show", "one template: subject, text part (--html: HTML)", _show)
+    show.add_argument("id")
+    show.add_argument("--html", action="store_true", help="print the HTML, not the text part")
+    preview = commands.api(
+        group,
+        "preview",
+        "the template rendered as a campaign would render it, for a contact or an address only",
+        _preview,
+    )
+    preview.add_argument("id")
+    whom = preview.add_mutually_exclusive_group()
+    whom.add_argument("--contact", metavar="CONTACT_ID", help="personalise as this contact")
+    whom.add_argument("--email", help="personalise as the contact of this address")
+    preview.add_argument("--html", action="store_true", help="print the HTML, not the text")
+    delete = commands.api(
+        group, "delete", "delete a template no draft/scheduled campaign or automation uses", _delete
+    )
+    delete.add_argument("id")
 
 
 def read_folder(folder: Path) -> list[LocalTemplate]:
@@ -134,3 +156,37 @@ def _report(ctx: Context, done: list[dict[str, Any]]) -> None:
         {"dry_run": ctx.args.dry_run, "templates": done},
         table(rows, ("template", "action", "version")),
     )
+
+
+def _list(ctx: Context) -> None:
+    found = paths.every_page(ctx.api, "/admin/templates", ctx.args.limit)
+    rows = [(t["id"], t["name"], t["subject"], t["version"], t["updated_at"]) for t in found]
+    human = table(rows, ("id", "name", "subject", "version", "updated")) if found else "none"
+    ctx.out.result(found, human)
+
+
+def _show(ctx: Context) -> None:
+    found = ctx.api.get(paths.under("/admin/templates", ctx.args.id))
+    derived = " (derived from the HTML)" if found.get("text_derived") else ""
+    head = [
+        f"{found['id']}  {found['name']!r}  version {found['version']}, {found['updated_at']}",
+        f"subject: {found['subject']}",
+        "html:" if ctx.args.html else f"text{derived}:",
+    ]
+    body = found["html"] if ctx.args.html else found.get("text") or ""
+    ctx.out.result(found, "\n".join(head) + "\n" + body)
+
+
+def _preview(ctx: Context) -> None:
+    contact_id = ctx.args.contact
+    if ctx.args.email:
+        contact_id = ctx.api.get("/admin/contacts", email=ctx.args.email)["contact_id"]
+    body = {"contact_id": contact_id} if contact_id else {}
+    found = ctx.api.post(paths.under("/admin/templates", ctx.args.id, "preview"), body)
+    shown = found["html"] if ctx.args.html else found["text"]
+    ctx.out.result(found, f"subject: {found['subject']}\n\n{shown}")
+
+
+def _delete(ctx: Context) -> None:
+    ctx.api.delete(paths.under("/admin/templates", ctx.args.id))
+    ctx.out.result({"id": ctx.args.id, "deleted": True}, f"template {ctx.args.id} deleted")

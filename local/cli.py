@@ -19,6 +19,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TypeAlias
 
+from local.cli_output import as_json, fail, json_option, say
+
 DEFAULT_STATE = Path(".ecrm")
 # What `ecrm outbox event` simulates: local.mail_simulator.KINDS (not imported: fast --help)
 LOG_FORMATS = ("human", "json")  # local.activity.FORMATS
@@ -54,6 +56,7 @@ Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 def add_serve(commands: Subcommands) -> None:
     serve = commands.add_parser("serve", help="run the whole stack locally (moto + gateway)")
+    json_option(serve, "the banner as one JSON line (addresses, token, state folder)")
     serve.add_argument(
         "--info",
         action="store_true",
@@ -87,6 +90,7 @@ def add_forms_put(forms: Subcommands) -> None:
     put.add_argument("file", type=Path)
     put.add_argument("--state", type=Path, default=DEFAULT_STATE)
     put.add_argument("--table", help="table name, to write to AWS when no local stack runs")
+    json_option(put, '{"id", "version"} of the form saved')
     put.set_defaults(run=_forms_put)
 
 
@@ -98,6 +102,7 @@ def add_profile_put(commands: Subcommands) -> None:
     schema_put.add_argument("file", type=Path, help="see local/demo_profile.json")
     schema_put.add_argument("--state", type=Path, default=DEFAULT_STATE)
     schema_put.add_argument("--table", help="table name, to write to AWS when no local stack runs")
+    json_option(schema_put, '{"version"} of the schema saved')
     schema_put.set_defaults(run=_profile_put)
 
 
@@ -109,12 +114,13 @@ def add_outbox_event(commands: Subcommands) -> None:
     event.add_argument("--link", help="the link clicked (default: the message's first link)")
     event.add_argument("--scanner", action="store_true", help="a link scanner, not a person")
     event.add_argument("--state", type=Path, default=DEFAULT_STATE)
+    json_option(event, "the stack's answer as one JSON line")
     event.set_defaults(run=_outbox_event)
 
 
 def _serve(args: argparse.Namespace) -> int:
     if args.info:
-        return _info(args.state)
+        return _info(args)
     # Imported here: keeps `ecrm --help` instant.
     from local.activity import configure  # noqa: PLC0415
     from local.stack import EmbeddedStack  # noqa: PLC0415
@@ -142,19 +148,19 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         stack.start()
     except OSError as error:  # typically: the port is taken by another `ecrm serve`
-        print(f"ecrm serve: cannot start: {error}", file=sys.stderr)
-        return 1
+        return fail(args, f"ecrm serve: cannot start: {error}", 1, "cannot_start")
     assert stack.authorizer is not None
     token = stack.authorizer.tokens["marketer"]
-    print(
+    say(
+        args,
+        banner_fields(stack.api_url, stack.moto_url, token, args.state),
         banner(stack.api_url, stack.moto_url, token, args.state)
         + "\nCtrl-C stops (local data is kept; --fresh starts empty); "
         "`ecrm serve --info` prints this again.",
-        flush=True,
     )
     while not stopping.wait(0.5):
         pass
-    print("stopping...", flush=True)
+    print("stopping...", file=sys.stderr if as_json(args) else sys.stdout, flush=True)
     stack.stop()
     return 0
 
@@ -174,19 +180,36 @@ def banner(api: str, moto: str, token: str, state: Path) -> str:
     )
 
 
-def _info(state: Path) -> int:
+def banner_fields(api: str, moto: str, token: str, state: Path) -> dict[str, str]:
+    """The banner's addresses, for `--json`."""
+    return {
+        "api": api,
+        "demo": f"{api}/",
+        "preferences": f"{api}/preferences",
+        "outbox": f"{api}/_local/outbox",
+        "trends": f"{api}/web/reports.html",
+        "swagger": f"{api}/swagger",
+        "openapi": f"{api}/openapi.json",
+        "moto": moto,
+        "admin_token": token,
+        "state": str(state.resolve()),
+    }
+
+
+def _info(args: argparse.Namespace) -> int:
     """The banner of the stack running with this state folder, read from that folder."""
+    state: Path = args.state
     endpoint = _running_stack(state)
     tokens = state / "admin-tokens.json"
     if endpoint is None or not tokens.exists():
-        print(
+        message = (
             f"ecrm serve: no stack is running with the state folder {state} "
-            "(start one with `ecrm serve`, or name its folder with --state)",
-            file=sys.stderr,
+            "(start one with `ecrm serve`, or name its folder with --state)"
         )
-        return 1
+        return fail(args, message, 1, "not_running")
     token = json.loads(tokens.read_text(encoding="utf-8"))["marketer"]
-    print(banner(endpoint["api"], endpoint["moto"], token, state))
+    api, moto = endpoint["api"], endpoint["moto"]
+    say(args, banner_fields(api, moto, token, state), banner(api, moto, token, state))
     return 0
 
 
@@ -197,7 +220,8 @@ def _forms_put(args: argparse.Namespace) -> int:
     from local.stack import seed_form  # noqa: PLC0415 - needs the environment set above
 
     form = seed_form(data)
-    print(getattr(form, "id", None) or getattr(form, "form_id", ""))
+    form_id = str(getattr(form, "id", None) or getattr(form, "form_id", ""))
+    say(args, {"id": form_id, "version": getattr(form, "version", None)}, form_id)
     return 0
 
 
@@ -207,7 +231,8 @@ def _profile_put(args: argparse.Namespace) -> int:
         return refused
     from local.stack import seed_profile_schema  # noqa: PLC0415 - needs the environment
 
-    print(f"profile schema version {seed_profile_schema(data).version}")
+    version = seed_profile_schema(data).version
+    say(args, {"version": version}, f"profile schema version {version}")
     return 0
 
 
@@ -223,20 +248,20 @@ def _use_table(args: argparse.Namespace) -> int | None:
         os.environ["TABLE_NAME"] = args.table
         os.environ.setdefault("TOKEN_KEY_PARAMETER", "unused-by-forms")
     else:
-        print(
+        message = (
             f"no local stack answers (from {args.state}/endpoint.json); start `ecrm serve` "
-            "or pass --table NAME to write to AWS",
-            file=sys.stderr,
+            "or pass --table NAME to write to AWS"
         )
-        return 2
+        return fail(args, message, 2, "not_running")
     return None
 
 
 def _outbox_event(args: argparse.Namespace) -> int:
     endpoint = _running_stack(args.state)
     if endpoint is None:
-        print(f"no local stack answers (from {args.state}/endpoint.json)", file=sys.stderr)
-        return 2
+        return fail(
+            args, f"no local stack answers (from {args.state}/endpoint.json)", 2, "not_running"
+        )
     body = {"type": args.type, "link": args.link, "scanner": args.scanner}
     request = urllib.request.Request(  # noqa: S310 - the loopback URL of our own stack
         f"{endpoint['api']}/_local/outbox/{urllib.parse.quote(args.message_id)}/events",
@@ -246,10 +271,11 @@ def _outbox_event(args: argparse.Namespace) -> int:
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            print(json.dumps(json.loads(response.read()), indent=1))
+            answer = json.loads(response.read())
     except urllib.error.HTTPError as error:
-        print(f"ecrm outbox event: {error.code} {error.read().decode()}", file=sys.stderr)
-        return 1
+        message = f"ecrm outbox event: {error.code} {error.read().decode()}"
+        return fail(args, message, 1, "refused")
+    say(args, answer, json.dumps(answer, indent=1))
     return 0
 
 

@@ -1,0 +1,55 @@
+"""Which `ecrm` command calls each marketer route of the API (`/admin/...`, as
+infra/template.yaml declares them). tests/cli/test_coverage.py checks that every route of the
+template is here and that every command named here exists: a new route needs its command."""
+
+from __future__ import annotations
+
+ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/admin/forms"): "forms list",
+    ("GET", "/admin/forms/{form_id}"): "forms show",
+    ("PUT", "/admin/forms/{form_id}"): "forms push",
+    ("POST", "/admin/templates"): "templates push",
+    ("GET", "/admin/templates"): "templates list",
+    ("GET", "/admin/templates/{template_id}"): "templates show",
+    ("PUT", "/admin/templates/{template_id}"): "templates push",
+    ("DELETE", "/admin/templates/{template_id}"): "templates delete",
+    ("POST", "/admin/templates/{template_id}/preview"): "templates preview",
+    ("POST", "/admin/segments"): "segments put",
+    ("GET", "/admin/segments"): "segments list",
+    ("GET", "/admin/segments/{segment_id}"): "segments show",
+    ("PUT", "/admin/segments/{segment_id}"): "segments put",
+    ("DELETE", "/admin/segments/{segment_id}"): "segments delete",
+    ("GET", "/admin/segments/{segment_id}/count"): "segments count",
+    ("POST", "/admin/campaigns"): "campaigns create",
+    ("GET", "/admin/campaigns"): "campaigns list",
+    ("GET", "/admin/campaigns/{campaign_id}"): "campaigns show",
+    ("DELETE", "/admin/campaigns/{campaign_id}"): "campaigns delete",
+    ("POST", "/admin/campaigns/{campaign_id}/test"): "campaigns test",
+    ("POST", "/admin/campaigns/{campaign_id}/send"): "campaigns send",
+    ("POST", "/admin/campaigns/{campaign_id}/schedule"): "campaigns schedule",
+    ("POST", "/admin/campaigns/{campaign_id}/cancel"): "campaigns cancel",
+    ("POST", "/admin/campaigns/{campaign_id}/pause"): "campaigns pause",
+    ("POST", "/admin/campaigns/{campaign_id}/resume"): "campaigns resume",
+    ("GET", "/admin/automations"): "automations list",
+    ("POST", "/admin/automations"): "automations put",
+    ("GET", "/admin/automations/{automation_id}"): "automations show",
+    ("PUT", "/admin/automations/{automation_id}"): "automations put",
+    ("GET", "/admin/scoring"): "scoring show",
+    ("PUT", "/admin/scoring"): "scoring push",
+    ("GET", "/admin/scoring/versions"): "scoring versions",
+    ("GET", "/admin/scoring/versions/{version}"): "scoring show",
+    ("POST", "/admin/scoring/rescore"): "scoring rescore",
+    ("GET", "/admin/scoring/rescore/{job_id}"): "scoring job",
+    ("POST", "/admin/scoring/rescore/{job_id}/resume"): "scoring resume",
+    ("GET", "/admin/contacts/{contact_id}/score"): "contacts show",
+    ("GET", "/admin/contacts"): "contacts show",  # and `contacts export`
+    ("POST", "/admin/imports"): "contacts import",
+    ("POST", "/admin/imports/{import_id}/start"): "contacts import",
+    ("GET", "/admin/imports/{import_id}"): "contacts import",
+    ("GET", "/admin/imports/{import_id}/errors"): "contacts import",
+    ("GET", "/admin/reports"): "report",
+    ("GET", "/admin/reports/signups"): "report",  # --only signups
+    ("GET", "/admin/reports/funnel"): "report",
+    ("GET", "/admin/reports/scores"): "report",
+    ("GET", "/admin/reports/campaigns"): "report",
+}
