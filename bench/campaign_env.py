@@ -9,11 +9,12 @@ from contextlib import contextmanager
 
 from bench.campaign_workers import FUNCTION
 from bench.moto_env import Stack, as_function
-from ecrm import campaign_content, campaigns
+from ecrm.campaigns import content
+from ecrm.campaigns import definitions as campaigns
 from ecrm.contacts import profile_schema
 from ecrm.mail import pacing, templates
 from ecrm.platform import aws, clock, keys, store
-from ecrm.segments import definitions
+from ecrm.segments import definitions as segments
 from local.moto_backend import (
     answer_get_account,
     fast_index_queries,
@@ -72,7 +73,7 @@ def campaign(topic: str = "newsletter") -> str:
         name="News", subject="News for {{ contact.first_name }}", html=HTML
     )
     templates.create("news", template)
-    definitions.create("everyone", definitions.SegmentIn(name="All", topic=topic))
+    segments.create("everyone", segments.SegmentIn(name="All", topic=topic))
     sender = campaigns.SenderIn(email="news@example.com", name="Ecrm News")
     created = campaigns.create(
         campaigns.CampaignIn(name="Bench", template_id="news", segment_id="everyone", sender=sender)
@@ -94,7 +95,7 @@ def sender(stack: Stack, max_rate: float) -> Iterator[None]:
         fast_raw_sends(),
     ):
         pacing.forget_cached()
-        campaign_content.forget_cached()
+        content.forget_cached()
         profile_schema.forget_cached()
         answer_get_account(aws.sesv2(), max_send_rate=max_rate)
         yield

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import boto3
 
 from bench import campaign_env
-from ecrm import campaign_states
+from ecrm.campaigns import states
 from ecrm.mail import pacing
 from ecrm.platform import aws, keys, store
 from local.intrinsics import REGION
@@ -48,7 +48,7 @@ def _flow(product: Product, queue_url: str, queue_arn: str) -> Tally:
     pacing.forget_cached()
     sqs = boto3.session.Session().client("sqs", region_name=REGION)
     product.begin()
-    campaign_states.send_now(campaign_id)
+    states.send_now(campaign_id)
     product.settle()
     messages = 0
     while (got := sqs.receive_message(QueueUrl=queue_url, AttributeNames=["All"])).get("Messages"):

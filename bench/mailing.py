@@ -27,12 +27,14 @@ from bench import campaign_env, campaign_workers
 from bench.campaign_workers import quiet_interpreter
 from bench.figures import Figure
 from bench.moto_env import in_process, server
-from ecrm import campaign_content, campaign_sending, campaign_states, campaigns
+from ecrm.campaigns import content as campaign_content
+from ecrm.campaigns import definitions as campaigns
+from ecrm.campaigns import sending, states
 from ecrm.mail import bulk, links, send_ledger, templates
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.settings import settings
 from ecrm.segments import audience as segment_audience
-from ecrm.segments import definitions
+from ecrm.segments import definitions as segments
 from local import faults
 from local.faults import Faults, Kill, Throttle
 
@@ -132,12 +134,12 @@ def audience(members: int = 1_000) -> list[Figure]:
 
     with in_process() as stack, campaign_env.sender(stack, MAX_RATE):
         campaign_env.seed(members, topics=10)  # 10N contacts, N per topic
-        segment = definitions.create(
+        segment = segments.create(
             "t3-acme",
-            definitions.SegmentIn(
+            segments.SegmentIn(
                 name="Acme in t3",
                 topic="t3",
-                conditions=[definitions.FieldCondition(field="company", op="eq", value="Acme")],
+                conditions=[segments.FieldCondition(field="company", op="eq", value="Acme")],
             ),
         )
         client = aws.dynamodb()
@@ -169,7 +171,7 @@ def pace(recipients: int = 2_000) -> list[Figure]:
         ses = campaign_workers.StrictSes(MAX_RATE, capacity=2 * recipients, latency=SES_LATENCY)
         with campaign_workers.processes(stack, WORKERS, ses, MAX_RATE), quiet_interpreter():
             started = time.monotonic()
-            campaign_states.send_now(campaign_id)
+            states.send_now(campaign_id)
             # A bound on failure only: the figure comes from the send times, and a busy
             # machine must not turn a slow run into a lost one.
             campaign_workers.wait_until(
@@ -214,8 +216,8 @@ def duplicates_after_faults(recipients: int = 200) -> Figure:
             mailed[raw.split(b"\n", 1)[0].decode()] += 1
 
         faults.record_sends(aws.sesv2(), record)
-        campaign_sending.RETRY_DELAY = 0
-        campaign_sending.THROTTLE_PAUSE = 0.01
+        sending.RETRY_DELAY = 0
+        sending.THROTTLE_PAUSE = 0.01
         injected = Faults(
             kills=[
                 Kill(faults.claim, "before", nth=5),
@@ -248,12 +250,12 @@ def duplicates_after_faults(recipients: int = 200) -> Figure:
 
         injected.revive = revive  # type: ignore[method-assign]
         try:
-            campaign_states.send_now(campaign_id)
+            states.send_now(campaign_id)
             workers.run_until(lambda: campaign_env.state(campaign_id) == "done", timeout=120)
         finally:
             clock.now = real_now
-            campaign_sending.RETRY_DELAY = 5
-            campaign_sending.THROTTLE_PAUSE = 1.0
+            sending.RETRY_DELAY = 5
+            sending.THROTTLE_PAUSE = 1.0
             injected.uninstall()
         state = campaign_env.state(campaign_id)
     expected = {f"To: p0-{n}@bench.example" for n in range(recipients)}

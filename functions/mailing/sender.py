@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import campaign_plan, campaign_sending
+from ecrm.campaigns import plan, sending
 from ecrm.mail import sandbox_heap
 
 logger = Logger(service="mailing")
@@ -33,10 +33,10 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     message = json.loads(record.body)
     if message.get("kind") == "plan":
-        campaign_plan.plan(message)
+        plan.plan(message)
         return
     first = record.attributes.approximate_receive_count == "1" and not message.get("attempt")
-    result = campaign_sending.send_batch(
+    result = sending.send_batch(
         message,
         first_delivery=first,
         seconds_left=lambda: (

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from ecrm import automations, campaign_health
+from ecrm import automations
 from ecrm.automations import Automation, Happened
+from ecrm.campaigns import health
 from ecrm.mail import scanners
 from ecrm.platform import keys
 
@@ -52,7 +53,7 @@ def test_scanners_are_told_from_people(
 def test_campaign_health_is_judged_on_a_sample(
     counters: dict[str, int], verdict: str | None
 ) -> None:
-    found = campaign_health.unhealthy(counters, min_sample=500)
+    found = health.unhealthy(counters, min_sample=500)
     assert (found[0] if found else None) == verdict
 
 

@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from ecrm import campaign_states, campaigns
-from ecrm.campaigns import Campaign, CampaignIn
+from ecrm.campaigns import definitions, states
+from ecrm.campaigns.definitions import Campaign, CampaignIn
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
 from mailing.admin.params import CampaignId, Cursor, Limit, Page
@@ -43,12 +43,12 @@ class ScheduleRequest(BaseModel):
     responses=admin(404, 415, 422, ok={201: "Created"}),
 )
 def create_campaign(body: CampaignIn) -> Response[Campaign]:
-    return Response(201, content_types.APPLICATION_JSON, campaigns.create(body))
+    return Response(201, content_types.APPLICATION_JSON, definitions.create(body))
 
 
 @router.get("/admin/campaigns", summary="Campaigns, newest first", responses=admin())
 def list_campaigns(limit: Limit = 50, cursor: Cursor = None) -> Page[Campaign]:
-    found, next_cursor = campaigns.page(limit, cursor)
+    found, next_cursor = definitions.page(limit, cursor)
     return Page[Campaign](items=found, next_cursor=next_cursor)
 
 
@@ -58,7 +58,7 @@ def list_campaigns(limit: Limit = 50, cursor: Cursor = None) -> Page[Campaign]:
     responses=admin(404),
 )
 def get_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaigns.load(campaign_id)
+    return definitions.load(campaign_id)
 
 
 @router.delete(
@@ -67,7 +67,7 @@ def get_campaign(campaign_id: CampaignId) -> Campaign:
     responses=admin(404, 409, ok={204: "Deleted"}),
 )
 def delete_campaign(campaign_id: CampaignId) -> Response[None]:
-    campaigns.delete(campaign_id)
+    definitions.delete(campaign_id)
     return Response(204)
 
 
@@ -84,10 +84,10 @@ def delete_campaign(campaign_id: CampaignId) -> Response[None]:
     responses=admin(404, 415, 422, 429),
 )
 def test_campaign(campaign_id: CampaignId, body: TestSend) -> TestSent:
-    from ecrm import campaign_test_send  # noqa: PLC0415 - MIME and SES for this route only
+    from ecrm.campaigns import test_send  # noqa: PLC0415 - MIME and SES for this route only
 
-    ids = campaign_test_send.send(
-        campaigns.item(campaign_id),
+    ids = test_send.send(
+        definitions.item(campaign_id),
         list(body.to),
         http.marketer(router.current_event),
         body.contact_id,
@@ -101,7 +101,7 @@ def test_campaign(campaign_id: CampaignId, body: TestSend) -> TestSent:
     responses=admin(404, 409, 422, ok={202: "Sending"}),
 )
 def send_campaign(campaign_id: CampaignId) -> Response[Campaign]:
-    return Response(202, content_types.APPLICATION_JSON, campaign_states.send_now(campaign_id))
+    return Response(202, content_types.APPLICATION_JSON, states.send_now(campaign_id))
 
 
 @router.post(
@@ -110,14 +110,14 @@ def send_campaign(campaign_id: CampaignId) -> Response[Campaign]:
     responses=admin(404, 409, 415, 422),
 )
 def schedule_campaign(campaign_id: CampaignId, body: ScheduleRequest) -> Campaign:
-    return campaign_states.schedule(campaign_id, body.at)
+    return states.schedule(campaign_id, body.at)
 
 
 @router.post(
     "/admin/campaigns/<campaign_id>/cancel", summary="Cancel", responses=admin(404, 409, 422)
 )
 def cancel_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaign_states.cancel(campaign_id)
+    return states.cancel(campaign_id)
 
 
 @router.post(
@@ -126,7 +126,7 @@ def cancel_campaign(campaign_id: CampaignId) -> Campaign:
     responses=admin(404, 409, 422),
 )
 def pause_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaign_states.pause(campaign_id)
+    return states.pause(campaign_id)
 
 
 @router.post(
@@ -135,4 +135,4 @@ def pause_campaign(campaign_id: CampaignId) -> Campaign:
     responses=admin(404, 409, 422),
 )
 def resume_campaign(campaign_id: CampaignId) -> Campaign:
-    return campaign_states.resume(campaign_id)
+    return states.resume(campaign_id)

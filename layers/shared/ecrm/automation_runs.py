@@ -7,7 +7,7 @@ tick (`ecrm.due`) for each due entry, possibly more than once (the tick re-reads
         ╰──not mailable now (rule off, not subscribed to the topic, suppressed)──▶ skipped
 
 The mail is the rule's template rendered for the contact and built like a campaign's
-(`ecrm.campaign_content`: List-Unsubscribe with https and mailto, List-Id of the topic, the
+(`ecrm.campaigns.content`: List-Unsubscribe with https and mailto, List-Id of the topic, the
 configuration set), tagged `automation` and `contact` for the SES events. The claim is written
 just before the SES call and `sent` right after; the due entry leaves the index with the final
 state. A tick that finds a fresh `sending` run fails it (the tick keeps that minute and comes
@@ -24,7 +24,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import automations, campaign_content
+from ecrm import automations
+from ecrm.campaigns import content as campaign_content
 from ecrm.contacts import suppression
 from ecrm.mail import bulk, pacing, render_limits, templates
 from ecrm.platform import clock, keys, store

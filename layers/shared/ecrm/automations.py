@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, Self
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ecrm.campaigns import SenderIn
+from ecrm.campaigns.definitions import SenderIn
 from ecrm.contacts.forms import Slug
 from ecrm.mail import templates
 from ecrm.platform import clock, definition_holds, keys, store

@@ -4,7 +4,7 @@ Each tick (EventBridge, every minute; `ecrm serve` runs the same function on a t
 the minutes from its watermark up to now, never Scans, and hands each entry that is due to the
 owner of its key:
 
-- `CAMPAIGN#<id>` / `DUE`: `ecrm.campaign_states.start_due` (start a scheduled campaign, or
+- `CAMPAIGN#<id>` / `DUE`: `ecrm.campaigns.states.start_due` (start a scheduled campaign, or
   finish a fan-out that a crash interrupted);
 - `CONTACT#<id>` / `AUTOMATION#<rule>`: `ecrm.automation_runs.run`.
 
@@ -34,9 +34,9 @@ Handler = Callable[[Mapping[str, str]], None]
 
 
 def _campaign(key: Mapping[str, str]) -> None:
-    from ecrm import campaign_states  # noqa: PLC0415 - each tick imports only what is due
+    from ecrm.campaigns import states  # noqa: PLC0415 - each tick imports only what is due
 
-    campaign_states.start_due(key)
+    states.start_due(key)
 
 
 def _automation(key: Mapping[str, str]) -> None:

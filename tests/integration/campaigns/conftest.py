@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ecrm import campaign_content, campaign_sending
+from ecrm.campaigns import content, sending
 from ecrm.contacts import profile_schema
 from ecrm.mail import pacing
 from ecrm.platform import aws, clock, keys, store
@@ -67,13 +67,13 @@ def campaign_env(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.setenv("CAMPAIGN_QUEUE_URL", _queue_url("-CampaignQueue"))
     monkeypatch.setenv("SENDING_DOMAIN", "example.com")
     monkeypatch.setenv("CONFIGURATION_SET", configuration_set)
-    monkeypatch.setattr(campaign_sending, "RETRY_DELAY", 0)
-    monkeypatch.setattr(campaign_sending, "DEFERRED_DELAY", 0)
+    monkeypatch.setattr(sending, "RETRY_DELAY", 0)
+    monkeypatch.setattr(sending, "DEFERRED_DELAY", 0)
     from ecrm.platform.settings import settings
 
     settings.cache_clear()
     pacing.forget_cached()
-    campaign_content.forget_cached()
+    content.forget_cached()
     profile_schema.forget_cached()
     data = json.loads((ROOT / "local" / "demo_profile.json").read_text())
     profile_schema.save(profile_schema.ProfileSchema.model_validate(data))
@@ -91,7 +91,7 @@ def campaign_env(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> It
     with fast_transactions(), fast_item_responses(), fast_index_queries(), fast_raw_sends():
         yield sent
     pacing.forget_cached()
-    campaign_content.forget_cached()
+    content.forget_cached()
 
 
 def add_contacts(

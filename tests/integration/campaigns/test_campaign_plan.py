@@ -6,34 +6,33 @@ from typing import Any
 
 import pytest
 
-from ecrm import campaign_plan, campaign_queue, campaign_states
+from ecrm.campaigns import plan, queue, states
 from ecrm.platform import keys, store
 from tests.integration.campaigns.conftest import Sent, add_contacts, create_campaign
 
 
 def test_batches_are_equal_parts_of_at_most_fifty() -> None:
-    assert campaign_plan.batch_size(261) == 44  # 44 x 5 + 41, not 50 x 5 + 11
-    assert campaign_plan.batch_size(50) == 50 and campaign_plan.batch_size(51) == 26
-    assert campaign_plan.batch_size(7) == 7 and campaign_plan.batch_size(0) == 50
+    assert plan.batch_size(261) == 44  # 44 x 5 + 41, not 50 x 5 + 11
+    assert plan.batch_size(50) == 50 and plan.batch_size(51) == 26
+    assert plan.batch_size(7) == 7 and plan.batch_size(0) == 50
     sizes = [
-        len(m["recipients"])
-        for m in campaign_plan.batch_messages("c", 0, 0, list(range(261)), size=44)
+        len(m["recipients"]) for m in plan.batch_messages("c", 0, 0, list(range(261)), size=44)
     ]
     assert sizes == [44, 44, 44, 44, 44, 41]
 
 
 def _planned(monkeypatch: pytest.MonkeyPatch, campaign_id: str) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr(campaign_queue, "send", lambda messages, **_: sent.extend(messages))
-    campaign_plan.plan(campaign_plan.plan_message(campaign_id, 0, 0, None))
+    monkeypatch.setattr(queue, "send", lambda messages, **_: sent.extend(messages))
+    plan.plan(plan.plan_message(campaign_id, 0, 0, None))
     return [m for m in sent if m["kind"] == "batch"]
 
 
 def _started(monkeypatch: pytest.MonkeyPatch) -> str:
     """A campaign sending (its content stored), its fan-out not delivered."""
     campaign_id = create_campaign()
-    monkeypatch.setattr(campaign_queue, "send", lambda *_, **__: None)
-    campaign_states.send_now(campaign_id)
+    monkeypatch.setattr(queue, "send", lambda *_, **__: None)
+    states.send_now(campaign_id)
     return campaign_id
 
 
@@ -45,8 +44,8 @@ def test_a_page_stores_its_batch_size_and_every_replan_splits_it_the_same(
 
     first = _planned(monkeypatch, campaign_id)
     page = store.get(keys.campaign_page(campaign_id, 0, 0))
-    assert page is not None and len(page["recipients"]) > campaign_plan.BATCH_SIZE
-    assert page["batch_size"] == campaign_plan.batch_size(len(page["recipients"]))
+    assert page is not None and len(page["recipients"]) > plan.BATCH_SIZE
+    assert page["batch_size"] == plan.batch_size(len(page["recipients"]))
     sizes = [len(b["recipients"]) for b in first]
     assert len(sizes) > 1 and max(sizes) - min(sizes) <= 1
     assert _planned(monkeypatch, campaign_id) == first

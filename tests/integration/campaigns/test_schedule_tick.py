@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ecrm import campaign_queue, due
+from ecrm import due
+from ecrm.campaigns import queue
 from ecrm.platform import clock, keys, store
 from tests import events
 from tests.integration.campaigns.conftest import (
@@ -72,7 +73,7 @@ def test_a_fan_out_that_a_crash_interrupted_is_finished_by_the_tick(
         raise Busy("queue unavailable")
 
     with monkeypatch.context() as patched:
-        patched.setattr(campaign_queue, "send", queue_down)
+        patched.setattr(queue, "send", queue_down)
         status, body = admin(
             "POST", "/admin/campaigns/{campaign_id}/send", {"campaign_id": campaign_id}
         )

@@ -8,7 +8,7 @@ and the last index entry handed out, so a page stops exactly where its limit is 
 the next one starts right after it.
 
 A segment's export lists the people a campaign to it would mail: like a send
-(`ecrm.campaign_recipients`), it leaves out suppressed addresses (their suppression items come
+(`ecrm.campaigns.recipients`), it leaves out suppressed addresses (their suppression items come
 in the same BatchGetItem). A topic's export lists every member, whatever their status.
 """
 

@@ -33,8 +33,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_health
 from ecrm.account.unsubscribe import count_on_campaign, unsubscribe_contact
+from ecrm.campaigns import health
 from ecrm.contacts import suppression
 from ecrm.mail import scanners, send_ledger, ses_notifications
 from ecrm.mail.ses_notifications import INTERACTION_TYPES, MailEvent
@@ -227,7 +227,7 @@ def _follow_up(event: MailEvent, outcome: Recorded) -> None:
             )
         )
     if campaign_id and (event.permanent or event.ses_type == "Complaint"):
-        campaign_health.pause_if_unhealthy(campaign_id)
+        health.pause_if_unhealthy(campaign_id)
 
 
 def _count_recipient_once(campaign_id: str, counter: str, contact_id: str) -> None:

@@ -92,7 +92,7 @@ def chunk_size(rate: float, total: int | None = None) -> int:
     split into equal chunks. With two workers taking turns, one worker's work between two of
     its chunks (marks, tally, the next batch's reads and claims) happens while the other
     sends; a short tail chunk (15 + 15 + 15 + 5) would end the other's turn before that work
-    does, and leave the slots between unused (batches are equal parts too: `campaign_plan`)."""
+    does, and leave the slots between unused (batches are equal parts too: `campaigns.plan`)."""
     most = max(1, min(50, round(rate * SLOT_SECONDS)))
     if not total:
         return most

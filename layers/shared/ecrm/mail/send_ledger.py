@@ -1,6 +1,6 @@
 """The send ledger of a campaign: one item per recipient, `keys.send_ledger(campaign, contact)`,
 owned by the one batch that holds the recipient (batches are fixed by the stored pages,
-`ecrm.campaign_plan`); see `ecrm.campaign_sending` for how a batch moves it.
+`ecrm.campaigns.plan`); see `ecrm.campaigns.sending` for how a batch moves it.
 
     (none) ──claim──▶ sending ──SES accepted──▶ sent
       │                 │ ╲──SES throttled/deferred──▶ retry ──claim──▶ sending
@@ -9,7 +9,7 @@ owned by the one batch that holds the recipient (batches are fixed by the stored
 
 Ledger items, audience pages and batch markers carry `expires_at` (the table's TTL attribute)
 `RECORD_DAYS` after they are written: they only matter while the campaign sends (a campaign
-resumes within `campaign_states.RESUME_DAYS` of its start) and for the SES `Send` events that
+resumes within `campaigns.states.RESUME_DAYS` of its start) and for the SES `Send` events that
 follow within minutes; the stats live on the campaign item.
 
 Every write that starts a recipient's life is conditional: new (`attribute_not_exists`), or

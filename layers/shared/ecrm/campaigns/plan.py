@@ -7,7 +7,7 @@ in one transaction with the campaign's `audience` counter (and `shards_planned` 
 last page). Every later plan of the same page (a redelivered message, a resume, the tick
 repairing a crashed fan-out) reads the stored page instead: batches are therefore the same
 every time (batch id `<shard>.<page>.<n>`, the same recipients), which is what makes each
-recipient belong to exactly one batch and each batch count once (`ecrm.campaign_sending`).
+recipient belong to exactly one batch and each batch count once (`ecrm.campaigns.sending`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_queue
+from ecrm.campaigns import queue
 from ecrm.mail import send_ledger
 from ecrm.platform import clock, keys, store
 from ecrm.segments import audience, definitions
@@ -118,7 +118,7 @@ def plan(message: Mapping[str, Any]) -> int:
     outgoing = batch_messages(campaign_id, shard, page, recipients, size)
     if stored.get("next"):
         outgoing.append(plan_message(campaign_id, shard, page + 1, stored["next"]))
-    campaign_queue.send(outgoing)
+    queue.send(outgoing)
     if stored.get("last"):
         finish_if_complete(campaign_id)  # an empty last page may complete it
     logger.debug("planned", extra={"campaign_id": campaign_id, "shard": shard, "page": page})
@@ -137,7 +137,7 @@ def plan_message(campaign_id: str, shard: int, page_number: int, start: Any) -> 
 
 def fan_out(campaign_id: str) -> None:
     """One plan message per topic shard, then the due entry leaves the index."""
-    campaign_queue.send([plan_message(campaign_id, s, 0, None) for s in range(keys.TOPIC_SHARDS)])
+    queue.send([plan_message(campaign_id, s, 0, None) for s in range(keys.TOPIC_SHARDS)])
     store.write(
         store.Update(
             keys.campaign_due(campaign_id),

@@ -15,7 +15,7 @@ hold on both, see `ecrm.platform.definition_holds`) and a due entry (`keys.campa
 for now. Then one plan message per topic shard goes to the campaign queue and the due entry
 leaves the index. A crash between the two leaves the due entry in place: the next schedule
 tick finds it and fans out again, which is harmless (pages and batches are idempotent, see
-`ecrm.campaign_sending`).
+`ecrm.campaigns.sending`).
 
 A paused campaign resumes only within `RESUME_DAYS` of its start: its send ledger and audience
 pages expire `send_ledger.RECORD_DAYS` after they were written (`ecrm.mail.send_ledger`).
@@ -30,8 +30,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_plan
-from ecrm.campaigns import Campaign, State, item, load, releases
+from ecrm.campaigns import plan
+from ecrm.campaigns.definitions import Campaign, State, item, load, releases
 from ecrm.mail import templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, Conflict, InvalidInput, NotFound
@@ -180,7 +180,7 @@ def resume(campaign_id: str) -> Campaign:
 def _start(campaign_id: str, action: str, writes: list[store.Write]) -> None:
     _change(campaign_id, action, writes)
     try:
-        campaign_plan.fan_out(campaign_id)
+        plan.fan_out(campaign_id)
     except Busy:  # the due entry stays: the next schedule tick fans out
         logger.warning("fan-out deferred to the schedule tick", extra={"campaign_id": campaign_id})
 
@@ -196,6 +196,6 @@ def start_due(key: Mapping[str, str]) -> None:
             send_now(campaign_id)
         return
     if state == "sending":
-        campaign_plan.fan_out(campaign_id)
+        plan.fan_out(campaign_id)
         return
     store.transact([store.Delete(keys.campaign_due(campaign_id))])

@@ -1,8 +1,8 @@
 """Campaigns: a template sent to a segment of a topic's members, from a sender, now or at a time.
 
 This module is the campaign itself: its models, reading, creating and deleting. How its state
-moves (send, schedule, cancel, pause, resume, the tick) is `ecrm.campaign_states`; planning
-and sending are `ecrm.campaign_plan` and `ecrm.campaign_sending`.
+moves (send, schedule, cancel, pause, resume, the tick) is `ecrm.campaigns.states`; planning
+and sending are `ecrm.campaigns.plan` and `ecrm.campaigns.sending`.
 
 A draft campaign holds its template and segment (`ecrm.platform.definition_holds`): neither can be
 deleted until the campaign starts (it then sends its own snapshot), is cancelled or deleted.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ecrm import campaign_content
+from ecrm.campaigns import content as campaign_content
 from ecrm.contacts import suppression
 from ecrm.mail import send_ledger
 from ecrm.platform import keys, store

@@ -2,7 +2,7 @@
 
 Every recipient has a ledger item (`ecrm.mail.send_ledger`: its states, the conditions that let
 one batch, and one copy of it, send to a recipient, the batch tally and the `Send`-event
-confirmation); who may be mailed at send time is `ecrm.campaign_recipients`:
+confirmation); who may be mailed at send time is `ecrm.campaigns.recipients`:
 
 - Sends go in chunks (one pacing reservation, `ecrm.mail.pacing`, taken once the chunk is claimed
   and rendered). A chunk's claims are written *before* any of its SES calls, in one
@@ -42,7 +42,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import campaign_content, campaign_plan, campaign_queue, campaign_recipients
+from ecrm.campaigns import content as campaign_content
+from ecrm.campaigns import plan, queue, recipients
 from ecrm.mail import bulk, in_flight, pacing, render_limits, send_ledger
 from ecrm.mail.in_flight import InFlight
 from ecrm.platform import clock, keys, store
@@ -265,8 +266,8 @@ def _requeue(batch: send_ledger.Batch, reason: str) -> int:
     elif reason in {"time", "throttled"}:
         delay = 0 if reason == "time" else RETRY_DELAY
     else:  # waiting on claims that another run holds: soon at first, then less often
-        delay = min(campaign_queue.MAX_DELAY_SECONDS, RETRY_DELAY * 2 ** min(batch.attempt, 8))
-    campaign_queue.send([batch.message()], delay=delay)
+        delay = min(queue.MAX_DELAY_SECONDS, RETRY_DELAY * 2 ** min(batch.attempt, 8))
+    queue.send([batch.message()], delay=delay)
     return delay
 
 
@@ -287,7 +288,7 @@ def send_batch(
         return Result(0, None, finished=True)
     if _pair(marker_key) in found:  # counted before; the completion check may not have run
         if campaign.get("state") == "sending":
-            campaign_plan.finish_if_complete(batch.campaign_id)
+            plan.finish_if_complete(batch.campaign_id)
         return Result(0, None, finished=True)
     if campaign.get("state") != "sending":
         return Result(0, None, finished=False)  # paused: resume plans again; else: stopped
@@ -298,7 +299,7 @@ def send_batch(
     }
     todo = send_ledger.triage(batch, ledger)
     content = campaign_content.for_campaign(campaign)
-    ready = campaign_recipients.eligible(batch, todo, content) if todo else []
+    ready = recipients.eligible(batch, todo, content) if todo else []
     stop = _send_all(batch, ready, content, seconds_left) if ready else None
     sent = sum(1 for state in batch.outcomes.values() if state == send_ledger.SENT)
     if stop == "stopped":
@@ -306,5 +307,5 @@ def send_batch(
     if stop or batch.waiting:
         return Result(sent, _requeue(batch, stop or "waiting"), finished=False)
     send_ledger.tally(batch)
-    campaign_plan.finish_if_complete(batch.campaign_id)
+    plan.finish_if_complete(batch.campaign_id)
     return Result(sent, None, finished=True)

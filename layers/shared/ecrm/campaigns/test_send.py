@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecrm import campaign_content
+from ecrm.campaigns import content as campaign_content
 from ecrm.contacts import suppression
 from ecrm.mail import bulk, pacing, templates
 from ecrm.platform import clock, keys, store
