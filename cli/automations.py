@@ -76,7 +76,7 @@ def normalised(fields: dict[str, Any]) -> dict[str, Any] | None:
     """The fields as the API stores them (None: invalid, the API says why)."""
     from pydantic import ValidationError  # noqa: PLC0415 - pydantic only for this command
 
-    from ecrm.automations import AutomationIn  # noqa: PLC0415
+    from ecrm.automations.rules import AutomationIn  # noqa: PLC0415
 
     try:
         return AutomationIn.model_validate(fields).model_dump(mode="json", exclude={"version"})

@@ -62,7 +62,7 @@ def threads_end_with_the_test() -> Iterator[None]:
 
 def reset_caches() -> None:
     """Forget every per-process cache the domain keeps (a warm Lambda's), between tests."""
-    from ecrm import automations
+    from ecrm.automations import rules
     from ecrm.campaigns import content
     from ecrm.contacts import profile_schema
     from ecrm.mail import pacing
@@ -72,7 +72,7 @@ def reset_caches() -> None:
     aws.reset()
     tokens.keyring.forget()
     pseudonyms.forget()
-    for module in (forms, rulesets, automations, pacing, content, profile_schema):
+    for module in (forms, rulesets, rules, pacing, content, profile_schema):
         module.forget_cached()
 
 

@@ -1,5 +1,5 @@
 """Automations function: the table's stream (filtered to trigger events) -> a due run per
-matching rule and contact (`ecrm.automations`). Nothing is sent here: the schedule tick sends
+matching rule and contact (`ecrm.automations.rules`). Nothing is sent here: the schedule tick sends
 runs when they are due. Partial batch failures are reported, so a throttled write is retried
 alone; a redelivered record schedules nothing twice (the run is written once)."""
 
@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import automations
+from ecrm.automations import rules
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
@@ -28,10 +28,10 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def record_handler(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     new = change.new_image if change else None
-    event = automations.happened(new, change.old_image if change else None) if new else None
+    event = rules.happened(new, change.old_image if change else None) if new else None
     if event is None:
         return
-    scheduled = automations.schedule(event)
+    scheduled = rules.schedule(event)
     if scheduled:
         metrics.add_metric(
             name="AutomationRunsScheduled", unit=MetricUnit.Count, value=len(scheduled)

@@ -1,5 +1,6 @@
 """Automations admin API (marketers only): rules "when <event> then send <template> after
-<delay>" (`ecrm.automations`). A run's progress shows on the contact (`AUTOMATION#<rule id>`)."""
+<delay>" (`ecrm.automations.rules`). A run's progress shows on the contact
+(`AUTOMATION#<rule id>`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import automations
-from ecrm.automations import Automation, AutomationIn
+from ecrm.automations import rules
+from ecrm.automations.rules import Automation, AutomationIn
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
 
@@ -27,7 +28,7 @@ AutomationId = Annotated[str, Path(pattern=r"^au_[0-9a-f]{12}$", description="Au
 
 @app.get("/admin/automations", summary="Every automation rule", responses=admin())
 def list_automations() -> dict[str, list[Automation]]:
-    return {"items": automations.all_rules()}
+    return {"items": rules.all_rules()}
 
 
 @app.post(
@@ -36,12 +37,12 @@ def list_automations() -> dict[str, list[Automation]]:
     responses=admin(404, 415, 422, ok={201: "Created"}),
 )
 def create_automation(body: AutomationIn) -> Response[Automation]:
-    return Response(201, "application/json", automations.create(body))
+    return Response(201, "application/json", rules.create(body))
 
 
 @app.get("/admin/automations/<automation_id>", summary="One automation rule", responses=admin(404))
 def get_automation(automation_id: AutomationId) -> Automation:
-    return automations.load(automation_id)
+    return rules.load(automation_id)
 
 
 @app.put(
@@ -50,7 +51,7 @@ def get_automation(automation_id: AutomationId) -> Automation:
     responses=admin(404, 409, 415, 422),
 )
 def update_automation(automation_id: AutomationId, body: AutomationIn) -> Automation:
-    return automations.update(automation_id, body)
+    return rules.update(automation_id, body)
 
 
 @http.marketers_first  # before body validation: anonymous callers get 401 (test_admin_sweep)

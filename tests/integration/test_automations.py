@@ -15,7 +15,9 @@ from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from ecrm import automation_runs, automations, due
+from ecrm import due
+from ecrm.automations import rules
+from ecrm.automations import runs as automation_runs
 from ecrm.mail.templates import MailTemplateIn
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.settings import settings
@@ -70,13 +72,13 @@ def template(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
 
     html = '<p>Hello {{ contact.email }}</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
     templates.create("welcome", MailTemplateIn(name="Welcome", subject="Welcome!", html=html))
-    automations.forget_cached()
+    rules.forget_cached()
 
 
 def create(**changes: Any) -> str:
     status, body = admin("POST", "/admin/automations", body=rule(**changes))
     assert status == 201, body
-    automations.forget_cached()
+    rules.forget_cached()
     return str(body["id"])
 
 
@@ -169,7 +171,7 @@ def test_an_incomplete_rule_is_refused_and_nothing_is_stored(
     status, body = admin("POST", "/admin/automations", body=rule(**changes))
     assert status in (400, 422)
     assert body["error"]["fields"]
-    assert automations.all_rules() == []
+    assert rules.all_rules() == []
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import automations
-from ecrm.automations import Automation, Happened
+from ecrm.automations import rules
+from ecrm.automations.rules import Automation, Happened
 from ecrm.campaigns import health
 from ecrm.mail import scanners
 from ecrm.platform import keys
@@ -84,30 +84,28 @@ def membership(**extra: Any) -> dict[str, Any]:
 
 def test_stream_images_become_trigger_events() -> None:
     submitted = {"type": "form_submitted", "contact_id": "c1", "event_id": "e1", "form_id": "f"}
-    assert automations.happened(submitted, None) == Happened(
-        "form_submitted", "c1", "e1", form_id="f"
-    )
+    assert rules.happened(submitted, None) == Happened("form_submitted", "c1", "e1", form_id="f")
     staged = {"type": "stage_changed", "contact_id": "c1", "event_id": "e2", "to_stage": "mql"}
-    assert automations.happened(staged, None) == Happened("stage_reached", "c1", "e2", stage="mql")
+    assert rules.happened(staged, None) == Happened("stage_reached", "c1", "e2", stage="mql")
     joined = membership()
     left = {k: v for k, v in joined.items() if not k.startswith("gsi1")}
-    assert automations.happened(joined, None) is not None
-    assert automations.happened(joined, left) is not None
-    assert automations.happened(joined, joined) is None  # a member submitting again
-    assert automations.happened(left, joined) is None  # leaving
-    assert automations.happened({"type": "email_opened", "contact_id": "c1"}, None) is None
+    assert rules.happened(joined, None) is not None
+    assert rules.happened(joined, left) is not None
+    assert rules.happened(joined, joined) is None  # a member submitting again
+    assert rules.happened(left, joined) is None  # leaving
+    assert rules.happened({"type": "email_opened", "contact_id": "c1"}, None) is None
 
 
 def test_rules_fire_on_their_own_event_only() -> None:
     event = Happened("form_submitted", "c1", "e1", form_id="newsletter")
-    assert automations.fires(rule(event="form_submitted"), event)
-    assert automations.fires(rule(event="form_submitted", form_id="newsletter"), event)
-    assert not automations.fires(rule(event="form_submitted", form_id="other"), event)
-    assert not automations.fires(rule(event="confirmed"), event)
+    assert rules.fires(rule(event="form_submitted"), event)
+    assert rules.fires(rule(event="form_submitted", form_id="newsletter"), event)
+    assert not rules.fires(rule(event="form_submitted", form_id="other"), event)
+    assert not rules.fires(rule(event="confirmed"), event)
     staged = Happened("stage_reached", "c1", "e2", stage="lead")
-    assert not automations.fires(rule(event="stage_reached", stage="mql"), staged)
+    assert not rules.fires(rule(event="stage_reached", stage="mql"), staged)
     added = Happened("topic_added", "c1", "TOPIC#events", topic="events")
-    assert automations.fires(rule(event="topic_added", topic="events"), added)
+    assert rules.fires(rule(event="topic_added", topic="events"), added)
 
 
 @pytest.mark.parametrize(

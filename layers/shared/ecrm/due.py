@@ -6,7 +6,7 @@ owner of its key:
 
 - `CAMPAIGN#<id>` / `DUE`: `ecrm.campaigns.states.start_due` (start a scheduled campaign, or
   finish a fan-out that a crash interrupted);
-- `CONTACT#<id>` / `AUTOMATION#<rule>`: `ecrm.automation_runs.run`.
+- `CONTACT#<id>` / `AUTOMATION#<rule>`: `ecrm.automations.runs.run`.
 
 The watermark (`keys.schedule_watermark`) trails now by two minutes, so an entry that reached
 the (eventually consistent) index late is still read; handlers are idempotent, and an entry
@@ -40,9 +40,9 @@ def _campaign(key: Mapping[str, str]) -> None:
 
 
 def _automation(key: Mapping[str, str]) -> None:
-    from ecrm import automation_runs  # noqa: PLC0415
+    from ecrm.automations import runs  # noqa: PLC0415
 
-    automation_runs.run(key)
+    runs.run(key)
 
 
 def handler_for(key: Mapping[str, str]) -> Handler | None:

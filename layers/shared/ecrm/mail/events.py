@@ -74,9 +74,9 @@ def confirm_send(document: Mapping[str, Any]) -> bool:
     if campaign_id := tag(CAMPAIGN_TAG):
         return send_ledger.confirm_sent(campaign_id, contact_id, message_id)
     if automation_id := tag(AUTOMATION_TAG):
-        from ecrm import automation_runs  # noqa: PLC0415
+        from ecrm.automations import runs  # noqa: PLC0415
 
-        return automation_runs.confirm_sent(contact_id, automation_id, message_id)
+        return runs.confirm_sent(contact_id, automation_id, message_id)
     return False
 
 

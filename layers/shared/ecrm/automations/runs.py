@@ -24,7 +24,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm import automations
+from ecrm.automations import rules
 from ecrm.campaigns import content as campaign_content
 from ecrm.contacts import suppression
 from ecrm.mail import bulk, pacing, render_limits, templates
@@ -72,7 +72,7 @@ def _prepare(
 ) -> tuple[str | None, dict[str, Any] | None, campaign_content.Content | None]:
     """(reason to skip, contact, compiled content): checked at send time, not trigger time."""
     try:
-        rule = automations.load(rule_id)
+        rule = rules.load(rule_id)
     except NotFound:
         return "rule deleted", None, None
     if not rule.enabled:

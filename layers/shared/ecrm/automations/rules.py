@@ -5,7 +5,7 @@ Events come from the table's stream: a `form_submitted` or `confirmed` interacti
 (trigger `topic_added`). A matching rule writes one run item per contact and rule,
 `CONTACT#<id>` / `AUTOMATION#<rule id>`, with `attribute_not_exists`: a rule fires at most once
 per contact, however often its event recurs or the stream redelivers it. The run carries a
-due-time entry (`keys.due`) that the schedule tick reads; `ecrm.automation_runs` sends it.
+due-time entry (`keys.due`) that the schedule tick reads; `ecrm.automations.runs` sends it.
 
 Rules live in one small partition (`AUTOMATIONS`), read with one Query and cached for
 `DEFINITION_CACHE_SECONDS` by the stream consumer (an edit takes effect within that time).
