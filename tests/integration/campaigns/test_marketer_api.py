@@ -159,6 +159,20 @@ def test_a_segment_counts_its_members_by_conditions(campaign_env: Sent) -> None:
     assert count == {"candidates": 13, "members": 6, "complete": True}
 
 
+def test_a_segment_count_leaves_out_suppressed_addresses(campaign_env: Sent) -> None:
+    # "members" says who may be mailed now: a bounced or complaining address may not.
+    add_contacts(4, company="Acme")
+    at = clock.iso(clock.now())
+    store.write(suppression.suppress("person0@example.org", "bounce", at))
+    store.write(suppression.suppress("person1@example.org", "complaint", at))
+    body = {"id": "acme", "name": "Acme", "topic": "newsletter", "conditions": []}
+    assert admin("POST", "/admin/segments", body=body)[0] == 201
+
+    status, count = admin("GET", "/admin/segments/{segment_id}/count", {"segment_id": "acme"})
+
+    assert (status, count) == (200, {"candidates": 4, "members": 2, "complete": True})
+
+
 def test_a_segment_with_an_unknown_condition_is_refused(campaign_env: Sent) -> None:
     body = {"id": "x", "name": "X", "topic": "newsletter", "conditions": [{"kind": "astrology"}]}
     assert admin("POST", "/admin/segments", body=body)[0] == 400

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ecrm.contacts import suppression
 from ecrm.contacts.records import FIELD_PREFIX
 from ecrm.platform import clock, keys, store
 from ecrm.segments.definitions import FieldCondition, InterestCondition, Segment, holds, sendable
@@ -105,12 +106,15 @@ class Count:
 
 
 def count(segment: Segment, *, max_candidates: int = 20_000) -> Count:
-    """The count preview: every shard, page by page, up to `max_candidates` topic members."""
+    """The count preview: every shard, page by page, up to `max_candidates` topic members.
+    `members` are those a campaign would mail now, so suppressed addresses are left out (the
+    send leaves them out the same way, `ecrm.campaigns.recipients`)."""
     candidates = members = 0
     for shard in range(keys.TOPIC_SHARDS):
         for found in shard_pages(segment, shard):
             candidates += found.candidates
-            members += len(found.members)
+            suppressed = suppression.suppressed_among(m.email for m in found.members)
+            members += sum(1 for m in found.members if m.email not in suppressed)
             if candidates >= max_candidates and (found.next_start or shard < keys.TOPIC_SHARDS - 1):
                 return Count(candidates, members, complete=False)
     return Count(candidates, members, complete=True)
