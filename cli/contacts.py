@@ -26,7 +26,7 @@ from typing import IO, Any
 from cli.client import REFUSED, UNAVAILABLE, USAGE, CliError
 from cli.commands import Commands, Context
 from cli.progress import ProgressDisplay
-from ecrm import import_rows
+from ecrm.imports import rows as import_rows
 from ecrm.platform import csv_cells
 
 FINISHED = {"done", "failed"}

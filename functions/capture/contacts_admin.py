@@ -1,4 +1,4 @@
-"""Marketer API for contacts (marketers only): imports of uploaded CSV files (`ecrm.imports`,
+"""Marketer API for contacts (marketers only): imports of uploaded CSV files (`ecrm.imports.jobs`,
 worked through by `capture.import_worker`), the export of a segment's or a topic's contacts,
 page by page (`ecrm.contacts.export`), and the one contact an address leads to
 (`ecrm.contacts.lookup`)."""
@@ -13,9 +13,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import imports
 from ecrm.contacts import export, lookup
-from ecrm.imports import ImportIn
+from ecrm.imports import jobs
+from ecrm.imports.jobs import ImportIn
 from ecrm.platform.errors import InvalidInput
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
@@ -63,7 +63,7 @@ def _marketer() -> str:
     ),
 )
 def create_import(body: ImportIn) -> Response[Any]:
-    found, created = imports.create(body, _marketer())
+    found, created = jobs.create(body, _marketer())
     return Response(201 if created else 200, content_types.APPLICATION_JSON, found)
 
 
@@ -73,7 +73,7 @@ def create_import(body: ImportIn) -> Response[Any]:
     responses=admin(404, 409, 422, ok={202: "Importing (or already imported: see `state`)"}),
 )
 def start_import(import_id: ImportId) -> Response[Any]:
-    return Response(202, content_types.APPLICATION_JSON, imports.start(import_id))
+    return Response(202, content_types.APPLICATION_JSON, jobs.start(import_id))
 
 
 @app.get(
@@ -82,7 +82,7 @@ def start_import(import_id: ImportId) -> Response[Any]:
     responses=admin(404),
 )
 def get_import(import_id: ImportId) -> dict[str, Any]:
-    return imports.public(imports.load(import_id, consistent=False))
+    return jobs.public(jobs.load(import_id, consistent=False))
 
 
 @app.get(
@@ -93,7 +93,7 @@ def get_import(import_id: ImportId) -> dict[str, Any]:
 def get_import_errors(
     import_id: ImportId, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, Any]:
-    rows, next_cursor = imports.bad_rows(import_id, limit, cursor)
+    rows, next_cursor = jobs.bad_rows(import_id, limit, cursor)
     return {"rows": rows, "next_cursor": next_cursor}
 
 

@@ -1,4 +1,4 @@
-"""Import worker: one step of a contacts import per SQS message (see `ecrm.import_chunks`)."""
+"""Import worker: one step of a contacts import per SQS message (see `ecrm.imports.chunks`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm import import_chunks
+from ecrm.imports import chunks
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")
@@ -24,9 +24,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     import_id = str(json.loads(record.body)["import_id"])
-    state = import_chunks.step(
-        import_id, lambda: lambda_context.get_remaining_time_in_millis() / 1000
-    )
+    state = chunks.step(import_id, lambda: lambda_context.get_remaining_time_in_millis() / 1000)
     logger.info("import step", extra={"import_id": import_id, "state": state})
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from ecrm import import_chunks
 from ecrm.contacts import suppression
+from ecrm.imports import chunks
 from ecrm.platform import keys, store
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, valid_body
@@ -124,8 +124,8 @@ def test_the_same_file_with_other_settings_is_a_conflict(schema: None) -> None:
 def test_a_large_file_is_imported_in_chunks_within_transaction_limits(schema: None) -> None:
     rows = [f"bulk{n}@example.com,B{n},Acme,events" for n in range(130)]
     job = _import(csv_file(rows), topics=["newsletter", "events"])
-    per_row = import_chunks.items_per_row(2)
-    rows_per_chunk = (import_chunks.ITEMS_PER_TRANSACTION - 2) // per_row
+    per_row = chunks.items_per_row(2)
+    rows_per_chunk = (chunks.ITEMS_PER_TRANSACTION - 2) // per_row
     assert job["imported"] == 130
     assert job["chunks"] == -(-130 // rows_per_chunk)
     memberships = [i for i in table_items() if i.get("type") == "topic_membership"]
@@ -191,10 +191,10 @@ def test_import_routes_are_for_marketers_only(schema: None) -> None:
 
 
 def test_an_imported_contact_is_the_one_a_single_opt_in_form_would_create(schema: None) -> None:
-    from ecrm import import_rows
     from ecrm.contacts import records as contact_records
     from ecrm.contacts import submission, subscription
     from ecrm.contacts.forms import FieldType, FormField
+    from ecrm.imports import rows as import_rows
     from ecrm.platform import store
 
     fields = [

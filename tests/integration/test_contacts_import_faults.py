@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecrm import import_chunks
+from ecrm.imports import chunks
 from local.faults import Faults, Kill
 from tests.conftest import table_items
 from tests.integration.contacts_io import (
@@ -61,7 +61,7 @@ KILLS = [
 def test_a_killed_worker_redelivered_imports_every_row_exactly_once(
     aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, operation: str, when: str, nth: int
 ) -> None:
-    monkeypatch.setattr(import_chunks, "CHUNKS_PER_STEP", 1)  # several steps, several kicks
+    monkeypatch.setattr(chunks, "CHUNKS_PER_STEP", 1)  # several steps, several kicks
     seed_schema()
     data = _file()
     _, job = announce(data)

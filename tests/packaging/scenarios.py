@@ -272,21 +272,21 @@ def import_worker(stack: Stack, function: Function) -> tuple[list[Event], Check]
     """One step of an uploaded, started import, from its queue's message."""
     import hashlib
 
-    from ecrm import imports
+    from ecrm.imports import jobs
 
     data = b"email\npackaged-import@example.com\n"
     with as_function(stack, function.logical_id):
-        body = imports.ImportIn(
+        body = jobs.ImportIn(
             sha256=hashlib.sha256(data).hexdigest(),
             size=len(data),
             filename="a.csv",
             consent_source="fair",
         )
-        job, _ = imports.create(body, "marketer@example.com")
+        job, _ = jobs.create(body, "marketer@example.com")
         boto3.client(
             "s3", region_name=stack.names.region, endpoint_url=stack.endpoint_url
-        ).put_object(Bucket=imports.bucket(), Key=f"imports/{job['import_id']}.csv", Body=data)
-        imports.start(job["import_id"])
+        ).put_object(Bucket=jobs.bucket(), Key=f"imports/{job['import_id']}.csv", Body=data)
+        jobs.start(job["import_id"])
     message = json.loads((FIXTURES / "aws" / "sqs.json").read_text(encoding="utf-8"))
     record = {**message["Records"][0], "body": json.dumps({"import_id": job["import_id"]})}
 

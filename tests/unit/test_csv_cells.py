@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ecrm import import_rows
+from ecrm.imports import rows
 from ecrm.platform import csv_cells
 from tests.conftest import ROOT
 
@@ -46,8 +46,8 @@ def test_ordinary_cells_are_written_as_they_are(value: str) -> None:
 
 
 def test_an_import_reads_a_neutralised_cell_as_the_value_it_stands_for() -> None:
-    form = import_rows.import_form("imp", [], ["newsletter"])
-    fields, problem = import_rows.row_fields(["'=ann@example.com"], ["email"], form)
+    form = rows.import_form("imp", [], ["newsletter"])
+    fields, problem = rows.row_fields(["'=ann@example.com"], ["email"], form)
     assert problem is None and fields == {"email": "=ann@example.com"}
 
 

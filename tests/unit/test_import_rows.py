@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecrm import import_rows
 from ecrm.contacts.forms import FieldType, FormField
+from ecrm.imports import rows as import_rows
 
 DATA = b'email,note\r\na@example.com,"two\nlines"\r\n\r\nb@example.com,"say ""hi"""\n'
 

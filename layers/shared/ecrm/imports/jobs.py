@@ -5,7 +5,7 @@ same import (a re-run resumes or reports it, never imports twice). The file goes
 the private upload bucket through a presigned PUT that signs its size and checksum (S3 refuses
 any other body); `start` checks the object and its header, fixes which field each column fills
 and the fields' definitions (a later schema change does not change a running import), and
-queues the worker (`ecrm.import_chunks`). Bad rows are kept as line numbers and reasons only:
+queues the worker (`ecrm.imports.chunks`). Bad rows are kept as line numbers and reasons only:
 the marketer has the file, the table keeps no copy of rows it refused.
 """
 
@@ -19,9 +19,9 @@ from typing import Annotated, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ecrm import import_rows
 from ecrm.contacts import profile_schema
 from ecrm.contacts.forms import FieldName, FormField, Slug
+from ecrm.imports import rows as import_rows
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.errors import Busy, Conflict, InvalidInput, MalformedRequest, NotFound
 from ecrm.platform.settings import settings

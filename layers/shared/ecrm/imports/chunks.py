@@ -5,7 +5,7 @@ consent record and topic memberships, one item with the chunk's bad rows (line n
 reasons), and the import item's checkpoint (byte offset, next line, counters) conditioned on
 the offset the chunk started from. A crash or a redelivery at any point therefore re-applies
 nothing: either the chunk and its checkpoint landed together, or neither did. Rows are read as
-a form submission would be (`ecrm.import_rows`, `ecrm.contacts.submission`); a contact that already
+a form submission would be (`ecrm.imports.rows`, `ecrm.contacts.submission`); a contact that already
 exists (an earlier row, a form, an address alias) is counted as a duplicate and left as it is
 (an import never resubscribes anyone); a new address that is suppressed (it bounced,
 complained, unsubscribed from everything, or was erased: `ecrm.contacts.suppression`, either form)
@@ -23,12 +23,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecrm import import_rows, imports
 from ecrm.contacts import records as contact_records
 from ecrm.contacts import submission, suppression
 from ecrm.contacts.forms import Form, FormField
 from ecrm.contacts.submission import ValidSubmission
-from ecrm.import_rows import Record
+from ecrm.imports import jobs, rows
+from ecrm.imports.rows import Record
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.errors import Busy, InvalidInput
 
@@ -64,7 +64,7 @@ def items_per_row(topics: int) -> int:
 
 def form_of(job: dict[str, Any]) -> Form:
     fields = [FormField.model_validate(f) for f in job["fields"] if isinstance(f, dict)]
-    return import_rows.import_form(job["import_id"], fields, job.get("topics") or [])
+    return rows.import_form(job["import_id"], fields, job.get("topics") or [])
 
 
 def columns_of(job: dict[str, Any]) -> list[str | None]:
@@ -73,31 +73,31 @@ def columns_of(job: dict[str, Any]) -> list[str | None]:
 
 def step(import_id: str, time_left: Callable[[], float]) -> str:
     """Run chunks from the checkpoint while time allows; returns the import's state."""
-    job = imports.load(import_id)
-    if job["state"] != imports.IMPORTING:
+    job = jobs.load(import_id)
+    if job["state"] != jobs.IMPORTING:
         return str(job["state"])
     if not job.get("verified_at"):
         job = _verify(job)
-        if job["state"] != imports.IMPORTING:
+        if job["state"] != jobs.IMPORTING:
             return str(job["state"])
     form, columns = form_of(job), columns_of(job)
     chunks = 0
     while chunks < CHUNKS_PER_STEP and time_left() > TIME_MARGIN_SECONDS:
         offset = int(job["offset"])
-        data = imports.read_range(job["object_key"], offset, import_rows.WINDOW_BYTES)
+        data = jobs.read_range(job["object_key"], offset, rows.WINDOW_BYTES)
         final = offset + len(data) >= int(job["size"])
-        found = import_rows.records(data, offset, int(job["line"]), final=final)
+        found = rows.records(data, offset, int(job["line"]), final=final)
         if not found:
             return _fail(job, "A row is longer than 1 MiB.")
         while found and chunks < CHUNKS_PER_STEP and time_left() > TIME_MARGIN_SECONDS:
             chunk, found = take(found, form, columns)
             job = commit(job, chunk, form)
             chunks += 1
-            if job["state"] != imports.IMPORTING:
+            if job["state"] != jobs.IMPORTING:
                 return str(job["state"])
             if int(job["offset"]) != chunk.end:
                 break  # another delivery moved the checkpoint: read on from there
-    imports.kick(import_id)
+    jobs.kick(import_id)
     return str(job["state"])
 
 
@@ -116,7 +116,7 @@ def take(
             if record.problem:
                 chunk.bad.append(_bad(record.line, {"row": record.problem}))
             continue
-        raw, problem = import_rows.row_fields(record.values, columns, form)
+        raw, problem = rows.row_fields(record.values, columns, form)
         if raw is None:
             chunk.bad.append(_bad(record.line, {"row": problem or "Not readable."}))
             continue
@@ -167,7 +167,7 @@ def commit(job: dict[str, Any], chunk: Chunk, form: Form) -> dict[str, Any]:
         except store.TransactionCancelled as cancelled:
             if cancelled.failed[0]:
                 logger.info("chunk committed already", extra={"import_id": job["import_id"]})
-                return imports.load(job["import_id"])
+                return jobs.load(job["import_id"])
             # A contact created since we read (a form, a racing import): a duplicate now.
             failed = {
                 index for index in range(len(new)) if cancelled.failed[first_row + index * per_row]
@@ -194,7 +194,7 @@ def _checkpoint(
         "suppressed": int(job.get("suppressed") or 0) + suppressed,
         "bad_rows": int(job["bad_rows"]) + len(chunk.bad),
         "chunks": int(job["chunks"]) + 1,
-        "state": imports.DONE if done else imports.IMPORTING,
+        "state": jobs.DONE if done else jobs.IMPORTING,
         "updated_at": at,
         **({"finished_at": at} if done else {}),
     }
@@ -208,7 +208,7 @@ def _checkpoint(
         values={
             **{f":{name}": value for name, value in counts.items()},
             ":from": int(job["offset"]),
-            ":importing": imports.IMPORTING,
+            ":importing": jobs.IMPORTING,
         },
     )
     return update, counts
@@ -251,7 +251,7 @@ def _verify(job: dict[str, Any]) -> dict[str, Any]:
     """Hash the whole upload once before the first row: the file is the announced one."""
     digest = hashlib.sha256()
     try:
-        body = aws.s3().get_object(Bucket=imports.bucket(), Key=job["object_key"])["Body"]
+        body = aws.s3().get_object(Bucket=jobs.bucket(), Key=job["object_key"])["Body"]
         for piece in body.iter_chunks(1 << 20):
             digest.update(piece)
     except (ClientError, BotoCoreError) as error:
@@ -265,7 +265,7 @@ def _verify(job: dict[str, Any]) -> dict[str, Any]:
             "SET verified_at = :at, updated_at = :at",
             condition="#state = :importing",
             names={"#state": "state"},
-            values={":at": at, ":importing": imports.IMPORTING},
+            values={":at": at, ":importing": jobs.IMPORTING},
         )
     )
 
@@ -280,14 +280,14 @@ def _fail(job: dict[str, Any], reason: str) -> str:
                 condition="#state = :importing",
                 names={"#state": "state"},
                 values={
-                    ":failed": imports.FAILED,
+                    ":failed": jobs.FAILED,
                     ":reason": reason,
                     ":at": at,
-                    ":importing": imports.IMPORTING,
+                    ":importing": jobs.IMPORTING,
                 },
             )
         )
     except store.ConditionFailed:
-        return str(imports.load(job["import_id"])["state"])
+        return str(jobs.load(job["import_id"])["state"])
     logger.warning("import failed", extra={"import_id": job["import_id"], "reason": reason})
-    return imports.FAILED
+    return jobs.FAILED

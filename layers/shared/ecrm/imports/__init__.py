@@ -1,0 +1,9 @@
+"""Imports: contacts added in bulk from an uploaded CSV file, each row exactly once.
+
+- `jobs`: the marketer's side: announce a file (its id from its SHA-256), upload it through a
+  presigned PUT, start it, follow it (`create`, `start`, `load`, `public`, `bad_rows`, `kick`).
+- `chunks`: the worker: a step adds the file's rows in chunks, one transaction each with its
+  checkpoint (`step`, `take`, `commit`).
+- `rows`: the file read a window of bytes at a time, its records as form submissions
+  (`records`, `header`, `import_form`, `row_fields`, `resolve_columns`).
+"""
