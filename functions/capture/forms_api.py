@@ -12,11 +12,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ecrm.contacts import forms
 from ecrm.contacts.forms import Form, Slug
 from ecrm.platform.errors import InvalidInput
+from ecrm.platform.models import Model
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
 
@@ -42,7 +43,7 @@ class FormPut(Form):
     )
 
 
-class FormSummary(BaseModel):
+class FormSummary(Model):
     id: str
     title: str
     topics: list[str]
@@ -50,7 +51,7 @@ class FormSummary(BaseModel):
     version: int
 
 
-class FormPage(BaseModel):
+class FormPage(Model):
     items: list[FormSummary]
     next_cursor: str | None = None
 

@@ -7,10 +7,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, ConfigDict, EmailStr, Field, StringConstraints
 
 from ecrm.campaigns import definitions, states
 from ecrm.campaigns.definitions import Campaign, CampaignIn
+from ecrm.platform.models import Model
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
 from mailing.admin.params import CampaignId, Cursor, Limit, Page
@@ -18,7 +19,7 @@ from mailing.admin.params import CampaignId, Cursor, Limit, Page
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 
 
-class TestSend(BaseModel):
+class TestSend(Model):
     model_config = ConfigDict(extra="forbid")
 
     to: list[EmailStr] = Field(min_length=1, max_length=5)
@@ -27,11 +28,11 @@ class TestSend(BaseModel):
     )
 
 
-class TestSent(BaseModel):
+class TestSent(Model):
     message_ids: list[str]
 
 
-class ScheduleRequest(BaseModel):
+class ScheduleRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     at: AwareDatetime = Field(description="When to start sending (with a time zone)")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Generic, TypeVar
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel
+
+from ecrm.platform.models import Model
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 TemplateId = Annotated[str, Path(pattern=SLUG, description="Template id")]
@@ -17,6 +18,6 @@ Cursor = Annotated[str | None, Query(max_length=2048, description="`next_cursor`
 Item = TypeVar("Item")
 
 
-class Page(BaseModel, Generic[Item]):
+class Page(Model, Generic[Item]):
     items: list[Item]
     next_cursor: str | None = None

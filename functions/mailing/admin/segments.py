@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ecrm.contacts.forms import Slug
+from ecrm.platform.models import Model
 from ecrm.segments import audience, definitions
 from ecrm.segments.definitions import Segment, SegmentIn
 from ecrm.web.openapi_responses import admin
@@ -23,7 +24,7 @@ class SegmentUpdate(SegmentIn):
     version: int | None = Field(default=None, ge=1, description="The version you edited")
 
 
-class SegmentCount(BaseModel):
+class SegmentCount(Model):
     candidates: int = Field(description="Members of the segment's topic that were read")
     members: int = Field(description="Of those, who match and may be mailed now")
     complete: bool = Field(description="False: the preview stopped early (a very large topic)")

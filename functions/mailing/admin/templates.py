@@ -6,11 +6,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from ecrm.contacts.forms import Slug
 from ecrm.mail import templates
 from ecrm.mail.templates import MailTemplate, MailTemplateIn
+from ecrm.platform.models import Model
 from ecrm.web.openapi_responses import admin
 from mailing.admin.params import Cursor, Limit, Page, TemplateId
 
@@ -27,7 +28,7 @@ class TemplateUpdate(MailTemplateIn):
     )
 
 
-class TemplateSummary(BaseModel):
+class TemplateSummary(Model):
     id: str
     name: str
     subject: str
@@ -35,7 +36,7 @@ class TemplateSummary(BaseModel):
     updated_at: str
 
 
-class PreviewRequest(BaseModel):
+class PreviewRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     contact_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,64}$")] | None = Field(
@@ -43,7 +44,7 @@ class PreviewRequest(BaseModel):
     )
 
 
-class Preview(BaseModel):
+class Preview(Model):
     subject: str
     text: str
     html: str

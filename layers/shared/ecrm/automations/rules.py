@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Self
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from ecrm.campaigns.definitions import SenderIn
 from ecrm.contacts.forms import Slug
 from ecrm.mail import templates
 from ecrm.platform import clock, definition_holds, keys, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
+from ecrm.platform.models import Model
 from ecrm.platform.settings import settings
 
 logger = Logger(service="mailing", child=True)
@@ -37,7 +38,7 @@ MAX_DELAY_MINUTES = 366 * 24 * 60
 STAGE_CHANGED = "stage_changed"  # scoring's interaction (`to_stage`)
 
 
-class When(BaseModel):
+class When(Model):
     model_config = ConfigDict(extra="forbid")
 
     event: Trigger
@@ -56,7 +57,7 @@ class When(BaseModel):
         return self
 
 
-class AutomationIn(BaseModel):
+class AutomationIn(Model):
     """What a marketer writes. When a run is due the contact must be subscribed to `topic`
     (and not suppressed), else the run is skipped: a mail meant for after the double opt-in
     belongs on `confirmed`, not on `form_submitted`."""

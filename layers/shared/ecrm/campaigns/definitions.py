@@ -18,11 +18,12 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import ConfigDict, EmailStr, Field, StringConstraints
 
 from ecrm.contacts.forms import Slug
 from ecrm.platform import clock, definition_holds, keys, listing, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
+from ecrm.platform.models import Model
 from ecrm.platform.settings import settings
 from ecrm.segments import definitions
 
@@ -38,7 +39,7 @@ EVENT_COUNTERS = (
 )  # fmt: skip
 
 
-class SenderIn(BaseModel):
+class SenderIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
@@ -46,7 +47,7 @@ class SenderIn(BaseModel):
     reply_to: EmailStr | None = None
 
 
-class CampaignIn(BaseModel):
+class CampaignIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -56,14 +57,14 @@ class CampaignIn(BaseModel):
     sender: SenderIn
 
 
-class Progress(BaseModel):
+class Progress(Model):
     audience: int = Field(description="Recipients planned so far")
     processed: int = Field(description="Recipients sent, skipped or failed")
     planning_complete: bool
     percent: float
 
 
-class Stats(BaseModel):
+class Stats(Model):
     sent: int = 0
     skipped: int = Field(default=0, description="Unsubscribed, suppressed or left the topic")
     failed: int = Field(default=0, description="Refused by SES for good (address)")
@@ -77,7 +78,7 @@ class Stats(BaseModel):
     rejected: int = 0
 
 
-class Campaign(BaseModel):
+class Campaign(Model):
     id: str
     name: str
     template_id: str

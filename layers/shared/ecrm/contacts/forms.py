@@ -10,10 +10,11 @@ import time
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
 from ecrm.platform import definitions, keys, listing, store
 from ecrm.platform.errors import NotFound
+from ecrm.platform.models import Model
 from ecrm.platform.settings import settings
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
@@ -45,7 +46,7 @@ class FieldType(StrEnum):
     CHECKBOX = "checkbox"
 
 
-class FormField(BaseModel):
+class FormField(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: FieldName
@@ -63,7 +64,7 @@ class FormField(BaseModel):
         return self
 
 
-class Consent(BaseModel):
+class Consent(Model):
     model_config = ConfigDict(extra="forbid")
 
     text: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -74,7 +75,7 @@ class Consent(BaseModel):
         return hashlib.sha256(self.text.encode()).hexdigest()
 
 
-class Form(BaseModel):
+class Form(Model):
     model_config = ConfigDict(extra="forbid")
 
     id: Slug

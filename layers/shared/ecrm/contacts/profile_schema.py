@@ -14,14 +14,15 @@ import threading
 import time
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from ecrm.contacts.forms import RESERVED_FIELDS, Consent, FieldType, FormField, Slug
 from ecrm.platform import keys, store
+from ecrm.platform.models import Model
 from ecrm.platform.settings import settings
 
 
-class Topic(BaseModel):
+class Topic(Model):
     model_config = ConfigDict(extra="forbid")
 
     id: Slug
@@ -29,7 +30,7 @@ class Topic(BaseModel):
     description: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
-class ProfileSchema(BaseModel):
+class ProfileSchema(Model):
     model_config = ConfigDict(extra="forbid")
 
     profile: list[FormField] = Field(default_factory=list, max_length=30)

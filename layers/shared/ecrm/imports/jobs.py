@@ -17,13 +17,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from ecrm.contacts import profile_schema
 from ecrm.contacts.forms import FieldName, FormField, Slug
 from ecrm.imports import rows as import_rows
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.errors import Busy, Conflict, InvalidInput, MalformedRequest, NotFound
+from ecrm.platform.models import Model
 from ecrm.platform.settings import settings
 
 AWAITING_UPLOAD, IMPORTING, DONE, FAILED = "awaiting_upload", "importing", "done", "failed"
@@ -36,7 +37,7 @@ Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Column = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
-class ImportIn(BaseModel):
+class ImportIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     sha256: Sha256 = Field(description="SHA-256 of the file, hex: the import's identity")

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from jinja2 import Template, TemplateError
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from ecrm.contacts import profile_schema
 from ecrm.contacts.forms import FieldType, Slug
@@ -20,13 +20,14 @@ from ecrm.mail import links, personalisation, render_limits
 from ecrm.mail.outbound import RenderedMail
 from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
 from ecrm.platform.errors import InvalidInput, NotFound
+from ecrm.platform.models import Model
 
 MAX_HTML_BYTES = 100_000
 MAX_TEXT_BYTES = 50_000
 KIND = "template"
 
 
-class MailTemplateIn(BaseModel):
+class MailTemplateIn(Model):
     """What a marketer writes. Without `text`, the text part is derived from the HTML."""
 
     model_config = ConfigDict(extra="forbid")
@@ -37,7 +38,7 @@ class MailTemplateIn(BaseModel):
     text: Annotated[str, StringConstraints(max_length=MAX_TEXT_BYTES)] | None = None
 
 
-class MailTemplate(BaseModel):
+class MailTemplate(Model):
     id: Slug
     name: str
     subject: str

@@ -1,6 +1,7 @@
 """Platform: the machinery every capability uses (AWS, time, keys, the store, tokens, errors).
 
-- `settings`: the one pydantic model read from the environment on first use (`settings()`).
+- `settings`: read from the environment on first use (`settings()`), a frozen dataclass.
+- `models`: `Model`, the base of every pydantic model: built on first use, not at import.
 - `aws`: boto3 clients, created lazily once per process (`dynamodb()`, `sesv2()`, `sqs()`...).
 - `keys`: the only module that spells a key; the table's item layout in its docstring.
 - `store`: the only module that talks to DynamoDB: `Put`/`Update`/`Check`/`Delete` values,

@@ -15,7 +15,6 @@ from importlib import resources
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -24,6 +23,7 @@ from pydantic import (
 )
 
 from ecrm.platform.errors import InvalidInput
+from ecrm.platform.models import Model
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")]
 StageName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
@@ -49,7 +49,7 @@ InteractionType = Literal[
 PERIOD_SECONDS = {"hour": 3600, "day": 86400, "week": 7 * 86400}
 
 
-class _Strict(BaseModel):
+class _Strict(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

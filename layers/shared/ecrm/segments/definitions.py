@@ -25,7 +25,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -36,6 +35,7 @@ from ecrm.contacts.forms import FieldName, Slug
 from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
 from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
 from ecrm.platform.errors import NotFound
+from ecrm.platform.models import Model
 
 KIND = "segment"
 Value = Annotated[str, StringConstraints(max_length=200)]
@@ -48,7 +48,7 @@ ScoreBound = Annotated[
 ]
 
 
-class _Condition(BaseModel):
+class _Condition(Model):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -112,7 +112,7 @@ Condition = Annotated[
 ]
 
 
-class SegmentIn(BaseModel):
+class SegmentIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -120,7 +120,7 @@ class SegmentIn(BaseModel):
     conditions: list[Condition] = Field(default_factory=list, max_length=20)
 
 
-class Segment(BaseModel):
+class Segment(Model):
     id: Slug
     name: str
     topic: Slug

@@ -23,22 +23,24 @@ from aws_lambda_powertools.event_handler.openapi.types import (
     OpenAPIResponseContentSchema,
     OpenAPIResponseHeader,
 )
-from pydantic import BaseModel, Field, RootModel
+from pydantic import ConfigDict, Field, RootModel
+
+from ecrm.platform.models import Model
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     code: str = Field(description="Stable, machine-readable: `validation_failed`, `busy_retry`...")
     message: str = Field(description="For people")
     fields: dict[str, str] = Field(description="What is wrong with each named input")
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     """Every refusal of every route (a `DomainError` mapped by `ecrm.web.http`)."""
 
     error: ErrorDetail
 
 
-class GatewayRefusal(BaseModel):
+class GatewayRefusal(Model):
     """API Gateway's own answer when its authorizer refuses, before any function runs."""
 
     message: str
@@ -46,6 +48,8 @@ class GatewayRefusal(BaseModel):
 
 class AdminRefusal(RootModel[ErrorBody | GatewayRefusal]):
     """An admin route's 401: from API Gateway's authorizer, or from the function's own guard."""
+
+    model_config = ConfigDict(defer_build=True)  # as every `Model` (ecrm.platform.models)
 
 
 # The statuses, what each means on every route (a route may say it more precisely).

@@ -1,0 +1,53 @@
+"""Every pydantic model of the layer and the functions defers its build (ecrm.platform.models):
+on `Model`, or a root model saying `defer_build=True` itself. A model built at import costs
+every cold start of every function importing it, whether its event uses the model or not."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = ROOT / "layers" / "shared" / "ecrm" / "platform" / "models.py"
+PYDANTIC_BASES = {"BaseModel", "RootModel"}
+
+
+def _base_name(base: ast.expr) -> str | None:
+    if isinstance(base, ast.Subscript):
+        base = base.value
+    if isinstance(base, ast.Attribute):
+        return base.attr
+    return base.id if isinstance(base, ast.Name) else None
+
+
+def _defers_build(node: ast.ClassDef) -> bool:
+    for statement in node.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "model_config" for t in statement.targets)
+            and isinstance(statement.value, ast.Call)
+        ):
+            return any(
+                k.arg == "defer_build" and isinstance(k.value, ast.Constant) and k.value.value
+                for k in statement.value.keywords
+            )
+    return False
+
+
+def eager_models() -> list[str]:
+    found = []
+    for folder in (ROOT / "layers" / "shared" / "ecrm", ROOT / "functions"):
+        for path in sorted(folder.rglob("*.py")):
+            if path == BASE:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.ClassDef):
+                    continue
+                on_pydantic = {_base_name(b) for b in node.bases} & PYDANTIC_BASES
+                if on_pydantic and not _defers_build(node):
+                    found.append(f"{path.relative_to(ROOT)}::{node.name}")
+    return found
+
+
+def test_every_model_builds_on_first_use() -> None:
+    assert eager_models() == [], "derive from ecrm.platform.models.Model"
