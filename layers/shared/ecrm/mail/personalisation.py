@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import pass_eval_context
 
 from ecrm.mail import render_limits
 
@@ -68,7 +69,8 @@ class Variables:
 @cache
 def environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined)
-    env.filters["replace"] = render_limits.bounded_replace  # never builds a giant string
+    # never builds a giant string
+    env.filters["replace"] = pass_eval_context(render_limits.bounded_replace)
     return env
 
 

@@ -16,15 +16,13 @@ Budgets, in characters of the rendered part:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from jinja2 import Template
-from jinja2.filters import do_replace
-from jinja2.nodes import EvalContext
-from jinja2.utils import pass_eval_context
-from markupsafe import escape
+from typing import TYPE_CHECKING, Any
 
 from ecrm.platform.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+    from jinja2.nodes import EvalContext
 
 MAX_RENDERED = {"subject": 1_000, "html": 400_000, "text": 200_000}
 #: No single filter result may be longer than the largest part.
@@ -59,11 +57,15 @@ class _FilterTooLarge(Exception):
     """Raised inside Jinja by `bounded_replace`; `render` names the part."""
 
 
-@pass_eval_context
 def bounded_replace(
     eval_ctx: EvalContext, s: Any, old: Any, new: Any, count: int | None = None
 ) -> Any:
-    """Jinja's `replace`, refusing before it builds a result longer than MAX_FILTER_OUTPUT."""
+    """Jinja's `replace`, refusing before it builds a result longer than MAX_FILTER_OUTPUT
+    (registered with `pass_eval_context` by `ecrm.mail.personalisation`). Jinja is imported
+    where a template renders: the modules that only catch RenderTooLarge never load it."""
+    from jinja2.filters import do_replace  # noqa: PLC0415
+    from markupsafe import escape  # noqa: PLC0415
+
     text, old_text, new_text = str(s), str(old), str(new)
     if eval_ctx.autoescape:  # as do_replace will: escaped, so possibly longer
         text, old_text, new_text = str(escape(s)), str(escape(old)), str(escape(new))

@@ -2,25 +2,30 @@
 (`ecrm.mail.personalisation`), checked against the contact schema when saved, size-capped, and
 rendered for one contact as a preview exactly as a campaign would render them. A part renders
 within its budget (`ecrm.mail.render_limits`) or not at all; a template whose preview for the
-largest contact the schema allows would pass it is refused when saved."""
+largest contact the schema allows would pass it is refused when saved.
+
+Jinja (`personalisation`) is imported where a template is checked or rendered: the functions
+that only store, list or load templates never load it (issue 15 point 7)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from jinja2 import Template, TemplateError
 from pydantic import ConfigDict, Field, StringConstraints
 
 from ecrm.contacts import profile_schema
 from ecrm.contacts.forms import FieldType, Slug
-from ecrm.mail import links, personalisation, render_limits
+from ecrm.mail import links, render_limits
 from ecrm.mail.outbound import RenderedMail
 from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
 from ecrm.platform.errors import InvalidInput, NotFound
 from ecrm.platform.models import Model
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 MAX_HTML_BYTES = 100_000
 MAX_TEXT_BYTES = 50_000
@@ -65,6 +70,8 @@ class MailTemplate(Model):
 
 def _checked(body: MailTemplateIn) -> tuple[str, bool, list[str]]:
     """(text, derived, contact fields) of a valid template; InvalidInput naming each part."""
+    from ecrm.mail import personalisation  # noqa: PLC0415 - Jinja: see the module docstring
+
     problems: dict[str, str] = {}
     if len(body.html.encode()) > MAX_HTML_BYTES:
         problems["html"] = f"The HTML is larger than {MAX_HTML_BYTES} bytes."
@@ -97,6 +104,10 @@ def _too_large(
 ) -> dict[str, str]:
     """Problems of the parts whose preview for the largest contact the schema allows (every
     field at its longest, every choice ticked) fails or passes its budget."""
+    from jinja2 import TemplateError  # noqa: PLC0415 - Jinja: see the module docstring
+
+    from ecrm.mail import personalisation  # noqa: PLC0415 - Jinja: see the module docstring
+
     specs = schema.profile + schema.interests
     contact: dict[str, Any] = {"email": "x" * 64 + "@" + "x" * 185 + ".com"}
     for spec in specs:
@@ -208,6 +219,8 @@ class Compiled:
 @lru_cache(maxsize=64)
 def compile_parts(subject: str, text: str, html: str, fields: tuple[str, ...]) -> Compiled:
     """Jinja compiles each part once per process (campaigns render thousands of times)."""
+    from ecrm.mail import personalisation  # noqa: PLC0415 - Jinja: see the module docstring
+
     plain, marked_up = personalisation.environment(False), personalisation.environment(True)
     return Compiled(
         plain.from_string(subject),
@@ -230,6 +243,8 @@ def preview(
     unsubscribe_url: str,
     campaign: Mapping[str, str] | None = None,
 ) -> RenderedMail:
+    from ecrm.mail import personalisation  # noqa: PLC0415 - Jinja: see the module docstring
+
     context = personalisation.render_context(
         contact,
         template.contact_fields,
