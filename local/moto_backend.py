@@ -1,5 +1,6 @@
-"""The only module that touches moto's in-process state (moto documents `sent_messages` as an
+"""What reads and replaces moto's in-process state (moto documents `sent_messages` as an
 internal API). `ThreadedMotoServer` runs in our process, so its backends are plain objects.
+The cheaper answers with the same outcomes are in `local.moto_fast`.
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.message import EmailMessage, Message
-from email.parser import Parser
+from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
@@ -20,7 +20,7 @@ from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.ses.models import ses_backends
 from moto.sesv2.responses import SESV2Response
 
-from local.moto_threads import dynamodb_lock, table_items
+from local.moto_threads import dynamodb_lock
 
 
 @dataclass(frozen=True)
@@ -126,104 +126,6 @@ def fast_transactions() -> Iterator[None]:
         yield
     finally:
         DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
-
-
-# DynamoDB operations whose moto result is already the JSON document DynamoDB answers with.
-_PLAIN_JSON_OPERATIONS = frozenset(
-    {
-        "GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem",
-        "BatchWriteItem", "TransactWriteItems", "TransactGetItems",
-    }
-)  # fmt: skip
-
-
-@contextmanager
-def fast_item_responses() -> Iterator[None]:
-    """While inside: moto answers DynamoDB item operations with `json.dumps` of its result.
-
-    moto 5.2 walks every response through a generic serializer, shape by shape, which costs
-    more than the operation itself for items (the campaign bench spends a fifth of its CPU
-    there). For the operations above moto's result is the wire document already (attribute
-    values in their `{"S": ...}` form, no timestamps or blobs): keeping the output shape's
-    members in its order gives the same document (`tests/local/test_fast_item_responses.py`
-    compares them); anything else, errors included, takes moto's own path. Restores moto's
-    serializer on exit."""
-    from moto.core.responses import ActionResult  # noqa: PLC0415
-
-    original = ActionResult.execute_result
-
-    def execute_result(self: ActionResult, context: Any) -> Any:
-        operation = str(context.operation_model.name)
-        result = self.result
-        if (
-            context.service_model.service_name == "dynamodb"
-            and operation in _PLAIN_JSON_OPERATIONS
-            and isinstance(result, dict)
-        ):
-            members = context.operation_model.output_shape.members
-            document = {name: result[name] for name in members if name in result}
-            try:
-                body = json.dumps(document)
-            except TypeError:
-                return original(self, context)
-            return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
-        return original(self, context)
-
-    ActionResult.execute_result = execute_result  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        ActionResult.execute_result = original  # type: ignore[method-assign]
-
-
-@contextmanager
-def fast_index_queries() -> Iterator[None]:
-    """While inside: moto's `Table.all_items` (the candidate list of every index Query) sorts
-    by each key's value computed once per item instead of once per comparison: the same order
-    (`DynamoType` compares those values), a fraction of the CPU on a large table."""
-    from moto.dynamodb.models.table import Table  # noqa: PLC0415
-
-    original = Table.all_items
-
-    def all_items(self: Table) -> list[Any]:
-        return sorted(table_items(self), key=_sort_key)
-
-    Table.all_items = all_items  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        Table.all_items = original  # type: ignore[method-assign]
-
-
-def _sort_key(item: Any) -> Any:
-    if item.range_key:
-        return item.hash_key.cast_value, item.range_key.cast_value
-    return item.hash_key.cast_value
-
-
-@contextmanager
-def fast_raw_sends() -> Iterator[None]:
-    """While inside: moto's SendRawEmail (SES v1 and v2) reads only the headers of the message.
-
-    moto parses the whole raw message (body parts included) to find its From, To, Cc and Bcc
-    headers; the headers are all it looks at, so parsing `headersonly` gives the same outcome
-    (the same checks, recipients and stored raw message) for a fraction of the CPU. Restores
-    moto's parser on exit."""
-    from moto.ses import models as ses_models  # noqa: PLC0415
-
-    namespace = vars(ses_models)  # moto's module uses `email.message_from_string` only there
-    original = namespace["email"]
-
-    class _HeadersOnly:
-        @staticmethod
-        def message_from_string(raw: str) -> Message:
-            return Parser().parsestr(raw, headersonly=True)
-
-    namespace["email"] = _HeadersOnly
-    try:
-        yield
-    finally:
-        namespace["email"] = original
 
 
 def _key_of(table: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:

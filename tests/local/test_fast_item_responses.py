@@ -1,17 +1,25 @@
-"""`local.moto_backend.fast_item_responses`, `fast_index_queries` and `fast_raw_sends`: the
-bench's cheaper moto answers are the documents (items, in order; stored and refused mails)
-that moto answers on its own."""
+"""`local.moto_fast`: the cheaper moto answers (`fast_item_responses`, `fast_queries`,
+`fast_stream_records`, `fast_raw_sends`) are the documents (items, in order; stream records;
+stored and refused mails) that moto answers on its own."""
 
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import ExitStack
+from datetime import datetime
 from typing import Any
 
 import boto3
 import pytest
 
-from local.moto_backend import fast_index_queries, fast_item_responses, fast_raw_sends
+from local.moto_fast import (
+    _epoch,
+    fast_item_responses,
+    fast_moto,
+    fast_queries,
+    fast_raw_sends,
+    fast_stream_records,
+)
 from tests.isolation import moto_in_process
 
 ITEM = {
@@ -30,19 +38,32 @@ ITEM = {
 
 
 def _conversation(fast: bool) -> list[bytes]:
-    """The raw response bodies of one conversation with a fresh moto table."""
+    """The raw response bodies of one conversation with a fresh moto table, then its stream."""
     bodies: list[bytes] = []
     with moto_in_process(), ExitStack() as patches:
         if fast:
-            patches.enter_context(fast_item_responses())
-            patches.enter_context(fast_index_queries())
+            for patch in (fast_item_responses, fast_queries, fast_stream_records):
+                patches.enter_context(patch())
         client = boto3.client("dynamodb")
-        client.meta.events.register(
-            "after-call.dynamodb", lambda http_response, **_: bodies.append(http_response.content)
-        )
+        streams = boto3.client("dynamodbstreams")
+        for service in (client, streams):
+            service.meta.events.register(
+                "after-call", lambda http_response, **_: bodies.append(http_response.content)
+            )
         _create(client)
         _talk(client)
+        _read_the_stream(client, streams)
     return bodies
+
+
+def _read_the_stream(client: Any, streams: Any) -> None:
+    arn = client.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    for _ in range(3):  # pages of 25, then an empty one
+        iterator = streams.get_records(ShardIterator=iterator, Limit=25)["NextShardIterator"]
 
 
 def _create(client: Any) -> None:
@@ -67,6 +88,7 @@ def _create(client: Any) -> None:
             }
         ],
         BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
 
 
@@ -77,6 +99,9 @@ def _talk(client: Any) -> None:
         item["gsi1sk"] = {"S": f"CONTACT#{(number * 13) % 30:02d}"}
         client.put_item(TableName="t", Item=item)
     client.put_item(TableName="t", Item=ITEM, ReturnValues="ALL_OLD")
+    client.put_item(
+        TableName="t", Item={"pk": {"S": "bin"}, "sk": {"S": "1"}, "b": {"B": b"\x00x"}}
+    )
     client.get_item(TableName="t", Key={"pk": ITEM["pk"], "sk": ITEM["sk"]})
     client.get_item(TableName="t", Key={"pk": {"S": "none"}, "sk": {"S": "x"}})
     client.update_item(
@@ -95,6 +120,37 @@ def _talk(client: Any) -> None:
             }
         }
     )
+    for forward in (True, False):  # the table: one partition, a range, a page, none at all
+        client.query(
+            TableName="t",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "c#3"}},
+            ScanIndexForward=forward,
+        )
+        page = client.query(
+            TableName="t",
+            KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={":p": {"S": "c#2"}, ":a": {"S": "S#1"}, ":b": {"S": "S#4"}},
+            ScanIndexForward=forward,
+            Limit=2,
+        )
+        client.query(
+            TableName="t",
+            KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={":p": {"S": "c#2"}, ":a": {"S": "S#1"}, ":b": {"S": "S#4"}},
+            ScanIndexForward=forward,
+            ExclusiveStartKey=page["LastEvaluatedKey"],
+        )
+        client.query(
+            TableName="t",
+            KeyConditionExpression="pk = :p",
+            FilterExpression="n > :n",
+            ExpressionAttributeValues={":p": {"S": "nobody"}, ":n": {"N": "1"}},
+            ScanIndexForward=forward,
+        )
+    scanned = client.scan(TableName="t", Limit=11)
+    client.scan(TableName="t", ExclusiveStartKey=scanned["LastEvaluatedKey"])
+    client.scan(TableName="t", IndexName="gsi1", Limit=5)
     for forward in (True, False):
         client.query(
             TableName="t",
@@ -130,26 +186,58 @@ def test_the_fast_answers_are_moto_s_own_bytes(aws_credentials: None) -> None:
     ]
 
 
+# What differs between two runs: times (and a stream record's size, moto counts its time's
+# digits), the stream's label and ARNs, random ids.
+VARIES = {
+    "CreationDateTime", "ApproximateCreationDateTime", "LatestStreamArn", "LatestStreamLabel",
+    "StreamArn", "StreamLabel", "eventID", "ShardIterator", "NextShardIterator",
+    "CreationRequestDateTime", "SizeBytes",
+}  # fmt: skip
+
+
 def _canonical(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: sorted(v) if k in ("SS", "NS") else _canonical(v) for k, v in value.items()}
+        return {
+            k: "varies" if k in VARIES else sorted(v) if k in ("SS", "NS") else _canonical(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_canonical(v) for v in value]
     return value
 
 
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 12, 6, 18, 0, 0),
+        datetime(2026, 12, 6, 18, 0, 0, 999),
+        datetime(2026, 12, 6, 18, 0, 0, 123456),
+    ],
+)
+def test_a_stream_record_s_time_is_written_as_moto_writes_it(moment: datetime) -> None:
+    from moto.core.serialize import TimestampSerializer
+
+    assert _epoch(moment) == TimestampSerializer._timestamp_unixtimestamp(moment)
+
+
 def test_moto_is_itself_again_after_the_block(aws_credentials: None) -> None:
     from moto.core.responses import ActionResult
     from moto.dynamodb.models.table import Table
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    before = (ActionResult.execute_result, Table.all_items)
-    patches: list[AbstractContextManager[None]] = [fast_item_responses(), fast_index_queries()]
-    with ExitStack() as stack:
-        for patch in patches:
-            stack.enter_context(patch)
-        assert (ActionResult.execute_result, Table.all_items) != before
+    def current() -> list[Any]:
+        return [
+            ActionResult.execute_result,
+            Table.all_items,
+            Table.query,
+            DynamoDBStreamsHandler.get_records,
+        ]
 
-    assert (ActionResult.execute_result, Table.all_items) == before
+    before = current()
+    with fast_moto():
+        assert all(now is not then for now, then in zip(current(), before, strict=True))
+
+    assert current() == before
 
 
 RAW = (

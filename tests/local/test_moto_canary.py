@@ -29,6 +29,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.ses.models import SESBackend
 from moto.sesv2.responses import SESV2Response
 from moto.sqs.models import Queue, SQSBackend
@@ -97,12 +98,31 @@ CALLED = [
     Called(TRANSACTIONS, DynamoType, "__init__", ("self", "type_as_dict")),
     Called("local/moto_backend.py keep_email_tags", SESV2Response, "send_email", ("self",)),
     Called(
-        "local/moto_backend.py fast_item_responses",
+        "local/moto_fast.py fast_item_responses",
         ActionResult,
         "execute_result",
         ("self", "context"),
     ),
-    Called("local/moto_backend.py fast_index_queries", Table, "all_items", ("self",)),
+    Called("local/moto_fast.py fast_queries", Table, "all_items", ("self",)),
+    Called(  # `fast_queries` finds index_name at this place in the positional arguments
+        "local/moto_fast.py fast_queries",
+        Table,
+        "query",
+        (
+            "self",
+            "hash_key",
+            "range_comparison",
+            "range_objs",
+            "limit",
+            "exclusive_start_key",
+            "scan_index_forward",
+            "projection_expressions",
+            "index_name",
+        ),
+    ),
+    Called(
+        "local/moto_fast.py fast_stream_records", DynamoDBStreamsHandler, "get_records", ("self",)
+    ),
     Called(
         "local/moto_dispatch.py cached_dispatch_lookups",
         moto.backends,
@@ -127,8 +147,8 @@ ASSIGNED = [
     Assigned(THREADS, StreamShard, "table"),
     Assigned(THREADS, Item, "attrs"),
     Assigned(TRANSACTIONS, Table, "hash_key_attr"),
-    Assigned("local/moto_backend.py fast_index_queries", Item, "hash_key"),
-    Assigned("local/moto_backend.py fast_index_queries", Item, "range_key"),
+    Assigned("local/moto_fast.py fast_queries", Item, "hash_key"),
+    Assigned("local/moto_fast.py fast_queries", Item, "range_key"),
     Assigned("local/moto_backend.py sent_emails", SESBackend, "sent_messages"),
     Assigned(
         "local/moto_backend.py forget_shard_iterator", DynamoDBStreamsBackend, "shard_iterators"
@@ -171,7 +191,7 @@ def test_each_moto_attribute_a_patch_reads_is_still_assigned(assigned: Assigned)
 
 def test_the_action_result_still_holds_the_result_moto_serializes() -> None:
     assert isinstance(inspect.getattr_static(ActionResult, "result", None), property), _revisit(
-        "local/moto_backend.py fast_item_responses", "ActionResult.result is no longer a property"
+        "local/moto_fast.py fast_item_responses", "ActionResult.result is no longer a property"
     )
 
 
@@ -179,10 +199,10 @@ def test_moto_ses_still_parses_raw_mail_with_the_email_module() -> None:
     """`fast_raw_sends` swaps the `email` name in moto's SES module for a headers-only parser."""
     source = inspect.getsource(moto.ses.models)
     assert vars(moto.ses.models).get("email") is not None, _revisit(
-        "local/moto_backend.py fast_raw_sends", "moto.ses.models no longer imports `email`"
+        "local/moto_fast.py fast_raw_sends", "moto.ses.models no longer imports `email`"
     )
     uses = set(re.findall(r"\bemail\.(\w+)\(", source))
     assert uses == {"message_from_string"}, _revisit(
-        "local/moto_backend.py fast_raw_sends",
+        "local/moto_fast.py fast_raw_sends",
         f"moto.ses.models calls email.{sorted(uses)}, the patch replaces message_from_string only",
     )

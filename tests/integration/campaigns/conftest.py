@@ -20,13 +20,8 @@ from ecrm.contacts import profile_schema
 from ecrm.mail import pacing
 from ecrm.platform import aws, clock, keys, store
 from local.faults import record_sends
-from local.moto_backend import (
-    answer_get_account,
-    fast_index_queries,
-    fast_item_responses,
-    fast_raw_sends,
-    fast_transactions,
-)
+from local.moto_backend import answer_get_account
+from local.moto_fast import fast_moto
 from local.queues import lambda_record
 from tests import events
 from tests.conftest import ROOT
@@ -87,8 +82,8 @@ def campaign_env(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> It
 
     record_sends(aws.sesv2(), record)
     # moto copies the table per transaction item, walks every answer through a generic
-    # serializer and parses whole raw mails otherwise (`local.moto_backend`: same outcomes).
-    with fast_transactions(), fast_item_responses(), fast_index_queries(), fast_raw_sends():
+    # serializer and parses whole raw mails otherwise (`local.moto_fast`: same outcomes).
+    with fast_moto():
         yield sent
     pacing.forget_cached()
     content.forget_cached()

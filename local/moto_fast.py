@@ -1,0 +1,227 @@
+"""Cheaper moto answers with the same outcomes: what `ecrm serve`, the tests and the benches
+run moto with when the table grows to thousands of items.
+
+moto 5.2 walks every response through a generic serializer, shape by shape, sorts the whole
+table for every Query (a Query of one partition included), copies the table for every item of
+a transaction and parses whole raw mails for their address headers. Each patch here answers
+the same document (tests/local/test_fast_item_responses.py compares them with moto's own) and
+puts moto's own method back on exit; `fast_moto()` enters them all. docs/design/moto.md.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import datetime
+from email.message import Message
+from email.parser import Parser
+from typing import Any
+
+from local.moto_backend import fast_transactions
+from local.moto_threads import table_items
+
+# DynamoDB operations whose moto result is already the JSON document DynamoDB answers with.
+_PLAIN_JSON_OPERATIONS = frozenset(
+    {
+        "GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem",
+        "BatchWriteItem", "TransactWriteItems", "TransactGetItems",
+    }
+)  # fmt: skip
+
+
+@contextmanager
+def fast_moto() -> Iterator[None]:
+    """Every patch below and `fast_transactions`, for as long as the block lasts."""
+    with ExitStack() as patches:
+        for patch in (fast_transactions, fast_item_responses, fast_queries, fast_raw_sends):
+            patches.enter_context(patch())
+        patches.enter_context(fast_stream_records())
+        yield
+
+
+@contextmanager
+def fast_item_responses() -> Iterator[None]:
+    """While inside: moto answers DynamoDB item operations with `json.dumps` of its result.
+
+    For the operations above moto's result is the wire document already (attribute values in
+    their `{"S": ...}` form, no timestamps or blobs): keeping the output shape's members in its
+    order gives the same document; anything else, errors included, takes moto's own path."""
+    from moto.core.responses import ActionResult  # noqa: PLC0415
+
+    original = ActionResult.execute_result
+
+    def execute_result(self: ActionResult, context: Any) -> Any:
+        operation = str(context.operation_model.name)
+        result = self.result
+        if (
+            context.service_model.service_name == "dynamodb"
+            and operation in _PLAIN_JSON_OPERATIONS
+            and isinstance(result, dict)
+        ):
+            members = context.operation_model.output_shape.members
+            document = {name: result[name] for name in members if name in result}
+            try:
+                body = json.dumps(document)
+            except TypeError:
+                return original(self, context)
+            return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+        return original(self, context)
+
+    ActionResult.execute_result = execute_result  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ActionResult.execute_result = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def fast_stream_records() -> Iterator[None]:
+    """While inside: DynamoDB Streams' GetRecords is answered with `json.dumps` of moto's result.
+
+    Every stream consumer reads every record (filters apply after the read), each with its
+    item images: through the generic serializer that was most of a 5,000-row import's CPU.
+    moto's records hold attribute values in wire form; their one timestamp is written as the
+    serializer writes it (epoch seconds, milliseconds kept). Anything else takes moto's path."""
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler  # noqa: PLC0415
+
+    original = DynamoDBStreamsHandler.get_records
+
+    def get_records(self: DynamoDBStreamsHandler) -> Any:
+        answer = original(self)
+        try:
+            body = json.dumps(_stream_document(answer.result))
+        except (TypeError, KeyError, AttributeError):
+            return answer
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    DynamoDBStreamsHandler.get_records = get_records  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DynamoDBStreamsHandler.get_records = original  # type: ignore[method-assign]
+
+
+# GetRecords' output shapes, member by member (botocore's dynamodbstreams model).
+_RECORD_MEMBERS = ("eventID", "eventName", "eventVersion", "eventSource", "awsRegion")
+_CHANGE_MEMBERS = (
+    "ApproximateCreationDateTime", "Keys", "NewImage", "OldImage", "SequenceNumber",
+    "SizeBytes", "StreamViewType",
+)  # fmt: skip
+
+
+def _stream_document(result: Any) -> dict[str, Any]:
+    records = []
+    for record in result["Records"]:
+        document = {name: record[name] for name in _RECORD_MEMBERS if name in record}
+        change = record["dynamodb"]
+        document["dynamodb"] = {
+            name: _epoch(change[name]) if name == "ApproximateCreationDateTime" else change[name]
+            for name in _CHANGE_MEMBERS
+            if name in change
+        }
+        if "userIdentity" in record:
+            document["userIdentity"] = record["userIdentity"]
+        records.append(document)
+    answer: dict[str, Any] = {"Records": records}
+    if "NextShardIterator" in result:
+        answer["NextShardIterator"] = result["NextShardIterator"]
+    return answer
+
+
+def _epoch(value: datetime) -> int | float:
+    """moto's serializer's unix timestamp: whole seconds, plus milliseconds when there are any
+    (`value` is naive UTC, as moto's `utcnow()`)."""
+    seconds = calendar.timegm(value.timetuple())
+    return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
+
+
+_query_scope = threading.local()  # the Query this thread is answering: (table, hash key, index)
+
+
+@contextmanager
+def fast_queries() -> Iterator[None]:
+    """While inside: a Query of the table reads its own partition, and no candidate list is
+    sorted twice or by comparisons that recompute each key's value.
+
+    moto's `Table.query` starts from `Table.all_items` (the whole table, sorted) whatever it
+    asks: a table Query then keeps the items of its hash key and sorts them by range key, an
+    index Query keeps its index's items and sorts them by the index's keys then the table's (a
+    total order). So here a table Query's candidates are its partition, an index Query's are
+    the table's items unsorted, and a Scan's are sorted by each key's value computed once per
+    item: the same answers, in the same order, without the O(table log table) comparisons."""
+    from moto.dynamodb.models.table import Table  # noqa: PLC0415
+
+    original_all_items, original_query = Table.all_items, Table.query
+
+    def all_items(self: Table) -> list[Any]:
+        scope = getattr(_query_scope, "query", None)
+        if scope is None or scope[0] is not self:
+            return sorted(table_items(self), key=_sort_key)
+        _, hash_key, index_name = scope
+        if index_name:
+            return table_items(self)
+        if hash_key is None:  # moto refuses it further on, as it will here
+            return sorted(table_items(self), key=_sort_key)
+        found = self.items.get(hash_key)  # `get`: moto's defaultdict would add the key
+        if found is None:
+            return []
+        return list(found.values()) if self.range_key_attr else [found]
+
+    def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs["index_name"] if "index_name" in kwargs else _index_argument(args)
+        outer = getattr(_query_scope, "query", None)
+        _query_scope.query = (self, hash_key, index_name)
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            _query_scope.query = outer
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Table.all_items = original_all_items  # type: ignore[method-assign]
+        Table.query = original_query  # type: ignore[method-assign]
+
+
+# moto's `Table.query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+# scan_index_forward, projection_expressions, index_name, ...)`: index_name's place in `args`.
+_INDEX_NAME_AT = 6
+
+
+def _index_argument(args: tuple[Any, ...]) -> Any:
+    return args[_INDEX_NAME_AT] if len(args) > _INDEX_NAME_AT else None
+
+
+def _sort_key(item: Any) -> Any:
+    if item.range_key:
+        return item.hash_key.cast_value, item.range_key.cast_value
+    return item.hash_key.cast_value
+
+
+@contextmanager
+def fast_raw_sends() -> Iterator[None]:
+    """While inside: moto's SendRawEmail (SES v1 and v2) reads only the headers of the message.
+
+    moto parses the whole raw message (body parts included) to find its From, To, Cc and Bcc
+    headers; the headers are all it looks at, so parsing `headersonly` gives the same outcome
+    (the same checks, recipients and stored raw message) for a fraction of the CPU."""
+    from moto.ses import models as ses_models  # noqa: PLC0415
+
+    namespace = vars(ses_models)  # moto's module uses `email.message_from_string` only there
+    original = namespace["email"]
+
+    class _HeadersOnly:
+        @staticmethod
+        def message_from_string(raw: str) -> Message:
+            return Parser().parsestr(raw, headersonly=True)
+
+    namespace["email"] = _HeadersOnly
+    try:
+        yield
+    finally:
+        namespace["email"] = original
