@@ -20,7 +20,7 @@ from typing import Any
 
 from ecrm.account import unsubscribe
 from ecrm.contacts import profile_schema
-from ecrm.mail import bulk, links, personalisation, templates
+from ecrm.mail import bulk, links, templates
 from ecrm.mail.templates import MailTemplate
 from ecrm.platform import keys, store
 from ecrm.platform.errors import NotFound
@@ -40,6 +40,9 @@ class Content:
     counts_unsubscribes: bool = True  # a campaign's; an automation's content has no counters
 
     def render(self, contact_id: str, contact: Mapping[str, Any], *, test: bool = False) -> bytes:
+        # Jinja comes with the first message: a plan step or an idle batch never loads it.
+        from ecrm.mail import personalisation  # noqa: PLC0415
+
         counted = self.counts_unsubscribes and not test
         token = unsubscribe.link_token(
             contact_id, self.topic, self.campaign_id if counted else None
