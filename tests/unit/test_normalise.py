@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecrm.platform import normalise
@@ -97,3 +98,73 @@ def test_mailbox_is_idempotent_and_ignores_tags(address: str) -> None:
     local, _, domain = address.rpartition("@")
     if "+" not in local and local.strip("."):
         assert normalise.mailbox(f"{local}+tag@{domain}") == inbox
+
+
+# The plain reading (`plain_address`, no email_validator) must answer as email_validator does for
+# every address it accepts: addresses built from the characters and shapes near its edges.
+_NOISY_LOCAL = st.text(alphabet="aZ09.!#$%&'*+/=?^_`{|}~- \"(),:;<>@[\\]é", max_size=70)
+_LOCALS = st.from_regex(r"[A-Za-z0-9!#'+_~-]{1,12}(\.[a-z0-9=?^`{}|]{1,6}){0,2}", fullmatch=True)
+_LABELS = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9-]{0,4}[A-Za-z0-9])?", fullmatch=True)
+_EDGE_LABELS = ["ab--cd", "xn--bcher-kva", "xn--abc", "-ab", "ab-", "c" * 63, "c" * 64, "a_b", "ü"]
+_TLDS = ["com", "ORG", "co", "x", "test", "local", "localhost", "onion", "arpa", "invalid"]
+_TLDS += ["xn--p1ai", "c0m", "example", "com-", "museum", "a" * 63, "b" * 64]
+
+
+@st.composite
+def _addresses(draw: st.DrawFn) -> str:
+    local = draw(_LOCALS | _LOCALS.map(lambda s: s * 6) | _NOISY_LOCAL)
+    label = _LABELS | st.sampled_from(_EDGE_LABELS) | st.text(alphabet="aZ09-_ü.", max_size=66)
+    labels = draw(st.lists(label, max_size=4))
+    tld = draw(st.sampled_from(_TLDS) | st.text(alphabet="abcXYZ09-", min_size=1, max_size=5))
+    return f"{local}@{'.'.join([*labels, tld])}"
+
+
+def _validated(address: str) -> str | None:
+    """What email_validator makes of the address (None: refused)."""
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(_addresses() | st.emails())
+def test_the_plain_reading_answers_as_email_validator(address: str) -> None:
+    plain = normalise.plain_address(address)
+    assert plain is None or plain == _validated(address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ann@example.com",
+        "Ann.O'Neil+news@Mail.Example.ORG",
+        "a@" + ".".join(["b" * 63] * 3) + ".com",
+        "x" * 64 + "@example.com",
+        "!#$%&'*+/=?^_`{|}~-@example.co",
+    ],
+)
+def test_common_addresses_are_read_without_email_validator(address: str) -> None:
+    local, _, domain = address.rpartition("@")
+    assert normalise.plain_address(address) == _validated(address) == f"{local}@{domain.lower()}"
+    assert normalise.email(address) == address.lower()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ann@bücher.example",  # IDN: punycoded by email_validator
+        "ann@xn--bcher-kva.example",  # punycode is checked by email_validator
+        "ann@ab--cd.example",  # reserved label shape
+        "ann@example.test",  # special-use top-level domain
+        "x" * 65 + "@example.com",
+        '"ann smith"@example.com',
+        "ann..smith@example.com",
+        "ann@example",
+        "ann@-example.com",
+        "ann@example." + "b" * 64,  # a label of 64
+        "a" * 64 + "@" + ".".join(["b" * 61, "b" * 62, "b" * 61]) + ".com",  # 255 characters
+    ],
+)
+def test_other_addresses_are_left_to_email_validator(address: str) -> None:
+    assert normalise.plain_address(address) is None
