@@ -1,11 +1,19 @@
 """Every pydantic model of the layer and the functions defers its build (ecrm.platform.models):
 on `Model`, or a root model saying `defer_build=True` itself. A model built at import costs
-every cold start of every function importing it, whether its event uses the model or not."""
+every cold start of every function importing it, whether its event uses the model or not.
+And `Email` reads as pydantic's `EmailStr` (answers, errors, JSON schema)."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import EmailStr, TypeAdapter, ValidationError
+
+from ecrm.platform.models import Email
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "layers" / "shared" / "ecrm" / "platform" / "models.py"
@@ -51,3 +59,39 @@ def eager_models() -> list[str]:
 
 def test_every_model_builds_on_first_use() -> None:
     assert eager_models() == [], "derive from ecrm.platform.models.Model"
+
+
+_EMAIL_STR = TypeAdapter(EmailStr)
+_EMAIL = TypeAdapter(Email)
+
+
+def _read(adapter: TypeAdapter[str], value: object) -> object:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as error:
+        return error.errors(include_url=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.emails()
+    | st.text(alphabet="aZ9.+-_@ <>\"'é", max_size=40)
+    | st.from_regex(
+        r"[A-Za-z0-9.+_-]{1,12}@([A-Za-z0-9-]{1,8}\.){1,3}[A-Za-z]{1,4}", fullmatch=True
+    )
+)
+def test_email_reads_as_pydantic_email_str(value: str) -> None:
+    assert _read(_EMAIL, value) == _read(_EMAIL_STR, value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Ann@Example.COM", "Ann <ann@example.com>", " ann@example.com ", "ann@bücher.example",
+     "ann@example.test", "ann", 5, None],
+)  # fmt: skip
+def test_email_answers_and_refuses_as_email_str(value: object) -> None:
+    assert _read(_EMAIL, value) == _read(_EMAIL_STR, value)
+
+
+def test_email_has_the_json_schema_of_email_str() -> None:
+    assert _EMAIL.json_schema() == _EMAIL_STR.json_schema() == {"type": "string", "format": "email"}

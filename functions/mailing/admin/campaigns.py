@@ -7,11 +7,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import AwareDatetime, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
 from ecrm.campaigns import definitions, states
 from ecrm.campaigns.definitions import Campaign, CampaignIn
-from ecrm.platform.models import Model
+from ecrm.platform.models import Email, Model
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
 from mailing.admin.params import CampaignId, Cursor, Limit, Page
@@ -22,7 +22,7 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 class TestSend(Model):
     model_config = ConfigDict(extra="forbid")
 
-    to: list[EmailStr] = Field(min_length=1, max_length=5)
+    to: list[Email] = Field(min_length=1, max_length=5)
     contact_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,64}$")] | None = Field(
         default=None, description="Personalise as this contact (default: an address only)"
     )

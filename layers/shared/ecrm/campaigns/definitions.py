@@ -18,12 +18,12 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
-from pydantic import ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from ecrm.contacts.forms import Slug
 from ecrm.platform import clock, definition_holds, keys, listing, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
-from ecrm.platform.models import Model
+from ecrm.platform.models import Email, Model
 from ecrm.platform.settings import settings
 from ecrm.segments import definitions
 
@@ -42,9 +42,9 @@ EVENT_COUNTERS = (
 class SenderIn(Model):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr
+    email: Email
     name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\r\n<>]+$")]
-    reply_to: EmailStr | None = None
+    reply_to: Email | None = None
 
 
 class CampaignIn(Model):
