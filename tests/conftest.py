@@ -18,6 +18,7 @@ from ecrm.platform import aws, pseudonyms, tokens
 from ecrm.platform.settings import settings
 from local.intrinsics import local_names
 from local.lambda_runtime import functions_environment
+from local.moto_fast import fast_moto
 from local.resources import create_resources
 from local.template import Template
 from tests import isolation
@@ -95,7 +96,9 @@ def aws_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     for name, value in TEST_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     reset_caches()
-    with isolation.moto_in_process():
+    # moto with its same-outcome shortcuts (local/moto_fast.py): without them a transaction
+    # deep-copies the table per item and every answer walks a generic serializer.
+    with isolation.moto_in_process(), fast_moto():
         template = product_template()
         names = local_names(template)
         create_resources(template, names)
