@@ -23,6 +23,11 @@ under the same interpreter, flags and sys.path.
 same ratios of it (informative): on a busy machine they move less than the wall-clock, which
 also counts time spent waiting for a CPU.
 
+moto answers as `ecrm serve` has it answer (`local.moto_fast.fast_moto`, same outcomes): stock
+moto copies the whole table for every item of a transaction, so each round's writes made the
+next round's transactions slower on the server side, a wait DynamoDB does not have that the
+functions' wall-clock (not the baseline's single GetItem) counted.
+
 One warm-up round is discarded (OS caches, moto's lazy imports); then `runs` rounds,
 interleaved (baseline, then each function); ratio = median(function) / median(baseline).
 Capture and the confirmation mail have their own scenarios here (one event each, as issue 2
@@ -50,6 +55,7 @@ from bench.starts import AsBuilt, FromSources, Start, Timing
 from capture.app import lambda_handler
 from ecrm.platform import keys, normalise, store
 from local.event_filter import matches_any
+from local.moto_fast import fast_moto
 from local.template import Function
 
 log = logging.getLogger(__name__)
@@ -175,7 +181,7 @@ def _round(
 def measure(runs: int = 5) -> list[Figure]:
     as_built: dict[str, list[Timing]] = {}
     from_sources: dict[str, list[Timing]] = {}
-    with server() as stack, tempfile.TemporaryDirectory() as scratch:
+    with server() as stack, fast_moto(), tempfile.TemporaryDirectory() as scratch:
         functions = stack.template.functions()
         with as_function(stack, functions[0].logical_id):
             save_demo_form()
