@@ -46,10 +46,12 @@ class GatewayRefusal(Model):
     message: str
 
 
-class AdminRefusal(RootModel[ErrorBody | GatewayRefusal]):
+class AdminRefusal(RootModel):  # type: ignore[type-arg]  # its root is declared below
     """An admin route's 401: from API Gateway's authorizer, or from the function's own guard."""
 
+    # Declared, not a type parameter: `RootModel[...]` builds a model at import (issue 15 point 7)
     model_config = ConfigDict(defer_build=True)  # as every `Model` (ecrm.platform.models)
+    root: ErrorBody | GatewayRefusal
 
 
 # The statuses, what each means on every route (a route may say it more precisely).
