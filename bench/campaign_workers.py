@@ -231,9 +231,9 @@ class Workers:
     visible again at once (its redelivery).
 
     Each poller invokes its own copy of the handler module: a Lambda sandbox runs one
-    invocation at a time, and the handler keeps per-invocation state at module level (the
-    Powertools `BatchProcessor` holds the records it is processing; shared, two threads
-    swapped records and one plan message was never processed)."""
+    invocation at a time, and a handler may keep per-invocation state at module level (the
+    Powertools `BatchProcessor` it used held the records it was processing; shared, two
+    threads swapped records and one plan message was never processed)."""
 
     def __init__(self, stack: Stack, count: int, injected: Faults | None = None) -> None:
         from mailing.sender import lambda_handler  # noqa: PLC0415

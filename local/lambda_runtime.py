@@ -1,8 +1,8 @@
 """Run a template function's handler in this process, as the Lambda runtime would: same module
 path, same environment variables, a context object with the attributes handlers read.
 
-A Lambda sandbox runs one invocation at a time, and handlers keep per-invocation state at
-module level (the Powertools `BatchProcessor` holds the records it is processing), so a
+A Lambda sandbox runs one invocation at a time, and handlers may keep per-invocation state at
+module level (Powertools' `BatchProcessor` held the records it was processing), so a
 function's invocations run one at a time here too; different functions run concurrently.
 Races between invocations are still there, through the table, as deployed.
 """

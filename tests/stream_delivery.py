@@ -8,8 +8,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-
+from ecrm.platform.records import AllRecordsFailed
 from tests import events
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -19,7 +18,7 @@ def invoke(handler: Handler, batch: list[dict[str, Any]]) -> int | None:
     """Index of the first record Lambda would redeliver (None: the whole batch succeeded)."""
     try:
         response = handler({"Records": copy.deepcopy(batch)}, events.LambdaContext())
-    except BatchProcessingError:
+    except AllRecordsFailed:
         return 0
     failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
     numbers = [r["dynamodb"]["SequenceNumber"] for r in batch]

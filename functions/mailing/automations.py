@@ -9,26 +9,18 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.automations import rules
+from ecrm.platform import records
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def record_handler(record: DynamoDBRecord) -> None:
-    change = record.dynamodb
-    new = change.new_image if change else None
-    event = rules.happened(new, change.old_image if change else None) if new else None
+def record_handler(record: records.StreamRecord) -> None:
+    new = record.new_image
+    event = rules.happened(new, record.old_image) if new else None
     if event is None:
         return
     scheduled = rules.schedule(event)
@@ -40,7 +32,5 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> records.BatchResponse:
+    return records.each(event, record_handler, records.StreamRecord)

@@ -8,7 +8,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import SESEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.account import unsubscribe
@@ -27,13 +26,17 @@ def token_in(subject: str | None) -> str:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
-    for record in SESEvent(event).records:
-        mail = record.ses.mail
+    # Read from the event as it is: Powertools' `SESEvent` imports every event data class.
+    for record in event["Records"]:
+        mail = record["ses"]["mail"]
+        subject = (mail.get("commonHeaders") or {}).get("subject")
         try:
-            done = unsubscribe.unsubscribe(token_in(mail.common_headers.subject), source="mailto")
+            done = unsubscribe.unsubscribe(token_in(subject), source="mailto")
         except InvalidToken:
             # Anyone may write to the address: a mail without a valid token changes nothing.
-            logger.info("inbound mail without a valid token", extra={"ses_id": mail.message_id})
+            logger.info(
+                "inbound mail without a valid token", extra={"ses_id": mail.get("messageId")}
+            )
             metrics.add_metric(name="InboundMailIgnored", unit=MetricUnit.Count, value=1)
             continue
         if done.changed:

@@ -12,30 +12,24 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.campaigns import plan, sending
 from ecrm.mail import sandbox_heap
+from ecrm.platform import records
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
-# A failed record (throttled table, say) is reported, not raised: it comes back alone.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
+def record_handler(
+    record: records.QueueMessage, lambda_context: LambdaContext | None = None
+) -> None:
     message = json.loads(record.body)
     if message.get("kind") == "plan":
         plan.plan(message)
         return
-    first = record.attributes.approximate_receive_count == "1" and not message.get("attempt")
+    first = record.receive_count == "1" and not message.get("attempt")
     result = sending.send_batch(
         message,
         first_delivery=first,
@@ -51,10 +45,14 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> records.BatchResponse:
     try:
-        return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+        # A failed record (throttled table, say) is reported, even if all did: it comes back alone.
+        return records.each(
+            event,
+            lambda record: record_handler(record, context),
+            records.QueueMessage,
+            raise_when_all_fail=False,
         )
     finally:
         sandbox_heap.freeze_after_first_invocation()  # a full GC pass costs send slots

@@ -9,7 +9,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import SNSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.mail import events, ses_notifications
@@ -42,5 +41,6 @@ def record_handler(message: str) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
-    for record in SNSEvent(event).records:
-        record_handler(record.sns.message)
+    # Read from the event as it is: Powertools' `SNSEvent` imports every event data class.
+    for record in event["Records"]:
+        record_handler(record["Sns"]["Message"])

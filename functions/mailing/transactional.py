@@ -10,22 +10,15 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.account import mails
 from ecrm.capture import confirmation
 from ecrm.mail import outbound, templating
+from ecrm.platform import records
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def render(name: str, context: Mapping[str, Any]) -> outbound.RenderedMail:
@@ -37,8 +30,8 @@ def render(name: str, context: Mapping[str, Any]) -> outbound.RenderedMail:
     )
 
 
-def record_handler(record: DynamoDBRecord) -> None:
-    image = record.dynamodb.new_image if record.dynamodb else None
+def record_handler(record: records.StreamRecord) -> None:
+    image = record.new_image
     account_sender = mails.SENDERS.get(image.get("type", "")) if image else None
     if image and account_sender:
         if account_sender(image, render):
@@ -49,7 +42,5 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> records.BatchResponse:
+    return records.each(event, record_handler, records.StreamRecord)

@@ -6,23 +6,16 @@ import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ecrm.platform import records
 from ecrm.scoring import rescore
 
 logger = Logger(service="scoring")
 metrics = Metrics(namespace="ecrm", service="scoring")
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: records.QueueMessage) -> None:
     job_id = str(json.loads(record.body)["job_id"])
     state = rescore.step(job_id)
     logger.info("re-score step", extra={"job_id": job_id, "state": state})
@@ -30,7 +23,5 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> records.BatchResponse:
+    return records.each(event, record_handler, records.QueueMessage)

@@ -2,7 +2,7 @@
 gauges (`ecrm.trends`).
 
 The batch's counts are added per aggregate item in one transaction each, with a marker per
-record; then `BatchProcessor` reports the records whose item could not be written, and Lambda
+record; then `records.each` reports the records whose item could not be written, and Lambda
 redelivers from the first of them. Records counted already find their marker: nothing counts
 twice, nothing is lost.
 """
@@ -13,39 +13,29 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ecrm.platform import records
 from ecrm.trends import counting, tally
 
 logger = Logger(service="trends")
 metrics = Metrics(namespace="ecrm", service="trends")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 class NotCounted(Exception):
     """This record's aggregate item could not be written in this batch: redeliver it."""
 
 
-def _change(record: DynamoDBRecord) -> counting.Change:
-    stream = record.dynamodb
-    new = stream.new_image if stream else None
-    old = stream.old_image if stream else None
-    kind = record.event_name.name if record.event_name else ""
+def _change(record: records.StreamRecord) -> counting.Change:
+    new, old, kind = record.new_image, record.old_image, record.event_name
     if not record.event_id:
         raise ValueError("a stream record without an eventID")
     return counting.Change(record.event_id, kind, dict(new or {}), dict(old or {}))
 
 
-def _count(records: list[DynamoDBRecord]) -> list[counting.Count]:
+def _count(batch: list[records.StreamRecord]) -> list[counting.Count]:
     counts = []
-    for record in records:
+    for record in batch:
         try:
             counted = counting.count(_change(record))
         except Exception:  # a record we cannot read must not hold the shard back
@@ -59,19 +49,16 @@ def _count(records: list[DynamoDBRecord]) -> list[counting.Count]:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    records = [DynamoDBRecord(raw) for raw in event.get("Records", [])]
-    outcome = tally.add(_count(records))
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> records.BatchResponse:
+    outcome = tally.add(_count([records.StreamRecord(raw) for raw in event.get("Records", [])]))
     metrics.add_metric(name="TrendRecordsCounted", unit=MetricUnit.Count, value=outcome.counted)
     if outcome.repeated:
         metrics.add_metric(
             name="TrendRecordsRepeated", unit=MetricUnit.Count, value=outcome.repeated
         )
 
-    def record_handler(record: DynamoDBRecord) -> None:
+    def record_handler(record: records.StreamRecord) -> None:
         if record.event_id in outcome.failed:
             raise NotCounted("the record's aggregate item was not written; redeliver")
 
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return records.each(event, record_handler, records.StreamRecord)

@@ -6,10 +6,10 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 
 from ecrm.platform import keys, tokens
+from ecrm.platform.records import AllRecordsFailed
 from ecrm.platform.settings import settings
 from tests import events
 from tests.conftest import reset_caches, table_items
@@ -222,7 +222,7 @@ def test_crash_after_the_ledger_claim_resends_on_redelivery(
         raise RuntimeError("sandbox died")
 
     monkeypatch.setattr(outbound, "send", crash)
-    with pytest.raises(BatchProcessingError):  # every record failed: Lambda retries the batch
+    with pytest.raises(AllRecordsFailed):  # every record failed: Lambda retries the batch
         deliver_new_interactions()
     monkeypatch.setattr(outbound, "send", real_send)
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 
 from ecrm.platform import aws, keys
+from ecrm.platform.records import AllRecordsFailed
 from tests import events
 
 CONTACT = keys.contact_id_for("ann@acme.example")
@@ -70,7 +70,7 @@ def test_a_refused_event_fails_its_record_for_a_retry(
 
     with monkeypatch.context() as patched:
         patched.setattr(aws.events(), "put_events", refuse)
-        with pytest.raises(BatchProcessingError):
+        with pytest.raises(AllRecordsFailed):
             publish(MOVE)
 
     assert publish(MOVE) == {"batchItemFailures": []}

@@ -18,4 +18,5 @@
 - `definition_holds`: who holds a template or segment, so it is not deleted from under them.
 - `listing`: a page of a marketer's objects from the keys-only index, with a cursor (`page`).
 - `csv_cells`: CSV cells safe to open in a spreadsheet (`writer`, `restore`).
+- `records`: a batch of stream records or queue messages, each handled on its own (`each`).
 """
