@@ -67,7 +67,8 @@ def test_missing_wrong_or_unprivileged_credentials_exit_with_the_auth_code(
 ) -> None:
     tokens = json.loads((stack.state_dir / "admin-tokens.json").read_text())
     with pytest.raises(ApiError) as refused:
-        ApiClient(stack.api_url, tokens.get(token or "", token)).get("/admin/campaigns")
+        # A write: a viewer may read every admin route but changes nothing.
+        ApiClient(stack.api_url, tokens.get(token or "", token)).delete("/admin/segments/all")
     assert (refused.value.status, refused.value.exit_code) == (status, client.AUTH)
     if status == 401:
         assert "ecrm login" in refused.value.message

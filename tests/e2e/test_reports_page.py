@@ -99,7 +99,7 @@ def test_the_reports_route_counts_what_happened(stack: Any, seeded: dict[str, An
     [campaign] = seeded["campaigns"]["campaigns"]
     assert (campaign["name"], campaign["sent"], campaign["opened"]) == ("November letter", 40, 12)
     assert admin(stack, "/admin/reports", token="").status_code == 401
-    assert admin(stack, "/admin/reports", token="viewer").status_code == 403
+    assert admin(stack, "/admin/reports", token="viewer").status_code == 200  # a viewer reads
 
 
 def test_the_page_draws_every_chart_with_data(

@@ -63,7 +63,8 @@ def ruleset(stack: Any) -> dict[str, Any]:
 
 def test_admin_scoring_routes_need_a_marketer(stack: Any) -> None:
     assert admin(stack, "GET", "/admin/scoring", token="").status_code == 401
-    assert admin(stack, "GET", "/admin/scoring", token="viewer").status_code == 403
+    assert admin(stack, "GET", "/admin/scoring", token="viewer").status_code == 200  # reads
+    assert admin(stack, "PUT", "/admin/scoring", token="viewer", json=RULESET).status_code == 403
     refused = admin(stack, "PUT", "/admin/scoring", json={"stages": []})
     assert refused.status_code == 422 and "stages" in refused.json()["error"]["fields"]
 

@@ -1,7 +1,8 @@
 """Every `/admin` route of the merged OpenAPI document (every function's, whoever wrote it) is
-for marketers only: no credentials is 401, a signed-in user of another group is 403, whatever
-the route's parameters or body, and no AWS call is made at all. The routes are read from the
-document and the template, so a route added later is swept too."""
+for the console's roles only: no credentials is 401, a signed-in user of no role is 403, a
+viewer's change (anything but GET) is 403, whatever the route's parameters or body, and no AWS
+call is made at all; a viewer's read passes the guard. The routes are read from the document
+and the template, so a route added later is swept too."""
 
 from __future__ import annotations
 
@@ -30,7 +31,10 @@ ROUTES = sorted(
     if path.startswith("/admin")
     for method in operations
 )
-WRONG_GROUP = {"sub": "u-viewer", "email": "viewer@example.com", "cognito:groups": "viewers"}
+WRONG_GROUP = {"sub": "u-staff", "email": "staff@example.com", "cognito:groups": "staff"}
+VIEWER = {"sub": "u-viewer", "email": "viewer@example.com", "cognito:groups": "viewers"}
+WRITES = [(method, path) for method, path in ROUTES if method != "GET"]
+READS = [(method, path) for method, path in ROUTES if method == "GET"]
 
 
 def _sample(pattern: str) -> str:
@@ -137,3 +141,20 @@ def test_an_admin_route_for_another_group_is_403(no_aws: None, method: str, path
     response = _call(method, path, WRONG_GROUP)
     assert response["statusCode"] == 403, response["body"]
     assert events.json_body(response)["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES, ids=[f"{m} {p}" for m, p in WRITES])
+def test_a_viewers_change_is_403_before_anything_is_read(
+    no_aws: None, method: str, path: str
+) -> None:
+    response = _call(method, path, VIEWER)
+    assert response["statusCode"] == 403, response["body"]
+    error = events.json_body(response)["error"]
+    assert error["code"] == "forbidden" and "Viewers may only read" in error["message"]
+
+
+def test_a_viewer_reads_every_admin_route(aws_env: dict[str, str]) -> None:
+    assert len(READS) >= 15 and len(WRITES) >= 15
+    for method, path in READS:
+        response = _call(method, path, VIEWER)
+        assert response["statusCode"] not in (401, 403, 500), (path, response["body"])

@@ -178,10 +178,10 @@ def test_an_incomplete_rule_is_refused_and_nothing_is_stored(
 def test_every_route_needs_a_marketer(aws_env: dict[str, str], method: str, path: str) -> None:
     params = {"automation_id": "au_0123456789ab"}
     assert admin(method, path, params, rule(), claims=None)[0] == 401
-    assert (
-        admin(method, path, params, rule(), claims={"sub": "v", "cognito:groups": "viewers"})[0]
-        == 403
-    )
+    staff = {"sub": "s", "cognito:groups": "staff"}
+    assert admin(method, path, params, rule(), claims=staff)[0] == 403
+    viewer = admin(method, path, params, rule(), claims={"sub": "v", "cognito:groups": "viewers"})
+    assert (viewer[0] == 403) is (method != "GET")  # a viewer reads, never changes
 
 
 # --- from the stream: at most once per contact and rule --------------------------------------

@@ -13,6 +13,7 @@ from tests.integration.conftest import Submit, valid_body
 from tests.integration.contacts_io import admin
 
 VIEWER = {"sub": "u-viewer", "email": "viewer@example.com", "cognito:groups": "viewers"}
+STAFF = {"sub": "u-staff", "email": "staff@example.com", "cognito:groups": "staff"}
 
 
 def _lookup(email: str, claims: dict[str, str] | None = None, **more: str) -> tuple[int, Any]:
@@ -61,9 +62,9 @@ def test_a_pending_contact_is_found_with_its_topic_awaiting_the_click(
 
 
 @pytest.mark.parametrize(
-    ("claims", "status"), [({}, 401), (VIEWER, 403)], ids=["no-token", "viewer"]
+    ("claims", "status"), [({}, 401), (STAFF, 403)], ids=["no-token", "no-role"]
 )
-def test_only_marketers_look_an_address_up(
+def test_only_the_consoles_roles_look_an_address_up(
     subscriber: str, claims: dict[str, str], status: int
 ) -> None:
     before = table_items()

@@ -112,7 +112,9 @@ def test_every_scoring_route_is_for_marketers_only(
 ) -> None:
     before = table_items()
     assert admin(method, path, PARAMS, claims=None)[0] == 401
-    assert admin(method, path, PARAMS, claims={"sub": "v", "cognito:groups": "viewers"})[0] == 403
+    assert admin(method, path, PARAMS, claims={"sub": "s", "cognito:groups": "staff"})[0] == 403
+    viewer = admin(method, path, PARAMS, claims={"sub": "v", "cognito:groups": "viewers"})[0]
+    assert (viewer == 403) is (method != "GET")  # a viewer reads, never changes
     assert table_items() == before
 
 

@@ -114,7 +114,11 @@ def _internal_error(_: Exception) -> Response[Any]:
     )
 
 
-MARKETERS = "marketers"
+# Roles are Cognito groups: `viewers` read every admin route, `marketers` also change things,
+# `admins` also manage the team. A user in several groups has the strongest of their roles.
+VIEWERS, MARKETERS, ADMINS = "viewers", "marketers", "admins"
+_WRITERS = frozenset({MARKETERS, ADMINS})
+_READS = frozenset({"GET", "HEAD"})  # what a viewer may call; everything else changes things
 
 
 def _groups(claim: str | None) -> set[str]:
@@ -122,18 +126,26 @@ def _groups(claim: str | None) -> set[str]:
     return {g.strip() for g in (claim or "").strip("[]").replace(" ", ",").split(",") if g.strip()}
 
 
-def _require_marketer(claims: Mapping[str, Any] | None) -> None:
+def _require_role(claims: Mapping[str, Any] | None, method: str) -> None:
     if not claims or not claims.get("sub"):
         raise Unauthenticated("Sign in as a marketer to use this route.")
-    if MARKETERS not in _groups(claims.get("cognito:groups")):
-        raise Forbidden("This route is for the marketers group.")
+    groups = _groups(claims.get("cognito:groups"))
+    if groups & _WRITERS:
+        return
+    if VIEWERS in groups:
+        if method.upper() in _READS:
+            return
+        raise Forbidden("Viewers may only read: this change needs the marketers group.")
+    raise Forbidden("This route is for the viewers, marketers and admins groups.")
 
 
 def marketers_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     """Every admin route's guard, in the handler too (not only in API Gateway): no verified
-    claims is 401, a user outside the `marketers` group is 403."""
-    authorizer = app.current_event.request_context.authorizer
-    _require_marketer(authorizer.claims if authorizer else None)
+    claims is 401; a viewer may read (GET), a marketer or an admin may do anything, anyone
+    else is 403."""
+    event = app.current_event
+    authorizer = event.request_context.authorizer
+    _require_role(authorizer.claims if authorizer else None, event.http_method)
     return next_middleware(app)
 
 
@@ -150,13 +162,14 @@ def marketer(event: APIGatewayProxyEvent) -> str:
 def marketers_first(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[..., Any]:
     """For an admin function's `lambda_handler`: the same guard, before the resolver runs.
     Powertools validates a request (body models, path patterns) before `app.use` middlewares,
-    so without this an anonymous caller would learn a 400 about the body instead of a 401."""
+    so without this an anonymous caller (or a viewer writing) would learn a 400 about the body
+    instead of a 401 (403)."""
 
     @functools.wraps(handler)
     def guarded(event: dict[str, Any], context: Any) -> Any:
         authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
         try:
-            _require_marketer(authorizer.get("claims"))
+            _require_role(authorizer.get("claims"), str(event.get("httpMethod") or ""))
         except DomainError as error:
             return {
                 "statusCode": error.status,

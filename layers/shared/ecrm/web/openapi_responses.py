@@ -58,7 +58,8 @@ class AdminRefusal(RootModel):  # type: ignore[type-arg]  # its root is declared
 MEANINGS: dict[int, str] = {
     400: "Malformed request (path, query, header or body); nothing changed",
     401: "No credentials, or invalid, expired or already used ones; nothing changed",
-    403: "Not allowed (wrong group, or an origin the form does not accept); nothing changed",
+    403: "Not allowed (a viewer changing something, a user of no role, or an origin the form "
+    "does not accept); nothing changed",
     404: "No such thing",
     409: "Conflicts with the current state; nothing changed",
     412: "If-Match names an older version: read again",
