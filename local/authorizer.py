@@ -13,6 +13,7 @@ import json
 import secrets
 from pathlib import Path
 
+from local.cognito_tokens import CognitoTokens, TokenRefused
 from local.private import write_private
 
 # Who each local token signs in as: the claims API Gateway would pass from a Cognito ID token.
@@ -33,7 +34,8 @@ IDENTITIES: dict[str, dict[str, str]] = {
 
 
 class LocalAuthorizer:
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, cognito: CognitoTokens | None = None) -> None:
+        self.cognito = cognito
         path = state_dir / "admin-tokens.json"
         if path.exists():
             self.tokens: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
@@ -46,7 +48,13 @@ class LocalAuthorizer:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
+        token = token.strip()
         for name, known in self.tokens.items():
-            if hmac.compare_digest(known, token.strip()):
+            if hmac.compare_digest(known.encode(), token.encode()):
                 return dict(IDENTITIES[name])
-        return None
+        if self.cognito is None:
+            return None
+        try:
+            return self.cognito.claims(token)
+        except TokenRefused:
+            return None

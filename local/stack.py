@@ -27,6 +27,8 @@ from moto.server import ThreadedMotoServer
 from local import clients
 from local.activity import QUIET_FUNCTIONS
 from local.authorizer import LocalAuthorizer
+from local.cognito import ConsolePool, add_console_users, create_pool
+from local.cognito_tokens import CognitoTokens
 from local.event_sources import build_pumps
 from local.gateway import Gateway, bind
 from local.intrinsics import LocalNames, Resolver, local_names
@@ -112,6 +114,7 @@ class EmbeddedStack:
         self._stop_housekeeping = threading.Event()
         self._housekeeping: threading.Thread | None = None
         self.authorizer: LocalAuthorizer | None = None
+        self.console_pool: ConsolePool | None = None  # the template's user pool, in moto
         self._mail: MailSimulator | None = None
         self._patches = ExitStack()  # moto patches held while this stack runs
 
@@ -136,6 +139,7 @@ class EmbeddedStack:
         names = self.names = local_names(template, overrides)
         self._set_environment(local_aws_environment(self.moto_url, names.region))
         create_resources(template, names, self._secret_values(template, names), self.moto_url)
+        self._create_console_pool(template, names)
         environment = {**functions_environment(template, names), "PUBLIC_BASE_URL": self.api_url}
         # moto has no SES v2 GetAccount: the local stand-in for the account's max send rate.
         environment.setdefault("MAX_SEND_RATE", os.environ.get("MAX_SEND_RATE") or "50")
@@ -157,7 +161,10 @@ class EmbeddedStack:
             pump.start()
         self._outbox = Outbox(self.state_dir / "outbox", names.account_id, names.region)
         self._mail = MailSimulator(resolver, runtime, self._outbox, self._moto_client)
-        authorizer = self.authorizer = LocalAuthorizer(self.state_dir)
+        pool = self.console_pool
+        authorizer = self.authorizer = LocalAuthorizer(
+            self.state_dir, CognitoTokens(pool) if pool else None
+        )
         self._gateway = _gateway(
             server,
             resolver,
@@ -260,6 +267,14 @@ class EmbeddedStack:
         )
         with urllib.request.urlopen(reset, timeout=10):  # noqa: S310
             pass
+
+    def _create_console_pool(self, template: Template, names: LocalNames) -> None:
+        """The template's user pool in moto, with a marketer and a viewer whose sign-in
+        details go to `<state>/console-users.json` (the banner names the file)."""
+        made = clients.factory(names.region, self.moto_url)
+        self.console_pool = create_pool(template, names, made, self.moto_url)
+        if self.console_pool is not None:
+            add_console_users(self.console_pool, made, self.state_dir)
 
     def _moto_client(self, service: str) -> Any:
         assert self.names is not None
