@@ -24,6 +24,7 @@ from local.cli_output import as_json, fail, json_option, say
 DEFAULT_STATE = Path(".ecrm")
 # What `ecrm outbox event` simulates: local.mail_simulator.KINDS (not imported: fast --help)
 LOG_FORMATS = ("human", "json")  # local.activity.FORMATS
+USERS_FILE = "console-users.json"  # local.cognito.USERS_FILE (not imported: fast --help)
 SES_EVENTS = ("delivery", "bounce", "soft_bounce", "complaint", "open", "click", "reject")
 
 
@@ -168,6 +169,7 @@ def _serve(args: argparse.Namespace) -> int:
 def banner(api: str, moto: str, token: str, state: Path) -> str:
     return (
         f"ecrm is serving on {api}\n"
+        f"  console     {api}/console/ (sign in as in {state.resolve() / USERS_FILE})\n"
         f"  demo page   {api}/\n"
         f"  preferences {api}/preferences (the preference center; sign in by mail)\n"
         f"  outbox      {api}/_local/outbox\n"
@@ -184,6 +186,8 @@ def banner_fields(api: str, moto: str, token: str, state: Path) -> dict[str, str
     """The banner's addresses, for `--json`."""
     return {
         "api": api,
+        "console": f"{api}/console/",
+        "console_users": str(state.resolve() / USERS_FILE),
         "demo": f"{api}/",
         "preferences": f"{api}/preferences",
         "outbox": f"{api}/_local/outbox",

@@ -60,13 +60,13 @@ class ConsolePool:
     def jwks_url(self) -> str:
         return f"{self.endpoint}/{self.pool_id}/.well-known/jwks.json"
 
-    def config(self) -> dict[str, str]:
+    def config(self, endpoint: str | None = None) -> dict[str, str]:
         """The console's sign-in settings (`/console/config.json`): nothing secret."""
         return {
             "region": self.region,
             "user_pool_id": self.pool_id,
             "client_id": self.client_id,
-            "cognito_endpoint": self.endpoint,
+            "cognito_endpoint": endpoint or self.endpoint,
         }
 
 

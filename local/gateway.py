@@ -1,8 +1,9 @@
 """The local HTTP front door: the template's Api routes (each request becomes the proxy event
 API Gateway would send, handed to that function's handler), plus the local stack's own pages.
 
-Local-only routes: `/` (web/demo.html), `/web/<file>`, `/openapi.json`, `/swagger`, and
-everything under `/_local/` (outbox, health).
+Local-only routes: `/` (web/demo.html), `/web/<file>`, `/console/` (the marketer console,
+`local.console_files`), `/openapi.json`, `/swagger`, and everything under `/_local/` (outbox,
+health).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from local import activity
 from local.authorizer import LocalAuthorizer
+from local.cognito import ConsolePool
+from local.console_files import COGNITO_PATH, cognito_proxy, console_response
 from local.intrinsics import Resolver
 from local.lambda_runtime import LambdaRuntime
 from local.mail_simulator import MailSimulator
@@ -69,8 +72,10 @@ class Gateway:
         openapi: Callable[[], dict[str, Any]],
         authorizer: LocalAuthorizer,
         mail: MailSimulator | None = None,
+        console: ConsolePool | None = None,
     ) -> None:
         self.authorizer = authorizer
+        self.console = console
         self.mail = mail
         self.resolver = resolver
         self.runtime = runtime
@@ -157,9 +162,8 @@ class Gateway:
 
     def _local(self, request: HttpRequest) -> HttpResponse | None:
         path = request.path
-        simulated = _SIMULATE.match(path)
-        if simulated and request.method == "POST":
-            return self._simulate(request, simulated.group(1))
+        if request.method == "POST":
+            return self._local_post(request)
         if request.method not in ("GET", "HEAD"):
             return None
         pages: dict[str, Callable[[], HttpResponse]] = {
@@ -173,6 +177,14 @@ class Gateway:
             return _static(self.web_dir, path.removeprefix("/web/"))
         if path.startswith("/_local/"):
             return self._local_tool(path.removeprefix("/_local/"), request.query)
+        return console_response(path, self.web_dir / "console", self.console)  # or None
+
+    def _local_post(self, request: HttpRequest) -> HttpResponse | None:
+        simulated = _SIMULATE.match(request.path)
+        if simulated:
+            return self._simulate(request, simulated.group(1))
+        if request.path in (COGNITO_PATH, COGNITO_PATH + "/"):
+            return cognito_proxy(request, self.console)
         return None
 
     def _home(self) -> HttpResponse:

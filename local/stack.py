@@ -173,6 +173,7 @@ class EmbeddedStack:
             web_dir=self.web_dir,
             authorizer=authorizer,
             mail=self._mail,
+            console=pool,
         )
         self._start_housekeeping()
         self._gateway.serve_in_thread()
@@ -392,6 +393,7 @@ def _gateway(
     web_dir: Path,
     authorizer: LocalAuthorizer,
     mail: MailSimulator | None = None,
+    console: ConsolePool | None = None,
 ) -> Gateway:
     openapi_cache: dict[str, Any] = {}
 
@@ -409,6 +411,7 @@ def _gateway(
         openapi=openapi,
         authorizer=authorizer,
         mail=mail,
+        console=console,
     )
 
 

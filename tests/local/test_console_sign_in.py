@@ -167,3 +167,45 @@ def test_a_forged_tampered_or_unsigned_token_is_401(stack: EmbeddedStack) -> Non
     ):
         answer = call(stack, "POST", "/admin/segments", token, json={"id": "f", "name": "F"})
         assert answer.status_code == 401, token[:40]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "DynamoDB_20120810.Scan",
+        "AWSCognitoIdentityProviderService.AdminCreateUser",
+        "AWSCognitoIdentityProviderService.ListUsers",
+        "",
+    ],
+)
+def test_the_local_cognito_door_passes_only_the_consoles_own_actions(
+    stack: EmbeddedStack, target: str
+) -> None:
+    """`/_local/cognito` (the console's Cognito endpoint under `ecrm serve`) is no way into
+    moto's other services or Cognito's administration from a web page."""
+    assert stack.console_pool is not None
+    answer = requests.post(
+        f"{stack.api_url}/_local/cognito",
+        headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"},
+        data=json.dumps({"TableName": stack.table_name, "UserPoolId": stack.console_pool.pool_id}),
+        timeout=30,
+    )
+    assert answer.status_code == 400 and answer.json() == {"__type": "UnknownOperationException"}
+
+
+def test_the_local_cognito_door_signs_in_as_cognito_would(stack: EmbeddedStack) -> None:
+    assert stack.console_pool is not None
+    user = users(stack)["viewer"]
+    body = {
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "ClientId": stack.console_pool.client_id,
+        "AuthParameters": {"USERNAME": user["email"], "PASSWORD": user["password"] + "x"},
+    }
+    target = "AWSCognitoIdentityProviderService.InitiateAuth"
+    headers = {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"}
+    wrong = requests.post(f"{stack.api_url}/_local/cognito", headers=headers, json=body, timeout=30)
+    assert wrong.status_code == 400 and "NotAuthorized" in wrong.json()["__type"]
+    body["AuthParameters"]["PASSWORD"] = user["password"]
+    right = requests.post(f"{stack.api_url}/_local/cognito", headers=headers, json=body, timeout=30)
+    token = right.json()["AuthenticationResult"]["IdToken"]
+    assert call(stack, "GET", "/admin/segments", token).status_code == 200

@@ -1,0 +1,94 @@
+/* The console's shell: config, sign-in, one navigation, and the screen the fragment names
+   (`#/home`). Routes are names from SCREENS, never URLs: nothing in the address can send the
+   browser elsewhere. Screens that do not work yet are listed, marked, and not links. */
+
+import { h, replace, say } from "./dom.js";
+import { home } from "./home.js";
+import * as session from "./session.js";
+
+const SCREENS = [
+  { id: "home", name: "Home", show: home },
+  { id: "contacts", name: "Contacts" },
+  { id: "forms", name: "Forms" },
+  { id: "templates", name: "Templates" },
+  { id: "segments", name: "Segments" },
+  { id: "campaigns", name: "Campaigns" },
+  { id: "automations", name: "Automations" },
+  { id: "scoring", name: "Scoring" },
+  { id: "imports", name: "Imports" },
+  { id: "team", name: "Team", only: "admin" },
+];
+const ROLE_NAMES = { admin: "Admin", marketer: "Marketer", viewer: "Viewer · read only", none: "No role" };
+
+const main = document.getElementById("main");
+let shown = null;
+
+function current() {
+  const wanted = /^#\/([a-z]+)$/.exec(location.hash);
+  const screen = SCREENS.find((s) => wanted && s.id === wanted[1] && s.show);
+  return screen || SCREENS[0];
+}
+
+function chrome() {
+  const who = session.identity();
+  const nav = document.getElementById("nav");
+  const whoLine = document.getElementById("who");
+  const signOut = document.getElementById("sign-out");
+  nav.hidden = whoLine.hidden = signOut.hidden = !who;
+  if (!who) return;
+  document.body.dataset.role = who.role;
+  replace(whoLine, who.email + " ", h("span", { class: "role" }, ROLE_NAMES[who.role]));
+  const active = current();
+  replace(
+    document.getElementById("nav-list"),
+    SCREENS.filter((s) => !s.only || s.only === who.role).map((s) =>
+      h("li", {}, s.show
+        ? h("a", { href: "#/" + s.id, "aria-current": s === active ? "page" : false }, s.name)
+        : h("span", { class: "later", "data-screen": s.id }, s.name, " ", h("small", {}, "not yet available")))
+    )
+  );
+}
+
+async function route() {
+  const screen = current();
+  chrome();
+  if (shown === screen && main.childElementCount) return;
+  shown = screen;
+  say("");
+  replace(main);
+  const who = session.identity() || { role: "none" };
+  document.title = screen.name + " · ecrm console";
+  try {
+    // A viewer gets no control that changes anything: screens build them only if canChange.
+    await screen.show(main, { canChange: who.role === "admin" || who.role === "marketer" });
+  } catch (error) {
+    say(error.message, true);
+  }
+}
+
+async function boot() {
+  try {
+    await session.loadConfig();
+  } catch (error) {
+    say(error.message, true);
+    return;
+  }
+  session.onChange(chrome);
+  session.restore();
+  document.getElementById("sign-out").addEventListener("click", async () => {
+    await session.signOut();
+    shown = null;
+    replace(main);
+    say("You are signed out.");
+    await session.signIn("You are signed out.");
+    route();
+  });
+  window.addEventListener("hashchange", () => {
+    route();
+    main.focus();
+  });
+  if (!session.signedIn()) await session.signIn();
+  route();
+}
+
+boot();
