@@ -1,0 +1,131 @@
+"""The console's Contacts screen in Chromium against `ecrm serve`: a contact found by its exact
+address shows its profile, topics, consent records, score with its explanation and newest
+interactions, and downloads as JSON; an unknown or malformed address is answered next to the
+field; a viewer reads the same page with no control that changes anything; accessible at 1280
+and 390 px, from the keyboard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from local.cognito import USERS_FILE
+
+ROOT = Path(__file__).resolve().parents[2]
+ADDRESS = "ann.console@acme.example"
+
+
+@pytest.fixture(scope="module")
+def contact(stack: Any) -> str:
+    """Ann signs up on the demo form and clicks the link mailed to her."""
+    body = {"email": ADDRESS, "first_name": "Ann", "consent": True}
+    submitted = requests.post(
+        f"{stack.api_url}/forms/newsletter/submissions", json=body, timeout=30
+    )
+    assert submitted.status_code == 202, submitted.text
+    stack.drain()
+    [mail] = [m for m in stack.outbox() if ADDRESS in m["to"]]
+    [link] = [link for link in mail["links"] if "/confirm/" in link]
+    assert requests.post(link, timeout=30).status_code == 200
+    stack.drain()
+    return ADDRESS
+
+
+def sign_in(page: Page, stack: Any, who: str = "marketer") -> None:
+    details = json.loads((stack.state_dir / USERS_FILE).read_text())[who]
+    page.goto("/console/#/contacts")
+    page.get_by_label("Email", exact=True).fill(details["email"])
+    page.get_by_label("Password").fill(details["password"])
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Contacts", level=1)).to_be_visible()
+
+
+def find(page: Page, address: str) -> None:
+    """From the keyboard: the field has the focus when the screen opens."""
+    expect(page.get_by_label("Email address (exact)")).to_be_focused()
+    page.keyboard.type(address)
+    page.keyboard.press("Enter")
+
+
+def assert_accessible(page: Page) -> None:
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, results.generate_report()
+
+
+def test_a_contact_page_shows_consents_score_and_interactions(
+    page: Page, stack: Any, contact: str, tmp_path: Path
+) -> None:
+    sign_in(page, stack)
+    find(page, "  ANN.Console@ACME.example ")  # read as a submission reads it
+    article = page.locator("#contact")
+    expect(article.get_by_role("heading", name=contact)).to_be_focused()
+    expect(article).to_contain_text("subscribed")
+    expect(article).to_contain_text("first name")
+    expect(article).to_contain_text("Ann")
+    expect(article.locator(".records li")).to_have_count(1)
+    expect(article.locator(".records")).to_contain_text("I agree to receive the ecrm newsletter")
+    expect(article.locator(".records")).to_contain_text("link mailed to the address")
+    expect(article.locator("tr[data-rule=confirmed]")).to_be_visible()
+    expect(article.locator(".timeline")).to_contain_text("form submitted")
+    expect(article.locator(".timeline")).to_contain_text("confirmed")
+
+    with page.expect_download() as downloading:
+        article.get_by_role("link", name="Download as JSON").click()
+    saved = tmp_path / "contact.json"
+    downloading.value.save_as(saved)
+    document = json.loads(saved.read_text())
+    assert document["contact"]["email"] == contact and document["score"]["stage"]
+    assert contact not in page.url  # the address stays out of the page's own address
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [("nobody@example.com", "No contact has this address."), ("not-an-address", "@")],
+)
+def test_an_unknown_or_malformed_address_is_answered_next_to_the_field(
+    page: Page, stack: Any, typed: str, said: str
+) -> None:
+    sign_in(page, stack)
+    find(page, typed)
+    field = page.get_by_label("Email address (exact)")
+    expect(page.locator("#find-email-error")).to_contain_text(said)
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_be_focused()
+    expect(page.locator("#contact")).to_have_count(0)
+
+
+def test_a_viewer_reads_a_contact_with_no_control_that_changes_it(
+    page: Page, stack: Any, contact: str
+) -> None:
+    sign_in(page, stack, "viewer")
+    find(page, contact)
+    article = page.locator("#contact")
+    expect(article.get_by_role("heading", name=contact)).to_be_visible()
+    expect(article.get_by_role("button")).to_have_count(0)
+    expect(article).not_to_contain_text("Erasing")
+    expect(page.locator("main").get_by_role("button")).to_have_text(["Find"])  # a read
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_contact_page_is_accessible_and_fits_a_phone(
+    browser: Browser, stack: Any, contact: str, width: int
+) -> None:
+    context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        sign_in(page, stack)
+        find(page, contact)
+        expect(page.locator("#contact")).to_be_visible()
+        assert_accessible(page)
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+        if width == 1280:
+            page.screenshot(path=str(ROOT / "docs" / "console-contacts.png"), full_page=True)
+    finally:
+        context.close()

@@ -1,0 +1,141 @@
+/* Contacts: find one by its exact address (GET /admin/contacts?email=), then its page: profile,
+   topics, consent records, score with its explanation (GET /admin/contacts/{id}/score) and the
+   newest interactions; download what is shown as JSON. The address never goes in the page's
+   own URL (history, screenshots of the address bar): it is a query of the API call only. */
+
+import { api, ApiError } from "./api.js";
+import { h, replace, say } from "./dom.js";
+
+const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+
+function when(text) {
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? String(text || "") : WHEN.format(date) + " UTC";
+}
+
+function pairs(rows) {
+  return h("dl", { class: "pairs" }, rows.filter(([, value]) => value !== undefined && value !== null && value !== "")
+    .map(([name, value]) => h("div", {}, h("dt", {}, name), h("dd", {}, value))));
+}
+
+function list(values) {
+  return values && values.length ? values.join(", ") : "none";
+}
+
+function consentRow(consent) {
+  const waiting = consent.awaiting_confirmation || [];
+  const confirmed = consent.confirmed_at
+    ? "confirmed " + when(consent.confirmed_at) + (consent.confirmed_by ? " (" + consent.confirmed_by + ")" : "")
+    : waiting.length ? "awaiting the owner's click for " + list(waiting) : "took effect at once";
+  return h("li", {},
+    h("p", { class: "quote" }, consent.text || "(no text recorded)"),
+    pairs([
+      ["Given", when(consent.given_at)],
+      ["Form", consent.form_id + (consent.form_version ? " v" + consent.form_version : "")],
+      ["Consent version", consent.consent_version],
+      ["Topics", list(consent.topics)],
+      ["How confirmed", confirmed],
+    ]));
+}
+
+function interactionRow(item) {
+  const detail = [];
+  if (item.form_title) detail.push(item.form_title);
+  if (item.topics) detail.push("topics: " + list(item.topics));
+  if (item.from_stage || item.to_stage) detail.push(item.from_stage + " → " + item.to_stage);
+  if (item.campaign_id) detail.push("campaign " + item.campaign_id);
+  return h("li", {}, h("time", { datetime: item.at }, when(item.at)), " ", h("strong", {}, String(item.type).replace(/_/g, " ")),
+    detail.length ? " · " + detail.join(" · ") : "");
+}
+
+function scoreSection(score) {
+  if (!score) return [h("h2", {}, "Score"), h("p", { class: "note" }, "Not scored yet: a score appears once the contact acts (a form, a confirmation, an open).")];
+  const lines = score.explanation.lines;
+  return [
+    h("h2", {}, "Score"),
+    pairs([
+      ["Score", String(Math.round(score.score * 100) / 100)],
+      ["Stage", score.stage + " since " + when(score.stage_since)],
+      ["Ruleset", "version " + score.ruleset_version],
+    ]),
+    h("div", { class: "table" }, h("table", {},
+      h("caption", {}, "Why: every rule that gave points"),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Rule"), h("th", { scope: "col" }, "Kind"), h("th", { scope: "col" }, "Points"))),
+      h("tbody", {}, lines.map((line) => h("tr", { "data-rule": line.rule },
+        h("td", {}, line.rule), h("td", {}, line.kind), h("td", {}, String(Math.round(line.points * 100) / 100))))))),
+    score.explanation.decay && score.explanation.decay.half_life_days
+      ? h("p", { class: "note" }, "Engagement points halve every " + score.explanation.decay.half_life_days + " days without activity.")
+      : null,
+  ];
+}
+
+function download(found, score) {
+  const blob = new Blob([JSON.stringify({ contact: found, score }, null, 1)], { type: "application/json" });
+  const link = h("a", { href: URL.createObjectURL(blob), download: "contact-" + found.contact_id + ".json", class: "button" }, "Download as JSON");
+  return link;
+}
+
+function contactPage(found, score, canChange) {
+  const profile = Object.entries(found.profile || {}).map(([name, value]) => [name.replace(/_/g, " "), Array.isArray(value) ? list(value) : String(value)]);
+  return h("article", { id: "contact", "aria-labelledby": "contact-email" },
+    h("h2", { id: "contact-email", tabindex: "-1" }, found.email),
+    pairs([
+      ["Status", found.status],
+      ["Receiving", list(found.receiving)],
+      ["Topics", list(found.topics)],
+      ["Contact since", when(found.created_at)],
+      ["Last change", when(found.updated_at)],
+      ["Contact id", found.contact_id],
+    ]),
+    h("h2", {}, "Profile"),
+    profile.length ? pairs(profile) : h("p", { class: "note" }, "No profile values yet."),
+    h("h2", {}, "Consent records"),
+    found.consents.length ? h("ol", { class: "records" }, found.consents.map(consentRow)) : h("p", { class: "note" }, "No consent recorded."),
+    scoreSection(score),
+    h("h2", {}, "Interactions (newest first)"),
+    found.interactions.length ? h("ol", { class: "timeline" }, found.interactions.map(interactionRow)) : h("p", { class: "note" }, "None yet."),
+    h("h2", {}, "Data"),
+    h("p", {}, download(found, score)),
+    canChange ? h("p", { class: "note" }, "Erasing a contact from the console is not available yet (it needs an /admin erase route); the contact can erase their data from the preference center.") : null,
+  );
+}
+
+export async function contacts(main, { canChange }) {
+  const input = h("input", { id: "find-email", name: "email", type: "email", autocomplete: "off", required: true, "aria-describedby": "find-email-error" });
+  const problem = h("p", { id: "find-email-error", class: "error" });
+  const form = h("form", { id: "find", novalidate: true },
+    h("label", { for: "find-email" }, "Email address (exact)"), input, problem,
+    h("button", { type: "submit" }, "Find"));
+  const result = h("div", { id: "contact-result" });
+  replace(main, h("h1", {}, "Contacts"),
+    h("p", { class: "note" }, "Find a contact by the address they signed up with (an address they changed leads to them too)."),
+    form, result);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    problem.textContent = "";
+    input.removeAttribute("aria-invalid");
+    replace(result);
+    if (!input.value.trim()) {
+      problem.textContent = "Type an email address.";
+      input.setAttribute("aria-invalid", "true");
+      return input.focus();
+    }
+    say("Looking up…");
+    try {
+      const found = await api("/admin/contacts?email=" + encodeURIComponent(input.value.trim()));
+      const score = await api("/admin/contacts/" + encodeURIComponent(found.contact_id) + "/score")
+        .catch((error) => { if (error instanceof ApiError && error.status === 404) return null; throw error; });
+      replace(result, contactPage(found, score, canChange));
+      say("");
+      result.querySelector("h2").focus({ preventScroll: false });
+    } catch (error) {
+      say("");
+      const fieldMessage = error.fields && error.fields.email;
+      problem.textContent = fieldMessage || error.message;
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    }
+  });
+  input.focus();
+}
