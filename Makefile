@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Serving needs only the `local` extra: a first `make serve` installs no test toolchain.
 SERVE_STAMP := $(VENV)/.installed-serve
 
-.PHONY: serve test lint build bench clean
+.PHONY: serve test test-workers test-serial lint build bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,13 +71,22 @@ build: $(SAM_STAMP)
 	  --template-file infra/template.yaml --build-dir .aws-sam/build && \
 	  "$$python" -m compileall -q -f -j 0 --invalidation-mode unchecked-hash .aws-sam/build $(LAMBDA_SDK)
 
-# Browser tests run in their own process: the local stack's moto state is process-wide; so do
-# `serial` tests, whose cases share their process's state (schemathesis: every /admin operation fuzzed).
+# The three virtualenvs, then lint and build, are made side by side, then the two pytest runs
+# below (each target's output printed whole when it ends).
+# - Most tests on two xdist workers, whole modules at a time (`--dist loadfile`: a module's
+#   stack starts once); each worker runs one test at a time (moto's state is process-wide).
+# - `serial` tests in a process of their own: their cases share its state, and xdist would run
+#   only one of schemathesis' cases (under pytest 9.2 they share one node id).
 # ECRM_REQUIRE_BUILD: the packaging test fails, rather than skips, without a fresh build.
-test: lint build
-	ECRM_REQUIRE_BUILD=1 $(BIN)/pytest -m "not e2e and not serial" -n 2 $(PYTEST_ARGS)
+test:
+	$(MAKE) -j3 --output-sync=target lint build
+	$(MAKE) -j2 --output-sync=target test-workers test-serial
+
+test-workers: $(STAMP)
+	ECRM_REQUIRE_BUILD=1 $(BIN)/pytest -m "not serial" -n 2 --dist loadfile $(PYTEST_ARGS)
+
+test-serial: $(STAMP)
 	$(BIN)/pytest -m serial $(PYTEST_ARGS)
-	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

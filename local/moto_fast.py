@@ -27,7 +27,7 @@ from local.moto_threads import table_items
 _PLAIN_JSON_OPERATIONS = frozenset(
     {
         "GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem",
-        "BatchWriteItem", "TransactWriteItems", "TransactGetItems",
+        "BatchWriteItem", "TransactWriteItems", "TransactGetItems", "Scan",
     }
 )  # fmt: skip
 

@@ -50,10 +50,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules marked `slow` run first, whole (their module fixtures start once): started
-    last, one of them would keep one worker busy while the other has nothing left to do."""
-    slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
-    items.sort(key=lambda item: item.path not in slow)
+    """`make test` hands whole modules to two xdist workers (`--dist loadfile`). The `slow` and
+    browser (`e2e`) modules run first: started last, one of them would keep one worker busy
+    while the other has nothing left to do."""
+    order = ("slow", "e2e")
+
+    def rank(item: pytest.Item) -> int:
+        marked = [i for i, name in enumerate(order) if item.get_closest_marker(name) is not None]
+        return min(marked, default=len(order))
+
+    items.sort(key=rank)  # stable: within a rank, the collection's order
 
 
 @pytest.fixture(autouse=True)

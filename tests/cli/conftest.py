@@ -32,7 +32,12 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmbeddedStack]:
+    """The module's stack. Its schedule ticks every 0.3 s (scheduled campaigns start at once)
+    unless the module sets `SCHEDULE_EVERY` (None: the template's own rate, a minute)."""
+    schedule_every = getattr(request.module, "SCHEDULE_EVERY", 0.3)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {
             "AWS_ACCESS_KEY_ID": "testing",
@@ -44,7 +49,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
         # moto's request log would land in the commands' captured stderr (as `ecrm serve` does).
         patch.setattr(logging.getLogger("werkzeug"), "level", logging.WARNING)
         local = EmbeddedStack(
-            tmp_path_factory.mktemp("stack") / ".ecrm", schedule_every=0.3, keep_state=False
+            tmp_path_factory.mktemp("stack") / ".ecrm",
+            schedule_every=schedule_every,
+            keep_state=False,
         )
         local.start()
         try:
