@@ -13,6 +13,7 @@ from ecrm.campaigns import content
 from ecrm.campaigns import definitions as campaigns
 from ecrm.contacts import profile_schema
 from ecrm.mail import pacing, templates
+from ecrm.mail.senders import SenderIn
 from ecrm.platform import aws, clock, keys, store
 from ecrm.segments import definitions as segments
 from local.moto_backend import answer_get_account
@@ -69,7 +70,7 @@ def campaign(topic: str = "newsletter") -> str:
     )
     templates.create("news", template)
     segments.create("everyone", segments.SegmentIn(name="All", topic=topic))
-    sender = campaigns.SenderIn(email="news@example.com", name="Ecrm News")
+    sender = SenderIn(email="news@example.com", name="Ecrm News")
     created = campaigns.create(
         campaigns.CampaignIn(name="Bench", template_id="news", segment_id="everyone", sender=sender)
     )

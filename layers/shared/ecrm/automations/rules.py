@@ -23,9 +23,9 @@ from typing import Annotated, Any, Literal, Self
 from aws_lambda_powertools import Logger
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from ecrm.campaigns.definitions import SenderIn
 from ecrm.contacts.forms import Slug
 from ecrm.mail import templates
+from ecrm.mail.senders import SenderIn
 from ecrm.platform import clock, definition_holds, keys, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
 from ecrm.platform.models import Model

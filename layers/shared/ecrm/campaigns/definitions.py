@@ -21,9 +21,10 @@ from aws_lambda_powertools import Logger
 from pydantic import ConfigDict, Field, StringConstraints
 
 from ecrm.contacts.forms import Slug
+from ecrm.mail.senders import SenderIn
 from ecrm.platform import clock, definition_holds, keys, listing, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
-from ecrm.platform.models import Email, Model
+from ecrm.platform.models import Model
 from ecrm.platform.settings import settings
 from ecrm.segments import definitions
 
@@ -37,14 +38,6 @@ EVENT_COUNTERS = (
     "delivered", "bounced", "soft_bounced", "complained", "opened", "clicked", "unsubscribed",
     "rejected",
 )  # fmt: skip
-
-
-class SenderIn(Model):
-    model_config = ConfigDict(extra="forbid")
-
-    email: Email
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\r\n<>]+$")]
-    reply_to: Email | None = None
 
 
 class CampaignIn(Model):

@@ -5,6 +5,7 @@ Sending
   `send`, `Envelope`, `RenderedMail`).
 - `bulk`: campaign MIME at SES speed, a skeleton compiled once per campaign (`CampaignMail`,
   `send` and its `Send*` outcomes).
+- `senders`: who a campaign's or an automation's mail comes from (`SenderIn`).
 - `links`: the unsubscribe URL and `mailto:` a bulk mail carries (`unsubscribe_links`).
 - `send_ledger`: a campaign's per-recipient ledger, owned by one batch (`claim`, `triage`,
   `tally`, `confirm_sent`).
