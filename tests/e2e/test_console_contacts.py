@@ -37,6 +37,25 @@ def contact(stack: Any) -> str:
     return ADDRESS
 
 
+@pytest.fixture(scope="module")
+def members(stack: Any, contact: str) -> list[str]:
+    """Ten more confirmed members of the demo form's topic, besides Ann."""
+    addresses = [f"member{n}@example.org" for n in range(10)]
+    for address in addresses:
+        body = {"email": address, "consent": True}
+        answer = requests.post(
+            f"{stack.api_url}/forms/newsletter/submissions", json=body, timeout=30
+        )
+        assert answer.status_code == 202, answer.text
+    stack.drain()
+    for mail in stack.outbox():
+        if any(address in mail["to"] for address in addresses):
+            [link] = [link for link in mail["links"] if "/confirm/" in link]
+            assert requests.post(link, timeout=30).status_code == 200
+    stack.drain()
+    return [contact, *addresses]
+
+
 def sign_in(page: Page, stack: Any, who: str = "marketer") -> None:
     details = json.loads((stack.state_dir / USERS_FILE).read_text())[who]
     page.goto("/console/#/contacts")
@@ -110,7 +129,41 @@ def test_a_viewer_reads_a_contact_with_no_control_that_changes_it(
     expect(article.get_by_role("heading", name=contact)).to_be_visible()
     expect(article.get_by_role("button")).to_have_count(0)
     expect(article).not_to_contain_text("Erasing")
-    expect(page.locator("main").get_by_role("button")).to_have_text(["Find"])  # a read
+    expect(page.locator("main").get_by_role("button")).to_have_text(["Find", "List"])  # reads
+
+
+def test_a_topics_members_page_by_page_and_each_opens_its_contact(
+    page: Page, stack: Any, members: list[str]
+) -> None:
+    sign_in(page, stack)
+    page.get_by_label("List the members of a").select_option("topic")
+    page.get_by_label("Id").fill("newsletter")
+    page.get_by_label("Per page").select_option("10")
+    page.get_by_role("button", name="List", exact=True).click()
+    rows = page.locator("#members tbody tr")
+    count = page.locator("#list-count")
+    expect(count).to_have_attribute("data-pages", "1")
+    assert 0 < rows.count() <= 10  # a page holds at most 10, and may come back short
+    more = page.get_by_role("button", name="Next page")
+    pages = 1
+    while more.is_visible() and pages < 20:  # the topic index is sharded: a page reads a few
+        more.click()
+        pages += 1
+        expect(count).to_have_attribute("data-pages", str(pages))
+    expect(count).to_contain_text("all of them")
+    shown = rows.locator("button[data-email]").all_text_contents()
+    assert sorted(shown) == sorted(members)  # each once, nobody else
+    rows.get_by_role("button", name=members[3]).click()
+    expect(page.locator("#contact").get_by_role("heading", name=members[3])).to_be_focused()
+
+
+def test_an_unknown_segment_is_answered_next_to_the_field(page: Page, stack: Any) -> None:
+    sign_in(page, stack)
+    page.get_by_label("List the members of a").select_option("segment")
+    page.get_by_label("Id").fill("no-such-segment")
+    page.get_by_role("button", name="List", exact=True).click()
+    expect(page.locator("#list-name-error")).not_to_be_empty()
+    expect(page.get_by_label("Id")).to_have_attribute("aria-invalid", "true")
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -123,6 +176,9 @@ def test_the_contact_page_is_accessible_and_fits_a_phone(
         sign_in(page, stack)
         find(page, contact)
         expect(page.locator("#contact")).to_be_visible()
+        page.get_by_label("Id").fill("newsletter")
+        page.get_by_role("button", name="List", exact=True).click()
+        expect(page.locator("#list-count")).to_have_attribute("data-pages", "1")
         assert_accessible(page)
         assert page.evaluate("document.scrollingElement.scrollWidth") <= width
         if width == 1280:

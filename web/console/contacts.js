@@ -1,7 +1,8 @@
 /* Contacts: find one by its exact address (GET /admin/contacts?email=), then its page: profile,
    topics, consent records, score with its explanation (GET /admin/contacts/{id}/score) and the
-   newest interactions; download what is shown as JSON. The address never goes in the page's
-   own URL (history, screenshots of the address bar): it is a query of the API call only. */
+   newest interactions; download what is shown as JSON. Or list a topic's members or a
+   segment's audience a page at a time (GET /admin/contacts?topic=|segment=&cursor=). Addresses
+   never go in the page's own URL (history, screenshots of the address bar). */
 
 import { api, ApiError } from "./api.js";
 import { h, replace, say } from "./dom.js";
@@ -100,6 +101,78 @@ function contactPage(found, score, canChange) {
   );
 }
 
+function listSection(open) {
+  const kind = h("select", { id: "list-kind" }, h("option", { value: "topic" }, "Topic"), h("option", { value: "segment" }, "Segment"));
+  const name = h("input", { id: "list-name", name: "name", autocomplete: "off", required: true, "aria-describedby": "list-name-error" });
+  const size = h("select", { id: "list-size" }, [10, 25, 100].map((n) => h("option", { value: n, selected: n === 25 }, String(n))));
+  const problem = h("p", { id: "list-name-error", class: "error" });
+  const body = h("tbody");
+  const table = h("div", { class: "table", hidden: true }, h("table", { id: "members" },
+    h("caption", {}, "Members"),
+    h("thead", {}, h("tr", {}, ["Email", "Status", "Topics", "Since"].map((c) => h("th", { scope: "col" }, c)))),
+    body));
+  const more = h("button", { type: "button", id: "list-more", hidden: true }, "Next page");
+  const counted = h("p", { id: "list-count", class: "note", "aria-live": "polite" });
+  const form = h("form", { id: "list", novalidate: true },
+    h("div", { class: "controls" },
+      h("div", {}, h("label", { for: "list-kind" }, "List the members of a"), kind),
+      h("div", {}, h("label", { for: "list-name" }, "Id"), name),
+      h("div", {}, h("label", { for: "list-size" }, "Per page"), size)),
+    problem, h("button", { type: "submit" }, "List"));
+  let cursor = null;
+  let shown = 0;
+  let pages = 0;
+
+  async function load(first) {
+    problem.textContent = "";
+    name.removeAttribute("aria-invalid");
+    const query = new URLSearchParams({ [kind.value]: name.value.trim(), limit: size.value });
+    if (!first && cursor) query.set("cursor", cursor);
+    try {
+      let page = await api("/admin/contacts?" + query.toString());
+      // A page reads a few index shards at most, so it may come back empty with more to come:
+      // read on a little before showing nothing (each read is a few index Queries, no Scan).
+      for (let more = 0; !page.contacts.length && page.next_cursor && more < 4; more += 1) {
+        query.set("cursor", page.next_cursor);
+        page = await api("/admin/contacts?" + query.toString());
+      }
+      if (first) { body.replaceChildren(); shown = 0; }
+      for (const row of page.contacts) {
+        body.append(h("tr", {},
+          h("td", {}, h("button", { type: "button", class: "link", "data-email": row.email }, row.email)),
+          h("td", {}, row.status), h("td", {}, list(row.topics)), h("td", {}, when(row.created_at))));
+      }
+      shown += page.contacts.length;
+      pages = first ? 1 : pages + 1;
+      counted.dataset.pages = String(pages);
+      cursor = page.next_cursor;
+      table.hidden = shown === 0;
+      more.hidden = !cursor;
+      counted.textContent = shown ? shown + " shown" + (cursor ? "; more on the next page." : ", all of them.")
+        : cursor ? "None on this page; there may be more." : "Nobody here yet.";
+    } catch (error) {
+      problem.textContent = (error.fields && (error.fields[kind.value] || error.fields.segment)) || error.message;
+      name.setAttribute("aria-invalid", "true");
+      name.focus();
+    }
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!name.value.trim()) {
+      problem.textContent = "Type the id of a topic or a segment.";
+      name.setAttribute("aria-invalid", "true");
+      return name.focus();
+    }
+    load(true);
+  });
+  more.addEventListener("click", () => load(false));
+  body.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-email]");
+    if (button) open(button.dataset.email);
+  });
+  return [h("h2", {}, "Lists"), form, counted, table, more];
+}
+
 export async function contacts(main, { canChange }) {
   const input = h("input", { id: "find-email", name: "email", type: "email", autocomplete: "off", required: true, "aria-describedby": "find-email-error" });
   const problem = h("p", { id: "find-email-error", class: "error" });
@@ -107,10 +180,13 @@ export async function contacts(main, { canChange }) {
     h("label", { for: "find-email" }, "Email address (exact)"), input, problem,
     h("button", { type: "submit" }, "Find"));
   const result = h("div", { id: "contact-result" });
+  const open = (address) => {
+    input.value = address;
+    form.requestSubmit();
+  };
   replace(main, h("h1", {}, "Contacts"),
     h("p", { class: "note" }, "Find a contact by the address they signed up with (an address they changed leads to them too)."),
-    form, result);
-
+    form, result, listSection(open));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     problem.textContent = "";
