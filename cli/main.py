@@ -11,6 +11,7 @@ from cli import (
     automations,
     campaigns,
     config,
+    console,
     contact_show,
     contacts,
     forms,
@@ -39,6 +40,7 @@ COMMAND_MODULES = (
     report,
     contact_show,
     contacts,
+    console,
 )
 
 
