@@ -5,7 +5,7 @@
    never go in the page's own URL (history, screenshots of the address bar). */
 
 import { api, ApiError } from "./api.js";
-import { h, replace, say } from "./dom.js";
+import { h, replace, say, showRefusal } from "./dom.js";
 
 const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
@@ -151,9 +151,11 @@ function listSection(open) {
       counted.textContent = shown ? shown + " shown" + (cursor ? "; more on the next page." : ", all of them.")
         : cursor ? "None on this page; there may be more." : "Nobody here yet.";
     } catch (error) {
-      problem.textContent = (error.fields && (error.fields[kind.value] || error.fields.segment)) || error.message;
-      name.setAttribute("aria-invalid", "true");
-      name.focus();
+      if (!showRefusal(form, error, null, { topic: "name", segment: "name" })) {
+        problem.textContent = error.message;  // e.g. no such segment: about the id typed
+        name.setAttribute("aria-invalid", "true");
+        name.focus();
+      }
     }
   }
   form.addEventListener("submit", (event) => {
@@ -207,10 +209,11 @@ export async function contacts(main, { canChange }) {
       result.querySelector("h2").focus({ preventScroll: false });
     } catch (error) {
       say("");
-      const fieldMessage = error.fields && error.fields.email;
-      problem.textContent = fieldMessage || error.message;
-      input.setAttribute("aria-invalid", "true");
-      input.focus();
+      if (!showRefusal(form, error, null)) {
+        problem.textContent = error.message;  // no such contact: about the address typed
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+      }
     }
   });
   input.focus();

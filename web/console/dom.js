@@ -24,3 +24,22 @@ export function say(text, isError = false) {
   status.textContent = text;
   status.className = isError ? "error" : "";
 }
+
+/** A refusal shown where it belongs: each of the error body's `fields` next to the control
+    named so in `form` (its `aria-describedby` element, `aria-invalid` set), else the message
+    in `fallback`. `aliases` maps an API field to a control's name. Focuses the first. */
+export function showRefusal(form, error, fallback, aliases = {}) {
+  for (const control of form.querySelectorAll("[aria-invalid]")) control.removeAttribute("aria-invalid");
+  let first = null;
+  for (const [field, message] of Object.entries(error.fields || {})) {
+    const control = form.elements.namedItem(aliases[field] || field);
+    const help = control && document.getElementById(control.getAttribute("aria-describedby"));
+    if (!help) continue;
+    help.textContent = message;
+    control.setAttribute("aria-invalid", "true");
+    first = first || control;
+  }
+  if (!first && fallback) fallback.textContent = error.message;
+  (first || form.querySelector("input, select, textarea"))?.focus();
+  return first !== null;
+}
