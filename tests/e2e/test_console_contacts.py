@@ -16,8 +16,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from local.cognito import USERS_FILE
+from tests.e2e import console_shots
 
-ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = "ann.console@acme.example"
 
 
@@ -182,6 +182,6 @@ def test_the_contact_page_is_accessible_and_fits_a_phone(
         assert_accessible(page)
         assert page.evaluate("document.scrollingElement.scrollWidth") <= width
         if width == 1280:
-            page.screenshot(path=str(ROOT / "docs" / "console-contacts.png"), full_page=True)
+            console_shots.save(page, "console-contacts")
     finally:
         context.close()

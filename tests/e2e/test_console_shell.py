@@ -7,7 +7,6 @@ screen, strict headers, accessible at 1280 and 390 px."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,8 +17,8 @@ from botocore.exceptions import ClientError
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from local.cognito import USERS_FILE
+from tests.e2e import console_shots
 
-ROOT = Path(__file__).resolve().parents[2]
 SCREENS = [
     "Forms",
     "Templates",
@@ -252,9 +251,8 @@ def test_home_is_accessible_and_fits_a_phone(browser: Browser, stack: Any, width
         sign_in(page, stack)
         assert_accessible(page)
         assert page.evaluate("document.scrollingElement.scrollWidth") <= width
-        (ROOT / "docs").mkdir(exist_ok=True)
         if width == 1280:
-            page.screenshot(path=str(ROOT / "docs" / "console-home.png"), full_page=True)
+            console_shots.save(page, "console-home")
     finally:
         context.close()
 
