@@ -18,6 +18,8 @@ from playwright.sync_api import Browser, Page, expect
 from local.cognito import USERS_FILE
 from tests.e2e import console_shots
 
+pytestmark = pytest.mark.e2e
+
 ADDRESS = "ann.console@acme.example"
 
 

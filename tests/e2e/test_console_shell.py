@@ -19,6 +19,8 @@ from playwright.sync_api import Browser, Page, Request, Route, expect
 from local.cognito import USERS_FILE
 from tests.e2e import console_shots
 
+pytestmark = pytest.mark.e2e
+
 SCREENS = [
     "Forms",
     "Templates",

@@ -1,0 +1,24 @@
+"""The console bench area: API calls and bytes are asserted, never the timing (reported only)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import __main__ as bench_main
+from bench import console
+
+# Chromium against a whole local stack: a few seconds
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+
+def test_the_console_bench_counts_calls_per_screen_and_the_bytes_of_the_first_load() -> None:
+    assert bench_main.AREAS["console"] is console.measure
+    figures = {figure.name: figure for figure in console.measure()}
+    if figures["console.first_load_ms"].value is None:
+        pytest.skip("Chromium is not installed: apt-get install -y chromium")
+    calls = figures["console.api_calls_per_screen"]
+    assert calls.value["home"] == 1 and calls.value["contacts"] == 0, calls.value
+    assert calls.meets_goal()
+    transfer = figures["console.transfer_kb"]
+    assert transfer.value > 5 and transfer.meets_goal(), transfer.value  # every module counted
+    assert isinstance(figures["console.first_load_ms"].value, int)
