@@ -10,9 +10,12 @@ partition, page by page: no Scan, nothing else to look through. Outside it:
   added, so the address is never mailed again and the table does not lead from the address to
   it; a fresh double opt-in lifts it;
 - the erasure record (`ERASURE#<keyed hash of the contact id>`: when, and nothing else);
-- the campaigns the contact's interactions name: their send ledger item goes, their unique
-  engagement markers are rekeyed by the contact id's keyed pseudonym (so a later event of an
-  old mail counts once, `ecrm.mail.events`) and nothing holds the plain id any more;
+- the campaigns the contact's interactions name, and those started lately, which may have
+  planned the contact without mailing it (`ecrm.campaigns.erasure.recent`): their send ledger
+  item goes, their unique engagement markers are rekeyed by the contact id's keyed pseudonym
+  (so a later event of an old mail counts once, `ecrm.mail.events`), the contact's entry in
+  their audience pages becomes that pseudonym (`ecrm.campaigns.erasure`), and nothing holds
+  the plain id any more;
 - used tokens, idempotency markers (their answers hold no personal data) and rate counters
   (short-lived, keyed by hashes) hold nothing to erase.
 
@@ -27,6 +30,7 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 
+from ecrm.campaigns import erasure as campaign_erasure
 from ecrm.contacts import suppression
 from ecrm.mail import send_ledger
 from ecrm.platform import clock, keys, pseudonyms, store
@@ -89,19 +93,28 @@ def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
         yield items[start : start + size]
 
 
-def _delete_all(contact_id: str, *, keep_profile: bool) -> int:
-    """Delete the partition; first what the campaigns its interactions name hold about the
-    contact (before the interactions go, so a retry after a failure still finds them)."""
-    found, campaigns = [], set()
+def _delete_all(contact_id: str, recent: set[str], *, keep_profile: bool) -> tuple[int, set[str]]:
+    """Delete the partition; first the topic memberships (so no audience page planned from
+    now on holds the contact), then what the campaigns hold about the contact: those its
+    interactions name and the `recent` ones, which may have planned it without mailing it yet
+    (before the interactions go, so a retry after a failure still finds them). Returns how
+    many items went and the campaigns looked at."""
+    found, memberships, campaigns = [], [], set(recent)
     for item in store.query_all(_partition(contact_id)):
         if item.get("campaign_id"):
             campaigns.add(str(item["campaign_id"]))
-        if not (keep_profile and item["sk"] == keys.PROFILE):
-            found.append({"pk": item["pk"], "sk": item["sk"]})
-    removed = _campaign_remnants(contact_id, campaigns)
+        key = {"pk": item["pk"], "sk": item["sk"]}
+        if item["sk"].startswith(keys.TOPICS):
+            memberships.append(key)
+        elif not (keep_profile and item["sk"] == keys.PROFILE):
+            found.append(key)
+    for chunk in _chunks(memberships, _TRANSACTION_ITEMS):
+        store.transact([store.Delete(key) for key in chunk])
+    removed = campaign_erasure.forget(contact_id, campaigns) if keep_profile else 0
+    removed += _campaign_remnants(contact_id, campaigns)
     for chunk in _chunks(found, _TRANSACTION_ITEMS):
         store.transact([store.Delete(key) for key in chunk])
-    return len(found) + removed
+    return len(memberships) + len(found) + removed, campaigns
 
 
 ENGAGEMENTS = ("opened", "clicked", "bounced", "complained", "unsubscribed")
@@ -144,7 +157,8 @@ def erase(contact_id: str, *, now: float | None = None) -> int:
     at = clock.iso(clock.now() if now is None else now)
     email = str(contact["email"])
     # The profile goes last, with the suppression: until then a retry still finds the address.
-    deleted = _delete_all(contact_id, keep_profile=True)
+    recent = campaign_erasure.recent()
+    deleted, campaigns = _delete_all(contact_id, recent, keep_profile=True)
     record = keys.erasure(pseudonyms.of("erasure", contact_id))
     final: list[store.Write] = [
         store.Delete(keys.contact(contact_id)),
@@ -161,6 +175,7 @@ def erase(contact_id: str, *, now: float | None = None) -> int:
         )
     store.transact(final)
     # A stream consumer (a mail ledger, a score) may have written while we deleted: sweep once.
-    deleted += 1 + _delete_all(contact_id, keep_profile=False)
+    # (A batch that read the contact before it went may have written its ledger item since.)
+    deleted += 1 + _delete_all(contact_id, campaigns, keep_profile=False)[0]
     logger.info("contact erased", extra={"items": deleted})
     return deleted

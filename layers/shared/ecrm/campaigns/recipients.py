@@ -1,11 +1,13 @@
 """Which of a batch's recipients may be mailed now: each send checks the contact's status and
 topic (`segments.definitions.sendable`) and the suppression list (both forms,
 `ecrm.contacts.suppression`) at send time, not at planning time. Who may not is written to the
-ledger as `skipped` with the reason."""
+ledger as `skipped` with the reason; a recipient whose contact is gone (erased since planning) is
+counted as skipped with nothing written that would name them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ecrm.campaigns import content as campaign_content
 from ecrm.contacts import suppression
@@ -37,19 +39,31 @@ def eligible(
         found |= store.batch_get(again, attributes=["pk"])
     ready = []
     for entry in todo:
-        contact = entry.contact
-        if not sendable(contact, content.topic):
-            reason = "not_mailable"
-        elif any(_pair(k) in found for k in suppression.keys_of(str(contact["email"]))):  # type: ignore[index]
-            reason = "suppressed"
-        else:
+        reason = _reason(entry.contact, content, found)
+        if reason is None:
             ready.append(entry)
             continue
-        if send_ledger.take(batch, entry, send_ledger.SKIPPED, reason=reason):
+        # A contact gone (erased since planning) is counted and named nowhere: no ledger item.
+        if reason == "gone" or send_ledger.take(batch, entry, send_ledger.SKIPPED, reason=reason):
             batch.outcomes[entry.contact_id] = send_ledger.SKIPPED
         else:
             batch.waiting.add(entry.contact_id)
     return ready
+
+
+def _reason(
+    contact: Mapping[str, Any] | None,
+    content: campaign_content.Content,
+    found: Mapping[tuple[str, str], Any],
+) -> str | None:
+    """Why the contact may not be mailed now (None: it may)."""
+    if contact is None:
+        return "gone"
+    if not sendable(contact, content.topic):
+        return "not_mailable"
+    if any(_pair(k) in found for k in suppression.keys_of(str(contact["email"]))):
+        return "suppressed"
+    return None
 
 
 def _pair(key: Mapping[str, str]) -> tuple[str, str]:

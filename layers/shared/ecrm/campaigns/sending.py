@@ -281,7 +281,11 @@ def send_batch(
     marker_key = keys.campaign_batch(batch.campaign_id, batch.batch_id)
     wanted = [meta_key, marker_key]
     if not first_delivery:
-        wanted += [keys.send_ledger(batch.campaign_id, c) for c, _ in batch.recipients]
+        wanted += [
+            keys.send_ledger(batch.campaign_id, c)
+            for c, _ in batch.recipients
+            if not send_ledger.erased(c)
+        ]
     found = store.batch_get(wanted)
     campaign = found.get(_pair(meta_key))
     if campaign is None:

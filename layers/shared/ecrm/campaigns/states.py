@@ -82,11 +82,12 @@ def _due(campaign_id: str, at: str) -> store.Put:
     )
 
 
-def _content(campaign: Mapping[str, Any]) -> store.Put:
+def _content(campaign: Mapping[str, Any], started_at: str) -> store.Put:
     template = templates.load(campaign["template_id"])
     segment = definitions.load(campaign["segment_id"])
     record = {
         **keys.campaign_content(campaign["id"]),
+        **keys.campaign_started(started_at, campaign["id"]),  # found by an erasure
         "type": "campaign_content",
         "template": template.model_dump(),
         "segment": segment.model_dump(mode="json", by_alias=True),
@@ -105,7 +106,7 @@ def send_now(campaign_id: str) -> Campaign:
             {":sending": "sending"},
             remove="scheduled_at",
         ),
-        _content(current),
+        _content(current, now),
         _due(campaign_id, now),
         *releases(current),
     ]

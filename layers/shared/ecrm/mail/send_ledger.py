@@ -7,6 +7,10 @@ owned by the one batch that holds the recipient (batches are fixed by the stored
       │                 ╰──SES refused the address──▶ failed
       ╰──not mailable now (status, topic, suppression)──▶ skipped
 
+A recipient whose contact is gone (erased after the batch was planned) or whose page entry an
+erasure replaced by a pseudonym is counted as skipped with no ledger item: nothing may name an
+erased person by the plain contact id, and with nothing to send there is nothing to repeat.
+
 Ledger items, audience pages and batch markers carry `expires_at` (the table's TTL attribute)
 `RECORD_DAYS` after they are written: they only matter while the campaign sends (a campaign
 resumes within `campaigns.states.RESUME_DAYS` of its start) and for the SES `Send` events that
@@ -35,6 +39,7 @@ SENDING, SENT, SKIPPED, FAILED, RETRY = "sending", "sent", "skipped", "failed", 
 RECORD_DAYS = 60
 ENGAGEMENT_DAYS = 400  # unique opens/clicks/unsubscribes per recipient: counted once this long
 DONE_STATES = {SENT, SKIPPED, FAILED}
+ERASED_PREFIX = "k."  # `pseudonyms.erased_contact`; a contact id is hex
 
 
 @dataclass
@@ -73,6 +78,12 @@ class Todo:
     takeover: bool = False  # this batch's own `retry` or stale `sending` item is there
     seen: Any = None  # claimed_at of this batch's own stale claim
     contact: dict[str, Any] | None = None
+
+
+def erased(contact_id: str) -> bool:
+    """A recipient an erasure replaced in its audience page by its keyed pseudonym
+    (`ecrm.campaigns.erasure`): skipped, with nothing read or written about it."""
+    return contact_id.startswith(ERASED_PREFIX)
 
 
 def expiry(days: int = RECORD_DAYS) -> int:
@@ -146,7 +157,9 @@ def triage(batch: Batch, items: Mapping[str, dict[str, Any]]) -> list[Todo]:
     todo = []
     for contact_id, _ in batch.recipients:
         item = items.get(contact_id)
-        if item is None:
+        if erased(contact_id):
+            batch.outcomes[contact_id] = SKIPPED
+        elif item is None:
             todo.append(Todo(contact_id))
         elif item.get("batch") != batch.batch_id:
             logger.warning("recipient owned by another batch", extra={"batch": batch.batch_id})

@@ -29,7 +29,7 @@
 | segment             | SEGMENT#<id>                | SEGMENT                   | LIST#segment / <id>              |
 | definition holds    | TEMPLATE#<id> / SEGMENT#<id>| HOLDS                     |                                  |
 | campaign listing    | (on the campaign META item) |                           | LIST#campaign / <created>#<id>   |
-| campaign content    | CAMPAIGN#<id>               | CONTENT                   |                                  |
+| campaign content    | CAMPAIGN#<id>               | CONTENT                   | STARTED#campaign / <started>#<id> |
 | campaign start      | CAMPAIGN#<id>               | DUE                       | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
 | audience page       | CAMPAIGN#<id>               | PAGE#<shard>#<page>       |                                  |
 | batch tally marker  | CAMPAIGN#<id>               | BATCH#<batch id>          |                                  |
@@ -78,6 +78,7 @@ def contact_id_of(pk: str) -> str:
 
 INTERACTIONS = "EVENT#"  # sort-key prefix of a contact's interactions, oldest first
 CONSENTS = "CONSENT#"  # ... and of its consent records
+TOPICS = "TOPIC#"  # ... and of its topic memberships
 
 
 def interaction(contact_id: str, at: str, event_id: str) -> dict[str, str]:
@@ -88,11 +89,16 @@ def consent(contact_id: str, at: str, event_id: str) -> dict[str, str]:
     return {"pk": f"CONTACT#{contact_id}", "sk": f"{CONSENTS}{at}#{event_id}"}
 
 
+def topic_shard(contact_id: str) -> int:
+    """The shard of the topic index (and so of a campaign's audience pages) a contact is in."""
+    return _digest("shard", contact_id)[0] % TOPIC_SHARDS
+
+
 def topic_membership(contact_id: str, topic: str) -> dict[str, str]:
-    shard = _digest("shard", contact_id)[0] % TOPIC_SHARDS
+    shard = topic_shard(contact_id)
     return {
         "pk": f"CONTACT#{contact_id}",
-        "sk": f"TOPIC#{topic}",
+        "sk": f"{TOPICS}{topic}",
         "gsi1pk": f"TOPIC#{topic}#{shard}",
         "gsi1sk": f"CONTACT#{contact_id}",
     }
@@ -244,6 +250,15 @@ def campaign_content(campaign_id: str) -> dict[str, str]:
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "CONTENT"}
 
 
+STARTED_CAMPAIGNS = "STARTED#campaign"
+
+
+def campaign_started(at_iso: str, campaign_id: str) -> dict[str, str]:
+    """gsi1 entry (on the campaign content item) that lists campaigns by when they started
+    sending: an erasure reads those whose audience pages may still exist."""
+    return {"gsi1pk": STARTED_CAMPAIGNS, "gsi1sk": f"{at_iso}#{campaign_id}"}
+
+
 def campaign_due(campaign_id: str) -> dict[str, str]:
     """Carries `due(at, ...)` while the campaign must be started (scheduled, or started and
     not yet fanned out); the tick dispatches it by the `CAMPAIGN#`/`DUE` key."""
@@ -253,7 +268,12 @@ def campaign_due(campaign_id: str) -> dict[str, str]:
 def campaign_page(campaign_id: str, shard: int, page: int) -> dict[str, str]:
     """One page of a topic shard, resolved once: the recipients it holds and where the next
     page starts. Replans (resume, redelivery) read it back instead of querying again."""
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"PAGE#{shard}#{page:06d}"}
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{campaign_pages(shard)}{page:06d}"}
+
+
+def campaign_pages(shard: int) -> str:
+    """Sort-key prefix of a campaign's audience pages of one topic shard."""
+    return f"PAGE#{shard}#"
 
 
 def campaign_batch(campaign_id: str, batch_id: str) -> dict[str, str]:

@@ -245,12 +245,21 @@ def query(
     limit: int | None = None,
     start: Mapping[str, Any] | None = None,
     newest_first: bool = False,
+    sk_from: str | None = None,
+    sk_below: str | None = None,
 ) -> tuple[list[Item], dict[str, Any] | None]:
-    """One page of a partition (or of an index partition); returns the next page's start."""
+    """One page of a partition (or of an index partition); returns the next page's start.
+    At most one of `sk_prefix`, `sk_from` (sort key >=) and `sk_below` (<) narrows it."""
     pk_name, sk_name = ("gsi1pk", "gsi1sk") if index == "gsi1" else ("pk", "sk")
-    condition = "#pk = :pk" + (" AND begins_with(#sk, :prefix)" if sk_prefix else "")
-    names = {"#pk": pk_name, **({"#sk": sk_name} if sk_prefix else {})}
-    values: dict[str, Any] = {":pk": pk, **({":prefix": sk_prefix} if sk_prefix else {})}
+    condition, values = "#pk = :pk", {":pk": pk}
+    for operand, form in (
+        (sk_prefix, "begins_with(#sk, :sk)"),
+        (sk_from, "#sk >= :sk"),
+        (sk_below, "#sk < :sk"),
+    ):
+        if operand:
+            condition, values[":sk"] = f"{condition} AND {form}", operand
+    names = {"#pk": pk_name, **({"#sk": sk_name} if ":sk" in values else {})}
     args: dict[str, Any] = {
         "TableName": settings().table_name,
         "KeyConditionExpression": condition,
