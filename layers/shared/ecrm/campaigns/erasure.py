@@ -22,14 +22,13 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from ecrm.campaigns.states import RESUME_DAYS
 from ecrm.mail import send_ledger
 from ecrm.platform import clock, keys, pseudonyms, store
 
 # Pages are planned while a campaign sends (it resumes within RESUME_DAYS of its start) and
 # expire RECORD_DAYS later; the TTL deletes an expired item within days, not at once.
 TTL_LAG_DAYS = 10
-PAGE_DAYS = RESUME_DAYS + send_ledger.RECORD_DAYS + TTL_LAG_DAYS
+PAGE_DAYS = send_ledger.RESUME_DAYS + send_ledger.RECORD_DAYS + TTL_LAG_DAYS
 
 
 def recent(now: float | None = None) -> set[str]:

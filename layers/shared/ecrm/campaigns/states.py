@@ -32,7 +32,7 @@ from aws_lambda_powertools import Logger
 
 from ecrm.campaigns import plan
 from ecrm.campaigns.definitions import Campaign, State, item, load, releases
-from ecrm.mail import templates
+from ecrm.mail import send_ledger, templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, Conflict, InvalidInput, NotFound
 from ecrm.segments import definitions
@@ -40,7 +40,7 @@ from ecrm.segments import definitions
 logger = Logger(service="mailing", child=True)
 
 MAX_SCHEDULE_DAYS = 365
-RESUME_DAYS = 30
+RESUME_DAYS = send_ledger.RESUME_DAYS
 
 
 def _transition(

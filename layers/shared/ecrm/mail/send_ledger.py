@@ -13,7 +13,7 @@ erased person by the plain contact id, and with nothing to send there is nothing
 
 Ledger items, audience pages and batch markers carry `expires_at` (the table's TTL attribute)
 `RECORD_DAYS` after they are written: they only matter while the campaign sends (a campaign
-resumes within `campaigns.states.RESUME_DAYS` of its start) and for the SES `Send` events that
+resumes within `RESUME_DAYS` of its start) and for the SES `Send` events that
 follow within minutes; the stats live on the campaign item.
 
 Every write that starts a recipient's life is conditional: new (`attribute_not_exists`), or
@@ -37,6 +37,7 @@ logger = Logger(service="mailing", child=True)
 
 SENDING, SENT, SKIPPED, FAILED, RETRY = "sending", "sent", "skipped", "failed", "retry"
 RECORD_DAYS = 60
+RESUME_DAYS = 30  # a paused campaign resumes within this many days of its start
 ENGAGEMENT_DAYS = 400  # unique opens/clicks/unsubscribes per recipient: counted once this long
 DONE_STATES = {SENT, SKIPPED, FAILED}
 ERASED_PREFIX = "k."  # `pseudonyms.erased_contact`; a contact id is hex
