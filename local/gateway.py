@@ -173,7 +173,8 @@ class Gateway:
         }
         if path in pages:
             return pages[path]()
-        if path.startswith("/web/"):
+        # The console is served at /console/ only, under its own headers.
+        if path.startswith("/web/") and not path.startswith("/web/console/"):
             return _static(self.web_dir, path.removeprefix("/web/"))
         if path.startswith("/_local/"):
             return self._local_tool(path.removeprefix("/_local/"), request.query)

@@ -238,6 +238,8 @@ def test_the_console_has_strict_headers_and_a_fixed_redirect(stack: Any) -> None
         stack.api_url + "/console?next=https://evil.example", allow_redirects=False, timeout=30
     )
     assert (moved.status_code, moved.headers["Location"]) == (308, "/console/")
+    # The console's files only under its own headers: not through /web/ without them.
+    assert requests.get(stack.api_url + "/web/console/index.html", timeout=30).status_code == 404
     for hostile in ("/console/../secrets.json", "/console/%2e%2e/%2e%2e/pyproject.toml"):
         assert requests.get(stack.api_url + hostile, timeout=30).status_code == 404
 
