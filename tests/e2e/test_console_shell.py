@@ -294,3 +294,18 @@ def test_a_new_users_first_sign_in_sets_their_password(page: Page, stack: Any) -
     # (moto's ID token after a challenge names the user by id, not by the email AWS puts there)
     expect(page.locator("#who")).to_contain_text("Marketer")
     expect(page.locator("main[data-loaded=true]")).to_be_visible()
+
+
+def test_the_sign_in_dialog_keeps_the_focus_from_the_keyboard(page: Page, stack: Any) -> None:
+    """A modal dialog: Tab and Shift+Tab never reach the page behind it, Escape does not skip it."""
+    page.goto("/console/")
+    expect(page.get_by_label("Email")).to_be_focused()
+    outside = """() => {
+        const focused = document.activeElement;
+        return focused !== document.body && !focused.closest('dialog');
+    }"""
+    for key in ["Tab"] * 6 + ["Shift+Tab"] * 6:
+        page.keyboard.press(key)
+        assert not page.evaluate(outside), key
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Sign in")).to_be_visible()
