@@ -65,9 +65,12 @@ def test_a_scheduled_campaign_is_sent_by_the_local_stack(tmp_path: Path, moto_ur
             {"name": "C", "template_id": "t", "segment_id": "s", "sender": sender},
         )
         assert status == 201
-        at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 1))
+        # Whole seconds: "now + 1 s" could be 0.05 s ahead, and past by the time a busy machine
+        # answered (the API refuses a past time). 5 s is at least 4 ahead; the wait polls.
+        at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 5))
         path = f"/admin/campaigns/{created['id']}"
-        assert call("POST", path + "/schedule", {"at": at})[1]["state"] == "scheduled"
+        status, scheduled = call("POST", path + "/schedule", {"at": at})
+        assert (status, scheduled.get("state")) == (200, "scheduled"), scheduled
 
         def campaign() -> tuple[int, Any]:
             stack.drain(timeout=60)  # what the schedule tick and the queue pump started
