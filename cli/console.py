@@ -15,7 +15,8 @@ from cli.commands import Commands, Context
 
 FOLDER = Path(__file__).resolve().parents[1] / "web" / "console"
 PREFIX = "console/"
-NEEDED = ("MarketerPoolId", "MarketerPoolClientId", "ApiUrl", "WebBucketName", "ConsoleUrl")
+API_PATH = "/v1"  # the API's stage, as CloudFront's `v1/admin/*` behaviour passes it on
+NEEDED = ("MarketerPoolId", "MarketerPoolClientId", "WebBucketName", "ConsoleUrl")
 _TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -30,7 +31,7 @@ def register(commands: Commands) -> None:
         "publish",
         "publish web/console/ and its config.json to a deployed stack's web bucket",
         _publish,
-        description="Reads the stack's outputs (MarketerPoolId, MarketerPoolClientId, ApiUrl, "
+        description="Reads the stack's outputs (MarketerPoolId, MarketerPoolClientId, "
         "WebBucketName, ConsoleUrl), uploads the console's files under console/ with their "
         "content types, writes console/config.json, removes files of an earlier release that "
         "are gone, and prints the console's address. Uses your AWS credentials.",
@@ -49,7 +50,9 @@ def console_config(outputs: dict[str, str], region: str) -> dict[str, str]:
         "user_pool_id": outputs["MarketerPoolId"],
         "client_id": outputs["MarketerPoolClientId"],
         "cognito_endpoint": f"https://cognito-idp.{region}.amazonaws.com",
-        "api": outputs["ApiUrl"].rstrip("/"),
+        # The console's own origin: CloudFront passes /v1/admin/* to the API (infra/template.yaml,
+        # WebDistribution), so its calls need no CORS and its CSP's connect-src is 'self'.
+        "api": API_PATH,
     }
 
 

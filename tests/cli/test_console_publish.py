@@ -63,7 +63,7 @@ def test_the_console_and_its_config_are_published_from_the_stacks_outputs(
         "user_pool_id": "eu-west-1_Abc123",
         "client_id": "client123",
         "cognito_endpoint": "https://cognito-idp.eu-west-1.amazonaws.com",
-        "api": "https://api.example.com/v1",
+        "api": "/v1",  # the console's own origin: CloudFront passes /v1/admin/* to the API
     }
 
 
