@@ -33,7 +33,7 @@ TRANSFER_GOAL_KB = 250
 CALLS_GOAL = 4
 LOADS = 5
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENS = ("home", "contacts")  # the screens that work (web/console/main.js SCREENS)
+SCREENS = ("home", "contacts", "templates")  # the screens that work (web/console/main.js SCREENS)
 
 
 def _session_script(stack: Any) -> str:

@@ -23,7 +23,6 @@ pytestmark = pytest.mark.e2e
 
 SCREENS = [
     "Forms",
-    "Templates",
     "Segments",
     "Campaigns",
     "Automations",
@@ -84,6 +83,7 @@ def test_a_marketer_signs_in_from_the_keyboard_and_sees_home(page: Page, stack: 
     nav = page.get_by_role("navigation", name="Console")
     expect(nav.get_by_role("link", name="Home")).to_have_attribute("aria-current", "page")
     expect(nav.get_by_role("link", name="Contacts")).to_be_visible()
+    expect(nav.get_by_role("link", name="Templates")).to_be_visible()
     for name in SCREENS:  # listed, marked, and no fake screen behind a link
         expect(nav.get_by_role("link", name=name)).to_have_count(0)
         expect(nav.locator(".later", has_text=name)).to_contain_text("not yet available")
@@ -96,6 +96,8 @@ def test_a_marketer_signs_in_from_the_keyboard_and_sees_home(page: Page, stack: 
     expect(page.get_by_role("heading", name="Last 7 days")).to_be_visible()
     tokens = session(page)
     assert tokens["id"] and tokens["refresh"]
+    # the template editor and its library load with the Templates screen only
+    assert not [r.url for r in requested if "templates.js" in r.url or "/vendor/" in r.url]
     for request in requested:  # no token ever in an address
         assert tokens["id"] not in request.url and tokens["refresh"] not in request.url
         assert user(stack, "marketer")["password"] not in request.url

@@ -11,7 +11,8 @@ const SCREENS = [
   { id: "home", name: "Home", show: home },
   { id: "contacts", name: "Contacts", show: contacts },
   { id: "forms", name: "Forms" },
-  { id: "templates", name: "Templates" },
+  // Loaded when opened: the code editor's library stays out of the first load.
+  { id: "templates", name: "Templates", show: async (main, how) => (await import("./templates.js")).templates(main, how) },
   { id: "segments", name: "Segments" },
   { id: "campaigns", name: "Campaigns" },
   { id: "automations", name: "Automations" },

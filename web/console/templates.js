@@ -1,0 +1,227 @@
+/* Templates: the list a page at a time (GET /admin/templates), one template's subject, HTML and
+   text in code fields (editor.js), saved with the version it was read at (PUT; 409 if someone
+   saved since), created (POST) and deleted (DELETE; refused while a campaign uses it). Saving is
+   checked by the API: a sandbox or syntax problem comes back as `line N: …` in its part's field
+   and is shown there, with the line marked. Then the API's preview for a contact (POST …/preview)
+   and a test send through a campaign that uses the template (POST /admin/campaigns/{id}/test).
+   Previews and test sends are writes to the API (POST): a viewer reads the source only. */
+
+import { api } from "./api.js";
+import { codeField } from "./editor.js";
+import { h, replace, say, showRefusal } from "./dom.js";
+import { identity } from "./session.js";
+
+const PAGE = 25;
+const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+const when = (text) => (text ? WHEN.format(new Date(text)) + " UTC" : "");
+
+function field(label, control, id, hint) {
+  return h("div", { class: "field" }, h("label", { for: id }, label), hint ? h("p", { class: "note", id: id + "-hint" }, hint) : null,
+    control, h("p", { id: id + "-error", class: "error" }));
+}
+
+function input(id, name, value, readOnly, extra = {}) {
+  const node = h("input", { id, name, autocomplete: "off", readonly: readOnly, "aria-describedby": id + "-error", ...extra });
+  node.value = value || "";
+  return node;
+}
+
+/** Marks the line a `line N: …` problem names in each code field. */
+function markLines(error, fields) {
+  for (const [part, message] of Object.entries(error.fields || {})) {
+    const line = /^line (\d+):/.exec(message);
+    if (line && fields[part]) fields[part].markLine(Number(line[1]));
+  }
+}
+
+function previewSection(templateId) {
+  const address = h("input", { id: "preview-email", name: "email", type: "email", autocomplete: "off", "aria-describedby": "preview-email-error" });
+  const problem = h("p", { id: "preview-email-error", class: "error" });
+  const out = h("div", { id: "preview", "aria-live": "polite" });
+  const form = h("form", { id: "preview-form", novalidate: true },
+    h("label", { for: "preview-email" }, "Preview for the contact with this address (empty: an address only)"),
+    address, problem, h("button", { type: "submit" }, "Preview"));
+  async function show() {
+    problem.textContent = "";
+    address.removeAttribute("aria-invalid");
+    const body = {};
+    try {
+      if (address.value.trim()) {
+        const found = await api("/admin/contacts?email=" + encodeURIComponent(address.value.trim()));
+        body.contact_id = found.contact_id;
+      }
+      const shown = await api("/admin/templates/" + encodeURIComponent(templateId) + "/preview", { method: "POST", body });
+      replace(out,
+        h("h3", {}, "Subject"), h("p", { id: "preview-subject" }, shown.subject),
+        h("h3", {}, "HTML part"),
+        h("iframe", { id: "preview-html", title: "The HTML part as rendered", sandbox: "", srcdoc: shown.html, referrerpolicy: "no-referrer" }),
+        h("h3", {}, "Text part"), h("pre", { id: "preview-text", class: "plain" }, shown.text));
+    } catch (error) {
+      if (!showRefusal(form, error, null, { contact_id: "email" })) {
+        problem.textContent = error.message;  // no such contact: about the address typed
+        address.setAttribute("aria-invalid", "true");
+      }
+    }
+  }
+  form.addEventListener("submit", (event) => { event.preventDefault(); show(); });
+  return { section: [h("h2", {}, "Preview"), form, out], show };
+}
+
+function testSection(templateId) {
+  const campaign = h("select", { id: "test-campaign", name: "campaign", "aria-describedby": "test-campaign-error" });
+  const to = input("test-to", "to", (identity() || {}).email, false, { type: "email" });
+  const said = h("p", { id: "test-said", class: "note", "aria-live": "polite" });
+  const form = h("form", { id: "test-form", novalidate: true },
+    field("Through the campaign (its sender, its topic)", campaign, "test-campaign"),
+    field("To (yourself)", to, "test-to"),
+    h("button", { type: "submit" }, "Send a test"), said);
+  const box = h("div", {}, h("p", { class: "note" }, "Loading the campaigns that use this template…"));
+  (async () => {
+    const page = await api("/admin/campaigns?limit=50");
+    const using = page.items.filter((c) => c.template_id === templateId);
+    if (!using.length) {
+      replace(box, h("p", { class: "note", id: "test-none" }, "A test mail goes out as a campaign would send it (its sender, its topic's unsubscribe link): create a campaign with this template to test-send it."));
+      return;
+    }
+    replace(campaign, using.map((c) => h("option", { value: c.id }, c.name + " (" + c.id + ")")));
+    replace(box, form);
+  })().catch((error) => replace(box, h("p", { class: "error" }, error.message)));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    said.textContent = "";
+    for (const help of form.querySelectorAll(".error")) help.textContent = "";
+    try {
+      const sent = await api("/admin/campaigns/" + encodeURIComponent(campaign.value) + "/test", { method: "POST", body: { to: [to.value.trim()] } });
+      said.textContent = "Sent to " + to.value.trim() + " (" + sent.message_ids.length + " mail).";
+    } catch (error) {
+      showRefusal(form, error, said, { "to.0": "to", to: "to" });
+    }
+  });
+  return [h("h2", {}, "Test send"), box];
+}
+
+function editor(area, template, canChange, done) {
+  const isNew = !template;
+  const t = template || { id: "", name: "", subject: "", html: "", text: "", text_derived: true };
+  const readOnly = !canChange;
+  const codes = {
+    html: codeField({ id: "tpl-html", name: "html", value: t.html, readOnly, describedBy: "tpl-html-error" }),
+    text: codeField({ id: "tpl-text", name: "text", value: t.text_derived ? "" : t.text, readOnly, describedBy: "tpl-text-error" }),
+  };
+  const problem = h("p", { id: "tpl-problem", class: "error", role: "alert" });
+  const form = h("form", { id: "template", novalidate: true },
+    isNew ? field("Id (lower case, digits, -)", input("tpl-id", "id", "", false), "tpl-id") : null,
+    field("Name", input("tpl-name", "name", t.name, readOnly), "tpl-name"),
+    field("Subject", input("tpl-subject", "subject", t.subject, readOnly), "tpl-subject"),
+    field("HTML", codes.html.box, "tpl-html", "Jinja: {{ contact.first_name }}, {% if %}, {% for %}; link {{ unsubscribe_url }}."),
+    field("Text", codes.text.box, "tpl-text", t.text_derived ? "Empty: made from the HTML." : null),
+    problem,
+    canChange ? h("div", { class: "actions" },
+      h("button", { type: "submit" }, isNew ? "Create" : "Save"),
+      isNew ? null : h("button", { type: "button", class: "danger", id: "tpl-delete" }, "Delete"),
+      h("button", { type: "button", class: "secondary", id: "tpl-close" }, "Close")) : null);
+  const preview = !isNew && canChange ? previewSection(t.id) : null;
+  replace(area,
+    h("h2", { id: "editing", tabindex: "-1" }, isNew ? "New template" : "Template " + t.id + (t.version ? " · version " + t.version : "")),
+    !isNew ? h("p", { class: "note" }, "Saved " + when(t.updated_at) + (t.contact_fields.length ? "; uses " + t.contact_fields.join(", ") : "")) : null,
+    form,
+    preview ? preview.section : null,
+    !isNew && canChange ? testSection(t.id) : null,
+    canChange ? null : h("p", { class: "note" }, "Read only: previews and test sends are for marketers."));
+  if (!canChange) return;
+  let version = t.version;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    problem.textContent = "";
+    for (const help of form.querySelectorAll(".field > .error")) help.textContent = "";
+    const body = { name: form.elements.namedItem("name").value, subject: form.elements.namedItem("subject").value, html: codes.html.textarea.value };
+    if (codes.text.textarea.value.trim()) body.text = codes.text.textarea.value;
+    say("Saving…");
+    try {
+      let saved;
+      if (isNew) saved = await api("/admin/templates", { method: "POST", body: { id: form.elements.namedItem("id").value.trim(), ...body } });
+      else saved = await api("/admin/templates/" + encodeURIComponent(t.id), { method: "PUT", body: { ...body, version } });
+      say("Saved: version " + saved.version + ".");
+      if (isNew) return done(saved.id);
+      version = saved.version;
+      area.querySelector("#editing").textContent = "Template " + saved.id + " · version " + saved.version;
+      if (preview) await preview.show();  // the preview follows every save
+    } catch (error) {
+      say("");
+      if (!showRefusal(form, error, problem)) problem.textContent = error.message;
+      markLines(error, codes);
+    }
+  });
+  form.querySelector("#tpl-close").addEventListener("click", () => done(null));
+  const remove = form.querySelector("#tpl-delete");
+  remove?.addEventListener("click", async () => {
+    if (remove.dataset.armed !== "true") {
+      remove.dataset.armed = "true";
+      remove.textContent = "Delete " + t.id + " for good";
+      problem.textContent = "Press again to delete it; a template a campaign or automation uses is kept.";
+      return;
+    }
+    try {
+      await api("/admin/templates/" + encodeURIComponent(t.id), { method: "DELETE" });
+      say("Deleted " + t.id + ".");
+      done(null);
+    } catch (error) {
+      problem.textContent = error.message;
+    }
+  });
+}
+
+export async function templates(main, { canChange }) {
+  const body = h("tbody");
+  const table = h("div", { class: "table" }, h("table", { id: "template-list" },
+    h("caption", {}, "Templates"),
+    h("thead", {}, h("tr", {}, ["Id", "Name", "Subject", "Version", "Saved"].map((c) => h("th", { scope: "col" }, c)))),
+    body));
+  const more = h("button", { type: "button", id: "templates-more", hidden: true }, "Next page");
+  const empty = h("p", { class: "note", id: "templates-empty", hidden: true },
+    canChange ? "No template yet: create the first with New template." : "No template yet: a marketer creates them.");
+  const area = h("section", { id: "template-area", "aria-label": "Template" });
+  let cursor = null;
+
+  async function load(first) {
+    const query = new URLSearchParams({ limit: String(PAGE) });
+    if (!first && cursor) query.set("cursor", cursor);
+    const page = await api("/admin/templates?" + query.toString());
+    if (first) body.replaceChildren();
+    for (const row of page.items) {
+      body.append(h("tr", {},
+        h("td", {}, h("button", { type: "button", class: "link", "data-template": row.id }, row.id)),
+        h("td", {}, row.name), h("td", {}, row.subject), h("td", {}, String(row.version)), h("td", {}, when(row.updated_at))));
+    }
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    empty.hidden = body.childElementCount > 0;
+    table.hidden = !empty.hidden;
+  }
+  async function open(id) {
+    if (id === null) {
+      replace(area);
+      await load(true);
+      return main.querySelector("h1").focus();
+    }
+    const template = id === "" ? null : await api("/admin/templates/" + encodeURIComponent(id));
+    const done = async (saved) => {
+      if (saved) await load(true);  // a new template joins the list
+      await open(saved || null);
+    };
+    editor(area, template, canChange, (saved) => done(saved).catch((error) => say(error.message, true)));
+    area.querySelector("#editing").focus();
+  }
+  body.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-template]");
+    if (button) open(button.dataset.template).catch((error) => say(error.message, true));
+  });
+  more.addEventListener("click", () => load(false).catch((error) => say(error.message, true)));
+  const create = canChange ? h("button", { type: "button", id: "templates-new" }, "New template") : null;
+  create?.addEventListener("click", () => open("").catch((error) => say(error.message, true)));
+  replace(main, h("h1", { tabindex: "-1" }, "Templates"),
+    h("p", { class: "note" }, "The mails campaigns and automations send: a subject, an HTML part and a text part, personalised per contact."),
+    create, empty, table, more, area);
+  await load(true);
+  main.dataset.loaded = "true";
+}
