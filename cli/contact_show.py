@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from cli.client import USAGE, CliError
 from cli.commands import Commands, Context
 
 _DETAIL = ("form_id", "campaign_id", "automation_id", "topic", "topics", "url", "source")
@@ -29,6 +30,18 @@ def register(commands: Commands) -> None:
     show.add_argument(
         "--interactions", type=int, default=10, help="how many of the newest to print (10)"
     )
+    erase = commands.api(
+        group,
+        "erase",
+        "erase a contact on its request: every item but the suppression and a dated record",
+        _erase,
+        description="Finds the contact of EMAIL, then erases it (`DELETE /admin/contacts/{id}`, "
+        "the address as the typed confirmation): its profile, consents, topics, interactions, "
+        "scores, and what campaigns hold about it. The address is never mailed again unless "
+        "its owner signs up and confirms again. Cannot be undone: needs --yes.",
+    )
+    erase.add_argument("email", help="the contact's address (as typed: case does not matter)")
+    erase.add_argument("--yes", action="store_true", help="yes, erase it (cannot be undone)")
 
 
 def _show(ctx: Context) -> None:
@@ -38,6 +51,17 @@ def _show(ctx: Context) -> None:
     score.pop("contact_id", None)
     found = {**contact, "score": score}
     ctx.out.result(found, describe(found, ctx.args.interactions))
+
+
+def _erase(ctx: Context) -> None:
+    """`ecrm contacts erase EMAIL --yes`: the address is the typed confirmation the API checks."""
+    if not ctx.args.yes:
+        raise CliError("erasing cannot be undone: add --yes to erase", USAGE, code="not_confirmed")
+    contact = ctx.api.get("/admin/contacts", email=ctx.args.email)
+    path = f"/admin/contacts/{quote(contact['contact_id'], safe='')}"
+    erased = ctx.api.request("DELETE", path, {"email": ctx.args.email}).body
+    found = {"contact_id": contact["contact_id"], **erased}
+    ctx.out.result(found, f"{contact['email']} erased ({erased['items']} items)")
 
 
 def describe(contact: dict[str, Any], interactions: int = 10) -> str:

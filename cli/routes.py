@@ -43,6 +43,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/admin/scoring/rescore/{job_id}/resume"): "scoring resume",
     ("GET", "/admin/contacts/{contact_id}/score"): "contacts show",
     ("GET", "/admin/contacts"): "contacts show",  # and `contacts export`
+    ("DELETE", "/admin/contacts/{contact_id}"): "contacts erase",
     ("POST", "/admin/imports"): "contacts import",
     ("POST", "/admin/imports/{import_id}/start"): "contacts import",
     ("GET", "/admin/imports/{import_id}"): "contacts import",

@@ -51,7 +51,9 @@ def test_the_console_and_its_config_are_published_from_the_stacks_outputs(
     result = json.loads(capsys.readouterr().out)
     assert result["url"] == OUTPUTS["ConsoleUrl"]
     keys = {o["Key"] for o in deployed.list_objects_v2(Bucket="web-bucket")["Contents"]}
-    shipped = {f"console/{p.name}" for p in FOLDER.iterdir() if p.is_file()}
+    shipped = {
+        f"console/{p.relative_to(FOLDER).as_posix()}" for p in FOLDER.rglob("*") if p.is_file()
+    }
     assert keys == shipped | {"console/config.json", "ecrm-form.js"}  # the old screen is gone
     page = deployed.get_object(Bucket="web-bucket", Key="console/main.js")
     assert page["ContentType"] == "text/javascript; charset=utf-8"

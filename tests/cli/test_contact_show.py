@@ -58,3 +58,29 @@ def test_show_of_an_unknown_or_invalid_address_exits_1(ecrm: Ecrm, address: str,
     assert run.code == 1
     assert json.loads(run.err)["error"]["code"] == code
     assert run.out == ""
+
+
+def test_erase_needs_yes_then_erases_the_contact_of_the_address(
+    ecrm: Ecrm, stack: EmbeddedStack
+) -> None:
+    body = {"email": "cy@example.org", "first_name": "Cy", "consent": True}
+    request = urllib.request.Request(
+        f"{stack.api_url}/forms/newsletter/submissions",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Idempotency-Key": "erase-cy-1"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=600) as answer:
+        assert answer.status == 202
+    unsure = ecrm("contacts", "erase", "cy@example.org", "--json")
+    assert unsure.code == 2 and json.loads(unsure.err)["error"]["code"] == "not_confirmed"
+    assert ecrm("contacts", "show", "cy@example.org", "--json").code == 0  # still there
+
+    run = ecrm("contacts", "erase", " CY@example.ORG ", "--yes", "--json")
+    assert run.code == 0, run.err
+    erased = run.json()
+    assert isinstance(erased, dict) and erased["erased"] is True and erased["items"] > 0
+    gone = ecrm("contacts", "show", "cy@example.org", "--json")
+    assert gone.code == 1 and json.loads(gone.err)["error"]["code"] == "not_found"
+    again = ecrm("contacts", "erase", "cy@example.org", "--yes", "--json")
+    assert again.code == 1 and json.loads(again.err)["error"]["code"] == "not_found"

@@ -187,3 +187,69 @@ def test_the_contact_page_is_accessible_and_fits_a_phone(
             console_shots.save(page, "console-contacts")
     finally:
         context.close()
+
+
+def test_a_marketer_erases_a_contact_by_typing_its_address_from_the_keyboard(
+    page: Page, stack: Any
+) -> None:
+    """Last in the module: Eve signs up (not confirmed: she is in no topic's list); the dialog
+    keeps the focus, a wrong address is refused next to the field and erases nothing, Escape
+    cancels, the right one erases her; a viewer's DELETE is refused."""
+    eve = "eve.erase@example.org"
+    body = {"email": eve, "first_name": "Eve", "consent": True}
+    answer = requests.post(f"{stack.api_url}/forms/newsletter/submissions", json=body, timeout=30)
+    assert answer.status_code == 202, answer.text
+    stack.drain()
+    sign_in(page, stack)
+    find(page, eve)
+    article = page.locator("#contact")
+    expect(article.get_by_role("heading", name=eve)).to_be_focused()
+    contact_id = article.locator("dd").nth(5).text_content()
+
+    opener = article.get_by_role("button", name="Erase this contact…")
+    opener.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Erase this contact?")
+    field = dialog.get_by_label("Type the contact's address to confirm")
+    expect(field).to_be_focused()
+    behind = """() => {
+        const focused = document.activeElement;
+        return focused !== document.body && !focused.closest('dialog');
+    }"""
+    for key in ["Tab"] * 5 + ["Shift+Tab"] * 5:  # never reach the page behind the dialog
+        page.keyboard.press(key)
+        assert not page.evaluate(behind), key
+    field.focus()
+    page.keyboard.press("Escape")  # cancels; the focus goes back to the button
+    expect(dialog).to_have_count(0)
+    expect(opener).to_be_focused()
+
+    page.keyboard.press("Enter")
+    page.keyboard.type("eve.erase@example.com")  # a slip
+    page.keyboard.press("Enter")
+    expect(dialog.locator("#erase-email-error")).to_contain_text("exactly")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+    viewer = requests.delete(  # what a stolen viewer token can do, with the right address
+        f"{stack.api_url}/admin/contacts/{contact_id}",
+        json={"email": eve},
+        headers={"Authorization": f"Bearer {stack.authorizer.tokens['viewer']}"},
+        timeout=30,
+    )
+    assert viewer.status_code == 403, viewer.text
+    found = requests.get(
+        f"{stack.api_url}/admin/contacts",
+        params={"email": eve},
+        headers={"Authorization": f"Bearer {stack.authorizer.tokens['marketer']}"},
+        timeout=30,
+    )
+    assert found.status_code == 200  # nothing erased
+
+    field.fill(" EVE.erase@example.org ")
+    page.keyboard.press("Enter")
+    expect(page.locator("#erased")).to_be_focused()
+    expect(page.locator("#erased")).to_contain_text("is erased")
+    expect(dialog).to_have_count(0)
+    assert eve not in page.url
+    page.get_by_label("Email address (exact)").press("Enter")  # the address is still there
+    expect(page.locator("#find-email-error")).to_contain_text("No contact has this address.")

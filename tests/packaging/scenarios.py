@@ -268,6 +268,24 @@ def contacts_admin(stack: Stack, function: Function) -> tuple[list[Event], Check
     return [event], check
 
 
+def contact_erasure(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A marketer erases a contact that signed up, its address typed (a new one per call:
+    the cold-start bench replays it, and an erased contact is a 404)."""
+    email, ip = _visitor("erased")
+    contact_id = _submitted_interaction(stack, email, ip)["contact_id"]
+    body = {"email": email}
+    event = _marketer(
+        events.api("DELETE", "/admin/contacts/{contact_id}", {"contact_id": contact_id}, body=body)
+    )
+
+    def check(answers: list[Any]) -> None:
+        [answer] = answers
+        assert answer["statusCode"] == 200, answer
+        assert json.loads(answer["body"])["erased"] is True
+
+    return [event], check
+
+
 def import_worker(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     """One step of an uploaded, started import, from its queue's message."""
     import hashlib
@@ -375,6 +393,7 @@ SCENARIOS: dict[str, Scenario] = {
     "TrendsFunction": trends,
     "ReportsFunction": _admin_read("/admin/reports"),
     "ContactsAdminFunction": contacts_admin,
+    "ContactErasureFunction": contact_erasure,
     "ImportWorkerFunction": import_worker,
     "CaptureFunction": capture,
     "TransactionalMailFunction": transactional_mail,

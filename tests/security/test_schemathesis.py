@@ -159,3 +159,20 @@ def _under(case: Any, prefix: str) -> bool:
     if method and method != case.operation.method.upper():
         return False
     return path == path_prefix or path.startswith(f"{path_prefix}/")
+
+
+def test_no_fuzzed_call_erased_a_contact(
+    stack: EmbeddedStack, http: requests.Session, credentials: dict[str, str]
+) -> None:
+    """`DELETE /admin/contacts/{id}` was fuzzed as a marketer: without the contact's id and
+    its address typed in the body, it erased nobody (the subscriber is still there)."""
+    if "DELETE /admin/contacts/{contact_id}" not in ANSWERS:
+        pytest.skip("runs after test_every_answer_is_documented_and_never_a_server_error")
+    assert ANSWERS["DELETE /admin/contacts/{contact_id}"] - {401, 403}
+    found = http.get(
+        f"{stack.api_url}/admin/contacts",
+        params={"email": SUBSCRIBER},
+        headers={"Authorization": credentials["/admin"]},
+        timeout=30,
+    )
+    assert found.status_code == 200, found.text

@@ -6,6 +6,7 @@
 
 import { api, ApiError } from "./api.js";
 import { h, replace, say, showRefusal } from "./dom.js";
+import { eraseSection } from "./erase.js";
 
 const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
@@ -76,7 +77,7 @@ function download(found, score) {
   return link;
 }
 
-function contactPage(found, score, canChange) {
+function contactPage(found, score, canChange, onErased) {
   const profile = Object.entries(found.profile || {}).map(([name, value]) => [name.replace(/_/g, " "), Array.isArray(value) ? list(value) : String(value)]);
   return h("article", { id: "contact", "aria-labelledby": "contact-email" },
     h("h2", { id: "contact-email", tabindex: "-1" }, found.email),
@@ -97,7 +98,7 @@ function contactPage(found, score, canChange) {
     found.interactions.length ? h("ol", { class: "timeline" }, found.interactions.map(interactionRow)) : h("p", { class: "note" }, "None yet."),
     h("h2", {}, "Data"),
     h("p", {}, download(found, score)),
-    canChange ? h("p", { class: "note" }, "Erasing a contact from the console is not available yet (it needs an /admin erase route); the contact can erase their data from the preference center.") : null,
+    canChange ? eraseSection(found, onErased) : null,
   );
 }
 
@@ -204,7 +205,12 @@ export async function contacts(main, { canChange }) {
       const found = await api("/admin/contacts?email=" + encodeURIComponent(input.value.trim()));
       const score = await api("/admin/contacts/" + encodeURIComponent(found.contact_id) + "/score")
         .catch((error) => { if (error instanceof ApiError && error.status === 404) return null; throw error; });
-      replace(result, contactPage(found, score, canChange));
+      const erased = (answer) => {
+        const done = h("p", { id: "erased", tabindex: "-1" }, found.email + " is erased (" + answer.items + " items); the address stays suppressed.");
+        replace(result, done);
+        done.focus();
+      };
+      replace(result, contactPage(found, score, canChange, erased));
       say("");
       result.querySelector("h2").focus({ preventScroll: false });
     } catch (error) {

@@ -33,8 +33,8 @@ from aws_lambda_powertools import Logger
 from ecrm.campaigns import erasure as campaign_erasure
 from ecrm.contacts import suppression
 from ecrm.mail import send_ledger
-from ecrm.platform import clock, keys, pseudonyms, store
-from ecrm.platform.errors import Unauthenticated
+from ecrm.platform import clock, keys, normalise, pseudonyms, store
+from ecrm.platform.errors import InvalidInput, NotFound, Unauthenticated
 
 logger = Logger(service="account", child=True)
 
@@ -146,6 +146,23 @@ def _campaign_remnants(contact_id: str, campaigns: set[str]) -> int:
     for chunk in _chunks(writes, _TRANSACTION_ITEMS):
         store.transact(list(chunk))
     return len(found)
+
+
+def erase_confirmed(contact_id: str, typed_address: str) -> int:
+    """A marketer's erasure on the contact's request (`DELETE /admin/contacts/{id}`): the
+    contact's own address, typed, confirms it (read as a submission reads it), so a wrong id,
+    a slip or a call made without looking at the contact erases nothing."""
+    contact = store.get(keys.contact(contact_id))
+    if contact is None or contact.get("alias_of") or contact.get("type", "contact") != "contact":
+        raise NotFound("No contact has this id.")
+    try:
+        typed = normalise.email(typed_address)
+    except normalise.NotNormalisable:
+        typed = ""
+    if typed != contact.get("email"):
+        problem = "Type this contact's address exactly to confirm the erasure."
+        raise InvalidInput("The address typed is not this contact's.", {"email": problem})
+    return erase(contact_id)
 
 
 def erase(contact_id: str, *, now: float | None = None) -> int:

@@ -1,0 +1,65 @@
+"""Marketer API: erase a contact on its request (`DELETE /admin/contacts/{contact_id}`), from
+the console's Contacts screen or `ecrm contacts erase`. Marketers and admins only (a viewer's
+DELETE is refused by the guard); the body must name the contact's own address, typed
+(`ecrm.account.personal_data.erase_confirmed`), else a 422 and nothing is written. Its own
+function: only it, of the admin functions, may delete a contact's items."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ConfigDict, Field
+
+from ecrm.account import personal_data
+from ecrm.platform.models import Model
+from ecrm.web import http
+from ecrm.web.openapi_responses import admin
+
+logger = Logger(service="account")
+metrics = Metrics(namespace="ecrm", service="account")
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=http.loads)
+http.install_error_handlers(app)
+app.use(middlewares=[http.marketers_only])
+
+# keys.contact_id_for: 15 bytes of a keyed digest in lower-case base 32
+ContactId = Annotated[str, Path(pattern=r"^[a-z2-7]{24}$", description="Contact id")]
+
+
+class ErasureIn(Model):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(
+        min_length=1,
+        max_length=320,
+        description="The contact's address, typed by the marketer to confirm",
+    )
+
+
+class Erased(Model):
+    erased: bool
+    items: int = Field(description="How many items went (the suppression and a record stay)")
+
+
+@app.delete(
+    "/admin/contacts/<contact_id>",
+    summary="Erase a contact on its request: every item goes but the suppression (never mailed "
+    'again) and a record of when; the body {"email": <its address>} confirms',
+    responses=admin(404, 415, 422),
+)
+def erase_contact(contact_id: ContactId, body: ErasureIn) -> Erased:
+    items = personal_data.erase_confirmed(contact_id, body.email)
+    metrics.add_metric(name="Erasures", unit=MetricUnit.Count, value=1)
+    return Erased(erased=True, items=items)
+
+
+@http.marketers_first
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
