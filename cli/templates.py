@@ -50,6 +50,7 @@ def register(commands: Commands) -> None:
     show = commands.api(group, "show", "one template: subject, text part (--html: HTML)", _show)
     show.add_argument("id")
     show.add_argument("--html", action="store_true", help="print the HTML, not the text part")
+    show.add_argument("--version", type=int, help="an earlier version (kept a year)")
     preview = commands.api(
         group,
         "preview",
@@ -166,7 +167,7 @@ def _list(ctx: Context) -> None:
 
 
 def _show(ctx: Context) -> None:
-    found = ctx.api.get(paths.under("/admin/templates", ctx.args.id))
+    found = ctx.api.get(paths.under("/admin/templates", ctx.args.id), version=ctx.args.version)
     derived = " (derived from the HTML)" if found.get("text_derived") else ""
     head = [
         f"{found['id']}  {found['name']!r}  version {found['version']}, {found['updated_at']}",

@@ -64,6 +64,9 @@ def test_pushing_templates_twice_creates_then_changes_nothing_then_updates_an_ed
     token = json.loads((stack.state_dir / "admin-tokens.json").read_text())["marketer"]
     stored = ApiClient(stack.api_url, token).get("/admin/templates/welcome")
     assert stored["html"].startswith("<p>Hello</p>") and stored["subject"] == "Welcome"
+    earlier = ecrm("templates", "show", "welcome", "--version", "1", "--html")
+    assert earlier.code == 0, earlier.err
+    assert "version 1" in earlier.out and "<p>Hi</p>" in earlier.out  # what the edit replaced
 
 
 def test_a_template_the_api_refuses_is_named_with_its_field_and_exit_1(

@@ -135,6 +135,15 @@ def test_a_template_written_from_the_keyboard_is_previewed_and_a_problem_shown_a
     expect(page.locator("#editing")).to_have_text("Template welcome-keys · version 2")
     expect(page.locator("#preview-subject")).to_have_text("Welcome again Tess")
 
+    # version 1 back: loaded into the fields, saved as version 3
+    page.get_by_label("Versions").select_option("1")
+    page.get_by_role("button", name="Load into the editor").click()
+    expect(page.get_by_label("Subject")).to_have_value("Welcome {{ contact.first_name }}")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#editing")).to_have_text("Template welcome-keys · version 3")
+    expect(page.locator("#preview-subject")).to_have_text("Welcome Tess")
+    expect(page.get_by_label("Versions").locator("option")).to_have_count(3)
+
 
 def test_a_test_send_reaches_the_outbox_and_a_refusal_is_shown_next_to_the_field(
     page: Page, stack: Any, saved: str
@@ -190,3 +199,26 @@ def test_the_templates_screen_is_accessible_and_fits_a_phone(
             console_shots.save(page, "console-templates")
     finally:
         context.close()
+
+
+def test_markup_in_a_template_is_shown_as_text_and_never_runs_in_the_console(
+    page: Page, stack: Any
+) -> None:
+    """T28: a template's HTML is the marketer's, and may hold anything: the console shows its
+    source as text (the highlighting rebuilt as spans only) and its preview in a sandboxed
+    frame, so none of it runs with the console's session."""
+    trap = "<script>document.title='owned'</script><img src=x onerror=\"document.title='owned'\">"
+    body = {"id": "trap", "name": "Trap", "subject": "Trap", "html": HTML + "\n" + trap}
+    assert admin(stack, "POST", "/admin/templates", json=body).status_code == 201
+    sign_in(page, stack)
+    open_template(page, "trap")
+    shown = page.locator('.code[data-field="html"] .code-shown')
+    expect(shown).to_contain_text("<script>document.title='owned'</script>")
+    expect(shown.locator("script, img")).to_have_count(0)
+    assert shown.locator("span").count() > 0  # highlighted all the same
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview-subject")).to_have_text("Trap")
+    frame = page.locator("#preview-html")
+    expect(frame).to_have_attribute("sandbox", "")
+    assert page.title() == "Templates · ecrm console"
+    assert page.frame_locator("#preview-html").locator("p").first.text_content() == "Hello "

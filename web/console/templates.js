@@ -100,6 +100,27 @@ function testSection(templateId) {
   return [h("h2", {}, "Test send"), box];
 }
 
+/** Versions: any earlier one (kept a year by the API) loaded into the fields; saving it makes
+    it the newest version. Nothing changes until Save. */
+function versionsSection(t, fill, canChange) {
+  const choice = h("select", { id: "tpl-version", name: "version", "aria-describedby": "tpl-version-said" },
+    Array.from({ length: t.version }, (_, i) => t.version - i).map((n) =>
+      h("option", { value: n }, "version " + n + (n === t.version ? " (current)" : ""))));
+  const said = h("p", { id: "tpl-version-said", class: "note", "aria-live": "polite" });
+  const load = h("button", { type: "button", id: "tpl-version-load" }, canChange ? "Load into the editor" : "Show");
+  load.addEventListener("click", async () => {
+    try {
+      const found = await api("/admin/templates/" + encodeURIComponent(t.id) + "?version=" + encodeURIComponent(choice.value));
+      fill(found);
+      said.textContent = "Version " + found.version + " of " + when(found.updated_at) + " is in the fields" +
+        (canChange && found.version !== t.version ? ": Save to make it the newest version." : ".");
+    } catch (error) {
+      said.textContent = error.message;
+    }
+  });
+  return h("div", { class: "controls", id: "versions" }, h("div", {}, h("label", { for: "tpl-version" }, "Versions"), choice), load, said);
+}
+
 function editor(area, template, canChange, done) {
   const isNew = !template;
   const t = template || { id: "", name: "", subject: "", html: "", text: "", text_derived: true };
@@ -121,13 +142,23 @@ function editor(area, template, canChange, done) {
       isNew ? null : h("button", { type: "button", class: "danger", id: "tpl-delete" }, "Delete"),
       h("button", { type: "button", class: "secondary", id: "tpl-close" }, "Close")) : null);
   const preview = !isNew && canChange ? previewSection(t.id) : null;
+  const versions = h("div", {});
+  const listVersions = (current) => replace(versions, current.version > 1 ? versionsSection(current, fill, canChange) : null);
+  const fill = (found) => {
+    form.elements.namedItem("name").value = found.name;
+    form.elements.namedItem("subject").value = found.subject;
+    codes.html.setValue(found.html);
+    codes.text.setValue(found.text_derived ? "" : found.text);
+  };
   replace(area,
     h("h2", { id: "editing", tabindex: "-1" }, isNew ? "New template" : "Template " + t.id + (t.version ? " · version " + t.version : "")),
     !isNew ? h("p", { class: "note" }, "Saved " + when(t.updated_at) + (t.contact_fields.length ? "; uses " + t.contact_fields.join(", ") : "")) : null,
+    versions,
     form,
     preview ? preview.section : null,
     !isNew && canChange ? testSection(t.id) : null,
     canChange ? null : h("p", { class: "note" }, "Read only: previews and test sends are for marketers."));
+  if (!isNew) listVersions(t);
   if (!canChange) return;
   let version = t.version;
   form.addEventListener("submit", async (event) => {
@@ -144,6 +175,7 @@ function editor(area, template, canChange, done) {
       say("Saved: version " + saved.version + ".");
       if (isNew) return done(saved.id);
       version = saved.version;
+      listVersions(saved);
       area.querySelector("#editing").textContent = "Template " + saved.id + " · version " + saved.version;
       if (preview) await preview.show();  // the preview follows every save
     } catch (error) {

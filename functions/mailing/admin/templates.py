@@ -13,7 +13,7 @@ from ecrm.mail import templates
 from ecrm.mail.templates import MailTemplate, MailTemplateIn
 from ecrm.platform.models import Model
 from ecrm.web.openapi_responses import admin
-from mailing.admin.params import Cursor, Limit, Page, TemplateId
+from mailing.admin.params import Cursor, Limit, Page, TemplateId, Version
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 
@@ -68,9 +68,19 @@ def list_templates(limit: Limit = 50, cursor: Cursor = None) -> Page[TemplateSum
     return Page[TemplateSummary](items=items, next_cursor=next_cursor)
 
 
-@router.get("/admin/templates/<template_id>", summary="One mail template", responses=admin(404))
-def get_template(template_id: TemplateId) -> MailTemplate:
-    return templates.load(template_id)
+@router.get(
+    "/admin/templates/<template_id>",
+    summary="One mail template, or one of its earlier versions",
+    description=(
+        "`?version=N` reads an earlier version: each version saved over is kept"
+        f" {templates.VERSION_DAYS} days (404 after, or for a deleted template's)."
+    ),
+    responses=admin(404),
+)
+def get_template(template_id: TemplateId, version: Version = None) -> MailTemplate:
+    if version is None:
+        return templates.load(template_id)
+    return templates.load_version(template_id, version)
 
 
 @router.put(

@@ -63,6 +63,35 @@ def test_a_template_is_created_read_listed_and_updated_with_its_version(campaign
     assert stale[0] == 409
 
 
+def test_each_version_saved_over_is_kept_and_read_by_its_number(campaign_env: Sent) -> None:
+    path, ids = "/admin/templates/{template_id}", {"template_id": "welcome"}
+    status, first = admin("POST", "/admin/templates", body=TEMPLATE)
+    assert status == 201
+    change = {k: v for k, v in TEMPLATE.items() if k != "id"}
+    for n, subject in ((1, "Second"), (2, "Third")):
+        status, _ = admin("PUT", path, ids, {**change, "subject": subject, "version": n})
+        assert status == 200
+    stale = admin("PUT", path, ids, {**change, "subject": "Lost", "version": 2})
+    assert stale[0] == 409  # a conflict keeps nothing either
+
+    assert admin("GET", path, ids, query={"version": "1"}) == (200, first)
+    status, second = admin("GET", path, ids, query={"version": "2"})
+    assert status == 200 and second["subject"] == "Second" and second["version"] == 2
+    assert admin("GET", path, ids, query={"version": "3"})[1]["subject"] == "Third"
+    assert admin("GET", path, ids, query={"version": "4"})[0] == 404
+    assert admin("GET", path, ids, query={"version": "0"})[0] == 400
+    status, listed = admin("GET", "/admin/templates", query={"limit": "10"})
+    assert [t["id"] for t in listed["items"]] == ["welcome"]  # versions are not templates
+    kept = [i for i in table_items() if i["sk"].startswith("VERSION#")]
+    assert sorted(i["version"] for i in kept) == [1, 2] and all(i["expires_at"] for i in kept)
+
+    # deleted and made again: the new template's version 1 only, never the old one's 2
+    assert admin("DELETE", path, ids)[0] == 204
+    assert admin("POST", "/admin/templates", body={**TEMPLATE, "subject": "New"})[0] == 201
+    assert admin("GET", path, ids, query={"version": "1"})[1]["subject"] == "New"
+    assert admin("GET", path, ids, query={"version": "2"})[0] == 404
+
+
 def test_a_second_template_with_the_same_id_is_a_conflict(campaign_env: Sent) -> None:
     assert admin("POST", "/admin/templates", body=TEMPLATE)[0] == 201
     assert admin("POST", "/admin/templates", body=TEMPLATE)[0] == 409

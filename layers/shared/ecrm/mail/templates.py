@@ -21,7 +21,7 @@ from ecrm.contacts.forms import FieldType, Slug
 from ecrm.mail import links, render_limits
 from ecrm.mail.outbound import RenderedMail
 from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
-from ecrm.platform.errors import InvalidInput, NotFound
+from ecrm.platform.errors import Conflict, InvalidInput, NotFound
 from ecrm.platform.models import Model
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 MAX_HTML_BYTES = 100_000
 MAX_TEXT_BYTES = 50_000
 KIND = "template"
+VERSION_DAYS = 365  # how long an earlier version stays readable (then DynamoDB's TTL removes it)
 
 
 class MailTemplateIn(Model):
@@ -176,7 +177,26 @@ def update(template_id: str, body: MailTemplateIn, expected_version: int | None)
             "updated_at": clock.iso(clock.now()),
         }
     )
-    definitions.put_next(template.to_item(), "template", current.version)
+    kept = {
+        **current.model_dump(),
+        **keys.mail_template_version(template_id, current.version),
+        "type": "mail_template_version",
+        "expires_at": int(clock.now()) + VERSION_DAYS * 86400,
+    }
+    # The replaced version is kept in the same transaction: a conflict keeps nothing.
+    try:
+        store.transact(
+            [
+                store.Put(
+                    template.to_item(),
+                    condition="version = :seen",
+                    values={":seen": current.version},
+                ),
+                store.Put(kept),
+            ]
+        )
+    except store.TransactionCancelled:
+        raise Conflict("The template changed meanwhile; reload and edit again.") from None
     return template
 
 
@@ -189,6 +209,24 @@ def load(template_id: str) -> MailTemplate:
     item = store.get(keys.mail_template(template_id))
     if item is None:
         raise NotFound("No such template.")
+    return MailTemplate.from_item(item)
+
+
+def load_version(template_id: str, version: int) -> MailTemplate:
+    """One version of a template: the current one or an earlier one, kept VERSION_DAYS. A
+    deleted template's versions wait for their TTL, but a template made again under its id
+    never reads them: it has saved over each version below its current one itself."""
+    current = load(template_id)
+    if version == current.version:
+        return current
+    item = None
+    if version < current.version:
+        item = store.get(keys.mail_template_version(template_id, version))
+    if item is None:
+        raise NotFound(
+            f"No version {version} of this template (versions {current.version} and those"
+            f" saved over in the last {VERSION_DAYS} days are kept)."
+        )
     return MailTemplate.from_item(item)
 
 

@@ -226,6 +226,11 @@ def mail_template(template_id: str) -> dict[str, str]:
     return {"pk": f"TEMPLATE#{template_id}", "sk": "TEMPLATE"}
 
 
+def mail_template_version(template_id: str, version: int) -> dict[str, str]:
+    """A template's earlier version, kept beside it (TTL), never in the templates' listing."""
+    return {"pk": f"TEMPLATE#{template_id}", "sk": f"VERSION#{version:06d}"}
+
+
 def segment(segment_id: str) -> dict[str, str]:
     return {"pk": f"SEGMENT#{segment_id}", "sk": "SEGMENT"}
 
