@@ -116,10 +116,17 @@ def test_a_template_written_from_the_keyboard_is_previewed_and_a_problem_shown_a
     frame = page.frame_locator("#preview-html")
     expect(frame.locator("p")).to_have_text("Hello Tess")
 
-    # a sandbox problem on line 3: shown at that line, nothing saved
+    # a sandbox problem on line 3: the live preview shows it at that line as it is typed, the
+    # caret stays where it is; saving is refused the same way, nothing saved
     html = page.get_by_label("HTML", exact=True)
     html.press("Control+End")
     page.keyboard.type("\n<p>{{ contact.__class__ }}</p>")
+    expect(page.locator("#tpl-html-error")).to_contain_text("line 3")
+    expect(page.locator('.code[data-field="html"] .code-lines .bad')).to_have_text("3")
+    expect(html).to_be_focused()
+    page.keyboard.type("!")  # still typing at the end of the line
+    assert html.input_value().endswith("</p>!")
+    page.keyboard.press("Backspace")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#tpl-html-error")).to_contain_text("line 3")
     expect(html).to_have_attribute("aria-invalid", "true")

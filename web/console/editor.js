@@ -73,10 +73,12 @@ export function codeField({ id, name, value = "", readOnly = false, describedBy,
     box,
     textarea,
     setValue(text) { textarea.value = text; bad = 0; draw(); follow(); },
-    /** Marks line `n` (a problem there), puts the caret at its start and scrolls to it. */
-    markLine(n) {
+    /** Marks line `n` (a problem there; 0: none), puts the caret at its start and scrolls to
+        it, unless `move` is false (while the marketer types: the live preview's problems). */
+    markLine(n, move = true) {
       bad = n;
       draw();
+      if (!move || !n) return follow();
       const lines = textarea.value.split("\n");
       const at = lines.slice(0, Math.max(0, n - 1)).reduce((sum, line) => sum + line.length + 1, 0);
       textarea.setSelectionRange(at, at);

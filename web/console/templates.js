@@ -2,8 +2,8 @@
    text in code fields (editor.js), saved with the version it was read at (PUT; 409 if someone
    saved since), created (POST) and deleted (DELETE; refused while a campaign uses it). Saving is
    checked by the API: a sandbox or syntax problem comes back as `line N: …` in its part's field
-   and is shown there, with the line marked. Then the API's preview for a contact (POST …/preview)
-   and a test send through a campaign that uses the template (POST /admin/campaigns/{id}/test).
+   and is shown there, with the line marked. The API's preview for a contact (POST …/preview) of
+   what the fields hold, unsaved, each time typing pauses (the same checks, the same marks), and a test send through a campaign that uses the template (POST /admin/campaigns/{id}/test).
    Previews and test sends are writes to the API (POST): a viewer reads the source only. */
 
 import { api } from "./api.js";
@@ -27,14 +27,18 @@ function input(id, name, value, readOnly, extra = {}) {
 }
 
 /** Marks the line a `line N: …` problem names in each code field. */
-function markLines(error, fields) {
+function markLines(error, fields, move = true) {
   for (const [part, message] of Object.entries(error.fields || {})) {
     const line = /^line (\d+):/.exec(message);
-    if (line && fields[part]) fields[part].markLine(Number(line[1]));
+    if (line && fields[part]) fields[part].markLine(Number(line[1]), move);
   }
 }
 
-function previewSection(templateId) {
+const PARTS = ["name", "subject", "html", "text"];
+
+/** The preview renders what the fields hold (`draft()`, checked by the API as a save is, never
+    stored); a problem in a part goes to `onProblem(error)`, null once they render. */
+function previewSection(templateId, draft, onProblem) {
   const address = h("input", { id: "preview-email", name: "email", type: "email", autocomplete: "off", "aria-describedby": "preview-email-error" });
   const problem = h("p", { id: "preview-email-error", class: "error" });
   const out = h("div", { id: "preview", "aria-live": "polite" });
@@ -44,7 +48,7 @@ function previewSection(templateId) {
   async function show() {
     problem.textContent = "";
     address.removeAttribute("aria-invalid");
-    const body = {};
+    const body = { draft: draft() };
     try {
       if (address.value.trim()) {
         const found = await api("/admin/contacts?email=" + encodeURIComponent(address.value.trim()));
@@ -56,7 +60,9 @@ function previewSection(templateId) {
         h("h3", {}, "HTML part"),
         h("iframe", { id: "preview-html", title: "The HTML part as rendered", sandbox: "", srcdoc: shown.html, referrerpolicy: "no-referrer" }),
         h("h3", {}, "Text part"), h("pre", { id: "preview-text", class: "plain" }, shown.text));
+      onProblem(null);
     } catch (error) {
+      if (PARTS.some((part) => part in (error.fields || {}))) return onProblem(error);
       if (!showRefusal(form, error, null, { contact_id: "email" })) {
         problem.textContent = error.message;  // no such contact: about the address typed
         address.setAttribute("aria-invalid", "true");
@@ -141,7 +147,24 @@ function editor(area, template, canChange, done) {
       h("button", { type: "submit" }, isNew ? "Create" : "Save"),
       isNew ? null : h("button", { type: "button", class: "danger", id: "tpl-delete" }, "Delete"),
       h("button", { type: "button", class: "secondary", id: "tpl-close" }, "Close")) : null);
-  const preview = !isNew && canChange ? previewSection(t.id) : null;
+  const draft = () => {
+    const body = { name: form.elements.namedItem("name").value, subject: form.elements.namedItem("subject").value, html: codes.html.textarea.value };
+    if (codes.text.textarea.value.trim()) body.text = codes.text.textarea.value;
+    return body;
+  };
+  // Problems of what is being typed: shown at their part and line, the focus and caret left be.
+  const live = (error) => {
+    for (const part of PARTS) {
+      const control = form.elements.namedItem(part);
+      const message = error && error.fields[part];
+      document.getElementById("tpl-" + part + "-error").textContent = message || "";
+      if (message) control.setAttribute("aria-invalid", "true");
+      else control.removeAttribute("aria-invalid");
+      if (codes[part]) codes[part].markLine(0, false);
+    }
+    if (error) markLines(error, codes, false);
+  };
+  const preview = !isNew && canChange ? previewSection(t.id, draft, live) : null;
   const versions = h("div", {});
   const listVersions = (current) => replace(versions, current.version > 1 ? versionsSection(current, fill, canChange) : null);
   const fill = (found) => {
@@ -149,6 +172,7 @@ function editor(area, template, canChange, done) {
     form.elements.namedItem("subject").value = found.subject;
     codes.html.setValue(found.html);
     codes.text.setValue(found.text_derived ? "" : found.text);
+    preview?.show();
   };
   replace(area,
     h("h2", { id: "editing", tabindex: "-1" }, isNew ? "New template" : "Template " + t.id + (t.version ? " · version " + t.version : "")),
@@ -161,12 +185,17 @@ function editor(area, template, canChange, done) {
   if (!isNew) listVersions(t);
   if (!canChange) return;
   let version = t.version;
+  let typing = null;
+  form.addEventListener("input", () => {  // the live preview: once typing pauses
+    if (!preview) return;
+    clearTimeout(typing);
+    typing = setTimeout(() => preview.show(), 700);
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     problem.textContent = "";
     for (const help of form.querySelectorAll(".field > .error")) help.textContent = "";
-    const body = { name: form.elements.namedItem("name").value, subject: form.elements.namedItem("subject").value, html: codes.html.textarea.value };
-    if (codes.text.textarea.value.trim()) body.text = codes.text.textarea.value;
+    const body = draft();
     say("Saving…");
     try {
       let saved;

@@ -42,6 +42,10 @@ class PreviewRequest(Model):
     contact_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,64}$")] | None = Field(
         default=None, description="Render for this contact (default: an address only)"
     )
+    draft: MailTemplateIn | None = Field(
+        default=None,
+        description="Render these unsaved parts instead (checked as a save is; nothing stored)",
+    )
 
 
 class Preview(Model):
@@ -105,9 +109,9 @@ def delete_template(template_id: TemplateId) -> Response[None]:
 
 @router.post(
     "/admin/templates/<template_id>/preview",
-    summary="The template rendered for one contact, as a campaign would render it",
+    summary="The template (or an unsaved draft of it) rendered for one contact, as sent",
     responses=admin(404, 415, 422),
 )
 def preview_template(template_id: TemplateId, body: PreviewRequest) -> Preview:
-    rendered = templates.preview_for(template_id, body.contact_id)
+    rendered = templates.preview_for(template_id, body.contact_id, body.draft)
     return Preview(subject=rendered.subject, text=rendered.text, html=rendered.html)

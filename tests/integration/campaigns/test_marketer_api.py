@@ -128,6 +128,21 @@ def test_a_template_that_fails_its_checks_is_refused_and_not_stored(
     assert table_items() == before
 
 
+def test_a_draft_is_previewed_unsaved_and_its_problem_named_at_its_line(campaign_env: Sent) -> None:
+    assert admin("POST", "/admin/templates", body=TEMPLATE)[0] == 201
+    before = table_items()
+    path, ids = "/admin/templates/{template_id}/preview", {"template_id": "welcome"}
+    draft = {"name": "W", "subject": "Draft {{ contact.email }}", "html": HTML}
+    status, shown = admin("POST", path, ids, {"draft": draft})
+    assert status == 200 and shown["subject"] == "Draft preview@example.com"
+    bad = {**draft, "html": HTML + "\n\n<p>{{ contact.__class__ }}</p>"}
+    status, body = admin("POST", path, ids, {"draft": bad})
+    assert status == 422 and body["error"]["fields"]["html"].startswith("line 3:")
+    assert table_items() == before  # nothing stored either way
+    status, saved = admin("POST", path, ids, {})
+    assert status == 200 and saved["subject"] == "Hi "  # the saved template, unchanged
+
+
 def test_a_template_that_multiplies_its_output_is_refused_when_changed(campaign_env: Sent) -> None:
     assert admin("POST", "/admin/templates", body=TEMPLATE)[0] == 201
     before = table_items()

@@ -292,12 +292,27 @@ def preview(
     return compiled(template).render(context)
 
 
-def preview_for(template_id: str, contact_id: str | None) -> RenderedMail:
+def preview_for(
+    template_id: str, contact_id: str | None, draft: MailTemplateIn | None = None
+) -> RenderedMail:
     """The template rendered for a stored contact (or, without one, for an address only), with
-    a real unsubscribe link, exactly as a campaign would render it."""
+    a real unsubscribe link, exactly as a campaign would render it. With a `draft`, its parts
+    instead, checked as a save checks them (InvalidInput naming the part and line) and never
+    stored: the console's live preview."""
     from ecrm.platform import tokens  # noqa: PLC0415 - token keys only when previewing
 
     template = load(template_id)
+    if draft is not None:
+        text, derived, fields = _checked(draft)
+        template = template.model_copy(
+            update={
+                "subject": draft.subject,
+                "html": draft.html,
+                "text": text,
+                "text_derived": derived,
+                "contact_fields": fields,
+            }
+        )
     contact: Mapping[str, Any] = {"email": "preview@example.com"}
     if contact_id:
         found = store.get(keys.contact(contact_id), consistent=False)
