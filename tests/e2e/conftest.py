@@ -1,5 +1,5 @@
-"""End-to-end fixtures: one local stack (`ecrm serve` in-process) for the session, and headless
-Chromium (Debian's build) driven by Playwright."""
+"""End-to-end fixtures: a local stack (`ecrm serve` in-process) and headless Chromium (Debian's
+build, driven by Playwright) per module."""
 
 from __future__ import annotations
 
@@ -65,13 +65,15 @@ def table_name(stack: Any, state_dir: Path) -> str:
     return str(endpoint["table"])
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while a sync Playwright is open its thread has a running asyncio
+# loop, and an xdist worker runs other modules after this one (the console bench starts its own).
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists() and not shutil.which("chromium"):
         pytest.skip("Chromium is not installed: apt-get install -y chromium")
