@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 import requests
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from local.cognito import USERS_FILE
 from tests.e2e import console_shots
+from tests.e2e.console import assert_accessible, confirmed_subscriber, sign_in_on
 
 pytestmark = pytest.mark.e2e
 
@@ -26,17 +25,7 @@ ADDRESS = "ann.console@acme.example"
 @pytest.fixture(scope="module")
 def contact(stack: Any) -> str:
     """Ann signs up on the demo form and clicks the link mailed to her."""
-    body = {"email": ADDRESS, "first_name": "Ann", "consent": True}
-    submitted = requests.post(
-        f"{stack.api_url}/forms/newsletter/submissions", json=body, timeout=30
-    )
-    assert submitted.status_code == 202, submitted.text
-    stack.drain()
-    [mail] = [m for m in stack.outbox() if ADDRESS in m["to"]]
-    [link] = [link for link in mail["links"] if "/confirm/" in link]
-    assert requests.post(link, timeout=30).status_code == 200
-    stack.drain()
-    return ADDRESS
+    return confirmed_subscriber(stack, ADDRESS, first_name="Ann")
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +48,7 @@ def members(stack: Any, contact: str) -> list[str]:
 
 
 def sign_in(page: Page, stack: Any, who: str = "marketer") -> None:
-    details = json.loads((stack.state_dir / USERS_FILE).read_text())[who]
-    page.goto("/console/#/contacts")
-    page.get_by_label("Email", exact=True).fill(details["email"])
-    page.get_by_label("Password").fill(details["password"])
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Contacts", level=1)).to_be_visible()
+    sign_in_on(page, stack, "contacts", "Contacts", who)
 
 
 def find(page: Page, address: str) -> None:
@@ -72,12 +56,6 @@ def find(page: Page, address: str) -> None:
     expect(page.get_by_label("Email address (exact)")).to_be_focused()
     page.keyboard.type(address)
     page.keyboard.press("Enter")
-
-
-def assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert not serious, results.generate_report()
 
 
 def test_a_contact_page_shows_consents_score_and_interactions(

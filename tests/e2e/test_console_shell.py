@@ -12,12 +12,11 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from axe_playwright_python.sync_playwright import Axe
 from botocore.exceptions import ClientError
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
-from local.cognito import USERS_FILE
 from tests.e2e import console_shots
+from tests.e2e.console import assert_accessible, user
 
 pytestmark = pytest.mark.e2e
 
@@ -29,11 +28,6 @@ SCREENS = [
     "Scoring",
     "Imports",
 ]
-
-
-def user(stack: Any, who: str) -> dict[str, str]:
-    found: dict[str, str] = json.loads((stack.state_dir / USERS_FILE).read_text())[who]
-    return found
 
 
 def sign_in(page: Page, stack: Any, who: str = "marketer") -> None:
@@ -55,12 +49,6 @@ def session(page: Page) -> dict[str, Any]:
         page.evaluate("sessionStorage.getItem('ecrm-console-session')") or "null"
     )
     return kept
-
-
-def assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert not serious, results.generate_report()
 
 
 def cognito(stack: Any) -> Any:

@@ -6,16 +6,14 @@ outbox; a viewer reads the source with no control that changes it; accessible at
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 import requests
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from local.cognito import USERS_FILE
 from tests.e2e import console_shots
+from tests.e2e.console import assert_accessible, confirmed_subscriber, sign_in_on, user
 
 pytestmark = pytest.mark.e2e
 
@@ -28,25 +26,10 @@ def admin(stack: Any, method: str, path: str, **kw: Any) -> requests.Response:
     return requests.request(method, f"{stack.api_url}{path}", headers=headers, timeout=30, **kw)
 
 
-def user(stack: Any, who: str) -> dict[str, str]:
-    found: dict[str, str] = json.loads((stack.state_dir / USERS_FILE).read_text())[who]
-    return found
-
-
 @pytest.fixture(scope="module")
 def contact(stack: Any) -> str:
     """Tess signs up on the demo form with her first name and clicks the link mailed to her."""
-    body = {"email": ADDRESS, "first_name": "Tess", "consent": True}
-    submitted = requests.post(
-        f"{stack.api_url}/forms/newsletter/submissions", json=body, timeout=30
-    )
-    assert submitted.status_code == 202, submitted.text
-    stack.drain()
-    [mail] = [m for m in stack.outbox() if ADDRESS in m["to"]]
-    [link] = [link for link in mail["links"] if "/confirm/" in link]
-    assert requests.post(link, timeout=30).status_code == 200
-    stack.drain()
-    return ADDRESS
+    return confirmed_subscriber(stack, ADDRESS, first_name="Tess")
 
 
 @pytest.fixture(scope="module")
@@ -69,12 +52,7 @@ def saved(stack: Any) -> str:
 
 
 def sign_in(page: Page, stack: Any, who: str = "marketer") -> None:
-    details = user(stack, who)
-    page.goto("/console/#/templates")
-    page.get_by_label("Email", exact=True).fill(details["email"])
-    page.get_by_label("Password").fill(details["password"])
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Templates", level=1)).to_be_visible()
+    sign_in_on(page, stack, "templates", "Templates", who)
     expect(page.locator("main")).to_have_attribute("data-loaded", "true")
 
 
@@ -196,11 +174,7 @@ def test_the_templates_screen_is_accessible_and_fits_a_phone(
         page.get_by_role("button", name="Preview").click()
         expect(page.locator("#preview-subject")).not_to_be_empty()
         expect(page.locator("#test-form")).to_be_visible()
-        results = Axe().run(page)
-        serious = [
-            v for v in results.response["violations"] if v["impact"] in ("serious", "critical")
-        ]
-        assert not serious, results.generate_report()
+        assert_accessible(page)
         assert page.evaluate("document.scrollingElement.scrollWidth") <= width
         if width == 1280:
             console_shots.save(page, "console-templates")
