@@ -85,9 +85,9 @@ def delete_campaign(campaign_id: CampaignId) -> Response[None]:
     responses=admin(404, 415, 422, 429),
 )
 def test_campaign(campaign_id: CampaignId, body: TestSend) -> TestSent:
-    from ecrm.campaigns import test_send  # noqa: PLC0415 - MIME and SES for this route only
+    from ecrm.campaigns import proofs  # noqa: PLC0415 - MIME and SES for this route only
 
-    ids = test_send.send(
+    ids = proofs.send(
         definitions.item(campaign_id),
         list(body.to),
         http.marketer(router.current_event),

@@ -11,5 +11,5 @@
 - `recipients`: who of a batch may be mailed at send time (`eligible`).
 - `content`: what a campaign sends, compiled once per process (`for_campaign`, `Content`).
 - `health`: a campaign that hurts the sender's reputation pauses itself (`pause_if_unhealthy`).
-- `test_send`: a test send to a few typed addresses, no ledger, no counters (`send`).
+- `proofs`: a test send to a few typed addresses, no ledger, no counters (`send`).
 """
