@@ -1,5 +1,5 @@
-"""What the console's browser tests share: its users, signing in on a screen, the axe-core
-check, and a subscriber who confirmed through the demo form."""
+"""What the console's browser tests share: its users, signing in on a screen, the axe-core and
+phone-width checks, and a subscriber who confirmed through the demo form."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from local.cognito import USERS_FILE
+from tests.e2e import console_shots
 
 
 def user(stack: Any, who: str) -> dict[str, str]:
@@ -34,6 +35,15 @@ def assert_accessible(page: Page) -> None:
     results = Axe().run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert not serious, results.generate_report()
+
+
+def assert_fits(page: Page, width: int, shot: str) -> None:
+    """The screen as shown at `width`: accessible, no sideways scroll; at 1280 px its picture
+    is saved as `shot` (`console_shots`)."""
+    assert_accessible(page)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+    if width == 1280:
+        console_shots.save(page, shot)
 
 
 def confirmed_subscriber(stack: Any, address: str, **fields: Any) -> str:

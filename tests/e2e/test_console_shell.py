@@ -15,8 +15,7 @@ import requests
 from botocore.exceptions import ClientError
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
-from tests.e2e import console_shots
-from tests.e2e.console import assert_accessible, user
+from tests.e2e.console import assert_accessible, assert_fits, user
 
 pytestmark = pytest.mark.e2e
 
@@ -243,10 +242,7 @@ def test_home_is_accessible_and_fits_a_phone(browser: Browser, stack: Any, width
         expect(page.get_by_role("dialog", name="Sign in")).to_be_visible()
         assert_accessible(page)  # the sign-in dialog
         sign_in(page, stack)
-        assert_accessible(page)
-        assert page.evaluate("document.scrollingElement.scrollWidth") <= width
-        if width == 1280:
-            console_shots.save(page, "console-home")
+        assert_fits(page, width, "console-home")
     finally:
         context.close()
 
