@@ -21,6 +21,9 @@ def register(commands: Commands) -> None:
     show = commands.api(group, "show", "one campaign: state, progress, stats", _show)
     show.add_argument("campaign_id")
 
+    links = commands.api(group, "links", "clicks per link, most clicked first", _links)
+    links.add_argument("campaign_id")
+
     create = commands.api(group, "create", "create a draft campaign", _create)
     create.add_argument("--name", required=True)
     create.add_argument("--template", required=True, help="template id")
@@ -111,6 +114,12 @@ def outcome(campaign: dict[str, Any]) -> tuple[int | str, int, int, int, int | s
 def _show(ctx: Context) -> None:
     campaign = ctx.api.get(path(ctx.args.campaign_id))
     ctx.out.result(campaign, describe(campaign))
+
+
+def _links(ctx: Context) -> None:
+    found = ctx.api.get(path(ctx.args.campaign_id) + "/links")["items"]
+    rows = [(item["link"], item["clicks"]) for item in found]
+    ctx.out.result(found, table(rows, ("link", "clicks")) if found else "no click yet")
 
 
 def _create(ctx: Context) -> None:

@@ -1,4 +1,5 @@
-"""`ecrm segments list|show|put|delete|count`, through `/admin/segments`.
+"""`ecrm segments list|show|put|delete|count|preview`, through `/admin/segments` (and
+`/admin/segment-preview`: a segment file counted before it is put).
 
 `put FILE` makes a segment what a JSON file says (`{"id", "name", "topic", "conditions"}`, the
 shape `GET /admin/segments/{id}` returns; see examples/segment-all.json): created when missing,
@@ -39,6 +40,10 @@ def register(commands: Commands) -> None:
     delete.add_argument("id")
     count = commands.api(group, "count", "how many contacts the segment holds now", _count)
     count.add_argument("id")
+    preview = commands.api(
+        group, "preview", "count a segment file before putting it (stores nothing)", _preview
+    )
+    preview.add_argument("file", type=Path, help='{"name", "topic", "conditions"}')
 
 
 def _list(ctx: Context) -> None:
@@ -111,7 +116,27 @@ def _delete(ctx: Context) -> None:
 
 def _count(ctx: Context) -> None:
     found = ctx.api.get(paths.under(BASE, ctx.args.id, "count"))
-    human = f"{found['members']} contacts ({found['candidates']} members of the topic read)"
+    human = (
+        f"{found['members']} contacts ({found['candidates']} members of the topic read;"
+        f" {found['queries']} index queries, {found['items_read']} items looked up)"
+    )
     if not found["complete"]:
         human += "; the preview stopped early: at least that many"
     ctx.out.result({"id": ctx.args.id, **found}, human)
+
+
+def _preview(ctx: Context) -> None:
+    data = read_segment_draft(ctx.args.file)
+    found = ctx.api.post("/admin/segment-preview", data)
+    human = (
+        f"{found['members']} contacts ({found['candidates']} members of the topic read;"
+        f" {found['queries']} index queries, {found['items_read']} items looked up)"
+    )
+    if not found["complete"]:
+        human += "; the preview stopped early: at least that many"
+    ctx.out.result(found, human)
+
+
+def read_segment_draft(path: Path) -> dict[str, Any]:
+    data = paths.read_object(path, "a segment")
+    return {k: v for k, v in data.items() if k in ("name", "topic", "conditions")}

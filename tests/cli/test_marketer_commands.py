@@ -77,6 +77,10 @@ def test_segments_put_list_show_count_delete(ecrm: Ecrm, people: None, tmp_path:
     assert shown.code == 0 and "'All of them'" in shown.out and f"topic {TOPIC}" in shown.out
     counted = _json(ecrm("segments", "count", "cmd-all", "--json"))
     assert counted["candidates"] == len(SUBSCRIBED + SUPPRESSED) and counted["complete"] is True
+    drafted = _json(ecrm("segments", "preview", _file(tmp_path, "s.json", renamed), "--json"))
+    saved = {k: v for k, v in counted.items() if k != "id"}
+    assert {**drafted, "sample": []} == {**saved, "sample": []}
+    assert len(drafted["sample"]) == min(10, counted["members"])
 
     assert _json(ecrm("segments", "delete", "cmd-all", "--json"))["deleted"] is True
     gone = ecrm("segments", "show", "cmd-all", "--json")
@@ -164,6 +168,8 @@ def test_campaign_test_send_and_list_shows_sent_skipped_remaining(
     ]  # fmt: skip
     [row] = [r.split() for r in rows if r.startswith(campaign_id)]
     assert row == [campaign_id, "Split", "done", "4", "2", "2", "0", "0"]
+    assert _json(ecrm("campaigns", "links", campaign_id, "--json")) == []
+    assert "no click yet" in ecrm("campaigns", "links", campaign_id).out
 
 
 def test_automations_put_list_show_disable_enable(ecrm: Ecrm, parts: None, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """`/admin/campaigns`: create, read and list campaigns; test send; send now, schedule, cancel,
-pause and resume. `GET` shows the state, progress and per-campaign stats."""
+pause and resume. `GET` shows the state, progress and per-campaign stats; `…/links` the
+clicks per link."""
 
 from __future__ import annotations
 
@@ -32,6 +33,18 @@ class TestSent(Model):
     message_ids: list[str]
 
 
+class LinkClicks(Model):
+    link: str = Field(
+        description="The link as the template writes it (no query), `unsubscribe`, or"
+        " `personalised` (links the template builds per recipient, counted together)"
+    )
+    clicks: int = Field(description="Clicks by people (link scanners left out)")
+
+
+class CampaignLinks(Model):
+    items: list[LinkClicks]
+
+
 class ScheduleRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
@@ -60,6 +73,19 @@ def list_campaigns(limit: Limit = 50, cursor: Cursor = None) -> Page[Campaign]:
 )
 def get_campaign(campaign_id: CampaignId) -> Campaign:
     return definitions.load(campaign_id)
+
+
+@router.get(
+    "/admin/campaigns/<campaign_id>/links",
+    summary="Clicks per link of a campaign, most clicked first",
+    responses=admin(404),
+)
+def campaign_links(campaign_id: CampaignId) -> CampaignLinks:
+    from ecrm.campaigns import links  # noqa: PLC0415 - this route only
+
+    definitions.item(campaign_id)  # 404 for no such campaign
+    found = links.clicks(campaign_id)
+    return CampaignLinks(items=[LinkClicks(link=link, clicks=n) for link, n in found])
 
 
 @router.delete(

@@ -200,7 +200,7 @@ def test_a_segment_counts_its_members_by_conditions(campaign_env: Sent) -> None:
         "GET", "/admin/segments/{segment_id}/count", {"segment_id": "acme-guides"}
     )
     assert status == 200
-    assert count == {"candidates": 13, "members": 6, "complete": True}
+    assert (count["candidates"], count["members"], count["complete"]) == (13, 6, True)
 
 
 def test_a_segment_count_leaves_out_suppressed_addresses(campaign_env: Sent) -> None:
@@ -214,7 +214,7 @@ def test_a_segment_count_leaves_out_suppressed_addresses(campaign_env: Sent) -> 
 
     status, count = admin("GET", "/admin/segments/{segment_id}/count", {"segment_id": "acme"})
 
-    assert (status, count) == (200, {"candidates": 4, "members": 2, "complete": True})
+    assert (status, count["candidates"], count["members"], count["complete"]) == (200, 4, 2, True)
 
 
 def test_a_segment_with_an_unknown_condition_is_refused(campaign_env: Sent) -> None:

@@ -17,7 +17,8 @@ delivery, so a crash between the two steps is repaired by the redelivery.
 - Complaint: `email_complained`; suppression; unsubscribed from everything; campaign
   `complained` (once per recipient); auto-pause check.
 - Open, Click: `email_opened`, `email_clicked`; unless `scanner`: campaign `opened`, `clicked`
-  (once per recipient) and contact `last_engaged_at`.
+  (once per recipient) and contact `last_engaged_at`; a click also counts on its link
+  (`ecrm.campaigns.links`).
 - Reject: `email_rejected`; campaign `rejected`.
 """
 
@@ -35,6 +36,7 @@ from aws_lambda_powertools import Logger
 
 from ecrm.account.unsubscribe import count_on_campaign, unsubscribe_contact
 from ecrm.campaigns import health
+from ecrm.campaigns import links as campaign_links
 from ecrm.contacts import suppression
 from ecrm.mail import scanners, send_ledger, ses_notifications
 from ecrm.mail.ses_notifications import INTERACTION_TYPES, MailEvent
@@ -131,6 +133,9 @@ def _record_one(event: MailEvent, address: str, contact_id: str) -> Recorded:
     elif event.ses_type == "Complaint":
         required.append(suppress(address, "complaint", at))
     optional = _counters(event)
+    campaign_id = event.tag(CAMPAIGN_TAG)
+    if event.ses_type == "Click" and campaign_id and not scanner and event.detail.get("link"):
+        optional.append(campaign_links.click(campaign_id, str(event.detail["link"])))
     if contact_exists:
         optional += _contact_marks(event, contact_id, at, scanner)
     try:

@@ -33,6 +33,7 @@
 | campaign start      | CAMPAIGN#<id>               | DUE                       | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
 | audience page       | CAMPAIGN#<id>               | PAGE#<shard>#<page>       |                                  |
 | batch tally marker  | CAMPAIGN#<id>               | BATCH#<batch id>          |                                  |
+| link clicks         | CAMPAIGN#<id>               | LINK#<keyed link hash>    |                                  |
 | send ledger         | CAMPAIGN#<id>               | SEND#<contact id>         |                                  |
 | SES send pacing     | PACE#ses                    | BUCKET                    |                                  |
 | schedule watermark  | SCHEDULE#tick               | WATERMARK                 |                                  |
@@ -279,6 +280,14 @@ def campaign_page(campaign_id: str, shard: int, page: int) -> dict[str, str]:
 def campaign_pages(shard: int) -> str:
     """Sort-key prefix of a campaign's audience pages of one topic shard."""
     return f"PAGE#{shard}#"
+
+
+CAMPAIGN_LINKS = "LINK#"
+
+
+def campaign_link(campaign_id: str, link_key: str) -> dict[str, str]:
+    """Clicks on one link of a campaign (`ecrm.campaigns.links`: a keyed hash, never the URL)."""
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{CAMPAIGN_LINKS}{link_key}"}
 
 
 def campaign_batch(campaign_id: str, batch_id: str) -> dict[str, str]:

@@ -103,21 +103,32 @@ class Count:
     candidates: int
     members: int
     complete: bool  # False when the preview stopped at `max_candidates`
+    queries: int = 0  # index Query calls (one per page of a topic shard)
+    items_read: int = 0  # items looked up: contacts, scores, suppression keys
+    sample: tuple[Member, ...] = ()  # the first members found (shard order), at most `sample`
 
 
-def count(segment: Segment, *, max_candidates: int = 20_000) -> Count:
+def count(segment: Segment, *, max_candidates: int = 20_000, sample: int = 0) -> Count:
     """The count preview: every shard, page by page, up to `max_candidates` topic members.
     `members` are those a campaign would mail now, so suppressed addresses are left out (the
-    send leaves them out the same way, `ecrm.campaigns.recipients`)."""
-    candidates = members = 0
+    send leaves them out the same way, `ecrm.campaigns.recipients`). What it cost is counted
+    too (`queries`, `items_read`: one contact per candidate, its score item when a condition
+    needs it, two suppression keys per match), so the console can say what a count reads."""
+    candidates = members = queries = items_read = 0
+    found_sample: list[Member] = []
+    per_candidate = 2 if segment.needs_score else 1
     for shard in range(keys.TOPIC_SHARDS):
         for found in shard_pages(segment, shard):
+            queries += 1
             candidates += found.candidates
             suppressed = suppression.suppressed_among(m.email for m in found.members)
-            members += sum(1 for m in found.members if m.email not in suppressed)
+            items_read += found.candidates * per_candidate + 2 * len(found.members)
+            mailable = [m for m in found.members if m.email not in suppressed]
+            members += len(mailable)
+            found_sample += mailable[: max(0, sample - len(found_sample))]
             if candidates >= max_candidates and (found.next_start or shard < keys.TOPIC_SHARDS - 1):
-                return Count(candidates, members, complete=False)
-    return Count(candidates, members, complete=True)
+                return Count(candidates, members, False, queries, items_read, tuple(found_sample))
+    return Count(candidates, members, True, queries, items_read, tuple(found_sample))
 
 
 def all_members(segment: Segment, shards: Sequence[int] | None = None) -> Iterator[Member]:
