@@ -33,7 +33,8 @@ TRANSFER_GOAL_KB = 250
 CALLS_GOAL = 4
 LOADS = 5
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENS = ("home", "contacts", "templates")  # the screens that work (web/console/main.js SCREENS)
+# The screens that work (web/console/main.js SCREENS).
+SCREENS = ("home", "contacts", "templates", "segments")
 
 
 def _session_script(stack: Any) -> str:

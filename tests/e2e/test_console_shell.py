@@ -21,7 +21,6 @@ pytestmark = pytest.mark.e2e
 
 SCREENS = [
     "Forms",
-    "Segments",
     "Campaigns",
     "Automations",
     "Scoring",

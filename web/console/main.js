@@ -13,7 +13,7 @@ const SCREENS = [
   { id: "forms", name: "Forms" },
   // Loaded when opened: the code editor's library stays out of the first load.
   { id: "templates", name: "Templates", show: async (main, how) => (await import("./templates.js")).templates(main, how) },
-  { id: "segments", name: "Segments" },
+  { id: "segments", name: "Segments", show: async (main, how) => (await import("./segments.js")).segments(main, how) },
   { id: "campaigns", name: "Campaigns" },
   { id: "automations", name: "Automations" },
   { id: "scoring", name: "Scoring" },
