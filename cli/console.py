@@ -16,7 +16,14 @@ from cli.commands import Commands, Context
 FOLDER = Path(__file__).resolve().parents[1] / "web" / "console"
 PREFIX = "console/"
 API_PATH = "/v1"  # the API's stage, as CloudFront's `v1/admin/*` behaviour passes it on
-NEEDED = ("MarketerPoolId", "MarketerPoolClientId", "WebBucketName", "ConsoleUrl")
+NEEDED = (
+    "MarketerPoolId",
+    "MarketerPoolClientId",
+    "WebBucketName",
+    "ConsoleUrl",
+    "ApiUrl",
+    "EmbedScriptUrl",
+)
 _TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -53,6 +60,9 @@ def console_config(outputs: dict[str, str], region: str) -> dict[str, str]:
         # The console's own origin: CloudFront passes /v1/admin/* to the API (infra/template.yaml,
         # WebDistribution), so its calls need no CORS and its CSP's connect-src is 'self'.
         "api": API_PATH,
+        # The Forms screen's embed snippet (and its preview draws with that script's path).
+        "form_script": outputs["EmbedScriptUrl"],
+        "form_api": outputs["ApiUrl"],
     }
 
 

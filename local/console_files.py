@@ -61,7 +61,9 @@ def console_response(path: str, folder: Path, pool: ConsolePool | None) -> HttpR
         return json_response(404, {"message": "This stack has no user pool to sign in to."})
     relative = path.removeprefix(PREFIX) or "index.html"
     if relative == "config.json":
-        body = json.dumps({**pool.config(COGNITO_PATH), "api": ""}).encode()
+        # The embed snippet's script and API (the Forms screen): this origin's.
+        embed = {"form_script": "/web/ecrm-form.js", "form_api": ""}
+        body = json.dumps({**pool.config(COGNITO_PATH), "api": "", **embed}).encode()
         return HttpResponse(200, [("Content-Type", "application/json"), *headers()], body)
     root = folder.resolve()
     target = (root / relative).resolve()

@@ -246,6 +246,16 @@
     });
   }
 
+  // The marketer console's live preview (web/console/forms.js) renders a definition that is not
+  // saved yet with this very code: the same fields, labels and consent, never sent anywhere.
+  window.ecrmForm = Object.freeze({
+    preview(form, def) {
+      form.replaceChildren();
+      form.classList.add("ecrm-form");
+      render(form, def, (form.dataset.ecrmPrefix = `ecrm-preview${++formCount}-`));
+    },
+  });
+
   const start = () => document.querySelectorAll("form[data-ecrm-form]").forEach(enhance);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

@@ -21,6 +21,7 @@ OUTPUTS = {
     "ApiUrl": "https://api.example.com/v1",
     "WebBucketName": "web-bucket",
     "ConsoleUrl": "https://d1.cloudfront.net/console/index.html",
+    "EmbedScriptUrl": "https://d1.cloudfront.net/ecrm-form.js",
 }
 
 
@@ -66,6 +67,8 @@ def test_the_console_and_its_config_are_published_from_the_stacks_outputs(
         "client_id": "client123",
         "cognito_endpoint": "https://cognito-idp.eu-west-1.amazonaws.com",
         "api": "/v1",  # the console's own origin: CloudFront passes /v1/admin/* to the API
+        "form_script": "https://d1.cloudfront.net/ecrm-form.js",  # for the embed snippet
+        "form_api": "https://api.example.com/v1",
     }
 
 

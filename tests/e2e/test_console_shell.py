@@ -20,7 +20,6 @@ from tests.e2e.console import assert_accessible, assert_fits, user
 pytestmark = pytest.mark.e2e
 
 SCREENS = [
-    "Forms",
     "Campaigns",
     "Automations",
     "Scoring",
@@ -221,7 +220,10 @@ def test_the_console_has_strict_headers_and_a_fixed_redirect(stack: Any) -> None
         assert "frame-ancestors 'none'" in policy and "script-src 'self';" in policy
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
     config = requests.get(stack.api_url + "/console/config.json", timeout=30).json()
-    assert set(config) == {"region", "user_pool_id", "client_id", "cognito_endpoint", "api"}
+    assert set(config) == {
+        *("region", "user_pool_id", "client_id", "cognito_endpoint", "api"),
+        *("form_script", "form_api"),  # the Forms screen's embed snippet
+    }
     moved = requests.get(
         stack.api_url + "/console?next=https://evil.example", allow_redirects=False, timeout=30
     )

@@ -10,7 +10,7 @@ import * as session from "./session.js";
 const SCREENS = [
   { id: "home", name: "Home", show: home },
   { id: "contacts", name: "Contacts", show: contacts },
-  { id: "forms", name: "Forms" },
+  { id: "forms", name: "Forms", show: async (main, how) => (await import("./forms.js")).forms(main, how) },
   // Loaded when opened: the code editor's library stays out of the first load.
   { id: "templates", name: "Templates", show: async (main, how) => (await import("./templates.js")).templates(main, how) },
   { id: "segments", name: "Segments", show: async (main, how) => (await import("./segments.js")).segments(main, how) },

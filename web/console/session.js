@@ -23,6 +23,11 @@ export async function loadConfig() {
   return config;
 }
 
+/** A value of config.json (e.g. `form_script`, `form_api`), or undefined. */
+export function setting(name) {
+  return config ? config[name] : undefined;
+}
+
 export function apiBase() {
   return (config && config.api) || "";
 }
