@@ -20,7 +20,6 @@ from tests.e2e.console import assert_accessible, assert_fits, user
 pytestmark = pytest.mark.e2e
 
 SCREENS = [
-    "Campaigns",
     "Automations",
     "Scoring",
     "Imports",

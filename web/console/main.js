@@ -14,7 +14,7 @@ const SCREENS = [
   // Loaded when opened: the code editor's library stays out of the first load.
   { id: "templates", name: "Templates", show: async (main, how) => (await import("./templates.js")).templates(main, how) },
   { id: "segments", name: "Segments", show: async (main, how) => (await import("./segments.js")).segments(main, how) },
-  { id: "campaigns", name: "Campaigns" },
+  { id: "campaigns", name: "Campaigns", show: async (main, how) => (await import("./campaigns.js")).campaigns(main, how) },
   { id: "automations", name: "Automations" },
   { id: "scoring", name: "Scoring" },
   { id: "imports", name: "Imports" },

@@ -1,0 +1,237 @@
+"""The console's Campaigns screen in Chromium against `ecrm serve`: a campaign made through the
+wizard from the keyboard (template, segment, sender, a review with the audience and the
+preview), test-sent (found in the outbox), sent and watched until done; opens and clicks
+simulated from the outbox show in its results and its clicks per link; a scheduled campaign
+is cancelled; a viewer sees no write control and a forced write is refused by the API;
+accessible at 1280 and 390 px without sideways scrolling."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.console import assert_fits, confirmed_subscriber, sign_in_on, user
+
+pytestmark = pytest.mark.e2e
+
+OFFER = "https://shop.example.com/offer"
+HTML = (
+    f'<p>Hello {{{{ contact.first_name }}}}, see <a href="{OFFER}?utm_source=news">the offer</a>.'
+    "</p>"
+    '<a href="{{ unsubscribe_url }}">Unsubscribe</a>'
+)
+PEOPLE = ("cara.campaigns@acme.example", "cody.campaigns@acme.example")
+
+
+def admin(stack: Any, method: str, path: str, **kw: Any) -> requests.Response:
+    headers = {"Authorization": f"Bearer {stack.authorizer.tokens['marketer']}"}
+    return requests.request(method, f"{stack.api_url}{path}", headers=headers, timeout=30, **kw)
+
+
+@pytest.fixture(scope="module")
+def parts(stack: Any) -> None:
+    """Two confirmed subscribers, a template with a link, a segment of the newsletter."""
+    for address in PEOPLE:
+        confirmed_subscriber(stack, address, first_name=address.split(".")[0].title())
+    template = {"id": "spring", "name": "Spring", "subject": "Spring for {{ contact.first_name }}"}
+    assert admin(stack, "POST", "/admin/templates", json={**template, "html": HTML}).ok
+    segment = {"id": "all-news", "name": "All readers", "topic": "newsletter"}
+    assert admin(stack, "POST", "/admin/segments", json=segment).status_code == 201
+
+
+@pytest.fixture(scope="module")
+def draft(stack: Any, parts: None) -> str:
+    body = {
+        "name": "Made by the API",
+        "template_id": "spring",
+        "segment_id": "all-news",
+        "sender": {"email": "news@example.com", "name": "News"},
+    }
+    answer = admin(stack, "POST", "/admin/campaigns", json=body)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+@pytest.fixture(scope="module")
+def sent(stack: Any, parts: None) -> str:
+    """A campaign sent through the API, to the end; delivered, one open and one click."""
+    before = {m["id"] for m in stack.outbox()}
+    body = {
+        "name": "Sent by the API",
+        "template_id": "spring",
+        "segment_id": "all-news",
+        "sender": {"email": "news@example.com", "name": "News"},
+    }
+    campaign_id = str(admin(stack, "POST", "/admin/campaigns", json=body).json()["id"])
+    assert admin(stack, "POST", f"/admin/campaigns/{campaign_id}/send").status_code == 202
+    stack.drain()
+    mails = [m for m in stack.outbox() if m["id"] not in before]
+    for mail in mails:
+        stack.simulate_ses_event(mail["id"], "delivery")
+    stack.simulate_ses_event(mails[0]["id"], "open")
+    [link] = [x for x in mails[0]["links"] if x.startswith(OFFER)]
+    stack.simulate_ses_event(mails[0]["id"], "click", link=link)
+    stack.drain()
+    return campaign_id
+
+
+def sign_in(page: Page, stack: Any, who: str = "marketer") -> None:
+    sign_in_on(page, stack, "campaigns", "Campaigns", who)
+    expect(page.locator("main")).to_have_attribute("data-loaded", "true")
+
+
+def open_campaign(page: Page, name: str) -> None:
+    page.locator("#campaign-list").get_by_role("button", name=name, exact=True).click()
+    expect(page.locator("#editing")).to_be_focused()
+
+
+def test_a_campaign_made_in_the_wizard_is_tested_sent_and_its_results_shown(
+    page: Page, stack: Any, parts: None
+) -> None:
+    me = user(stack, "marketer")["email"]
+    sign_in(page, stack)
+    page.get_by_role("button", name="New campaign").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#editing")).to_have_text("New campaign")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Campaign name")).to_be_focused()
+    page.keyboard.type("Spring news")
+    page.keyboard.press("Enter")  # Next: refused, no template chosen, said at the field
+    expect(page.locator("#wiz-template-error")).to_have_text("Choose a template.")
+    expect(page.get_by_label("Template")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Next")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#wiz-step-1")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Segment (who gets it)")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past Back
+    expect(page.get_by_role("button", name="Next")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#wiz-step-2")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.type("news@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Spring News")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#wiz-step-3")).to_be_focused()
+    expect(page.locator("#wiz-audience")).to_have_text("2 contacts would get it now")
+    expect(page.locator("#wiz-subject")).to_contain_text("Subject: Spring for")
+    expect(page.frame_locator("#wiz-preview").get_by_role("link", name="the offer")).to_be_visible()
+    page.get_by_role("button", name="Create the draft").focus()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#editing")).to_have_text("Campaign Spring news")
+    expect(page.locator("#wizard-next")).to_contain_text("Step 5 of 5")
+    expect(page.locator("#campaign-state")).to_contain_text("draft")
+    expect(page.get_by_label("Send a test to (yourself)")).to_have_value(me)
+    page.get_by_role("button", name="Send a test").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#test-said")).to_contain_text("Sent to " + me)
+    stack.drain()
+    [proof] = [m for m in stack.outbox() if me in m["to"]]
+    assert proof["subject"].startswith("[Test] Spring for")
+
+    page.get_by_role("button", name="Send now").focus()
+    page.keyboard.press("Enter")
+    stack.drain()
+    expect(page.locator("#campaign-state")).to_contain_text("done")
+    expect(page.locator('[data-figure="sent"] dd')).to_have_text("2")
+    expect(page.locator('[data-figure="remaining"] dd')).to_have_text("0")
+
+    mails = [m for m in stack.outbox() if m["subject"].startswith("Spring for ")]
+    assert sorted(m["to"] for m in mails) == sorted(PEOPLE)
+    for mail in mails:
+        stack.simulate_ses_event(mail["id"], "delivery")
+        stack.simulate_ses_event(mail["id"], "open")
+    [link] = [x for x in mails[0]["links"] if x.startswith(OFFER)]
+    stack.simulate_ses_event(mails[0]["id"], "click", link=link)
+    stack.drain()
+
+    page.get_by_role("button", name="Refresh the results").focus()
+    page.keyboard.press("Enter")
+    outcomes = page.locator("#outcomes")
+    expect(outcomes.locator('[data-row="delivered"] td.figure')).to_have_text("2 (100%)")
+    expect(outcomes.locator('[data-row="opened"] td.figure')).to_have_text("2 (100%)")
+    expect(outcomes.locator('[data-row="clicked"] td.figure')).to_have_text("1 (50%)")
+    expect(outcomes.locator('[data-row="bounced"] td.figure')).to_have_text("0 (0%)")
+    expect(page.locator("#links").locator(f'[data-row="{OFFER}"] td.figure')).to_have_text("1")
+
+    page.get_by_label("Show campaigns in").select_option("done")
+    expect(page.locator("#campaign-list tbody tr")).to_have_count(1)
+    expect(page.locator("#campaign-list")).to_contain_text("Spring news")
+
+
+def test_a_draft_is_scheduled_then_cancelled(page: Page, stack: Any, draft: str) -> None:
+    sign_in(page, stack)
+    open_campaign(page, "Made by the API")
+    at = page.get_by_label("Or send at (your local time)")
+    at.fill("2031-05-01T09:30")  # more than a year ahead: refused next to the field
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.locator("#schedule-at-error")).to_have_text("not in the next 365 days")
+    expect(at).to_have_attribute("aria-invalid", "true")
+    at.fill((datetime.now() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.locator("#campaign-state")).to_contain_text("scheduled")
+    assert admin(stack, "GET", f"/admin/campaigns/{draft}").json()["scheduled_at"]
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#campaign-state")).to_contain_text("cancelled")
+    assert admin(stack, "GET", f"/admin/campaigns/{draft}").json()["state"] == "cancelled"
+
+
+def test_a_viewer_sees_no_write_control_and_a_forced_send_is_refused(
+    page: Page, stack: Any, parts: None
+) -> None:
+    body = {
+        "name": "Viewer's view",
+        "template_id": "spring",
+        "segment_id": "all-news",
+        "sender": {"email": "news@example.com", "name": "News"},
+    }
+    campaign_id = admin(stack, "POST", "/admin/campaigns", json=body).json()["id"]
+    sign_in(page, stack, "viewer")
+    expect(page.get_by_role("button", name="New campaign")).to_have_count(0)
+    open_campaign(page, "Viewer's view")
+    area = page.locator("#campaign-area")
+    expect(area.get_by_role("button")).to_have_count(0)
+    expect(area.get_by_role("textbox")).to_have_count(0)
+    expect(area).to_contain_text("Read only")
+    forced = page.evaluate(
+        """async (id) => {
+            const token = JSON.parse(sessionStorage.getItem('ecrm-console-session')).id;
+            const answer = await fetch('/admin/campaigns/' + id + '/send', {method: 'POST',
+              headers: {Authorization: 'Bearer ' + token}});
+            return {status: answer.status, body: await answer.json()};
+        }""",
+        campaign_id,
+    )
+    assert forced["status"] == 403 and forced["body"]["error"]["code"] == "forbidden"
+    assert admin(stack, "GET", f"/admin/campaigns/{campaign_id}").json()["state"] == "draft"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_campaigns_screen_is_accessible_and_fits_a_phone(
+    browser: Browser, stack: Any, sent: str, width: int
+) -> None:
+    context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        sign_in(page, stack)
+        open_campaign(page, "Sent by the API")
+        expect(page.locator("#links")).to_be_visible()
+        assert_fits(page, width, "console-campaigns")
+        page.get_by_role("button", name="New campaign").click()
+        expect(page.get_by_label("Campaign name")).to_be_visible()
+        assert_fits(page, width, "console-campaigns-wizard")
+    finally:
+        context.close()
