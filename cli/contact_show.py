@@ -42,6 +42,12 @@ def register(commands: Commands) -> None:
     )
     erase.add_argument("email", help="the contact's address (as typed: case does not matter)")
     erase.add_argument("--yes", action="store_true", help="yes, erase it (cannot be undone)")
+    commands.api(
+        group,
+        "fields",
+        "the profile's fields (what an import's columns may fill), interests and topics",
+        _fields,
+    )
 
 
 def _show(ctx: Context) -> None:
@@ -62,6 +68,16 @@ def _erase(ctx: Context) -> None:
     erased = ctx.api.request("DELETE", path, {"email": ctx.args.email}).body
     found = {"contact_id": contact["contact_id"], **erased}
     ctx.out.result(found, f"{contact['email']} erased ({erased['items']} items)")
+
+
+def _fields(ctx: Context) -> None:
+    schema = ctx.api.get("/admin/profile-schema")
+    lines = [
+        f"{f['name']:<20} {f['type']:<13} {f['label']}"
+        for f in schema["profile"] + schema["interests"]
+    ]
+    lines += [f"topic {t['id']:<14} {t['label']}" for t in schema["topics"]]
+    ctx.out.result(schema, "\n".join(lines) or "no profile field yet")
 
 
 def describe(contact: dict[str, Any], interactions: int = 10) -> str:

@@ -50,6 +50,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/admin/imports/{import_id}/start"): "contacts import",
     ("GET", "/admin/imports/{import_id}"): "contacts import",
     ("GET", "/admin/imports/{import_id}/errors"): "contacts import",
+    ("GET", "/admin/profile-schema"): "contacts fields",
     ("GET", "/admin/reports"): "report",
     ("GET", "/admin/reports/signups"): "report",  # --only signups
     ("GET", "/admin/reports/funnel"): "report",

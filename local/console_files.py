@@ -9,7 +9,9 @@ style, no eval), calls to the API and to Cognito only, and no framing.
 In AWS the browser calls Cognito's endpoint, which answers CORS preflights; moto's server
 cannot (an OPTIONS request names no service), so locally the console's Cognito calls go to
 `/_local/cognito` on this origin, which passes the few unsigned actions the console uses (and
-nothing else: not an open door to moto's other services) to moto.
+nothing else: not an open door to moto's other services) to moto. An import's file goes from
+the browser to moto's S3 as it goes to S3 in AWS: a PUT to the presigned URL, allowed by the
+bucket's CORS rules (the template's, for this origin: `local.resources`) and by `connect-src`.
 """
 
 from __future__ import annotations
@@ -31,19 +33,19 @@ _CONSOLE_ACTIONS = {"InitiateAuth", "RespondToAuthChallenge", "GlobalSignOut", "
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
 
 
-def policy(cognito_endpoint: str, api: str = "") -> str:
+def policy(cognito_endpoint: str, api: str = "", uploads: str = "") -> str:
     """The console's Content-Security-Policy; `api` is the API's origin when it is not the
-    console's own."""
-    connect = " ".join(part for part in ("'self'", cognito_endpoint, api) if part)
+    console's own, `uploads` where an import's file goes (S3's presigned URL: moto locally)."""
+    connect = " ".join(part for part in ("'self'", cognito_endpoint, api, uploads) if part)
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         f"connect-src {connect}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     )
 
 
-def headers() -> list[tuple[str, str]]:
+def headers(uploads: str = "") -> list[tuple[str, str]]:
     return [
-        ("Content-Security-Policy", policy("")),  # locally Cognito is on this origin too
+        ("Content-Security-Policy", policy("", uploads=uploads)),  # Cognito: this origin too
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
         ("Referrer-Policy", "no-referrer"),
@@ -64,7 +66,8 @@ def console_response(path: str, folder: Path, pool: ConsolePool | None) -> HttpR
         # The embed snippet's script and API (the Forms screen): this origin's.
         embed = {"form_script": "/web/ecrm-form.js", "form_api": ""}
         body = json.dumps({**pool.config(COGNITO_PATH), "api": "", **embed}).encode()
-        return HttpResponse(200, [("Content-Type", "application/json"), *headers()], body)
+        json_type = ("Content-Type", "application/json")
+        return HttpResponse(200, [json_type, *headers(pool.endpoint)], body)
     root = folder.resolve()
     target = (root / relative).resolve()
     if not target.is_relative_to(root) or not target.is_file():  # no path traversal
@@ -73,7 +76,7 @@ def console_response(path: str, folder: Path, pool: ConsolePool | None) -> HttpR
     kind = f"{kind}; charset=utf-8" if kind and kind.startswith("text/") else kind
     return HttpResponse(
         200,
-        [("Content-Type", kind or "application/octet-stream"), *headers()],
+        [("Content-Type", kind or "application/octet-stream"), *headers(pool.endpoint)],
         target.read_bytes(),
     )
 

@@ -203,9 +203,14 @@ def _create_queue(sqs: Any, queue: Resource, names: LocalNames, resolver: Resolv
 
 
 def _create_bucket(s3: Any, bucket: Resource, names: LocalNames, resolver: Resolver) -> None:
-    props = resolver.resolve(dict(bucket.properties))
+    cors_key = "CorsConfiguration"
+    cors = bucket.properties.get(cors_key)
+    # Its origins name the distribution, which has no local stand-in: see _local_cors.
+    props = resolver.resolve({k: v for k, v in bucket.properties.items() if k != cors_key})
     name = names.refs[bucket.logical_id]
     s3.create_bucket(Bucket=name)
+    if isinstance(cors, Mapping) and names.parameters.get("PublicBaseUrl"):  # no origin: none
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration=_local_cors(cors, names))
     if "BucketEncryption" in props:
         # CloudFormation's ServerSideEncryptionByDefault: the API's ApplyServerSide...
         rules = [
@@ -222,6 +227,23 @@ def _create_bucket(s3: Any, bucket: Resource, names: LocalNames, resolver: Resol
         s3.put_bucket_lifecycle_configuration(
             Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle]}
         )
+
+
+def _local_cors(cors: Mapping[str, Any], names: LocalNames) -> dict[str, Any]:
+    """The template's CORS rules, allowing the local console's origin (the gateway, where
+    `ecrm serve` serves it, by address or as localhost) instead of the distribution's."""
+    base = names.parameters.get("PublicBaseUrl", "").rstrip("/")
+    origins = sorted({base, base.replace("//127.0.0.1:", "//localhost:")}) if base else []
+    rules = [
+        {
+            "AllowedMethods": rule["AllowedMethods"],
+            "AllowedOrigins": origins,
+            "AllowedHeaders": rule.get("AllowedHeaders", []),
+            "MaxAgeSeconds": int(rule.get("MaxAge", 0)),
+        }
+        for rule in cors.get("CorsRules", [])
+    ]
+    return {"CORSRules": rules}
 
 
 def _lifecycle_rule(rule: Mapping[str, Json]) -> dict[str, Json]:

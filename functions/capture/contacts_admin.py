@@ -1,7 +1,7 @@
 """Marketer API for contacts (marketers only): imports of uploaded CSV files (`ecrm.imports.jobs`,
 worked through by `capture.import_worker`), the export of a segment's or a topic's contacts,
-page by page (`ecrm.contacts.export`), and the one contact an address leads to
-(`ecrm.contacts.lookup`)."""
+page by page (`ecrm.contacts.export`), the one contact an address leads to
+(`ecrm.contacts.lookup`), and the profile schema (the fields an import's columns may fill)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm.contacts import export, lookup
+from ecrm.contacts import export, lookup, profile_schema
 from ecrm.imports import jobs
 from ecrm.imports.jobs import ImportIn
 from ecrm.platform.errors import InvalidInput
@@ -95,6 +95,16 @@ def get_import_errors(
 ) -> dict[str, Any]:
     rows, next_cursor = jobs.bad_rows(import_id, limit, cursor)
     return {"rows": rows, "next_cursor": next_cursor}
+
+
+@app.get(
+    "/admin/profile-schema",
+    summary="The profile schema: the fields a contact's profile has (what an import's columns "
+    "may fill), the interests and the topics on offer",
+    responses=admin(),
+)
+def get_profile_schema() -> dict[str, Any]:
+    return profile_schema.load().model_dump(mode="json")
 
 
 @app.get(

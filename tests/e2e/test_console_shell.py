@@ -22,7 +22,6 @@ pytestmark = pytest.mark.e2e
 SCREENS = [
     "Automations",
     "Scoring",
-    "Imports",
 ]
 
 

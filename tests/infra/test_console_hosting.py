@@ -66,11 +66,31 @@ def test_the_console_reaches_the_admin_api_on_its_own_origin_uncached_with_the_t
     assert "OriginPath" not in origin  # /v1/admin/x is the stage v1's /admin/x
 
 
-def test_the_console_may_call_its_own_origin_and_cognito_only() -> None:
+def test_the_console_may_call_its_own_origin_cognito_and_the_import_bucket_only() -> None:
     [connect] = re.findall(r"connect-src ([^;]*);", _csp())
-    assert connect.split() == ["'self'", "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}"]
+    assert connect.split() == [
+        "'self'",
+        "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}",
+        # an import's file: the presigned URL's host (global or regional name of the bucket)
+        "https://${ImportBucket.DomainName}",
+        "https://${ImportBucket.RegionalDomainName}",
+    ]
     [local] = re.findall(r"connect-src ([^;]*);", policy(""))
     assert local.split() == ["'self'"]  # locally the API and Cognito's proxy are that origin too
+    [local] = re.findall(r"connect-src ([^;]*);", policy("", uploads="http://127.0.0.1:5000"))
+    assert local.split() == ["'self'", "http://127.0.0.1:5000"]  # and moto's S3 for an upload
+
+
+def test_the_import_bucket_takes_a_browsers_put_from_the_consoles_origin_only() -> None:
+    """The Imports screen PUTs the file to its presigned URL from the browser: the bucket's CORS
+    rule allows that PUT, with the signed headers, from CloudFront's (or the web domain's)
+    origin; no other method, no other site (the URL's signature is what allows the write)."""
+    [rule] = TEMPLATE.resource("ImportBucket").properties["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedMethods"] == ["PUT"]
+    assert rule["AllowedHeaders"] == ["content-type", "x-amz-checksum-sha256"]
+    _, with_domain, without = rule["AllowedOrigins"]["Fn::If"]
+    assert without == ["https://*.cloudfront.net"]
+    assert with_domain == [{"Fn::Sub": "https://${WebDomainName}"}, "https://*.cloudfront.net"]
 
 
 def test_the_deployed_policy_is_strict_and_the_local_one_is_the_same_but_for_connect_src() -> None:

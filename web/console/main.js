@@ -17,7 +17,7 @@ const SCREENS = [
   { id: "campaigns", name: "Campaigns", show: async (main, how) => (await import("./campaigns.js")).campaigns(main, how) },
   { id: "automations", name: "Automations" },
   { id: "scoring", name: "Scoring" },
-  { id: "imports", name: "Imports" },
+  { id: "imports", name: "Imports", show: async (main, how) => (await import("./imports.js")).imports(main, how) },
   { id: "team", name: "Team", only: "admin" },
 ];
 const ROLE_NAMES = { admin: "Admin", marketer: "Marketer", viewer: "Viewer · read only", none: "No role" };
