@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Serving needs only the `local` extra: a first `make serve` installs no test toolchain.
 SERVE_STAMP := $(VENV)/.installed-serve
 
-.PHONY: serve test test-workers test-serial lint build bench clean
+.PHONY: serve test test-workers test-serial lint build console-vendor bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,7 +71,28 @@ build: $(SAM_STAMP)
 	  --template-file infra/template.yaml --build-dir .aws-sam/build && \
 	  "$$python" -m compileall -q -f -j 0 --invalidation-mode unchecked-hash .aws-sam/build $(LAMBDA_SDK)
 
-# The three virtualenvs, then lint and build, are made side by side, then the two pytest runs
+# The console's kept libraries (web/console/vendor/, committed, so `make serve` needs no npm)
+# come from npm by its lockfile: this installs them (`npm ci`: exactly the lockfile, integrity
+# checked, no install scripts) and copies the files vendor/README.md lists over the committed
+# ones, whose SHA-256 tests/unit/test_console_vendor.py then checks.
+CONSOLE_NPM   := build/console-npm
+CONSOLE_STAMP := $(CONSOLE_NPM)/.installed
+HLJS_PACKAGE  := $(CONSOLE_NPM)/node_modules/@highlightjs/cdn-assets
+HLJS_VENDOR   := web/console/vendor/highlight.js-11.12.0
+
+$(CONSOLE_STAMP): web/console/package.json web/console/package-lock.json
+	rm -rf $(CONSOLE_NPM) && mkdir -p $(CONSOLE_NPM)
+	cp web/console/package.json web/console/package-lock.json $(CONSOLE_NPM)/
+	cd $(CONSOLE_NPM) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cp $(HLJS_PACKAGE)/LICENSE $(HLJS_PACKAGE)/es/core.min.js $(HLJS_VENDOR)/
+	cp $(HLJS_PACKAGE)/styles/a11y-light.min.css $(HLJS_VENDOR)/
+	cp $(HLJS_PACKAGE)/es/languages/django.min.js $(HLJS_PACKAGE)/es/languages/xml.min.js \
+	  $(HLJS_VENDOR)/languages/
+	touch $(CONSOLE_STAMP)
+
+console-vendor: $(CONSOLE_STAMP)
+
+# The three virtualenvs, the console's libraries, then lint and build, are made side by side, then the two pytest runs
 # below (each target's output printed whole when it ends).
 # - Most tests on two xdist workers, whole modules at a time (`--dist loadfile`: a module's
 #   stack starts once); each worker runs one test at a time (moto's state is process-wide).
@@ -79,7 +100,7 @@ build: $(SAM_STAMP)
 #   only one of schemathesis' cases (under pytest 9.2 they share one node id).
 # ECRM_REQUIRE_BUILD: the packaging test fails, rather than skips, without a fresh build.
 test:
-	$(MAKE) -j3 --output-sync=target lint build
+	$(MAKE) -j3 --output-sync=target lint build console-vendor
 	$(MAKE) -j2 --output-sync=target test-workers test-serial
 
 test-workers: $(STAMP)

@@ -79,10 +79,14 @@ def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
     return outputs
 
 
+# config.json is written from the stack; the npm files only pin vendor/ (`make console-vendor`).
+_NOT_SHIPPED = frozenset({"config.json", "package.json", "package-lock.json"})
+
+
 def publish(s3: Any, bucket: str, folder: Path, config: dict[str, str]) -> list[str]:
     """Upload every file of `folder` (config.json written from `config`, last), then delete
     what an earlier release left under the prefix. Returns the keys written."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "config.json")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in _NOT_SHIPPED)
     if not any(p.name == "index.html" for p in files):
         raise CliError(f"{folder} holds no index.html", USAGE, code="not_the_console")
     written = []
