@@ -19,13 +19,17 @@ from cli.commands import Commands, Context
 from cli.output import table
 
 BASE = "/admin/automations"
-STORED = ("version", "created_at", "updated_at")
+STORED = ("version", "created_at", "updated_at", "counts")
+COUNTS = ("triggered", "sent", "skipped", "failed")
 
 
 def register(commands: Commands) -> None:
     group = commands.group("automations", 'automated mailings: "when <event> send <template>"')
     commands.api(group, "list", "every automation rule", _list)
     commands.api(group, "show", "one rule", _show).add_argument("id")
+    commands.api(
+        group, "counts", "what a rule did: triggered, sent, skipped", _counts
+    ).add_argument("id")
     put = commands.api(
         group,
         "put",
@@ -50,10 +54,18 @@ def when(rule: dict[str, Any]) -> str:
 def _list(ctx: Context) -> None:
     found = ctx.api.get(BASE)["items"]
     rows = [
-        (r["id"], r["name"], when(r), r["template_id"], r["delay_minutes"], r["enabled"])
+        (
+            r["id"],
+            r["name"],
+            when(r),
+            r["template_id"],
+            r["delay_minutes"],
+            r["enabled"],
+            *(r.get("counts", {}).get(c, 0) for c in COUNTS),
+        )
         for r in found
     ]
-    header = ("id", "name", "when", "template", "delay (min)", "enabled")
+    header = ("id", "name", "when", "template", "delay (min)", "enabled", *COUNTS)
     ctx.out.result(found, table(rows, header) if found else "none")
 
 
@@ -66,6 +78,12 @@ def _show(ctx: Context) -> None:
         f" (topic {rule['topic']}, from {rule['sender']['email']})"
     )
     ctx.out.result(rule, human)
+
+
+def _counts(ctx: Context) -> None:
+    found = ctx.api.get(paths.under(BASE, ctx.args.id, "counts"))
+    human = ", ".join(f"{found[c]} {c}" for c in (*COUNTS, "waiting"))
+    ctx.out.result(found, f"automation {ctx.args.id}: {human}")
 
 
 def _fields(rule: dict[str, Any]) -> dict[str, Any]:

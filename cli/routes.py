@@ -36,6 +36,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/admin/automations"): "automations put",
     ("GET", "/admin/automations/{automation_id}"): "automations show",
     ("PUT", "/admin/automations/{automation_id}"): "automations put",
+    ("GET", "/admin/automations/{automation_id}/counts"): "automations counts",
     ("GET", "/admin/scoring"): "scoring show",
     ("PUT", "/admin/scoring"): "scoring push",
     ("GET", "/admin/scoring/versions"): "scoring versions",

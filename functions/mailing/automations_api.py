@@ -12,8 +12,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm.automations import rules
-from ecrm.automations.rules import Automation, AutomationIn
+from ecrm.automations import counts, rules
+from ecrm.automations.rules import Automation, AutomationIn, CountedAutomation
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
 
@@ -26,9 +26,13 @@ app.use(middlewares=[http.marketers_only])
 AutomationId = Annotated[str, Path(pattern=r"^au_[0-9a-f]{12}$", description="Automation id")]
 
 
-@app.get("/admin/automations", summary="Every automation rule", responses=admin())
-def list_automations() -> dict[str, list[Automation]]:
-    return {"items": rules.all_rules()}
+@app.get(
+    "/admin/automations",
+    summary="Every automation rule, with what it did (triggered, sent, skipped, failed)",
+    responses=admin(),
+)
+def list_automations() -> dict[str, list[CountedAutomation]]:
+    return {"items": rules.all_rules_counted()}
 
 
 @app.post(
@@ -43,6 +47,16 @@ def create_automation(body: AutomationIn) -> Response[Automation]:
 @app.get("/admin/automations/<automation_id>", summary="One automation rule", responses=admin(404))
 def get_automation(automation_id: AutomationId) -> Automation:
     return rules.load(automation_id)
+
+
+@app.get(
+    "/admin/automations/<automation_id>/counts",
+    summary="What a rule did: runs triggered, sent, skipped, failed, and still waiting",
+    responses=admin(404),
+)
+def get_automation_counts(automation_id: AutomationId) -> counts.Counts:
+    rules.load(automation_id)  # 404 for a rule that does not exist
+    return counts.of(automation_id)
 
 
 @app.put(

@@ -28,6 +28,7 @@ from tests.conftest import ROOT, table_items
 MARKETER = {"sub": "m1", "email": "mia@example.com", "cognito:groups": "marketers"}
 ANN = "ann@example.com"
 ANN_ID = keys.contact_id_for(ANN)
+NONE_YET = {"triggered": 0, "sent": 0, "skipped": 0, "failed": 0, "waiting": 0}
 ROUTES = [
     (r.method, r.path)
     for f in Template.load(ROOT / "infra" / "template.yaml").functions()
@@ -146,7 +147,7 @@ def test_marketers_create_read_list_and_update_rules(template: None) -> None:
     params = {"automation_id": created["id"]}
 
     assert admin("GET", path, params) == (200, created)
-    assert admin("GET", "/admin/automations")[1]["items"] == [created]
+    assert admin("GET", "/admin/automations")[1]["items"] == [{**created, "counts": NONE_YET}]
 
     status, updated = admin("PUT", path, params, body=rule(delay_minutes=5, version=1))
     assert status == 200 and updated["version"] == 2 and updated["delay_minutes"] == 5
@@ -248,7 +249,9 @@ def test_a_throttled_schedule_write_is_reported_for_retry_alone(template: None) 
     create()
     throttled = interaction("confirmed")
     fine = interaction("confirmed", keys.contact_id_for("bob@example.com"))
-    error = ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "PutItem")
+    error = ClientError(
+        {"Error": {"Code": "ThrottlingException", "Message": "x"}}, "TransactWriteItems"
+    )
     calls = {"n": 0}
 
     def throttle(**_: Any) -> None:
@@ -256,11 +259,11 @@ def test_a_throttled_schedule_write_is_reported_for_retry_alone(template: None) 
         if calls["n"] == 1:
             raise error
 
-    aws.dynamodb().meta.events.register("before-call.dynamodb.PutItem", throttle)
+    aws.dynamodb().meta.events.register("before-call.dynamodb.TransactWriteItems", throttle)
     try:
         response = stream([throttled, fine])
     finally:
-        aws.dynamodb().meta.events.unregister("before-call.dynamodb.PutItem", throttle)
+        aws.dynamodb().meta.events.unregister("before-call.dynamodb.TransactWriteItems", throttle)
 
     assert len(response["batchItemFailures"]) == 1  # the throttled record, alone
     assert [r["contact_id"] for r in runs()] == [fine["contact_id"]]

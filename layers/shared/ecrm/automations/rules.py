@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, Self
 from aws_lambda_powertools import Logger
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from ecrm.automations import counts
 from ecrm.contacts.forms import Slug
 from ecrm.mail import templates
 from ecrm.mail.senders import SenderIn
@@ -164,6 +165,23 @@ def all_rules() -> list[Automation]:
     ]
 
 
+class CountedAutomation(Automation):
+    counts: counts.Counts
+
+
+def all_rules_counted() -> list[CountedAutomation]:
+    """Every rule with what it did: one Query of the partition holding rules and counters."""
+    items = list(store.query_all(keys.AUTOMATIONS))
+    found = counts.summed(i for i in items if str(i["sk"]).startswith(keys.AUTOMATION_COUNTS))
+    return [
+        CountedAutomation(
+            **Automation.from_item(i).model_dump(), counts=found.get(str(i["id"]), counts.Counts())
+        )
+        for i in items
+        if str(i["sk"]).startswith("AUTOMATION#")
+    ]
+
+
 class _Cache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -259,8 +277,13 @@ def _schedule_one(rule: Automation, event: Happened, now: float) -> bool:
         "created_at": clock.iso(now),
     }
     try:
-        store.write(store.Put(run, condition="attribute_not_exists(pk)"))
-    except store.ConditionFailed:
-        return False  # this rule fired for this contact before: at most once
+        store.transact(
+            [
+                store.Put(run, condition="attribute_not_exists(pk)"),
+                counts.add(rule.id, event.contact_id, "triggered"),
+            ]
+        )
+    except store.TransactionCancelled:
+        return False  # this rule fired for this contact before: at most once (and counted)
     logger.info("automation scheduled", extra={"automation_id": rule.id, "due_at": due_at})
     return True

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger
 
-from ecrm.automations import rules
+from ecrm.automations import counts, rules
 from ecrm.campaigns import content as campaign_content
 from ecrm.contacts import suppression
 from ecrm.mail import bulk, pacing, render_limits, templates
@@ -171,36 +171,54 @@ def _settle(
     else:
         condition = "claimed_at = :seen"
         values[":seen"] = stale_claim
-    try:
-        store.write(
-            store.Update(
-                key,
-                f"SET {', '.join(sets)} REMOVE gsi1pk, gsi1sk",
-                condition=condition,
-                names={"#state": "state"},
-                values=values,
-            )
-        )
-    except store.ConditionFailed:
-        raise Busy("The run changed meanwhile.") from None
+    move = store.Update(
+        key,
+        f"SET {', '.join(sets)} REMOVE gsi1pk, gsi1sk",
+        condition=condition,
+        names={"#state": "state"},
+        values=values,
+    )
+    # Counted in the same transaction: a settle that finds the run moved counts nothing. Sent
+    # mail is settled again after a transient conflict (on the counter shard), so it is rarely
+    # left `sending` for its SES event to confirm.
+    attempts = 3 if state == SENT else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            store.transact([move, _counted(key, state)])
+        except store.TransactionCancelled:
+            raise Busy("The run changed meanwhile.") from None
+        except Busy:
+            if attempt == attempts:
+                raise
+            continue
+        break
     return state
+
+
+def _counted(key: Mapping[str, str], state: str) -> store.Update:
+    contact_id, rule_id = keys.contact_id_of(key["pk"]), keys.automation_id_of(key["sk"])
+    return counts.add(rule_id, contact_id, cast(counts.Counted, state))
 
 
 def confirm_sent(contact_id: str, automation_id: str, message_id: str) -> bool:
     """SES says it accepted the run's mail (its `Send` event): a run left `sending` by a worker
     that died after the SES call becomes `sent`, so it is never sent twice. Idempotent."""
+    key = keys.automation_run(contact_id, automation_id)
     try:
-        store.write(
-            store.Update(
-                keys.automation_run(contact_id, automation_id),
-                "SET #state = :sent, message_id = :id, confirmed_by_event = :true"
-                " REMOVE gsi1pk, gsi1sk",
-                condition="#state = :sending",
-                names={"#state": "state"},
-                values={":sent": SENT, ":sending": SENDING, ":id": message_id, ":true": True},
-            )
+        store.transact(
+            [
+                store.Update(
+                    key,
+                    "SET #state = :sent, message_id = :id, confirmed_by_event = :true"
+                    " REMOVE gsi1pk, gsi1sk",
+                    condition="#state = :sending",
+                    names={"#state": "state"},
+                    values={":sent": SENT, ":sending": SENDING, ":id": message_id, ":true": True},
+                ),
+                _counted(key, SENT),
+            ]
         )
-    except store.ConditionFailed:
+    except store.TransactionCancelled:
         return False
     return True
 

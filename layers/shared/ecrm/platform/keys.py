@@ -21,6 +21,7 @@
 | mail event marker   | MAILEVENT#<event id>        | MAILEVENT                 |                                  |
 | automation rule     | AUTOMATIONS                 | AUTOMATION#<id>           |                                  |
 | automation run      | CONTACT#<id>                | AUTOMATION#<rule id>      | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
+| automation counts   | AUTOMATIONS                 | COUNT#<rule id>#<shard>   |                                  |
 | score               | CONTACT#<id>                | SCORE                     | STAGE#<stage>#<shard> / CONTACT# |
 | score change        | CONTACT#<id>                | SCORE#<ts>#<event id>     |                                  |
 | scoring ruleset     | SCORING#RULESET             | CURRENT / V#<version>     |                                  |
@@ -166,6 +167,26 @@ def automation(automation_id: str) -> dict[str, str]:
 def automation_run(contact_id: str, automation_id: str) -> dict[str, str]:
     """One per contact and rule: written with attribute_not_exists, so a rule fires once."""
     return {"pk": f"CONTACT#{contact_id}", "sk": f"AUTOMATION#{automation_id}"}
+
+
+def automation_id_of(run_sk: str) -> str:
+    return run_sk.removeprefix("AUTOMATION#")
+
+
+AUTOMATION_COUNT_SHARDS = 8
+AUTOMATION_COUNTS = "COUNT#"  # sort-key prefix of every rule's counters, beside the rules
+
+
+def automation_counts(automation_id: str) -> str:
+    """Sort-key prefix of one rule's counter shards."""
+    return f"{AUTOMATION_COUNTS}{automation_id}#"
+
+
+def automation_count(automation_id: str, contact_id: str) -> dict[str, str]:
+    """The counter shard a contact's run of a rule adds to (sharded so that transactions
+    counting runs of one rule at once rarely touch the same item)."""
+    shard = _digest("shard", contact_id)[0] % AUTOMATION_COUNT_SHARDS
+    return {"pk": AUTOMATIONS, "sk": f"{automation_counts(automation_id)}{shard}"}
 
 
 def due_minute(at_iso: str) -> str:
