@@ -34,7 +34,16 @@ CALLS_GOAL = 4
 LOADS = 5
 CHROMIUM = Path("/usr/bin/chromium")
 # The screens that work (web/console/main.js SCREENS).
-SCREENS = ("home", "contacts", "templates", "segments", "forms", "campaigns", "imports", "automations")
+SCREENS = (
+    "home",
+    "contacts",
+    "templates",
+    "segments",
+    "forms",
+    "campaigns",
+    "imports",
+    "automations",
+)
 
 
 def _session_script(stack: Any) -> str:
