@@ -43,6 +43,7 @@ SCREENS = (
     "campaigns",
     "imports",
     "automations",
+    "scoring",
 )
 
 

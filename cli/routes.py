@@ -39,6 +39,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/admin/automations/{automation_id}/counts"): "automations counts",
     ("GET", "/admin/scoring"): "scoring show",
     ("PUT", "/admin/scoring"): "scoring push",
+    ("POST", "/admin/scoring/validate"): "scoring check",
     ("GET", "/admin/scoring/versions"): "scoring versions",
     ("GET", "/admin/scoring/versions/{version}"): "scoring show",
     ("POST", "/admin/scoring/rescore"): "scoring rescore",

@@ -1,6 +1,7 @@
 """`ecrm scoring push FILE`: make the API's lead-scoring ruleset the one in a JSON file (the
 shape `GET /admin/scoring` returns; see layers/shared/ecrm/scoring/default_ruleset.json).
-`show`, `versions`, `rescore`, `job` and `resume` read it and run the re-score job.
+`check FILE` has the API check a file, saving nothing; `show`, `versions`, `rescore`, `job`
+and `resume` read it and run the re-score job.
 
 The file is compared with the current ruleset after the same normalisation the API applies
 (defaults filled in, by `ecrm.scoring.rules`, the very code the API runs): the same ruleset is
@@ -37,6 +38,10 @@ def register(commands: Commands) -> None:
         action="store_true",
         help="when it changed, start the job that applies it to existing contacts",
     )
+    check = commands.api(
+        group, "check", "check a ruleset file as a push would, saving nothing", _check
+    )
+    check.add_argument("file", type=Path, help="the ruleset, as JSON")
     show = commands.api(group, "show", "the current ruleset (or a saved version)", _show)
     show.add_argument("--version", type=int, help="a saved version (0: the default ruleset)")
     commands.api(group, "versions", "saved versions, newest first", _versions)
@@ -93,6 +98,11 @@ def _push(ctx: Context) -> None:
     if job := result.get("rescore_job"):
         human += f"; re-score job {job['job_id']} started"
     ctx.out.result(result, human)
+
+
+def _check(ctx: Context) -> None:
+    checked = ctx.api.post("/admin/scoring/validate", read_ruleset(ctx.args.file))
+    ctx.out.result(checked, f"{ctx.args.file}: the ruleset is valid (nothing saved)")
 
 
 def _show(ctx: Context) -> None:

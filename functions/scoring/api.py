@@ -39,13 +39,25 @@ def get_ruleset() -> dict[str, Any]:
 
 @app.put(
     "/admin/scoring",
-    summary="Save a new version of the scoring ruleset (validated; applies to new events)",
-    responses=admin(*BODY, 422),
+    summary="Save a new version of the scoring ruleset (validated; applies to new events;"
+    " send `version` to be refused when someone saved since)",
+    responses=admin(*BODY, 409, 422),
     openapi_extensions=reads({}),
 )
 def put_ruleset() -> dict[str, Any]:
-    ruleset = rules.validate(http.read_fields(app.current_event))
-    return rulesets.save(ruleset, _marketer()).to_item()
+    body = http.read_fields(app.current_event)
+    ruleset = rules.validate(body)
+    return rulesets.save(ruleset, _marketer(), expected=rules.edited_version(body)).to_item()
+
+
+@app.post(
+    "/admin/scoring/validate",
+    summary="Check a draft ruleset as a save would, storing nothing (422 names each problem)",
+    responses=admin(*BODY, 422),
+    openapi_extensions=reads({}),
+)
+def validate_ruleset() -> dict[str, Any]:
+    return rules.validate(http.read_fields(app.current_event)).to_item()
 
 
 @app.get(

@@ -193,11 +193,18 @@ def test_automations_put_list_show_disable_enable(ecrm: Ecrm, parts: None, tmp_p
     assert disabled["enabled"] is False and disabled["version"] == 2
     enabled = _json(ecrm("automations", "enable", created["id"], "--json"))
     assert enabled["enabled"] is True and enabled["version"] == 3
+    counts = ecrm("automations", "counts", created["id"])
+    assert counts.code == 0 and "0 triggered, 0 sent, 0 skipped, 0 failed, 0 waiting" in counts.out
 
 
-def test_scoring_show_versions_and_the_rescore_job(ecrm: Ecrm) -> None:
+def test_scoring_show_versions_and_the_rescore_job(ecrm: Ecrm, tmp_path: Path) -> None:
     current = _json(ecrm("scoring", "show", "--json"))
     assert {"fit", "engagement", "stages"} <= set(current)
+    checked = ecrm("scoring", "check", _file(tmp_path, "r.json", current))
+    assert checked.code == 0 and "the ruleset is valid (nothing saved)" in checked.out
+    bad = {**current, "stages": []}
+    refused = ecrm("scoring", "check", _file(tmp_path, "bad.json", bad))
+    assert refused.code == 1 and "stages" in refused.err
     human = ecrm("scoring", "show", "--version", "0")
     assert human.code == 0 and "stages: subscriber" in human.out
     assert isinstance(_json(ecrm("scoring", "versions", "--json")), list)

@@ -221,3 +221,42 @@ def test_a_rescore_job_applies_a_new_ruleset_page_by_page_and_resumes(
     }
     moved = [i for i in table_items() if i.get("cause") == "ruleset-v1"]
     assert len(moved) == 7 and {m["to_stage"] for m in moved} == {"subscriber"}
+
+
+def test_a_draft_ruleset_is_checked_as_a_save_would_and_nothing_is_stored(
+    aws_env: dict[str, str],
+) -> None:
+    before = table_items()
+    status, checked = admin("POST", "/admin/scoring/validate", body=RULESET)
+    assert status == 200 and checked["stages"][2] == {"name": "mql", "at_least": 40}
+    bad = {**RULESET, "engagement": [{**RULESET["engagement"][2], "points": 5000}]}
+    status, body = admin("POST", "/admin/scoring/validate", body=bad)
+    assert status == 422 and set(body["error"]["fields"]) == {"engagement.0.points"}
+    viewer = {"sub": "v", "cognito:groups": "viewers"}
+    assert admin("POST", "/admin/scoring/validate", body=RULESET, claims=viewer)[0] == 403
+    assert table_items() == before
+
+
+def test_a_save_based_on_an_older_version_is_refused_and_nothing_is_stored(
+    aws_env: dict[str, str],
+) -> None:
+    assert admin("PUT", "/admin/scoring", body={**RULESET, "version": 0})[1]["version"] == 1
+    before = table_items()
+    status, body = admin("PUT", "/admin/scoring", body={**RULESET, "version": 0})
+    assert status == 409 and body["error"]["code"] == "conflict"
+    status, body = admin("PUT", "/admin/scoring", body={**RULESET, "version": "1"})
+    assert status == 422 and "version" in body["error"]["fields"]
+    assert table_items() == before
+    assert admin("PUT", "/admin/scoring", body={**RULESET, "version": 1})[1]["version"] == 2
+
+
+def test_a_rescore_job_says_how_far_it_is(queue: str, submit: Submit) -> None:
+    assert submit(valid_body("pat@acme.example"))["statusCode"] == 202
+    deliver_interactions()
+    admin("PUT", "/admin/scoring", body=RULESET)
+    status, job = admin("POST", "/admin/scoring/rescore")
+    partitions = len(job["stages"]) * keys.STAGE_SHARDS
+    assert status == 202 and (job["partitions_done"], job["partitions"]) == (0, partitions)
+    run_queue(queue)
+    done = admin("GET", "/admin/scoring/rescore/{job_id}", {"job_id": job["job_id"]})[1]
+    assert done["state"] == "done" and done["partitions_done"] == partitions

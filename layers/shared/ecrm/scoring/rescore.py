@@ -67,8 +67,15 @@ def start(created_by: str, *, now: float | None = None) -> dict[str, Any]:
 
 
 def public(job: dict[str, Any]) -> dict[str, Any]:
+    """The job as the API shows it, with how far it is: `partitions_done` of `partitions`
+    (each stage's index shards, read in order; the contacts in each are not known ahead)."""
     hidden = {"pk", "sk", "type", "start_key"}
-    return {k: v for k, v in job.items() if k not in hidden}
+    partitions = len(job["stages"]) * keys.STAGE_SHARDS
+    done = min(partitions, int(job["stage_index"]) * keys.STAGE_SHARDS + int(job["shard"]))
+    if job["state"] != RUNNING:
+        done = partitions if job["state"] == DONE else done
+    shown = {k: v for k, v in job.items() if k not in hidden}
+    return {**shown, "partitions": partitions, "partitions_done": done}
 
 
 def get(job_id: str) -> dict[str, Any]:

@@ -199,6 +199,16 @@ def validate(data: Any) -> Ruleset:
         raise InvalidInput("The ruleset needs attention.", fields) from None
 
 
+def edited_version(data: Any) -> int | None:
+    """The `version` a marketer's edit was based on, if the body says (None: save regardless)."""
+    found = data.get("version") if isinstance(data, dict) else None
+    if found is None:
+        return None
+    if isinstance(found, bool) or not isinstance(found, int) or found < 0:
+        raise InvalidInput("The ruleset needs attention.", {"version": "A version number."})
+    return found
+
+
 @cache
 def default_ruleset() -> Ruleset:
     """What scores contacts until a marketer saves a ruleset (version 0)."""

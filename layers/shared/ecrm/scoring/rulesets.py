@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from ecrm.platform import clock, keys, store
-from ecrm.platform.errors import Busy, NotFound
+from ecrm.platform.errors import Busy, Conflict, NotFound
 from ecrm.platform.settings import settings
 from ecrm.scoring.engine import Engine
 from ecrm.scoring.rules import Ruleset, default_ruleset
@@ -81,11 +81,16 @@ def all_stage_names() -> list[str]:
             return list(dict.fromkeys(names))
 
 
-def save(ruleset: Ruleset, updated_by: str) -> Ruleset:
-    """Store `ruleset` as the next version; two racing saves both land, one after the other."""
+def save(ruleset: Ruleset, updated_by: str, *, expected: int | None = None) -> Ruleset:
+    """Store `ruleset` as the next version; two racing saves both land, one after the other,
+    unless `expected` (the version the edit started from) says the current one moved on."""
     for _ in range(3):
         stored = store.get(keys.ruleset())
         previous = int(stored["version"]) if stored else 0
+        if expected is not None and expected != previous:
+            raise Conflict(
+                f"The ruleset is at version {previous} now, not {expected}: reload and edit again."
+            )
         saved = ruleset.model_copy(
             update={
                 "version": previous + 1,
