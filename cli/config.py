@@ -3,8 +3,9 @@
 Each setting comes from the first of: a flag (`--api-url`, `--token`, `--profile`), the
 environment (`ECRM_API_URL`, `ECRM_TOKEN`, `ECRM_PROFILE`), the selected profile in
 `profiles.toml`, and finally the local stack: the API address `ecrm serve` wrote to
-`.ecrm/endpoint.json` (or http://127.0.0.1:3000) and its marketer token from
-`.ecrm/admin-tokens.json`. So against `ecrm serve` nothing needs setting up.
+`.ecrm/endpoint.json` (or http://127.0.0.1:3000) and its admin token from
+`.ecrm/admin-tokens.json` (its marketer token if it has none). So against `ecrm serve` nothing
+needs setting up.
 """
 
 from __future__ import annotations
@@ -139,5 +140,8 @@ def _local_token(state: Path) -> str | None:
         tokens = json.loads((state / "admin-tokens.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    marketer = tokens.get("marketer") if isinstance(tokens, dict) else None
-    return str(marketer) if marketer else None
+    if not isinstance(tokens, dict):
+        return None
+    # The admin's (the team commands need it; it may do all a marketer does), else the marketer's.
+    chosen = tokens.get("admin") or tokens.get("marketer")
+    return str(chosen) if chosen else None

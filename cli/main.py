@@ -18,6 +18,7 @@ from cli import (
     report,
     scoring,
     segments,
+    team,
     templates,
 )
 from cli.client import USAGE, CliError
@@ -40,6 +41,7 @@ COMMAND_MODULES = (
     report,
     contact_show,
     contacts,
+    team,
     console,
 )
 

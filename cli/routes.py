@@ -58,4 +58,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/admin/reports/funnel"): "report",
     ("GET", "/admin/reports/scores"): "report",
     ("GET", "/admin/reports/campaigns"): "report",
+    ("GET", "/admin/team"): "team list",  # and every other team command (?email=)
+    ("POST", "/admin/team"): "team invite",
+    ("PUT", "/admin/team/{user_id}/role"): "team role",
+    ("POST", "/admin/team/{user_id}/disable"): "team disable",
+    ("POST", "/admin/team/{user_id}/enable"): "team enable",
 }

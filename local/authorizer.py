@@ -1,9 +1,9 @@
 """The local stand-in for the API's Cognito user-pool authorizer.
 
-`ecrm serve` keeps two bearer tokens in `<state>/admin-tokens.json`: one for a marketer (group
-`marketers`) and one for a signed-in user of no marketer group, so the 401 (no or unknown token,
-answered here as API Gateway would) and the 403 (wrong group, answered by the handler from the
-claims) paths can both be tried locally. The tokens survive restarts, like the rest of the state.
+`ecrm serve` keeps bearer tokens in `<state>/admin-tokens.json`: one for an admin (group
+`admins`, what `ecrm` uses locally), one for a marketer (group `marketers`) and one for a
+viewer, so the 401 (no or unknown token, answered here as API Gateway would) and the 403 (wrong
+group, answered by the handler from the claims) paths can all be tried locally. The tokens survive restarts, like the rest of the state.
 """
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ from local.private import write_private
 
 # Who each local token signs in as: the claims API Gateway would pass from a Cognito ID token.
 IDENTITIES: dict[str, dict[str, str]] = {
+    "admin": {
+        "sub": "local-admin",
+        "email": "admin@example.com",
+        "cognito:username": "admin",
+        "cognito:groups": "admins",
+    },
     "marketer": {
         "sub": "local-marketer",
         "email": "marketer@example.com",
@@ -37,11 +43,13 @@ class LocalAuthorizer:
     def __init__(self, state_dir: Path, cognito: CognitoTokens | None = None) -> None:
         self.cognito = cognito
         path = state_dir / "admin-tokens.json"
-        if path.exists():
-            self.tokens: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            # Hex, not urlsafe: a token starting with "-" is read by `ecrm --token` as an option.
-            self.tokens = {name: secrets.token_hex(24) for name in IDENTITIES}
+        known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        # Hex, not urlsafe: a token starting with "-" is read by `ecrm --token` as an option.
+        # An identity added since the file was written gets its token; the others keep theirs.
+        self.tokens: dict[str, str] = {
+            name: known.get(name) or secrets.token_hex(24) for name in IDENTITIES
+        }
+        if self.tokens != known:
             write_private(path, json.dumps(self.tokens, indent=1))
 
     def claims(self, authorization: str | None) -> dict[str, str] | None:

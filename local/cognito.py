@@ -1,8 +1,8 @@
 """The template's Cognito user pool, made in moto for `ecrm serve`, with the console's users.
 
 The pool, its app client and its groups are created from infra/template.yaml (so the local
-pool refuses what the deployed one refuses: its password policy, its auth flows). A marketer and
-a viewer are made with random, permanent passwords and kept in `<state>/console-users.json`
+pool refuses what the deployed one refuses: its password policy, its auth flows). An admin, a
+marketer and a viewer are made with random, permanent passwords and kept in `<state>/console-users.json`
 (0600): the same sign-in works after a restart, although moto starts empty and the pool id
 changes. moto signs every pool's tokens with one key of its own and serves it at
 `<moto>/<pool id>/.well-known/jwks.json`; `local.cognito_tokens` also checks the issuer, which
@@ -26,6 +26,7 @@ from local.template import Template
 USERS_FILE = "console-users.json"
 # Who `ecrm serve` signs in as: group (role) and address, per console user.
 CONSOLE_USERS = {
+    "admin": ("admins", "admin@example.com"),
     "marketer": ("marketers", "marketer@example.com"),
     "viewer": ("viewers", "viewer@example.com"),
 }
@@ -110,8 +111,8 @@ def create_pool(
 
 
 def add_console_users(pool: ConsolePool, client: Callable[[str], Any], state_dir: Path) -> Path:
-    """A marketer and a viewer in the pool, permanent passwords from `console-users.json`
-    (made, random, the first time). Returns the file's path."""
+    """An admin, a marketer and a viewer in the pool, permanent passwords from
+    `console-users.json` (made, random, the first time for each). Returns the file's path."""
     path = state_dir / USERS_FILE
     known: dict[str, dict[str, str]] = (
         json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -119,7 +120,7 @@ def add_console_users(pool: ConsolePool, client: Callable[[str], Any], state_dir
     cognito = client("cognito-idp")
     users = {}
     for name, (group, address) in CONSOLE_USERS.items():
-        user = known.get(name) or {"email": address, "password": _password()}
+        user = known.get(name) or {"email": address, "password": random_password()}
         cognito.admin_create_user(
             UserPoolId=pool.pool_id,
             Username=user["email"],
@@ -143,7 +144,7 @@ def add_console_users(pool: ConsolePool, client: Callable[[str], Any], state_dir
     return path
 
 
-def _password() -> str:
+def random_password() -> str:
     """Random, 20 characters, one of each class a policy may require (a symbol that needs no
     quoting in a shell or JSON)."""
     alphabet = string.ascii_letters + string.digits

@@ -1,4 +1,4 @@
-"""What SES "sent": each message moto accepted is copied once to `<state>/outbox/` as
+"""What SES "sent" (and the invitations Cognito mails): each message moto accepted is copied once to `<state>/outbox/` as
 `<n>-<message id>.eml`, so the outbox survives restarts and can be opened in a mail client."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from local.cognito_invitations import invitation_mails
 from local.moto_backend import sent_emails
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
@@ -54,7 +55,8 @@ class Outbox:
             known = {_message_id(f) for f in files}
             number = max((_number(f) for f in files), default=0)
             new = 0
-            for sent in sent_emails(self.account_id, self.region):
+            # SES's mails, and Cognito's invitations (local.cognito_invitations)
+            for sent in [*sent_emails(self.account_id, self.region), *invitation_mails()]:
                 if sent.message_id in known:
                     continue
                 number += 1

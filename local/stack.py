@@ -28,6 +28,7 @@ from local import clients
 from local.activity import QUIET_FUNCTIONS
 from local.authorizer import LocalAuthorizer
 from local.cognito import ConsolePool, add_console_users, create_pool
+from local.cognito_invitations import invitations
 from local.cognito_tokens import CognitoTokens
 from local.event_sources import build_pumps
 from local.gateway import Gateway, bind
@@ -258,6 +259,7 @@ class EmbeddedStack:
         # Query and serializes every answer shape by shape: a long-running `ecrm serve` (or a
         # 5,000-row import) slows down as the table grows. Same answers, cheaper (moto_fast).
         self._patches.enter_context(fast_moto())
+        self._patches.enter_context(invitations())  # Cognito's invitation mail, to the outbox
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
@@ -270,7 +272,7 @@ class EmbeddedStack:
             pass
 
     def _create_console_pool(self, template: Template, names: LocalNames) -> None:
-        """The template's user pool in moto, with a marketer and a viewer whose sign-in
+        """The template's user pool in moto, with an admin, a marketer and a viewer whose sign-in
         details go to `<state>/console-users.json` (the banner names the file)."""
         made = clients.factory(names.region, self.moto_url)
         self.console_pool = create_pool(template, names, made, self.moto_url)

@@ -1,7 +1,8 @@
 """Every `/admin` route of the merged OpenAPI document (every function's, whoever wrote it) is
 for the console's roles only: no credentials is 401, a signed-in user of no role is 403, a
 viewer's change (anything but GET) is 403, whatever the route's parameters or body, and no AWS
-call is made at all; a viewer's read passes the guard. The routes are read from the document
+call is made at all; a viewer's read passes the guard. The team's routes are for admins only:
+a marketer or a viewer is 403 there whatever the method. The routes are read from the document
 and the template, so a route added later is swept too."""
 
 from __future__ import annotations
@@ -33,8 +34,12 @@ ROUTES = sorted(
 )
 WRONG_GROUP = {"sub": "u-staff", "email": "staff@example.com", "cognito:groups": "staff"}
 VIEWER = {"sub": "u-viewer", "email": "viewer@example.com", "cognito:groups": "viewers"}
+MARKETER = {"sub": "u-marketer", "email": "mo@example.com", "cognito:groups": "marketers"}
 WRITES = [(method, path) for method, path in ROUTES if method != "GET"]
-READS = [(method, path) for method, path in ROUTES if method == "GET"]
+TEAM = [(method, path) for method, path in ROUTES if path.startswith("/admin/team")]
+READS = [
+    (method, path) for method, path in ROUTES if method == "GET" and (method, path) not in TEAM
+]
 
 
 def _sample(pattern: str) -> str:
@@ -111,6 +116,7 @@ def _call(method: str, path: str, claims: dict[str, str] | None) -> dict[str, An
 
 def test_the_sweep_sees_the_admin_routes() -> None:
     assert ("POST", "/admin/campaigns") in ROUTES and ("GET", "/admin/templates") in ROUTES
+    assert ("PUT", "/admin/team/{user_id}/role") in TEAM and len(TEAM) == 5
     for method, path in ROUTES:
         function = _function_for(method, path)
         [route] = [r for r in function.api_routes if (r.method, r.path) == (method, path)]
@@ -124,7 +130,7 @@ def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse() -> None:
         raise AssertionError("a refused admin request reached for an AWS client")
 
-    for name in ("dynamodb", "sesv2", "ssm", "sqs", "events"):
+    for name in ("dynamodb", "sesv2", "ssm", "sqs", "events", "s3", "cognito_idp"):
         if hasattr(aws, name):
             monkeypatch.setattr(aws, name, refuse)
 
@@ -150,7 +156,23 @@ def test_a_viewers_change_is_403_before_anything_is_read(
     response = _call(method, path, VIEWER)
     assert response["statusCode"] == 403, response["body"]
     error = events.json_body(response)["error"]
-    assert error["code"] == "forbidden" and "Viewers may only read" in error["message"]
+    expected = "Managing the team" if (method, path) in TEAM else "Viewers may only read"
+    assert error["code"] == "forbidden" and expected in error["message"]
+
+
+@pytest.mark.parametrize("claims", [MARKETER, VIEWER], ids=["marketer", "viewer"])
+@pytest.mark.parametrize(("method", "path"), TEAM, ids=[f"{m} {p}" for m, p in TEAM])
+def test_a_team_route_is_403_for_anyone_but_an_admin(
+    no_aws: None, method: str, path: str, claims: dict[str, str]
+) -> None:
+    response = _call(method, path, claims)
+    assert response["statusCode"] == 403, response["body"]
+    error = events.json_body(response)["error"]
+    assert error == {
+        "code": "forbidden",
+        "message": "Managing the team needs the admins group.",
+        "fields": {},
+    }
 
 
 def test_a_viewer_reads_every_admin_route(aws_env: dict[str, str]) -> None:

@@ -75,3 +75,25 @@ def test_the_guard_before_the_resolver_lets_a_viewer_read_only(method: str, stat
     event = events.api(method, "/admin/ping")
     event["requestContext"]["authorizer"] = {"claims": {"sub": "v", "cognito:groups": "viewers"}}
     assert guarded(event, None)["statusCode"] == status
+
+
+@pytest.mark.parametrize(
+    ("groups", "status"),
+    [
+        ("admins", 200),
+        ("[admins, viewers]", 200),
+        ("marketers", 403),
+        ("viewers", 403),
+        ("marketers,viewers", 403),
+        ("admin", 403),
+        ("", 403),
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_the_team_guard_lets_admins_only(groups: str, status: int, method: str) -> None:
+    guarded = http.admins_first(lambda event, context: {"statusCode": 200, "body": "{}"})
+    event = events.api(method, "/admin/team")
+    event["requestContext"]["authorizer"] = {"claims": {"sub": "u1", "cognito:groups": groups}}
+    assert guarded(event, None)["statusCode"] == status
+    event["requestContext"]["authorizer"] = {"claims": {"cognito:groups": groups}}
+    assert guarded(event, None)["statusCode"] == 401

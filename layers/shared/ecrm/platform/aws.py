@@ -10,6 +10,7 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
@@ -63,7 +64,12 @@ def s3() -> S3Client:
     return boto3.client("s3", config=_config().merge(Config(signature_version="s3v4")))
 
 
+@cache
+def cognito_idp() -> CognitoIdentityProviderClient:
+    return boto3.client("cognito-idp", config=_config())
+
+
 def reset() -> None:
     """Forget cached clients (tests that switch endpoints or credentials)."""
-    for factory in (_config, dynamodb, sesv2, ssm, events, sqs, s3):
+    for factory in (_config, dynamodb, sesv2, ssm, events, sqs, s3, cognito_idp):
         factory.cache_clear()

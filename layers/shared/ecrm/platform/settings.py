@@ -102,6 +102,9 @@ class Settings:
         "IMPORT_UPLOAD_URL_SECONDS", 3600, ge=60, le=7 * 24 * 3600
     )
 
+    # The console's user pool (the Team screen's invitations, roles, disabling).
+    user_pool_id: str | None = _env("USER_POOL_ID", None)
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
         """The settings `environ` names (the rest default); ValueError lists every problem."""

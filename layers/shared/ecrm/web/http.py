@@ -159,17 +159,43 @@ def marketer(event: APIGatewayProxyEvent) -> str:
     return str(subject)
 
 
+def _require_admin(claims: Mapping[str, Any] | None, _: str = "") -> None:
+    if not claims or not claims.get("sub"):
+        raise Unauthenticated("Sign in as an admin to use this route.")
+    if ADMINS not in _groups(claims.get("cognito:groups")):
+        raise Forbidden("Managing the team needs the admins group.")
+
+
+def admins_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """The team routes' guard: no verified claims is 401; anyone but an admin (a marketer or a
+    viewer too, whatever the method) is 403."""
+    authorizer = app.current_event.request_context.authorizer
+    _require_admin(authorizer.claims if authorizer else None)
+    return next_middleware(app)
+
+
 def marketers_first(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[..., Any]:
     """For an admin function's `lambda_handler`: the same guard, before the resolver runs.
     Powertools validates a request (body models, path patterns) before `app.use` middlewares,
     so without this an anonymous caller (or a viewer writing) would learn a 400 about the body
     instead of a 401 (403)."""
+    return _guard_first(handler, _require_role)
 
+
+def admins_first(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[..., Any]:
+    """`marketers_first` for the team routes: admins only."""
+    return _guard_first(handler, _require_admin)
+
+
+def _guard_first(
+    handler: Callable[[dict[str, Any], Any], Any],
+    check: Callable[[Mapping[str, Any] | None, str], None],
+) -> Callable[..., Any]:
     @functools.wraps(handler)
     def guarded(event: dict[str, Any], context: Any) -> Any:
         authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
         try:
-            _require_role(authorizer.get("claims"), str(event.get("httpMethod") or ""))
+            check(authorizer.get("claims"), str(event.get("httpMethod") or ""))
         except DomainError as error:
             return {
                 "statusCode": error.status,
