@@ -18,16 +18,21 @@ const SCREENS = [
   { id: "automations", name: "Automations", show: async (main, how) => (await import("./automations.js")).automations(main, how) },
   { id: "scoring", name: "Scoring", show: async (main, how) => (await import("./scoring.js")).scoring(main, how) },
   { id: "imports", name: "Imports", show: async (main, how) => (await import("./imports.js")).imports(main, how) },
-  { id: "team", name: "Team", only: "admin" },
+  { id: "team", name: "Team", only: "admin", show: async (main, how) => (await import("./team.js")).team(main, how) },
 ];
 const ROLE_NAMES = { admin: "Admin", marketer: "Marketer", viewer: "Viewer · read only", none: "No role" };
 
 const main = document.getElementById("main");
 let shown = null;
 
+function allowed(screen) {
+  const who = session.identity();
+  return !screen.only || (who && who.role === screen.only);
+}
+
 function current() {
   const wanted = /^#\/([a-z]+)$/.exec(location.hash);
-  const screen = SCREENS.find((s) => wanted && s.id === wanted[1] && s.show);
+  const screen = SCREENS.find((s) => wanted && s.id === wanted[1] && s.show && allowed(s));
   return screen || SCREENS[0];
 }
 
@@ -43,7 +48,7 @@ function chrome() {
   const active = current();
   replace(
     document.getElementById("nav-list"),
-    SCREENS.filter((s) => !s.only || s.only === who.role).map((s) =>
+    SCREENS.filter(allowed).map((s) =>
       h("li", {}, s.show
         ? h("a", { href: "#/" + s.id, "aria-current": s === active ? "page" : false }, s.name)
         : h("span", { class: "later", "data-screen": s.id }, s.name, " ", h("small", {}, "not yet available")))

@@ -230,7 +230,9 @@ function dialogFlow(reason, done) {
       ask(data);
     } catch (problem) {
       const wrong = ["NotAuthorizedException", "UserNotFoundException"].includes(problem.type);
-      error.textContent = wrong ? "Wrong email or password." : problem.message;
+      const disabled = wrong && /disabled/i.test(problem.message);
+      error.textContent = disabled ? "This account is disabled: ask an admin to enable it."
+        : wrong ? "Wrong email or password." : problem.message;
       (challenge ? answerInput : wrong ? password : email).focus();
     }
   }
