@@ -2,7 +2,7 @@
 screen takes, what its first load transfers, and how many API calls each screen's first view
 makes (issue 16's budgets).
 
-- `console.first_load_ms`: a signed-in marketer opens `/console/` (the session already in
+- `console.first_load_ms`: a signed-in admin opens `/console/` (the session already in
   `sessionStorage`, as after a sign-in): navigation start to Home's figures drawn, by the
   page's own clock (`performance.now()`), the median of a few loads.
 - `console.transfer_kb`: the JavaScript and CSS of that load, gzipped (what CloudFront's
@@ -44,14 +44,15 @@ SCREENS = (
     "imports",
     "automations",
     "scoring",
+    "team",
 )
 
 
 def _session_script(stack: Any) -> str:
-    """Puts the tokens a marketer's sign-in leaves in sessionStorage (web/console/session.js)
-    before the page's own script runs."""
+    """Puts the tokens an admin's sign-in leaves in sessionStorage (web/console/session.js)
+    before the page's own script runs (an admin sees every screen, Team too)."""
     pool = stack.console_pool
-    user = json.loads((stack.state_dir / "console-users.json").read_text())["marketer"]
+    user = json.loads((stack.state_dir / "console-users.json").read_text())["admin"]
     cognito = boto3.client(
         "cognito-idp",
         endpoint_url=stack.moto_url,

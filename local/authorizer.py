@@ -3,7 +3,8 @@
 `ecrm serve` keeps bearer tokens in `<state>/admin-tokens.json`: one for an admin (group
 `admins`, what `ecrm` uses locally), one for a marketer (group `marketers`) and one for a
 viewer, so the 401 (no or unknown token, answered here as API Gateway would) and the 403 (wrong
-group, answered by the handler from the claims) paths can all be tried locally. The tokens survive restarts, like the rest of the state.
+group, answered by the handler from the claims) paths can all be tried locally. The tokens
+survive restarts, like the rest of the state.
 """
 
 from __future__ import annotations

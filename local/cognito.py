@@ -2,11 +2,11 @@
 
 The pool, its app client and its groups are created from infra/template.yaml (so the local
 pool refuses what the deployed one refuses: its password policy, its auth flows). An admin, a
-marketer and a viewer are made with random, permanent passwords and kept in `<state>/console-users.json`
-(0600): the same sign-in works after a restart, although moto starts empty and the pool id
-changes. moto signs every pool's tokens with one key of its own and serves it at
-`<moto>/<pool id>/.well-known/jwks.json`; `local.cognito_tokens` also checks the issuer, which
-names the pool.
+marketer and a viewer are made with random, permanent passwords and kept in
+`<state>/console-users.json` (0600): the same sign-in works after a restart, although moto
+starts empty and the pool id changes. moto signs every pool's tokens with one key of its own
+and serves it at `<moto>/<pool id>/.well-known/jwks.json`; `local.cognito_tokens` also checks
+the issuer, which names the pool.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def invitations() -> Iterator[None]:
     """While inside: moto's AdminCreateUser invites as Cognito does (see the module)."""
     original = CognitoIdpBackend.admin_create_user
 
-    def admin_create_user(
+    def admin_create_user(  # noqa: PLR0917 - moto's own signature, called positionally
         self: CognitoIdpBackend,
         user_pool_id: str,
         username: str,

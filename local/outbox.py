@@ -1,5 +1,6 @@
-"""What SES "sent" (and the invitations Cognito mails): each message moto accepted is copied once to `<state>/outbox/` as
-`<n>-<message id>.eml`, so the outbox survives restarts and can be opened in a mail client."""
+"""What SES "sent" (and the invitations Cognito mails, `local.cognito_invitations`): each
+message is copied once to `<state>/outbox/` as `<n>-<message id>.eml`, so the outbox survives
+restarts and can be opened in a mail client."""
 
 from __future__ import annotations
 

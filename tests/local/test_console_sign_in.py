@@ -73,7 +73,7 @@ def test_the_pool_is_the_templates_and_its_users_are_written_privately(
     path = stack.state_dir / USERS_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     found = users(stack)
-    assert set(found) == {"marketer", "viewer"}
+    assert set(found) == {"admin", "marketer", "viewer"}
     assert all(len(user["password"]) >= 12 and "@" in user["email"] for user in found.values())
     assert found["marketer"]["password"] != found["viewer"]["password"]
     pool = stack.console_pool

@@ -20,9 +20,10 @@ team always keeps one. Input is checked before any call; a refusal changes nothi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -254,7 +255,7 @@ def _roles() -> dict[str, str]:
 
 
 def _member(
-    user: dict[str, Any], roles: dict[str, str], caller: str, groups: set[str] | None = None
+    user: Mapping[str, Any], roles: dict[str, str], caller: str, groups: set[str] | None = None
 ) -> Member:
     attributes = user.get("Attributes") or user.get("UserAttributes") or []
     values = {a["Name"]: a.get("Value", "") for a in attributes}
@@ -264,13 +265,13 @@ def _member(
     else:
         role = roles.get(name)
     status = str(user.get("UserStatus", ""))
-    created = user.get("UserCreateDate")
+    created = user.get("UserCreateDate")  # a datetime from boto3
     return Member(
         id=name,
         email=values.get("email", ""),
         role=role,
         status=_STATUS.get(status, status.lower()),
         enabled=bool(user.get("Enabled", True)),
-        created_at=created.isoformat() if hasattr(created, "isoformat") else str(created or ""),
+        created_at=created.isoformat() if isinstance(created, datetime) else str(created or ""),
         you=bool(caller) and values.get("sub") == caller,
     )
