@@ -4,7 +4,7 @@ shape `GET /admin/scoring` returns; see layers/shared/ecrm/scoring/default_rules
 and `resume` read it and run the re-score job.
 
 The file is compared with the current ruleset after the same normalisation the API applies
-(defaults filled in, by `ecrm.scoring.rules`, the very code the API runs): the same ruleset is
+(defaults filled in, by `ecrm.scoring.schema`, the very code the API runs): the same ruleset is
 not saved again, so pushing twice makes one version, not two. A file the API refuses is
 reported field by field (exit 1) and nothing is saved.
 """
@@ -71,10 +71,10 @@ def read_ruleset(path: Path) -> dict[str, Any]:
 
 def same_as_current(data: dict[str, Any], current: dict[str, Any]) -> bool:
     from ecrm.platform.errors import InvalidInput  # noqa: PLC0415 - pydantic only for this command
-    from ecrm.scoring import rules  # noqa: PLC0415
+    from ecrm.scoring import schema  # noqa: PLC0415
 
     try:
-        normalised = rules.validate(data).to_item()
+        normalised = schema.validate(data).to_item()
     except InvalidInput:
         return False  # the API says what is wrong, field by field
     strip = set(SAVE_METADATA)

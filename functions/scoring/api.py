@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm.scoring import report, rescore, rules, rulesets
+from ecrm.scoring import report, rescore, rulesets
 from ecrm.web import http
 from ecrm.web.openapi_responses import BODY, admin, reads
 
@@ -45,9 +45,11 @@ def get_ruleset() -> dict[str, Any]:
     openapi_extensions=reads({}),
 )
 def put_ruleset() -> dict[str, Any]:
+    from ecrm.scoring import schema  # noqa: PLC0415 - pydantic for the routes that validate
+
     body = http.read_fields(app.current_event)
-    ruleset = rules.validate(body)
-    return rulesets.save(ruleset, _marketer(), expected=rules.edited_version(body)).to_item()
+    ruleset = schema.validate(body)
+    return rulesets.save(ruleset, _marketer(), expected=schema.edited_version(body)).to_item()
 
 
 @app.post(
@@ -57,7 +59,9 @@ def put_ruleset() -> dict[str, Any]:
     openapi_extensions=reads({}),
 )
 def validate_ruleset() -> dict[str, Any]:
-    return rules.validate(http.read_fields(app.current_event)).to_item()
+    from ecrm.scoring import schema  # noqa: PLC0415
+
+    return schema.validate(http.read_fields(app.current_event)).to_item()
 
 
 @app.get(

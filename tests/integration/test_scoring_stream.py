@@ -222,17 +222,17 @@ def test_own_stage_changes_and_other_items_are_ignored(aws_env: dict[str, str]) 
 def test_a_score_from_an_older_ruleset_is_rebuilt_from_the_timeline(
     aws_env: dict[str, str],
 ) -> None:
-    from ecrm.scoring import rules, rulesets
+    from ecrm.scoring import rules, rulesets, schema
 
     contact_id = contact("old@acme.example")
     first = interaction(contact_id, 1, "confirmed", T0)
     invoke(records([first]))
-    data = rules.default_ruleset().model_dump()
+    data = rules.default_ruleset().to_item()
     data["engagement"] = [
         {"id": "confirmed-more", "on": "confirmed", "points": 40},
         {"id": "clicks", "on": "email_clicked", "points": 5},
     ]
-    rulesets.save(rules.validate(data), "test")
+    rulesets.save(schema.validate(data), "test")
 
     click = interaction(contact_id, 2, "email_clicked", T0 + 60)
     assert invoke(records([click])) is None

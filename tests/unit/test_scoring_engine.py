@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ecrm.scoring import schema
 from ecrm.scoring.engine import RETENTION_SECONDS, Engine, Event, Score, decayed
 from ecrm.scoring.report import explanation
-from ecrm.scoring.rules import Ruleset, default_ruleset
+from ecrm.scoring.rules import default_ruleset
 
 T0 = 1_750_000_000.0
 DAY = 86400.0
@@ -27,9 +28,9 @@ TYPES = [
 
 
 def engine(**changes: object) -> Engine:
-    data = default_ruleset().model_dump()
+    data = default_ruleset().to_item()
     data.update(changes)
-    return Engine(Ruleset.model_validate(data))
+    return Engine(schema.validate(data))
 
 
 def event(n: int, kind: str, at: float, form: str | None = None, scanner: bool = False) -> Event:

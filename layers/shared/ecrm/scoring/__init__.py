@@ -1,6 +1,7 @@
 """Lead scoring: a ruleset marketers manage, evaluated from the table's stream.
 
-- `rules`: the ruleset (pydantic), validated on save; the shipped default and free-mail list.
+- `rules`: the ruleset as read (plain values), the shipped default and free-mail list.
+- `schema`: the ruleset as written (pydantic), validated on save only.
 - `engine`: pure, precompiled evaluation: engagement with caps, decay, stages (`fit`: fit rules).
 - `rulesets`: stored versions of the ruleset and the cached current one.
 - `batch`: a stream batch grouped by contact, applied; the contacts to redeliver.

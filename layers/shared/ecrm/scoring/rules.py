@@ -1,36 +1,23 @@
-"""The scoring ruleset, as marketers write it (`PUT /admin/scoring`) and as it is stored.
+"""The scoring ruleset as the engine reads it: plain frozen values, no validation.
 
-Fit rules look at the contact (profile fields, `email`, `status`, `topics`); engagement rules
-give points per interaction type, optionally weighted per form and capped per period. Positive
-engagement points decay (half-life); penalties do not, so decay never raises a score. Stages
-are thresholds on the total, in increasing order; the first stage is where everyone starts.
+A ruleset is validated once, when a marketer saves it (`schema`, pydantic, 422 naming each
+field); what is stored, and the shipped default, is read back here as it is (`Ruleset.from_item`),
+so a function that scores imports no pydantic (a cold start's largest part, issue 15 point 7).
+tests/unit/test_scoring_rules.py checks that every valid ruleset reads back to what its model
+says. Fit rules look at the contact (profile fields, `email`, `status`, `topics`); engagement
+rules give points per interaction type, optionally weighted per form and capped per period.
+Positive engagement points decay (half-life); penalties do not, so decay never raises a score.
+Stages are thresholds on the total, in increasing order; the first is where everyone starts.
 """
 
 from __future__ import annotations
 
-import itertools
+import dataclasses
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any, Literal, Self
-
-from pydantic import (
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
-
-from ecrm.platform.errors import InvalidInput
-from ecrm.platform.models import Model
-
-RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")]
-StageName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
-FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-FormId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-Points = Annotated[float, Field(ge=-1000, le=1000, allow_inf_nan=False)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+from typing import Any, Literal
 
 # Interaction types the engine understands (written by capture, confirmation, mailing and
 # self-service; see docs/design/scoring.md). `stage_changed` is scoring's own and never scored.
@@ -47,75 +34,96 @@ InteractionType = Literal[
     "unsubscribed",
 ]
 PERIOD_SECONDS = {"hour": 3600, "day": 86400, "week": 7 * 86400}
+DEFAULT_HALF_LIFE_DAYS = 30.0
+
+Data = Mapping[str, Any]
 
 
-class _Strict(Model):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _number(value: Any) -> Any:
+    """A number the model reads as `float` (the table gives back 5 for 5.0); text and booleans
+    stay what they are."""
+    return value if isinstance(value, str | bool) else float(value)
 
 
-class Equals(_Strict):
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Equals:
     kind: Literal["equals"]
-    id: RuleId
-    field: FieldName
-    value: Text | float | bool
-    points: Points
+    id: str
+    field: str
+    value: str | float | bool
+    points: float
 
 
-class Contains(_Strict):
+@dataclasses.dataclass(frozen=True, slots=True)
+class Contains:
     """Substring of a text field, or an element of a list field (both case-insensitive)."""
 
     kind: Literal["contains"]
-    id: RuleId
-    field: FieldName
-    value: Text
-    points: Points
+    id: str
+    field: str
+    value: str
+    points: float
 
 
-class InSet(_Strict):
+@dataclasses.dataclass(frozen=True, slots=True)
+class InSet:
     kind: Literal["in"]
-    id: RuleId
-    field: FieldName
-    values: list[Text | float] = Field(min_length=1, max_length=200)
-    points: Points
+    id: str
+    field: str
+    values: tuple[str | float, ...]
+    points: float
 
 
-class NumberRange(_Strict):
+@dataclasses.dataclass(frozen=True, slots=True)
+class NumberRange:
     """`min <= value <= max`; either bound may be left out."""
 
     kind: Literal["range"]
-    id: RuleId
-    field: FieldName
-    min: float | None = Field(default=None, allow_inf_nan=False)
-    max: float | None = Field(default=None, allow_inf_nan=False)
-    points: Points
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Self:
-        if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min is greater than max")
-        return self
+    id: str
+    field: str
+    min: float | None
+    max: float | None
+    points: float
 
 
-class EmailDomain(_Strict):
+@dataclasses.dataclass(frozen=True, slots=True)
+class EmailDomain:
     """The email's domain is a free-mail provider (`free_mail`) or anything else (`company`)."""
 
     kind: Literal["email_domain"]
-    id: RuleId
+    id: str
     domain: Literal["free_mail", "company"]
-    points: Points
+    points: float
 
 
-FitRule = Annotated[
-    Equals | Contains | InSet | NumberRange | EmailDomain, Field(discriminator="kind")
-]
+FitRule = Equals | Contains | InSet | NumberRange | EmailDomain
 
 
-class Cap(_Strict):
+def _fit_rule(data: Data) -> FitRule:
+    common = {"id": data["id"], "points": float(data["points"])}
+    match data["kind"]:
+        case "equals":
+            return Equals("equals", field=data["field"], value=_number(data["value"]), **common)
+        case "contains":
+            return Contains("contains", field=data["field"], value=data["value"], **common)
+        case "in":
+            values = tuple(_number(v) for v in data["values"])
+            return InSet("in", field=data["field"], values=values, **common)
+        case "range":
+            low, high = _optional(data.get("min")), _optional(data.get("max"))
+            return NumberRange("range", field=data["field"], min=low, max=high, **common)
+    return EmailDomain("email_domain", domain=data["domain"], **common)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Cap:
     """At most `count` scored events of the rule per fixed UTC window (`day` starts 00:00)."""
 
-    count: int = Field(ge=1, le=10_000)
+    count: int
     per: Literal["hour", "day", "week"]
 
     @property
@@ -123,97 +131,93 @@ class Cap(_Strict):
         return PERIOD_SECONDS[self.per]
 
 
-class EngagementRule(_Strict):
-    id: RuleId
+@dataclasses.dataclass(frozen=True, slots=True)
+class EngagementRule:
+    id: str
     on: InteractionType
-    points: Points
+    points: float
     # form_submitted only: points per form id instead of `points` (same sign as `points`).
-    per_form: dict[FormId, Points] = Field(default_factory=dict, max_length=200)
-    cap: Cap | None = None
+    per_form: Mapping[str, float]
+    cap: Cap | None
 
-    @model_validator(mode="after")
-    def _weights(self) -> Self:
-        if self.per_form and self.on != "form_submitted":
-            raise ValueError("per_form weights are for form_submitted rules")
-        if any(w * self.points < 0 for w in self.per_form.values()):
-            raise ValueError("per_form weights must have the sign of points (decay depends on it)")
-        return self
-
-
-class Stage(_Strict):
-    name: StageName
-    at_least: float | None = Field(default=None, allow_inf_nan=False)
+    @classmethod
+    def from_item(cls, data: Data) -> EngagementRule:
+        cap = data.get("cap")
+        return cls(
+            id=data["id"],
+            on=data["on"],
+            points=float(data["points"]),
+            per_form={form: float(w) for form, w in (data.get("per_form") or {}).items()},
+            cap=Cap(int(cap["count"]), cap["per"]) if cap else None,
+        )
 
 
-class Decay(_Strict):
+@dataclasses.dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    at_least: float | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Decay:
     """Positive engagement points halve every `half_life_days`; None: they never decay."""
 
-    half_life_days: float | None = Field(default=30.0, gt=0, le=3650)
+    half_life_days: float | None
 
 
-class Ruleset(_Strict):
-    version: int = Field(default=0, ge=0)  # assigned when saved
-    fit: list[FitRule] = Field(default_factory=list, max_length=100)
-    engagement: list[EngagementRule] = Field(default_factory=list, max_length=100)
-    decay: Decay = Decay()
-    stages: list[Stage] = Field(min_length=1, max_length=10)
-    demote: bool = False  # may a contact move down a stage when its score falls?
+@dataclasses.dataclass(frozen=True, slots=True)
+class Ruleset:
+    version: int
+    fit: tuple[FitRule, ...]
+    engagement: tuple[EngagementRule, ...]
+    decay: Decay
+    stages: tuple[Stage, ...]
+    demote: bool  # may a contact move down a stage when its score falls?
     updated_at: str | None = None
     updated_by: str | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        ids = [rule.id for rule in [*self.fit, *self.engagement]]
-        if len(ids) != len(set(ids)):
-            raise ValueError("rule ids must be unique")
-        names = [stage.name for stage in self.stages]
-        if len(names) != len(set(names)):
-            raise ValueError("stage names must be unique")
-        first, *rest = self.stages
-        if first.at_least is not None or any(stage.at_least is None for stage in rest):
-            raise ValueError("the first stage has no at_least; every later stage has one")
-        bounds = [stage.at_least for stage in rest]
-        if any(b is None or a is None or b <= a for a, b in itertools.pairwise(bounds)):
-            raise ValueError("stage thresholds must increase")
-        return self
+    @classmethod
+    def from_item(cls, data: Data) -> Ruleset:
+        """A ruleset validated when it was saved (or shipped), read without validating again.
+        A `decay` stored without a half-life is one that never decays (the table keeps no
+        null); a ruleset without `decay` has the default half-life."""
+        decay = data.get("decay", {"half_life_days": DEFAULT_HALF_LIFE_DAYS})
+        return cls(
+            version=int(data.get("version", 0)),
+            fit=tuple(_fit_rule(rule) for rule in data.get("fit", ())),
+            engagement=tuple(EngagementRule.from_item(rule) for rule in data.get("engagement", ())),
+            decay=Decay(_optional(decay.get("half_life_days"))),
+            stages=tuple(Stage(s["name"], _optional(s.get("at_least"))) for s in data["stages"]),
+            demote=bool(data.get("demote", False)),
+            updated_at=data.get("updated_at"),
+            updated_by=data.get("updated_by"),
+        )
 
     def stage_names(self) -> list[str]:
         return [stage.name for stage in self.stages]
 
     def to_item(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
+        """As stored and answered: JSON values, absent instead of null."""
+        item: dict[str, Any] = _json(self)
+        return item
 
 
-def validate(data: Any) -> Ruleset:
-    """A ruleset from a marketer's JSON, or `InvalidInput` naming every problem by its path."""
-    if not isinstance(data, dict):
-        raise InvalidInput("The ruleset must be a JSON object.")
-    try:
-        return Ruleset.model_validate({**data, "version": 0})
-    except ValidationError as error:
-        fields = {
-            ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-"))
-            or "ruleset": e["msg"]
-            for e in error.errors()
-        }
-        raise InvalidInput("The ruleset needs attention.", fields) from None
-
-
-def edited_version(data: Any) -> int | None:
-    """The `version` a marketer's edit was based on, if the body says (None: save regardless)."""
-    found = data.get("version") if isinstance(data, dict) else None
-    if found is None:
-        return None
-    if isinstance(found, bool) or not isinstance(found, int) or found < 0:
-        raise InvalidInput("The ruleset needs attention.", {"version": "A version number."})
-    return found
+def _json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        pairs = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+        return {name: _json(v) for name, v in pairs if v is not None}
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _json(v) for k, v in value.items()}
+    return value
 
 
 @cache
 def default_ruleset() -> Ruleset:
     """What scores contacts until a marketer saves a ruleset (version 0)."""
     text = resources.files("ecrm.scoring").joinpath("default_ruleset.json").read_text("utf-8")
-    return Ruleset.model_validate(json.loads(text))
+    return Ruleset.from_item(json.loads(text))
 
 
 @cache

@@ -5,6 +5,7 @@ reload at once (see `ledger`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Any
@@ -20,7 +21,7 @@ _cached: tuple[float, Engine] | None = None
 
 
 def _from_item(item: dict[str, Any]) -> Ruleset:
-    return Ruleset.model_validate({**item["ruleset"], "version": item["version"]})
+    return Ruleset.from_item({**item["ruleset"], "version": item["version"]})
 
 
 def current() -> Ruleset:
@@ -91,12 +92,11 @@ def save(ruleset: Ruleset, updated_by: str, *, expected: int | None = None) -> R
             raise Conflict(
                 f"The ruleset is at version {previous} now, not {expected}: reload and edit again."
             )
-        saved = ruleset.model_copy(
-            update={
-                "version": previous + 1,
-                "updated_at": clock.iso(clock.now()),
-                "updated_by": updated_by[:200],
-            }
+        saved = dataclasses.replace(
+            ruleset,
+            version=previous + 1,
+            updated_at=clock.iso(clock.now()),
+            updated_by=updated_by[:200],
         )
         body = {
             "type": "scoring_ruleset",
