@@ -6,11 +6,11 @@
    from what the fields hold; the embed snippet is the one a site pastes. */
 
 import { api } from "./api.js";
+import { catalogue } from "./catalogue.js";
 import { h, replace, say, showRefusal } from "./dom.js";
 import { fieldRows } from "./form_fields.js";
 import { setting } from "./session.js";
 
-const PAGE = 25;
 const lines = (text) => text.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
 
 function field(label, control, hint) {
@@ -169,58 +169,13 @@ function editor(area, found, canChange, done) {
   form.querySelector("#form-close").addEventListener("click", () => done(null));
 }
 
-export async function forms(main, { canChange }) {
-  const body = h("tbody");
-  const table = h("div", { class: "table" }, h("table", { id: "form-list" },
-    h("caption", {}, "Forms"),
-    h("thead", {}, h("tr", {}, ["Id", "Title", "Topics", "Opt-in", "Version"].map((c) => h("th", { scope: "col" }, c)))),
-    body));
-  const more = h("button", { type: "button", id: "forms-more", hidden: true }, "Next page");
-  const empty = h("p", { class: "note", id: "forms-empty", hidden: true },
-    canChange ? "No form yet: create the first with New form." : "No form yet: a marketer creates them.");
-  const area = h("section", { id: "form-area", "aria-label": "Form" });
-  let cursor = null;
-
-  async function load(first) {
-    const query = new URLSearchParams({ limit: String(PAGE) });
-    if (!first && cursor) query.set("cursor", cursor);
-    const page = await api("/admin/forms?" + query.toString());
-    if (first) body.replaceChildren();
-    for (const row of page.items) {
-      body.append(h("tr", {},
-        h("td", {}, h("button", { type: "button", class: "link", "data-form": row.id }, row.id)),
-        h("td", {}, row.title), h("td", {}, row.topics.join(", ") || "none"),
-        h("td", {}, row.double_opt_in ? "double" : "single"), h("td", {}, String(row.version))));
-    }
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    empty.hidden = body.childElementCount > 0;
-    table.hidden = !empty.hidden;
-  }
-  async function open(id) {
-    if (id === null) {
-      replace(area);
-      await load(true);
-      return main.querySelector("h1").focus();
-    }
-    const found = id === "" ? null : await api("/admin/forms/" + encodeURIComponent(id));
-    const done = async (saved) => {
-      if (saved) await load(true);
-      await open(saved || null);
-    };
-    editor(area, found, canChange, (saved) => done(saved).catch((error) => say(error.message, true)));
-    area.querySelector("#editing").focus();
-  }
-  body.addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-form]");
-    if (button) open(button.dataset.form).catch((error) => say(error.message, true));
+export function forms(main, options) {
+  return catalogue(main, options, {
+    kind: "form", path: "/admin/forms", title: "Forms", firstStep: "create",
+    intro: "The sign-up forms on your sites: their fields, consent, topics and opt-in, drawn by ecrm-form.js.",
+    columns: ["Id", "Title", "Topics", "Opt-in", "Version"],
+    cells: (row) => [row.id, row.title, row.topics.join(", ") || "none",
+      row.double_opt_in ? "double" : "single", String(row.version)],
+    editor,
   });
-  more.addEventListener("click", () => load(false).catch((error) => say(error.message, true)));
-  const create = canChange ? h("button", { type: "button", id: "forms-new" }, "New form") : null;
-  create?.addEventListener("click", () => open("").catch((error) => say(error.message, true)));
-  replace(main, h("h1", { tabindex: "-1" }, "Forms"),
-    h("p", { class: "note" }, "The sign-up forms on your sites: their fields, consent, topics and opt-in, drawn by ecrm-form.js."),
-    create, empty, table, more, area);
-  await load(true);
-  main.dataset.loaded = "true";
 }

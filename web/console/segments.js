@@ -7,10 +7,10 @@
    the count read (index queries and items; never a Scan). */
 
 import { api } from "./api.js";
+import { catalogue, deleteOnSecondPress } from "./catalogue.js";
 import { blank, conditionRow, describe, KINDS, readCondition } from "./conditions.js";
 import { h, replace, say, showRefusal } from "./dom.js";
 
-const PAGE = 25;
 const SAMPLE = 10;
 const number = new Intl.NumberFormat("en-GB");
 
@@ -146,77 +146,19 @@ function builder(area, segment, canChange, done) {
     }
   });
   form.querySelector("#seg-close").addEventListener("click", () => done(null));
-  const remove = form.querySelector("#seg-delete");
-  remove?.addEventListener("click", async () => {
-    if (remove.dataset.armed !== "true") {
-      remove.dataset.armed = "true";
-      remove.textContent = "Delete " + s.id + " for good";
-      problem.textContent = "Press again to delete it; a segment a draft or scheduled campaign uses is kept.";
-      return;
-    }
-    try {
-      await api("/admin/segments/" + encodeURIComponent(s.id), { method: "DELETE" });
-      say("Deleted " + s.id + ".");
-      done(null);
-    } catch (error) {
-      problem.textContent = error.message;
-    }
+  deleteOnSecondPress(form.querySelector("#seg-delete"), {
+    id: s.id, path: "/admin/segments", problem, done,
+    warning: "Press again to delete it; a segment a draft or scheduled campaign uses is kept.",
   });
 }
 
-export async function segments(main, { canChange }) {
-  const body = h("tbody");
-  const table = h("div", { class: "table" }, h("table", { id: "segment-list" },
-    h("caption", {}, "Segments"),
-    h("thead", {}, h("tr", {}, ["Id", "Name", "Topic", "Conditions", "Version"].map((c) => h("th", { scope: "col" }, c)))),
-    body));
-  const more = h("button", { type: "button", id: "segments-more", hidden: true }, "Next page");
-  const empty = h("p", { class: "note", id: "segments-empty", hidden: true },
-    canChange ? "No segment yet: build the first with New segment." : "No segment yet: a marketer builds them.");
-  const area = h("section", { id: "segment-area", "aria-label": "Segment" });
-  let cursor = null;
-
-  async function load(first) {
-    const query = new URLSearchParams({ limit: String(PAGE) });
-    if (!first && cursor) query.set("cursor", cursor);
-    const page = await api("/admin/segments?" + query.toString());
-    if (first) body.replaceChildren();
-    for (const row of page.items) {
-      body.append(h("tr", {},
-        h("td", {}, h("button", { type: "button", class: "link", "data-segment": row.id }, row.id)),
-        h("td", {}, row.name), h("td", {}, row.topic),
-        h("td", {}, row.conditions.length ? row.conditions.map(describe).join("; ") : "none"),
-        h("td", {}, String(row.version))));
-    }
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    empty.hidden = body.childElementCount > 0;
-    table.hidden = !empty.hidden;
-  }
-  async function open(id) {
-    if (id === null) {
-      replace(area);
-      await load(true);
-      return main.querySelector("h1").focus();
-    }
-    const segment = id === "" ? null : await api("/admin/segments/" + encodeURIComponent(id));
-    const done = async (saved) => {
-      if (saved) await load(true);
-      await open(saved || null);
-    };
-    builder(area, segment, canChange, (saved) => done(saved).catch((error) => say(error.message, true)));
-    area.querySelector("#editing").focus();
-  }
-  body.addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-segment]");
-    if (button) open(button.dataset.segment).catch((error) => say(error.message, true));
+export function segments(main, options) {
+  return catalogue(main, options, {
+    kind: "segment", path: "/admin/segments", title: "Segments", firstStep: "build",
+    intro: "Who among a topic's members a campaign goes to. A count reads the topic's members (its index, then their contacts), never the whole table: its cost grows with the topic, and is shown with each count.",
+    columns: ["Id", "Name", "Topic", "Conditions", "Version"],
+    cells: (row) => [row.id, row.name, row.topic,
+      row.conditions.length ? row.conditions.map(describe).join("; ") : "none", String(row.version)],
+    editor: builder,
   });
-  more.addEventListener("click", () => load(false).catch((error) => say(error.message, true)));
-  const create = canChange ? h("button", { type: "button", id: "segments-new" }, "New segment") : null;
-  create?.addEventListener("click", () => open("").catch((error) => say(error.message, true)));
-  replace(main, h("h1", { tabindex: "-1" }, "Segments"),
-    h("p", { class: "note" }, "Who among a topic's members a campaign goes to. A count reads the topic's members (its index, then their contacts), never the whole table: its cost grows with the topic, and is shown with each count."),
-    create, empty, table, more, area);
-  await load(true);
-  main.dataset.loaded = "true";
 }

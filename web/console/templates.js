@@ -7,11 +7,11 @@
    Previews and test sends are writes to the API (POST): a viewer reads the source only. */
 
 import { api } from "./api.js";
+import { catalogue, deleteOnSecondPress } from "./catalogue.js";
 import { codeField } from "./editor.js";
 import { h, replace, say, showRefusal } from "./dom.js";
 import { identity } from "./session.js";
 
-const PAGE = 25;
 const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 const when = (text) => (text ? WHEN.format(new Date(text)) + " UTC" : "");
 
@@ -214,75 +214,18 @@ function editor(area, template, canChange, done) {
     }
   });
   form.querySelector("#tpl-close").addEventListener("click", () => done(null));
-  const remove = form.querySelector("#tpl-delete");
-  remove?.addEventListener("click", async () => {
-    if (remove.dataset.armed !== "true") {
-      remove.dataset.armed = "true";
-      remove.textContent = "Delete " + t.id + " for good";
-      problem.textContent = "Press again to delete it; a template a campaign or automation uses is kept.";
-      return;
-    }
-    try {
-      await api("/admin/templates/" + encodeURIComponent(t.id), { method: "DELETE" });
-      say("Deleted " + t.id + ".");
-      done(null);
-    } catch (error) {
-      problem.textContent = error.message;
-    }
+  deleteOnSecondPress(form.querySelector("#tpl-delete"), {
+    id: t.id, path: "/admin/templates", problem, done,
+    warning: "Press again to delete it; a template a campaign or automation uses is kept.",
   });
 }
 
-export async function templates(main, { canChange }) {
-  const body = h("tbody");
-  const table = h("div", { class: "table" }, h("table", { id: "template-list" },
-    h("caption", {}, "Templates"),
-    h("thead", {}, h("tr", {}, ["Id", "Name", "Subject", "Version", "Saved"].map((c) => h("th", { scope: "col" }, c)))),
-    body));
-  const more = h("button", { type: "button", id: "templates-more", hidden: true }, "Next page");
-  const empty = h("p", { class: "note", id: "templates-empty", hidden: true },
-    canChange ? "No template yet: create the first with New template." : "No template yet: a marketer creates them.");
-  const area = h("section", { id: "template-area", "aria-label": "Template" });
-  let cursor = null;
-
-  async function load(first) {
-    const query = new URLSearchParams({ limit: String(PAGE) });
-    if (!first && cursor) query.set("cursor", cursor);
-    const page = await api("/admin/templates?" + query.toString());
-    if (first) body.replaceChildren();
-    for (const row of page.items) {
-      body.append(h("tr", {},
-        h("td", {}, h("button", { type: "button", class: "link", "data-template": row.id }, row.id)),
-        h("td", {}, row.name), h("td", {}, row.subject), h("td", {}, String(row.version)), h("td", {}, when(row.updated_at))));
-    }
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    empty.hidden = body.childElementCount > 0;
-    table.hidden = !empty.hidden;
-  }
-  async function open(id) {
-    if (id === null) {
-      replace(area);
-      await load(true);
-      return main.querySelector("h1").focus();
-    }
-    const template = id === "" ? null : await api("/admin/templates/" + encodeURIComponent(id));
-    const done = async (saved) => {
-      if (saved) await load(true);  // a new template joins the list
-      await open(saved || null);
-    };
-    editor(area, template, canChange, (saved) => done(saved).catch((error) => say(error.message, true)));
-    area.querySelector("#editing").focus();
-  }
-  body.addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-template]");
-    if (button) open(button.dataset.template).catch((error) => say(error.message, true));
+export function templates(main, options) {
+  return catalogue(main, options, {
+    kind: "template", path: "/admin/templates", title: "Templates", firstStep: "create",
+    intro: "The mails campaigns and automations send: a subject, an HTML part and a text part, personalised per contact.",
+    columns: ["Id", "Name", "Subject", "Version", "Saved"],
+    cells: (row) => [row.id, row.name, row.subject, String(row.version), when(row.updated_at)],
+    editor,
   });
-  more.addEventListener("click", () => load(false).catch((error) => say(error.message, true)));
-  const create = canChange ? h("button", { type: "button", id: "templates-new" }, "New template") : null;
-  create?.addEventListener("click", () => open("").catch((error) => say(error.message, true)));
-  replace(main, h("h1", { tabindex: "-1" }, "Templates"),
-    h("p", { class: "note" }, "The mails campaigns and automations send: a subject, an HTML part and a text part, personalised per contact."),
-    create, empty, table, more, area);
-  await load(true);
-  main.dataset.loaded = "true";
 }
