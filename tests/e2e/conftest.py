@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from local.stack import EmbeddedStack
 
@@ -89,7 +89,11 @@ def page(browser: Browser, stack: Any) -> Iterator[Page]:
     """A fresh browser context per test (no shared cookies or storage), based at the stack.
     A script error on any page fails the test."""
     context = browser.new_context(base_url=stack.api_url)
-    context.set_default_timeout(10_000)
+    # Deadlines for waiting on a state, not timings: an action or an `expect` polls until it
+    # holds, and a machine whose cores are busy (CI beside other work) needs longer than 5 s
+    # for a screen's first API call through the local stack.
+    context.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
     page = context.new_page()
     script_errors: list[str] = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))
