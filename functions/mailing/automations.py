@@ -1,7 +1,7 @@
 """Automations function: the table's stream (filtered to trigger events) -> a due run per
-matching rule and contact (`ecrm.automations.rules`). Nothing is sent here: the schedule tick sends
-runs when they are due. Partial batch failures are reported, so a throttled write is retried
-alone; a redelivered record schedules nothing twice (the run is written once)."""
+matching rule and contact (`ecrm.automations.triggers`). Nothing is sent here: the schedule
+tick sends runs when they are due. Partial batch failures are reported, so a throttled write is
+retried alone; a redelivered record schedules nothing twice (the run is written once)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm.automations import rules
+from ecrm.automations import triggers
 from ecrm.platform import records
 
 logger = Logger(service="mailing")
@@ -20,10 +20,10 @@ metrics = Metrics(namespace="ecrm", service="mailing")
 
 def record_handler(record: records.StreamRecord) -> None:
     new = record.new_image
-    event = rules.happened(new, record.old_image) if new else None
+    event = triggers.happened(new, record.old_image) if new else None
     if event is None:
         return
-    scheduled = rules.schedule(event)
+    scheduled = triggers.schedule(event)
     if scheduled:
         metrics.add_metric(
             name="AutomationRunsScheduled", unit=MetricUnit.Count, value=len(scheduled)

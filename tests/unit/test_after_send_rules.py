@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from ecrm.automations import rules
-from ecrm.automations.rules import Automation, Happened
+from ecrm.automations import triggers
+from ecrm.automations.rules import Automation
+from ecrm.automations.triggers import Happened
 from ecrm.campaigns import health
 from ecrm.mail import scanners
 from ecrm.platform import keys
@@ -57,8 +58,9 @@ def test_campaign_health_is_judged_on_a_sample(
     assert (found[0] if found else None) == verdict
 
 
-def rule(**when: Any) -> Automation:
-    return Automation.model_validate(
+def rule(**when: Any) -> triggers.Rule:
+    """A rule as saved, read back as the stream consumer reads it."""
+    saved = Automation.model_validate(
         {
             "id": "au_000000000001",
             "name": "r",
@@ -71,6 +73,7 @@ def rule(**when: Any) -> Automation:
             "updated_at": "x",
         }
     )
+    return triggers.Rule.from_item(saved.to_item())
 
 
 def membership(**extra: Any) -> dict[str, Any]:
@@ -84,28 +87,28 @@ def membership(**extra: Any) -> dict[str, Any]:
 
 def test_stream_images_become_trigger_events() -> None:
     submitted = {"type": "form_submitted", "contact_id": "c1", "event_id": "e1", "form_id": "f"}
-    assert rules.happened(submitted, None) == Happened("form_submitted", "c1", "e1", form_id="f")
+    assert triggers.happened(submitted, None) == Happened("form_submitted", "c1", "e1", form_id="f")
     staged = {"type": "stage_changed", "contact_id": "c1", "event_id": "e2", "to_stage": "mql"}
-    assert rules.happened(staged, None) == Happened("stage_reached", "c1", "e2", stage="mql")
+    assert triggers.happened(staged, None) == Happened("stage_reached", "c1", "e2", stage="mql")
     joined = membership()
     left = {k: v for k, v in joined.items() if not k.startswith("gsi1")}
-    assert rules.happened(joined, None) is not None
-    assert rules.happened(joined, left) is not None
-    assert rules.happened(joined, joined) is None  # a member submitting again
-    assert rules.happened(left, joined) is None  # leaving
-    assert rules.happened({"type": "email_opened", "contact_id": "c1"}, None) is None
+    assert triggers.happened(joined, None) is not None
+    assert triggers.happened(joined, left) is not None
+    assert triggers.happened(joined, joined) is None  # a member submitting again
+    assert triggers.happened(left, joined) is None  # leaving
+    assert triggers.happened({"type": "email_opened", "contact_id": "c1"}, None) is None
 
 
 def test_rules_fire_on_their_own_event_only() -> None:
     event = Happened("form_submitted", "c1", "e1", form_id="newsletter")
-    assert rules.fires(rule(event="form_submitted"), event)
-    assert rules.fires(rule(event="form_submitted", form_id="newsletter"), event)
-    assert not rules.fires(rule(event="form_submitted", form_id="other"), event)
-    assert not rules.fires(rule(event="confirmed"), event)
+    assert triggers.fires(rule(event="form_submitted"), event)
+    assert triggers.fires(rule(event="form_submitted", form_id="newsletter"), event)
+    assert not triggers.fires(rule(event="form_submitted", form_id="other"), event)
+    assert not triggers.fires(rule(event="confirmed"), event)
     staged = Happened("stage_reached", "c1", "e2", stage="lead")
-    assert not rules.fires(rule(event="stage_reached", stage="mql"), staged)
+    assert not triggers.fires(rule(event="stage_reached", stage="mql"), staged)
     added = Happened("topic_added", "c1", "TOPIC#events", topic="events")
-    assert rules.fires(rule(event="topic_added", topic="events"), added)
+    assert triggers.fires(rule(event="topic_added", topic="events"), added)
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,18 @@ and kept beside the rules, so one Query of their partition reads every rule and 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ecrm.platform import keys, store
-from ecrm.platform.models import Model
 
 Counted = Literal["triggered", "sent", "skipped", "failed"]
 COUNTED: tuple[Counted, ...] = ("triggered", "sent", "skipped", "failed")
 
 
-class Counts(Model):
+# A plain value, no pydantic model: the stream consumer counts too (its cold start).
+@dataclass(frozen=True)
+class Counts:
     triggered: int = 0
     sent: int = 0
     skipped: int = 0

@@ -1,42 +1,31 @@
-"""Automated mailings: "when <event> then send <template> after <delay>", managed by marketers.
+"""Automated mailings: "when <event> then send <template> after <delay>", as marketers write
+them (the admin API): validated here (pydantic), stored one item per rule in one small partition
+(`AUTOMATIONS`), each holding its template (`definition_holds`).
 
 Events come from the table's stream: a `form_submitted` or `confirmed` interaction, scoring's
 `stage_changed` (trigger `stage_reached`), or a topic membership entering the topic index
-(trigger `topic_added`). A matching rule writes one run item per contact and rule,
-`CONTACT#<id>` / `AUTOMATION#<rule id>`, with `attribute_not_exists`: a rule fires at most once
-per contact, however often its event recurs or the stream redelivers it. The run carries a
-due-time entry (`keys.due`) that the schedule tick reads; `ecrm.automations.runs` sends it.
-
-Rules live in one small partition (`AUTOMATIONS`), read with one Query and cached for
-`DEFINITION_CACHE_SECONDS` by the stream consumer (an edit takes effect within that time).
+(trigger `topic_added`); `triggers` reads the stored rules back without pydantic and writes the
+due runs they fire, which `ecrm.automations.runs` sends.
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Self
 
-from aws_lambda_powertools import Logger
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from ecrm.automations import counts
+from ecrm.automations import counts, triggers
+from ecrm.automations.triggers import Trigger
 from ecrm.contacts.forms import Slug
 from ecrm.mail import templates
 from ecrm.mail.senders import SenderIn
 from ecrm.platform import clock, definition_holds, keys, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
 from ecrm.platform.models import Model
-from ecrm.platform.settings import settings
 
-logger = Logger(service="mailing", child=True)
-
-Trigger = Literal["form_submitted", "confirmed", "stage_reached", "topic_added"]
 MAX_DELAY_MINUTES = 366 * 24 * 60
-STAGE_CHANGED = "stage_changed"  # scoring's interaction (`to_stage`)
 
 
 class When(Model):
@@ -182,108 +171,6 @@ def all_rules_counted() -> list[CountedAutomation]:
     ]
 
 
-class _Cache:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rules: tuple[float, list[Automation]] | None = None
-
-    def rules(self) -> list[Automation]:
-        with self._lock:
-            fresh_for = settings().definition_cache_seconds
-            if self._rules and time.monotonic() - self._rules[0] < fresh_for:
-                return self._rules[1]
-        found = [rule for rule in all_rules() if rule.enabled]
-        with self._lock:
-            self._rules = (time.monotonic(), found)
-        return found
-
-    def forget(self) -> None:
-        with self._lock:
-            self._rules = None
-
-
-_cache = _Cache()
-
-
 def forget_cached() -> None:
-    _cache.forget()
-
-
-# --- from the stream: what happened, and which rules it fires -----------------------------------
-
-
-@dataclass(frozen=True)
-class Happened:
-    event: Trigger
-    contact_id: str
-    ref: str  # the interaction or membership that fired it (kept on the run, for tracing)
-    form_id: str | None = None
-    stage: str | None = None
-    topic: str | None = None
-
-
-def happened(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> Happened | None:
-    """The trigger event a stream record stands for, if any."""
-    kind = new.get("type")
-    if kind in ("form_submitted", "confirmed", STAGE_CHANGED) and new.get("contact_id"):
-        contact_id, ref = str(new["contact_id"]), str(new.get("event_id", ""))
-        if kind == STAGE_CHANGED:
-            return Happened("stage_reached", contact_id, ref, stage=str(new.get("to_stage")))
-        form_id = str(new["form_id"]) if new.get("form_id") else None
-        return Happened(kind, contact_id, ref, form_id=form_id)
-    if kind == "topic_membership" and new.get("gsi1pk") and not (old or {}).get("gsi1pk"):
-        contact_id = keys.contact_id_of(str(new["pk"]))
-        return Happened("topic_added", contact_id, str(new["sk"]), topic=str(new.get("topic")))
-    return None
-
-
-def fires(rule: Automation, event: Happened) -> bool:
-    when = rule.when
-    if when.event != event.event:
-        return False
-    if when.event == "form_submitted" and when.form_id:
-        return when.form_id == event.form_id
-    if when.event == "stage_reached":
-        return when.stage == event.stage
-    if when.event == "topic_added":
-        return when.topic == event.topic
-    return True
-
-
-def schedule(event: Happened, *, now: float | None = None) -> list[str]:
-    """Write a due run for each enabled rule this event fires and the contact has not had yet;
-    returns the ids of the rules scheduled now."""
-    now = clock.now() if now is None else now
-    scheduled = []
-    for rule in _cache.rules():
-        if fires(rule, event) and _schedule_one(rule, event, now):
-            scheduled.append(rule.id)
-    return scheduled
-
-
-def _schedule_one(rule: Automation, event: Happened, now: float) -> bool:
-    key = keys.automation_run(event.contact_id, rule.id)
-    due_at = clock.iso(now + rule.delay_minutes * 60)
-    run = {
-        **key,
-        **keys.due(due_at, key),
-        "type": "automation_run",
-        "automation_id": rule.id,
-        "contact_id": event.contact_id,
-        "trigger": event.event,
-        "trigger_ref": event.ref,
-        "state": "scheduled",
-        "due_at": due_at,
-        "created_at": clock.iso(now),
-    }
-    try:
-        store.transact(
-            [
-                store.Put(run, condition="attribute_not_exists(pk)"),
-                counts.add(rule.id, event.contact_id, "triggered"),
-            ]
-        )
-    except store.TransactionCancelled:
-        return False  # this rule fired for this contact before: at most once (and counted)
-    logger.info("automation scheduled", extra={"automation_id": rule.id, "due_at": due_at})
-    return True
+    """This process serves an edit at once (the stream consumers within their cache time)."""
+    triggers.forget_cached()

@@ -1,0 +1,184 @@
+"""From the table's stream to due runs: which stored rules an event fires (`schedule`).
+
+A stored rule was validated when a marketer saved it (`rules`, pydantic); here it is read back
+as it is, as a plain frozen `Rule`, so the stream consumer imports no pydantic (a cold start's
+largest part, issue 15 point 7). tests/unit/test_after_send_rules.py checks that every valid
+rule reads back to what its model says. Rules live in one small partition (`AUTOMATIONS`),
+read with one Query and cached for `DEFINITION_CACHE_SECONDS` (an edit takes effect within
+that time). A matching rule writes one run item per contact and rule with
+`attribute_not_exists`: a rule fires at most once per contact, however often its event recurs
+or the stream redelivers it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aws_lambda_powertools import Logger
+
+from ecrm.automations import counts
+from ecrm.platform import clock, keys, store
+from ecrm.platform.settings import settings
+
+logger = Logger(service="mailing", child=True)
+
+Trigger = Literal["form_submitted", "confirmed", "stage_reached", "topic_added"]
+STAGE_CHANGED = "stage_changed"  # scoring's interaction (`to_stage`)
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    event: Trigger
+    form_id: str | None = None  # form_submitted: only this form
+    stage: str | None = None  # stage_reached: the stage
+    topic: str | None = None  # topic_added: the topic
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    email: str
+    name: str
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A stored rule, as saved (`rules.Automation`), read without validating it again."""
+
+    id: str
+    name: str
+    when: When
+    template_id: str
+    topic: str
+    sender: Sender
+    delay_minutes: int
+    enabled: bool
+    version: int
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Rule:
+        when, sender = item["when"], item["sender"]
+        return cls(
+            id=item["id"],
+            name=item["name"],
+            when=When(when["event"], when.get("form_id"), when.get("stage"), when.get("topic")),
+            template_id=item["template_id"],
+            topic=item["topic"],
+            sender=Sender(sender["email"], sender["name"], sender.get("reply_to")),
+            delay_minutes=int(item.get("delay_minutes", 0)),
+            enabled=bool(item.get("enabled", True)),
+            version=int(item["version"]),
+            created_at=item["created_at"],
+            updated_at=item["updated_at"],
+        )
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: tuple[float, list[Rule]] | None = None
+
+    def rules(self) -> list[Rule]:
+        with self._lock:
+            fresh_for = settings().definition_cache_seconds
+            if self._rules and time.monotonic() - self._rules[0] < fresh_for:
+                return self._rules[1]
+        stored = store.query_all(keys.AUTOMATIONS, sk_prefix="AUTOMATION#")
+        found = [rule for rule in map(Rule.from_item, stored) if rule.enabled]
+        with self._lock:
+            self._rules = (time.monotonic(), found)
+        return found
+
+    def forget(self) -> None:
+        with self._lock:
+            self._rules = None
+
+
+_cache = _Cache()
+
+
+def forget_cached() -> None:
+    _cache.forget()
+
+
+@dataclass(frozen=True)
+class Happened:
+    event: Trigger
+    contact_id: str
+    ref: str  # the interaction or membership that fired it (kept on the run, for tracing)
+    form_id: str | None = None
+    stage: str | None = None
+    topic: str | None = None
+
+
+def happened(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> Happened | None:
+    """The trigger event a stream record stands for, if any."""
+    kind = new.get("type")
+    if kind in ("form_submitted", "confirmed", STAGE_CHANGED) and new.get("contact_id"):
+        contact_id, ref = str(new["contact_id"]), str(new.get("event_id", ""))
+        if kind == STAGE_CHANGED:
+            return Happened("stage_reached", contact_id, ref, stage=str(new.get("to_stage")))
+        form_id = str(new["form_id"]) if new.get("form_id") else None
+        return Happened(kind, contact_id, ref, form_id=form_id)
+    if kind == "topic_membership" and new.get("gsi1pk") and not (old or {}).get("gsi1pk"):
+        contact_id = keys.contact_id_of(str(new["pk"]))
+        return Happened("topic_added", contact_id, str(new["sk"]), topic=str(new.get("topic")))
+    return None
+
+
+def fires(rule: Rule, event: Happened) -> bool:
+    when = rule.when
+    if when.event != event.event:
+        return False
+    if when.event == "form_submitted" and when.form_id:
+        return when.form_id == event.form_id
+    if when.event == "stage_reached":
+        return when.stage == event.stage
+    if when.event == "topic_added":
+        return when.topic == event.topic
+    return True
+
+
+def schedule(event: Happened, *, now: float | None = None) -> list[str]:
+    """Write a due run for each enabled rule this event fires and the contact has not had yet;
+    returns the ids of the rules scheduled now."""
+    now = clock.now() if now is None else now
+    scheduled = []
+    for rule in _cache.rules():
+        if fires(rule, event) and _schedule_one(rule, event, now):
+            scheduled.append(rule.id)
+    return scheduled
+
+
+def _schedule_one(rule: Rule, event: Happened, now: float) -> bool:
+    key = keys.automation_run(event.contact_id, rule.id)
+    due_at = clock.iso(now + rule.delay_minutes * 60)
+    run = {
+        **key,
+        **keys.due(due_at, key),
+        "type": "automation_run",
+        "automation_id": rule.id,
+        "contact_id": event.contact_id,
+        "trigger": event.event,
+        "trigger_ref": event.ref,
+        "state": "scheduled",
+        "due_at": due_at,
+        "created_at": clock.iso(now),
+    }
+    try:
+        store.transact(
+            [
+                store.Put(run, condition="attribute_not_exists(pk)"),
+                counts.add(rule.id, event.contact_id, "triggered"),
+            ]
+        )
+    except store.TransactionCancelled:
+        return False  # this rule fired for this contact before: at most once (and counted)
+    logger.info("automation scheduled", extra={"automation_id": rule.id, "due_at": due_at})
+    return True
