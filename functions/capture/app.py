@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.capture import intake
-from ecrm.contacts import forms
+from ecrm.contacts import form_view
 from ecrm.platform.errors import DomainError, NotFound
 from ecrm.platform.settings import settings
 from ecrm.web import http
@@ -67,7 +67,7 @@ def _form_page(form_id: str, name: str, status: int = 200, **context: Any) -> Re
     own labels, with a link back to the site the stored definition names (never the request's
     Referer or a field: no open redirect)."""
     try:
-        form: forms.Form | None = forms.load(form_id)
+        form: form_view.FormView | None = form_view.load(form_id)
     except NotFound:
         form = None
     fields = context.pop("fields", None) or {}
@@ -93,7 +93,7 @@ def _is_plain_form() -> bool:
     responses=answers(400, 404, 503),
 )
 def get_form(form_id: FormId) -> dict[str, Any]:
-    return forms.load(form_id).public()
+    return form_view.load(form_id).public()
 
 
 @app.post(

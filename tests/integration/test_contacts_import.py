@@ -193,14 +193,15 @@ def test_import_routes_are_for_marketers_only(schema: None) -> None:
 def test_an_imported_contact_is_the_one_a_single_opt_in_form_would_create(schema: None) -> None:
     from ecrm.contacts import records as contact_records
     from ecrm.contacts import submission, subscription
-    from ecrm.contacts.forms import FieldType, FormField
+    from ecrm.contacts.form_view import FieldType
+    from ecrm.contacts.form_view import FieldView as FormField
     from ecrm.imports import rows as import_rows
     from ecrm.platform import store
 
     fields = [
         FormField(name="first_name", label="First name", type=FieldType.NAME),
         FormField(
-            name="interests", label="I", type=FieldType.MULTI_CHOICE, choices=["events", "news"]
+            name="interests", label="I", type=FieldType.MULTI_CHOICE, choices=("events", "news")
         ),
     ]
     form = import_rows.import_form("imp-0123456789abcdef01234567", fields, ["newsletter", "events"])

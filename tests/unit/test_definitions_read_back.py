@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from ecrm.automations import rules, triggers
+from ecrm.contacts import form_view, forms
 from ecrm.platform import store
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
+ROOT = Path(__file__).parents[2]
+EXAMPLES = ROOT / "examples"
 
 
 def through_table(item: dict[str, Any]) -> dict[str, Any]:
@@ -57,3 +59,44 @@ def test_a_saved_automation_reads_back_as_its_model_says(body: dict[str, Any]) -
     assert triggers.fires(read, triggers.Happened("confirmed", "c1", "e1")) == (
         saved.when.event == "confirmed"
     )
+
+
+DEMO_FORM = json.loads((ROOT / "local" / "demo_form.json").read_text())
+FORMS = [
+    DEMO_FORM,
+    json.loads((EXAMPLES / "my-form.json").read_text()),
+    {
+        "id": "plain",
+        "title": "Plain",
+        "fields": [{"name": "email", "label": "Email", "type": "email", "required": True}],
+    },
+    {
+        **DEMO_FORM,
+        "id": "everything",
+        "redirect_url": "https://www.example.com/thanks?x=1",
+        "site_url": "https://www.Example.com",
+        "allowed_origins": ["https://a.example", "http://localhost:8080"],
+        "double_opt_in": False,
+        "submit_label": "Go",
+        "thank_you": "Merci",
+        "topics": [],
+    },
+]
+
+
+@pytest.mark.parametrize("data", FORMS, ids=lambda d: str(d["id"]))
+def test_a_saved_form_reads_back_as_its_model_says(data: dict[str, Any]) -> None:
+    saved = forms.Form.model_validate({**data, "version": 4})
+    stored = through_table(saved.to_item())
+    read = form_view.FormView.from_item(stored)
+    model = forms.Form.from_item(stored)  # how Capture read it before (validated again)
+    assert read.public() == model.public()
+    assert json.dumps(read.public()) == json.dumps(model.public())
+    assert read.allowed_origins == tuple(model.allowed_origins)
+    assert read.site() == model.site() and read.version == model.version == 4
+    for field in model.fields:
+        assert read.field(field.name) == form_view.FieldView.from_item(field.model_dump())
+        assert read.label_of(field.name) == model.label_of(field.name)
+    assert read.label_of("consent") == model.label_of("consent")
+    if model.consent:
+        assert read.consent is not None and read.consent.text_hash == model.consent.text_hash

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from ecrm.contacts import submission
+from ecrm.contacts.form_view import FormView
 from ecrm.contacts.forms import Form
 from ecrm.platform.errors import InvalidInput
 
@@ -15,11 +16,12 @@ DEMO = json.loads((Path(__file__).parents[2] / "local" / "demo_form.json").read_
 
 
 @pytest.fixture
-def form() -> Form:
-    return Form.model_validate(DEMO)
+def form() -> FormView:
+    """The demo form as saved, read back as Capture reads it."""
+    return FormView.from_item(Form.model_validate(DEMO).to_item())
 
 
-def test_a_valid_submission_is_normalised(form: Form) -> None:
+def test_a_valid_submission_is_normalised(form: FormView) -> None:
     sub = submission.read(
         form,
         {
@@ -35,7 +37,7 @@ def test_a_valid_submission_is_normalised(form: Form) -> None:
     assert sub.consent_given and sub.tracking == {"utm_source": "ad"}
 
 
-def test_every_problem_is_named_at_once(form: Form) -> None:
+def test_every_problem_is_named_at_once(form: FormView) -> None:
     with pytest.raises(InvalidInput) as raised:
         submission.read(
             form, {"email": "x", "company": "c" * 121, "interests": "golf", "admin": "1"}
@@ -44,13 +46,13 @@ def test_every_problem_is_named_at_once(form: Form) -> None:
 
 
 @pytest.mark.parametrize("value", [{"nested": 1}, 42, None, ["a", "b"]])
-def test_text_fields_take_only_text(form: Form, value: Any) -> None:
+def test_text_fields_take_only_text(form: FormView, value: Any) -> None:
     with pytest.raises(InvalidInput) as raised:
         submission.read(form, {"email": "a@example.com", "consent": True, "company": value})
     assert "company" in raised.value.fields
 
 
-def test_empty_optional_fields_are_left_out(form: Form) -> None:
+def test_empty_optional_fields_are_left_out(form: FormView) -> None:
     sub = submission.read(form, {"email": "a@example.com", "consent": True, "company": "  "})
     assert sub.profile == {}
 

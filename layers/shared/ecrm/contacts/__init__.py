@@ -2,7 +2,9 @@
 
 - `records`: the contact item, one per address (`from_submission`, `create_from_submission`,
   `join_topic`, `leave_topic_index`, `active_topics`, `profile_of`, `by_address`).
-- `forms`: form definitions as data (`Form`, `load`, `replace`, `page`).
+- `forms`: form definitions as data, as written (pydantic `Form`, `replace`, `page`).
+- `form_view`: a stored form read back without pydantic, cached, as Capture and the import
+  worker serve it (`FormView`, `load`, `version_check`).
 - `submission`: a raw submission read against its form, every field validated (`read`,
   `bot_signals`).
 - `subscription`: what a public submission may change for the address it names (`blind`,

@@ -1,49 +1,58 @@
 """Forms are data: a definition in the table says which fields a form has and what a
 submission means (topics, consent, double opt-in, where to go next). Marketers replace a
-definition version by version (`replace`, the admin forms API) and list them (`page`)."""
+definition version by version (`replace`, the admin forms API) and list them (`page`): this is
+the definition as written, validated (pydantic). The functions that serve a form (Capture, the
+import worker) read it back without pydantic: `form_view`, which also holds the names every
+form reserves and the field types."""
 
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
-from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
+from ecrm.contacts.form_view import (
+    CONSENT_FIELD,
+    HONEYPOT_FIELD,
+    RENDERED_AT_FIELD,
+    RESERVED_FIELDS,
+    TRACKING_FIELDS,
+    FieldType,
+    cache_seconds,
+    forget_cached,
+    version_check,
+)
 from ecrm.platform import definitions, keys, listing, store
 from ecrm.platform.errors import NotFound
 from ecrm.platform.models import Model
-from ecrm.platform.settings import settings
+
+__all__ = [  # the read side's names too: what every form reserves, the field types
+    "CONSENT_FIELD",
+    "HONEYPOT_FIELD",
+    "KIND",
+    "RENDERED_AT_FIELD",
+    "RESERVED_FIELDS",
+    "TRACKING_FIELDS",
+    "Consent",
+    "FieldName",
+    "FieldType",
+    "Form",
+    "FormField",
+    "Slug",
+    "cache_seconds",
+    "forget_cached",
+    "load",
+    "page",
+    "replace",
+    "save",
+    "version_check",
+]
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
-# Names a submission may carry besides the form's own fields; never stored as profile data.
-TRACKING_FIELDS = frozenset(
-    {"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer", "page"}
-)
-HONEYPOT_FIELD = "_hp"
-RENDERED_AT_FIELD = "_ts"
-CONSENT_FIELD = "consent"
-RESERVED_FIELDS = TRACKING_FIELDS | {HONEYPOT_FIELD, RENDERED_AT_FIELD, CONSENT_FIELD, "topics"}
-
-# Definitions change rarely; a short cache (DEFINITION_CACHE_SECONDS, 60 s unless set) keeps
-# submissions to one round trip. The submission's transaction re-checks the version it used, so
-# a stale cache is never acted on; an edit is served within that time.
 KIND = "form"
-
-
-class FieldType(StrEnum):
-    EMAIL = "email"
-    TEXT = "text"
-    TEXTAREA = "textarea"
-    NAME = "name"
-    PHONE = "phone"
-    CHOICE = "choice"
-    MULTI_CHOICE = "multi_choice"
-    CHECKBOX = "checkbox"
 
 
 class FormField(Model):
@@ -140,22 +149,13 @@ class Form(Model):
         return cls.model_validate({k: v for k, v in item.items() if k in cls.model_fields})
 
 
-_cache: dict[str, tuple[float, Form]] = {}
-_cache_lock = threading.Lock()
-
-
 def load(form_id: str, *, fresh: bool = False) -> Form:
-    with _cache_lock:
-        cached = _cache.get(form_id)
-    if cached and not fresh and time.monotonic() - cached[0] < cache_seconds():
-        return cached[1]
+    """The stored definition as its model reads it (the admin API); the functions that serve
+    forms read `form_view.load` (cached, no pydantic)."""
     item = store.get(keys.form(form_id), consistent=fresh)
     if item is None:
         raise NotFound("No such form.")
-    form = Form.from_item(item)
-    with _cache_lock:
-        _cache[form_id] = (time.monotonic(), form)
-    return form
+    return Form.from_item(item)
 
 
 def save(form: Form) -> Form:
@@ -198,21 +198,3 @@ def page(limit: int, cursor: str | None) -> tuple[list[Form], str | None]:
     """Forms by id. A form stored before forms were listed appears once it is saved again."""
     items, next_cursor = listing.page(KIND, limit=limit, cursor=cursor)
     return [Form.from_item(item) for item in items], next_cursor
-
-
-def version_check(form: Form) -> store.Check:
-    """A transaction guard: the definition a submission was validated against is current."""
-    return store.Check(keys.form(form.id), "version = :v", values={":v": form.version})
-
-
-def cache_seconds() -> float:
-    """How long a function serves its copy of a definition: an edit is live within this."""
-    return settings().definition_cache_seconds
-
-
-def forget_cached(form_id: str | None = None) -> None:
-    with _cache_lock:
-        if form_id is None:
-            _cache.clear()
-        else:
-            _cache.pop(form_id, None)

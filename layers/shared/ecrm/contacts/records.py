@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ecrm.platform import keys, store
 
 if TYPE_CHECKING:  # type-only: the mail function reads statuses without loading form code
-    from ecrm.contacts.forms import Form
+    from ecrm.contacts.form_view import FormView as Form
     from ecrm.contacts.submission import ValidSubmission
     from ecrm.contacts.subscription import Outcome
 

@@ -8,14 +8,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm.contacts.forms import (
+from ecrm.contacts.form_view import (
     CONSENT_FIELD,
     HONEYPOT_FIELD,
     RENDERED_AT_FIELD,
     TRACKING_FIELDS,
+    FieldSpec,
     FieldType,
-    Form,
-    FormField,
+    FormView,
 )
 from ecrm.platform import normalise
 from ecrm.platform.errors import InvalidInput
@@ -57,7 +57,7 @@ def _boolean(value: Any) -> bool:
     raise ValueError("Expected yes or no.")
 
 
-def _choices(value: Any, spec: FormField) -> list[str]:
+def _choices(value: Any, spec: FieldSpec) -> list[str]:
     items = value if isinstance(value, list) else [value]
     if not all(isinstance(item, str) for item in items):
         raise ValueError("Expected a list of choices.")
@@ -76,7 +76,7 @@ _TEXT_READERS: dict[FieldType, Callable[[str], str]] = {
 }
 
 
-def _read_field(value: Any, spec: FormField) -> Value | None:
+def _read_field(value: Any, spec: FieldSpec) -> Value | None:
     """The normalised value, or None when the field is effectively empty."""
     if spec.type is FieldType.CHECKBOX:
         return _boolean(value)
@@ -133,7 +133,9 @@ def _read_tracking(raw: Mapping[str, Any], errors: dict[str, str]) -> dict[str, 
     return tracking
 
 
-def _read_profile(form: Form, raw: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Value]:
+def _read_profile(
+    form: FormView, raw: Mapping[str, Any], errors: dict[str, str]
+) -> dict[str, Value]:
     profile: dict[str, Value] = {}
     for spec in form.fields:
         try:
@@ -149,7 +151,7 @@ def _read_profile(form: Form, raw: Mapping[str, Any], errors: dict[str, str]) ->
     return profile
 
 
-def _read_consent(form: Form, raw: Mapping[str, Any], errors: dict[str, str]) -> bool:
+def _read_consent(form: FormView, raw: Mapping[str, Any], errors: dict[str, str]) -> bool:
     if not form.consent:
         return False
     try:
@@ -162,7 +164,7 @@ def _read_consent(form: Form, raw: Mapping[str, Any], errors: dict[str, str]) ->
     return given
 
 
-def read(form: Form, raw: Mapping[str, Any]) -> ValidSubmission:
+def read(form: FormView, raw: Mapping[str, Any]) -> ValidSubmission:
     """Validate and normalise; raises InvalidInput naming every bad field at once."""
     errors: dict[str, str] = {}
     allowed = {f.name for f in form.fields} | TRACKING_FIELDS | {HONEYPOT_FIELD, RENDERED_AT_FIELD}
@@ -182,7 +184,7 @@ def read(form: Form, raw: Mapping[str, Any]) -> ValidSubmission:
     )
 
 
-def read_value(value: Any, spec: FormField) -> Value | None:
+def read_value(value: Any, spec: FieldSpec) -> Value | None:
     """One field's normalised value (None when empty); ValueError says what is wrong with it.
     For fields edited outside a form submission (the preference center)."""
     return _read_field(value, spec)

@@ -31,7 +31,7 @@ from ecrm.contacts import records
 from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
 
 if TYPE_CHECKING:  # the mail function asks `awaits_confirmation` without loading form code
-    from ecrm.contacts.forms import Form
+    from ecrm.contacts.form_view import FormView as Form
     from ecrm.contacts.submission import ValidSubmission, Value
 
 

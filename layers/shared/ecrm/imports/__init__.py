@@ -2,8 +2,10 @@
 
 - `jobs`: the marketer's side: announce a file (its id from its SHA-256), upload it through a
   presigned PUT, start it, follow it (`create`, `start`, `load`, `public`, `bad_rows`, `kick`).
+- `stored`: what both sides read, without pydantic: the import's states and item (`load`), the
+  file's bytes (`read_range`) and the worker's queue (`kick`).
 - `chunks`: the worker: a step adds the file's rows in chunks, one transaction each with its
   checkpoint (`step`, `take`, `commit`).
 - `rows`: the file read a window of bytes at a time, its records as form submissions
-  (`records`, `header`, `import_form`, `row_fields`, `resolve_columns`).
+  (`records`, `header`, `import_form`: a `form_view.FormView`, `row_fields`, `resolve_columns`).
 """

@@ -25,9 +25,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecrm.contacts import records as contact_records
 from ecrm.contacts import submission, suppression
-from ecrm.contacts.forms import Form, FormField
+from ecrm.contacts.form_view import FieldView
+from ecrm.contacts.form_view import FormView as Form
 from ecrm.contacts.submission import ValidSubmission
-from ecrm.imports import jobs, rows
+from ecrm.imports import rows, stored
 from ecrm.imports.rows import Record
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.errors import Busy, InvalidInput
@@ -63,7 +64,7 @@ def items_per_row(topics: int) -> int:
 
 
 def form_of(job: dict[str, Any]) -> Form:
-    fields = [FormField.model_validate(f) for f in job["fields"] if isinstance(f, dict)]
+    fields = [FieldView.from_item(f) for f in job["fields"] if isinstance(f, dict)]
     return rows.import_form(job["import_id"], fields, job.get("topics") or [])
 
 
@@ -73,18 +74,18 @@ def columns_of(job: dict[str, Any]) -> list[str | None]:
 
 def step(import_id: str, time_left: Callable[[], float]) -> str:
     """Run chunks from the checkpoint while time allows; returns the import's state."""
-    job = jobs.load(import_id)
-    if job["state"] != jobs.IMPORTING:
+    job = stored.load(import_id)
+    if job["state"] != stored.IMPORTING:
         return str(job["state"])
     if not job.get("verified_at"):
         job = _verify(job)
-        if job["state"] != jobs.IMPORTING:
+        if job["state"] != stored.IMPORTING:
             return str(job["state"])
     form, columns = form_of(job), columns_of(job)
     chunks = 0
     while chunks < CHUNKS_PER_STEP and time_left() > TIME_MARGIN_SECONDS:
         offset = int(job["offset"])
-        data = jobs.read_range(job["object_key"], offset, rows.WINDOW_BYTES)
+        data = stored.read_range(job["object_key"], offset, rows.WINDOW_BYTES)
         final = offset + len(data) >= int(job["size"])
         found = rows.records(data, offset, int(job["line"]), final=final)
         if not found:
@@ -93,11 +94,11 @@ def step(import_id: str, time_left: Callable[[], float]) -> str:
             chunk, found = take(found, form, columns)
             job = commit(job, chunk, form)
             chunks += 1
-            if job["state"] != jobs.IMPORTING:
+            if job["state"] != stored.IMPORTING:
                 return str(job["state"])
             if int(job["offset"]) != chunk.end:
                 break  # another delivery moved the checkpoint: read on from there
-    jobs.kick(import_id)
+    stored.kick(import_id)
     return str(job["state"])
 
 
@@ -167,7 +168,7 @@ def commit(job: dict[str, Any], chunk: Chunk, form: Form) -> dict[str, Any]:
         except store.TransactionCancelled as cancelled:
             if cancelled.failed[0]:
                 logger.info("chunk committed already", extra={"import_id": job["import_id"]})
-                return jobs.load(job["import_id"])
+                return stored.load(job["import_id"])
             # A contact created since we read (a form, a racing import): a duplicate now.
             failed = {
                 index for index in range(len(new)) if cancelled.failed[first_row + index * per_row]
@@ -194,7 +195,7 @@ def _checkpoint(
         "suppressed": int(job.get("suppressed") or 0) + suppressed,
         "bad_rows": int(job["bad_rows"]) + len(chunk.bad),
         "chunks": int(job["chunks"]) + 1,
-        "state": jobs.DONE if done else jobs.IMPORTING,
+        "state": stored.DONE if done else stored.IMPORTING,
         "updated_at": at,
         **({"finished_at": at} if done else {}),
     }
@@ -208,7 +209,7 @@ def _checkpoint(
         values={
             **{f":{name}": value for name, value in counts.items()},
             ":from": int(job["offset"]),
-            ":importing": jobs.IMPORTING,
+            ":importing": stored.IMPORTING,
         },
     )
     return update, counts
@@ -251,7 +252,7 @@ def _verify(job: dict[str, Any]) -> dict[str, Any]:
     """Hash the whole upload once before the first row: the file is the announced one."""
     digest = hashlib.sha256()
     try:
-        body = aws.s3().get_object(Bucket=jobs.bucket(), Key=job["object_key"])["Body"]
+        body = aws.s3().get_object(Bucket=stored.bucket(), Key=job["object_key"])["Body"]
         for piece in body.iter_chunks(1 << 20):
             digest.update(piece)
     except (ClientError, BotoCoreError) as error:
@@ -265,7 +266,7 @@ def _verify(job: dict[str, Any]) -> dict[str, Any]:
             "SET verified_at = :at, updated_at = :at",
             condition="#state = :importing",
             names={"#state": "state"},
-            values={":at": at, ":importing": jobs.IMPORTING},
+            values={":at": at, ":importing": stored.IMPORTING},
         )
     )
 
@@ -280,14 +281,14 @@ def _fail(job: dict[str, Any], reason: str) -> str:
                 condition="#state = :importing",
                 names={"#state": "state"},
                 values={
-                    ":failed": jobs.FAILED,
+                    ":failed": stored.FAILED,
                     ":reason": reason,
                     ":at": at,
-                    ":importing": jobs.IMPORTING,
+                    ":importing": stored.IMPORTING,
                 },
             )
         )
     except store.ConditionFailed:
-        return str(jobs.load(job["import_id"])["state"])
+        return str(stored.load(job["import_id"])["state"])
     logger.warning("import failed", extra={"import_id": job["import_id"], "reason": reason})
-    return jobs.FAILED
+    return stored.FAILED

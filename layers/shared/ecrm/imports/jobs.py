@@ -12,7 +12,6 @@ the marketer has the file, the table keeps no copy of rows it refused.
 from __future__ import annotations
 
 import base64
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -22,17 +21,20 @@ from pydantic import ConfigDict, Field, StringConstraints
 from ecrm.contacts import profile_schema
 from ecrm.contacts.forms import FieldName, FormField, Slug
 from ecrm.imports import rows as import_rows
+from ecrm.imports import stored
+from ecrm.imports.stored import AWAITING_UPLOAD, IMPORTING, kick, read_range
 from ecrm.platform import aws, clock, keys, store
-from ecrm.platform.errors import Busy, Conflict, InvalidInput, MalformedRequest, NotFound
+from ecrm.platform.errors import Busy, Conflict, InvalidInput, MalformedRequest
 from ecrm.platform.models import Model
 from ecrm.platform.settings import settings
 
-AWAITING_UPLOAD, IMPORTING, DONE, FAILED = "awaiting_upload", "importing", "done", "failed"
 MAX_BYTES = 1 << 30
 MAX_TOPICS = 5
 # A running import that has not moved for this long gets a new worker message on `start`.
 STALLED_SECONDS = 300
 _HEADER_BYTES = 64 * 1024
+# The stored import and its bucket, as the admin routes read them (`stored`, the worker's too).
+load, bucket = stored.load, stored.bucket
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Column = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
@@ -71,13 +73,6 @@ def _schema_fields() -> dict[str, FormField]:
 def public(job: dict[str, Any]) -> dict[str, Any]:
     hidden = {"pk", "sk", "type", "fields", "object_key", "created_by"}
     return {k: v for k, v in job.items() if k not in hidden}
-
-
-def load(import_id: str, *, consistent: bool = True) -> dict[str, Any]:
-    job = store.get(keys.contacts_import(import_id), consistent=consistent)
-    if job is None:
-        raise NotFound("There is no such import.")
-    return job
 
 
 def create(body: ImportIn, created_by: str) -> tuple[dict[str, Any], bool]:
@@ -135,13 +130,6 @@ def _upload(job: dict[str, Any]) -> dict[str, Any]:
     headers = {"Content-Type": "text/csv", "x-amz-checksum-sha256": digest}
     expires = clock.iso(clock.now() + seconds)
     return {"method": "PUT", "url": url, "headers": headers, "expires_at": expires}
-
-
-def bucket() -> str:
-    name = settings().import_bucket
-    if not name:
-        raise RuntimeError("IMPORT_BUCKET is not set")
-    return name
 
 
 def start(import_id: str) -> dict[str, Any]:
@@ -221,28 +209,6 @@ def _check_upload(job: dict[str, Any]) -> tuple[list[str], list[Any], int]:
         for name in columns
     ]
     return names, fields, first_row
-
-
-def read_range(object_key: str, start: int, length: int) -> bytes:
-    """Bytes `start` .. `start + length` of an upload (fewer at the end of the file)."""
-    try:
-        answer = aws.s3().get_object(
-            Bucket=bucket(), Key=object_key, Range=f"bytes={start}-{start + length - 1}"
-        )
-        return answer["Body"].read()
-    except (ClientError, BotoCoreError) as error:
-        raise Busy() from error
-
-
-def kick(import_id: str) -> None:
-    """Queue the worker's next step (a message that only names the import)."""
-    queue = settings().import_queue_url
-    if not queue:
-        raise RuntimeError("IMPORT_QUEUE_URL is not set")
-    try:
-        aws.sqs().send_message(QueueUrl=queue, MessageBody=json.dumps({"import_id": import_id}))
-    except (ClientError, BotoCoreError) as error:
-        raise Busy() from error
 
 
 def bad_rows(import_id: str, limit: int, cursor: str | None) -> tuple[list[Any], str | None]:

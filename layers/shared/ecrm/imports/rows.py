@@ -18,7 +18,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ecrm.contacts.forms import FieldType, Form, FormField
+from ecrm.contacts.form_view import FieldSpec, FieldType, FieldView, FormView
 from ecrm.platform import csv_cells
 
 WINDOW_BYTES = 1 << 20  # a record longer than this cannot be read (the import fails)
@@ -92,21 +92,21 @@ def field_name(column: str) -> str:
     return "_".join(column.strip().lower().replace("-", " ").split())
 
 
-def import_form(import_id: str, fields: Sequence[FormField], topics: Sequence[str]) -> Form:
+def import_form(import_id: str, fields: Sequence[FieldView], topics: Sequence[str]) -> FormView:
     """The form an import's rows are read against: what a single opt-in form with these fields
     and topics would accept. Consent is not a column: the import records where it came from."""
-    email = FormField(name="email", label="Email", type=FieldType.EMAIL, required=True)
-    return Form(
+    email = FieldView(name="email", label="Email", type=FieldType.EMAIL, required=True)
+    return FormView(
         id=import_id,
         title="Contacts import",
-        fields=[email, *fields],
-        topics=list(topics),
+        fields=(email, *fields),
+        topics=tuple(topics),
         double_opt_in=False,
     )
 
 
 def row_fields(
-    values: Sequence[str], columns: Sequence[str | None], form: Form
+    values: Sequence[str], columns: Sequence[str | None], form: FormView
 ) -> tuple[dict[str, str | list[str]] | None, str | None]:
     """A row as a form would post it ({field: value} for the mapped columns), or why not."""
     if len(values) != len(columns):
@@ -125,7 +125,7 @@ def row_fields(
 
 
 def resolve_columns(
-    names: Sequence[str], mapping: Mapping[str, str], known: Mapping[str, FormField]
+    names: Sequence[str], mapping: Mapping[str, str], known: Mapping[str, FieldSpec]
 ) -> tuple[list[str | None], dict[str, str]]:
     """Which field each column fills (None: ignored) and the problems, by column.
 
