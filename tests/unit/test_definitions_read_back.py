@@ -14,7 +14,9 @@ import pytest
 
 from ecrm.automations import rules, triggers
 from ecrm.contacts import form_view, forms
+from ecrm.mail import template_view, templates
 from ecrm.platform import store
+from ecrm.segments import conditions, definitions
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples"
@@ -100,3 +102,83 @@ def test_a_saved_form_reads_back_as_its_model_says(data: dict[str, Any]) -> None
     assert read.label_of("consent") == model.label_of("consent")
     if model.consent:
         assert read.consent is not None and read.consent.text_hash == model.consent.text_hash
+
+
+SEGMENTS = [
+    json.loads((EXAMPLES / "segment-all.json").read_text()),
+    {
+        "name": "every kind",
+        "topic": "newsletter",
+        "conditions": [
+            {"kind": "field", "field": "company", "op": "eq", "value": "Acme"},
+            {"kind": "field", "field": "country", "op": "in", "value": ["NL", "DE"]},
+            {"kind": "field", "field": "phone", "op": "missing"},
+            {"kind": "interest", "any_of": ["guides"]},
+            {"kind": "interest", "field": "hobbies", "any_of": ["golf", "chess"]},
+            {"kind": "topic", "all_of": ["events"], "none_of": ["offers"]},
+            {"kind": "topic"},
+            {"kind": "status", "in": ["subscribed", "pending"]},
+            {"kind": "stage", "in": ["mql", "sql"]},
+            {"kind": "score", "min": 10, "max": 99.1234567},
+            {"kind": "score", "max": -5},
+            {"kind": "activity", "within_days": 30},
+            {"kind": "activity", "event": "engaged", "within_days": 7, "active": False},
+        ],
+    },
+]
+
+
+@pytest.mark.parametrize("body", SEGMENTS)
+def test_a_saved_segment_reads_back_as_its_model_says(body: dict[str, Any]) -> None:
+    valid = definitions.SegmentIn.model_validate({k: v for k, v in body.items() if k != "id"})
+    saved = definitions.Segment(id="s1", version=2, created_at="x", updated_at="y", **dict(valid))
+    stored = through_table(saved.to_item())
+    read = conditions.SegmentView.from_item(stored)
+    model = definitions.Segment.from_item(stored)  # how the sender read it before
+    assert (read.id, read.name, read.topic, read.version) == (
+        model.id,
+        model.name,
+        model.topic,
+        model.version,
+    )
+    assert read.needs_score == model.needs_score
+    assert len(read.conditions) == len(model.conditions)
+    for view, condition in zip(read.conditions, model.conditions, strict=True):
+        as_model = condition.model_dump(mode="json", by_alias=True)
+        as_view = {**dataclasses.asdict(view)}
+        if "in_" in as_view:
+            as_view["in"] = list(as_view.pop("in_"))
+        as_view = {k: list(v) if isinstance(v, tuple) else v for k, v in as_view.items()}
+        assert as_view == as_model
+    # and the copy a started campaign keeps (its CONTENT item) reads back the same
+    snapshot = through_table({"segment": model.model_dump(mode="json", by_alias=True)})
+    assert conditions.SegmentView.from_item(snapshot["segment"]) == read
+
+
+@pytest.mark.parametrize("fields", [["first_name", "company"], []])
+def test_a_saved_template_reads_back_as_its_model_says(fields: list[str]) -> None:
+    """What a started campaign keeps of its template (`model_dump`, its CONTENT item)."""
+    saved = templates.MailTemplate(
+        id="news",
+        name="News",
+        subject="Hello {{ contact.first_name }}",
+        html="<p>Hi</p>",
+        text="Hi",
+        text_derived=False,
+        contact_fields=fields,
+        version=3,
+        created_at="x",
+        updated_at="y",
+    )
+    stored = through_table({"template": saved.model_dump()})["template"]
+    read = template_view.TemplateView.from_item(stored)
+    model = templates.MailTemplate.model_validate(stored)  # how the sender read it before
+    assert (read.id, read.subject, read.text, read.html, read.version) == (
+        model.id,
+        model.subject,
+        model.text,
+        model.html,
+        model.version,
+    )
+    assert list(read.contact_fields) == model.contact_fields
+    assert template_view.compiled(read) is templates.compiled(model)  # one compile per process

@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from ecrm.segments.definitions import Condition, holds, sendable
+from ecrm.segments.conditions import condition as stored
+from ecrm.segments.conditions import holds as holds_stored
+from ecrm.segments.conditions import sendable
+from ecrm.segments.definitions import Condition
 
 NOW = time.time()
 CONTACT: dict[str, Any] = {
@@ -32,6 +35,13 @@ SCORE = {
     "as_of": NOW,
 }
 conditions = TypeAdapter(Condition)
+
+
+def holds(model: Any, contact: dict[str, Any], score: dict[str, Any] | None, now: float) -> bool:
+    """A validated condition, as stored and read back by the sender, evaluated."""
+    return holds_stored(
+        stored(conditions.dump_python(model, mode="json", by_alias=True)), contact, score, now
+    )
 
 
 @pytest.mark.parametrize(

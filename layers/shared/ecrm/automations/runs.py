@@ -30,7 +30,7 @@ from ecrm.contacts import suppression
 from ecrm.mail import bulk, pacing, render_limits, templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, NotFound
-from ecrm.segments.definitions import sendable
+from ecrm.segments.conditions import sendable
 
 logger = Logger(service="mailing", child=True)
 

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecrm.account import unsubscribe
-from ecrm.contacts import profile_schema
-from ecrm.mail import bulk, links, templates
-from ecrm.mail.templates import MailTemplate
+from ecrm.contacts import profile_view
+from ecrm.mail import bulk, links, template_view
 from ecrm.platform import keys, store
 from ecrm.platform.errors import NotFound
 from ecrm.platform.settings import settings
@@ -35,7 +34,7 @@ class Content:
     campaign_id: str
     topic: str
     campaign: dict[str, str]  # what templates see as `campaign.*`
-    template: templates.Compiled
+    template: template_view.Compiled
     mail: bulk.CampaignMail
     counts_unsubscribes: bool = True  # a campaign's; an automation's content has no counters
 
@@ -67,11 +66,11 @@ class Content:
 
 
 def compile_content(
-    campaign: Mapping[str, Any], template: MailTemplate, *, counts_unsubscribes: bool = True
+    campaign: Mapping[str, Any], template: template_view.Parts, *, counts_unsubscribes: bool = True
 ) -> Content:
     sender = campaign["sender"]
     topic = str(campaign["topic"])
-    label = next((t.label for t in profile_schema.load().topics if t.id == topic), topic)
+    label = profile_view.topic_label(topic)
     mail = bulk.CampaignMail(
         bulk.Sender(sender["email"], sender["name"], sender.get("reply_to")),
         bulk.MailingList(f"{topic}.{settings().sending_domain}", label),
@@ -80,7 +79,7 @@ def compile_content(
         campaign_id=str(campaign["id"]),
         topic=topic,
         campaign={"name": str(campaign["name"]), "topic": topic},
-        template=templates.compiled(template),
+        template=template_view.compiled(template),
         mail=mail,
         counts_unsubscribes=counts_unsubscribes,
     )
@@ -101,7 +100,8 @@ def for_campaign(campaign: Mapping[str, Any]) -> Content:
     snapshot = store.get(keys.campaign_content(campaign_id), consistent=False)
     if snapshot is None:
         raise NotFound("The campaign has not started.")
-    content = compile_content(campaign, MailTemplate.model_validate(snapshot["template"]))
+    template = template_view.TemplateView.from_item(snapshot["template"])
+    content = compile_content(campaign, template)
     with _lock:
         _cache[campaign_id] = content
         while len(_cache) > _CACHE_SIZE:

@@ -22,7 +22,7 @@ from aws_lambda_powertools import Logger
 from ecrm.campaigns import queue
 from ecrm.mail import send_ledger
 from ecrm.platform import clock, keys, store
-from ecrm.segments import audience, definitions
+from ecrm.segments import audience, conditions
 
 logger = Logger(service="mailing", child=True)
 
@@ -62,7 +62,7 @@ def _stored_page(
     content = store.get(keys.campaign_content(campaign_id), consistent=False)
     if content is None:
         raise RuntimeError(f"campaign {campaign_id} is sending without content")
-    segment = definitions.Segment.model_validate(content["segment"])
+    segment = conditions.SegmentView.from_item(content["segment"])
     resolved = audience.members_page(segment, shard, start)
     last = resolved.next_start is None
     record = {

@@ -1,5 +1,5 @@
 """Which of a batch's recipients may be mailed now: each send checks the contact's status and
-topic (`segments.definitions.sendable`) and the suppression list (both forms,
+topic (`segments.conditions.sendable`) and the suppression list (both forms,
 `ecrm.contacts.suppression`) at send time, not at planning time. Who may not is written to the
 ledger as `skipped` with the reason; a recipient whose contact is gone (erased since planning) is
 counted as skipped with nothing written that would name them."""
@@ -13,7 +13,7 @@ from ecrm.campaigns import content as campaign_content
 from ecrm.contacts import suppression
 from ecrm.mail import send_ledger
 from ecrm.platform import keys, store
-from ecrm.segments.definitions import sendable
+from ecrm.segments.conditions import sendable
 
 
 def eligible(

@@ -9,7 +9,8 @@
   `bot_signals`).
 - `subscription`: what a public submission may change for the address it names (`blind`,
   `informed`, `awaits_confirmation`).
-- `profile_schema`: the profile fields, interests and topics customers see (`load`, `save`).
+- `profile_schema`: the profile fields, interests and topics customers see (`load`, `save`);
+  `profile_view`: a topic's label read without pydantic (`topic_label`).
 - `suppression`: addresses never mailed again, plain or keyed (`suppress`, `reasons`,
   `suppressed_among`, `for_erasure`).
 - `export`: a segment's or a topic's contacts page by page, never a Scan (`page`, `row`).

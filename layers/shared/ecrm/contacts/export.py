@@ -24,7 +24,7 @@ from ecrm.contacts import profile_schema
 from ecrm.contacts.records import profile_of
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import InvalidInput, MalformedRequest
-from ecrm.segments import definitions
+from ecrm.segments import conditions, definitions
 from ecrm.segments.definitions import Segment
 
 _SYSTEM_COLUMNS = ["status", "topics", "created_at", "contact_id"]
@@ -99,8 +99,9 @@ def _wanted(
         return False
     if segment is None:
         return True  # a topic's export: every member, whatever their status
-    return definitions.sendable(contact, topic) and all(
-        definitions.holds(c, contact, score_item, now) for c in segment.conditions
+    view = conditions.SegmentView.of(segment)
+    return conditions.sendable(contact, topic) and all(
+        conditions.holds(c, contact, score_item, now) for c in view.conditions
     )
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from ecrm.contacts import profile_view
 from ecrm.contacts.forms import RESERVED_FIELDS, Consent, FieldType, FormField, Slug
 from ecrm.platform import keys, store
 from ecrm.platform.models import Model
@@ -115,3 +116,4 @@ def forget_cached() -> None:
     global _cache  # noqa: PLW0603
     with _lock:
         _cache = None
+    profile_view.forget_cached()

@@ -14,6 +14,8 @@ Sending
 - `sandbox_heap`: a sandbox's long-lived objects kept out of full GC passes.
 
 Templates
+- `template_view`: a stored template read back without pydantic, compiled by Jinja once per
+  process (`TemplateView`, `compiled`).
 - `templates`: marketers' mail templates, checked when saved and previewed (`create`, `update`,
   `load`, `compiled`, `preview_for`).
 - `personalisation`: what a template may say, checked on the parsed template (`check`,

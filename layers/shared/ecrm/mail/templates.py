@@ -10,8 +10,6 @@ that only store, list or load templates never load it (issue 15 point 7)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints
@@ -20,12 +18,13 @@ from ecrm.contacts import profile_schema
 from ecrm.contacts.forms import FieldType, Slug
 from ecrm.mail import links, render_limits
 from ecrm.mail.outbound import RenderedMail
+from ecrm.mail.template_view import compile_parts, compiled
 from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
 from ecrm.platform.models import Model
 
 if TYPE_CHECKING:
-    from jinja2 import Template
+    pass
 
 MAX_HTML_BYTES = 100_000
 MAX_TEXT_BYTES = 50_000
@@ -235,43 +234,7 @@ def page(limit: int, cursor: str | None) -> tuple[list[MailTemplate], str | None
     return [MailTemplate.from_item(i) for i in items], next_cursor
 
 
-# --- rendering ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Compiled:
-    subject: Template
-    text: Template
-    html: Template
-    contact_fields: tuple[str, ...]
-
-    def render(self, context: Mapping[str, Any]) -> RenderedMail:
-        """RenderTooLarge as soon as a part passes its budget (`ecrm.mail.render_limits`)."""
-        return RenderedMail(
-            subject=render_limits.render(self.subject, context, "subject"),
-            text=render_limits.render(self.text, context, "text"),
-            html=render_limits.render(self.html, context, "html"),
-        )
-
-
-@lru_cache(maxsize=64)
-def compile_parts(subject: str, text: str, html: str, fields: tuple[str, ...]) -> Compiled:
-    """Jinja compiles each part once per process (campaigns render thousands of times)."""
-    from ecrm.mail import personalisation  # noqa: PLC0415 - Jinja: see the module docstring
-
-    plain, marked_up = personalisation.environment(False), personalisation.environment(True)
-    return Compiled(
-        plain.from_string(subject),
-        plain.from_string(text),
-        marked_up.from_string(html),
-        fields,
-    )
-
-
-def compiled(template: MailTemplate) -> Compiled:
-    return compile_parts(
-        template.subject, template.text, template.html, tuple(template.contact_fields)
-    )
+# --- rendering: `template_view` ---------------------------------------------------------
 
 
 def preview(

@@ -1,7 +1,9 @@
 """Segments: who among a topic's members a campaign goes to.
 
-- `definitions`: the segment (its models and conditions, stored version by version: `create`,
-  `update`, `delete`, `load`, `page`) and its evaluation on one contact (`holds`, `sendable`).
+- `definitions`: the segment as written (pydantic models and conditions, stored version by
+  version: `create`, `update`, `delete`, `load`, `page`).
+- `conditions`: the stored segment read back without pydantic (`SegmentView`), and its
+  evaluation on one contact (`holds`, `sendable`).
 - `audience`: a segment's members resolved from the sharded topic index, never a Scan
   (`members_page`, `shard_pages`, `count`, `all_members`).
 """

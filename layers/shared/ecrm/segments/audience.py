@@ -1,6 +1,6 @@
 """A segment's audience, resolved without a Scan: the candidates are the topic's members in the
 sparse, sharded topic index (`gsi1`, `TOPIC#<topic>#<shard>`, 8 shards, one Query page at a
-time), and the segment's conditions (`definitions.holds`) are evaluated on their contact items
+time), and the segment's conditions (`conditions.holds`) are evaluated on their contact items
 read with BatchGetItem (plus their score items, only when a condition needs score or stage).
 Reading costs one contact item per member of the topic, so a segment of N in a table of 10N
 reads about N items (bench `mailing.audience`).
@@ -15,7 +15,14 @@ from typing import Any
 from ecrm.contacts import suppression
 from ecrm.contacts.records import FIELD_PREFIX
 from ecrm.platform import clock, keys, store
-from ecrm.segments.definitions import FieldCondition, InterestCondition, Segment, holds, sendable
+from ecrm.segments.conditions import (
+    FieldCondition,
+    InterestCondition,
+    SegmentView,
+    Stored,
+    holds,
+    sendable,
+)
 
 PAGE_SIZE = 500  # topic-index entries per Query (and per stored audience page)
 
@@ -36,7 +43,7 @@ class Page:
 _CONTACT_ATTRIBUTES = ("type", "status", "topics", "email", "updated_at", "last_engaged_at")
 
 
-def _attributes(segment: Segment) -> tuple[str, ...]:
+def _attributes(segment: SegmentView) -> tuple[str, ...]:
     """What evaluating the segment reads of a contact (all of it when scores are involved)."""
     if segment.needs_score:
         return ()
@@ -49,7 +56,7 @@ def _attributes(segment: Segment) -> tuple[str, ...]:
 
 
 def members_page(
-    segment: Segment,
+    segment: SegmentView | Stored,
     shard: int,
     start: Mapping[str, Any] | None,
     *,
@@ -61,6 +68,7 @@ def members_page(
     Without conditions (and unless `check_contacts`), the page is the topic's members as the
     index has them, their contacts unread: whether each may be mailed is decided at send time
     anyway, so a plain topic campaign reads each contact once, not twice."""
+    segment = SegmentView.of(segment)
     now = clock.now() if now is None else now
     entries, next_start = store.query(
         keys.topic_partition(segment.topic, shard), index="gsi1", limit=PAGE_SIZE, start=start
@@ -88,7 +96,9 @@ def _key(key: Mapping[str, str]) -> tuple[str, str]:
     return key["pk"], key["sk"]
 
 
-def shard_pages(segment: Segment, shard: int, *, check_contacts: bool = True) -> Iterator[Page]:
+def shard_pages(
+    segment: SegmentView | Stored, shard: int, *, check_contacts: bool = True
+) -> Iterator[Page]:
     start: Mapping[str, Any] | None = None
     while True:
         found = members_page(segment, shard, start, check_contacts=check_contacts)
@@ -108,12 +118,13 @@ class Count:
     sample: tuple[Member, ...] = ()  # the first members found (shard order), at most `sample`
 
 
-def count(segment: Segment, *, max_candidates: int = 20_000, sample: int = 0) -> Count:
+def count(segment: SegmentView | Stored, *, max_candidates: int = 20_000, sample: int = 0) -> Count:
     """The count preview: every shard, page by page, up to `max_candidates` topic members.
     `members` are those a campaign would mail now, so suppressed addresses are left out (the
     send leaves them out the same way, `ecrm.campaigns.recipients`). What it cost is counted
     too (`queries`, `items_read`: one contact per candidate, its score item when a condition
     needs it, two suppression keys per match), so the console can say what a count reads."""
+    segment = SegmentView.of(segment)
     candidates = members = queries = items_read = 0
     found_sample: list[Member] = []
     per_candidate = 2 if segment.needs_score else 1
@@ -131,7 +142,9 @@ def count(segment: Segment, *, max_candidates: int = 20_000, sample: int = 0) ->
     return Count(candidates, members, True, queries, items_read, tuple(found_sample))
 
 
-def all_members(segment: Segment, shards: Sequence[int] | None = None) -> Iterator[Member]:
+def all_members(
+    segment: SegmentView | Stored, shards: Sequence[int] | None = None
+) -> Iterator[Member]:
     for shard in shards if shards is not None else range(keys.TOPIC_SHARDS):
         for found in shard_pages(segment, shard):
             yield from found.members

@@ -1,8 +1,9 @@
 """Segments: who among a topic's members a campaign goes to.
 
 A segment names one topic and a list of conditions (all must hold). This module is the
-segment itself (its models, storing, deleting) and `holds`, the evaluation of its conditions
-on one contact; resolving a segment into its members is `ecrm.segments.audience`.
+segment as marketers write it (its pydantic models, storing, deleting); `conditions` is the
+stored segment read back without pydantic and `holds`, the evaluation of its conditions on one
+contact; resolving a segment into its members is `ecrm.segments.audience`.
 
 Conditions (kind: what it reads, when it holds):
 
@@ -20,7 +21,6 @@ Conditions (kind: what it reads, when it holds):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from ecrm.contacts.forms import FieldName, Slug
-from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
+from ecrm.contacts.records import ContactStatus
 from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
 from ecrm.platform.errors import NotFound
 from ecrm.platform.models import Model
@@ -195,86 +195,3 @@ def load(segment_id: str) -> Segment:
 def page(limit: int, cursor: str | None) -> tuple[list[Segment], str | None]:
     items, next_cursor = listing.page(KIND, limit=limit, cursor=cursor)
     return [Segment.from_item(i) for i in items], next_cursor
-
-
-# --- evaluation -----------------------------------------------------------------------------
-
-
-_FIELD_OPS: dict[str, Any] = {
-    "exists": lambda value, wanted: value not in (None, "", []),
-    "missing": lambda value, wanted: value in (None, "", []),
-    "eq": lambda value, wanted: value == wanted,
-    "ne": lambda value, wanted: value != wanted,
-    "in": lambda value, wanted: isinstance(wanted, list) and value in wanted,
-    "not_in": lambda value, wanted: isinstance(wanted, list) and value not in wanted,
-    "contains": lambda value, wanted: (
-        isinstance(wanted, str) and isinstance(value, str | list) and wanted in value
-    ),
-    "starts_with": lambda value, wanted: (
-        isinstance(value, str) and isinstance(wanted, str) and value.startswith(wanted)
-    ),
-}
-
-
-def _field(condition: FieldCondition, contact: Mapping[str, Any]) -> bool:
-    return bool(
-        _FIELD_OPS[condition.op](contact.get(FIELD_PREFIX + condition.field), condition.value)
-    )
-
-
-def _active(condition: ActivityCondition, contact: Mapping[str, Any], now: float) -> bool:
-    names = (
-        ["last_engaged_at"] if condition.event == "engaged" else ["last_engaged_at", "updated_at"]
-    )
-    latest = max((str(contact[n]) for n in names if contact.get(n)), default=None)
-    recent = False
-    if latest:
-        at = datetime.fromisoformat(latest.replace("Z", "+00:00")).timestamp()
-        recent = now - at <= condition.within_days * 86400
-    return recent == condition.active
-
-
-def _score(score_item: Mapping[str, Any] | None, now: float) -> float | None:
-    if not score_item:
-        return None
-    from ecrm.scoring.ledger import score_from_item  # noqa: PLC0415 - only score conditions
-
-    return float(score_from_item(score_item).total(now))
-
-
-def holds(  # noqa: PLR0911 - one return per kind reads best
-    condition: Condition,
-    contact: Mapping[str, Any],
-    score_item: Mapping[str, Any] | None,
-    now: float,
-) -> bool:
-    if isinstance(condition, FieldCondition):
-        return _field(condition, contact)
-    if isinstance(condition, InterestCondition):
-        held = contact.get(FIELD_PREFIX + condition.field) or []
-        held = [held] if isinstance(held, str) else held
-        return any(choice in held for choice in condition.any_of)
-    if isinstance(condition, TopicCondition):
-        topics = set(contact.get("topics") or [])
-        return set(condition.all_of) <= topics and not topics & set(condition.none_of)
-    if isinstance(condition, StatusCondition):
-        return contact.get("status") in condition.in_
-    if isinstance(condition, StageCondition):
-        return score_item is not None and score_item.get("stage") in condition.in_
-    if isinstance(condition, ScoreCondition):
-        score = _score(score_item, now)
-        low = condition.min if condition.min is not None else float("-inf")
-        high = condition.max if condition.max is not None else float("inf")
-        return score is not None and low <= score <= high
-    return _active(condition, contact, now)
-
-
-def sendable(contact: Mapping[str, Any] | None, topic: str) -> bool:
-    """Mailable for this topic right now (the audience rule, checked again at send time)."""
-    return (
-        contact is not None
-        and contact.get("type") == "contact"
-        and contact.get("status") == ContactStatus.SUBSCRIBED
-        and topic in (contact.get("topics") or [])
-        and bool(contact.get("email"))
-    )
