@@ -25,11 +25,9 @@ def merged_openapi(template: Template | None = None) -> dict[str, Json]:
     merged: dict[str, Json] = {}
     modules = dict.fromkeys(f.handler_module for f in template.functions() if f.api_routes)
     for module_name in modules:
-        app: Any = getattr(importlib.import_module(module_name), "app", None)
-        if not hasattr(app, "get_openapi_json_schema"):
-            log.warning("%s has no Powertools resolver `app`: left out of OpenAPI", module_name)
+        document = function_openapi(module_name)
+        if document is None:
             continue
-        document = json.loads(app.get_openapi_json_schema(title=TITLE, version=package_version()))
         if not merged:
             merged = document
             continue
@@ -44,6 +42,18 @@ def merged_openapi(template: Template | None = None) -> dict[str, Json]:
     _drop_powertools_validation_answers(merged)
     _require_authorizers(merged, template)
     return merged
+
+
+def function_openapi(module_name: str) -> dict[str, Json] | None:
+    """The OpenAPI document of one handler module's routes (its `app`), as Powertools builds it."""
+    app: Any = getattr(importlib.import_module(module_name), "app", None)
+    if not hasattr(app, "get_openapi_json_schema"):
+        log.warning("%s has no Powertools resolver `app`: left out of OpenAPI", module_name)
+        return None
+    document: dict[str, Json] = json.loads(
+        app.get_openapi_json_schema(title=TITLE, version=package_version())
+    )
+    return document
 
 
 def _require_authorizers(document: dict[str, Json], template: Template) -> None:
