@@ -11,6 +11,8 @@ import tomllib
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from ecrm.web.openapi import resolver
+from ecrm.web.router import App
 from local.lambda_runtime import add_code_paths
 from local.template import REPO_ROOT, Template
 
@@ -47,6 +49,8 @@ def merged_openapi(template: Template | None = None) -> dict[str, Json]:
 def function_openapi(module_name: str) -> dict[str, Json] | None:
     """The OpenAPI document of one handler module's routes (its `app`), as Powertools builds it."""
     app: Any = getattr(importlib.import_module(module_name), "app", None)
+    if isinstance(app, App):  # our router: Powertools' resolver describes the same routes
+        app = resolver(app)
     if not hasattr(app, "get_openapi_json_schema"):
         log.warning("%s has no Powertools resolver `app`: left out of OpenAPI", module_name)
         return None

@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,10 +18,12 @@ from ecrm.account import personal_data
 from ecrm.platform.models import Model
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
+from ecrm.web.params import Path
+from ecrm.web.router import App
 
 logger = Logger(service="account")
 metrics = Metrics(namespace="ecrm", service="account")
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=http.loads)
+app = App()
 http.install_error_handlers(app)
 app.use(middlewares=[http.marketers_only])
 

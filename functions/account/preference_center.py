@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-
 from account import views
 from ecrm.web.openapi_responses import answers
+from ecrm.web.router import Response, Router
 
-router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+router = Router()
 
 
 @router.get(

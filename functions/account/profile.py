@@ -7,9 +7,6 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ecrm.account import email_change, personal_data, preferences, sign_in, view
@@ -17,8 +14,10 @@ from ecrm.platform import clock
 from ecrm.platform.errors import InvalidInput, UnsupportedMediaType
 from ecrm.web import http
 from ecrm.web.openapi_responses import BODY, answers, reads
+from ecrm.web.params import Header
+from ecrm.web.router import Response, Router, content_types
 
-router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+router = Router()
 metrics = Metrics(namespace="ecrm", service="account")
 
 ERASE_CONFIRMATION = "erase"

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from account import views
@@ -14,8 +12,9 @@ from ecrm.account import sign_in
 from ecrm.platform.errors import DomainError, InvalidInput
 from ecrm.web import http
 from ecrm.web.openapi_responses import BODY, answers, reads
+from ecrm.web.router import Response, Router, content_types
 
-router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+router = Router()
 metrics = Metrics(namespace="ecrm", service="account")
 
 

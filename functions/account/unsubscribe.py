@@ -7,9 +7,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from account import views
@@ -18,8 +15,10 @@ from ecrm.contacts import profile_schema
 from ecrm.platform.errors import DomainError
 from ecrm.web import http
 from ecrm.web.openapi_responses import answers
+from ecrm.web.params import Path
+from ecrm.web.router import Response, Router
 
-router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+router = Router()
 metrics = Metrics(namespace="ecrm", service="account")
 
 Token = Annotated[str, Path(max_length=1024, description="Signed unsubscribe token")]

@@ -7,10 +7,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from ecrm.platform.settings import settings
 from ecrm.web import http
+from ecrm.web.router import Response
 
 _ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 

@@ -6,8 +6,6 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,13 +16,13 @@ from ecrm.platform.errors import DomainError, NotFound
 from ecrm.platform.settings import settings
 from ecrm.web import http
 from ecrm.web.openapi_responses import BODY, answers, reads
+from ecrm.web.params import Header, Path
+from ecrm.web.router import App, CORSConfig, Response
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")
 # Origins are checked per form on submission; the CORS header only lets scripts read answers.
-app = APIGatewayRestResolver(
-    enable_validation=True,
-    json_body_deserializer=http.loads,
+app = App(
     cors=CORSConfig(
         allow_origin="*",
         allow_headers=["Idempotency-Key"],

@@ -7,8 +7,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -16,10 +14,12 @@ from ecrm.automations import counts, rules
 from ecrm.automations.rules import Automation, AutomationIn, CountedAutomation
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
+from ecrm.web.params import Path
+from ecrm.web.router import App, Response
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=http.loads)
+app = App()
 http.install_error_handlers(app)
 app.use(middlewares=[http.marketers_only])
 

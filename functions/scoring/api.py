@@ -6,18 +6,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.scoring import report, rescore, rulesets
 from ecrm.web import http
 from ecrm.web.openapi_responses import BODY, admin, reads
+from ecrm.web.params import Path
+from ecrm.web.router import App, Response
 
 logger = Logger(service="scoring")
 metrics = Metrics(namespace="ecrm", service="scoring")
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=http.loads)
+app = App()
 http.install_error_handlers(app)
 app.use(middlewares=[http.marketers_only])
 

@@ -6,22 +6,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.trends import report
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
+from ecrm.web.params import Query
+from ecrm.web.router import App, CORSConfig
 
 logger = Logger(service="reports")
 metrics = Metrics(namespace="ecrm", service="reports")
 # The trends page may be served from another origin (the web bucket): it sends the marketer's
 # token itself (no cookies), so letting any origin's script read the answer grants nothing.
-app = APIGatewayRestResolver(
-    enable_validation=True,
-    json_body_deserializer=http.loads,
+app = App(
     cors=CORSConfig(allow_origin="*", allow_headers=["Authorization"]),
 )
 http.install_error_handlers(app)

@@ -86,8 +86,9 @@ def test_every_stream_consumer_reports_partial_failures_and_has_a_failure_destin
 
 
 def _code_routes(module_name: str) -> set[tuple[str, str]]:
-    app = importlib.import_module(module_name).app
-    paths = app.get_openapi_schema().paths or {}
+    from ecrm.web.openapi import resolver
+
+    paths = resolver(importlib.import_module(module_name).app).get_openapi_schema().paths or {}
     return {
         (method.upper(), path)
         for path, item in paths.items()

@@ -9,6 +9,7 @@ import pytest
 
 from ecrm.platform.errors import MalformedRequest
 from ecrm.web import http
+from ecrm.web.event import MAX_JSON_DEPTH
 
 
 @pytest.mark.parametrize(
@@ -32,7 +33,7 @@ def test_brackets_and_escaped_quotes_inside_strings_do_not_count() -> None:
 
 
 def test_nesting_up_to_the_limit_reads_as_json() -> None:
-    text = "[" * http.MAX_JSON_DEPTH + "]" * http.MAX_JSON_DEPTH
+    text = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
     assert http.loads(text) == json.loads(text)
 
 

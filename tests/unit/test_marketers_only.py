@@ -7,12 +7,12 @@ import json
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from ecrm.web import http
+from ecrm.web.router import App
 from tests import events
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = App()
 http.install_error_handlers(app)
 app.use(middlewares=[http.marketers_only])
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.web import http
+from ecrm.web.router import App
 from mailing.admin import campaigns, segments, templates
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=http.loads)
+app = App()
 http.install_error_handlers(app)
 app.use(middlewares=[http.marketers_only])
 app.include_router(templates.router)

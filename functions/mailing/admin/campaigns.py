@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
 from ecrm.campaigns import definitions, states
@@ -15,9 +13,10 @@ from ecrm.campaigns.definitions import Campaign, CampaignIn
 from ecrm.platform.models import Email, Model
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
+from ecrm.web.router import Response, Router, content_types
 from mailing.admin.params import CampaignId, Cursor, Limit, Page
 
-router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+router = Router()
 
 
 class TestSend(Model):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-
 from ecrm.platform.models import Model
+from ecrm.web.params import Path, Query
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 TemplateId = Annotated[str, Path(pattern=SLUG, description="Template id")]

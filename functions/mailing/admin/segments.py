@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ConfigDict, Field, StringConstraints
 
 from ecrm.contacts.forms import Slug
@@ -16,9 +13,11 @@ from ecrm.platform.models import Model
 from ecrm.segments import audience, definitions
 from ecrm.segments.definitions import Condition, Segment, SegmentIn
 from ecrm.web.openapi_responses import admin
+from ecrm.web.params import Query
+from ecrm.web.router import Response, Router, content_types
 from mailing.admin.params import Cursor, Limit, Page, SegmentId
 
-router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+router = Router()
 
 
 class SegmentCreate(SegmentIn):

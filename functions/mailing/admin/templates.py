@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ConfigDict, Field, StringConstraints
 
 from ecrm.contacts.forms import Slug
@@ -13,9 +11,10 @@ from ecrm.mail import templates
 from ecrm.mail.templates import MailTemplate, MailTemplateIn
 from ecrm.platform.models import Model
 from ecrm.web.openapi_responses import admin
+from ecrm.web.router import Response, Router, content_types
 from mailing.admin.params import Cursor, Limit, Page, TemplateId, Version
 
-router = APIGatewayRouter()  # type: ignore[no-untyped-call]
+router = Router()
 
 
 class TemplateCreate(MailTemplateIn):

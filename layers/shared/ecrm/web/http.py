@@ -12,20 +12,11 @@ import base64
 import binascii
 import functools
 import json
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from ecrm.platform.errors import (
     DomainError,
@@ -37,6 +28,10 @@ from ecrm.platform.errors import (
     UnsupportedMediaType,
 )
 from ecrm.platform.settings import settings
+from ecrm.web.event import Event
+from ecrm.web.event import loads as loads  # noqa: PLC0414 - exported: read here by handlers
+from ecrm.web.event import media_type as media_type  # noqa: PLC0414
+from ecrm.web.router import App, Response, content_types
 
 logger = Logger(child=True)
 
@@ -45,9 +40,6 @@ FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 #: Nesting allowed in a flat form body (`read_fields`) and in any typed JSON body.
 _MAX_FIELDS_DEPTH = 4
-MAX_JSON_DEPTH = 32
-# What the depth scan looks at: escapes, quotes and brackets (one pass, no backtracking).
-_JSON_PUNCTUATION = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
@@ -67,40 +59,20 @@ def error_response(error: DomainError) -> Response[Any]:
     )
 
 
-def install_error_handlers(app: APIGatewayRestResolver) -> None:
-    @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
+def install_error_handlers(app: App) -> None:
+    @app.exception_handler(DomainError)
     def _domain(error: DomainError) -> Response[Any]:
         return error_response(error)
 
-    # Powertools reads typed bodies before any route code runs: its refusals map here too.
-    @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
-    def _media_type(_: RequestUnsupportedContentType) -> Response[Any]:
-        return error_response(UnsupportedMediaType(f"Send {JSON}."))
-
-    @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+    @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(_: UnicodeDecodeError) -> Response[Any]:
         return error_response(MalformedRequest("The body is not valid UTF-8."))
 
-    @app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
-    def _unreadable(error: ValueError) -> Response[Any]:
-        # Powertools' multipart parser raises a bare ValueError for a body it cannot split
-        # (no boundary): the request's fault, not ours. Any other ValueError is a bug.
-        if media_type(app.current_event) == MULTIPART:
-            return error_response(UnsupportedMediaType(f"Send {JSON}."))
-        return _internal_error(error)
-
-    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
-    def _invalid(error: RequestValidationError) -> Response[Any]:
-        fields = {
-            ".".join(str(p) for p in e["loc"][1:]) or "request": e["msg"] for e in error.errors()
-        }
-        return error_response(MalformedRequest("The request is not valid.", fields))
-
     @app.not_found
-    def _not_found(_: NotFoundError) -> Response[Any]:
+    def _not_found(_: Any) -> Response[Any]:
         return error_response(NotFound("No such route."))
 
-    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+    @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[Any]:
         return _internal_error(error)
 
@@ -139,21 +111,19 @@ def _require_role(claims: Mapping[str, Any] | None, method: str) -> None:
     raise Forbidden("This route is for the viewers, marketers and admins groups.")
 
 
-def marketers_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+def marketers_only(app: App, next_middleware: Callable[[App], Response[Any]]) -> Response[Any]:
     """Every admin route's guard, in the handler too (not only in API Gateway): no verified
     claims is 401; a viewer may read (GET), a marketer or an admin may do anything, anyone
     else is 403."""
     event = app.current_event
-    authorizer = event.request_context.authorizer
-    _require_role(authorizer.claims if authorizer else None, event.http_method)
+    _require_role(event.request_context.authorizer.claims, event.http_method)
     return next_middleware(app)
 
 
-def marketer(event: APIGatewayProxyEvent) -> str:
+def marketer(event: Event) -> str:
     """The signed-in marketer's stable id (Cognito `sub`) on an admin route, for per-marketer
     limits; `marketers_only` has already refused a request without one."""
-    authorizer = event.request_context.authorizer
-    subject = (authorizer.claims or {}).get("sub") if authorizer else None
+    subject = event.request_context.authorizer.claims.get("sub")
     if not subject:
         raise Unauthenticated("Sign in as a marketer to use this route.")
     return str(subject)
@@ -176,7 +146,7 @@ def admins_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware) ->
 
 def marketers_first(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[..., Any]:
     """For an admin function's `lambda_handler`: the same guard, before the resolver runs.
-    Powertools validates a request (body models, path patterns) before `app.use` middlewares,
+    The router reads a request (body models, path patterns) before `app.use` middlewares,
     so without this an anonymous caller (or a viewer writing) would learn a 400 about the body
     instead of a 401 (403)."""
     return _guard_first(handler, _require_role)
@@ -209,46 +179,7 @@ def _guard_first(
     return guarded
 
 
-def _nesting(text: str) -> int:
-    """The deepest nesting of arrays and objects in JSON text, read without parsing it:
-    `json.loads` recurses once per level and raises RecursionError (not ValueError) at about a
-    thousand, which a 10 KB body reaches. Brackets inside strings do not count."""
-    depth = deepest = 0
-    in_string = False
-    for match in _JSON_PUNCTUATION.finditer(text):
-        mark = match.group()
-        if mark == '"':
-            in_string = not in_string
-        elif in_string or len(mark) > 1:
-            continue
-        elif mark in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")  # Python reads NaN and Infinity; JSON has neither
-
-
-def loads(text: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """`json.loads` for request bodies: nesting is checked on the text first, so no body can
-    make the parser recurse (every resolver's `json_body_deserializer`, and `read_fields`)."""
-    if _nesting(text) > max_depth:
-        raise MalformedRequest("The body is nested too deeply.")
-    try:
-        return json.loads(text, parse_constant=_no_constant)
-    except ValueError as error:
-        raise MalformedRequest("The body is not valid JSON.") from error
-
-
-def media_type(event: APIGatewayProxyEvent) -> str:
-    return (event.headers.get("content-type") or "").split(";")[0].strip().lower()
-
-
-def _body_text(event: APIGatewayProxyEvent) -> str:
+def _body_text(event: Event) -> str:
     raw = event.body or ""
     try:
         data = base64.b64decode(raw, validate=True) if event.is_base64_encoded else raw.encode()
@@ -262,7 +193,7 @@ def _body_text(event: APIGatewayProxyEvent) -> str:
         raise MalformedRequest("The body is not valid UTF-8.") from error
 
 
-def read_fields(event: APIGatewayProxyEvent) -> dict[str, Any]:
+def read_fields(event: Event) -> dict[str, Any]:
     """A JSON object or an urlencoded form, as a flat mapping of names to values."""
     kind = media_type(event)
     if kind not in {JSON, FORM}:
@@ -277,10 +208,10 @@ def read_fields(event: APIGatewayProxyEvent) -> dict[str, Any]:
     return value
 
 
-def cross_site_origin(event: APIGatewayProxyEvent) -> str | None:
+def cross_site_origin(event: Event) -> str | None:
     """The Origin header when it names another site than the API's own host (same-origin
     requests are never restricted by a form's allowed origins)."""
-    origin = event.headers.get("origin")
+    origin: str | None = event.headers.get("origin")
     if not origin or origin == "null":
         return origin
     host = event.headers.get("host")

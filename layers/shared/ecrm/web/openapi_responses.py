@@ -15,43 +15,19 @@ declarations (tests/security/test_schemathesis.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler.openapi.types import (
-    OpenAPIResponse,
-    OpenAPIResponseContentModel,
-    OpenAPIResponseContentSchema,
-    OpenAPIResponseHeader,
-)
-from pydantic import ConfigDict, Field, RootModel
+if TYPE_CHECKING:  # Powertools' types only: this module is imported at every cold start
+    from aws_lambda_powertools.event_handler.openapi.types import (
+        OpenAPIResponse,
+        OpenAPIResponseContentModel,
+        OpenAPIResponseContentSchema,
+        OpenAPIResponseHeader,
+    )
 
-from ecrm.platform.models import Model
-
-
-class ErrorDetail(Model):
-    code: str = Field(description="Stable, machine-readable: `validation_failed`, `busy_retry`...")
-    message: str = Field(description="For people")
-    fields: dict[str, str] = Field(description="What is wrong with each named input")
-
-
-class ErrorBody(Model):
-    """Every refusal of every route (a `DomainError` mapped by `ecrm.web.http`)."""
-
-    error: ErrorDetail
-
-
-class GatewayRefusal(Model):
-    """API Gateway's own answer when its authorizer refuses, before any function runs."""
-
-    message: str
-
-
-class AdminRefusal(RootModel):  # type: ignore[type-arg]  # its root is declared below
-    """An admin route's 401: from API Gateway's authorizer, or from the function's own guard."""
-
-    # Declared, not a type parameter: `RootModel[...]` builds a model at import (issue 15 point 7)
-    model_config = ConfigDict(defer_build=True)  # as every `Model` (ecrm.platform.models)
-    root: ErrorBody | GatewayRefusal
+# The refusals' schemas, by name: `ecrm.web.openapi` puts its models in their place when the
+# OpenAPI document is built (pydantic is not imported on a Lambda start for a declaration).
+ERROR_BODY, ADMIN_REFUSAL = "ErrorBody", "AdminRefusal"
 
 
 # The statuses, what each means on every route (a route may say it more precisely).
@@ -122,8 +98,8 @@ def _declare(
             content[JSON] = {"schema": {"type": "object"}}
         declared[status] = {"description": description, "content": content}
     for status in sorted(set(errors)):
-        model = AdminRefusal if authorizer and status == 401 else ErrorBody
-        content = {JSON: {"model": model}}
+        model = ADMIN_REFUSAL if authorizer and status == 401 else ERROR_BODY
+        content = {JSON: {"model": model}}  # a name, see above
         if pages:
             content[HTML] = _TEXT
         response: OpenAPIResponse = {"description": MEANINGS[status], "content": content}
