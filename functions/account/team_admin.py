@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,10 +18,12 @@ from ecrm.platform.models import Model
 from ecrm.team import members
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
+from ecrm.web.params import Path, Query
+from ecrm.web.router import App, Response, content_types
 
 logger = Logger(service="team")
 metrics = Metrics(namespace="ecrm", service="team")
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=http.loads)
+app = App()
 http.install_error_handlers(app)
 app.use(middlewares=[http.admins_only])
 

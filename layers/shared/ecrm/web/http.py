@@ -136,11 +136,10 @@ def _require_admin(claims: Mapping[str, Any] | None, _: str = "") -> None:
         raise Forbidden("Managing the team needs the admins group.")
 
 
-def admins_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+def admins_only(app: App, next_middleware: Callable[[App], Response[Any]]) -> Response[Any]:
     """The team routes' guard: no verified claims is 401; anyone but an admin (a marketer or a
     viewer too, whatever the method) is 403."""
-    authorizer = app.current_event.request_context.authorizer
-    _require_admin(authorizer.claims if authorizer else None)
+    _require_admin(app.current_event.request_context.authorizer.claims)
     return next_middleware(app)
 
 
