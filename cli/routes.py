@@ -14,6 +14,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/admin/templates/{template_id}"): "templates push",
     ("DELETE", "/admin/templates/{template_id}"): "templates delete",
     ("POST", "/admin/templates/{template_id}/preview"): "templates preview",
+    ("POST", "/admin/templates/{template_id}/test"): "templates test",
     ("POST", "/admin/segments"): "segments put",
     ("GET", "/admin/segments"): "segments list",
     ("GET", "/admin/segments/{segment_id}"): "segments show",

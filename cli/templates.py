@@ -1,5 +1,5 @@
 """`ecrm templates push DIR`: make the API's mail templates match a folder; `list`, `show`,
-`preview` and `delete` one.
+`preview`, `test` (send to yourself, no campaign needed) and `delete` one.
 
 Layout: one template per `NAME.json` (`{"subject": ..., "name": ...}`, name defaults to
 NAME), beside it `NAME.html` (required) and `NAME.txt` (optional: without it the text part is
@@ -62,6 +62,19 @@ def register(commands: Commands) -> None:
     whom.add_argument("--contact", metavar="CONTACT_ID", help="personalise as this contact")
     whom.add_argument("--email", help="personalise as the contact of this address")
     preview.add_argument("--html", action="store_true", help="print the HTML, not the text")
+    test = commands.api(
+        group,
+        "test",
+        "send the template now to a few addresses ([Test] subject), as a campaign of a topic would",
+        _test,
+    )
+    test.add_argument("id")
+    test.add_argument(
+        "--to", action="append", required=True, metavar="EMAIL", help="up to 5; repeat"
+    )
+    test.add_argument("--topic", help="whose unsubscribe link it carries (default: the first)")
+    test.add_argument("--from", dest="sender", metavar="EMAIL", help="default: the stack's own")
+    test.add_argument("--from-name", default="Test", help="the sender's name with --from")
     delete = commands.api(
         group, "delete", "delete a template no draft/scheduled campaign or automation uses", _delete
     )
@@ -186,6 +199,17 @@ def _preview(ctx: Context) -> None:
     found = ctx.api.post(paths.under("/admin/templates", ctx.args.id, "preview"), body)
     shown = found["html"] if ctx.args.html else found["text"]
     ctx.out.result(found, f"subject: {found['subject']}\n\n{shown}")
+
+
+def _test(ctx: Context) -> None:
+    body: dict[str, Any] = {"to": ctx.args.to}
+    if ctx.args.topic:
+        body["topic"] = ctx.args.topic
+    if ctx.args.sender:
+        body["sender"] = {"email": ctx.args.sender, "name": ctx.args.from_name}
+    sent = ctx.api.post(paths.under("/admin/templates", ctx.args.id, "test"), body)
+    human = f"test sent to {', '.join(ctx.args.to)} ({len(sent['message_ids'])} mails)"
+    ctx.out.result({"id": ctx.args.id, "to": ctx.args.to, **sent}, human)
 
 
 def _delete(ctx: Context) -> None:

@@ -1,7 +1,7 @@
 """The commands that reach the rest of the marketer API, against `ecrm serve`: segments,
-templates (list, show, preview, delete), campaigns (test, delete, sent/skipped/remaining apart),
-automations, scoring (show, versions, re-score job), forms show, one report; `--json` on the
-local helpers; a reader that goes away ends a command quietly."""
+templates (list, show, preview, test, delete), campaigns (test, delete, sent/skipped/remaining
+apart), automations, scoring (show, versions, re-score job), forms show, one report; `--json`
+on the local helpers; a reader that goes away ends a command quietly."""
 
 from __future__ import annotations
 
@@ -141,6 +141,19 @@ def test_templates_list_show_preview_and_delete(ecrm: Ecrm, parts: None) -> None
     assert _json(ecrm("campaigns", "delete", campaign_id, "--json"))["deleted"] is True
     missing = ecrm("campaigns", "show", campaign_id, "--json")
     assert missing.code == 1
+
+
+def test_a_template_is_test_sent_without_a_campaign_and_a_suppressed_address_refused(
+    ecrm: Ecrm, parts: None, stack: EmbeddedStack
+) -> None:
+    tested = _json(ecrm("templates", "test", "cmd", "--to", "qa-tpl@example.com", "--json"))
+    assert len(tested["message_ids"]) == 1
+    [mail] = [m for m in stack.outbox() if m["to"] == "qa-tpl@example.com"]
+    assert mail["subject"] == "[Test] Hi"
+    refused = ecrm("templates", "test", "cmd", "--to", SUPPRESSED[0], "--topic", TOPIC, "--json")
+    assert refused.code != 0 and json.loads(refused.err)["error"]["fields"] == {
+        "to.0": f"{SUPPRESSED[0]} is never mailed again: it bounced."
+    }
 
 
 def test_campaign_test_send_and_list_shows_sent_skipped_remaining(

@@ -1,4 +1,4 @@
-"""`/admin/templates`: create, update, read, list and preview mail templates."""
+"""`/admin/templates`: create, update, read, list, preview and test-send mail templates."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from ecrm.contacts.forms import Slug
 from ecrm.mail import templates
+from ecrm.mail.senders import SenderIn
 from ecrm.mail.templates import MailTemplate, MailTemplateIn
-from ecrm.platform.models import Model
+from ecrm.platform.models import Email, Model
+from ecrm.web import http
 from ecrm.web.openapi_responses import admin
 from ecrm.web.router import Response, Router, content_types
 from mailing.admin.params import Cursor, Limit, Page, TemplateId, Version
@@ -45,6 +47,25 @@ class PreviewRequest(Model):
         default=None,
         description="Render these unsaved parts instead (checked as a save is; nothing stored)",
     )
+
+
+class TemplateTestSend(Model):
+    model_config = ConfigDict(extra="forbid")
+
+    to: list[Email] = Field(min_length=1, max_length=5)
+    sender: SenderIn | None = Field(
+        default=None, description="From (default: the stack's own sender; else its domain only)"
+    )
+    topic: Slug | None = Field(
+        default=None, description="Whose unsubscribe link it carries (default: the first topic)"
+    )
+    contact_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,64}$")] | None = Field(
+        default=None, description="Personalise as this contact (default: an address only)"
+    )
+
+
+class TemplateTestSent(Model):
+    message_ids: list[str]
 
 
 class Preview(Model):
@@ -114,3 +135,27 @@ def delete_template(template_id: TemplateId) -> Response[None]:
 def preview_template(template_id: TemplateId, body: PreviewRequest) -> Preview:
     rendered = templates.preview_for(template_id, body.contact_id, body.draft)
     return Preview(subject=rendered.subject, text=rendered.text, html=rendered.html)
+
+
+@router.post(
+    "/admin/templates/<template_id>/test",
+    summary="Send the saved template to a few addresses now, with no campaign ([Test] subject)",
+    description=(
+        "As a campaign's test send: addresses that are suppressed or whose contact unsubscribed"
+        " or left the topic are refused (422, `to.<index>`, nothing sent), and the same"
+        " `TEST_MAILS_PER_HOUR` per marketer bounds both routes (429 with `Retry-After`)."
+    ),
+    responses=admin(404, 415, 422, 429),
+)
+def test_template(template_id: TemplateId, body: TemplateTestSend) -> TemplateTestSent:
+    from ecrm.campaigns import proofs  # noqa: PLC0415 - MIME and SES for this route only
+
+    ids = proofs.send_template(
+        template_id,
+        list(body.to),
+        http.marketer(router.current_event),
+        sender=body.sender.model_dump() if body.sender else None,
+        topic=body.topic,
+        contact_id=body.contact_id,
+    )
+    return TemplateTestSent(message_ids=ids)

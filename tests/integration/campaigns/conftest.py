@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from ecrm.campaigns import content, sending
-from ecrm.contacts import profile_schema
+from ecrm.contacts import profile_schema, suppression
 from ecrm.mail import pacing
 from ecrm.platform import aws, clock, keys, store
 from local.faults import record_sends
@@ -229,3 +229,34 @@ def campaign(campaign_id: str) -> dict[str, Any]:
     status, body = admin("GET", "/admin/campaigns/{campaign_id}", {"campaign_id": campaign_id})
     assert status == 200, body
     return dict(body)
+
+
+def said_no(kind: str) -> str:
+    """An address whose person said no (or whose mail bounced), in the way `kind` names
+    (complaint, bounce, unsubscribe, erased, unsubscribed, left_topic: of the newsletter)."""
+    address = f"{kind}@example.org"
+    if kind == "erased":  # as an erasure leaves it: keyed, no contact holds the address
+        store.write(suppression.suppress_without_contact(address, "erased", clock.iso(clock.now())))
+    elif kind in suppression.SELF_SERVICE | {"bounce", "complaint"}:
+        store.write(suppression.suppress(address, kind, clock.iso(clock.now())))  # type: ignore[arg-type]
+    elif kind == "unsubscribed":
+        add_contacts(1, start=90, status="unsubscribed")
+        address = "person90@example.org"
+    else:  # left the campaign's topic, still subscribed to another
+        [left] = add_contacts(1, start=91, topic="offers")
+        at = clock.iso(clock.now())
+        membership = keys.topic_membership(left, "newsletter")
+        store.batch_put(
+            [
+                {
+                    "pk": membership["pk"],
+                    "sk": membership["sk"],
+                    "type": "topic_membership",
+                    "topic": "newsletter",
+                    "joined_at": at,
+                    "left_at": at,
+                }
+            ]
+        )
+        address = "person91@example.org"
+    return address

@@ -1,7 +1,8 @@
-"""What the console's Segments and Campaigns screens need of the API: a draft segment counted
-with what the count read and a few members, storing nothing (`POST /admin/segment-preview`),
-and the clicks on each link of a campaign (`GET /admin/campaigns/{id}/links`), counted once
-per click, never by scanners, and never keeping a URL a template personalised."""
+"""What the console's Segments, Templates and Campaigns screens need of the API: a draft
+segment counted with what the count read and a few members, storing nothing
+(`POST /admin/segment-preview`), a new template's draft previewed before its first save, and
+the clicks on each link of a campaign (`GET /admin/campaigns/{id}/links`), counted once per
+click, never by scanners, and never keeping a URL a template personalised."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ecrm.platform.settings import settings
 from local.ses_events import ses_event
 from tests.conftest import table_items
 from tests.integration.campaigns.conftest import (
+    HTML,
     SENDER,
     Sent,
     add_contacts,
@@ -131,3 +133,20 @@ def test_links_of_an_unknown_campaign_are_404(campaign_env: Sent) -> None:
     path = {"campaign_id": "0123456789abcdef"}
     status, body = admin("GET", "/admin/campaigns/{campaign_id}/links", path)
     assert status == 404 and body["error"]["code"]
+
+
+def test_a_new_templates_draft_is_previewed_before_it_is_saved_and_nothing_is_stored(
+    campaign_env: Sent,
+) -> None:
+    [contact_id] = add_contacts(1, first_name="Ann")
+    before = table_items()
+    path, ids = "/admin/templates/{template_id}/preview", {"template_id": "not-yet"}
+    draft = {"name": "New", "subject": "Hi {{ contact.first_name }}", "html": HTML}
+    status, shown = admin("POST", path, ids, {"draft": draft, "contact_id": contact_id})
+    assert status == 200 and shown["subject"] == "Hi Ann"
+    bad = {**draft, "html": HTML + "\n\n<p>{{ contact.__class__ }}</p>"}
+    status, body = admin("POST", path, ids, {"draft": bad})
+    assert status == 422 and body["error"]["fields"]["html"].startswith("line 3:")
+    assert admin("POST", path, ids, {"draft": draft}, claims=VIEWER)[0] == 403
+    assert table_items() == before
+    assert admin("POST", path, ids, {})[0] == 404  # without a draft: the saved one, none

@@ -24,6 +24,7 @@ from tests.integration.campaigns.conftest import (
     campaign,
     create_campaign,
     run_queue,
+    said_no,
 )
 
 CHAINED_REPLACE = "{{ contact.email|replace('x', 'xxxxxxxxxx')|replace('x', 'xxxxxxxxxx') }}"
@@ -275,36 +276,6 @@ def _test_send(campaign_id: str, to: list[str], **claims: str) -> tuple[int, Any
     return admin("POST", path, {"campaign_id": campaign_id}, {"to": to}, claims=MARKETER | claims)
 
 
-def _said_no(kind: str) -> str:
-    """An address whose person said no (or whose mail bounced), in the way `kind` names."""
-    address = f"{kind}@example.org"
-    if kind == "erased":  # as an erasure leaves it: keyed, no contact holds the address
-        store.write(suppression.suppress_without_contact(address, "erased", clock.iso(clock.now())))
-    elif kind in suppression.SELF_SERVICE | {"bounce", "complaint"}:
-        store.write(suppression.suppress(address, kind, clock.iso(clock.now())))  # type: ignore[arg-type]
-    elif kind == "unsubscribed":
-        add_contacts(1, start=90, status="unsubscribed")
-        address = "person90@example.org"
-    else:  # left the campaign's topic, still subscribed to another
-        [left] = add_contacts(1, start=91, topic="offers")
-        at = clock.iso(clock.now())
-        membership = keys.topic_membership(left, "newsletter")
-        store.batch_put(
-            [
-                {
-                    "pk": membership["pk"],
-                    "sk": membership["sk"],
-                    "type": "topic_membership",
-                    "topic": "newsletter",
-                    "joined_at": at,
-                    "left_at": at,
-                }
-            ]
-        )
-        address = "person91@example.org"
-    return address
-
-
 @pytest.mark.parametrize(
     "kind", ["complaint", "bounce", "unsubscribe", "erased", "unsubscribed", "left_topic"]
 )
@@ -312,7 +283,7 @@ def test_a_test_send_to_an_address_that_said_no_is_refused_and_sends_nothing(
     campaign_env: Sent, kind: str
 ) -> None:
     campaign_id = create_campaign()
-    address = _said_no(kind)
+    address = said_no(kind)
 
     status, body = _test_send(campaign_id, ["boss@example.com", address, "me@example.com"])
 

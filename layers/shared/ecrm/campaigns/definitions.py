@@ -21,11 +21,11 @@ from aws_lambda_powertools import Logger
 from pydantic import ConfigDict, Field, StringConstraints
 
 from ecrm.contacts.forms import Slug
+from ecrm.mail import senders
 from ecrm.mail.senders import SenderIn
 from ecrm.platform import clock, definition_holds, keys, listing, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
 from ecrm.platform.models import Model
-from ecrm.platform.settings import settings
 from ecrm.segments import definitions
 
 logger = Logger(service="mailing", child=True)
@@ -134,9 +134,8 @@ def page(limit: int, cursor: str | None) -> tuple[list[Campaign], str | None]:
 
 def create(body: CampaignIn) -> Campaign:
     problems: dict[str, str] = {}
-    domain = settings().sending_domain.lower()
-    if body.sender.email.lower().rpartition("@")[2] != domain:
-        problems["sender.email"] = f"Campaigns are sent from the verified domain {domain}."
+    if why := senders.off_domain(body.sender.email):
+        problems["sender.email"] = why
     template_ok = store.get(keys.mail_template(body.template_id)) is not None
     if not template_ok:
         problems["template_id"] = "No such template."

@@ -9,6 +9,10 @@ contact, or one that never said no, may be mailed: the marketer's own and collea
 test sends are for. The mails are bounded per marketer (Cognito `sub`): `TEST_MAILS_PER_HOUR`,
 a request of n addresses counting n, counted before anything goes out; over it, 429 with
 `Retry-After` and nothing sent.
+
+A template is test-sent the same way without a campaign (`POST /admin/templates/{id}/test`,
+`send_template`): as a campaign of a topic (by default the profile's first) from a sender (by
+default the stack's own) would send it, under the same refusals and the same hourly bound.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ecrm.campaigns import content as campaign_content
-from ecrm.contacts import suppression
-from ecrm.mail import bulk, pacing, templates
+from ecrm.contacts import profile_schema, suppression
+from ecrm.mail import bulk, pacing, senders, templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, InvalidInput, NotFound, RateLimited
 from ecrm.platform.ratelimit import Limit
@@ -75,9 +79,10 @@ def send(
     contact_id: str | None = None,
     *,
     now: float | None = None,
+    template: templates.MailTemplate | None = None,
 ) -> list[str]:
     """Send the campaign to `addresses` as the stored contact `contact_id` (or as a contact with
-    only an address); the SES message ids."""
+    only an address); the SES message ids. `template` is the campaign's when already read."""
     refused = refusals(addresses, str(campaign["topic"]))
     if refused:
         raise InvalidInput("Some addresses must not be mailed; nothing was sent.", refused)
@@ -85,7 +90,37 @@ def send(
     if contact_id and contact is None:
         raise NotFound("No such contact.")
     _count(marketer, len(addresses), clock.now() if now is None else now)
-    return _send(campaign, addresses, contact)
+    return _send(campaign, addresses, contact, template or templates.load(campaign["template_id"]))
+
+
+def send_template(
+    template_id: str,
+    addresses: Sequence[str],
+    marketer: str,
+    *,
+    sender: Mapping[str, Any] | None = None,
+    topic: str | None = None,
+    contact_id: str | None = None,
+) -> list[str]:
+    """Send the saved template `template_id` as `send` sends a campaign's: from `sender` (the
+    stack's transactional sender by default), with the unsubscribe link of `topic` (the
+    profile's first topic by default; any topic, as a segment's may be). No campaign is named
+    in the mails' tags: their events count on none."""
+    template = templates.load(template_id)  # 404 first
+    topics = [t.id for t in profile_schema.load().topics]
+    chosen = topic or (topics[0] if topics else "")
+    problems = {}
+    if not chosen:  # a topic, as a campaign's segment names one (any, as for a segment)
+        problems["topic"] = "Name the topic whose unsubscribe link the mail carries."
+    if sender is None:
+        own = settings()
+        sender = {"email": own.transactional_sender, "name": own.transactional_sender_name}
+    elif why := senders.off_domain(str(sender["email"])):
+        problems["sender.email"] = why
+    if problems:
+        raise InvalidInput("The test send needs attention.", problems)
+    campaign = {"id": "", "name": template.name, "topic": chosen, "sender": dict(sender)}
+    return send(campaign, addresses, marketer, contact_id, template=template)
 
 
 def _count(marketer: str, mails: int, now: float) -> None:
@@ -100,9 +135,13 @@ def _count(marketer: str, mails: int, now: float) -> None:
 
 
 def _send(
-    campaign: Mapping[str, Any], addresses: Sequence[str], contact: Mapping[str, Any] | None
+    campaign: Mapping[str, Any],
+    addresses: Sequence[str],
+    contact: Mapping[str, Any] | None,
+    template: templates.MailTemplate,
 ) -> list[str]:
-    content = campaign_content.compile_content(campaign, templates.load(campaign["template_id"]))
+    content = campaign_content.compile_content(campaign, template)
+    tags = {"campaign": content.campaign_id, "test": "1"} if content.campaign_id else {"test": "1"}
     message_ids = []
     reservation = pacing.reserve(len(addresses), pacing.campaign_rate())
     for index, address in enumerate(addresses):
@@ -110,7 +149,7 @@ def _send(
         person = {**(contact or {}), "email": address}
         try:
             raw = content.render(keys.contact_id_for(address), person, test=True)
-            message_ids.append(bulk.send(raw, {"campaign": content.campaign_id, "test": "1"}))
+            message_ids.append(bulk.send(raw, tags))
         except bulk.InvalidAddress:
             raise InvalidInput("An address cannot be mailed.", {f"to.{index}": address}) from None
         except bulk.SendUnknown:

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import ConfigDict, StringConstraints
 
 from ecrm.platform.models import Email, Model
+from ecrm.platform.settings import settings
 
 
 class SenderIn(Model):
@@ -21,3 +22,12 @@ class SenderIn(Model):
     email: Email
     name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\r\n<>]+$")]
     reply_to: Email | None = None
+
+
+def off_domain(address: str) -> str | None:
+    """Why marketers' mail may not come from `address` (None if it may): only from the
+    stack's verified sending domain."""
+    domain = settings().sending_domain.lower()
+    if address.lower().rpartition("@")[2] != domain:
+        return f"Campaigns are sent from the verified domain {domain}."
+    return None

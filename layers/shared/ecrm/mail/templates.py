@@ -261,20 +261,25 @@ def preview_for(
     """The template rendered for a stored contact (or, without one, for an address only), with
     a real unsubscribe link, exactly as a campaign would render it. With a `draft`, its parts
     instead, checked as a save checks them (InvalidInput naming the part and line) and never
-    stored: the console's live preview."""
+    stored: the console's live preview, of a template not created yet too (nothing is read of
+    `template_id` then: a draft is rendered from its own parts alone)."""
     from ecrm.platform import tokens  # noqa: PLC0415 - token keys only when previewing
 
-    template = load(template_id)
-    if draft is not None:
+    if draft is None:
+        template = load(template_id)
+    else:
         text, derived, fields = _checked(draft)
-        template = template.model_copy(
-            update={
-                "subject": draft.subject,
-                "html": draft.html,
-                "text": text,
-                "text_derived": derived,
-                "contact_fields": fields,
-            }
+        template = MailTemplate(
+            id=template_id,
+            name=draft.name,
+            subject=draft.subject,
+            html=draft.html,
+            text=text,
+            text_derived=derived,
+            contact_fields=fields,
+            version=0,
+            created_at="",
+            updated_at="",
         )
     contact: Mapping[str, Any] = {"email": "preview@example.com"}
     if contact_id:
