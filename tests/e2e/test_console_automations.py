@@ -11,11 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from playwright.sync_api import Browser, Page, expect
 
 from local.stack import EmbeddedStack
-from tests.e2e.console import assert_accessible, assert_fits, confirmed_subscriber, sign_in_on
+from tests.e2e.console import (
+    admin,
+    assert_accessible,
+    assert_fits,
+    confirmed_subscriber,
+    sign_in_on,
+)
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -45,11 +50,6 @@ def stack(state_dir: Path) -> Iterator[EmbeddedStack]:
         yield local_stack
     finally:
         local_stack.stop()
-
-
-def admin(stack: Any, method: str, path: str, **kw: Any) -> requests.Response:
-    headers = {"Authorization": f"Bearer {stack.authorizer.tokens['marketer']}"}
-    return requests.request(method, f"{stack.api_url}{path}", headers=headers, timeout=30, **kw)
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.console import assert_fits, confirmed_subscriber, sign_in_on, user
+from tests.e2e.console import (
+    admin,
+    assert_fits,
+    confirmed_subscriber,
+    create_the_draft,
+    forced_write,
+    send_a_test,
+    send_and_watch_done,
+    sign_in_on,
+    simulate,
+    user,
+    wizard_by_keyboard,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -25,11 +36,6 @@ HTML = (
     '<a href="{{ unsubscribe_url }}">Unsubscribe</a>'
 )
 PEOPLE = ("cara.campaigns@acme.example", "cody.campaigns@acme.example")
-
-
-def admin(stack: Any, method: str, path: str, **kw: Any) -> requests.Response:
-    headers = {"Authorization": f"Bearer {stack.authorizer.tokens['marketer']}"}
-    return requests.request(method, f"{stack.api_url}{path}", headers=headers, timeout=30, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -59,23 +65,17 @@ def draft(stack: Any, parts: None) -> str:
 @pytest.fixture(scope="module")
 def sent(stack: Any, parts: None) -> str:
     """A campaign sent through the API, to the end; delivered, one open and one click."""
-    before = {m["id"] for m in stack.outbox()}
     body = {
         "name": "Sent by the API",
         "template_id": "spring",
         "segment_id": "all-news",
         "sender": {"email": "news@example.com", "name": "News"},
     }
+    before = {m["id"] for m in stack.outbox()}
     campaign_id = str(admin(stack, "POST", "/admin/campaigns", json=body).json()["id"])
     assert admin(stack, "POST", f"/admin/campaigns/{campaign_id}/send").status_code == 202
     stack.drain()
-    mails = [m for m in stack.outbox() if m["id"] not in before]
-    for mail in mails:
-        stack.simulate_ses_event(mail["id"], "delivery")
-    stack.simulate_ses_event(mails[0]["id"], "open")
-    [link] = [x for x in mails[0]["links"] if x.startswith(OFFER)]
-    stack.simulate_ses_event(mails[0]["id"], "click", link=link)
-    stack.drain()
+    simulate(stack, [m for m in stack.outbox() if m["id"] not in before], opened=1, link=OFFER)
     return campaign_id
 
 
@@ -94,69 +94,18 @@ def test_a_campaign_made_in_the_wizard_is_tested_sent_and_its_results_shown(
 ) -> None:
     me = user(stack, "marketer")["email"]
     sign_in(page, stack)
-    page.get_by_role("button", name="New campaign").focus()
-    page.keyboard.press("Enter")
-    expect(page.locator("#editing")).to_have_text("New campaign")
-    page.keyboard.press("Tab")
-    expect(page.get_by_label("Campaign name")).to_be_focused()
-    page.keyboard.type("Spring news")
-    page.keyboard.press("Enter")  # Next: refused, no template chosen, said at the field
-    expect(page.locator("#wiz-template-error")).to_have_text("Choose a template.")
-    expect(page.get_by_label("Template")).to_be_focused()
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Next")).to_be_focused()
-    page.keyboard.press("Enter")
-
-    expect(page.locator("#wiz-step-1")).to_be_focused()
-    page.keyboard.press("Tab")
-    expect(page.get_by_label("Segment (who gets it)")).to_be_focused()
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")  # past Back
-    expect(page.get_by_role("button", name="Next")).to_be_focused()
-    page.keyboard.press("Enter")
-
-    expect(page.locator("#wiz-step-2")).to_be_focused()
-    page.keyboard.press("Tab")
-    page.keyboard.type("news@example.com")
-    page.keyboard.press("Tab")
-    page.keyboard.type("Spring News")
-    page.keyboard.press("Enter")
-
-    expect(page.locator("#wiz-step-3")).to_be_focused()
+    wizard_by_keyboard(page, "Spring news", "news@example.com", "Spring News")
     expect(page.locator("#wiz-audience")).to_have_text("2 contacts would get it now")
     expect(page.locator("#wiz-subject")).to_contain_text("Subject: Spring for")
     expect(page.frame_locator("#wiz-preview").get_by_role("link", name="the offer")).to_be_visible()
-    page.get_by_role("button", name="Create the draft").focus()
-    page.keyboard.press("Enter")
-
-    expect(page.locator("#editing")).to_have_text("Campaign Spring news")
-    expect(page.locator("#wizard-next")).to_contain_text("Step 5 of 5")
-    expect(page.locator("#campaign-state")).to_contain_text("draft")
+    create_the_draft(page, "Spring news")
     expect(page.get_by_label("Send a test to (yourself)")).to_have_value(me)
-    page.get_by_role("button", name="Send a test").focus()
-    page.keyboard.press("Enter")
-    expect(page.locator("#test-said")).to_contain_text("Sent to " + me)
-    stack.drain()
-    [proof] = [m for m in stack.outbox() if me in m["to"]]
+    proof = send_a_test(page, stack)
     assert proof["subject"].startswith("[Test] Spring for")
 
-    page.get_by_role("button", name="Send now").focus()
-    page.keyboard.press("Enter")
-    stack.drain()
-    expect(page.locator("#campaign-state")).to_contain_text("done")
-    expect(page.locator('[data-figure="sent"] dd')).to_have_text("2")
-    expect(page.locator('[data-figure="remaining"] dd')).to_have_text("0")
-
-    mails = [m for m in stack.outbox() if m["subject"].startswith("Spring for ")]
+    mails = send_and_watch_done(page, stack, 2)
     assert sorted(m["to"] for m in mails) == sorted(PEOPLE)
-    for mail in mails:
-        stack.simulate_ses_event(mail["id"], "delivery")
-        stack.simulate_ses_event(mail["id"], "open")
-    [link] = [x for x in mails[0]["links"] if x.startswith(OFFER)]
-    stack.simulate_ses_event(mails[0]["id"], "click", link=link)
-    stack.drain()
+    simulate(stack, mails, opened=2, link=OFFER)
 
     page.get_by_role("button", name="Refresh the results").focus()
     page.keyboard.press("Enter")
@@ -206,15 +155,7 @@ def test_a_viewer_sees_no_write_control_and_a_forced_send_is_refused(
     expect(area.get_by_role("button")).to_have_count(0)
     expect(area.get_by_role("textbox")).to_have_count(0)
     expect(area).to_contain_text("Read only")
-    forced = page.evaluate(
-        """async (id) => {
-            const token = JSON.parse(sessionStorage.getItem('ecrm-console-session')).id;
-            const answer = await fetch('/admin/campaigns/' + id + '/send', {method: 'POST',
-              headers: {Authorization: 'Bearer ' + token}});
-            return {status: answer.status, body: await answer.json()};
-        }""",
-        campaign_id,
-    )
+    forced = forced_write(page, "POST", f"/admin/campaigns/{campaign_id}/send")
     assert forced["status"] == 403 and forced["body"]["error"]["code"] == "forbidden"
     assert admin(stack, "GET", f"/admin/campaigns/{campaign_id}").json()["state"] == "draft"
 

@@ -17,52 +17,27 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.console import assert_accessible, assert_fits, sign_in_on
+from tests.e2e.console import (
+    BAD_LINES,
+    SOURCE,
+    admin,
+    assert_accessible,
+    assert_fits,
+    catch_file_choosers,
+    choose,
+    contacts_file,
+    forced_write,
+    import_chosen,
+    sign_in_on,
+)
 
 pytestmark = pytest.mark.e2e
 
-BAD_LINES = (12, 40)  # file lines (the header is line 1)
-SOURCE = "Trade fair 2026, stand 4"
-
-
-def admin(stack: Any, method: str, path: str, **kw: Any) -> requests.Response:
-    headers = {"Authorization": f"Bearer {stack.authorizer.tokens['marketer']}"}
-    return requests.request(method, f"{stack.api_url}{path}", headers=headers, timeout=30, **kw)
-
-
-def contacts_file(folder: Path) -> Path:
-    """50 contacts; the rows on BAD_LINES have no valid address (one not an address, one
-    a value short)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["E-mail", "First name", "Company", "Notes"])
-    for line in range(2, 52):
-        row = [f"imp{line}@acme.example", f"Name {line}", "Acme, Inc.", "kept out"]
-        if line == BAD_LINES[0]:
-            row[0] = "not-an-address"
-        if line == BAD_LINES[1]:
-            row = row[:2]
-        writer.writerow(row)
-    path = folder / "contacts.csv"
-    path.write_text(out.getvalue())
-    return path
-
 
 def sign_in(page: Page, stack: Any, who: str = "marketer") -> None:
-    # Playwright turns on catching the file chooser when a listener is added, without waiting
-    # for it: added here, long before a key opens the chooser (`choose`).
-    page.on("filechooser", lambda _: None)
+    catch_file_choosers(page)
     sign_in_on(page, stack, "imports", "Imports", who)
     expect(page.locator("main")).to_have_attribute("data-loaded", "true")
-
-
-def choose(page: Page, path: Path) -> None:
-    """The file chosen from the keyboard: Space on the focused file control opens the chooser."""
-    expect(page.get_by_label("CSV file")).to_be_focused()
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(str(path))
-    expect(page.locator("#import-rows")).to_be_visible()
 
 
 def test_a_csv_of_50_contacts_is_imported_from_the_keyboard_and_its_2_bad_rows_shown_by_line(
@@ -178,15 +153,9 @@ def test_a_viewer_is_offered_no_import_and_a_forced_one_is_refused(page: Page, s
     sign_in(page, stack, "viewer")
     expect(page.locator("#import-read-only")).to_be_visible()
     expect(page.locator("main input, main button, main select")).to_have_count(0)
-    refused = page.evaluate(
-        """async () => {
-            const { api } = await import('/console/api.js');
-            try { await api('/admin/imports', { method: 'POST', body: { sha256: 'cd'.repeat(32),
-                size: 5, filename: 'x.csv', consent_source: 'x' } }); return 'written'; }
-            catch (error) { return error.status + ' ' + error.code; }
-        }"""
-    )
-    assert refused == "403 forbidden"
+    body = {"sha256": "cd" * 32, "size": 5, "filename": "x.csv", "consent_source": "x"}
+    refused = forced_write(page, "POST", "/admin/imports", body)
+    assert refused["status"] == 403 and refused["body"]["error"]["code"] == "forbidden"
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -199,12 +168,7 @@ def test_the_imports_screen_is_accessible_and_fits_a_phone(
         sign_in(page, stack)
         choose(page, contacts_file(tmp_path))
         assert_accessible(page)  # the columns and first rows
-        # the same file, as the journey imports it (or it is that import again): its outcome
-        page.get_by_label("Column “Company” fills").select_option("company")
-        page.get_by_label("The ecrm newsletter (newsletter)").check()
-        page.get_by_label("Where these people consented").fill(SOURCE)
-        page.get_by_role("button", name="Import").click()
-        expect(page.locator("#bad-rows tbody tr")).to_have_count(2, timeout=60_000)
+        import_chosen(page)  # the same file as the first test's: that import again, its outcome
         assert_fits(page, width, "console-imports")
     finally:
         context.close()

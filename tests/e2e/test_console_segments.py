@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.console import assert_fits, confirmed_subscriber, sign_in_on
+from tests.e2e.console import admin, assert_fits, confirmed_subscriber, sign_in_on
 
 pytestmark = pytest.mark.e2e
 
@@ -21,11 +20,6 @@ PEOPLE = {
     "sue.segments@acme.example": "Acme",
     "oli.segments@other.example": "Other",
 }
-
-
-def admin(stack: Any, method: str, path: str, **kw: Any) -> requests.Response:
-    headers = {"Authorization": f"Bearer {stack.authorizer.tokens['marketer']}"}
-    return requests.request(method, f"{stack.api_url}{path}", headers=headers, timeout=30, **kw)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import requests
 from botocore.exceptions import ClientError
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
-from tests.e2e.console import assert_accessible, assert_fits, user
+from tests.e2e.console import assert_accessible, assert_fits, confirmed_subscriber, user
 
 pytestmark = pytest.mark.e2e
 
@@ -242,6 +242,7 @@ def test_the_console_has_strict_headers_and_a_fixed_redirect(stack: Any) -> None
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_home_is_accessible_and_fits_a_phone(browser: Browser, stack: Any, width: int) -> None:
+    confirmed_subscriber(stack, f"hana.home{width}@acme.example")  # figures to show
     context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 800})
     try:
         page = context.new_page()
@@ -249,6 +250,7 @@ def test_home_is_accessible_and_fits_a_phone(browser: Browser, stack: Any, width
         expect(page.get_by_role("dialog", name="Sign in")).to_be_visible()
         assert_accessible(page)  # the sign-in dialog
         sign_in(page, stack)
+        expect(page.locator("[data-figure=today-signups] dd")).not_to_have_text("0")
         assert_fits(page, width, "console-home")
     finally:
         context.close()

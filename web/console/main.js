@@ -63,6 +63,7 @@ async function route() {
   shown = screen;
   say("");
   replace(main);
+  delete main.dataset.loaded;  // set again by the screen once it has read what it shows
   const who = session.identity() || { role: "none" };
   document.title = screen.name + " · ecrm console";
   try {
