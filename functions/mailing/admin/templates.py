@@ -10,10 +10,11 @@ from ecrm.contacts.forms import Slug
 from ecrm.mail import templates
 from ecrm.mail.senders import SenderIn
 from ecrm.mail.templates import MailTemplate, MailTemplateIn
-from ecrm.platform.models import Email, Model
+from ecrm.platform.models import Model
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
 from ecrm.web.router import Response, Router, content_types
+from mailing.admin.campaigns import TestSend, TestSent
 from mailing.admin.params import Cursor, Limit, Page, TemplateId, Version
 
 router = Router()
@@ -49,23 +50,13 @@ class PreviewRequest(Model):
     )
 
 
-class TemplateTestSend(Model):
-    model_config = ConfigDict(extra="forbid")
-
-    to: list[Email] = Field(min_length=1, max_length=5)
+class TemplateTestSend(TestSend):
     sender: SenderIn | None = Field(
         default=None, description="From (default: the stack's own sender; else its domain only)"
     )
     topic: Slug | None = Field(
         default=None, description="Whose unsubscribe link it carries (default: the first topic)"
     )
-    contact_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,64}$")] | None = Field(
-        default=None, description="Personalise as this contact (default: an address only)"
-    )
-
-
-class TemplateTestSent(Model):
-    message_ids: list[str]
 
 
 class Preview(Model):
@@ -147,15 +138,18 @@ def preview_template(template_id: TemplateId, body: PreviewRequest) -> Preview:
     ),
     responses=admin(404, 415, 422, 429),
 )
-def test_template(template_id: TemplateId, body: TemplateTestSend) -> TemplateTestSent:
+def test_template(template_id: TemplateId, body: TemplateTestSend) -> TestSent:
     from ecrm.campaigns import proofs  # noqa: PLC0415 - MIME and SES for this route only
 
-    ids = proofs.send_template(
-        template_id,
-        list(body.to),
-        http.marketer(router.current_event),
-        sender=body.sender.model_dump() if body.sender else None,
-        topic=body.topic,
-        contact_id=body.contact_id,
+    sender = body.sender.model_dump() if body.sender else None
+    marketer = http.marketer(router.current_event)
+    return TestSent(
+        message_ids=proofs.send_template(
+            template_id,
+            list(body.to),
+            marketer,
+            sender=sender,
+            topic=body.topic,
+            contact_id=body.contact_id,
+        )
     )
-    return TemplateTestSent(message_ids=ids)

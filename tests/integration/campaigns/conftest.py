@@ -89,6 +89,17 @@ def campaign_env(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> It
     content.forget_cached()
 
 
+@pytest.fixture
+def six_test_mails_an_hour(campaign_env: Sent, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`TEST_MAILS_PER_HOUR` 6, and every request of the test in one hour's window."""
+    from ecrm.platform.settings import settings
+
+    monkeypatch.setenv("TEST_MAILS_PER_HOUR", "6")
+    settings.cache_clear()
+    start = clock.now() // 3600 * 3600 + 1
+    monkeypatch.setattr(clock, "now", lambda: start)
+
+
 def add_contacts(
     count: int,
     *,

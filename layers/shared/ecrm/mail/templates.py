@@ -141,10 +141,10 @@ def _too_large(
     return problems
 
 
-def create(template_id: str, body: MailTemplateIn) -> MailTemplate:
+def _built(template_id: str, body: MailTemplateIn, version: int, at: str) -> MailTemplate:
+    """`body` checked (`_checked`: InvalidInput naming each part) as a template."""
     text, derived, fields = _checked(body)
-    at = clock.iso(clock.now())
-    template = MailTemplate(
+    return MailTemplate(
         id=template_id,
         name=body.name,
         subject=body.subject,
@@ -152,10 +152,14 @@ def create(template_id: str, body: MailTemplateIn) -> MailTemplate:
         text=text,
         text_derived=derived,
         contact_fields=fields,
-        version=1,
+        version=version,
         created_at=at,
         updated_at=at,
     )
+
+
+def create(template_id: str, body: MailTemplateIn) -> MailTemplate:
+    template = _built(template_id, body, 1, clock.iso(clock.now()))
     definitions.put_new(template.to_item(), "template", template_id)
     return template
 
@@ -163,19 +167,8 @@ def create(template_id: str, body: MailTemplateIn) -> MailTemplate:
 def update(template_id: str, body: MailTemplateIn, expected_version: int | None) -> MailTemplate:
     current = load(template_id)
     definitions.check_expected("template", current.version, expected_version)
-    text, derived, fields = _checked(body)
-    template = current.model_copy(
-        update={
-            "name": body.name,
-            "subject": body.subject,
-            "html": body.html,
-            "text": text,
-            "text_derived": derived,
-            "contact_fields": fields,
-            "version": current.version + 1,
-            "updated_at": clock.iso(clock.now()),
-        }
-    )
+    template = _built(template_id, body, current.version + 1, clock.iso(clock.now()))
+    template = template.model_copy(update={"created_at": current.created_at})
     kept = {
         **current.model_dump(),
         **keys.mail_template_version(template_id, current.version),
@@ -265,22 +258,7 @@ def preview_for(
     `template_id` then: a draft is rendered from its own parts alone)."""
     from ecrm.platform import tokens  # noqa: PLC0415 - token keys only when previewing
 
-    if draft is None:
-        template = load(template_id)
-    else:
-        text, derived, fields = _checked(draft)
-        template = MailTemplate(
-            id=template_id,
-            name=draft.name,
-            subject=draft.subject,
-            html=draft.html,
-            text=text,
-            text_derived=derived,
-            contact_fields=fields,
-            version=0,
-            created_at="",
-            updated_at="",
-        )
+    template = load(template_id) if draft is None else _built(template_id, draft, 0, "")
     contact: Mapping[str, Any] = {"email": "preview@example.com"}
     if contact_id:
         found = store.get(keys.contact(contact_id), consistent=False)
