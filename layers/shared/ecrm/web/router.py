@@ -37,7 +37,6 @@ _SEGMENT = r"(?P\1[-._~()'!*:@,;=+&$%<> \[\]{}|^\\w]+)"  # as Powertools matches
 class content_types:  # noqa: N801 - named as Powertools' module, which handlers used
     APPLICATION_JSON = JSON
     TEXT_HTML = "text/html"
-    TEXT_PLAIN = "text/plain"
 
 
 class Response(Generic[T]):
@@ -220,10 +219,9 @@ class App(Router):
         return self._build(response)
 
     def _chain(self, last: Callable[[App], Response[Any]]) -> Response[Any]:
-        call = last
         for middleware in reversed(self.middlewares):
-            call = functools.partial(_step, middleware, call)
-        return call(self)
+            last = functools.partial(_step, middleware, last)
+        return last(self)
 
     def _unmatched(self, method: str) -> Response[Any]:
         if self.cors and method == "OPTIONS":  # a preflight: the methods, nothing else
