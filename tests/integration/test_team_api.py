@@ -240,6 +240,14 @@ def test_an_unknown_user_is_404(pool: str, ada: dict[str, str]) -> None:
     assert call("GET", "/admin/team", ada, query={"cursor": "bad cursor!"})[0] == 400
 
 
+def test_a_well_formed_cursor_cognito_never_gave_is_400(pool: str, ada: dict[str, str]) -> None:
+    """Found by schemathesis as the admin: Cognito refuses a token it did not issue (moto with
+    its own code, `InvalidToken`), which answered 500."""
+    status, body = call("GET", "/admin/team", ada, query={"cursor": "0" * 2000})
+    assert (status, body["error"]["code"]) == (400, "malformed_request"), body
+    assert body["error"]["fields"] == {"cursor": "Not a cursor."}
+
+
 @pytest.mark.parametrize("group", ["marketers", "viewers", "", "marketers,viewers"])
 def test_anyone_but_an_admin_is_refused_and_nothing_changes(
     pool: str, ada: dict[str, str], group: str, monkeypatch: pytest.MonkeyPatch

@@ -4,8 +4,9 @@
 Each operation gets a bounded number of generated requests, valid and invalid (a fixed seed:
 the same requests on every run). Every answer must be no 5xx, a documented status, of a
 documented content type, with a body that matches the documented schema (for refusals, the
-stable error body `ErrorBody`). Admin routes are called as the local marketer (and a last test
-checks that every `/admin` operation answered past the guard); account routes with a session
+stable error body `ErrorBody`). Admin routes are called as the local marketer, the team's as
+the local admin (and a last test checks that every `/admin` operation answered past its
+guard); account routes with a session
 of a subscriber signed in through the mailed link, as a person would.
 """
 
@@ -79,12 +80,14 @@ def _signed_in(stack: EmbeddedStack, http: requests.Session, email: str) -> str:
 
 @pytest.fixture(scope="module")
 def credentials(stack: EmbeddedStack, http: requests.Session) -> dict[str, str]:
-    """Authorization per route: the local marketer's bearer token for `/admin`, a subscriber's
+    """Authorization per route: the local marketer's bearer token for `/admin`, the admin's for
+    `/admin/team` (admins only: a marketer's every call there is a 403), a subscriber's
     session for `/account`, and another subscriber's for erasing (so that an erasure the
     fuzzer gets right leaves the other account routes something to work on)."""
     assert stack.authorizer is not None
     return {
         "/admin": f"Bearer {stack.authorizer.tokens['marketer']}",
+        "/admin/team": f"Bearer {stack.authorizer.tokens['admin']}",
         "/account": _signed_in(stack, http, SUBSCRIBER),
         "DELETE /account": _signed_in(stack, http, ERASED),
     }
@@ -136,9 +139,10 @@ def test_every_answer_is_documented_and_never_a_server_error(
     case.validate_response(response, checks=CHECKS, headers=headers)
 
 
-def test_every_admin_operation_was_fuzzed_signed_in_as_a_marketer() -> None:
+def test_every_admin_operation_was_fuzzed_past_its_guard() -> None:
     """The fuzzing above reached every `/admin` operation past the guard (some answer other
-    than 401/403), so its no-5xx verdict covers the marketer's routes, not only the 401s."""
+    than 401/403), so its no-5xx verdict covers the marketer's and the admin's routes, not only
+    the refusals."""
     if not ANSWERS:
         pytest.skip("runs after test_every_answer_is_documented_and_never_a_server_error")
     admin_operations = {

@@ -213,9 +213,10 @@ def _refusal(error: ClientError, cursor_field: bool) -> Exception:
         return _Exists()
     if code in _BUSY:
         return Busy("Cognito is busy, please retry.")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if cursor_field and status == 400:  # a token Cognito never gave, whatever it names it
+        return MalformedRequest("The cursor is not valid.", {"cursor": "Not a cursor."})
     if code == "InvalidParameterException":
-        if cursor_field:
-            return MalformedRequest("The cursor is not valid.", {"cursor": "Not a cursor."})
         return InvalidInput("Cognito refused the address.", {"email": "Not accepted by Cognito."})
     return error
 
