@@ -20,6 +20,7 @@ from bench.moto_env import Stack, as_function, save_demo_form
 from capture.app import lambda_handler as capture_handler
 from ecrm.contacts import suppression
 from ecrm.platform import keys, normalise, store
+from local.cognito import create_pool
 from local.template import Function
 from tests import events
 from tests.conftest import FIXTURES
@@ -332,14 +333,10 @@ def import_worker(stack: Stack, function: Function) -> tuple[list[Event], Check]
     return [{"Records": [record]}], check
 
 
-def _marketer(event: Event) -> Event:
-    """The claims API Gateway's Cognito authorizer passes for a member of `marketers`."""
+def _marketer(event: Event, group: str = "marketers") -> Event:
+    """The claims API Gateway's Cognito authorizer passes for a member of `group`."""
     event["requestContext"]["authorizer"] = {
-        "claims": {
-            "sub": "marketer-1",
-            "email": "marketer@example.com",
-            "cognito:groups": "marketers",
-        }
+        "claims": {"sub": f"{group}-1", "email": f"{group}@example.com", "cognito:groups": group}
     }
     return event
 
@@ -354,6 +351,28 @@ def _admin_read(path: str) -> Scenario:
         return [_marketer(events.api("GET", path))], check
 
     return scenario
+
+
+def team_admin(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """An admin lists the team, from the template's user pool (made once per server, as `ecrm
+    serve` makes it: the moto server of the packaging test has no Cognito resources)."""
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]  # any service name, as create_pool asks
+            region_name=stack.names.region,
+            endpoint_url=stack.endpoint_url,
+        )
+
+    if not client("cognito-idp").list_user_pools(MaxResults=1)["UserPools"]:
+        create_pool(stack.template, stack.names, client, stack.endpoint_url or "")
+
+    def check(answers: list[Any]) -> None:
+        [answer] = answers
+        assert answer["statusCode"] == 200, answer
+        assert json.loads(answer["body"])["items"] == [], answer  # nobody invited yet
+
+    return [_marketer(events.api("GET", "/admin/team"), "admins")], check
 
 
 def automations(stack: Stack, function: Function) -> tuple[list[Event], Check]:
@@ -418,6 +437,7 @@ SCENARIOS: dict[str, Scenario] = {
     "ContactsAdminFunction": contacts_admin,
     "ContactErasureFunction": contact_erasure,
     "ImportWorkerFunction": import_worker,
+    "TeamAdminFunction": team_admin,
     "CaptureFunction": capture,
     "TransactionalMailFunction": transactional_mail,
     "SesEventsFunction": ses_events,
