@@ -38,12 +38,26 @@ def merged_openapi(template: Template | None = None) -> dict[str, Json]:
             paths.setdefault(path, {}).update(operations)  # two functions may share a path
         components = merged.setdefault("components", {})
         for kind, entries in document.get("components", {}).items():
-            components.setdefault(kind, {}).update(entries)
+            _merge_components(components.setdefault(kind, {}), entries, kind, module_name)
     if not merged:
         return {"openapi": "3.1.0", "info": {"title": TITLE, "version": package_version()}}
     _drop_powertools_validation_answers(merged)
     _require_authorizers(merged, template)
     return merged
+
+
+def _merge_components(
+    merged: dict[str, Json], entries: dict[str, Json], kind: str, module_name: str
+) -> None:
+    """Functions share components by name (the error body, say); two different ones under one
+    name would leave one function's answers documented with the other's schema."""
+    for name, entry in entries.items():
+        if name in merged and merged[name] != entry:
+            raise ValueError(
+                f"{module_name} defines components.{kind}.{name} unlike another function: "
+                "rename its model"
+            )
+        merged[name] = entry
 
 
 def function_openapi(module_name: str) -> dict[str, Json] | None:

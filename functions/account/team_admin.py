@@ -41,7 +41,7 @@ EmailQuery = Annotated[
 ]
 
 
-class Member(Model):
+class TeamMember(Model):
     id: str = Field(description="Cognito's user name (a UUID)")
     email: str
     role: str | None = Field(
@@ -54,7 +54,7 @@ class Member(Model):
 
 
 class TeamPage(Model):
-    items: list[Member]
+    items: list[TeamMember]
     next_cursor: str | None = None
 
 
@@ -75,8 +75,8 @@ def _caller() -> str:
     return http.marketer(app.current_event)
 
 
-def _out(member: members.Member) -> Member:
-    return Member.model_validate(member.as_json())
+def _out(member: members.Member) -> TeamMember:
+    return TeamMember.model_validate(member.as_json())
 
 
 @app.get(
@@ -109,7 +109,7 @@ def invite(body: InviteIn) -> Response[Any]:
     summary="Set a user's role (exactly one group); not your own",
     responses=admin(404, 415, 422),
 )
-def set_role(user_id: UserId, body: RoleIn) -> Member:
+def set_role(user_id: UserId, body: RoleIn) -> TeamMember:
     return _out(members.set_role(user_id, body.role, _caller()))
 
 
@@ -118,12 +118,12 @@ def set_role(user_id: UserId, body: RoleIn) -> Member:
     summary="Disable a user and sign them out everywhere; not yourself",
     responses=admin(404),
 )
-def disable(user_id: UserId) -> Member:
+def disable(user_id: UserId) -> TeamMember:
     return _out(members.disable(user_id, _caller()))
 
 
 @app.post("/admin/team/<user_id>/enable", summary="Enable a user again", responses=admin(404))
-def enable(user_id: UserId) -> Member:
+def enable(user_id: UserId) -> TeamMember:
     return _out(members.enable(user_id, _caller()))
 
 

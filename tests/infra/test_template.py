@@ -128,6 +128,18 @@ def test_merged_openapi_document_covers_every_template_route(template: Template)
     assert all(re.match(r"^/[a-z{]", path) for path in document["paths"])
 
 
+def test_two_functions_never_document_different_schemas_under_one_name() -> None:
+    """The team's `Member` and the segment preview's `Member` once merged into one: the team's
+    answers were documented (and fuzzed) with the segment member's schema."""
+    from local.openapi import _merge_components
+
+    merged = {"Member": {"required": ["contact_id"]}, "ErrorBody": {"type": "object"}}
+    _merge_components(merged, {"ErrorBody": {"type": "object"}}, "schemas", "shared")  # same
+    with pytest.raises(ValueError, match=r"components\.schemas\.Member"):
+        _merge_components(merged, {"Member": {"required": ["id"]}}, "schemas", "account.team")
+    assert merged["Member"] == {"required": ["contact_id"]}
+
+
 def test_merged_openapi_document_asks_for_the_bearer_exactly_where_the_gateway_does(
     template: Template,
 ) -> None:
