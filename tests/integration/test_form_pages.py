@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecrm.contacts import forms
+from ecrm.contacts import form_view, forms
 from tests.integration.conftest import Submit
 
 PLAIN = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -97,7 +97,7 @@ def test_markup_in_a_title_or_a_label_is_shown_as_text(
 def test_a_site_url_is_an_absolute_web_address(demo_form: forms.Form) -> None:
     data = demo_form.model_dump()
     form = forms.Form.model_validate({**data, "site_url": "https://www.example.com/news"})
-    assert form.site() == "https://www.example.com/news"
+    assert form_view.FormView.from_item(form.to_item()).site() == "https://www.example.com/news"
     for refused in ("javascript:alert(1)", "//evil.example.net/", "data:text/html,x", "/relative"):
         with pytest.raises(ValueError, match="site_url"):
             forms.Form.model_validate({**data, "site_url": refused})

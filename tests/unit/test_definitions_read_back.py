@@ -95,11 +95,14 @@ def test_a_saved_form_reads_back_as_its_model_says(data: dict[str, Any]) -> None
     assert read.public() == model.public()
     assert json.dumps(read.public()) == json.dumps(model.public())
     assert read.allowed_origins == tuple(model.allowed_origins)
-    assert read.site() == model.site() and read.version == model.version == 4
+    site = str(model.site_url) if model.site_url else None
+    if site is None and model.allowed_origins:
+        site = f"{model.allowed_origins[0]}/"
+    assert read.site() == site and read.version == model.version == 4
     for field in model.fields:
         assert read.field(field.name) == form_view.FieldView.from_item(field.model_dump())
-        assert read.label_of(field.name) == model.label_of(field.name)
-    assert read.label_of("consent") == model.label_of("consent")
+        assert read.label_of(field.name) == field.label
+    assert read.label_of("consent") == "Consent" and read.label_of("other") == "other"
     if model.consent:
         assert read.consent is not None and read.consent.text_hash == model.consent.text_hash
 

@@ -119,19 +119,6 @@ class Form(Model):
     def field(self, name: str) -> FormField | None:
         return next((f for f in self.fields if f.name == name), None)
 
-    def label_of(self, name: str) -> str:
-        """What a person reads for a submitted name: the field's label, never a raw name of
-        ours (a name the form does not have is shown as sent, escaped by the page)."""
-        if found := self.field(name):
-            return found.label
-        return {CONSENT_FIELD: "Consent", RENDERED_AT_FIELD: "Form"}.get(name, name)
-
-    def site(self) -> str | None:
-        """Where "back to the site" goes: `site_url`, else the first allowed origin."""
-        if self.site_url:
-            return str(self.site_url)
-        return f"{self.allowed_origins[0]}/" if self.allowed_origins else None
-
     def public(self) -> dict[str, Any]:
         """What a page needs to render the form (no origins, nothing internal)."""
         return self.model_dump(mode="json", exclude={"allowed_origins"})
