@@ -70,6 +70,16 @@ def test_funnel_and_scores_come_from_the_counters_and_gauges(counted: Counter[st
     assert [s["stage"] for s in funnel["stages_now"]][:4] == ["subscriber", "lead", "mql", "sql"]
     now = {s["stage"]: s["contacts"] for s in funnel["stages_now"]}
     assert now["lead"] == counted["now:lead"]
+    # the same counters a day at a time, oldest first, adding up to the window's
+    per_day = funnel["per_day"]
+    assert {name: len(counts) for name, counts in per_day.items()} == {
+        "signed_up": 30,
+        "confirmed": 30,
+        "unsubscribed": 30,
+    }
+    assert sum(per_day["signed_up"]) == counted["signups"]
+    assert sum(per_day["confirmed"]) == counted["confirmed"]
+    assert sum(per_day["unsubscribed"]) == counted["unsubscribed"] == funnel["unsubscribed"]
 
     _, scores = report("/admin/reports/scores")
     assert scores["total"] == counted["now:lead"] + counted["now:subscriber"]

@@ -110,10 +110,13 @@ def _funnel(win: Window, gauges: Mapping[str, Any]) -> dict[str, Any]:
         {"step": f"stage:{name}", "label": f"Reached {name}", "count": entered.get(name, 0)}
         for name in stages[1:]
     ]
+    daily = {"signed_up": "signups", "confirmed": "confirmed", "unsubscribed": "unsubscribed"}
     return {
         "days": len(win.days),
         "steps": steps,
         "unsubscribed": totals.get("unsubscribed", 0),
+        # The same counters a day at a time (the console's Home draws them as lines).
+        "per_day": {name: win.series(counting.TOTALS, key) for name, key in daily.items()},
         "stages_now": [{"stage": name, "contacts": now_in.get(name, 0)} for name in order],
     }
 
