@@ -7,7 +7,8 @@ import { h } from "./dom.js";
 const SVG = "http://www.w3.org/2000/svg";
 const number = new Intl.NumberFormat("en-GB");
 
-function svg(name, attributes = {}) {
+/** An SVG element with its attributes (the trends charts, trends.js, draw with it too). */
+export function svg(name, attributes = {}) {
   const node = document.createElementNS(SVG, name);
   for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
   return node;
