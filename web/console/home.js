@@ -1,10 +1,14 @@
-/* Home: today's and the period's figures, from GET /admin/reports (one read of the trend
-   counters, as web/reports.html and `ecrm report` use it). */
+/* Home: today's and the period's figures, and the trends charts, from one GET /admin/reports
+   (one read of the trend counters, as web/reports.html and `ecrm report` use it): the charts
+   are the Trends page's own (trends.js). */
 
 import { api } from "./api.js";
 import { h, replace, say } from "./dom.js";
+import { drawTrends } from "./trends.js";
 
 const PERIODS = [7, 30, 90, 365];
+// The score distribution is the Scoring screen's.
+const CHARTS = ["signups", "list", "mails", "funnel", "campaigns"];
 
 function sum(series, index) {
   return series.reduce((total, s) => total + (s.counts[index] || 0), 0);
@@ -26,6 +30,7 @@ function draw(box, report) {
   const totals = report.campaigns.totals;
   const steps = Object.fromEntries(report.funnel.steps.map((s) => [s.step, s.count]));
   const last = (name) => (outcomes[name] || [])[today] || 0;
+  const charts = h("div", { class: "trends", id: "charts" });
   replace(box,
     figures("Today (UTC)", [
       ["Sign-ups", sum(signups.series, today), "today-signups"],
@@ -48,25 +53,36 @@ function draw(box, report) {
     signups.total || totals.sent
       ? null
       : h("p", { class: "note" }, "Nothing counted yet: sign-ups appear once a form is submitted, mail figures once a campaign sends."),
+    h("h2", {}, "Trends over " + report.days + " days"),
+    charts,
   );
+  drawTrends(charts, report, CHARTS);  // once in the page: each chart as wide as its place
+}
+
+/** The period as a group of radio buttons: one Tab stop, the arrow keys choose. */
+function periods() {
+  return h("fieldset", { class: "period" },
+    h("legend", {}, "Period"),
+    h("div", { class: "choices" }, PERIODS.map((d) =>
+      h("label", {}, h("input", { type: "radio", name: "days", value: d, checked: d === 30 }), d + " days"))));
 }
 
 export async function home(main) {
-  const select = h("select", { id: "days" },
-    PERIODS.map((d) => h("option", { value: d, selected: d === 30 }, d + " days")));
+  const chooser = periods();
   const box = h("div", { id: "figures" });
-  replace(main,
-    h("h1", {}, "Home"),
-    h("div", { class: "controls" }, h("label", { for: "days" }, "Period"), select),
-    box);
+  replace(main, h("h1", {}, "Home"), chooser, box);
+  let asked = 0;
   async function load() {
+    const days = chooser.querySelector("input:checked").value;
+    const mine = ++asked;
     main.removeAttribute("data-loaded");
     say("Loading…");
-    const report = await api("/admin/reports?days=" + encodeURIComponent(select.value));
+    const report = await api("/admin/reports?days=" + encodeURIComponent(days));
+    if (mine !== asked) return;  // a later choice is being read: this answer is out of date
     draw(box, report);
     main.dataset.loaded = "true";
     say("Figures up to today (UTC), from the trend counters.");
   }
-  select.addEventListener("change", () => load().catch((error) => say(error.message, true)));
+  chooser.addEventListener("change", () => load().catch((error) => say(error.message, true)));
   await load();
 }
