@@ -11,9 +11,10 @@ from typing import Any
 
 import boto3
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from local.stack import EmbeddedStack
+from tests.e2e.browsing import page_at
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -86,19 +87,6 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, stack: Any) -> Iterator[Page]:
-    """A fresh browser context per test (no shared cookies or storage), based at the stack.
-    A script error on any page fails the test."""
-    context = browser.new_context(base_url=stack.api_url)
-    # Deadlines for waiting on a state, not timings: an action or an `expect` polls until it
-    # holds, and a machine whose cores are busy (CI beside other work) needs longer than 5 s
-    # for a screen's first API call through the local stack.
-    context.set_default_timeout(15_000)
-    expect.set_options(timeout=15_000)
-    page = context.new_page()
-    script_errors: list[str] = []
-    page.on("pageerror", lambda error: script_errors.append(str(error)))
-    try:
-        yield page
-    finally:
-        context.close()
-    assert not script_errors, f"script errors on the page: {script_errors}"
+    """A page of its own browser context per test, based at the stack (`browsing.page_at`)."""
+    with page_at(browser, stack) as fresh:
+        yield fresh

@@ -1,8 +1,8 @@
 """What the console's browser tests share: its users, signing in on a screen, the axe-core and
-phone-width checks, a subscriber who confirmed through the demo form, and the steps the
-screens' tests and the whole journey (`test_console_journey.py`) both take: importing a CSV,
-the campaign wizard from the keyboard, sending and simulating what recipients did, a write
-forced with the session of the signed-in user."""
+phone-width checks (on a page of `browsing.page_at`), a subscriber who confirmed through the
+demo form, and the steps the screens' tests and the whole journey (`test_console_journey.py`)
+both take: importing a CSV, the campaign wizard from the keyboard, sending and simulating what
+recipients did, a write forced with the session of the signed-in user."""
 
 from __future__ import annotations
 
@@ -54,12 +54,12 @@ def assert_accessible(page: Page) -> None:
     assert not serious, results.generate_report()
 
 
-def assert_fits(page: Page, width: int, shot: str) -> None:
-    """The screen as shown at `width`: accessible, no sideways scroll; at 1280 px its picture
-    is saved as `shot` (`console_shots`)."""
+def assert_fits(page: Page, width: int, shot: str | None = None) -> None:
+    """The screen as shown at `width` (`browsing.page_at`): accessible, no sideways scroll; at
+    1280 px its picture is saved as `shot` if named (`console_shots`)."""
     assert_accessible(page)
     assert page.evaluate("document.scrollingElement.scrollWidth") <= width
-    if width == 1280:
+    if width == 1280 and shot:
         console_shots.save(page, shot)
 
 

@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from local.stack import EmbeddedStack
+from tests.e2e.browsing import page_at
 from tests.e2e.console import (
     admin,
-    assert_accessible,
     assert_fits,
     confirmed_subscriber,
     sign_in_on,
@@ -187,14 +187,9 @@ def test_a_viewer_reads_an_automation_with_no_write_control(
 def test_the_automations_screen_is_accessible_and_fits_a_phone(
     browser: Browser, stack: Any, saved: str, width: int
 ) -> None:
-    context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
+    with page_at(browser, stack, width) as page:
         sign_in(page, stack)
-        assert_accessible(page)  # the list (its picture is the rule's page below)
-        assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+        assert_fits(page, width)  # the list (its picture is the rule's page below)
         row(page, "Made by the API").get_by_role("button", name="Made by the API").click()
         expect(page.locator("#automation-counts")).to_be_visible()
         assert_fits(page, width, "console-automations")
-    finally:
-        context.close()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.browsing import page_at
 from tests.e2e.console import (
     admin,
     assert_fits,
@@ -164,9 +165,7 @@ def test_a_viewer_sees_no_write_control_and_a_forced_send_is_refused(
 def test_the_campaigns_screen_is_accessible_and_fits_a_phone(
     browser: Browser, stack: Any, sent: str, width: int
 ) -> None:
-    context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
+    with page_at(browser, stack, width) as page:
         sign_in(page, stack)
         open_campaign(page, "Sent by the API")
         expect(page.locator("#links")).to_be_visible()
@@ -174,5 +173,3 @@ def test_the_campaigns_screen_is_accessible_and_fits_a_phone(
         page.get_by_role("button", name="New campaign").click()
         expect(page.get_by_label("Campaign name")).to_be_visible()
         assert_fits(page, width, "console-campaigns-wizard")
-    finally:
-        context.close()

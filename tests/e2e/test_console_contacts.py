@@ -14,6 +14,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.browsing import page_at
 from tests.e2e.console import assert_accessible, assert_fits, confirmed_subscriber, sign_in_on
 
 pytestmark = pytest.mark.e2e
@@ -149,9 +150,7 @@ def test_an_unknown_segment_is_answered_next_to_the_field(page: Page, stack: Any
 def test_the_contact_page_is_accessible_and_fits_a_phone(
     browser: Browser, stack: Any, contact: str, width: int
 ) -> None:
-    context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
+    with page_at(browser, stack, width) as page:
         sign_in(page, stack)
         find(page, contact)
         expect(page.locator("#contact")).to_be_visible()
@@ -159,8 +158,6 @@ def test_the_contact_page_is_accessible_and_fits_a_phone(
         page.get_by_role("button", name="List", exact=True).click()
         expect(page.locator("#list-count")).to_have_attribute("data-pages", "1")
         assert_fits(page, width, "console-contacts")
-    finally:
-        context.close()
 
 
 def test_a_marketer_erases_a_contact_by_typing_its_address_from_the_keyboard(

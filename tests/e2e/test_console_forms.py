@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.browsing import page_at
 from tests.e2e.console import admin, assert_fits, sign_in_on
 
 pytestmark = pytest.mark.e2e
@@ -186,12 +187,8 @@ def test_a_viewer_reads_a_form_with_no_write_control_and_a_forced_write_is_refus
 def test_the_forms_screen_is_accessible_and_fits_a_phone(
     browser: Browser, stack: Any, saved: str, width: int
 ) -> None:
-    context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
+    with page_at(browser, stack, width) as page:
         sign_in(page, stack)
         open_form(page, saved)
         expect(page.locator("#form-preview").get_by_label("Email")).to_be_visible()
         assert_fits(page, width, "console-forms")
-    finally:
-        context.close()

@@ -13,9 +13,9 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.browsing import page_at
 from tests.e2e.console import (
     admin,
-    assert_accessible,
     assert_fits,
     confirmed_subscriber,
     sign_in_on,
@@ -121,12 +121,10 @@ def test_the_charts_show_the_sign_ups_and_the_period_is_chosen_from_the_keyboard
 def test_home_is_accessible_and_fits_a_phone(
     browser: Browser, stack: Any, today: str, width: int
 ) -> None:
-    context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 800})
-    try:
-        page = context.new_page()
+    with page_at(browser, stack, width) as page:
         page.goto("/console/")
         expect(page.get_by_role("dialog", name="Sign in")).to_be_visible()
-        assert_accessible(page)  # the sign-in dialog
+        assert_fits(page, width)  # the sign-in dialog
         sign_in_on(page, stack, "home", "Home")
         expect(page.locator("[data-figure=today-signups] dd")).to_have_text("3")
         for chart in ("signups", "list", "funnel"):
@@ -134,5 +132,3 @@ def test_home_is_accessible_and_fits_a_phone(
             box = page.locator(f"#{chart} svg").bounding_box()
             assert box and box["width"] <= width
         assert_fits(page, width, "console-home")
-    finally:
-        context.close()

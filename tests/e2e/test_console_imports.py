@@ -17,11 +17,11 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.browsing import page_at
 from tests.e2e.console import (
     BAD_LINES,
     SOURCE,
     admin,
-    assert_accessible,
     assert_fits,
     catch_file_choosers,
     choose,
@@ -162,13 +162,9 @@ def test_a_viewer_is_offered_no_import_and_a_forced_one_is_refused(page: Page, s
 def test_the_imports_screen_is_accessible_and_fits_a_phone(
     browser: Browser, stack: Any, tmp_path: Path, width: int
 ) -> None:
-    context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
+    with page_at(browser, stack, width) as page:
         sign_in(page, stack)
         choose(page, contacts_file(tmp_path))
-        assert_accessible(page)  # the columns and first rows
+        assert_fits(page, width)  # the columns and first rows
         import_chosen(page)  # the same file as the first test's: that import again, its outcome
         assert_fits(page, width, "console-imports")
-    finally:
-        context.close()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.browsing import page_at
 from tests.e2e.console import admin, assert_fits, confirmed_subscriber, sign_in_on
 
 pytestmark = pytest.mark.e2e
@@ -109,11 +110,7 @@ def test_a_viewer_reads_the_ruleset_with_no_write_control(
 def test_the_scoring_screen_is_accessible_and_fits_a_phone(
     browser: Browser, stack: Any, people: tuple[str, ...], width: int
 ) -> None:
-    context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
+    with page_at(browser, stack, width) as page:
         sign_in(page, stack)
         expect(page.locator("#score-chart")).to_be_visible()
         assert_fits(page, width, "console-scoring")
-    finally:
-        context.close()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.browsing import page_at
 from tests.e2e.console import admin, assert_fits, confirmed_subscriber, sign_in_on
 
 pytestmark = pytest.mark.e2e
@@ -141,12 +142,8 @@ def test_a_viewer_reads_a_segment_and_its_count_with_no_write_control(
 def test_the_segments_screen_is_accessible_and_fits_a_phone(
     browser: Browser, stack: Any, saved: str, width: int
 ) -> None:
-    context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
+    with page_at(browser, stack, width) as page:
         sign_in(page, stack)
         open_segment(page, saved)
         expect(page.locator("#audience-count")).to_have_text("2 contacts")
         assert_fits(page, width, "console-segments")
-    finally:
-        context.close()

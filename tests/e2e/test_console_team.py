@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.console import assert_accessible, assert_fits, sign_in_on, user
+from tests.e2e.browsing import page_at
+from tests.e2e.console import assert_fits, sign_in_on, user
 
 pytestmark = pytest.mark.e2e
 
@@ -26,12 +27,8 @@ CHOSEN = "Chosen-password-42"
 @pytest.fixture
 def second(browser: Browser, stack: Any) -> Iterator[Page]:
     """Another browser (the invitee's), sharing nothing with the admin's."""
-    context: BrowserContext = browser.new_context(base_url=stack.api_url)
-    context.set_default_timeout(10_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with page_at(browser, stack) as page:
+        yield page
 
 
 def sign_in_as_admin(page: Page, stack: Any) -> None:
@@ -162,17 +159,12 @@ def test_a_marketer_sees_no_team_link_and_a_forced_call_is_refused(page: Page, s
 def test_the_team_screen_is_accessible_and_fits_a_phone(
     browser: Browser, stack: Any, width: int
 ) -> None:
-    context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
+    with page_at(browser, stack, width) as page:
         sign_in_as_admin(page, stack)
         expect(member(page, user(stack, "marketer")["email"])).to_be_visible()
         assert_fits(page, width, "console-team")
         page.locator("#team-list button.danger").first.click()  # the confirmation too
         expect(page.locator("#team-confirm")).to_be_visible()
-        assert_accessible(page)
-        assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+        assert_fits(page, width)
         page.keyboard.press("Escape")
         expect(page.locator("#team-confirm")).to_have_count(0)
-    finally:
-        context.close()

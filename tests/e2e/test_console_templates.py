@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.browsing import page_at
 from tests.e2e.console import (
     admin,
     assert_fits,
@@ -167,17 +168,13 @@ def test_a_viewer_reads_a_template_with_no_control_that_changes_it(
 def test_the_templates_screen_is_accessible_and_fits_a_phone(
     browser: Browser, stack: Any, saved: str, width: int
 ) -> None:
-    context = browser.new_context(base_url=stack.api_url, viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
+    with page_at(browser, stack, width) as page:
         sign_in(page, stack)
         open_template(page, saved)
         page.get_by_role("button", name="Preview").click()
         expect(page.locator("#preview-subject")).not_to_be_empty()
         expect(page.locator("#test-form")).to_be_visible()
         assert_fits(page, width, "console-templates")
-    finally:
-        context.close()
 
 
 def test_markup_in_a_template_is_shown_as_text_and_never_runs_in_the_console(
