@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from account import views
 from ecrm.account import unsubscribe as unsubscribing
-from ecrm.contacts import profile_schema
+from ecrm.contacts import profile_view
 from ecrm.platform.errors import DomainError
 from ecrm.web import http
 from ecrm.web.openapi_responses import answers
@@ -28,8 +28,7 @@ EVERYTHING = "all"
 def _topic_label(topic: str | None) -> str | None:
     if topic is None:
         return None
-    found = profile_schema.load().topic(topic)
-    return found.label if found else topic
+    return profile_view.topic_label(topic)
 
 
 def _wants_everything() -> bool:

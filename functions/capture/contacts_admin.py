@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm.contacts import export, lookup, profile_schema
+from ecrm.contacts import export, lookup, profile_view
 from ecrm.imports import jobs
 from ecrm.imports.jobs import ImportIn
 from ecrm.platform.errors import InvalidInput
@@ -104,7 +104,7 @@ def get_import_errors(
     responses=admin(),
 )
 def get_profile_schema() -> dict[str, Any]:
-    return profile_schema.load().model_dump(mode="json")
+    return profile_view.load().to_json()
 
 
 @app.get(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ecrm.contacts import profile_schema
+from ecrm.contacts import profile_view
 from local.cli import main
 from local.stack import DEMO_PROFILE
 
@@ -21,7 +21,7 @@ def test_profile_put_writes_the_schema_to_the_named_table(
     assert main([*arguments, "--state", str(tmp_path)]) == 0
 
     assert capsys.readouterr().out.splitlines()[-1] == "profile schema version 2"
-    schema = profile_schema.load(fresh=True)
+    schema = profile_view.load(fresh=True)
     assert [t.id for t in schema.topics] == ["newsletter", "events"] and schema.version == 2
 
 

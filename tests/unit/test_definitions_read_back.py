@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ecrm.automations import rules, triggers
-from ecrm.contacts import form_view, forms
+from ecrm.contacts import form_view, forms, profile_schema, profile_view
 from ecrm.mail import template_view, templates
 from ecrm.platform import store
 from ecrm.segments import conditions, definitions
@@ -105,6 +105,46 @@ def test_a_saved_form_reads_back_as_its_model_says(data: dict[str, Any]) -> None
     assert read.label_of("consent") == "Consent" and read.label_of("other") == "other"
     if model.consent:
         assert read.consent is not None and read.consent.text_hash == model.consent.text_hash
+
+
+DEMO_PROFILE = json.loads((ROOT / "local" / "demo_profile.json").read_text())
+PROFILES = [
+    DEMO_PROFILE,
+    {},
+    {"profile": [{"name": "phone", "label": "Phone", "type": "phone", "required": True}]},
+    {
+        "interests": [{"name": "likes", "label": "Likes", "type": "checkbox"}],
+        "topics": [{"id": "news", "label": "News"}],  # no description: the model's default
+        "consent": {"text": "Yes, mail me.", "version": "1"},
+    },
+]
+
+
+@pytest.mark.parametrize("data", PROFILES)
+def test_a_saved_profile_schema_reads_back_as_its_model_says(data: dict[str, Any]) -> None:
+    saved = profile_schema.ProfileSchema.model_validate({**data, "version": 5})
+    stored = through_table(saved.to_item())
+    read = profile_view.ProfileView.from_item(stored)
+    model = profile_schema.ProfileSchema.from_item(stored)  # how the functions read it before
+    assert read.to_json() == model.model_dump(mode="json")
+    assert json.dumps(read.to_json()) == json.dumps(model.model_dump(mode="json"))
+    assert read.public() == model.model_dump(mode="json", exclude={"version"})
+    assert read.version == model.version == 5
+    for section in ("profile", "interests"):
+        for field in getattr(model, section):
+            found = read.field(section, field.name)
+            assert found == form_view.FieldView.from_item(field.model_dump())
+            assert read.field("interests" if section == "profile" else "profile", field.name) is (
+                None
+            )
+    for topic in model.topics:
+        found_topic = read.topic(topic.id)
+        assert found_topic is not None and found_topic.to_json() == topic.model_dump()
+    assert read.topic("no-such-topic") is None
+    if model.consent:
+        assert read.consent is not None and read.consent.text_hash == model.consent.text_hash
+    empty = profile_view.ProfileView()  # nothing stored yet: as the model's defaults
+    assert empty.to_json() == profile_schema.ProfileSchema().model_dump(mode="json")
 
 
 SEGMENTS = [

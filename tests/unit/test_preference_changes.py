@@ -9,11 +9,14 @@ import pytest
 
 from ecrm.account import preference_changes, preferences
 from ecrm.contacts.profile_schema import ProfileSchema
+from ecrm.contacts.profile_view import ProfileView
 from ecrm.platform.errors import InvalidInput
 from tests.conftest import ROOT
 
-SCHEMA = ProfileSchema.model_validate(
-    json.loads((ROOT / "local" / "demo_profile.json").read_text())
+SCHEMA = ProfileView.from_item(
+    ProfileSchema.model_validate(
+        json.loads((ROOT / "local" / "demo_profile.json").read_text())
+    ).to_item()
 )
 CONTACT: dict[str, Any] = {
     "email": "ann@example.com",

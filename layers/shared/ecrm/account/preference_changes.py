@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecrm.contacts import records, submission
-from ecrm.contacts.profile_schema import ProfileSchema
+from ecrm.contacts.profile_view import ProfileView
 from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
 from ecrm.contacts.submission import Value
 from ecrm.platform import normalise
@@ -46,7 +46,7 @@ class Changes:
 
 @dataclass
 class _Reader:
-    schema: ProfileSchema
+    schema: ProfileView
     contact: Mapping[str, Any]
     changes: Changes = field(default_factory=Changes)
     errors: dict[str, str] = field(default_factory=dict)
@@ -124,7 +124,7 @@ class _Reader:
             self.changes.topics, self.changes.joined, self.changes.left = None, [], []
 
 
-def read(schema: ProfileSchema, raw: Mapping[str, Any], contact: Mapping[str, Any]) -> Changes:
+def read(schema: ProfileView, raw: Mapping[str, Any], contact: Mapping[str, Any]) -> Changes:
     """What the body changes; InvalidInput naming every field that needs attention."""
     reader = _Reader(schema, contact)
     for name in sorted(set(raw) - ALLOWED):

@@ -21,8 +21,8 @@ from aws_lambda_powertools import Logger
 from ecrm.account import email_change, preference_changes
 from ecrm.account.preference_changes import Changes
 from ecrm.account.view import contact_of, etag
-from ecrm.contacts import profile_schema, records, suppression
-from ecrm.contacts.profile_schema import ProfileSchema
+from ecrm.contacts import profile_view, records, suppression
+from ecrm.contacts.profile_view import ProfileView
 from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import (
@@ -103,7 +103,7 @@ def _contact_update(
 
 
 def _consent(
-    contact_id: str, schema: ProfileSchema, joined: list[str], who: Requester, at: str
+    contact_id: str, schema: ProfileView, joined: list[str], who: Requester, at: str
 ) -> store.Put:
     assert schema.consent is not None  # a schema with topics has its consent text
     event_id = f"pref_{secrets.token_hex(10)}"
@@ -152,14 +152,14 @@ def _interest_values(changes: Changes) -> dict[str, Any]:
 
 
 def _writes(
-    contact: Mapping[str, Any], schema: ProfileSchema, changes: Changes, who: Requester, at: str
+    contact: Mapping[str, Any], schema: ProfileView, changes: Changes, who: Requester, at: str
 ) -> tuple[list[store.Write], int | None]:
     """The transaction (schema check first, the contact second) and where the suppression lift
     sits in it, if any."""
     contact_id = str(contact["contact_id"])
     change_id = secrets.token_hex(8)
     writes: list[store.Write] = [
-        profile_schema.version_check(schema),
+        profile_view.version_check(schema),
         _contact_update(contact, changes, at, change_id),
     ]
     lift_at = None
@@ -216,7 +216,7 @@ def update(
     now = clock.now() if now is None else now
     at = clock.iso(now)
     for attempt in range(3):
-        schema = profile_schema.load(fresh=attempt > 0)
+        schema = profile_view.load(fresh=attempt > 0)
         contact = contact_of(contact_id)
         version = int(contact.get("version", 0))
         if not _matches(if_match, version):

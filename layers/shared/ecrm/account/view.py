@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ecrm.contacts import profile_schema, records
+from ecrm.contacts import profile_view, records
 from ecrm.platform import keys, store
 from ecrm.platform.errors import Unauthenticated
 
@@ -45,7 +45,7 @@ def _consent_view(item: Mapping[str, Any]) -> dict[str, Any]:
 def view(contact_id: str) -> tuple[dict[str, Any], int]:
     """Everything the page shows, and the version to send back as If-Match."""
     contact = contact_of(contact_id)
-    schema = profile_schema.load()
+    schema = profile_view.load()
     consents, _ = store.query(
         keys.contact(contact_id)["pk"],
         sk_prefix="CONSENT#",
@@ -56,7 +56,7 @@ def view(contact_id: str) -> tuple[dict[str, Any], int]:
     editable = {f.name for f in schema.profile + schema.interests}
     receiving = records.active_topics(contact)
     offered = [t.id for t in schema.topics]
-    topics = [{**t.model_dump(mode="json"), "subscribed": t.id in receiving} for t in schema.topics]
+    topics = [{**t.to_json(), "subscribed": t.id in receiving} for t in schema.topics]
     topics += [
         {"id": t, "label": t, "description": "", "subscribed": True}
         for t in sorted(receiving - set(offered))

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ecrm.campaigns import content as campaign_content
-from ecrm.contacts import profile_schema, suppression
+from ecrm.contacts import profile_view, suppression
 from ecrm.mail import bulk, pacing, senders, templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, InvalidInput, NotFound, RateLimited
@@ -107,7 +107,7 @@ def send_template(
     profile's first topic by default; any topic, as a segment's may be). No campaign is named
     in the mails' tags: their events count on none."""
     template = templates.load(template_id)  # 404 first
-    topics = [t.id for t in profile_schema.load().topics]
+    topics = [t.id for t in profile_view.load().topics]
     chosen = topic or (topics[0] if topics else "")
     problems = {}
     if not chosen:  # a topic, as a campaign's segment names one (any, as for a segment)

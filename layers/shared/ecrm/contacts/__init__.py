@@ -9,8 +9,10 @@
   `bot_signals`).
 - `subscription`: what a public submission may change for the address it names (`blind`,
   `informed`, `awaits_confirmation`).
-- `profile_schema`: the profile fields, interests and topics customers see (`load`, `save`);
-  `profile_view`: a topic's label read without pydantic (`topic_label`).
+- `profile_schema`: the profile fields, interests and topics customers see, as written
+  (pydantic `ProfileSchema`, `save`); `profile_view`: the stored schema read back without
+  pydantic, cached, as every function uses it (`ProfileView`, `load`, `topic_label`,
+  `version_check`).
 - `suppression`: addresses never mailed again, plain or keyed (`suppress`, `reasons`,
   `suppressed_among`, `for_erasure`).
 - `export`: a segment's or a topic's contacts page by page, never a Scan (`page`, `row`).

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm.contacts import profile_schema
+from ecrm.contacts import profile_view
 from ecrm.contacts.records import profile_of
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import InvalidInput, MalformedRequest
@@ -107,7 +107,7 @@ def _wanted(
 
 def export_columns() -> list[str]:
     """`email`, the profile schema's fields (profile, then interests), then system columns."""
-    schema = profile_schema.load()
+    schema = profile_view.load()
     return ["email", *(f.name for f in schema.profile + schema.interests), *_SYSTEM_COLUMNS]
 
 

@@ -18,8 +18,9 @@ from typing import Annotated, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ConfigDict, Field, StringConstraints
 
-from ecrm.contacts import profile_schema
-from ecrm.contacts.forms import FieldName, FormField, Slug
+from ecrm.contacts import profile_view
+from ecrm.contacts.form_view import FieldView
+from ecrm.contacts.forms import FieldName, Slug
 from ecrm.imports import rows as import_rows
 from ecrm.imports import stored
 from ecrm.imports.stored import AWAITING_UPLOAD, IMPORTING, kick, read_range
@@ -65,8 +66,8 @@ def _object_key(import_id: str) -> str:
     return f"imports/{import_id}.csv"
 
 
-def _schema_fields() -> dict[str, FormField]:
-    schema = profile_schema.load(fresh=True)
+def _schema_fields() -> dict[str, FieldView]:
+    schema = profile_view.load(fresh=True)
     return {f.name: f for f in schema.profile + schema.interests}
 
 
@@ -204,10 +205,7 @@ def _check_upload(job: dict[str, Any]) -> tuple[list[str], list[Any], int]:
     columns, problems = import_rows.resolve_columns(names, job.get("mapping") or {}, known)
     if problems:
         raise InvalidInput("The column mapping needs attention.", fields=problems)
-    fields = [
-        known[name].model_dump(mode="json") if name and name != "email" else name
-        for name in columns
-    ]
+    fields = [known[name].to_json() if name and name != "email" else name for name in columns]
     return names, fields, first_row
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from ecrm.contacts import profile_schema
+from ecrm.contacts import profile_view
 from ecrm.contacts.forms import FieldType, Slug
 from ecrm.mail import links, render_limits
 from ecrm.mail.outbound import RenderedMail
@@ -78,7 +78,7 @@ def _checked(body: MailTemplateIn) -> tuple[str, bool, list[str]]:
     text = body.text if body.text is not None else personalisation.text_from_html(body.html)
     if len(text.encode()) > MAX_TEXT_BYTES:
         problems["text"] = f"The text is larger than {MAX_TEXT_BYTES} bytes."
-    schema = profile_schema.load()
+    schema = profile_view.load()
     fields = [f.name for f in schema.profile + schema.interests]
     used: set[str] = set()
     for part, source in (("subject", body.subject), ("html", body.html), ("text", text)):
@@ -100,7 +100,7 @@ def _checked(body: MailTemplateIn) -> tuple[str, bool, list[str]]:
 
 
 def _too_large(
-    subject: str, text: str, html: str, schema: profile_schema.ProfileSchema
+    subject: str, text: str, html: str, schema: profile_view.ProfileView
 ) -> dict[str, str]:
     """Problems of the parts whose preview for the largest contact the schema allows (every
     field at its longest, every choice ticked) fails or passes its budget."""
