@@ -365,7 +365,8 @@ def seed_profile_schema(data: dict[str, Any], *, replace: bool = True) -> Any:
     (`ecrm.contacts.profile_schema`); with `replace=False` only when none is stored. Returns the
     stored schema."""
     schemas: Any = importlib.import_module("ecrm.contacts.profile_schema")
-    if not replace and (stored := schemas.load(fresh=True)).version > 0:
+    views: Any = importlib.import_module("ecrm.contacts.profile_view")  # the read side
+    if not replace and (stored := views.load(fresh=True)).version > 0:
         return stored
     return schemas.save(schemas.ProfileSchema.model_validate(data))
 
