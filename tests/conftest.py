@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -16,6 +17,7 @@ import pytest
 from ecrm.contacts import forms
 from ecrm.platform import aws, pseudonyms, tokens
 from ecrm.platform.settings import settings
+from local import moto_threads
 from local.intrinsics import local_names
 from local.lambda_runtime import functions_environment
 from local.moto_fast import fast_moto
@@ -124,9 +126,34 @@ def demo_form(aws_env: dict[str, str]) -> forms.Form:
 
 
 def table_items() -> list[dict[str, Any]]:
-    """Every item (tests only: the product never scans)."""
+    """Every item (tests only: the product never scans), in a Scan's order.
+
+    Read from moto's own table when it lives in this process (`mock_aws`, or a stack's
+    in-process server): a Scan made a boto3 client and sent every page through botocore's
+    serialiser and parser, most of the time of a test that diffs the table before and after.
+    `tests/local/test_moto_canary.py` checks both reads answer alike."""
     from ecrm.platform.store import deserialize
 
-    client = boto3.client("dynamodb")
-    pages = client.get_paginator("scan").paginate(TableName=settings().table_name)
-    return [deserialize(item) for page in pages for item in page["Items"]]
+    name = settings().table_name
+    table = moto_table(name)
+    if table is None:
+        pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=name)
+        return [deserialize(item) for page in pages for item in page["Items"]]
+    items = sorted(moto_threads.table_items(table), key=_scan_order)
+    return [deserialize(item.to_json()["Attributes"]) for item in items]
+
+
+def moto_table(name: str) -> Any:
+    """moto's table `name` in this process's backend (the default account, the test region), or
+    None when there is none here."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables
+    return tables.get(name)
+
+
+def _scan_order(item: Any) -> tuple[Any, ...]:
+    """moto's Scan order (`Table.all_items`): by partition key, then sort key."""
+    return (item.hash_key, item.range_key) if item.range_key else (item.hash_key,)

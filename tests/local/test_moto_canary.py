@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import moto
 import moto.backends
 import moto.core.responses
@@ -206,3 +207,32 @@ def test_moto_ses_still_parses_raw_mail_with_the_email_module() -> None:
         "local/moto_fast.py fast_raw_sends",
         f"moto.ses.models calls email.{sorted(uses)}, the patch replaces message_from_string only",
     )
+
+
+def test_the_tests_read_of_moto_s_table_answers_as_a_scan(aws_env: dict[str, str]) -> None:
+    """`tests.conftest.table_items` reads moto's `Table.items` and `Item.to_json` directly:
+    every attribute type, nested ones included, comes out as a Scan gives it, in its order."""
+    from ecrm.platform.store import deserialize
+    from tests.conftest import moto_table, table_items
+
+    client = boto3.client("dynamodb")
+    kinds: dict[str, Any] = {
+        "s": {"S": "text"},
+        "n": {"N": "12.50"},
+        "b": {"B": b"\x00\xffbytes"},
+        "t": {"BOOL": True},
+        "z": {"NULL": True},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2.5"]},
+        "m": {"M": {"l": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"b": {"B": b"\x07"}}}]}}},
+    }
+    for pk, sk in [("B#2", "1"), ("A#1", "2"), ("A#1", "1")]:
+        item = {"pk": {"S": pk}, "sk": {"S": sk}, **kinds}
+        client.put_item(TableName=aws_env["table"], Item=item)
+
+    pages = client.get_paginator("scan").paginate(TableName=aws_env["table"])
+    scanned = [deserialize(item) for page in pages for item in page["Items"]]
+
+    assert moto_table(aws_env["table"]) is not None  # the direct read, not its fallback
+    assert table_items() == scanned
+    assert len(scanned) == 3
