@@ -146,7 +146,7 @@ def table_items() -> list[dict[str, Any]]:
 def moto_table(name: str) -> Any:
     """moto's table `name` in this process's backend (the default account, the test region), or
     None when there is none here."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
     region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
