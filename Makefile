@@ -104,10 +104,10 @@ test:
 	$(MAKE) -j2 --output-sync=target test-workers test-serial
 
 test-workers: $(STAMP)
-	ECRM_REQUIRE_BUILD=1 $(BIN)/pytest -m "not serial" -n 2 --dist loadfile $(PYTEST_ARGS)
+	ECRM_REQUIRE_BUILD=1 $(BIN)/pytest -m "not serial" -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 test-serial: $(STAMP)
-	$(BIN)/pytest -m serial $(PYTEST_ARGS)
+	$(BIN)/pytest -m serial --durations=5 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
