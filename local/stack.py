@@ -434,7 +434,7 @@ def _forget_cached_configuration() -> None:
     pseudonyms = sys.modules.get("ecrm.platform.pseudonyms")
     if pseudonyms is not None and hasattr(pseudonyms, "forget"):
         pseudonyms.forget()
-    for name in ("ecrm.contacts.forms", "ecrm.contacts.profile_schema"):
+    for name in ("ecrm.contacts.form_view", "ecrm.contacts.profile_view"):
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "forget_cached"):
             module.forget_cached()
