@@ -6,16 +6,16 @@ function: only it, of the admin functions, may delete a contact's items."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ConfigDict, Field
 
 from ecrm.account import personal_data
-from ecrm.platform.models import Model
+from ecrm.platform import plain
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
 from ecrm.web.params import Path
@@ -29,21 +29,29 @@ app.use(middlewares=[http.marketers_only])
 
 # keys.contact_id_for: 15 bytes of a keyed digest in lower-case base 32
 ContactId = Annotated[str, Path(pattern=r"^[a-z2-7]{24}$", description="Contact id")]
+MAX_EMAIL = 320  # erasure_schema.ErasureIn's
 
 
-class ErasureIn(Model):
-    model_config = ConfigDict(extra="forbid")
+# The body and the answer as plain values, documented by their models (erasure_schema).
+@dataclass(frozen=True)
+class ErasureRequest:
+    documented_by: ClassVar[str] = "account.erasure_schema:ErasureIn"
+    email: str
 
-    email: str = Field(
-        min_length=1,
-        max_length=320,
-        description="The contact's address, typed by the marketer to confirm",
-    )
+    @classmethod
+    def plain(cls, value: Any) -> ErasureRequest | None:
+        """Exactly `{"email": <1 to 320 characters>}`; anything else is for the model."""
+        if not isinstance(value, dict) or value.keys() != {"email"}:
+            return None
+        email = value["email"]
+        return cls(email) if plain.text(email, 1, MAX_EMAIL) else None
 
 
-class Erased(Model):
+@dataclass(frozen=True)
+class ErasureAnswer:
+    documented_by: ClassVar[str] = "account.erasure_schema:Erased"
     erased: bool
-    items: int = Field(description="How many items went (the suppression and a record stay)")
+    items: int
 
 
 @app.delete(
@@ -52,10 +60,10 @@ class Erased(Model):
     'again) and a record of when; the body {"email": <its address>} confirms',
     responses=admin(404, 415, 422),
 )
-def erase_contact(contact_id: ContactId, body: ErasureIn) -> Erased:
+def erase_contact(contact_id: ContactId, body: ErasureRequest) -> ErasureAnswer:
     items = personal_data.erase_confirmed(contact_id, body.email)
     metrics.add_metric(name="Erasures", unit=MetricUnit.Count, value=1)
-    return Erased(erased=True, items=items)
+    return ErasureAnswer(erased=True, items=items)
 
 
 @http.marketers_first

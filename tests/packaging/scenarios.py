@@ -312,7 +312,7 @@ def import_worker(stack: Stack, function: Function) -> tuple[list[Event], Check]
     address = normalise.email(_visitor("packaged-import")[0])  # a new one per call (replays)
     data = f"email\n{address}\n".encode()
     with as_function(stack, function.logical_id):
-        body = jobs.ImportIn(
+        body = jobs.ImportRequest(
             sha256=hashlib.sha256(data).hexdigest(),
             size=len(data),
             filename="a.csv",

@@ -28,12 +28,15 @@ SOURCE = Template.load()
 REQUIRED = os.environ.get("ECRM_REQUIRE_BUILD") == "1"
 # The functions whose representative event is served without importing pydantic (~0.35 of the
 # cold-start baseline, docs/design/platform.md "Cold start"): their stored definitions are read
-# back as plain values and their routes' models imported only where a route needs them.
+# back as plain values, a plainly valid body is read without its model (`ecrm.web.plain`) and
+# their routes' models are imported only where a route needs them.
 WITHOUT_PYDANTIC = {
     "AccountFunction",
     "AutomationsFunction",
     "CampaignSenderFunction",
     "CaptureFunction",
+    "ContactErasureFunction",
+    "ContactsAdminFunction",
     "ImportWorkerFunction",
     "InboundMailFunction",
     "ReportsFunction",

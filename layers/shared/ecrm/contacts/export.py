@@ -24,8 +24,8 @@ from ecrm.contacts import profile_view
 from ecrm.contacts.records import profile_of
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import InvalidInput, MalformedRequest
-from ecrm.segments import conditions, definitions
-from ecrm.segments.definitions import Segment
+from ecrm.segments import conditions
+from ecrm.segments.conditions import SegmentView
 
 _SYSTEM_COLUMNS = ["status", "topics", "created_at", "contact_id"]
 _MAX_READS_PER_PAGE = 5  # index Queries per page: a narrow segment answers short pages
@@ -44,7 +44,7 @@ def page(
     if (segment_id is None) == (topic is None):
         problem = "Name a segment or a topic (one of them)."
         raise InvalidInput(problem, fields={"segment": problem})
-    segment = definitions.load(segment_id) if segment_id else None
+    segment = conditions.load(segment_id) if segment_id else None
     topic = segment.topic if segment else str(topic)
     shard, start = _decode(cursor, topic) if cursor else (0, None)
     now = clock.now()
@@ -89,7 +89,7 @@ def _key(key: dict[str, str]) -> tuple[str, str]:
 
 
 def _wanted(
-    segment: Segment | None,
+    segment: SegmentView | None,
     topic: str,
     contact: dict[str, Any] | None,
     score_item: dict[str, Any] | None,
@@ -99,9 +99,8 @@ def _wanted(
         return False
     if segment is None:
         return True  # a topic's export: every member, whatever their status
-    view = conditions.SegmentView.of(segment)
     return conditions.sendable(contact, topic) and all(
-        conditions.holds(c, contact, score_item, now) for c in view.conditions
+        conditions.holds(c, contact, score_item, now) for c in segment.conditions
     )
 
 

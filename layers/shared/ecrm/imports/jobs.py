@@ -12,50 +12,76 @@ the marketer has the file, the table keeps no copy of rows it refused.
 from __future__ import annotations
 
 import base64
+import re
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ConfigDict, Field, StringConstraints
 
 from ecrm.contacts import profile_view
 from ecrm.contacts.form_view import FieldView
-from ecrm.contacts.forms import FieldName, Slug
 from ecrm.imports import rows as import_rows
 from ecrm.imports import stored
 from ecrm.imports.stored import AWAITING_UPLOAD, IMPORTING, kick, read_range
-from ecrm.platform import aws, clock, keys, store
+from ecrm.platform import aws, clock, keys, plain, store
 from ecrm.platform.errors import Busy, Conflict, InvalidInput, MalformedRequest
-from ecrm.platform.models import Model
 from ecrm.platform.settings import settings
 
 MAX_BYTES = 1 << 30
 MAX_TOPICS = 5
+MAX_COLUMNS = 100  # in a mapping
 # A running import that has not moved for this long gets a new worker message on `start`.
 STALLED_SECONDS = 300
 _HEADER_BYTES = 64 * 1024
 # The stored import and its bucket, as the admin routes read them (`stored`, the worker's too).
 load, bucket = stored.load, stored.bucket
-Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-Column = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+# schema.ImportIn's patterns (forms.Slug, forms.FieldName), whole strings as pydantic reads them
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\Z")
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}\Z")
+_REQUIRED = frozenset({"sha256", "size", "filename", "consent_source"})
+_FIELDS = _REQUIRED | {"topics", "mapping"}
 
 
-class ImportIn(Model):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(frozen=True, kw_only=True)
+class ImportRequest:
+    """An import's announcement, as `schema.ImportIn` validates it (the same fields)."""
 
-    sha256: Sha256 = Field(description="SHA-256 of the file, hex: the import's identity")
-    size: int = Field(ge=1, le=MAX_BYTES, description="The file's size in bytes")
-    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    topics: list[Slug] = Field(default_factory=list, max_length=MAX_TOPICS)
-    consent_source: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
-        description="Where these people consented (recorded on each consent record)"
-    )
-    mapping: dict[Column, FieldName | Annotated[str, StringConstraints(max_length=0)]] = Field(
-        default_factory=dict,
-        max_length=100,
-        description='Column -> field ("" ignores the column); unmapped columns named like a '
-        "field fill it",
-    )
+    documented_by: ClassVar[str] = "ecrm.imports.schema:ImportIn"
+    sha256: str
+    size: int
+    filename: str
+    topics: list[str] = field(default_factory=list)
+    consent_source: str
+    mapping: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def plain(cls, value: Any) -> ImportRequest | None:
+        """A body every field of which is plainly valid (`ecrm.platform.plain`); None leaves
+        it to the model (coercions, refusals and their words are its)."""
+        if not isinstance(value, dict) or not _REQUIRED <= value.keys() <= _FIELDS:
+            return None
+        topics, mapping = value.get("topics", []), value.get("mapping", {})
+        valid = (
+            plain.matches(value["sha256"], _SHA256)
+            and plain.integer(value["size"], 1, MAX_BYTES)
+            and plain.text(value["filename"], 1, 255)
+            and plain.text(value["consent_source"], 1, 200)
+            and isinstance(topics, list)
+            and len(topics) <= MAX_TOPICS
+            and all(plain.matches(topic, _SLUG) for topic in topics)
+            and isinstance(mapping, dict)
+            and len(mapping) <= MAX_COLUMNS
+            and all(
+                plain.text(column, 1, 200) and (name == "" or plain.matches(name, _FIELD_NAME))
+                for column, name in mapping.items()
+            )
+        )
+        if not valid:
+            return None
+        fields = {name: value[name] for name in _REQUIRED}
+        return cls(**fields, topics=list(topics), mapping=dict(mapping))
 
 
 def import_id_for(sha256: str) -> str:
@@ -76,7 +102,7 @@ def public(job: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in job.items() if k not in hidden}
 
 
-def create(body: ImportIn, created_by: str) -> tuple[dict[str, Any], bool]:
+def create(body: ImportRequest, created_by: str) -> tuple[dict[str, Any], bool]:
     """The import of this file, new (True) or as it stands (False), with an upload URL while
     the file is still to be uploaded. The same file with other settings is a 409."""
     known = _schema_fields()
@@ -93,7 +119,7 @@ def create(body: ImportIn, created_by: str) -> tuple[dict[str, Any], bool]:
         **keys.contacts_import(import_id),
         "type": "contacts_import",
         "import_id": import_id,
-        **body.model_dump(),
+        **asdict(body),
         "state": AWAITING_UPLOAD,
         "object_key": _object_key(import_id),
         "created_at": at,

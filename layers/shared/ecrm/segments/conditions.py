@@ -1,5 +1,6 @@
-"""A segment as the campaign sender reads it: plain frozen values, no pydantic, and `holds`,
-the evaluation of its conditions on one contact (what each kind means: `definitions`).
+"""A segment as the campaign sender and the contacts export read it: plain frozen values, no
+pydantic, and `holds`, the evaluation of its conditions on one contact (what each kind means:
+`definitions`).
 
 A segment is validated once, when a marketer saves it (`definitions`, pydantic); what is stored,
 and the copy a started campaign keeps, is read back here as it is (`SegmentView.from_item`), so
@@ -16,6 +17,8 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
+from ecrm.platform import keys, store
+from ecrm.platform.errors import NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,15 @@ class SegmentView:
     @property
     def needs_score(self) -> bool:
         return any(isinstance(c, StageCondition | ScoreCondition) for c in self.conditions)
+
+
+def load(segment_id: str) -> SegmentView:
+    """A stored segment, read back as it is (the contacts export's, `definitions.load`'s
+    values without validating them again)."""
+    item = store.get(keys.segment(segment_id))
+    if item is None:
+        raise NotFound("No such segment.")
+    return SegmentView.from_item(item)
 
 
 _FIELD_OPS: dict[str, Any] = {

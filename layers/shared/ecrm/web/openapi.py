@@ -1,7 +1,8 @@
 """The OpenAPI document of a function's routes, built by Powertools' resolver from the very
 declarations our router serves (`ecrm.web.router`): each route registered again on an
 `APIGatewayRestResolver`, its `ecrm.web.params` markers translated to Powertools' (same
-keywords) and the refusals' schema names (`ecrm.web.openapi_responses`) to the models below.
+keywords), its plain bodies and answers to the models that document them (`ecrm.web.plain`)
+and the refusals' schema names (`ecrm.web.openapi_responses`) to the models below.
 
 Imported by `local.openapi` (`ecrm serve`, Schemathesis, the gateway tests) and tests, never by
 a handler: it imports the event handler package and pydantic, which a cold start does without.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import types
 import typing
 from typing import Annotated, Any
 
@@ -23,6 +25,7 @@ from pydantic import ConfigDict, Field, RootModel
 from ecrm.platform.models import Model
 from ecrm.web.openapi_responses import ADMIN_REFUSAL, ERROR_BODY
 from ecrm.web.params import marker
+from ecrm.web.plain import documented, model_of
 from ecrm.web.router import App, Response, Route
 
 
@@ -78,7 +81,10 @@ def _responses(responses: dict[int, Any]) -> dict[int, Any]:
 def _signed(route: Route) -> Any:
     """The route's function as Powertools reads it: its signature, each marker translated."""
     func = route.func
-    hints = typing.get_type_hints(func, include_extras=True)
+    hints = {
+        name: _documented(hint)
+        for name, hint in typing.get_type_hints(func, include_extras=True).items()
+    }
     signature = inspect.signature(func)
     parameters = []
     for name, parameter in signature.parameters.items():
@@ -99,3 +105,21 @@ def _signed(route: Route) -> Any:
         parameters=parameters, return_annotation=returns
     )
     return call
+
+
+def _documented(hint: Any) -> Any:
+    """`hint` with each plain type (`ecrm.web.plain`) replaced by its model, also as an
+    argument (`list[X]`, `dict[str, list[X]]`, `Response[X]`)."""
+    if documented(hint):
+        return model_of(hint)
+    args = typing.get_args(hint)
+    if not args or typing.get_origin(hint) is typing.Annotated:
+        return hint
+    mapped = tuple(_documented(arg) for arg in args)
+    if mapped == args:
+        return hint
+    if isinstance(hint, types.GenericAlias):  # list[X], dict[K, V]
+        return types.GenericAlias(typing.get_origin(hint), mapped)
+    if isinstance(hint, types.UnionType):  # X | None
+        return typing.Union[mapped]  # noqa: UP007 - built from a tuple
+    return hint.copy_with(mapped)  # typing's aliases: Response[X], Optional[X]

@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 from ecrm.platform.errors import MalformedRequest, NotFound, UnsupportedMediaType
 from ecrm.web.event import Event, loads, media_type
 from ecrm.web.params import MISSING, marker
+from ecrm.web.plain import model_of, plain_body
 
 T = TypeVar("T")
 JSON = "application/json"
@@ -277,7 +278,8 @@ def _plain(value: Any) -> Any:
 
 
 def _body(event: Event, kind: Any, problems: dict[str, str]) -> Any:
-    """A route's JSON body as its model (`body: SomeModel`): refusals as Powertools' were."""
+    """A route's JSON body as its model (`body: SomeModel`): refusals as Powertools' were. A
+    plain type (`ecrm.web.plain`) reads a plainly valid body itself, without pydantic."""
     media = media_type(event)
     if media and media != JSON:
         raise UnsupportedMediaType(f"Send {JSON}.")
@@ -291,10 +293,19 @@ def _body(event: Event, kind: Any, problems: dict[str, str]) -> Any:
         problems["request"] = "Field required"
         return None
     value = loads(raw)
+    if plain_body(kind):
+        if (read := kind.plain(value)) is not None:
+            return read
+        validated = _validated(model_of(kind), value, problems)
+        return None if validated is None else kind(**validated.model_dump())
+    return _validated(kind, value, problems)
+
+
+def _validated(model: Any, value: Any, problems: dict[str, str]) -> Any:
     from pydantic import ValidationError  # noqa: PLC0415 - a model's route imports pydantic
 
     try:
-        return kind.model_validate(value)
+        return model.model_validate(value)
     except ValidationError as error:
         for e in error.errors():
             problems[".".join(str(p) for p in e["loc"]) or "request"] = e["msg"]
