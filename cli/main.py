@@ -18,6 +18,7 @@ from cli import (
     report,
     scoring,
     segments,
+    sending,
     team,
     templates,
 )
@@ -37,6 +38,7 @@ COMMAND_MODULES = (
     segments,
     campaigns,
     automations,
+    sending,
     scoring,
     report,
     contact_show,

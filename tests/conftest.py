@@ -74,14 +74,14 @@ def reset_caches() -> None:
     from ecrm.automations import rules
     from ecrm.campaigns import content
     from ecrm.contacts import profile_schema
-    from ecrm.mail import pacing
+    from ecrm.mail import pacing, send_policy_view
     from ecrm.scoring import rulesets
 
     settings.cache_clear()
     aws.reset()
     tokens.keyring.forget()
     pseudonyms.forget()
-    for module in (forms, rulesets, rules, pacing, content, profile_schema):
+    for module in (forms, rulesets, rules, pacing, content, profile_schema, send_policy_view):
         module.forget_cached()
 
 

@@ -1,4 +1,5 @@
-"""Marketer API (`/admin`): mail templates, segments and campaigns, one Router per resource.
+"""Marketer API (`/admin`): mail templates, segments, campaigns and the send policy, one Router
+per resource.
 
 Every route is for the `marketers` Cognito group: API Gateway's authorizer in the template, the
 same check before the resolver (`http.marketers_first`, so an anonymous caller never sees a
@@ -14,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.web import http
 from ecrm.web.router import App
-from mailing.admin import campaigns, segments, templates
+from mailing.admin import campaigns, segments, settings, templates
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
@@ -24,6 +25,7 @@ app.use(middlewares=[http.marketers_only])
 app.include_router(templates.router)
 app.include_router(segments.router)
 app.include_router(campaigns.router)
+app.include_router(settings.router)
 
 
 @http.marketers_first

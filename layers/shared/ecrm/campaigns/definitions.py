@@ -59,7 +59,13 @@ class Progress(Model):
 
 class Stats(Model):
     sent: int = 0
-    skipped: int = Field(default=0, description="Unsubscribed, suppressed or left the topic")
+    skipped: int = Field(
+        default=0,
+        description="Unsubscribed, suppressed or left the topic, or over the frequency cap",
+    )
+    skipped_frequency_cap: int = Field(
+        default=0, description="Of `skipped`: had their marketing mails for the period already"
+    )
     failed: int = Field(default=0, description="Refused by SES for good (address)")
     delivered: int = 0
     bounced: int = 0

@@ -7,6 +7,7 @@
 | consent record      | CONTACT#<id>                | CONSENT#<ts>#<event id>   |                                  |
 | topic membership    | CONTACT#<id>                | TOPIC#<topic>             | TOPIC#<topic>#<shard> / CONTACT# |
 | transactional mail  | CONTACT#<id>                | MAIL#<kind>#<ref>         |                                  |
+| marketing mails sent| CONTACT#<id>                | SENDS                     |                                  |
 | form                | FORM#<id>                   | DEFINITION                | LIST#form / <id>                 |
 | idempotency marker  | IDEMPOTENCY#<hash>          | IDEMPOTENCY               |                                  |
 | rate-limit counter  | RATE#<scope>#<hash>#<window>| RATE                      |                                  |
@@ -36,6 +37,8 @@
 | batch tally marker  | CAMPAIGN#<id>               | BATCH#<batch id>          |                                  |
 | link clicks         | CAMPAIGN#<id>               | LINK#<keyed link hash>    |                                  |
 | send ledger         | CAMPAIGN#<id>               | SEND#<contact id>         |                                  |
+| batch held (quiet)  | CAMPAIGN#<id>               | WAIT#<batch id>           | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
+| send policy         | SETTINGS#sending            | POLICY                    |                                  |
 | SES send pacing     | PACE#ses                    | BUCKET                    |                                  |
 | schedule watermark  | SCHEDULE#tick               | WATERMARK                 |                                  |
 | trends of a day     | TRENDS                      | DAY#<yyyy-mm-dd>          |                                  |
@@ -108,6 +111,12 @@ def topic_membership(contact_id: str, topic: str) -> dict[str, str]:
 
 def transactional_mail(contact_id: str, kind: str, ref: str) -> dict[str, str]:
     return {"pk": f"CONTACT#{contact_id}", "sk": f"MAIL#{kind}#{ref}"}
+
+
+def marketing_mails(contact_id: str) -> dict[str, str]:
+    """When the contact was last sent marketing mail (campaigns, automations), for the
+    frequency cap (`ecrm.mail.frequency_cap`): written in the transaction that claims a send."""
+    return {"pk": f"CONTACT#{contact_id}", "sk": "SENDS"}
 
 
 def form(form_id: str) -> dict[str, str]:
@@ -319,6 +328,20 @@ def campaign_batch(campaign_id: str, batch_id: str) -> dict[str, str]:
 def send_ledger(campaign_id: str, contact_id: str) -> dict[str, str]:
     """One per recipient of a campaign: claimed (`sending`) before SES, `sent` after."""
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"SEND#{contact_id}"}
+
+
+CAMPAIGN_WAITS = "WAIT#"
+
+
+def campaign_wait(campaign_id: str, batch_id: str) -> dict[str, str]:
+    """A batch held back until quiet hours end for some of its recipients
+    (`ecrm.campaigns.waits`); the tick puts it back on the queue by its `due` entry."""
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{CAMPAIGN_WAITS}{batch_id}"}
+
+
+def send_policy() -> dict[str, str]:
+    """The account's send policy: frequency cap and quiet hours (`ecrm.mail.send_policy`)."""
+    return {"pk": "SETTINGS#sending", "sk": "POLICY"}
 
 
 def send_pace() -> dict[str, str]:
