@@ -73,9 +73,12 @@ def snapshot(campaign: dict[str, Any]) -> dict[str, Any]:
 
 
 def counts(stats: dict[str, Any]) -> str:
-    return (
-        f"{stats['sent']} sent, {stats['skipped']} skipped, {stats['failed']} failed; "
-        + ", ".join(f"{stats[name]} {name}" for name in (*SHOWN, "clicked"))
+    capped = stats.get("skipped_frequency_cap") or 0
+    skipped = f"{stats['skipped']} skipped" + (
+        f" ({capped} by the frequency cap)" if capped else ""
+    )
+    return f"{stats['sent']} sent, {skipped}, {stats['failed']} failed; " + ", ".join(
+        f"{stats[name]} {name}" for name in (*SHOWN, "clicked")
     )
 
 

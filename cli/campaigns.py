@@ -99,16 +99,19 @@ def _list(ctx: Context) -> None:
     ctx.out.result(found, table(rows, header) if found else "none")
 
 
-def outcome(campaign: dict[str, Any]) -> tuple[int | str, int, int, int, int | str]:
-    """Audience, sent, skipped (on purpose: suppressed, unsubscribed meanwhile...), failed,
-    and remaining; audience and remaining are `?` while the audience is still being planned."""
+def outcome(campaign: dict[str, Any]) -> tuple[int | str, int, int | str, int, int | str]:
+    """Audience, sent, skipped (on purpose: suppressed, unsubscribed meanwhile..., and `N (M
+    capped)` when the frequency cap skipped M), failed, and remaining; audience and remaining
+    are `?` while the audience is still being planned."""
     progress, stats = campaign["progress"], campaign["stats"]
     planned = progress["planning_complete"]
     audience: int | str = progress["audience"] if planned else "?"
     remaining: int | str = max(0, progress["audience"] - progress["processed"]) if planned else "?"
     if campaign["state"] == "done":
         remaining = 0
-    return audience, stats["sent"], stats["skipped"], stats["failed"], remaining
+    capped = stats.get("skipped_frequency_cap") or 0
+    skipped: int | str = f"{stats['skipped']} ({capped} capped)" if capped else stats["skipped"]
+    return audience, stats["sent"], skipped, stats["failed"], remaining
 
 
 def _show(ctx: Context) -> None:

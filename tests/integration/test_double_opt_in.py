@@ -239,3 +239,35 @@ def test_suppressed_address_gets_no_confirmation(submit: Submit) -> None:
     reset_caches()
     deliver_new_interactions()
     assert sent_mail() == []
+
+
+def test_the_confirmation_mail_is_never_held_by_quiet_hours_nor_capped(submit: Submit) -> None:
+    """Transactional mail: the send policy (an hour of quiet around now, a full cap) is for
+    marketing mail only."""
+    from datetime import UTC, datetime, timedelta
+
+    from ecrm.mail import send_policy
+    from ecrm.platform import store
+
+    now = datetime.now(UTC)
+    hours = {
+        "enabled": True,
+        "start": (now - timedelta(hours=1)).strftime("%H:%M"),
+        "end": (now + timedelta(hours=1)).strftime("%H:%M"),
+        "time_zone": "UTC",
+    }
+    cap = {"enabled": True, "max_mails": 1, "period_days": 7}
+    body = {"frequency_cap": cap, "quiet_hours": hours}
+    send_policy.save(send_policy.SendPolicyIn.model_validate(body), "m1")
+    full = {"c:earlier": int(now.timestamp())}
+    record = {
+        **keys.marketing_mails(keys.contact_id_of(CONTACT["pk"])),
+        "sends": full,
+        "version": 1,
+    }
+    store.write(store.Put(record))
+
+    submit(valid_body())
+    assert deliver_new_interactions() == {"batchItemFailures": []}
+    [message] = sent_mail()
+    assert message["To"] == "ann@example.com"

@@ -38,6 +38,8 @@ function progressView(c, samples) {
   const figures = [
     ["sent", "Sent", number.format(c.stats.sent)],
     ["skipped", "Skipped (unsubscribed, suppressed, left the topic)", number.format(c.stats.skipped)],
+    ...(c.stats.skipped_frequency_cap
+      ? [["capped", "Of them, over the frequency cap", number.format(c.stats.skipped_frequency_cap)]] : []),
     ["failed", "Failed", number.format(c.stats.failed)],
     ["remaining", "Remaining", p.planning_complete || c.state === "done" ? number.format(remaining) : "being planned…"],
     ["rate", "Rate", rate ? number.format(Math.round(rate * 60)) + " a minute" : c.state === "sending" ? "measuring…" : "—"],

@@ -6,6 +6,8 @@ owner of its key:
 
 - `CAMPAIGN#<id>` / `DUE`: `ecrm.campaigns.states.start_due` (start a scheduled campaign, or
   finish a fan-out that a crash interrupted);
+- `CAMPAIGN#<id>` / `WAIT#<batch>`: `ecrm.campaigns.waits.release` (a batch held for quiet
+  hours goes back to the campaign queue);
 - `CONTACT#<id>` / `AUTOMATION#<rule>`: `ecrm.automations.runs.run`.
 
 The watermark (`keys.schedule_watermark`) trails now by two minutes, so an entry that reached
@@ -39,6 +41,12 @@ def _campaign(key: Mapping[str, str]) -> None:
     states.start_due(key)
 
 
+def _campaign_wait(key: Mapping[str, str]) -> None:
+    from ecrm.campaigns import waits  # noqa: PLC0415
+
+    waits.release(key)
+
+
 def _automation(key: Mapping[str, str]) -> None:
     from ecrm.automations import runs  # noqa: PLC0415
 
@@ -48,6 +56,8 @@ def _automation(key: Mapping[str, str]) -> None:
 def handler_for(key: Mapping[str, str]) -> Handler | None:
     if key["pk"].startswith("CAMPAIGN#") and key["sk"] == "DUE":
         return _campaign
+    if key["pk"].startswith("CAMPAIGN#") and key["sk"].startswith(keys.CAMPAIGN_WAITS):
+        return _campaign_wait
     if key["sk"].startswith("AUTOMATION#"):
         return _automation
     return None

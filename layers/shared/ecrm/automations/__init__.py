@@ -8,4 +8,6 @@
 - `counts`: what each rule did, counted in the transaction of each move.
 - `runs`: one due run sent by the schedule tick, at most once whatever repeats (`run`), and its
   SES `Send` confirmation (`confirm_sent`).
+- `timing`: when a due run may go under the send policy: now, delayed, or skipped (`judge`,
+  `delay`, `counted`).
 """

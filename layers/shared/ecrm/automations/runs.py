@@ -5,6 +5,7 @@ tick (`ecrm.due`) for each due entry, possibly more than once (the tick re-reads
         │                  │ ╲──SES throttled or deferred──▶ scheduled (Busy: the tick retries)
         │                  ╰──SES refused the address──▶ failed
         ╰──not mailable now (rule off, not subscribed to the topic, suppressed)──▶ skipped
+        ╰──quiet hours, frequency cap (`timing`)──▶ scheduled later (skipped: capped too long)
 
 The mail is the rule's template rendered for the contact and built like a campaign's
 (`ecrm.campaigns.content`: List-Unsubscribe with https and mailto, List-Id of the topic, the
@@ -24,10 +25,10 @@ from typing import Any, cast
 
 from aws_lambda_powertools import Logger
 
-from ecrm.automations import counts, rules
+from ecrm.automations import counts, rules, timing
 from ecrm.campaigns import content as campaign_content
 from ecrm.contacts import suppression
-from ecrm.mail import bulk, pacing, render_limits, templates
+from ecrm.mail import bulk, pacing, render_limits, send_policy_view, templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, NotFound
 from ecrm.segments.conditions import sendable
@@ -37,6 +38,7 @@ logger = Logger(service="mailing", child=True)
 SCHEDULED, SENDING, SENT, SKIPPED, FAILED = "scheduled", "sending", "sent", "skipped", "failed"
 DONE = {SENT, SKIPPED, FAILED}
 STALE_SENDING_SECONDS = 15 * 60
+RECOUNTS = 3  # claims cancelled by another sender's count before the run waits for a tick
 AUTOMATION_TAG = "automation"
 
 
@@ -55,6 +57,33 @@ def run(key: Mapping[str, str], *, now: float | None = None) -> str:
     reason, contact, content = _prepare(contact_id, rule_id)
     if reason or contact is None or content is None:
         return _settle(key, SKIPPED, claimed_at, reason=reason or "not mailable")
+    policy = send_policy_view.current()
+    verdict = timing.judge(found, contact, policy, now) if claimed_at is None else timing.Verdict()
+    if verdict.skip or verdict.until is not None:
+        return _wait_or_skip(key, found, verdict, claimed_at)
+    return _render_and_send(key, found, (contact, content), claimed_at, (policy, verdict))
+
+
+def _wait_or_skip(
+    key: Mapping[str, str], found: Mapping[str, Any], verdict: timing.Verdict, claimed_at: Any
+) -> str:
+    """The send policy says not now: delayed (quiet hours, the cap), or skipped (capped long)."""
+    if verdict.skip:
+        return _settle(key, SKIPPED, claimed_at, reason=timing.CAPPED)
+    return timing.delay(key, found, verdict)
+
+
+def _render_and_send(
+    key: Mapping[str, str],
+    found: Mapping[str, Any],
+    prepared: tuple[dict[str, Any], campaign_content.Content],
+    claimed_at: Any,
+    judged: tuple[send_policy_view.SendPolicy, timing.Verdict],
+) -> str:
+    """Render, wait for the pace, claim (counted, cap on: judged again if the count moved),
+    send."""
+    contact_id, rule_id = str(found["contact_id"]), str(found["automation_id"])
+    (contact, content), (policy, verdict) = prepared, judged
     try:
         raw = content.render(contact_id, contact)
     except bulk.InvalidAddress:
@@ -63,7 +92,18 @@ def run(key: Mapping[str, str], *, now: float | None = None) -> str:
         return _settle(key, FAILED, claimed_at, reason="rendered too large")
     # Wait for the shared SES pace first: the claim is held only across the SES call itself.
     pacing.wait_until(pacing.reserve(1, pacing.campaign_rate()).slot(0))
-    _claim(key, clock.now(), claimed_at)
+    for _ in range(RECOUNTS):
+        at = clock.now()
+        count = timing.counted(found, verdict, policy, at) if policy.cap else None
+        try:
+            _claim(key, at, claimed_at, count)
+            break
+        except timing.Changed:  # another sender counted a mail meanwhile: judge again
+            verdict = timing.judge(found, contact, policy, at)
+            if verdict.skip or verdict.until is not None:
+                return _wait_or_skip(key, found, verdict, claimed_at)
+    else:
+        raise Busy("The contact's mail count keeps changing; the run waits.")
     return _send(key, raw, {AUTOMATION_TAG: rule_id, "contact": contact_id})
 
 
@@ -99,23 +139,31 @@ def _prepare(
     )
 
 
-def _claim(key: Mapping[str, str], now: float, stale_claim: Any) -> None:
-    """Ours alone from here: scheduled, or the stale claim exactly as we read it."""
+def _claim(key: Mapping[str, str], now: float, stale_claim: Any, count: store.Put | None) -> None:
+    """Ours alone from here: scheduled, or the stale claim exactly as we read it; with the
+    frequency cap on, counted in the same transaction (`timing.Changed` when the contact's
+    record moved since it was read)."""
     condition = "#state = :scheduled" if stale_claim is None else "claimed_at = :seen"
     values = {":sending": SENDING, ":at": clock.iso(now), ":one": 1}
     values |= {":scheduled": SCHEDULED} if stale_claim is None else {":seen": stale_claim}
+    move = store.Update(
+        key,
+        "SET #state = :sending, claimed_at = :at ADD attempts :one",
+        condition=condition,
+        names={"#state": "state"},
+        values=values,
+    )
     try:
-        store.write(
-            store.Update(
-                key,
-                "SET #state = :sending, claimed_at = :at ADD attempts :one",
-                condition=condition,
-                names={"#state": "state"},
-                values=values,
-            )
-        )
+        if count is None:
+            store.write(move)
+        else:
+            store.transact([move, count])
     except store.ConditionFailed:
         raise Busy("Another tick claimed the run.") from None
+    except store.TransactionCancelled as cancelled:
+        if cancelled.failed[0]:
+            raise Busy("Another tick claimed the run.") from None
+        raise timing.Changed() from None
 
 
 def _send(key: Mapping[str, str], raw: bytes, tags: dict[str, str]) -> str:

@@ -8,7 +8,9 @@
   `finish_if_complete`).
 - `queue`: the campaign queue (SQS), the only module that sends to it (`send`).
 - `sending`: one batch sent, each recipient exactly once whatever crashes (`send_batch`).
-- `recipients`: who of a batch may be mailed at send time (`eligible`).
+- `recipients`: who of a batch may be mailed at send time, under the send policy (`eligible`,
+  `claim`).
+- `waits`: a batch held for quiet hours, released by the due tick (`hold`, `release`).
 - `content`: what a campaign sends, compiled once per process (`for_campaign`, `Content`).
 - `health`: a campaign that hurts the sender's reputation pauses itself (`pause_if_unhealthy`).
 - `proofs`: a test send to a few typed addresses, no ledger, no counters (`send`).

@@ -125,6 +125,24 @@ def plan(message: Mapping[str, Any]) -> int:
     return len(outgoing)
 
 
+def batch_message(campaign_id: str, batch_id: str, attempt: int) -> dict[str, Any] | None:
+    """A batch's message again, from its stored page (`<shard>.<page>.<n>`), as a later
+    attempt (the ledger is read); None when the page is gone (expired)."""
+    shard, page, number = (int(part) for part in batch_id.split("."))
+    stored = store.get(keys.campaign_page(campaign_id, shard, page))
+    if stored is None:
+        return None
+    size = int(stored.get("batch_size") or BATCH_SIZE)
+    recipients = list(stored.get("recipients") or [])[number * size : (number + 1) * size]
+    return {
+        "kind": "batch",
+        "campaign": campaign_id,
+        "batch": batch_id,
+        "recipients": recipients,
+        "attempt": attempt,
+    }
+
+
 def plan_message(campaign_id: str, shard: int, page_number: int, start: Any) -> dict[str, Any]:
     return {
         "kind": "plan",

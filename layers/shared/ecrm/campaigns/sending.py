@@ -12,6 +12,8 @@ confirmation); who may be mailed at send time is `ecrm.campaigns.recipients`:
   to wait; the others go ahead.
 - `sent`/`failed` are written right after the chunk (BatchWriteItem: the claim made the items
   this worker's alone); a throttle or deferral writes the chunk's unsent claims back as `retry`.
+- The send policy is applied at send time (`ecrm.campaigns.recipients`: capped recipients
+  skipped, the others counted in their claims; those in quiet hours held, `campaigns.waits`).
 - A batch is finished when each of its recipients is `sent`, `skipped` or `failed`; then one
   transaction writes the batch's tally marker (`attribute_not_exists`) and adds its counts to
   the campaign (`sent`, `skipped`, `failed`, `processed`), so counts are exact under redelivery.
@@ -43,9 +45,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from ecrm.campaigns import content as campaign_content
-from ecrm.campaigns import plan, queue, recipients
-from ecrm.mail import bulk, in_flight, pacing, render_limits, send_ledger
+from ecrm.campaigns import plan, queue, recipients, waits
+from ecrm.mail import bulk, in_flight, pacing, render_limits, send_ledger, send_policy_view
 from ecrm.mail.in_flight import InFlight
+from ecrm.mail.send_policy_view import FrequencyCap
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy
 
@@ -73,30 +76,6 @@ def _pair(key: Mapping[str, str]) -> tuple[str, str]:
 
 
 # --- sending --------------------------------------------------------------------------------
-
-
-def _insist(write: Callable[[], Any]) -> None:
-    """A write that must land (a mark, a release): a throttled table is retried, with backoff,
-    for a few seconds before giving up (the stale-claim rule is the last resort)."""
-    for attempt in range(8):
-        try:
-            write()
-            return
-        except Busy:
-            if attempt == 7:
-                raise
-            time.sleep(min(2.0, 0.05 * 2**attempt))
-
-
-def _flush(marks: list[dict[str, Any]], batch: send_ledger.Batch) -> None:
-    """Write `sent`/`failed` items: an unwritten `sent` is the one thing that can turn into a
-    duplicate later, so a throttled table is retried hard."""
-    if marks:
-        _insist(lambda: store.batch_put(marks))
-    for mark in marks:
-        if mark["state"] in send_ledger.DONE_STATES:
-            batch.outcomes[mark["contact_id"]] = mark["state"]
-    marks.clear()
 
 
 def _send_one(
@@ -144,6 +123,7 @@ def _send_all(
     ready: list[send_ledger.Todo],
     content: campaign_content.Content,
     seconds_left: Callable[[], float],
+    cap: FrequencyCap | None,
 ) -> str | None:
     """Send to `ready`, paced; the reason it stopped early, or None."""
     rate = pacing.campaign_rate()
@@ -156,7 +136,7 @@ def _send_all(
             if not _still_sending(batch.campaign_id):
                 return "stopped"
             checked = time.monotonic()
-        stop = _send_chunk(batch, ready[start : start + size], content, rate)
+        stop = _send_chunk(batch, ready[start : start + size], content, rate, cap)
         if stop:
             return stop
     return None
@@ -184,12 +164,13 @@ def _send_chunk(
     chunk: list[send_ledger.Todo],
     content: campaign_content.Content,
     rate: float,
+    cap: FrequencyCap | None,
 ) -> str | None:
     """Claim the chunk (before any SES call) and render it, then reserve its sends (so the
     claim's and the rendering's time is not spent from the first slots), start each SES call
     at its slot (several in flight: `ecrm.mail.in_flight`) and mark them all."""
     mark = {"claimed_at": round(clock.now(), 3), "attempts": batch.attempt + 1}
-    claimed = send_ledger.claim(batch, chunk, mark["claimed_at"])
+    claimed = recipients.claim(batch, chunk, mark["claimed_at"], cap)
     marks: list[dict[str, Any]] = []
     rendered: list[tuple[send_ledger.Todo, bytes]] = []
     for entry in claimed:
@@ -219,7 +200,7 @@ def _send_chunk(
             if written:
                 marks.append(written)
             stop = stop or stopped
-        _flush(marks, batch)
+        send_ledger.write_marks(marks, batch)
     if error:
         raise error
     return stop
@@ -303,13 +284,23 @@ def send_batch(
     }
     todo = send_ledger.triage(batch, ledger)
     content = campaign_content.for_campaign(campaign)
-    ready = recipients.eligible(batch, todo, content) if todo else []
-    stop = _send_all(batch, ready, content, seconds_left) if ready else None
+    policy = send_policy_view.current()
+    ready = recipients.eligible(batch, todo, content, policy) if todo else []
+    stop = _send_all(batch, ready, content, seconds_left, policy.cap) if ready else None
+    return _conclude(batch, stop)
+
+
+def _conclude(batch: send_ledger.Batch, stop: str | None) -> Result:
+    """Count the batch when all its recipients are done; otherwise it comes back (requeued,
+    or held until quiet hours end: nothing was claimed for those)."""
     sent = sum(1 for state in batch.outcomes.values() if state == send_ledger.SENT)
     if stop == "stopped":
         return Result(sent, None, finished=False)
     if stop or batch.waiting:
         return Result(sent, _requeue(batch, stop or "waiting"), finished=False)
+    if batch.held_until is not None:
+        waits.hold(batch, batch.held_until)
+        return Result(sent, max(0, round(batch.held_until - clock.now())), finished=False)
     send_ledger.tally(batch)
     plan.finish_if_complete(batch.campaign_id)
     return Result(sent, None, finished=True)

@@ -13,6 +13,14 @@ Sending
 - `in_flight`: several SES calls of one worker in flight, each at its slot (`InFlight`).
 - `sandbox_heap`: a sandbox's long-lived objects kept out of full GC passes.
 
+The send policy of marketing mail (campaigns, automations; never transactional mail)
+- `send_policy`: the policy as marketers edit it (`SendPolicyIn`, `load`, `save`).
+- `send_policy_view`: the policy as senders read it, no pydantic, cached (`current`).
+- `frequency_cap`: the rolling window and its count, conditional on the record read (`allows`,
+  `free_at`, `counted`, `read`).
+- `quiet_hours`: local wall-clock windows across zones and DST (`zone_of`, `is_quiet`,
+  `ends_at`).
+
 Templates
 - `template_view`: a stored template read back without pydantic, compiled by Jinja once per
   process (`TemplateView`, `compiled`).

@@ -5,7 +5,7 @@ owned by the one batch that holds the recipient (batches are fixed by the stored
     (none) ──claim──▶ sending ──SES accepted──▶ sent
       │                 │ ╲──SES throttled/deferred──▶ retry ──claim──▶ sending
       │                 ╰──SES refused the address──▶ failed
-      ╰──not mailable now (status, topic, suppression)──▶ skipped
+      ╰──not mailable now (status, topic, suppression, frequency cap)──▶ skipped
 
 A recipient whose contact is gone (erased after the batch was planned) or whose page entry an
 erasure replaced by a pseudonym is counted as skipped with no ledger item: nothing may name an
@@ -24,13 +24,16 @@ read (a stale claim). Of two copies of a batch, only one ever sends to a recipie
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import random
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import Busy
 from ecrm.platform.settings import settings
 
 logger = Logger(service="mailing", child=True)
@@ -40,6 +43,8 @@ RECORD_DAYS = 60
 RESUME_DAYS = 30  # a paused campaign resumes within this many days of its start
 ENGAGEMENT_DAYS = 400  # unique opens/clicks/unsubscribes per recipient: counted once this long
 DONE_STATES = {SENT, SKIPPED, FAILED}
+CAPPED = "frequency_cap"  # the reason of a recipient skipped by the frequency cap
+CAPPED_COUNTER = "skipped_frequency_cap"  # ... and the campaign counter of them
 ERASED_PREFIX = "k."  # `pseudonyms.erased_contact`; a contact id is hex
 
 
@@ -51,6 +56,8 @@ class Batch:
     attempt: int = 0
     outcomes: dict[str, str] = field(default_factory=dict)  # contact id -> done state
     waiting: set[str] = field(default_factory=set)
+    capped: set[str] = field(default_factory=set)  # skipped by the frequency cap
+    held_until: float | None = None  # some recipients wait for quiet hours to end (epoch s)
 
     @classmethod
     def from_message(cls, message: Mapping[str, Any]) -> Batch:
@@ -79,6 +86,7 @@ class Todo:
     takeover: bool = False  # this batch's own `retry` or stale `sending` item is there
     seen: Any = None  # claimed_at of this batch's own stale claim
     contact: dict[str, Any] | None = None
+    mails: Any = None  # the contact's `frequency_cap.Seen`, when the cap is on
 
 
 def erased(contact_id: str) -> bool:
@@ -136,20 +144,67 @@ def take(batch: Batch, entry: Todo, state: str, **extra: Any) -> bool:
     return True
 
 
-def claim(batch: Batch, chunk: list[Todo], claimed_at: float) -> list[Todo]:
-    """Claim a chunk in one TransactWriteItems (each claim conditional, as `_take`); those
-    whose condition fails (another copy of this batch has them) are left to wait."""
-    remaining = list(chunk)
+Companion = Callable[[Todo], store.Write]
+CONFLICT_TRIES = (
+    4  # a transaction that met another on an item (a frequency cap record) is tried again
+)
+
+
+def claim(
+    batch: Batch, chunk: list[Todo], claimed_at: float, companion: Companion | None = None
+) -> tuple[list[Todo], list[Todo]]:
+    """Claim a chunk in one TransactWriteItems (each claim conditional, as `take`), each with
+    its `companion` write when given (the frequency cap's count); those whose claim fails
+    (another copy of this batch has them) are left to wait. Returns (claimed, those whose
+    companion's condition failed: to read again and decide again). A transaction that keeps
+    meeting others (`Busy`) leaves its recipients waiting: the batch comes back."""
+    remaining, recount = list(chunk), list[Todo]()
+    per = 2 if companion else 1
+    conflicts = 0
     while remaining:
-        writes = [ledger_write(batch, e, SENDING, claimed_at=claimed_at) for e in remaining]
+        writes: list[store.Write] = []
+        for entry in remaining:
+            writes.append(ledger_write(batch, entry, SENDING, claimed_at=claimed_at))
+            if companion:
+                writes.append(companion(entry))
         try:
             store.transact(writes)
-            return remaining
+            return remaining, recount
         except store.TransactionCancelled as cancelled:
-            pairs = list(zip(remaining, cancelled.failed, strict=False))
-            batch.waiting.update(e.contact_id for e, failed in pairs if failed)
-            remaining = [e for e, failed in pairs if not failed]
-    return remaining
+            failed = cancelled.failed
+            lost = {e.contact_id for i, e in enumerate(remaining) if failed[i * per]}
+            changed = {
+                e.contact_id for i, e in enumerate(remaining) if per == 2 and failed[i * per + 1]
+            }
+            batch.waiting.update(lost)
+            recount += [e for e in remaining if e.contact_id in changed - lost]
+            remaining = [e for e in remaining if e.contact_id not in lost | changed]
+        except Busy:
+            conflicts += 1
+            if conflicts >= CONFLICT_TRIES:
+                batch.waiting.update(e.contact_id for e in remaining)
+                return [], recount
+            time.sleep(random.uniform(0.005, 0.03) * conflicts)  # noqa: S311 - jitter
+    return remaining, recount
+
+
+def write_marks(marks: list[dict[str, Any]], batch: Batch) -> None:
+    """Write `sent`/`failed` items (the claim made them this worker's alone: BatchWriteItem) and
+    record the outcomes. An unwritten `sent` is the one thing that can turn into a duplicate
+    later, so a throttled table is retried, with backoff, for a few seconds before giving up
+    (the stale-claim rule is the last resort)."""
+    for attempt in range(8 if marks else 0):
+        try:
+            store.batch_put(marks)
+            break
+        except Busy:
+            if attempt == 7:
+                raise
+            time.sleep(min(2.0, 0.05 * 2**attempt))
+    for mark in marks:
+        if mark["state"] in DONE_STATES:
+            batch.outcomes[mark["contact_id"]] = mark["state"]
+    marks.clear()
 
 
 def triage(batch: Batch, items: Mapping[str, dict[str, Any]]) -> list[Todo]:
@@ -167,6 +222,8 @@ def triage(batch: Batch, items: Mapping[str, dict[str, Any]]) -> list[Todo]:
             batch.outcomes[contact_id] = "foreign"
         elif item["state"] in DONE_STATES:
             batch.outcomes[contact_id] = item["state"]
+            if item.get("reason") == CAPPED:
+                batch.capped.add(contact_id)
         elif item["state"] == RETRY:
             todo.append(Todo(contact_id, takeover=True))
         elif float(item.get("claimed_at", 0)) < stale_before:
@@ -180,6 +237,8 @@ def tally(batch: Batch) -> None:
     """Add the finished batch's outcome to the campaign, once (the marker's condition)."""
     states = list(batch.outcomes.values())
     counts = {state: states.count(state) for state in (SENT, SKIPPED, FAILED)}
+    capped = len(batch.capped & {c for c, s in batch.outcomes.items() if s == SKIPPED})
+    also = ", #capped :capped" if capped else ""
     # A cancelled marker means an earlier copy of this batch counted it already.
     with contextlib.suppress(store.TransactionCancelled):
         store.transact(
@@ -196,15 +255,18 @@ def tally(batch: Batch) -> None:
                 ),
                 store.Update(
                     keys.campaign(batch.campaign_id),
-                    "ADD #sent :sent, #skipped :skipped, #failed :failed, #processed :processed",
+                    "ADD #sent :sent, #skipped :skipped, #failed :failed, #processed :processed"
+                    + also,
                     condition="attribute_exists(pk)",
-                    names={n: n[1:] for n in ("#sent", "#skipped", "#failed", "#processed")},
+                    names={n: n[1:] for n in ("#sent", "#skipped", "#failed", "#processed")}
+                    | ({"#capped": CAPPED_COUNTER} if capped else {}),
                     values={
                         ":sent": counts[SENT],
                         ":skipped": counts[SKIPPED],
                         ":failed": counts[FAILED],
                         ":processed": len(states),
-                    },
+                    }
+                    | ({":capped": capped} if capped else {}),
                 ),
             ]
         )
