@@ -32,6 +32,7 @@ REQUIRED = os.environ.get("ECRM_REQUIRE_BUILD") == "1"
 # their routes' models are imported only where a route needs them.
 WITHOUT_PYDANTIC = {
     "AccountFunction",
+    "AutomationsApiFunction",
     "AutomationsFunction",
     "CampaignSenderFunction",
     "CaptureFunction",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ecrm.automations import rules, triggers
+from ecrm.automations import counts, overview, rules, triggers
 from ecrm.contacts import form_view, forms, profile_schema, profile_view
 from ecrm.mail import template_view, templates
 from ecrm.platform import store
@@ -61,6 +61,11 @@ def test_a_saved_automation_reads_back_as_its_model_says(body: dict[str, Any]) -
     assert triggers.fires(read, triggers.Happened("confirmed", "c1", "e1")) == (
         saved.when.event == "confirmed"
     )
+    # the admin list's answer, as the router serialises it, is the model's, byte for byte
+    done = counts.Counts(triggered=3, sent=1, skipped=1, waiting=1)
+    listed = dataclasses.asdict(overview.CountedRule.of(read, done))
+    model = rules.CountedAutomation(**rules.Automation.from_item(stored).model_dump(), counts=done)
+    assert json.dumps(listed) == json.dumps(model.model_dump(mode="json", by_alias=True))
 
 
 DEMO_FORM = json.loads((ROOT / "local" / "demo_form.json").read_text())
