@@ -14,7 +14,7 @@ from urllib.parse import quote
 from cli.client import USAGE, CliError
 from cli.commands import Commands, Context
 
-_DETAIL = ("form_id", "campaign_id", "automation_id", "topic", "topics", "url", "source")
+_DETAIL = ("name", "form_id", "campaign_id", "automation_id", "topic", "topics", "url", "source")
 
 
 def register(commands: Commands) -> None:

@@ -14,6 +14,7 @@ from cli import (
     console,
     contact_show,
     contacts,
+    event_keys,
     forms,
     report,
     scoring,
@@ -44,6 +45,7 @@ COMMAND_MODULES = (
     contact_show,
     contacts,
     team,
+    event_keys,
     console,
 )
 

@@ -66,4 +66,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/admin/team/{user_id}/role"): "team role",
     ("POST", "/admin/team/{user_id}/disable"): "team disable",
     ("POST", "/admin/team/{user_id}/enable"): "team enable",
+    ("GET", "/admin/event-keys"): "event-keys list",
+    ("POST", "/admin/event-keys"): "event-keys create",
+    ("GET", "/admin/event-keys/{key_id}"): "event-keys show",
+    ("DELETE", "/admin/event-keys/{key_id}"): "event-keys revoke",
 }

@@ -43,6 +43,7 @@ def merged_openapi(template: Template | None = None) -> dict[str, Json]:
         return {"openapi": "3.1.0", "info": {"title": TITLE, "version": package_version()}}
     _drop_powertools_validation_answers(merged)
     _require_authorizers(merged, template)
+    _declare_event_key(merged)
     return merged
 
 
@@ -92,6 +93,21 @@ def _require_authorizers(document: dict[str, Json], template: Template) -> None:
                 "description": "A Cognito ID token of the marketers' user pool (`ecrm login`); "
                 "locally, a token of `<state>/admin-tokens.json`.",
             }
+
+
+def _declare_event_key(document: dict[str, Json]) -> None:
+    """`POST /events` checks its key itself (`ecrm.events.api_keys`): the route names the
+    `EventKey` scheme (`security`), declared here once for the merged document."""
+    named = json.dumps(document.get("paths", {}))
+    if '"EventKey"' not in named:
+        return
+    schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["EventKey"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An event source key (`ecrm event-keys create`), as "
+        "`Authorization: Bearer <key>` or in the `X-Api-Key` header.",
+    }
 
 
 def _drop_powertools_validation_answers(document: dict[str, Json]) -> None:

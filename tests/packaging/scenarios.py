@@ -19,6 +19,7 @@ import boto3
 from bench.moto_env import Stack, as_function, save_demo_form
 from capture.app import lambda_handler as capture_handler
 from ecrm.contacts import suppression
+from ecrm.events import api_keys
 from ecrm.platform import keys, normalise, store
 from local.cognito import create_pool
 from local.template import Function
@@ -375,6 +376,51 @@ def team_admin(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     return [_marketer(events.api("GET", "/admin/team"), "admins")], check
 
 
+def event_keys_admin(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A marketer creates an event key (its secret answered once, its hash stored) and lists
+    the keys (the listing index and a BatchGetItem of the page)."""
+    name = f"packaged source {next(_visits)}"
+    batch = [
+        _marketer(events.api("POST", "/admin/event-keys", body={"name": name})),
+        _marketer(events.api("GET", "/admin/event-keys")),
+    ]
+
+    def check(answers: list[Any]) -> None:
+        created, listed = answers
+        assert created["statusCode"] == 201, created
+        made = json.loads(created["body"])
+        assert made["key"].startswith("ecrm_ek_") and made["name"] == name
+        assert listed["statusCode"] == 200, listed
+        assert made["id"] in {k["id"] for k in json.loads(listed["body"])["items"]}
+        stored = _item(stack, keys.event_key(made["id"])) or {}
+        assert stored["secret_hash"] and made["key"] not in json.dumps(stored)
+
+    return batch, check
+
+
+def events_in(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A backend records an event for a contact with its key (the key checked, the contacts
+    read, one transaction), then replays it (its id: once)."""
+    interaction = _submitted_interaction(stack, *_visitor("eventful"))
+    contact_id = str(interaction["contact_id"])
+    with as_function(stack, "EventKeysAdminFunction"):
+        secret = api_keys.create(f"packaged source {next(_visits)}", "packaging")["key"]
+    body = {"name": "purchased", "contact_id": contact_id, "id": f"order-{next(_visits)}"}
+    sent = [
+        events.api("POST", "/events", body=body, headers={"Authorization": f"Bearer {secret}"})
+        for _ in range(2)
+    ]
+
+    def check(answers: list[Any]) -> None:
+        assert [a["statusCode"] for a in answers] == [202, 202], answers
+        assert json.loads(answers[0]["body"]) == {"accepted": 1}
+        with as_function(stack, function.logical_id):
+            found, _ = store.query(keys.contact(contact_id)["pk"], sk_prefix="EVENT#")
+        assert [i["name"] for i in found if i["type"] == "custom_event"] == ["purchased"]
+
+    return sent, check
+
+
 def automations(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     """A form submission's interaction from the stream -> automations that start on it."""
     interaction = _submitted_interaction(stack, *_visitor("automate-me"))
@@ -438,6 +484,8 @@ SCENARIOS: dict[str, Scenario] = {
     "ContactErasureFunction": contact_erasure,
     "ImportWorkerFunction": import_worker,
     "TeamAdminFunction": team_admin,
+    "EventKeysAdminFunction": event_keys_admin,
+    "EventsFunction": events_in,
     "CaptureFunction": capture,
     "TransactionalMailFunction": transactional_mail,
     "SesEventsFunction": ses_events,

@@ -38,6 +38,8 @@ WITHOUT_PYDANTIC = {
     "CaptureFunction",
     "ContactErasureFunction",
     "ContactsAdminFunction",
+    "EventKeysAdminFunction",
+    "EventsFunction",
     "ImportWorkerFunction",
     "InboundMailFunction",
     "ReportsFunction",

@@ -16,6 +16,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from ecrm.contacts import forms, profile_schema
+from ecrm.events import api_keys
 from ecrm.platform.settings import settings
 from local.lambda_runtime import add_code_paths
 from local.openapi import merged_openapi
@@ -70,10 +71,12 @@ def is_admin(path: str) -> bool:
 @dataclass(frozen=True)
 class World:
     """Who is calling: a signed-in subscriber's session for account routes, marketer claims for
-    admin routes, so that the attack, not a missing credential, is what gets refused."""
+    admin routes, an event key for `POST /events`, so that the attack, not a missing
+    credential, is what gets refused."""
 
     member: Member
     session: str
+    event_key: str  # a live key of an event source, for `POST /events`
 
     def call(
         self,
@@ -91,6 +94,8 @@ class World:
         all_headers = dict(headers or {})
         if authenticated and path.startswith("/account") and path != "/account/link":
             all_headers.setdefault("Authorization", f"Bearer {self.session}")
+        if authenticated and path == "/events":
+            all_headers.setdefault("Authorization", f"Bearer {self.event_key}")
         event = events.api(method, path, params, body=body, headers=all_headers)
         if authenticated and is_admin(path):
             event["requestContext"]["authorizer"] = {"claims": dict(MARKETER)}
@@ -108,7 +113,8 @@ def _populate(submit: Any) -> World:  # noqa: F811 - the imported fixture's type
     data = json.loads((ROOT / "local" / "demo_profile.json").read_text())
     profile_schema.save(profile_schema.ProfileSchema.model_validate(data))
     member = subscribe(submit, EMAIL, interests=["guides"], company="Acme")
-    return World(member, sign_in(member.email))
+    event_key = str(api_keys.create("attack corpus", MARKETER["email"])["key"])
+    return World(member, sign_in(member.email), event_key)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ documented content type, with a body that matches the documented schema (for ref
 stable error body `ErrorBody`). Admin routes are called as the local marketer, the team's as
 the local admin (and a last test checks that every `/admin` operation answered past its
 guard); account routes with a session
-of a subscriber signed in through the mailed link, as a person would.
+of a subscriber signed in through the mailed link, as a person would; `POST /events` with an
+event key the marketer made (and it too must have been answered past its key check).
 """
 
 from __future__ import annotations
@@ -85,11 +86,20 @@ def credentials(stack: EmbeddedStack, http: requests.Session) -> dict[str, str]:
     session for `/account`, and another subscriber's for erasing (so that an erasure the
     fuzzer gets right leaves the other account routes something to work on)."""
     assert stack.authorizer is not None
+    marketer = f"Bearer {stack.authorizer.tokens['marketer']}"
+    made = http.post(
+        f"{stack.api_url}/admin/event-keys",
+        json={"name": "fuzzer"},
+        headers={"Authorization": marketer},
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text
     return {
-        "/admin": f"Bearer {stack.authorizer.tokens['marketer']}",
+        "/admin": marketer,
         "/admin/team": f"Bearer {stack.authorizer.tokens['admin']}",
         "/account": _signed_in(stack, http, SUBSCRIBER),
         "DELETE /account": _signed_in(stack, http, ERASED),
+        "/events": f"Bearer {made.json()['key']}",
     }
 
 
@@ -154,6 +164,14 @@ def test_every_admin_operation_was_fuzzed_past_its_guard() -> None:
     assert admin_operations <= set(ANSWERS)
     only_refused = sorted(op for op in admin_operations if not ANSWERS[op] - {401, 403})
     assert only_refused == []
+
+
+def test_the_events_route_was_fuzzed_past_its_key_check() -> None:
+    """`POST /events` was fuzzed with a live key: its no-5xx verdict covers reading and
+    recording events, not only the 401 of a missing key."""
+    if not ANSWERS:
+        pytest.skip("runs after test_every_answer_is_documented_and_never_a_server_error")
+    assert ANSWERS["POST /events"] - {401}
 
 
 def _under(case: Any, prefix: str) -> bool:

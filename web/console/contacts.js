@@ -42,6 +42,7 @@ function consentRow(consent) {
 
 function interactionRow(item) {
   const detail = [];
+  if (item.type === "custom_event") detail.push(item.name + (item.source_name ? " from " + item.source_name : ""));
   if (item.form_title) detail.push(item.form_title);
   if (item.topics) detail.push("topics: " + list(item.topics));
   if (item.from_stage || item.to_stage) detail.push(item.from_stage + " → " + item.to_stage);

@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # type-only: the mail function reads statuses without loading
     from ecrm.contacts.subscription import Outcome
 
 FIELD_PREFIX = "f_"  # profile fields live beside system attributes, so they are namespaced
+# When the contact last did each custom event (`ev_<name>`, ecrm.events.recording): what a
+# segment's activity condition on an event reads, with the rest of the contact item.
+EVENT_PREFIX = "ev_"
 # After a verified email change the contact keeps its id; the new address's id holds an alias.
 ALIAS = "contact_alias"
 _NOT_ALIAS = "attribute_not_exists(alias_of)"

@@ -46,6 +46,7 @@
 | trend marker        | TRENDMARK#<stream event id> | MARK                      |                                  |
 | contacts import     | IMPORT#<id>                 | IMPORT                    |                                  |
 | import bad rows     | IMPORT#<id>                 | BAD#<first line, 10 digits> |                                |
+| event source key    | EVENTKEY#<key id>           | EVENTKEY                  | LIST#eventkey / <created>#<id>   |
 """
 
 from __future__ import annotations
@@ -394,3 +395,10 @@ def import_bad_rows(import_id: str, first_line: int) -> dict[str, str]:
 
 def import_partition(import_id: str) -> str:
     return f"IMPORT#{import_id}"
+
+
+# --- events in (ecrm.events) ----------------------------------------------------------------------
+def event_key(key_id: str) -> dict[str, str]:
+    """An event source's API key: its name, the SHA-256 of its secret (the id is derived from
+    it, `ecrm.events.api_keys`), when it was made, last used and revoked."""
+    return {"pk": f"EVENTKEY#{key_id}", "sk": "EVENTKEY"}

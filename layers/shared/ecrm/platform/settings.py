@@ -68,6 +68,9 @@ class Settings:
     # Address-change mails (to the new address) per window, per account and per target address.
     email_changes_per_account: int = _env("EMAIL_CHANGES_PER_ACCOUNT", 3, ge=1)
     email_changes_per_address: int = _env("EMAIL_CHANGES_PER_ADDRESS", 3, ge=1)
+    # Custom events (`POST /events`) per event source key per window (RATE_WINDOW_SECONDS); a
+    # batch of n counts n, so at least a full batch (ecrm.events.payload.MAX_EVENTS).
+    events_per_key: int = _env("EVENTS_PER_KEY", 6000, ge=25)
     # Campaign test mails per marketer per hour (a request of n addresses counts n).
     test_mails_per_hour: int = _env("TEST_MAILS_PER_HOUR", 50, ge=5)
     # An open or click this soon after SES accepted the mail is a link scanner, not a person.
