@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -137,12 +138,8 @@ class Template:
 
     @classmethod
     def from_string(cls, text: str, base_dir: Path) -> Template:
-        # cfn-lint's decoder understands the short intrinsic tags (!Ref, !GetAtt, !Sub, !If).
-        document, problems = decode_str(text)
-        if document is None or problems:
-            raise ValueError(f"cannot parse template: {problems}")
-        # Its nodes are dict/str subclasses carrying line marks: plain JSON is simpler to hold.
-        return cls(json.loads(json.dumps(document)), base_dir)
+        # Each template gets its own document (a caller may change it); the parse is shared.
+        return cls(json.loads(_parsed(text)), base_dir)
 
     @property
     def parameters(self) -> Mapping[str, Json]:
@@ -265,3 +262,15 @@ def _poller_source(
 
 def _get_att_parts(value: Json) -> list[str]:
     return value.split(".", 1) if isinstance(value, str) else [str(part) for part in value]
+
+
+@lru_cache(maxsize=4)
+def _parsed(text: str) -> str:
+    """The template `text` as JSON text. Parsing the YAML is most of a local stack's start
+    (~2 s of it), and a test process starts dozens of stacks from the same file."""
+    # cfn-lint's decoder understands the short intrinsic tags (!Ref, !GetAtt, !Sub, !If).
+    document, problems = decode_str(text)
+    if document is None or problems:
+        raise ValueError(f"cannot parse template: {problems}")
+    # Its nodes are dict/str subclasses carrying line marks: plain JSON is simpler to hold.
+    return json.dumps(document)
