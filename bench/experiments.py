@@ -9,6 +9,9 @@
   two places, so each contact gets exactly two), a sender that mailed a contact twice, senders
   not done when the harness gave up. Reported beside them: what each sender did.
 
+- `experiments.split_error`: the A/B assignment's largest gap from its target shares over
+  10,000 recipients (`bench.ab_split`).
+
 Two campaign workers and the journey run as threads of this process, against moto in process:
 the kills and throttles are hooks on this process's clients (`local.faults`), as in the
 mailing bench's fault figure.
@@ -208,4 +211,6 @@ def cap_violations(contacts: int = 2_000, timeout: float = 900) -> Figure:
 
 
 def measure() -> list[Figure]:
-    return [cap_violations()]
+    from bench import ab_split  # noqa: PLC0415
+
+    return [ab_split.split_error(), cap_violations()]

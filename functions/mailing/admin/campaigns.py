@@ -44,6 +44,14 @@ class CampaignLinks(Model):
     items: list[LinkClicks]
 
 
+class WinnerPick(Model):
+    model_config = ConfigDict(extra="forbid")
+
+    variant: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,16}$")] = Field(
+        description="The variant to send to the rest of the audience"
+    )
+
+
 class ScheduleRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
@@ -162,3 +170,20 @@ def pause_campaign(campaign_id: CampaignId) -> Campaign:
 )
 def resume_campaign(campaign_id: CampaignId) -> Campaign:
     return states.resume(campaign_id)
+
+
+@router.post(
+    "/admin/campaigns/<campaign_id>/winner",
+    summary="Pick an A/B test's winner now: it goes to the rest of the audience, once",
+    description=(
+        "Before the wait ends. Picking the winner already chosen again changes nothing; another"
+        " variant once one is chosen (by a marketer or when the wait ended) is 409, as is a"
+        " campaign that has not started."
+    ),
+    responses=admin(404, 409, 415, 422),
+)
+def pick_winner(campaign_id: CampaignId, body: WinnerPick) -> Campaign:
+    from ecrm.campaigns import ab_winner  # noqa: PLC0415 - this route only
+
+    ab_winner.pick(campaign_id, body.variant)
+    return definitions.load(campaign_id)

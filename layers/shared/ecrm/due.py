@@ -8,6 +8,8 @@ owner of its key:
   finish a fan-out that a crash interrupted);
 - `CAMPAIGN#<id>` / `WAIT#<batch>`: `ecrm.campaigns.waits.release` (a batch held for quiet
   hours goes back to the campaign queue);
+- `CAMPAIGN#<id>` / `AB#DECIDE`: `ecrm.campaigns.ab_winner.decide_due` (an A/B test's wait
+  ended: choose the winner, release the batches holding the rest);
 - `CONTACT#<id>` / `AUTOMATION#<rule>`: `ecrm.automations.runs.run`.
 
 The watermark (`keys.schedule_watermark`) trails now by two minutes, so an entry that reached
@@ -47,6 +49,12 @@ def _campaign_wait(key: Mapping[str, str]) -> None:
     waits.release(key)
 
 
+def _ab_decision(key: Mapping[str, str]) -> None:
+    from ecrm.campaigns import ab_winner  # noqa: PLC0415
+
+    ab_winner.decide_due(key)
+
+
 def _automation(key: Mapping[str, str]) -> None:
     from ecrm.automations import runs  # noqa: PLC0415
 
@@ -56,6 +64,8 @@ def _automation(key: Mapping[str, str]) -> None:
 def handler_for(key: Mapping[str, str]) -> Handler | None:
     if key["pk"].startswith("CAMPAIGN#") and key["sk"] == "DUE":
         return _campaign
+    if key["pk"].startswith("CAMPAIGN#") and key == keys.campaign_ab_decision(key["pk"][9:]):
+        return _ab_decision
     if key["pk"].startswith("CAMPAIGN#") and key["sk"].startswith(keys.CAMPAIGN_WAITS):
         return _campaign_wait
     if key["sk"].startswith("AUTOMATION#"):

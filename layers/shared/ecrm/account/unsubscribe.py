@@ -24,6 +24,7 @@ from typing import Literal
 
 from aws_lambda_powertools import Logger
 
+from ecrm.campaigns import ab
 from ecrm.contacts import suppression
 from ecrm.contacts.records import ContactStatus
 from ecrm.mail import links, send_ledger
@@ -136,8 +137,16 @@ def _count_once(campaign_id: str, contact_id: str) -> list[store.Write]:
             {**marker, "type": "engagement", "expires_at": send_ledger.expiry(ENGAGEMENT_DAYS)},
             condition="attribute_not_exists(pk)",
         ),
-        count_on_campaign(campaign_id, "unsubscribed"),
+        count_on_campaign(campaign_id, "unsubscribed", _test_variant(campaign_id, contact_id)),
     ]
+
+
+def _test_variant(campaign_id: str, contact_id: str) -> str | None:
+    """The A/B test variant this recipient was mailed as a test mail (its ledger item), if any."""
+    found = store.get(keys.send_ledger(campaign_id, contact_id), consistent=False)
+    if found and found.get("ab_group") == ab.TEST:
+        return str(found.get("variant") or "") or None
+    return None
 
 
 def _write(
@@ -155,14 +164,18 @@ def _write(
     store.transact_optional(required, optional)
 
 
-def count_on_campaign(campaign_id: str, counter: str) -> store.Update:
-    """Add one to a campaign counter; the condition keeps a deleted campaign from coming back
-    as a stub of counters (callers pass this as an optional write)."""
+def count_on_campaign(campaign_id: str, counter: str, variant: str | None = None) -> store.Update:
+    """Add one to a campaign counter (and to its A/B test variant's, for a test mail: the same
+    write); the condition keeps a deleted campaign from coming back as a stub of counters
+    (callers pass this as an optional write)."""
+    also = (
+        {"#variant": ab.counter(counter, variant)} if variant and ab.is_variant_id(variant) else {}
+    )
     return store.Update(
         keys.campaign(campaign_id),
-        "ADD #counter :one",
+        "ADD #counter :one" + (", #variant :one" if also else ""),
         condition="attribute_exists(pk)",
-        names={"#counter": counter},
+        names={"#counter": counter, **also},
         values={":one": 1},
     )
 

@@ -12,6 +12,7 @@ the body.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -19,13 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecrm.account import unsubscribe
+from ecrm.campaigns import ab
 from ecrm.contacts import profile_view
 from ecrm.mail import bulk, links, template_view
 from ecrm.platform import keys, store
 from ecrm.platform.errors import NotFound
 from ecrm.platform.settings import settings
 
-_CACHE_SIZE = 8
+_CACHE_SIZE = 32  # an A/B campaign has up to 11 (5 variants, tagged or not, and the base)
 TEST_PREFIX = "[Test] "
 
 
@@ -37,6 +39,7 @@ class Content:
     template: template_view.Compiled
     mail: bulk.CampaignMail
     counts_unsubscribes: bool = True  # a campaign's; an automation's content has no counters
+    variant: str | None = None  # an A/B test mail's variant, tagged (the rest's mail is not)
 
     def render(self, contact_id: str, contact: Mapping[str, Any], *, test: bool = False) -> bytes:
         # Jinja comes with the first message: a plan step or an idle batch never loads it.
@@ -62,11 +65,16 @@ class Content:
 
     def tags(self, contact_id: str) -> dict[str, str]:
         """Read back by the SES events (`mail.tags`): which campaign, which contact."""
-        return {"campaign": self.campaign_id, "contact": contact_id}
+        tags = {"campaign": self.campaign_id, "contact": contact_id}
+        return tags | ({ab.VARIANT_TAG: self.variant} if self.variant else {})
 
 
 def compile_content(
-    campaign: Mapping[str, Any], template: template_view.Parts, *, counts_unsubscribes: bool = True
+    campaign: Mapping[str, Any],
+    template: template_view.Parts,
+    *,
+    counts_unsubscribes: bool = True,
+    variant: str | None = None,
 ) -> Content:
     sender = campaign["sender"]
     topic = str(campaign["topic"])
@@ -82,6 +90,7 @@ def compile_content(
         template=template_view.compiled(template),
         mail=mail,
         counts_unsubscribes=counts_unsubscribes,
+        variant=variant,
     )
 
 
@@ -89,21 +98,39 @@ _cache: OrderedDict[str, Content] = OrderedDict()
 _lock = threading.Lock()
 
 
-def for_campaign(campaign: Mapping[str, Any]) -> Content:
-    """The content of a started campaign (its CONTENT snapshot), compiled once per process."""
+def for_campaign(
+    campaign: Mapping[str, Any], variant: str | None = None, *, tagged: bool = False
+) -> Content:
+    """The content of a started campaign (its CONTENT snapshot), compiled once per process;
+    with `variant`, that A/B variant's (its subject, template, sender name), its mails tagged
+    with the variant when `tagged` (the test group's, counted per variant)."""
     campaign_id = str(campaign["id"])
+    cache_key = f"{campaign_id}#{variant or ''}#{int(tagged)}"
     with _lock:
-        found = _cache.get(campaign_id)
+        found = _cache.get(cache_key)
         if found is not None:
-            _cache.move_to_end(campaign_id)
+            _cache.move_to_end(cache_key)
             return found
     snapshot = store.get(keys.campaign_content(campaign_id), consistent=False)
     if snapshot is None:
         raise NotFound("The campaign has not started.")
     template = template_view.TemplateView.from_item(snapshot["template"])
-    content = compile_content(campaign, template)
+    test = ab.AbTest.of(campaign) if variant else None
+    if test is not None and variant is not None:
+        chosen = test.variant(variant)
+        if chosen.template_id:
+            template = template_view.TemplateView.from_item(
+                snapshot["variant_templates"][chosen.template_id]
+            )
+        if chosen.subject:
+            extra = (campaign["ab_test"].get("subject_fields") or {}).get(variant) or []
+            fields = tuple(dict.fromkeys((*template.contact_fields, *extra)))
+            template = dataclasses.replace(template, subject=chosen.subject, contact_fields=fields)
+        if chosen.sender_name:
+            campaign = {**campaign, "sender": {**campaign["sender"], "name": chosen.sender_name}}
+    content = compile_content(campaign, template, variant=variant if tagged else None)
     with _lock:
-        _cache[campaign_id] = content
+        _cache[cache_key] = content
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return content

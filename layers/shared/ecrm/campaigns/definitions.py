@@ -20,6 +20,8 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools import Logger
 from pydantic import ConfigDict, Field, StringConstraints
 
+from ecrm.campaigns import ab_results
+from ecrm.campaigns.ab_schema import AbTestIn, AbTestOut
 from ecrm.contacts.forms import Slug
 from ecrm.mail import senders
 from ecrm.mail.senders import SenderIn
@@ -48,6 +50,9 @@ class CampaignIn(Model):
     segment_id: Slug
     topic: Slug | None = Field(default=None, description="Defaults to the segment's topic")
     sender: SenderIn
+    ab_test: AbTestIn | None = Field(
+        default=None, description="Variants sent to a test share; the winner to the rest"
+    )
 
 
 class Progress(Model):
@@ -61,7 +66,8 @@ class Stats(Model):
     sent: int = 0
     skipped: int = Field(
         default=0,
-        description="Unsubscribed, suppressed or left the topic, or over the frequency cap",
+        description="Unsubscribed, suppressed or left the topic, over the frequency cap,"
+        " or in an A/B test's holdout",
     )
     skipped_frequency_cap: int = Field(
         default=0, description="Of `skipped`: had their marketing mails for the period already"
@@ -93,6 +99,7 @@ class Campaign(Model):
     finished_at: str | None = None
     progress: Progress
     stats: Stats
+    ab_test: AbTestOut | None = None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Campaign:
@@ -112,6 +119,7 @@ class Campaign(Model):
                 "stats": Stats.model_validate(
                     {k: int(v) for k, v in item.items() if k in Stats.model_fields}
                 ),
+                "ab_test": ab_results.shown(item),
             }
         )
 
@@ -153,6 +161,7 @@ def create(body: CampaignIn) -> Campaign:
     topic = body.topic or (segment.topic if segment else "")
     if segment and topic != segment.topic:
         problems["topic"] = f"The segment's members come from topic {segment.topic!r}."
+    ab_item = ab_results.checked(body.ab_test, problems) if body.ab_test else None
     if problems:
         raise InvalidInput("The campaign needs attention.", problems)
     at = clock.iso(clock.now())
@@ -171,17 +180,22 @@ def create(body: CampaignIn) -> Campaign:
         "created_at": at,
         "updated_at": at,
         **dict.fromkeys(SENDER_COUNTERS + EVENT_COUNTERS, 0),
+        **({"ab_test": ab_item, "ab_seed": secrets.token_hex(16)} if ab_item else {}),
     }
     holds = [
         *definition_holds.hold(keys.mail_template(body.template_id)),
         *definition_holds.hold(keys.segment(body.segment_id)),
     ]
+    for template_id in ab_results.templates(record):  # a variant's own template is held too
+        holds += definition_holds.hold(keys.mail_template(template_id))
     try:
         store.transact([store.Put(record, condition="attribute_not_exists(pk)"), *holds])
     except store.TransactionCancelled as cancelled:  # deleted since the checks above
         failed = cancelled.failed
         problems = {"template_id": "No such template."} if failed[1] else {}
         problems |= {"segment_id": "No such segment."} if failed[3] else {}
+        if any(failed[4:]):
+            problems["ab_test"] = "A variant's template was deleted meanwhile."
         raise InvalidInput("The campaign needs attention.", problems) from None
     return Campaign.from_item(record)
 
@@ -191,6 +205,7 @@ def releases(campaign: Mapping[str, Any]) -> list[store.Write]:
     return [
         definition_holds.release(keys.mail_template(str(campaign["template_id"]))),
         definition_holds.release(keys.segment(str(campaign["segment_id"]))),
+        *(definition_holds.release(keys.mail_template(t)) for t in ab_results.templates(campaign)),
     ]
 
 
@@ -212,6 +227,7 @@ def delete(campaign_id: str) -> None:
         ),
         store.Delete(keys.campaign_content(campaign_id)),
         store.Delete(keys.campaign_due(campaign_id)),
+        store.Delete(keys.campaign_ab_decision(campaign_id)),
     ]
     if state == "draft":
         writes += releases(current)

@@ -33,11 +33,12 @@ def eligible(
     todo: list[send_ledger.Todo],
     content: campaign_content.Content,
     policy: SendPolicy,
+    fields: tuple[str, ...] = (),
 ) -> list[send_ledger.Todo]:
     """Read contacts and suppressions (one BatchGetItem per 50 recipients, with their frequency
     cap records when the cap is on; a second one for the addresses the plan did not know or that
     changed since), skip who may not be mailed, hold who is in quiet hours."""
-    found = _read(batch, todo, content, policy)
+    found = _read(batch, todo, content, policy, fields)
     ready = []
     now = clock.now()
     ref = frequency_cap.campaign_ref(batch.campaign_id)
@@ -51,7 +52,7 @@ def eligible(
         if reason is None:
             ready.append(entry)
         else:
-            _skip(batch, entry, reason)
+            skip(batch, entry, reason)
     return ready
 
 
@@ -60,12 +61,14 @@ def _read(
     todo: list[send_ledger.Todo],
     content: campaign_content.Content,
     policy: SendPolicy,
+    fields: tuple[str, ...] = (),
 ) -> dict[tuple[str, str], Any]:
     """Contacts, their suppressions and (cap on) their records, in one BatchGetItem per 50
     recipients; each entry gets its contact and record."""
     planned = dict(batch.recipients)
     attributes = ["type", "status", "topics", "email"]
-    attributes += [f"f_{name}" for name in content.template.contact_fields if name != "email"]
+    wanted_fields = dict.fromkeys((*content.template.contact_fields, *fields))  # A/B variants'
+    attributes += [f"f_{name}" for name in wanted_fields if name != "email"]
     wanted = [keys.contact(t.contact_id) for t in todo]
     if policy.quiet:
         attributes.append(quiet_hours.PROFILE_FIELD)
@@ -105,7 +108,7 @@ def _held(
     return True
 
 
-def _skip(batch: send_ledger.Batch, entry: send_ledger.Todo, reason: str) -> None:
+def skip(batch: send_ledger.Batch, entry: send_ledger.Todo, reason: str) -> None:
     # A contact gone (erased since planning) is counted and named nowhere: no ledger item.
     if reason == "gone" or send_ledger.take(batch, entry, send_ledger.SKIPPED, reason=reason):
         batch.outcomes[entry.contact_id] = send_ledger.SKIPPED
@@ -145,7 +148,7 @@ def claim(
             if frequency_cap.allows(entry.mails, claimed_at, cap, ref):
                 remaining.append(entry)
             else:
-                _skip(batch, entry, send_ledger.CAPPED)
+                skip(batch, entry, send_ledger.CAPPED)
     batch.waiting.update(e.contact_id for e in remaining)
     return claimed
 

@@ -44,8 +44,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from ecrm.campaigns import ab, ab_batch, plan, queue, recipients, waits
 from ecrm.campaigns import content as campaign_content
-from ecrm.campaigns import plan, queue, recipients, waits
 from ecrm.mail import bulk, in_flight, pacing, render_limits, send_ledger, send_policy_view
 from ecrm.mail.in_flight import InFlight
 from ecrm.mail.send_policy_view import FrequencyCap
@@ -285,8 +285,20 @@ def send_batch(
     todo = send_ledger.triage(batch, ledger)
     content = campaign_content.for_campaign(campaign)
     policy = send_policy_view.current()
-    ready = recipients.eligible(batch, todo, content, policy) if todo else []
-    stop = _send_all(batch, ready, content, seconds_left, policy.cap) if ready else None
+    test = ab.AbTest.of(campaign)
+    if test is not None and todo:
+        todo = ab_batch.split(batch, todo, test, clock.now())
+    contents = ab_batch.contents(campaign, batch, todo)
+    fields = tuple(f for c in contents.values() for f in c.template.contact_fields)
+    ready = recipients.eligible(batch, todo, content, policy, fields) if todo else []
+    stop = None
+    for variant, group in ab_batch.by_variant(batch, ready).items():
+        chosen = contents.get(variant, content)
+        stop = _send_all(batch, group, chosen, seconds_left, policy.cap)
+        if stop:
+            break
+    if test is not None and not stop and not batch.waiting:
+        ab_batch.count_test(batch, test)
     return _conclude(batch, stop)
 
 

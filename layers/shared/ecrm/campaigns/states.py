@@ -30,7 +30,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm.campaigns import plan
+from ecrm.campaigns import ab_results, plan
 from ecrm.campaigns.definitions import Campaign, State, item, load, releases
 from ecrm.mail import send_ledger, templates
 from ecrm.platform import clock, keys, store
@@ -92,23 +92,28 @@ def _content(campaign: Mapping[str, Any], started_at: str) -> store.Put:
         "template": template.model_dump(),
         "segment": segment.model_dump(mode="json", by_alias=True),
     }
+    variant_templates = ab_results.templates(campaign)
+    if variant_templates:  # an A/B test's own templates, as they are now
+        record["variant_templates"] = {t: templates.load(t).model_dump() for t in variant_templates}
     return store.Put(record, condition="attribute_not_exists(pk)")
 
 
 def send_now(campaign_id: str) -> Campaign:
     current = item(campaign_id)
     now = clock.iso(clock.now())
+    sets, values = "#state = :sending, started_at = :now", {":sending": "sending"}
+    decision: list[store.Write] = []
+    if spec := current.get("ab_test"):  # the winner is chosen when the wait ends
+        decide_at = clock.iso(clock.now() + float(spec["wait_hours"]) * 3600)
+        sets, values = sets + ", ab_decide_at = :decide", values | {":decide": decide_at}
+        key = keys.campaign_ab_decision(campaign_id)
+        decision = [store.Put({**key, **keys.due(decide_at, key), "type": "ab_decision"})]
     writes: list[store.Write] = [
-        _transition(
-            campaign_id,
-            ("draft", "scheduled"),
-            "#state = :sending, started_at = :now",
-            {":sending": "sending"},
-            remove="scheduled_at",
-        ),
+        _transition(campaign_id, ("draft", "scheduled"), sets, values, remove="scheduled_at"),
         _content(current, now),
         _due(campaign_id, now),
         *releases(current),
+        *decision,
     ]
     _start(campaign_id, "sent", writes)
     return load(campaign_id)

@@ -50,7 +50,10 @@ def hold(batch: send_ledger.Batch, until: float) -> None:
             }
         )
     )
-    logger.info("batch held for quiet hours", extra={"campaign_id": batch.campaign_id})
+    logger.info(
+        "batch held (quiet hours, or an A/B test's winner)",
+        extra={"campaign_id": batch.campaign_id},
+    )
 
 
 def release(key: Mapping[str, str]) -> None:

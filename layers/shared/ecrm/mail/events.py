@@ -37,6 +37,7 @@ from aws_lambda_powertools import Logger
 from ecrm.account.unsubscribe import count_on_campaign, unsubscribe_contact
 from ecrm.campaigns import health
 from ecrm.campaigns import links as campaign_links
+from ecrm.campaigns.ab import VARIANT_TAG
 from ecrm.contacts import suppression
 from ecrm.mail import scanners, send_ledger, ses_notifications
 from ecrm.mail.ses_notifications import INTERACTION_TYPES, MailEvent
@@ -186,7 +187,8 @@ def _counters(event: MailEvent) -> list[store.Write]:
     counter = {"Delivery": "delivered", "Reject": "rejected"}.get(event.ses_type)
     if event.ses_type == "Bounce" and not event.permanent:
         counter = "soft_bounced"
-    return [count_on_campaign(campaign_id, counter)] if campaign_id and counter else []
+    variant = event.tag(VARIANT_TAG)
+    return [count_on_campaign(campaign_id, counter, variant)] if campaign_id and counter else []
 
 
 def _contact_marks(event: MailEvent, contact_id: str, at: str, scanner: bool) -> list[store.Write]:
@@ -220,7 +222,7 @@ def _follow_up(event: MailEvent, outcome: Recorded) -> None:
         who = (
             outcome.contact_id if outcome.exists else pseudonyms.erased_contact(outcome.contact_id)
         )
-        _count_recipient_once(campaign_id, unique, who)
+        _count_recipient_once(campaign_id, unique, who, event.tag(VARIANT_TAG))
     if event.ses_type == "Complaint" and outcome.exists:
         unsubscribe_id = f"complaint_{ses_notifications.event_id(event, outcome.contact_id)}"
         _contended(
@@ -235,7 +237,9 @@ def _follow_up(event: MailEvent, outcome: Recorded) -> None:
         health.pause_if_unhealthy(campaign_id)
 
 
-def _count_recipient_once(campaign_id: str, counter: str, contact_id: str) -> None:
+def _count_recipient_once(
+    campaign_id: str, counter: str, contact_id: str, variant: str | None = None
+) -> None:
     marker = {
         **keys.campaign_engagement(campaign_id, counter, contact_id),
         "type": "engagement",
@@ -243,7 +247,8 @@ def _count_recipient_once(campaign_id: str, counter: str, contact_id: str) -> No
     }
     writes = [store.Put(marker, condition="attribute_not_exists(pk)")]
     with contextlib.suppress(store.TransactionCancelled):  # counted before, or campaign gone
-        _contended(lambda: store.transact([*writes, count_on_campaign(campaign_id, counter)]))
+        count = count_on_campaign(campaign_id, counter, variant)  # and its A/B variant's
+        _contended(lambda: store.transact([*writes, count]))
 
 
 def _contended(write: Callable[[], object], attempts: int = 6) -> None:

@@ -57,7 +57,9 @@ class Batch:
     outcomes: dict[str, str] = field(default_factory=dict)  # contact id -> done state
     waiting: set[str] = field(default_factory=set)
     capped: set[str] = field(default_factory=set)  # skipped by the frequency cap
-    held_until: float | None = None  # some recipients wait for quiet hours to end (epoch s)
+    held_until: float | None = None  # some recipients wait (quiet hours, an A/B winner)
+    # A/B test: contact id -> (group, variant), stored on its ledger item (`ecrm.campaigns.ab`)
+    variants: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
     @classmethod
     def from_message(cls, message: Mapping[str, Any]) -> Batch:
@@ -101,6 +103,9 @@ def expiry(days: int = RECORD_DAYS) -> int:
 
 
 def ledger(batch: Batch, contact_id: str, state: str, **extra: Any) -> dict[str, Any]:
+    group = batch.variants.get(contact_id)
+    if group is not None:
+        extra = {"ab_group": group[0], **({"variant": group[1]} if group[1] else {}), **extra}
     return {
         **keys.send_ledger(batch.campaign_id, contact_id),
         "type": "send_ledger",
@@ -222,6 +227,8 @@ def triage(batch: Batch, items: Mapping[str, dict[str, Any]]) -> list[Todo]:
             batch.outcomes[contact_id] = "foreign"
         elif item["state"] in DONE_STATES:
             batch.outcomes[contact_id] = item["state"]
+            if item.get("ab_group"):
+                batch.variants[contact_id] = (str(item["ab_group"]), item.get("variant"))
             if item.get("reason") == CAPPED:
                 batch.capped.add(contact_id)
         elif item["state"] == RETRY:
@@ -267,6 +274,53 @@ def tally(batch: Batch) -> None:
                         ":processed": len(states),
                     }
                     | ({":capped": capped} if capped else {}),
+                ),
+            ]
+        )
+
+
+def ab_counts(batch: Batch) -> dict[str, int]:
+    """An A/B batch's own counters: mails sent per test variant (`ab_sent_<variant>`) and
+    recipients held out (`ab_holdout`). Named as `ecrm.campaigns.ab.counter` spells them."""
+    counts: dict[str, int] = {}
+    for contact_id, state in batch.outcomes.items():
+        group, variant = batch.variants.get(contact_id, ("", None))
+        if group == "test" and state == SENT and variant:
+            name = f"ab_sent_{variant}"
+        elif group == "holdout" and state == SKIPPED:
+            name = "ab_holdout"
+        else:
+            continue
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def tally_test(batch: Batch) -> None:
+    """Add an A/B batch's test mails and holdout to the campaign, once (its own marker): as
+    soon as its test group is done, not when the whole batch is (the rest waits for the winner
+    that these counts decide)."""
+    counts = ab_counts(batch)
+    if not counts:
+        return
+    names = {f"#c{n}": name for n, name in enumerate(sorted(counts))}
+    with contextlib.suppress(store.TransactionCancelled):  # counted before
+        store.transact(
+            [
+                store.Put(
+                    {
+                        **keys.campaign_batch_test(batch.campaign_id, batch.batch_id),
+                        "type": "campaign_batch",
+                        "at": clock.iso(clock.now()),
+                        "expires_at": expiry(),
+                    },
+                    condition="attribute_not_exists(pk)",
+                ),
+                store.Update(
+                    keys.campaign(batch.campaign_id),
+                    "ADD " + ", ".join(f"{n} :{n[1:]}" for n in names),
+                    condition="attribute_exists(pk)",
+                    names=names,
+                    values={f":{n[1:]}": counts[name] for n, name in names.items()},
                 ),
             ]
         )

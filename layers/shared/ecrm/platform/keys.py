@@ -35,9 +35,11 @@
 | campaign start      | CAMPAIGN#<id>               | DUE                       | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
 | audience page       | CAMPAIGN#<id>               | PAGE#<shard>#<page>       |                                  |
 | batch tally marker  | CAMPAIGN#<id>               | BATCH#<batch id>          |                                  |
+| A/B test tally      | CAMPAIGN#<id>               | BATCH#<batch id>#test     |                                  |
 | link clicks         | CAMPAIGN#<id>               | LINK#<keyed link hash>    |                                  |
 | send ledger         | CAMPAIGN#<id>               | SEND#<contact id>         |                                  |
 | batch held (quiet)  | CAMPAIGN#<id>               | WAIT#<batch id>           | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
+| A/B test decision   | CAMPAIGN#<id>               | AB#DECIDE                 | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
 | send policy         | SETTINGS#sending            | POLICY                    |                                  |
 | SES send pacing     | PACE#ses                    | BUCKET                    |                                  |
 | schedule watermark  | SCHEDULE#tick               | WATERMARK                 |                                  |
@@ -331,6 +333,11 @@ def send_ledger(campaign_id: str, contact_id: str) -> dict[str, str]:
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"SEND#{contact_id}"}
 
 
+def campaign_batch_test(campaign_id: str, batch_id: str) -> dict[str, str]:
+    """Marker that an A/B batch's test mails were added to the per-variant counters (once)."""
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"BATCH#{batch_id}#test"}
+
+
 CAMPAIGN_WAITS = "WAIT#"
 
 
@@ -338,6 +345,12 @@ def campaign_wait(campaign_id: str, batch_id: str) -> dict[str, str]:
     """A batch held back until quiet hours end for some of its recipients
     (`ecrm.campaigns.waits`); the tick puts it back on the queue by its `due` entry."""
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{CAMPAIGN_WAITS}{batch_id}"}
+
+
+def campaign_ab_decision(campaign_id: str) -> dict[str, str]:
+    """When an A/B test's winner is chosen (`ecrm.campaigns.ab_winner`), by its `due` entry.
+    Sorts before `WAIT#`: a tick decides before it releases the batches waiting for it."""
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "AB#DECIDE"}
 
 
 def send_policy() -> dict[str, str]:
