@@ -1,9 +1,11 @@
 """`ecrm campaigns ...`: list, show, create, test, send, schedule, pause, resume, cancel,
-delete and watch campaigns through `/admin/campaigns`."""
+delete, watch campaigns and pick an A/B test's winner through `/admin/campaigns`."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +34,15 @@ def register(commands: Commands) -> None:
     create.add_argument("--from-email", required=True, help="sender address")
     create.add_argument("--from-name", required=True, help="sender name")
     create.add_argument("--reply-to")
+    create.add_argument(
+        "--ab-test", metavar="FILE", help="an A/B test as JSON (variants, test_percent, ...)"
+    )
+
+    winner = commands.api(
+        group, "winner", "pick an A/B test's winner now: it goes to the rest, once", _winner
+    )
+    winner.add_argument("campaign_id")
+    winner.add_argument("variant")
 
     send = commands.api(group, "send", "start sending now", _action("send"))
     send.add_argument("campaign_id")
@@ -138,6 +149,11 @@ def _create(ctx: Context) -> None:
     }
     if args.topic:
         body["topic"] = args.topic
+    if args.ab_test:
+        try:
+            body["ab_test"] = json.loads(Path(args.ab_test).read_text())
+        except (OSError, ValueError) as error:
+            raise CliError(f"--ab-test: {error}", USAGE) from None
     campaign = ctx.api.post("/admin/campaigns", body)
     ctx.out.result(campaign, f"created campaign {campaign['id']} ({campaign['state']})")
 
@@ -184,6 +200,34 @@ def _action(verb: str) -> Any:
     return run
 
 
+def _winner(ctx: Context) -> None:
+    body = {"variant": ctx.args.variant}
+    campaign = ctx.api.post(path(ctx.args.campaign_id) + "/winner", body)
+    ctx.out.result(campaign, f"campaign {campaign['id']}: winner {ctx.args.variant}")
+
+
+def ab_lines(test: dict[str, Any]) -> list[str]:
+    """An A/B test's definition, results per variant and decision, for `show`."""
+    when = test.get("decide_at") or f"{test['wait_hours']:g} h after the start"
+    lines = [
+        f"  A/B test: {test['test_percent']:g}% split over {len(test['variants'])} variants,"
+        f" holdout {test['holdout_percent']:g}% ({test['holdout']} so far), metric"
+        f" {test['metric']}, decided {when}",
+    ]
+    rows = [
+        (r["id"], r["sent"], r["delivered"], r["opened"], r["clicked"], r["unsubscribed"],
+         f"{100 * r['rate']:.1f}%")
+        for r in test["results"]
+    ]  # fmt: skip
+    header = ("variant", "sent", "delivered", "opened", "clicked", "unsubscribed", "rate")
+    lines += ["    " + line for line in table(rows, header).splitlines()]
+    lines.append(f"  {test['summary']}")
+    if decision := test.get("decision"):
+        by = "by a marketer" if decision["decided_by"] == "marketer" else "when the wait ended"
+        lines.append(f"  winner {decision['winner']}, chosen {by} at {decision['decided_at']}")
+    return lines
+
+
 def _watch(ctx: Context) -> int:
     return campaign_watch.watch(ctx, ctx.args.campaign_id)
 
@@ -198,6 +242,8 @@ def describe(campaign: dict[str, Any]) -> str:
         + ("" if progress["planning_complete"] else ", audience still being planned"),
         "  " + campaign_watch.counts(stats),
     ]
+    if campaign.get("ab_test"):
+        lines += ab_lines(campaign["ab_test"])
     if campaign.get("paused_reason"):
         lines.append(f"  paused: {campaign['paused_reason']} {campaign.get('paused_detail') or ''}")
     for moment in ("scheduled_at", "started_at", "finished_at"):

@@ -33,6 +33,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/admin/campaigns/{campaign_id}/cancel"): "campaigns cancel",
     ("POST", "/admin/campaigns/{campaign_id}/pause"): "campaigns pause",
     ("POST", "/admin/campaigns/{campaign_id}/resume"): "campaigns resume",
+    ("POST", "/admin/campaigns/{campaign_id}/winner"): "campaigns winner",
     ("GET", "/admin/settings/sending"): "sending show",
     ("PUT", "/admin/settings/sending"): "sending set",
     ("GET", "/admin/automations"): "automations list",

@@ -12,6 +12,7 @@ import pytest
 
 from local.stack import EmbeddedStack
 from tests.cli.conftest import Ecrm
+from tests.waiting import wait_for
 
 AUDIENCE = 15
 
@@ -141,3 +142,53 @@ def test_schedule_needs_a_time_with_a_zone_and_an_existing_campaign(
 def test_without_credentials_campaign_commands_exit_3(ecrm: Ecrm) -> None:
     run = ecrm("campaigns", "list", auth=False)
     assert run.code == 3 and "ecrm login" in run.err
+
+
+def test_an_ab_campaign_through_ecrm_serve_shows_its_variants_and_takes_a_picked_winner(
+    ecrm: Ecrm, campaign_parts: dict[str, str], stack: EmbeddedStack, tmp_path: Any
+) -> None:
+    spec = tmp_path / "ab.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "variants": [{"id": "A"}, {"id": "B", "subject": "Other news"}],
+                "test_percent": 60,
+                "metric": "opens",
+                "wait_hours": 4,
+            }
+        )
+    )
+    run = ecrm(
+        "campaigns", "create", "--name", "AB", "--template", campaign_parts["template"],
+        "--segment", campaign_parts["segment"], "--from-email", "news@example.com",
+        "--from-name", "News", "--ab-test", str(spec), "--json",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    campaign_id = str(run.json()["id"])  # type: ignore[call-overload]
+    assert ecrm("campaigns", "send", campaign_id).code == 0
+
+    def tested() -> list[dict[str, Any]]:
+        shown = ecrm("campaigns", "show", campaign_id, "--json").json()
+        return list(shown["ab_test"]["results"])  # type: ignore[call-overload,index]
+
+    def b_mails() -> list[dict[str, Any]]:
+        return [m for m in stack.outbox() if m["subject"] == "Other news"]
+
+    # The test share's tally comes after its mails: then every B mail is in the outbox.
+    counted = wait_for(tested, lambda found: any(r["sent"] for r in found))
+    b_sent = next(r["sent"] for r in counted if r["id"] == "B")
+    wait_for(b_mails, lambda found: len(found) == b_sent)
+    for message in b_mails():
+        opened = ecrm("outbox", "event", message["id"], "open", "--state", str(stack.state_dir))
+        assert opened.code == 0, opened.err
+    shown = ecrm("campaigns", "show", campaign_id)
+    assert shown.code == 0 and "A/B test: 60% split over 2 variants" in shown.out
+    assert "variant" in shown.out and ("not enough data yet" in shown.out or "B's" in shown.out)
+
+    picked = ecrm("campaigns", "winner", campaign_id, "B")
+    assert picked.code == 0, picked.err
+    other = ecrm("campaigns", "winner", campaign_id, "A")
+    assert other.code == 4  # already B
+    finished = ecrm("campaigns", "watch", campaign_id, "--interval", "0.1", "--json").lines()[-1]
+    assert finished["state"] == "done"  # type: ignore[index]
+    assert "winner B, chosen by a marketer" in ecrm("campaigns", "show", campaign_id).out
