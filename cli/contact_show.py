@@ -95,7 +95,8 @@ def describe(contact: dict[str, Any], interactions: int = 10) -> str:
     lines.append(f"  score       {score['score']} (ruleset v{score.get('ruleset_version', 0)})")
     for line in score["explanation"]["lines"]:
         decay = f", decay {line['decay']}" if line.get("decay") else ""
-        lines.append(f"    {line['points']:>8}  {line['kind']:<10} {line['rule']}{decay}")
+        because = f"  ({line['because']})" if line.get("because") else ""
+        lines.append(f"    {line['points']:>8}  {line['kind']:<10} {line['rule']}{decay}{because}")
     consents = contact["consents"]
     lines.append("  consent records (newest first)" if consents else "  no consent record")
     lines += [f"    {_consent(c)}" for c in contact["consents"]]

@@ -119,7 +119,13 @@ def test_an_automation_made_from_the_keyboard_fires_is_disabled_and_shows_its_co
         for r in admin(stack, "GET", "/admin/automations").json()["items"]
         if r["name"] == "Welcome, typed"
     ]
-    assert stored["when"] == {"event": "confirmed", "form_id": None, "stage": None, "topic": None}
+    assert stored["when"] == {
+        "event": "confirmed",
+        "form_id": None,
+        "stage": None,
+        "topic": None,
+        "name": None,
+    }
     assert stored["enabled"] is True and stored["template_id"] == welcome
 
     # a subscriber confirms: the rule fires, the tick sends the welcome mail

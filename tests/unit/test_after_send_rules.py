@@ -109,6 +109,13 @@ def test_rules_fire_on_their_own_event_only() -> None:
     assert not triggers.fires(rule(event="stage_reached", stage="mql"), staged)
     added = Happened("topic_added", "c1", "TOPIC#events", topic="events")
     assert triggers.fires(rule(event="topic_added", topic="events"), added)
+    bought = triggers.happened(
+        {"type": "custom_event", "contact_id": "c1", "event_id": "ev_1", "name": "purchased"}, None
+    )
+    assert bought == Happened("custom_event", "c1", "ev_1", name="purchased")
+    assert triggers.fires(rule(event="custom_event", name="purchased"), bought)
+    assert not triggers.fires(rule(event="custom_event", name="viewed"), bought)
+    assert not triggers.fires(rule(event="confirmed"), bought)
 
 
 @pytest.mark.parametrize(

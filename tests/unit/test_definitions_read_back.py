@@ -42,6 +42,7 @@ AUTOMATIONS = [
     },
     {"name": "c", "when": {"event": "stage_reached", "stage": "mql"}, "template_id": "t"},
     {"name": "d", "when": {"event": "topic_added", "topic": "events"}, "delay_minutes": 1440},
+    {"name": "e", "when": {"event": "custom_event", "name": "trial.started"}, "delay_minutes": 5},
 ]
 
 
@@ -171,6 +172,7 @@ SEGMENTS = [
             {"kind": "score", "max": -5},
             {"kind": "activity", "within_days": 30},
             {"kind": "activity", "event": "engaged", "within_days": 7, "active": False},
+            {"kind": "activity", "event": "custom", "name": "purchased", "within_days": 90},
         ],
     },
 ]

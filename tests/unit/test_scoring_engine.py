@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ecrm.scoring import schema
 from ecrm.scoring.engine import RETENTION_SECONDS, Engine, Event, Score, decayed
-from ecrm.scoring.report import explanation
+from ecrm.scoring.report import explanation, wording
 from ecrm.scoring.rules import default_ruleset
 
 T0 = 1_750_000_000.0
@@ -154,6 +154,27 @@ def test_form_weights_fit_and_stages():
     ]
     other = e.apply(e.new_score(), [event(1, "form_submitted", T0, "newsletter")], {}, T0)
     assert other.score.engagement == {"form": 10} and other.transitions == []  # 10 < 20
+
+
+def test_a_custom_event_scores_by_its_name_only_and_says_why():
+    rules = [
+        {"id": "buy", "on": "custom_event", "event": "purchased", "points": 30},
+        {"id": "churn", "on": "custom_event", "event": "cancelled", "points": -40},
+    ]
+    e = engine(engagement=rules)
+    bought = Event("e1", "custom_event", T0, name="purchased")
+    viewed = Event("e2", "custom_event", T0 + 1, name="viewed")
+    unnamed = Event("e3", "custom_event", T0 + 2)
+    outcome = run(e, [bought, viewed, unnamed], now=T0 + 2)
+    assert outcome.score.engagement == {"buy": 30}
+    [change] = outcome.changes
+    assert (change.event_id, change.event_name, change.points) == ("e1", "purchased", {"buy": 30})
+    because = wording(e.ruleset)
+    lines = explanation(outcome.score, T0 + 2, because)["lines"]
+    assert [line["because"] for line in lines if line["rule"] == "buy"] == [
+        'each "purchased" event: 30 points'
+    ]
+    assert because["company-email"] == "the address is at a company domain"
 
 
 def test_engagement_halves_after_the_half_life_and_penalties_stay():

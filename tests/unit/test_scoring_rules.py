@@ -152,6 +152,7 @@ VALID = [
         "engagement": [
             {"id": "f", "on": "form_submitted", "points": 1, "per_form": {"demo": 30, "x": 0.5}},
             {"id": "o", "on": "email_opened", "points": 1, "cap": {"count": 3, "per": "week"}},
+            {"id": "buy", "on": "custom_event", "event": "order.paid", "points": 20},
         ],
         "decay": {"half_life_days": None},
         "stages": [

@@ -24,6 +24,7 @@ CONTACT: dict[str, Any] = {
     "f_interests": ["guides", "events"],
     "updated_at": "2020-01-01T00:00:00.000Z",
     "last_engaged_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(NOW - 3 * 86400)),
+    "ev_purchased": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(NOW - 5 * 86400)),
 }
 SCORE = {
     "stage": "mql",
@@ -68,6 +69,10 @@ def holds(model: Any, contact: dict[str, Any], score: dict[str, Any] | None, now
         ({"kind": "activity", "event": "engaged", "within_days": 7}, True),
         ({"kind": "activity", "event": "engaged", "within_days": 2}, False),
         ({"kind": "activity", "event": "engaged", "within_days": 2, "active": False}, True),
+        ({"kind": "activity", "event": "custom", "name": "purchased", "within_days": 7}, True),
+        ({"kind": "activity", "event": "custom", "name": "purchased", "within_days": 4}, False),
+        ({"kind": "activity", "event": "custom", "name": "viewed", "within_days": 7}, False),
+        ({"kind": "activity", "event": "custom", "name": "x", "within_days": 7, "active": 0}, True),
     ],
 )
 def test_each_condition_kind(condition: dict[str, Any], expected: bool) -> None:
@@ -86,6 +91,9 @@ def test_stage_and_score_conditions_do_not_hold_without_a_score() -> None:
         {"kind": "field", "field": "company", "op": "regex", "value": ".*"},
         {"kind": "status", "in": ["vip"]},
         {"kind": "activity", "within_days": 0},
+        {"kind": "activity", "event": "custom", "within_days": 7},
+        {"kind": "activity", "event": "engaged", "name": "purchased", "within_days": 7},
+        {"kind": "activity", "event": "custom", "name": "x#y", "within_days": 7},
         {"kind": "interest", "any_of": []},
     ],
 )

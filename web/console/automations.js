@@ -13,9 +13,10 @@ const EVENTS = {
   form_submitted: "a form is submitted",
   stage_reached: "a contact reaches a scoring stage",
   topic_added: "a contact joins a topic",
+  custom_event: "a custom event is recorded (POST /events)",
 };
 // The control only this event needs (its name is the API's field).
-const DETAIL = { form_submitted: "when.form_id", stage_reached: "when.stage", topic_added: "when.topic" };
+const DETAIL = { form_submitted: "when.form_id", stage_reached: "when.stage", topic_added: "when.topic", custom_event: "when.name" };
 const COUNTS = [["triggered", "Triggered"], ["sent", "Sent"], ["skipped", "Skipped"], ["failed", "Failed"], ["waiting", "Waiting"]];
 
 function field(label, control, hint) {
@@ -37,6 +38,7 @@ function when(rule) {
   if (w.event === "form_submitted") return w.form_id ? "form " + w.form_id + " is submitted" : EVENTS.form_submitted;
   if (w.event === "stage_reached") return "a contact reaches stage " + w.stage;
   if (w.event === "topic_added") return "a contact joins topic " + w.topic;
+  if (w.event === "custom_event") return "the custom event " + w.name + " is recorded";
   return EVENTS[w.event] || w.event;
 }
 
@@ -66,6 +68,7 @@ function editor(area, rule, canChange, done) {
     field("Form id", input("when.form_id", "au-form", r.when.form_id, readOnly), "Leave empty for any form."),
     field("Stage", input("when.stage", "au-stage", r.when.stage, readOnly), "A stage of the scoring ruleset, such as mql."),
     field("Topic joined", input("when.topic", "au-joined", r.when.topic, readOnly)),
+    field("Event name", input("when.name", "au-event-name", r.when.name, readOnly), "As the source sends it, such as purchased."),
     field("Send the template (id)", input("template_id", "au-template", r.template_id, readOnly, { list: "au-templates" })),
     h("datalist", { id: "au-templates" }),
     field("Topic of the mail (the contact must be subscribed to it when it is due)", input("topic", "au-topic", r.topic, readOnly)),

@@ -38,7 +38,8 @@ export const KINDS = {
   ] },
   activity: { name: "Activity", controls: [
     { name: "active", label: "Who", type: "select", options: [["true", "acted"], ["false", "did not act"]], value: "true" },
-    { name: "event", label: "Counting", type: "select", options: [["any", "any activity (forms, preferences, opens, clicks)"], ["engaged", "opens and clicks only"]], value: "any" },
+    { name: "event", label: "Counting", type: "select", options: [["any", "any activity (forms, preferences, opens, clicks)"], ["engaged", "opens and clicks only"], ["custom", "a custom event (POST /events)"]], value: "any" },
+    { name: "name", label: "Custom event name (e.g. purchased)", type: "text" },
     { name: "within_days", label: "Within the last … days", type: "number", value: 30 },
   ] },
 };
@@ -85,6 +86,13 @@ export function conditionRow(condition, index, { readOnly, onKind, onRemove }) {
       spec.controls.map((c) => control(c, id + "-" + c.name, condition[c.name], readOnly))),
     h("p", { class: "error", id: id + "-error", "data-condition-error": index }),
     remove);
+  if (condition.kind === "activity") {
+    const event = row.querySelector("select[name=event]");
+    const name = row.querySelector("input[name=name]");
+    const hide = () => { name.parentElement.hidden = event.value !== "custom"; };
+    event.addEventListener("change", hide);
+    hide();
+  }
   if (condition.kind === "field") {
     const op = row.querySelector("select[name=op]");
     const value = row.querySelector("input[name=value]");
@@ -110,6 +118,7 @@ export function readCondition(row) {
     else if (spec.name === "active") out.active = raw === "true";
     else out[spec.name] = raw.trim();
   }
+  if (kind === "activity" && (out.event !== "custom" || !out.name)) delete out.name;
   if (kind === "field") {
     if (NO_VALUE.has(out.op)) delete out.value;
     else if (LIST_OPS.has(out.op)) out.value = split(out.value);

@@ -8,7 +8,7 @@ export const FIT_KINDS = { equals: "equals", contains: "contains", in: "is one o
 // What each fit kind needs besides its id and points.
 const FIT_NEEDS = { equals: ["field", "value"], contains: ["field", "value"], in: ["field", "values"], range: ["field", "min", "max"], email_domain: ["domain"] };
 export const EVENTS = ["form_submitted", "confirmed", "email_delivered", "email_opened", "email_clicked",
-  "email_bounced", "email_complained", "preferences_updated", "signed_in", "unsubscribed"];
+  "email_bounced", "email_complained", "preferences_updated", "signed_in", "unsubscribed", "custom_event"];
 const PERIODS = ["hour", "day", "week"];
 
 const idOf = (name) => name.replaceAll(".", "-");
@@ -77,10 +77,14 @@ export function engagementRow(rule, i, how) {
       control(name("cap.per"), "Per", rule.cap?.per || "day", { ...o, choices: choicesOf(PERIODS) }),
       control(name("per_form"), "Points per form (form=points, …)",
         Object.entries(rule.per_form || {}).map(([f, p]) => f + "=" + p).join(", "), o),
+      control(name("event"), "Event name (POST /events)", rule.event, o),
     ];
   }, how);
   const on = node.querySelector(`[name="${name("on")}"]`);
-  const shown = () => { node.querySelector('[data-part="per_form"]').hidden = on.value !== "form_submitted"; };
+  const shown = () => {
+    node.querySelector('[data-part="per_form"]').hidden = on.value !== "form_submitted";
+    node.querySelector('[data-part="event"]').hidden = on.value !== "custom_event";
+  };
   on.addEventListener("change", shown);
   shown();
   return node;
@@ -127,6 +131,7 @@ export function readRuleset(form) {
     const name = (part) => `engagement.${i}.${part}`;
     const rule = { id: v(name("id")).trim(), on: v(name("on")), points: numberOr(v(name("points"))) };
     if (numberOr(v(name("cap.count"))) !== null) rule.cap = { count: numberOr(v(name("cap.count"))), per: v(name("cap.per")) };
+    if (rule.on === "custom_event") rule.event = v(name("event")).trim();
     if (rule.on === "form_submitted" && v(name("per_form")).trim()) {
       rule.per_form = Object.fromEntries(v(name("per_form")).split(",").map((pair) => pair.split("="))
         .map(([f, p]) => [(f || "").trim(), numberOr(p || "")]));

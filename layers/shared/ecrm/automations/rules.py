@@ -3,9 +3,10 @@ them (the admin API): validated here (pydantic), stored one item per rule in one
 (`AUTOMATIONS`), each holding its template (`definition_holds`).
 
 Events come from the table's stream: a `form_submitted` or `confirmed` interaction, scoring's
-`stage_changed` (trigger `stage_reached`), or a topic membership entering the topic index
-(trigger `topic_added`); `triggers` reads the stored rules back without pydantic and writes the
-due runs they fire, which `ecrm.automations.runs` sends.
+`stage_changed` (trigger `stage_reached`), a topic membership entering the topic index
+(trigger `topic_added`), or a custom event of `POST /events` by its name (`custom_event`);
+`triggers` reads the stored rules back without pydantic and writes the due runs they fire,
+which `ecrm.automations.runs` sends.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from ecrm.automations import counts, triggers
 from ecrm.automations.triggers import Trigger
 from ecrm.contacts.forms import Slug
+from ecrm.events.payload import NAME_PATTERN
 from ecrm.mail import templates
 from ecrm.mail.senders import SenderIn
 from ecrm.platform import clock, definition_holds, keys, store
@@ -37,6 +39,9 @@ class When(Model):
         default=None, description="stage_reached: the stage (required)"
     )
     topic: Slug | None = Field(default=None, description="topic_added: the topic (required)")
+    name: Annotated[str, StringConstraints(pattern=NAME_PATTERN)] | None = Field(
+        default=None, description="custom_event: the event's name (required; POST /events)"
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -44,6 +49,8 @@ class When(Model):
             raise ValueError("stage_reached needs the stage")
         if self.event == "topic_added" and not self.topic:
             raise ValueError("topic_added needs the topic")
+        if (self.event == "custom_event") != (self.name is not None):
+            raise ValueError("custom_event needs the event's name (`name`); no other event has one")
         return self
 
 

@@ -26,8 +26,9 @@ from ecrm.platform.settings import settings
 
 logger = Logger(service="mailing", child=True)
 
-Trigger = Literal["form_submitted", "confirmed", "stage_reached", "topic_added"]
+Trigger = Literal["form_submitted", "confirmed", "stage_reached", "topic_added", "custom_event"]
 STAGE_CHANGED = "stage_changed"  # scoring's interaction (`to_stage`)
+CUSTOM_EVENT = "custom_event"  # POST /events (ecrm.events.recording), by its `name`
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class When:
     form_id: str | None = None  # form_submitted: only this form
     stage: str | None = None  # stage_reached: the stage
     topic: str | None = None  # topic_added: the topic
+    name: str | None = None  # custom_event: the event's name
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,13 @@ class Rule:
         return cls(
             id=item["id"],
             name=item["name"],
-            when=When(when["event"], when.get("form_id"), when.get("stage"), when.get("topic")),
+            when=When(
+                when["event"],
+                when.get("form_id"),
+                when.get("stage"),
+                when.get("topic"),
+                when.get("name"),
+            ),
             template_id=item["template_id"],
             topic=item["topic"],
             sender=Sender(sender["email"], sender["name"], sender.get("reply_to")),
@@ -115,6 +123,7 @@ class Happened:
     form_id: str | None = None
     stage: str | None = None
     topic: str | None = None
+    name: str | None = None
 
 
 def happened(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> Happened | None:
@@ -126,6 +135,9 @@ def happened(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> Happened 
             return Happened("stage_reached", contact_id, ref, stage=str(new.get("to_stage")))
         form_id = str(new["form_id"]) if new.get("form_id") else None
         return Happened(kind, contact_id, ref, form_id=form_id)
+    if kind == CUSTOM_EVENT and new.get("contact_id") and new.get("name"):
+        contact_id, ref = str(new["contact_id"]), str(new.get("event_id", ""))
+        return Happened("custom_event", contact_id, ref, name=str(new["name"]))
     if kind == "topic_membership" and new.get("gsi1pk") and not (old or {}).get("gsi1pk"):
         contact_id = keys.contact_id_of(str(new["pk"]))
         return Happened("topic_added", contact_id, str(new["sk"]), topic=str(new.get("topic")))
@@ -142,6 +154,8 @@ def fires(rule: Rule, event: Happened) -> bool:
         return when.stage == event.stage
     if when.event == "topic_added":
         return when.topic == event.topic
+    if when.event == CUSTOM_EVENT:
+        return when.name == event.name
     return True
 
 

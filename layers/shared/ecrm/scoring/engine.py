@@ -47,6 +47,7 @@ class Event:
     at: float
     form_id: str | None = None
     scanner: bool = False
+    name: str | None = None  # a custom event's (`POST /events`)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Event:
@@ -56,6 +57,7 @@ class Event:
             at=epoch(str(item["at"])),
             form_id=item.get("form_id"),
             scanner=bool(item.get("scanner", False)),
+            name=item.get("name") if item.get("type") == "custom_event" else None,
         )
 
 
@@ -103,6 +105,7 @@ class Change:
     points: dict[str, float]
     capped: tuple[str, ...]
     score: float
+    event_name: str | None = None  # a custom event's
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ class _Rule:
     per_form: Mapping[str, float]
     cap_count: int
     cap_seconds: int
+    event: str | None  # custom_event rules: only this event
 
 
 class Engine:
@@ -215,6 +219,8 @@ class Engine:
         points: dict[str, float] = {}
         capped: list[str] = []
         for rule in rules:
+            if rule.event is not None and rule.event != event.name:
+                continue
             value = rule.per_form.get(event.form_id or "", rule.points)
             if not value:
                 continue
@@ -235,7 +241,9 @@ class Engine:
             added = decayed(value, lag, self.half_life)
             score.engagement[rule_id] = round(score.engagement.get(rule_id, 0.0) + added, _DIGITS)
         total = round(score.total(score.as_of), _DIGITS)
-        return Change(event.event_id, event.type, event.at, points, tuple(capped), total)
+        return Change(
+            event.event_id, event.type, event.at, points, tuple(capped), total, event.name
+        )
 
     def _advance(self, score: Score, at: float) -> None:
         """Decay the stored engagement forward to `at` (never backwards)."""
@@ -260,6 +268,5 @@ class Engine:
 
 def _compile(rule: EngagementRule) -> _Rule:
     cap = rule.cap
-    return _Rule(
-        rule.id, rule.points, rule.per_form, cap.count if cap else 0, cap.seconds if cap else 1
-    )
+    count, seconds = (cap.count, cap.seconds) if cap else (0, 1)
+    return _Rule(rule.id, rule.points, rule.per_form, count, seconds, rule.event)

@@ -107,6 +107,7 @@ def plan(
             "contact_id": contact_id,
             "event_id": change.event_id,
             "event_type": change.event_type,
+            "event_name": change.event_name,
             "at": at,
             "points": change.points,
             "capped": list(change.capped) or None,

@@ -5,7 +5,8 @@ field); what is stored, and the shipped default, is read back here as it is (`Ru
 so a function that scores imports no pydantic (a cold start's largest part, issue 15 point 7).
 tests/unit/test_scoring_rules.py checks that every valid ruleset reads back to what its model
 says. Fit rules look at the contact (profile fields, `email`, `status`, `topics`); engagement
-rules give points per interaction type, optionally weighted per form and capped per period.
+rules give points per interaction type, optionally weighted per form and capped per period; a
+custom event (`POST /events`) scores by its name (`on: custom_event`, `event: <name>`).
 Positive engagement points decay (half-life); penalties do not, so decay never raises a score.
 Stages are thresholds on the total, in increasing order; the first is where everyone starts.
 """
@@ -32,6 +33,7 @@ InteractionType = Literal[
     "preferences_updated",
     "signed_in",
     "unsubscribed",
+    "custom_event",  # POST /events (ecrm.events): a rule names the event (`event`)
 ]
 PERIOD_SECONDS = {"hour": 3600, "day": 86400, "week": 7 * 86400}
 DEFAULT_HALF_LIFE_DAYS = 30.0
@@ -139,6 +141,7 @@ class EngagementRule:
     # form_submitted only: points per form id instead of `points` (same sign as `points`).
     per_form: Mapping[str, float]
     cap: Cap | None
+    event: str | None = None  # custom_event only: the event's name (`purchased`)
 
     @classmethod
     def from_item(cls, data: Data) -> EngagementRule:
@@ -149,6 +152,7 @@ class EngagementRule:
             points=float(data["points"]),
             per_form={form: float(w) for form, w in (data.get("per_form") or {}).items()},
             cap=Cap(int(cap["count"]), cap["per"]) if cap else None,
+            event=data.get("event"),
         )
 
 

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from ecrm.events.payload import NAME_PATTERN
 from ecrm.platform.errors import InvalidInput
 from ecrm.platform.models import Model
 from ecrm.scoring import rules
@@ -27,6 +28,7 @@ FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 FormId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 Points = Annotated[float, Field(ge=-1000, le=1000, allow_inf_nan=False)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+EventName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 
 
 class _Strict(Model):
@@ -106,9 +108,13 @@ class EngagementRule(_Strict):
     # form_submitted only: points per form id instead of `points` (same sign as `points`).
     per_form: dict[FormId, Points] = Field(default_factory=dict, max_length=200)
     cap: Cap | None = None
+    # custom_event only, and required there: the name of the event that scores (`purchased`).
+    event: EventName | None = None
 
     @model_validator(mode="after")
     def _weights(self) -> Self:
+        if (self.on == "custom_event") != (self.event is not None):
+            raise ValueError("a custom_event rule names its event (`event`); no other rule does")
         if self.per_form and self.on != "form_submitted":
             raise ValueError("per_form weights are for form_submitted rules")
         if any(w * self.points < 0 for w in self.per_form.values()):

@@ -16,6 +16,7 @@ from ecrm.contacts import suppression
 from ecrm.contacts.records import FIELD_PREFIX
 from ecrm.platform import clock, keys, store
 from ecrm.segments.conditions import (
+    ActivityCondition,
     FieldCondition,
     InterestCondition,
     SegmentView,
@@ -52,7 +53,10 @@ def _attributes(segment: SegmentView) -> tuple[str, ...]:
         for c in segment.conditions
         if isinstance(c, FieldCondition | InterestCondition)
     ]
-    return (*_CONTACT_ATTRIBUTES, *fields)
+    events = [
+        a for c in segment.conditions if isinstance(c, ActivityCondition) for a in c.attributes
+    ]
+    return tuple(dict.fromkeys((*_CONTACT_ATTRIBUTES, *fields, *events)))
 
 
 def members_page(

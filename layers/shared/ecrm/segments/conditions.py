@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from ecrm.contacts.records import FIELD_PREFIX, ContactStatus
+from ecrm.contacts.records import EVENT_PREFIX, FIELD_PREFIX, ContactStatus
 from ecrm.platform import keys, store
 from ecrm.platform.errors import NotFound
 
@@ -65,9 +65,19 @@ class ScoreCondition:
 @dataclass(frozen=True, slots=True)
 class ActivityCondition:
     within_days: int
-    event: Literal["engaged", "any"] = "any"
+    event: Literal["engaged", "any", "custom"] = "any"
     active: bool = True
     kind: Literal["activity"] = "activity"
+    name: str | None = None  # `custom`: the custom event's name (`POST /events`)
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """What it reads of the contact item."""
+        if self.event == "custom":
+            return (EVENT_PREFIX + str(self.name),)
+        return (
+            ("last_engaged_at",) if self.event == "engaged" else ("last_engaged_at", "updated_at")
+        )
 
 
 Condition = (
@@ -102,7 +112,10 @@ def condition(data: Mapping[str, Any]) -> Condition:  # noqa: PLR0911 - one retu
         case "score":
             return ScoreCondition(_optional(data.get("min")), _optional(data.get("max")))
     return ActivityCondition(
-        int(data["within_days"]), data.get("event", "any"), bool(data.get("active", True))
+        int(data["within_days"]),
+        data.get("event", "any"),
+        bool(data.get("active", True)),
+        name=data.get("name"),
     )
 
 
@@ -172,9 +185,7 @@ def _field(condition: FieldCondition, contact: Mapping[str, Any]) -> bool:
 
 
 def _active(condition: ActivityCondition, contact: Mapping[str, Any], now: float) -> bool:
-    names = (
-        ["last_engaged_at"] if condition.event == "engaged" else ["last_engaged_at", "updated_at"]
-    )
+    names = condition.attributes
     latest = max((str(contact[n]) for n in names if contact.get(n)), default=None)
     recent = False
     if latest:

@@ -15,7 +15,9 @@ Conditions (kind: what it reads, when it holds):
 - `stage`: the score item's `stage` (lead scoring) is one of `in`;
 - `score`: the score item, decayed to now, is within `min`..`max`;
 - `activity`: `last_engaged_at` (opens, clicks; `engaged`) or also `updated_at` (forms,
-  preferences; `any`) within `within_days` (or, with `active: false`, not).
+  preferences; `any`), or when the contact last did the custom event `name` (`custom`:
+  `ev_<name>` on the contact, `ecrm.events.recording`) within `within_days` (or, with
+  `active: false`, not).
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ from pydantic import (
 
 from ecrm.contacts.forms import FieldName, Slug
 from ecrm.contacts.records import ContactStatus
+from ecrm.events.payload import NAME_PATTERN
 from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
 from ecrm.platform.errors import NotFound
 from ecrm.platform.models import Model
 
 KIND = "segment"
 Value = Annotated[str, StringConstraints(max_length=200)]
+EventName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 #: A score bound as DynamoDB can store it: finite, within what any score reaches, and rounded
 #: (1.8e-237 underflowed DynamoDB's number range and answered 500).
 ScoreBound = Annotated[
@@ -95,9 +99,16 @@ class ScoreCondition(_Condition):
 
 class ActivityCondition(_Condition):
     kind: Literal["activity"] = "activity"
-    event: Literal["engaged", "any"] = "any"
+    event: Literal["engaged", "any", "custom"] = "any"
     within_days: int = Field(ge=1, le=3650)
     active: bool = True
+    name: EventName | None = Field(default=None, description="`custom`: the event's name")
+
+    @model_validator(mode="after")
+    def _named(self) -> ActivityCondition:
+        if (self.event == "custom") != (self.name is not None):
+            raise ValueError("a custom event's activity names the event (`name`); no other does")
+        return self
 
 
 Condition = Annotated[
