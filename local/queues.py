@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from local.event_filter import matches_any
-from local.pump import Deliver, Pump, Record
+from local.pump import IDLE_BACKOFF, Deliver, Pump, Record
 from local.template import PollerSource
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class QueuePump(Pump):
         region: str,
         poll_interval: float = 0.15,
     ) -> None:
-        super().__init__(name, poll_interval)
+        super().__init__(name, poll_interval, idle_backoff=IDLE_BACKOFF)
         self.sqs = sqs
         self.queue_url = queue_url
         self.queue_arn = queue_arn

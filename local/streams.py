@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local.event_filter import matches_any
-from local.pump import Deliver, Pump, Record
+from local.pump import IDLE_BACKOFF, Deliver, Pump, Record
 from local.template import PollerSource
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class StreamPump(Pump):
         poll_interval: float = 0.15,
         retry_delay: float = 0.05,
     ) -> None:
-        super().__init__(name, poll_interval)
+        super().__init__(name, poll_interval, idle_backoff=IDLE_BACKOFF)
         self.streams = streams
         self.stream_arn = stream_arn
         self.source = source

@@ -72,6 +72,7 @@ CALLED = [
     Called(THREADS, DynamoDBBackend, "transact_write_items", ("self", "transact_items")),
     Called(THREADS, DynamoDBStreamsBackend, "get_records", ("self",)),
     Called(THREADS, Queue, "delete_message", ("self",)),
+    Called(THREADS, Queue, "add_message", ("self", "message")),
     Called(THREADS, SQSBackend, "receive_message", ("self", "queue_name")),
     Called(THREADS, SQSBackend, "get_queue", ("self", "queue_name")),
     Called(THREADS, Table, "all_items", ("self",)),
