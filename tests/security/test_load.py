@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bench.form_load import load_stack, run
 
-SUBMISSIONS, CLIENTS = 400, 20
+SUBMISSIONS, CLIENTS = 200, 10
 PER_IP = 16  # each client sends 20, some of them retries: a few over its limit get 429
 
 
