@@ -136,6 +136,21 @@ def test_events_for_an_erased_address_are_dropped(subscriber: str, secret: str) 
     assert not [i for i in table_items() if subscriber in json.dumps(i)]
 
 
+def test_an_event_racing_an_erasure_writes_nothing_into_the_erased_partition(
+    subscriber: str, secret: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read = recording._contacts
+
+    def erased_right_after_the_read(events: Any) -> Any:
+        found = read(events)
+        personal_data.erase(subscriber)
+        return found
+
+    monkeypatch.setattr(recording, "_contacts", erased_right_after_the_read)
+    assert answer(send({**PURCHASE, "id": "late"}, secret)) == (202, {"accepted": 1})
+    assert not [i for i in table_items() if subscriber in json.dumps(i)]
+
+
 def test_a_batch_records_each_known_contacts_events(submit: Submit, secret: str) -> None:
     for person in ("ann", "bob"):
         assert submit(valid_body(f"{person}@example.com"))["statusCode"] == 202
