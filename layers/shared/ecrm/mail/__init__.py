@@ -22,6 +22,8 @@ The send policy of marketing mail (campaigns, automations; never transactional m
   `ends_at`).
 
 Templates
+- `plain_templates`: our own transactional mails, `{{ name }}` substitutions rendered exactly as
+  Jinja renders them, without importing it (`render`).
 - `template_view`: a stored template read back without pydantic, compiled by Jinja once per
   process (`TemplateView`, `compiled`).
 - `templates`: marketers' mail templates, checked when saved and previewed (`create`, `update`,
