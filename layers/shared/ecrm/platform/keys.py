@@ -1,54 +1,7 @@
 """The only module that spells a key. Every item's pk/sk/gsi values are built here.
 
-| item                | pk                          | sk                        | gsi1pk / gsi1sk                  |
-|---------------------|-----------------------------|---------------------------|----------------------------------|
-| contact             | CONTACT#<id>                | PROFILE                   |                                  |
-| interaction         | CONTACT#<id>                | EVENT#<ts>#<event id>     |                                  |
-| consent record      | CONTACT#<id>                | CONSENT#<ts>#<event id>   |                                  |
-| topic membership    | CONTACT#<id>                | TOPIC#<topic>             | TOPIC#<topic>#<shard> / CONTACT# |
-| transactional mail  | CONTACT#<id>                | MAIL#<kind>#<ref>         |                                  |
-| marketing mails sent| CONTACT#<id>                | SENDS                     |                                  |
-| form                | FORM#<id>                   | DEFINITION                | LIST#form / <id>                 |
-| idempotency marker  | IDEMPOTENCY#<hash>          | IDEMPOTENCY               |                                  |
-| rate-limit counter  | RATE#<scope>#<hash>#<window>| RATE                      |                                  |
-| used token          | TOKEN#<token id>            | USED                      |                                  |
-| suppression         | SUPPRESS#<email hash>       | SUPPRESS                  |                                  |
-| erased suppression  | SUPPRESS#k.<keyed hash>     | SUPPRESS                  |                                  |
-| contact alias       | CONTACT#<id of new email>   | PROFILE (`alias_of`)      |                                  |
-| profile schema      | SCHEMA#profile              | DEFINITION                |                                  |
-| erasure record      | ERASURE#<keyed hash of id>  | ERASURE                   |                                  |
-| campaign            | CAMPAIGN#<id>               | META                      |                                  |
-| unique engagement   | CAMPAIGN#<id>               | ENGAGED#<kind>#<contact>  |                                  |
-| mail event marker   | MAILEVENT#<event id>        | MAILEVENT                 |                                  |
-| automation rule     | AUTOMATIONS                 | AUTOMATION#<id>           |                                  |
-| automation run      | CONTACT#<id>                | AUTOMATION#<rule id>      | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
-| automation counts   | AUTOMATIONS                 | COUNT#<rule id>#<shard>   |                                  |
-| score               | CONTACT#<id>                | SCORE                     | STAGE#<stage>#<shard> / CONTACT# |
-| score change        | CONTACT#<id>                | SCORE#<ts>#<event id>     |                                  |
-| scoring ruleset     | SCORING#RULESET             | CURRENT / V#<version>     |                                  |
-| re-score job        | SCOREJOB#<id>               | JOB                       |                                  |
-| mail template       | TEMPLATE#<id>               | TEMPLATE                  | LIST#template / <id>             |
-| segment             | SEGMENT#<id>                | SEGMENT                   | LIST#segment / <id>              |
-| definition holds    | TEMPLATE#<id> / SEGMENT#<id>| HOLDS                     |                                  |
-| campaign listing    | (on the campaign META item) |                           | LIST#campaign / <created>#<id>   |
-| campaign content    | CAMPAIGN#<id>               | CONTENT                   | STARTED#campaign / <started>#<id> |
-| campaign start      | CAMPAIGN#<id>               | DUE                       | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
-| audience page       | CAMPAIGN#<id>               | PAGE#<shard>#<page>       |                                  |
-| batch tally marker  | CAMPAIGN#<id>               | BATCH#<batch id>          |                                  |
-| A/B test tally      | CAMPAIGN#<id>               | BATCH#<batch id>#test     |                                  |
-| link clicks         | CAMPAIGN#<id>               | LINK#<keyed link hash>    |                                  |
-| send ledger         | CAMPAIGN#<id>               | SEND#<contact id>         |                                  |
-| batch held (quiet)  | CAMPAIGN#<id>               | WAIT#<batch id>           | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
-| A/B test decision   | CAMPAIGN#<id>               | AB#DECIDE                 | DUE#<minute> / <due ts>#<pk>#<sk> (while due) |
-| send policy         | SETTINGS#sending            | POLICY                    |                                  |
-| SES send pacing     | PACE#ses                    | BUCKET                    |                                  |
-| schedule watermark  | SCHEDULE#tick               | WATERMARK                 |                                  |
-| trends of a day     | TRENDS                      | DAY#<yyyy-mm-dd>          |                                  |
-| trend gauges        | TRENDS                      | GAUGES                    |                                  |
-| trend marker        | TRENDMARK#<stream event id> | MARK                      |                                  |
-| contacts import     | IMPORT#<id>                 | IMPORT                    |                                  |
-| import bad rows     | IMPORT#<id>                 | BAD#<first line, 10 digits> |                                |
-| event source key    | EVENTKEY#<key id>           | EVENTKEY                  | LIST#eventkey / <created>#<id>   |
+Every item, its keys and who writes it: docs/design/data-model.md (a new key gets its row
+there); how each is read and written: docs/architecture.md, "Data model and access patterns".
 """
 
 from __future__ import annotations
