@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ecrm.contacts import suppression
-from ecrm.imports import chunks
+from ecrm.imports import chunks, rows, stored
 from ecrm.platform import keys, store
 from tests.conftest import table_items
 from tests.integration.conftest import Submit, valid_body
@@ -130,6 +130,44 @@ def test_a_large_file_is_imported_in_chunks_within_transaction_limits(schema: No
     assert job["chunks"] == -(-130 // rows_per_chunk)
     memberships = [i for i in table_items() if i.get("type") == "topic_membership"]
     assert len(memberships) == 260
+
+
+def _worker_reads(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], list[int]]:
+    """Import `data`; the offsets the worker read the upload from after verifying it."""
+    code, job = announce(data)
+    assert code == 201, job
+    upload(job, data)
+    assert start(job["import_id"])[0] == 202
+    offsets: list[int] = []
+    read_range = stored.read_range
+
+    def spy(object_key: str, at: int, length: int) -> bytes:
+        offsets.append(at)
+        return read_range(object_key, at, length)
+
+    monkeypatch.setattr(stored, "read_range", spy)
+    run_worker()
+    return status(job["import_id"]), offsets
+
+
+def test_a_file_one_window_holds_is_read_from_s3_once(
+    schema: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its verification read it whole: the first chunk takes those bytes (one GetObject)."""
+    job, offsets = _worker_reads(csv_file(ROWS), monkeypatch)
+    assert (job["state"], job["imported"], job["bad_rows"]) == ("done", 3, 4)
+    assert offsets == []
+
+
+def test_a_file_of_several_windows_is_read_window_by_window(
+    schema: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rows, "WINDOW_BYTES", 200)  # the file is ~3 KB
+    data = csv_file([f"w{n}@example.com,W{n},Acme,events" for n in range(80)])
+    job, offsets = _worker_reads(data, monkeypatch)
+    assert (job["state"], job["imported"], job["bad_rows"]) == ("done", 80, 0)
+    assert offsets == sorted(set(offsets)) and len(offsets) > len(data) // 200
+    assert len([i for i in table_items() if i.get("type") == "contact"]) == 80
 
 
 def test_an_announcement_with_an_unknown_field_writes_nothing(schema: None) -> None:
