@@ -98,3 +98,17 @@ def test_the_bench_figure_is_met_on_a_small_audience() -> None:
     figure = ab_split.split_error(recipients=2000)
     assert figure.name == "experiments.split_error"
     assert figure.value["split_error"] < 0.05  # type: ignore[index]
+
+
+def test_each_variant_is_said_against_the_leader_for_the_console() -> None:
+    a = ab_stats.Figures("A", 100, 1000)
+    b = ab_stats.Figures("B", 130, 1000)
+    c = ab_stats.Figures("C", 0, 10)  # too few mails to say anything of it
+    assert ab_stats.versus_leader("clicks", [a, b, c]) == {
+        "B": "the highest click rate",
+        "A": "B's click rate is higher than A's with 98% confidence",
+        "C": "not enough data yet",
+    }
+    even = [ab_stats.Figures("A", 50, 500), ab_stats.Figures("B", 50, 500)]
+    assert ab_stats.versus_leader("opens", even)["A"] == "tied for the highest open rate"
+    assert ab_stats.versus_leader("opens", even)["B"].startswith("no clear difference")

@@ -146,6 +146,11 @@ def test_the_test_share_is_split_the_rest_waits_and_gets_the_winner_once(
     shown = campaign(campaign_id)
     results = {r["id"]: r for r in shown["ab_test"]["results"]}
     assert results["A"]["opened"] == 0 and results["B"]["opened"] == b_opens > 0
+    assert results["B"]["versus_leader"] == "the highest open rate"
+    assert results["A"]["versus_leader"] in (  # the console's table says each against B
+        "not enough data yet",
+        shown["ab_test"]["summary"],
+    )
     assert shown["stats"]["opened"] == b_opens
 
     at(3 * 3600)

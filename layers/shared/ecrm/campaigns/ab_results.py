@@ -71,8 +71,14 @@ def shown(campaign: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     found = all_figures(campaign)
     rates = {f.variant: f.rate for f in found}
+    versus = ab_stats.versus_leader(str(spec["metric"]), found)
     results = [
-        {"id": v["id"], **variant_counts(campaign, v["id"]), "rate": round(rates[v["id"]], 4)}
+        {
+            "id": v["id"],
+            **variant_counts(campaign, v["id"]),
+            "rate": round(rates[v["id"]], 4),
+            "versus_leader": versus.get(v["id"], ""),
+        }
         for v in spec["variants"]
     ]
     decision = campaign.get("ab_decision")

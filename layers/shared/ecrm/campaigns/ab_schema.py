@@ -66,6 +66,11 @@ class VariantResult(Model):
     bounced: int = 0
     complained: int = 0
     rate: float = Field(description="The test's metric: per mail sent (click-to-open: per open)")
+    versus_leader: str = Field(
+        default="",
+        description="Against the best rate, in plain words (the `summary`'s test, this variant"
+        " against the leader)",
+    )
 
 
 class Decision(Model):

@@ -65,14 +65,27 @@ def summary(metric: str, all_figures: list[Figures]) -> str:
     order = ranked(all_figures)
     if len(order) < 2:
         return "not enough data yet"
-    leader, runner_up = order[0], order[1]
-    sure = confidence(leader, runner_up)
+    return _against(metric, order[0], order[1])
+
+
+def versus_leader(metric: str, all_figures: list[Figures]) -> dict[str, str]:
+    """Each variant against the leader, in the words of `summary` (the leader: whether its
+    rate is the highest alone or tied), for the console's table of variants."""
+    order = ranked(all_figures)
+    if len(order) < 2:
+        return {}
+    leader, name = order[0], NAMES[metric]
+    tied = leader.rate == order[1].rate
+    said = {leader.variant: f"tied for the highest {name}" if tied else f"the highest {name}"}
+    return said | {other.variant: _against(metric, leader, other) for other in order[1:]}
+
+
+def _against(metric: str, leader: Figures, other: Figures) -> str:
+    sure = confidence(leader, other)
     if sure is None:
         return "not enough data yet"
     name = NAMES[metric]
     percent = min(99, math.floor(sure * 100))
-    if leader.rate == runner_up.rate or percent < 60:
-        return f"no clear difference in {name} between {leader.variant} and {runner_up.variant} yet"
-    return (
-        f"{leader.variant}'s {name} is higher than {runner_up.variant}'s with {percent}% confidence"
-    )
+    if leader.rate == other.rate or percent < 60:
+        return f"no clear difference in {name} between {leader.variant} and {other.variant} yet"
+    return f"{leader.variant}'s {name} is higher than {other.variant}'s with {percent}% confidence"
