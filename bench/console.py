@@ -44,6 +44,7 @@ SCREENS = (
     "imports",
     "automations",
     "scoring",
+    "sending",
     "team",
 )
 

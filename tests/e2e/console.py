@@ -63,6 +63,21 @@ def assert_fits(page: Page, width: int, shot: str | None = None) -> None:
         console_shots.save(page, shot)
 
 
+def watch_csp(page: Page) -> None:
+    """Record the page's Content-Security-Policy violations (`csp_violations`), from its next
+    navigation on: what the policy blocked never shows as a script error."""
+    page.add_init_script(
+        "window.__csp = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+
+
+def csp_violations(page: Page) -> list[str]:
+    found: list[str] = page.evaluate("window.__csp || []")
+    return found
+
+
 def confirmed_subscriber(stack: Any, address: str, **fields: Any) -> str:
     """`address` signs up on the demo form (with `fields`) and clicks the link mailed to it."""
     body = {"email": address, "consent": True, **fields}

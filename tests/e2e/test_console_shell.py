@@ -30,6 +30,7 @@ SCREENS = [
     "Campaigns",
     "Automations",
     "Scoring",
+    "Sending policy",
     "Imports",
 ]
 

@@ -17,6 +17,7 @@ const SCREENS = [
   { id: "campaigns", name: "Campaigns", show: async (main, how) => (await import("./campaigns.js")).campaigns(main, how) },
   { id: "automations", name: "Automations", show: async (main, how) => (await import("./automations.js")).automations(main, how) },
   { id: "scoring", name: "Scoring", show: async (main, how) => (await import("./scoring.js")).scoring(main, how) },
+  { id: "sending", name: "Sending policy", show: async (main, how) => (await import("./sending.js")).sending(main, how) },
   { id: "imports", name: "Imports", show: async (main, how) => (await import("./imports.js")).imports(main, how) },
   { id: "team", name: "Team", only: "admin", show: async (main, how) => (await import("./team.js")).team(main, how) },
 ];
