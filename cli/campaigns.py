@@ -49,9 +49,16 @@ def register(commands: Commands) -> None:
     send.add_argument("--watch", action="store_true", help="then watch it until it finishes")
     campaign_watch.add_options(send)
 
-    schedule = commands.api(group, "schedule", "send at a time", _schedule)
+    schedule = commands.api(
+        group, "schedule", "send at a time, or at a time of each recipient's zone", _schedule
+    )
     schedule.add_argument("campaign_id")
-    schedule.add_argument("--at", required=True, help="ISO time with zone: 2026-12-01T09:00+01:00")
+    when = schedule.add_mutually_exclusive_group(required=True)
+    when.add_argument("--at", help="ISO time with zone: 2026-12-01T09:00+01:00")
+    when.add_argument(
+        "--local-time", metavar="HH:MM", help="each recipient at this time of their own zone"
+    )
+    schedule.add_argument("--on", metavar="YYYY-MM-DD", help="the day of --local-time")
 
     for verb, help in (
         ("pause", "pause sending (what was sent stays sent)"),
@@ -178,6 +185,19 @@ def _delete(ctx: Context) -> None:
 
 
 def _schedule(ctx: Context) -> None:
+    if ctx.args.local_time:
+        if not ctx.args.on:
+            raise CliError("--local-time needs --on YYYY-MM-DD (the day)", USAGE)
+        body = {"local_time": ctx.args.local_time, "on": ctx.args.on}
+        campaign = ctx.api.post(path(ctx.args.campaign_id) + "/schedule", body)
+        ctx.out.result(
+            campaign,
+            f"campaign {campaign['id']} goes out at {ctx.args.local_time} in each recipient's"
+            f" zone on {ctx.args.on}, starting {campaign['scheduled_at']}",
+        )
+        return
+    if ctx.args.on:
+        raise CliError("--on goes with --local-time", USAGE)
     try:
         at = datetime.fromisoformat(ctx.args.at)
     except ValueError:
@@ -246,6 +266,8 @@ def describe(campaign: dict[str, Any]) -> str:
         lines += ab_lines(campaign["ab_test"])
     if campaign.get("paused_reason"):
         lines.append(f"  paused: {campaign['paused_reason']} {campaign.get('paused_detail') or ''}")
+    if local := campaign.get("local_time"):
+        lines.append(f"  at {local['time']} in each recipient's zone on {local['on']}")
     for moment in ("scheduled_at", "started_at", "finished_at"):
         if campaign.get(moment):
             lines.append(f"  {moment.removesuffix('_at')} {campaign[moment]}")

@@ -5,7 +5,7 @@ the conflict exit code, and schedule's own usage checks."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -137,6 +137,37 @@ def test_schedule_needs_a_time_with_a_zone_and_an_existing_campaign(
     assert datetime.fromisoformat(shown["scheduled_at"]) == at
     missing = ecrm("campaigns", "show", "0123456789abcdef", "--json")
     assert missing.code == 1 and json.loads(missing.err)["error"]["status"] == 404
+
+
+def test_schedule_at_a_local_time_mails_whose_time_has_passed_at_once_through_ecrm_serve(
+    ecrm: Ecrm, campaign_parts: dict[str, str]
+) -> None:
+    campaign_id = create(ecrm, campaign_parts, "Local")
+    # The contacts have no zone and the account none: UTC, where this time has just passed.
+    passed = datetime.now(UTC) - timedelta(minutes=10)
+    hh_mm, day = passed.strftime("%H:%M"), passed.date().isoformat()
+    no_day = ecrm("campaigns", "schedule", campaign_id, "--local-time", hh_mm)
+    assert no_day.code == 2 and "--on" in no_day.err
+    both = ecrm("campaigns", "schedule", campaign_id, "--local-time", hh_mm, "--at", "x")
+    assert both.code == 2
+    gone = ecrm("campaigns", "schedule", campaign_id, "--local-time", hh_mm, "--on", "2020-01-01")
+    assert gone.code == 1 and "passed" in gone.err
+
+    run = ecrm("campaigns", "schedule", campaign_id, "--local-time", hh_mm, "--on", day, "--json")
+
+    assert run.code == 0, run.err
+    shown = run.json()
+    assert isinstance(shown, dict) and shown["local_time"] == {"time": hh_mm, "on": day}
+
+    def look() -> dict[str, Any]:
+        found = ecrm("campaigns", "show", campaign_id, "--json").json()
+        assert isinstance(found, dict)
+        return found
+
+    done = wait_for(look, lambda found: found["state"] == "done")
+    assert done["state"] == "done" and done["stats"]["sent"] == AUDIENCE
+    human = ecrm("campaigns", "show", campaign_id)
+    assert f"at {hh_mm} in each recipient's zone on {day}" in human.out
 
 
 def test_without_credentials_campaign_commands_exit_3(ecrm: Ecrm) -> None:

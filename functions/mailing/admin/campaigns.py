@@ -4,12 +4,17 @@ clicks per link."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
 from ecrm.campaigns import definitions, states
 from ecrm.campaigns.definitions import Campaign, CampaignIn
+from ecrm.campaigns.local_time import LocalTime
+from ecrm.mail.send_policy import Clock
+from ecrm.mail.send_policy_view import minutes
+from ecrm.platform.errors import InvalidInput
 from ecrm.platform.models import Email, Model
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
@@ -53,9 +58,32 @@ class WinnerPick(Model):
 
 
 class ScheduleRequest(Model):
+    """`at` a moment, or `local_time` on the day `on`: each recipient at that time of their own
+    zone (docs/design/sending-policy.md, "Send at a local time")."""
+
     model_config = ConfigDict(extra="forbid")
 
-    at: AwareDatetime = Field(description="When to start sending (with a time zone)")
+    at: AwareDatetime | None = Field(
+        default=None, description="When to start sending (with a time zone); or `local_time`"
+    )
+    local_time: Clock | None = Field(
+        default=None, description="Each recipient at this time of their own zone (with `on`)"
+    )
+    on: date | None = Field(default=None, description="The day of `local_time`, YYYY-MM-DD")
+
+    def local(self) -> LocalTime | None:
+        """The local time asked for (None: `at`); InvalidInput unless exactly one is given."""
+        if self.at is not None and (self.local_time or self.on):
+            problems = {f: "not with `at`" for f in ("local_time", "on") if getattr(self, f)}
+            raise InvalidInput("Give either `at` or `local_time` with `on`.", problems)
+        if self.at is not None:
+            return None
+        if self.local_time is None or self.on is None:
+            missing = {f: "Field required" for f in ("local_time", "on") if not getattr(self, f)}
+            if len(missing) == 2:
+                missing = {"at": "Field required (or `local_time` with `on`)"}
+            raise InvalidInput("Give either `at` or `local_time` with `on`.", missing)
+        return LocalTime(minutes(self.local_time), self.on)
 
 
 @router.post(
@@ -140,10 +168,23 @@ def send_campaign(campaign_id: CampaignId) -> Response[Campaign]:
 
 @router.post(
     "/admin/campaigns/<campaign_id>/schedule",
-    summary="Send at a time",
+    summary="Send at a time, or at a time of each recipient's own zone",
+    description=(
+        '`{"at": "2026-12-08T09:00:00+01:00"}` starts the campaign then.'
+        ' `{"local_time": "09:00", "on": "2026-12-08"}` mails each recipient when their'
+        " clock shows 09:00 that day (their profile's `time_zone`, else their single-zone"
+        " `country`, else the account's zone): the campaign starts at the earliest such moment"
+        " anywhere and sends in waves; a recipient whose 09:00 has passed is mailed at once."
+        " 422 for both or neither, a time that has passed everywhere, a day beyond a year, or"
+        " a campaign with an A/B test; nothing is written then."
+    ),
     responses=admin(404, 409, 415, 422),
 )
 def schedule_campaign(campaign_id: CampaignId, body: ScheduleRequest) -> Campaign:
+    local = body.local()
+    if local is not None:
+        return states.schedule_local(campaign_id, local)
+    assert body.at is not None
     return states.schedule(campaign_id, body.at)
 
 

@@ -2,7 +2,8 @@
 (`ecrm.mail.send_policy_view`): an automation mail is never skipped for quiet hours and rarely
 for the cap; it is delayed instead, its due entry moved (`delay`).
 
-- **Quiet hours**: the run waits for their end in the contact's zone (`ecrm.mail.quiet_hours`).
+- **Quiet hours**: the run waits for their end in the contact's zone (`ecrm.mail.quiet_hours`,
+  `ecrm.mail.zones`).
 - **Frequency cap**: a contact whose window is full (`ecrm.mail.frequency_cap`) is mailed when
   it allows one more: the moment the oldest send that fills it leaves the window, at most one
   period away (then quiet hours apply to that moment too). Other mail may take the freed place
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ecrm.mail import frequency_cap, quiet_hours
+from ecrm.mail import frequency_cap, quiet_hours, zones
 from ecrm.mail.send_policy_view import SendPolicy
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy
@@ -62,7 +63,7 @@ def judge(
     if policy.cap and mails is not None and not frequency_cap.allows(mails, now, policy.cap, ref):
         at, why = frequency_cap.free_at(mails, now, policy.cap, ref), CAPPED
     if policy.quiet:
-        tz = quiet_hours.zone_of(contact, policy.quiet.zone)
+        tz = zones.zone_of(contact, policy.quiet.zone)
         later = quiet_hours.ends_at(at, policy.quiet, tz)
         if later > at:
             at, why = later, why or QUIET

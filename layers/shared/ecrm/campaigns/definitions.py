@@ -83,6 +83,11 @@ class Stats(Model):
     rejected: int = 0
 
 
+class LocalTimeOut(Model):
+    time: str = Field(description="HH:MM on each recipient's own clock")
+    on: str = Field(description="The day, YYYY-MM-DD")
+
+
 class Campaign(Model):
     id: str
     name: str
@@ -93,7 +98,12 @@ class Campaign(Model):
     state: State
     paused_reason: str | None = None
     paused_detail: str | None = None
-    scheduled_at: str | None = None
+    scheduled_at: str | None = Field(
+        default=None, description="When it starts (at a local time: the earliest moment anywhere)"
+    )
+    local_time: LocalTimeOut | None = Field(
+        default=None, description="Sent to each recipient at this time of their own zone"
+    )
     created_at: str
     started_at: str | None = None
     finished_at: str | None = None

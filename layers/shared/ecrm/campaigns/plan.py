@@ -8,19 +8,23 @@ last page). Every later plan of the same page (a redelivered message, a resume, 
 repairing a crashed fan-out) reads the stored page instead: batches are therefore the same
 every time (batch id `<shard>.<page>.<n>`, the same recipients), which is what makes each
 recipient belong to exactly one batch and each batch count once (`ecrm.campaigns.sending`).
+
+A campaign sent at a local time (`ecrm.campaigns.local_time`) stores its page ordered by each
+recipient's moment, with its batches (`batches`: start, end, not before; one wave each), and a
+batch message carries its `not_before`.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm.campaigns import queue
-from ecrm.mail import send_ledger
+from ecrm.campaigns import local_time, queue
+from ecrm.mail import send_ledger, send_policy_view
 from ecrm.platform import clock, keys, store
 from ecrm.segments import audience, conditions
 
@@ -41,20 +45,44 @@ def batch_size(recipients: int) -> int:
 def batch_messages(
     campaign_id: str, shard: int, page: int, recipients: list[Any], size: int = BATCH_SIZE
 ) -> list[dict[str, Any]]:
+    bounds = [(start, start + size, None) for start in range(0, len(recipients), size)]
+    return _messages(campaign_id, shard, page, recipients, bounds)
+
+
+def _messages(
+    campaign_id: str,
+    shard: int,
+    page: int,
+    recipients: list[Any],
+    bounds: Sequence[local_time.Bounds],
+) -> list[dict[str, Any]]:
     return [
         {
             "kind": "batch",
             "campaign": campaign_id,
             "batch": f"{shard}.{page}.{n}",
-            "recipients": recipients[start : start + size],
+            "recipients": recipients[start:end],
+            **({"not_before": not_before} if not_before is not None else {}),
         }
-        for n, start in enumerate(range(0, len(recipients), size))
+        for n, (start, end, not_before) in enumerate(bounds)
     ]
 
 
+def _bounds(stored: Mapping[str, Any]) -> list[local_time.Bounds]:
+    """A stored page's batches: its own (a local-time page: one wave each), else equal parts
+    of its `batch_size` (a page planned before sizes were stored was split by 50, and its
+    batches must stay what they were)."""
+    if stored.get("batches"):
+        return [(int(a), int(b), None if t is None else float(t)) for a, b, t in stored["batches"]]
+    size = int(stored.get("batch_size") or BATCH_SIZE)
+    count = len(stored.get("recipients") or [])
+    return [(start, start + size, None) for start in range(0, count, size)]
+
+
 def _stored_page(
-    campaign_id: str, shard: int, page: int, start: Mapping[str, Any] | None
+    campaign: Mapping[str, Any], shard: int, page: int, start: Mapping[str, Any] | None
 ) -> dict[str, Any]:
+    campaign_id = str(campaign["id"])
     key = keys.campaign_page(campaign_id, shard, page)
     found = store.get(key)
     if found is not None:
@@ -65,10 +93,18 @@ def _stored_page(
     segment = conditions.SegmentView.from_item(content["segment"])
     resolved = audience.members_page(segment, shard, start)
     last = resolved.next_start is None
+    recipients = [[m.contact_id, m.email] for m in resolved.members]
+    waves: dict[str, Any] = {}
+    if (spec := local_time.LocalTime.of(campaign)) and recipients:  # one wave per batch
+        default_zone = send_policy_view.current().zone
+        moments = local_time.moments(spec, [r[0] for r in recipients], default_zone)
+        recipients, bounds = local_time.waves(recipients, moments, BATCH_SIZE)
+        waves = {"batches": [[a, b, None if t is None else int(t)] for a, b, t in bounds]}
     record = {
         **key,
         "type": "campaign_page",
-        "recipients": [[m.contact_id, m.email] for m in resolved.members],
+        "recipients": recipients,
+        **waves,
         "batch_size": batch_size(len(resolved.members)),
         "candidates": resolved.candidates,
         "next": None if last else json.dumps(resolved.next_start),
@@ -109,13 +145,10 @@ def plan(message: Mapping[str, Any]) -> int:
         return 0  # paused (resume plans again), cancelled or done
     start = message.get("start")
     stored = _stored_page(
-        campaign_id, shard, page, json.loads(start) if isinstance(start, str) else start
+        current, shard, page, json.loads(start) if isinstance(start, str) else start
     )
     recipients = list(stored.get("recipients") or [])
-    # The size is the page's, stored with it: a page planned before sizes were stored was
-    # split by 50, and its batches must stay what they were.
-    size = int(stored.get("batch_size") or BATCH_SIZE)
-    outgoing = batch_messages(campaign_id, shard, page, recipients, size)
+    outgoing = _messages(campaign_id, shard, page, recipients, _bounds(stored))
     if stored.get("next"):
         outgoing.append(plan_message(campaign_id, shard, page + 1, stored["next"]))
     queue.send(outgoing)
@@ -132,14 +165,14 @@ def batch_message(campaign_id: str, batch_id: str, attempt: int) -> dict[str, An
     stored = store.get(keys.campaign_page(campaign_id, shard, page))
     if stored is None:
         return None
-    size = int(stored.get("batch_size") or BATCH_SIZE)
-    recipients = list(stored.get("recipients") or [])[number * size : (number + 1) * size]
+    start, end, not_before = _bounds(stored)[number]
     return {
         "kind": "batch",
         "campaign": campaign_id,
         "batch": batch_id,
-        "recipients": recipients,
+        "recipients": list(stored.get("recipients") or [])[start:end],
         "attempt": attempt,
+        **({"not_before": not_before} if not_before is not None else {}),
     }
 
 

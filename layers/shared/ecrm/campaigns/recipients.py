@@ -6,6 +6,8 @@ counted as skipped with nothing written that would name them.
 
 The account's send policy (`ecrm.mail.send_policy_view`) applies on top, also at send time:
 
+- **a local time** (`ecrm.campaigns.local_time`): a recipient whose moment has not come is
+  held like one in quiet hours, until it comes (then quiet hours' end, if it falls in them);
 - **quiet hours**: a recipient whose local clock is in them is held, nothing written; the batch
   comes back when the first of them ends (`batch.held_until`, `ecrm.campaigns.waits`);
 - **the frequency cap**: a recipient whose record (`ecrm.mail.frequency_cap`, read with the
@@ -19,8 +21,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ecrm.campaigns import content as campaign_content
+from ecrm.campaigns.local_time import LocalTime
 from ecrm.contacts import suppression
-from ecrm.mail import frequency_cap, quiet_hours, send_ledger
+from ecrm.mail import frequency_cap, quiet_hours, send_ledger, zones
 from ecrm.mail.send_policy_view import FrequencyCap, SendPolicy
 from ecrm.platform import clock, keys, store
 from ecrm.segments.conditions import sendable
@@ -34,17 +37,19 @@ def eligible(
     content: campaign_content.Content,
     policy: SendPolicy,
     fields: tuple[str, ...] = (),
+    *,
+    local: LocalTime | None = None,
 ) -> list[send_ledger.Todo]:
     """Read contacts and suppressions (one BatchGetItem per 50 recipients, with their frequency
     cap records when the cap is on; a second one for the addresses the plan did not know or that
     changed since), skip who may not be mailed, hold who is in quiet hours."""
-    found = _read(batch, todo, content, policy, fields)
+    found = _read(batch, todo, content, policy, fields, zoned=bool(policy.quiet or local))
     ready = []
     now = clock.now()
     ref = frequency_cap.campaign_ref(batch.campaign_id)
     for entry in todo:
         reason = _reason(entry.contact, content, found)
-        if reason is None and _held(batch, entry, policy, now):
+        if reason is None and _held(batch, entry, policy, now, local):
             continue
         capped = policy.cap and not frequency_cap.allows(entry.mails, now, policy.cap, ref)
         if reason is None and capped:
@@ -62,6 +67,8 @@ def _read(
     content: campaign_content.Content,
     policy: SendPolicy,
     fields: tuple[str, ...] = (),
+    *,
+    zoned: bool = False,
 ) -> dict[tuple[str, str], Any]:
     """Contacts, their suppressions and (cap on) their records, in one BatchGetItem per 50
     recipients; each entry gets its contact and record."""
@@ -70,8 +77,8 @@ def _read(
     wanted_fields = dict.fromkeys((*content.template.contact_fields, *fields))  # A/B variants'
     attributes += [f"f_{name}" for name in wanted_fields if name != "email"]
     wanted = [keys.contact(t.contact_id) for t in todo]
-    if policy.quiet:
-        attributes.append(quiet_hours.PROFILE_FIELD)
+    if zoned:
+        attributes += zones.ATTRIBUTES
     if policy.cap:
         attributes += frequency_cap.ATTRIBUTES
         wanted += [keys.marketing_mails(t.contact_id) for t in todo]
@@ -94,14 +101,19 @@ def _read(
 
 
 def _held(
-    batch: send_ledger.Batch, entry: send_ledger.Todo, policy: SendPolicy, now: float
+    batch: send_ledger.Batch,
+    entry: send_ledger.Todo,
+    policy: SendPolicy,
+    now: float,
+    local: LocalTime | None,
 ) -> bool:
-    """In quiet hours on the recipient's clock: held, and the batch comes back at the end of
-    the first such window among its recipients."""
-    if policy.quiet is None:
+    """Before their moment (a local-time campaign) or in quiet hours on the recipient's clock:
+    held, and the batch comes back at the first such end among its recipients."""
+    if policy.quiet is None and local is None:
         return False
-    tz = quiet_hours.zone_of(entry.contact, policy.quiet.zone)
-    until = quiet_hours.ends_at(now, policy.quiet, tz)
+    tz = zones.zone_of(entry.contact, policy.zone)
+    start = max(now, local.at(tz)) if local else now
+    until = quiet_hours.release_time(start, policy.quiet, tz)
     if until <= now:
         return False
     batch.held_until = min(batch.held_until or until, until)

@@ -44,7 +44,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm.campaigns import ab, ab_batch, plan, queue, recipients, waits
+from ecrm.campaigns import ab, ab_batch, local_time, plan, queue, recipients, waits
 from ecrm.campaigns import content as campaign_content
 from ecrm.mail import bulk, in_flight, pacing, render_limits, send_ledger, send_policy_view
 from ecrm.mail.in_flight import InFlight
@@ -252,12 +252,24 @@ def _requeue(batch: send_ledger.Batch, reason: str) -> int:
     return delay
 
 
+def _before_its_wave(batch: send_ledger.Batch, message: Mapping[str, Any]) -> Result | None:
+    """A local-time wave's batch that came before its moment (`ecrm.campaigns.local_time`) is
+    held until then, nothing read."""
+    not_before = float(message.get("not_before") or 0)
+    if not_before <= clock.now():
+        return None
+    waits.hold(batch, not_before)
+    return Result(0, max(0, round(not_before - clock.now())), finished=False)
+
+
 def send_batch(
     message: Mapping[str, Any], *, first_delivery: bool, seconds_left: Callable[[], float]
 ) -> Result:
     """Handle one batch message (see the module's docstring). On a first delivery the ledger is
     not read (nothing can be in it yet but another copy's claims, which the claim detects)."""
     batch = send_ledger.Batch.from_message(message)
+    if early := _before_its_wave(batch, message):
+        return early
     meta_key = keys.campaign(batch.campaign_id)
     marker_key = keys.campaign_batch(batch.campaign_id, batch.batch_id)
     wanted = [meta_key, marker_key]
@@ -283,6 +295,18 @@ def send_batch(
         if sort_key.startswith("SEND#")
     }
     todo = send_ledger.triage(batch, ledger)
+    stop = _send_todo(batch, campaign, todo, seconds_left)
+    return _conclude(batch, stop)
+
+
+def _send_todo(
+    batch: send_ledger.Batch,
+    campaign: Mapping[str, Any],
+    todo: list[send_ledger.Todo],
+    seconds_left: Callable[[], float],
+) -> str | None:
+    """Judge the recipients to do (A/B group, send policy, local time) and send to who may be
+    mailed now, variant by variant; the reason it stopped early, or None."""
     content = campaign_content.for_campaign(campaign)
     policy = send_policy_view.current()
     test = ab.AbTest.of(campaign)
@@ -290,7 +314,8 @@ def send_batch(
         todo = ab_batch.split(batch, todo, test, clock.now())
     contents = ab_batch.contents(campaign, batch, todo)
     fields = tuple(f for c in contents.values() for f in c.template.contact_fields)
-    ready = recipients.eligible(batch, todo, content, policy, fields) if todo else []
+    local = local_time.LocalTime.of(campaign)
+    ready = recipients.eligible(batch, todo, content, policy, fields, local=local) if todo else []
     stop = None
     for variant, group in ab_batch.by_variant(batch, ready).items():
         chosen = contents.get(variant, content)
@@ -299,7 +324,7 @@ def send_batch(
             break
     if test is not None and not stop and not batch.waiting:
         ab_batch.count_test(batch, test)
-    return _conclude(batch, stop)
+    return stop
 
 
 def _conclude(batch: send_ledger.Batch, stop: str | None) -> Result:

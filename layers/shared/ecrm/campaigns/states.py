@@ -17,6 +17,10 @@ leaves the index. A crash between the two leaves the due entry in place: the nex
 tick finds it and fans out again, which is harmless (pages and batches are idempotent, see
 `ecrm.campaigns.sending`).
 
+A campaign scheduled at a local time (`schedule_local`, `ecrm.campaigns.local_time`) starts
+like any scheduled one, at the earliest moment anywhere, and keeps its `local_time` while it
+sends; "send now" or a schedule `at` a time drops it.
+
 A paused campaign resumes only within `RESUME_DAYS` of its start: its send ledger and audience
 pages expire `send_ledger.RECORD_DAYS` after they were written (`ecrm.mail.send_ledger`).
 """
@@ -30,7 +34,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm.campaigns import ab_results, plan
+from ecrm.campaigns import ab_results, local_time, plan
 from ecrm.campaigns.definitions import Campaign, State, item, load, releases
 from ecrm.mail import send_ledger, templates
 from ecrm.platform import clock, keys, store
@@ -98,7 +102,9 @@ def _content(campaign: Mapping[str, Any], started_at: str) -> store.Put:
     return store.Put(record, condition="attribute_not_exists(pk)")
 
 
-def send_now(campaign_id: str) -> Campaign:
+def send_now(campaign_id: str, *, at_local_time: bool = False) -> Campaign:
+    """Start sending; a marketer's "send now" drops a local time the campaign was scheduled
+    for, the tick (`at_local_time`) keeps it."""
     current = item(campaign_id)
     now = clock.iso(clock.now())
     sets, values = "#state = :sending, started_at = :now", {":sending": "sending"}
@@ -109,7 +115,13 @@ def send_now(campaign_id: str) -> Campaign:
         key = keys.campaign_ab_decision(campaign_id)
         decision = [store.Put({**key, **keys.due(decide_at, key), "type": "ab_decision"})]
     writes: list[store.Write] = [
-        _transition(campaign_id, ("draft", "scheduled"), sets, values, remove="scheduled_at"),
+        _transition(
+            campaign_id,
+            ("draft", "scheduled"),
+            sets,
+            values,
+            remove="scheduled_at" if at_local_time else "scheduled_at, local_time",
+        ),
         _content(current, now),
         _due(campaign_id, now),
         *releases(current),
@@ -131,6 +143,35 @@ def schedule(campaign_id: str, at: datetime) -> Campaign:
         ("draft", "scheduled"),
         "#state = :scheduled, scheduled_at = :at",
         {":scheduled": "scheduled", ":at": when},
+        remove="local_time",
+    )
+    _change(campaign_id, "scheduled", [update, _due(campaign_id, when)])
+    return load(campaign_id)
+
+
+def schedule_local(campaign_id: str, spec: local_time.LocalTime) -> Campaign:
+    """Each recipient at `spec`'s time in their own zone (`ecrm.campaigns.local_time`): the
+    campaign starts at the earliest such moment anywhere, or at the next tick when it passed."""
+    now = clock.now()
+    if spec.last() <= now:
+        raise InvalidInput(
+            "That time has passed everywhere on that day; choose a later day.",
+            {"on": "the time has passed in every time zone"},
+        )
+    if spec.first() > now + MAX_SCHEDULE_DAYS * 86400:
+        raise InvalidInput("Choose a day within a year.", {"on": "not in the next 365 days"})
+    if item(campaign_id).get("ab_test"):
+        raise InvalidInput(
+            "An A/B test's rest is sent when its winner is chosen, not at a local time;"
+            " schedule it with `at`.",
+            {"local_time": "not for a campaign with an A/B test"},
+        )
+    when = clock.iso(max(spec.first(), now))
+    update = _transition(
+        campaign_id,
+        ("draft", "scheduled"),
+        "#state = :scheduled, scheduled_at = :at, local_time = :local",
+        {":scheduled": "scheduled", ":at": when, ":local": spec.item()},
     )
     _change(campaign_id, "scheduled", [update, _due(campaign_id, when)])
     return load(campaign_id)
@@ -199,7 +240,7 @@ def start_due(key: Mapping[str, str]) -> None:
     state = current.get("state") if current else None
     if state == "scheduled":
         with contextlib.suppress(Conflict):  # cancelled or started meanwhile
-            send_now(campaign_id)
+            send_now(campaign_id, at_local_time=True)
         return
     if state == "sending":
         plan.fan_out(campaign_id)

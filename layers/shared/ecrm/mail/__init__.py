@@ -18,8 +18,10 @@ The send policy of marketing mail (campaigns, automations; never transactional m
 - `send_policy_view`: the policy as senders read it, no pydantic, cached (`current`).
 - `frequency_cap`: the rolling window and its count, conditional on the record read (`allows`,
   `free_at`, `counted`, `read`).
-- `quiet_hours`: local wall-clock windows across zones and DST (`zone_of`, `is_quiet`,
-  `ends_at`).
+- `quiet_hours`: local wall-clock windows across zones and DST (`is_quiet`, `ends_at`,
+  `instants`).
+- `zones`: a recipient's time zone: their own, their single-zone country's, the account's
+  (`zone_of`, `COUNTRY_ZONES`).
 
 Templates
 - `plain_templates`: our own transactional mails, `{{ name }}` substitutions rendered exactly as

@@ -3,9 +3,8 @@
 its end. Pure arithmetic on epoch seconds, here so that it is tested on its own (DST edges,
 windows crossing midnight).
 
-- **Whose clock**: the contact's profile field `time_zone` (`f_time_zone`, an IANA name) when it
-  holds a zone this machine knows, else the policy's default zone. A zone is only ever looked
-  up by a name of the IANA shape (never a path).
+- **Whose clock**: the recipient's zone, `ecrm.mail.zones.zone_of` (their profile's
+  `time_zone`, else their single-zone `country`, else the policy's default zone).
 - **Wall-clock semantics**: quiet means the local clock shows a time in [start, end). When
   clocks go back, the repeated hour is quiet again if its wall time is in the window; when they
   go forward, the window ends at the first instant whose wall time is at or after `end` (an
@@ -14,36 +13,11 @@ windows crossing midnight).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from datetime import time as wall
-from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ecrm.mail.send_policy_view import QuietHours
-
-_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]{0,29}(/[A-Za-z0-9_+-]{1,30}){0,2}$")
-PROFILE_FIELD = "f_time_zone"
-
-
-@lru_cache(maxsize=512)
-def zone(name: str) -> ZoneInfo | None:
-    """The zone of an IANA name, None for anything else (a typo, a path, a zone unknown here)."""
-    if not isinstance(name, str) or not _ZONE_NAME.match(name):
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return None
-
-
-def zone_of(contact: Mapping[str, Any] | None, default: str) -> ZoneInfo:
-    """The contact's own zone if its profile has a valid one, else `default` (else UTC)."""
-    own = (contact or {}).get(PROFILE_FIELD)
-    found = zone(own) if isinstance(own, str) else None
-    return found or zone(default) or ZoneInfo("UTC")
 
 
 def _minute_of(at: float, tz: ZoneInfo) -> float:
@@ -61,7 +35,7 @@ def is_quiet(at: float, hours: QuietHours, tz: ZoneInfo) -> bool:
     return in_window(_minute_of(at, tz), hours)
 
 
-def _instants(day: date, minute: int, tz: ZoneInfo) -> list[float]:
+def instants(day: date, minute: int, tz: ZoneInfo) -> list[float]:
     """Every epoch second at which the local clock first shows `day` at `minute`: two when the
     clocks go back over it, the jump itself when they skip it."""
     local = datetime.combine(day, wall(minute // 60, minute % 60))
@@ -89,7 +63,7 @@ def ends_at(at: float, hours: QuietHours, tz: ZoneInfo) -> float:
     candidates = [
         instant
         for offset in (-1, 0, 1, 2)
-        for instant in _instants(today + timedelta(days=offset), hours.end, tz)
+        for instant in instants(today + timedelta(days=offset), hours.end, tz)
         if instant > at and not is_quiet(instant, hours, tz)
     ]
     return min(candidates)

@@ -8,6 +8,8 @@ reaches every sender within that time; `ecrm serve` sets 0).
 - `QuietHours`: no marketing mail from `start` to `end` (local wall-clock minutes of the day,
   the window may cross midnight) in the contact's zone, else `zone` (`ecrm.mail.quiet_hours`);
   None when off.
+- `zone`: the account's zone for recipients without one of their own (`ecrm.mail.zones`),
+  set with quiet hours' `time_zone` whether they are on or off.
 
 Transactional mail (confirmations, sign-in links, address changes) and test sends never read it.
 """
@@ -49,6 +51,7 @@ class SendPolicy:
     cap: FrequencyCap | None = None
     quiet: QuietHours | None = None
     version: int = 0
+    zone: str = "UTC"  # the account's zone (quiet hours' `time_zone`, even when they are off)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any] | None) -> SendPolicy:
@@ -66,6 +69,7 @@ class SendPolicy:
             if quiet.get("enabled")
             else None,
             version=int(item.get("version", 0)),
+            zone=str(quiet.get("time_zone") or "UTC"),
         )
 
 
