@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -159,16 +160,24 @@ def tab_to(page: Page, target: Locator, tabs: int = 1) -> None:
     expect(target).to_be_focused()
 
 
-def wizard_by_keyboard(page: Page, name: str, sender: str, sender_name: str) -> None:
+def wizard_by_keyboard(
+    page: Page,
+    name: str,
+    sender: str,
+    sender_name: str,
+    ab_test: Callable[[Page], None] | None = None,
+) -> None:
     """On Campaigns, a draft made in the wizard with the keyboard alone: the first template and
-    segment offered, `sender`; returns at the review (step 4), before the draft is created."""
+    segment offered, `sender`, no A/B test unless `ab_test` fills that step (from its focused
+    heading, leaving the focus on Next); returns at the review (step 5), before the draft is
+    created."""
     press(page, "New campaign")
     expect(page.locator("#editing")).to_have_text("New campaign")
     tab_to(page, page.get_by_label("Campaign name"))
     page.keyboard.type(name)
     page.keyboard.press("Enter")  # Next: refused, no template chosen, said at the field
     expect(page.locator("#wiz-template-error")).to_have_text("Choose a template.")
-    expect(page.get_by_label("Template")).to_be_focused()
+    expect(page.get_by_label("Template", exact=True)).to_be_focused()
     page.keyboard.press("ArrowDown")
     next_step = page.get_by_role("button", name="Next")
     tab_to(page, next_step)
@@ -185,14 +194,20 @@ def wizard_by_keyboard(page: Page, name: str, sender: str, sender_name: str) -> 
     page.keyboard.type(sender_name)
     page.keyboard.press("Enter")
     expect(page.locator("#wiz-step-3")).to_be_focused()
+    if ab_test:
+        ab_test(page)
+    else:
+        tab_to(page, next_step, tabs=3)  # past the A/B test's box, unchecked, and Back
+    page.keyboard.press("Enter")
+    expect(page.locator("#wiz-step-4")).to_be_focused()
 
 
 def create_the_draft(page: Page, name: str) -> None:
-    """The wizard's review: Create the draft, from the keyboard; on its page, step 5."""
+    """The wizard's review: Create the draft, from the keyboard; on its page, step 6."""
     page.get_by_role("button", name="Create the draft").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#editing")).to_have_text(f"Campaign {name}")
-    expect(page.locator("#wizard-next")).to_contain_text("Step 5 of 5")
+    expect(page.locator("#wizard-next")).to_contain_text("Step 6 of 6")
     expect(page.locator("#campaign-state")).to_contain_text("draft")
 
 

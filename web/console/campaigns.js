@@ -4,8 +4,10 @@
    progress while it sends (the API polled every two seconds: sent, skipped, remaining, the
    rate measured between polls and the time left at that rate), and its results as charts
    (delivered, bounced, complained, opened, clicked, unsubscribed as shares of sent) with the
-   clicks per link (GET …/links). New campaigns are made by the wizard (wizard.js). */
+   clicks per link (GET …/links); an A/B test's variants, state and winner pick (ab_results.js).
+   New campaigns are made by the wizard (wizard.js). */
 
+import { abSection } from "./ab_results.js";
 import { api } from "./api.js";
 import { barChart } from "./charts.js";
 import { h, replace, say, showRefusal } from "./dom.js";
@@ -121,6 +123,21 @@ export async function showCampaign(area, id, canChange, onGone, lead = null) {
   const samples = [];
   const progress = h("div", { id: "progress-area", "aria-live": "polite" });
   const outcome = h("div", { id: "results" });
+  const abArea = h("div", { id: "ab-area" });
+  let abShown = "";
+  const reopen = async () => {
+    await showCampaign(area, c.id, canChange, onGone);
+    area.querySelector("#ab-state")?.focus();
+  };
+  // Drawn again only when the test's figures or state moved: a poll keeps the focus in place.
+  function drawAb(campaign) {
+    const seen = JSON.stringify([campaign.state, campaign.ab_test]);
+    if (!campaign.ab_test || seen === abShown) return;
+    abShown = seen;
+    const focused = abArea.contains(document.activeElement) && document.activeElement.dataset.winner;
+    replace(abArea, abSection(campaign, canChange, when, reopen));
+    if (focused) abArea.querySelector(`[data-winner="${focused}"]`)?.focus();
+  }
   const stateLine = h("p", { id: "campaign-state" }, "State: ", h("strong", {}, c.state), c.paused_detail ? " · " + c.paused_detail : "");
   async function act(action, body, form) {
     problem.textContent = "";
@@ -154,15 +171,18 @@ export async function showCampaign(area, id, canChange, onGone, lead = null) {
     buttons.length ? h("div", { class: "actions", id: "campaign-actions" }, buttons) : null,
     canChange && (c.state === "draft" || c.state === "scheduled") ? scheduleForm(act) : null,
     problem,
+    abArea,
     c.started_at ? [h("h3", {}, "Progress"), progress, h("h3", {}, "Results"), outcome] : null,
     !canChange ? h("p", { class: "note" }, "Read only: sending and test sends are for marketers.") : null);
   stateLine.setAttribute("tabindex", "-1");
+  drawAb(c);
   if (!c.started_at) return;
   let current = c;
   async function poll() {
     samples.push({ at: performance.now(), processed: current.progress.processed });
     if (samples.length > 10) samples.shift();
     replace(progress, progressView(current, samples));
+    drawAb(current);
     replace(outcome, results(current, (await api("/admin/campaigns/" + c.id + "/links")).items));
     if (current.state !== "sending" || !progress.isConnected) return;
     setTimeout(async () => {
@@ -239,7 +259,7 @@ export async function campaigns(main, { canChange }) {
     await wizard(area, async (created) => {
       if (!created) return back();
       await load(true);
-      await open(created, h("p", { class: "note", id: "wizard-next" }, "Step 5 of 5: test it, then send it now or schedule it."));
+      await open(created, h("p", { class: "note", id: "wizard-next" }, "Step 6 of 6: test it, then send it now or schedule it."));
     }).catch((error) => say(error.message, true));
   });
   replace(main, h("h1", { tabindex: "-1" }, "Campaigns"),

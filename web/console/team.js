@@ -6,7 +6,10 @@
    admin can neither demote nor disable themselves (the API refuses it too). */
 
 import { api } from "./api.js";
+import { confirmed as asked } from "./confirm.js";
 import { h, replace, say, showRefusal } from "./dom.js";
+
+const confirmed = (...question) => asked("team-confirm", ...question);
 
 const ROLES = [
   ["marketer", "Marketer: changes everything"],
@@ -21,24 +24,6 @@ function roleSelect(id, value) {
     ROLES.map(([role, label]) => h("option", { value: role, selected: role === value }, label)));
   if (!value) select.prepend(h("option", { value: "", selected: true }, "No role"));
   return select;
-}
-
-/** A modal question: resolves true when `yes` is pressed (Escape or Cancel: false). */
-function confirmed(title, text, yes, danger) {
-  return new Promise((resolve) => {
-    const ok = h("button", { type: "button", class: danger ? "danger" : "" }, yes);
-    const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
-    const dialog = h("dialog", { id: "team-confirm", "aria-labelledby": "team-confirm-title" },
-      h("h1", { id: "team-confirm-title" }, title), h("p", {}, text),
-      h("div", { class: "actions" }, ok, cancel));
-    let answer = false;
-    ok.addEventListener("click", () => { answer = true; dialog.close(); });
-    cancel.addEventListener("click", () => dialog.close());
-    dialog.addEventListener("close", () => { dialog.remove(); resolve(answer); });
-    document.body.append(dialog);
-    dialog.showModal();
-    cancel.focus(); // the safe answer first: the confirming button is one Shift+Tab away
-  });
 }
 
 function memberRow(member, index, changed) {

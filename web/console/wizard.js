@@ -1,10 +1,11 @@
 /* The new-campaign wizard: one form, one step shown at a time (template and name, segment,
-   sender, review), moved through with Next and Back (Enter is Next); each step's heading
-   takes the focus. The review shows the segment's audience now (GET …/count) and the
+   sender, an optional A/B test (ab_setup.js), review), moved through with Next and Back (Enter
+   is Next); each step's heading takes the focus. The review shows the segment's audience now (GET …/count) and the
    template's preview (POST …/preview, an address only), then creates the draft
-   (POST /admin/campaigns). A refusal goes back to the step of the field it names. Step 5,
+   (POST /admin/campaigns). A refusal goes back to the step of the field it names. Step 6,
    the test send and sending now or later, is the draft's own page (campaigns.js). */
 
+import { abStep, describe } from "./ab_setup.js";
 import { api } from "./api.js";
 import { h, replace, showRefusal } from "./dom.js";
 
@@ -29,6 +30,7 @@ export async function wizard(area, done) {
   const [templates, segments] = await Promise.all([api("/admin/templates?limit=100"), api("/admin/segments?limit=100")]);
   const template = choice("template_id", "wiz-template", templates.items, (t) => t.name + " (" + t.id + ")");
   const segment = choice("segment_id", "wiz-segment", segments.items, (s) => s.name + " (" + s.id + ", topic " + s.topic + ")");
+  const ab = abStep(templates.items);
   const review = h("div", { id: "wiz-review", "aria-live": "polite" });
   const problem = h("p", { id: "wiz-problem", class: "error", role: "alert" });
   const steps = [
@@ -42,10 +44,11 @@ export async function wizard(area, done) {
       field("From name", control("sender.name", "wiz-from-name")),
       field("Replies go to (optional)", control("sender.reply_to", "wiz-reply-to", { type: "email" })),
     ]],
+    ["A/B test (optional)", ab.content],
     ["Review", [review]],
   ];
   const sections = steps.map(([title, content], i) => h("fieldset", { class: "step", "data-step": i, hidden: i > 0 },
-    h("legend", {}, h("span", { id: "wiz-step-" + i, tabindex: "-1" }, "Step " + (i + 1) + " of 5: " + title)), content));
+    h("legend", {}, h("span", { id: "wiz-step-" + i, tabindex: "-1" }, "Step " + (i + 1) + " of 6: " + title)), content));
   const back = h("button", { type: "button", class: "secondary", id: "wiz-back", hidden: true }, "Back");
   const next = h("button", { type: "submit", id: "wiz-next" }, "Next");
   const close = h("button", { type: "button", class: "secondary", id: "wiz-close" }, "Close");
@@ -56,7 +59,8 @@ export async function wizard(area, done) {
   function body() {
     const sender = { email: value("sender.email"), name: value("sender.name") };
     if (value("sender.reply_to")) sender.reply_to = value("sender.reply_to");
-    return { name: value("name"), template_id: template.value, segment_id: segment.value, sender };
+    const test = ab.read();
+    return { name: value("name"), template_id: template.value, segment_id: segment.value, sender, ...(test ? { ab_test: test } : {}) };
   }
   async function show(n) {
     step = n;
@@ -76,7 +80,7 @@ export async function wizard(area, done) {
     ]);
     replace(review,
       h("dl", { class: "pairs" }, [["Name", b.name], ["Template", b.template_id], ["Segment", b.segment_id],
-        ["From", b.sender.name + " <" + b.sender.email + ">"]].map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))),
+        ["From", b.sender.name + " <" + b.sender.email + ">"], ...describe(b.ab_test)].map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))),
       h("p", { id: "wiz-audience", class: "big" }, number.format(counted.members) + (counted.complete ? "" : "+"), h("span", {}, " contacts would get it now")),
       h("h3", {}, "Preview (for an address only)"),
       h("p", { id: "wiz-subject" }, "Subject: " + preview.subject),
@@ -87,6 +91,7 @@ export async function wizard(area, done) {
     () => (!value("name") ? ["name", "Give the campaign a name."] : !template.value ? ["template_id", "Choose a template."] : null),
     () => (!segment.value ? ["segment_id", "Choose a segment."] : null),
     () => (!value("sender.email") ? ["sender.email", "Type the address it comes from."] : !value("sender.name") ? ["sender.name", "Type the name it comes from."] : null),
+    () => null, // the A/B test: the API checks it on creating
   ];
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -100,6 +105,8 @@ export async function wizard(area, done) {
       const created = await api("/admin/campaigns", { method: "POST", body: body() });
       return done(created.id);
     } catch (error) {
+      // A problem with the test as a whole (test and holdout over 100 %) is said at its share.
+      if (error.fields?.ab_test) error.fields = { "ab_test.test_percent": error.fields.ab_test, ...error.fields };
       const first = Object.keys(error.fields || {})[0];
       const owner = first && form.elements.namedItem(first)?.closest("fieldset.step");
       if (owner) await show(Number(owner.dataset.step));
