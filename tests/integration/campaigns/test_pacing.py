@@ -65,6 +65,37 @@ def test_a_late_sender_skips_the_slots_it_missed_and_only_those() -> None:
     assert reservation.usable(0, 200.0) == 10  # none left: take a new reservation
 
 
+def test_a_worker_that_always_wakes_late_still_takes_a_slot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every wake 100 ms after its slot, as on a loaded machine: the worker skipped each slot
+    it was late for and reserved again, for ever (a campaign on the local stack never finished
+    under load). Each miss in a row now doubles the lateness it accepts."""
+    from ecrm.campaigns import sending
+
+    now = [1000.0]
+    taken: list[Reservation] = []
+
+    def reserve(count: int, rate: float) -> Reservation:
+        assert len(taken) < 20, "still reserving: the worker never sends"
+        taken.append(Reservation(now[0], 1 / rate, count))
+        return taken[-1]
+
+    def wake_late(at: float) -> None:
+        now[0] = max(now[0], at) + 0.1
+
+    clock = type("Clock", (), {"time": staticmethod(lambda: now[0])})
+    monkeypatch.setattr(pacing, "reserve", reserve)
+    monkeypatch.setattr(pacing, "wait_until", wake_late)
+    monkeypatch.setattr(sending, "time", clock)
+
+    reservation, next_slot = sending._take_slot(Reservation.empty(50.0), 0, remaining=1)
+
+    assert next_slot == 1 and reservation is taken[-1]
+    assert len(taken) <= 4  # a few misses (at 20, 40, 80 ms of tolerance), not a series
+    assert pacing.tolerance(0) == LATE_TOLERANCE and pacing.tolerance(3) == 8 * LATE_TOLERANCE
+
+
 def test_chunks_cover_about_a_third_of_a_second_in_equal_parts() -> None:
     assert pacing.chunk_size(50) == 15
     assert pacing.chunk_size(1) == 1 and pacing.chunk_size(200 * 0.97) == 50

@@ -147,16 +147,20 @@ def _take_slot(
 ) -> tuple[pacing.Reservation, int]:
     """Wait for the next slot this worker is not late for, and check again on waking (a thread
     starved of CPU may wake late): the SES call that follows starts within `LATE_TOLERANCE`
-    of its slot, never catching up in a burst. A reservation with no slot left is followed by
-    one for the `remaining` sends. Returns the reservation and the next slot."""
+    of its slot, never catching up in a burst, unless the worker missed slots in a row
+    (`pacing.tolerance`: it then accepts more lateness, and sends). A reservation with no slot
+    left is followed by one for the `remaining` sends. Returns the reservation and the next slot."""
+    misses = 0
     while True:
-        slot = reservation.usable(slot, time.time())
+        tolerance = pacing.tolerance(misses)
+        slot = reservation.usable(slot, time.time(), tolerance)
         if slot == reservation.count:
             reservation = pacing.reserve(remaining, 1 / reservation.interval)
             slot = 0
         pacing.wait_until(reservation.slot(slot))
-        if reservation.usable(slot, time.time()) == slot:
+        if reservation.usable(slot, time.time(), tolerance) == slot:
             return reservation, slot + 1
+        misses += 1
 
 
 def _send_chunk(

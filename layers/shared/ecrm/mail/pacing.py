@@ -31,7 +31,9 @@ SLOT_SECONDS = 0.3  # a reservation covers about this much sending time (a batch
 # A reservation that starts this far in the past resets the bucket, and a sender this late for
 # a slot skips it (and takes a new reservation when none is left): sends then happen within
 # LATE_TOLERANCE of their slots, so no one-second window sees more than
-# rate * (1 + LATE_TOLERANCE) + 1 of them, however starved of CPU a worker is.
+# rate * (1 + LATE_TOLERANCE) + 1 of them. A worker starved of CPU wakes later than that for
+# every slot: each slot it misses in a row doubles the lateness it accepts (`tolerance`), so
+# it sends late rather than never; what that puts over SES's rate, SES throttles (`penalise`).
 IDLE_TOLERANCE = LATE_TOLERANCE = 0.02
 
 _cache: tuple[float, float] | None = None
@@ -77,11 +79,16 @@ class Reservation:
     def slot(self, index: int) -> float:
         return self.start + index * self.interval
 
-    def usable(self, index: int, now: float) -> int:
+    def usable(self, index: int, now: float, tolerance: float = LATE_TOLERANCE) -> int:
         """The first slot from `index` on that is not too late to use at `now` (`count` when
         none is left): a late sender skips the slots it missed, and only those."""
-        missed = math.ceil((now - LATE_TOLERANCE - self.start) / self.interval - 1e-9)
+        missed = math.ceil((now - tolerance - self.start) / self.interval - 1e-9)
         return min(self.count, max(index, missed))
+
+
+def tolerance(misses: int) -> float:
+    """The lateness a sender accepts after missing `misses` slots in a row."""
+    return LATE_TOLERANCE * 2.0 ** min(misses, 16)
 
 
 Sleep = Callable[[float], None]
