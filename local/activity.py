@@ -13,11 +13,14 @@ printed in the same short form.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import sys
+import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TextIO
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
@@ -115,8 +118,47 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document)
 
 
+class WholeLines(io.TextIOBase):
+    """A text stream that writes each line whole, whichever thread writes it. `print` writes
+    a line's text and its line break in two calls: the functions' metrics (Powertools prints
+    them) and another thread's line came out as one line with two JSON documents."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._started = threading.local()  # this thread's line so far
+
+    def write(self, text: str) -> int:
+        pending = getattr(self._started, "text", "") + text
+        end = pending.rfind("\n") + 1
+        self._started.text = pending[end:]
+        if end:
+            with self._lock:
+                self._stream.write(pending[:end])
+                self._stream.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._stream.encoding
+
+
 def configure(log_format: str) -> None:
-    """The serving process's logging: activity lines, and warnings of everything else."""
+    """The serving process's output, a whole line at a time: activity lines, and warnings of
+    everything else."""
+    if not isinstance(sys.stdout, WholeLines):
+        sys.stdout = WholeLines(sys.stdout)
+        sys.stderr = WholeLines(sys.stderr)
     handler = logging.StreamHandler()
     handler.setFormatter(HumanFormatter() if log_format == "human" else JsonFormatter())
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
