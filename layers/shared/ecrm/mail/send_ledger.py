@@ -245,38 +245,8 @@ def tally(batch: Batch) -> None:
     states = list(batch.outcomes.values())
     counts = {state: states.count(state) for state in (SENT, SKIPPED, FAILED)}
     capped = len(batch.capped & {c for c, s in batch.outcomes.items() if s == SKIPPED})
-    also = ", #capped :capped" if capped else ""
-    # A cancelled marker means an earlier copy of this batch counted it already.
-    with contextlib.suppress(store.TransactionCancelled):
-        store.transact(
-            [
-                store.Put(
-                    {
-                        **keys.campaign_batch(batch.campaign_id, batch.batch_id),
-                        "type": "campaign_batch",
-                        **counts,
-                        "at": clock.iso(clock.now()),
-                        "expires_at": expiry(),
-                    },
-                    condition="attribute_not_exists(pk)",
-                ),
-                store.Update(
-                    keys.campaign(batch.campaign_id),
-                    "ADD #sent :sent, #skipped :skipped, #failed :failed, #processed :processed"
-                    + also,
-                    condition="attribute_exists(pk)",
-                    names={n: n[1:] for n in ("#sent", "#skipped", "#failed", "#processed")}
-                    | ({"#capped": CAPPED_COUNTER} if capped else {}),
-                    values={
-                        ":sent": counts[SENT],
-                        ":skipped": counts[SKIPPED],
-                        ":failed": counts[FAILED],
-                        ":processed": len(states),
-                    }
-                    | ({":capped": capped} if capped else {}),
-                ),
-            ]
-        )
+    counters = {**counts, "processed": len(states)} | ({CAPPED_COUNTER: capped} if capped else {})
+    _count_once(keys.campaign_batch(batch.campaign_id, batch.batch_id), batch, counters, counts)
 
 
 def ab_counts(batch: Batch) -> dict[str, int]:
@@ -300,16 +270,27 @@ def tally_test(batch: Batch) -> None:
     soon as its test group is done, not when the whole batch is (the rest waits for the winner
     that these counts decide)."""
     counts = ab_counts(batch)
-    if not counts:
-        return
-    names = {f"#c{n}": name for n, name in enumerate(sorted(counts))}
-    with contextlib.suppress(store.TransactionCancelled):  # counted before
+    if counts:
+        _count_once(keys.campaign_batch_test(batch.campaign_id, batch.batch_id), batch, counts)
+
+
+def _count_once(
+    marker: dict[str, str],
+    batch: Batch,
+    counters: dict[str, int],
+    noted: dict[str, int] | None = None,
+) -> None:
+    """ADD `counters` to the batch's campaign in the transaction that puts `marker` (with the
+    `noted` figures): a marker already there means an earlier copy of this batch counted."""
+    names = {f"#c{n}": name for n, name in enumerate(sorted(counters))}
+    with contextlib.suppress(store.TransactionCancelled):
         store.transact(
             [
                 store.Put(
                     {
-                        **keys.campaign_batch_test(batch.campaign_id, batch.batch_id),
+                        **marker,
                         "type": "campaign_batch",
+                        **(noted or {}),
                         "at": clock.iso(clock.now()),
                         "expires_at": expiry(),
                     },
@@ -320,7 +301,7 @@ def tally_test(batch: Batch) -> None:
                     "ADD " + ", ".join(f"{n} :{n[1:]}" for n in names),
                     condition="attribute_exists(pk)",
                     names=names,
-                    values={f":{n[1:]}": counts[name] for n, name in names.items()},
+                    values={f":{n[1:]}": counters[name] for n, name in names.items()},
                 ),
             ]
         )
