@@ -200,6 +200,38 @@ def test_a_marketer_picking_a_winner_racing_the_tick_mails_the_rest_once(
     assert campaign(campaign_id)["state"] == "done"
 
 
+def test_a_winner_picked_while_a_batch_is_sending_its_test_mails_sends_that_batchs_rest_now(
+    campaign_env: Sent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pick lands after a batch read the campaign (no winner yet) and before it holds its
+    rest until the test's end: the pick found no hold to release, and that batch's rest waited
+    the whole test (4 hours) though a marketer had said "send the winner now"."""
+    from ecrm.campaigns import waits
+
+    campaign_id, ids = start()
+    rest = {c for c, g in groups(campaign_id, ids).items() if g == ab.REST}
+    hold = waits.hold
+    picked: list[str] = []
+
+    def pick_then_hold(batch: Any, until: float) -> None:
+        if not picked:
+            path = {"campaign_id": campaign_id}
+            status, body = admin(
+                "POST", "/admin/campaigns/{campaign_id}/winner", path, {"variant": "B"}
+            )
+            assert status == 200, body
+            picked.append("B")
+        hold(batch, until)
+
+    monkeypatch.setattr(waits, "hold", pick_then_hold)
+    run_queue()  # no tick: nothing but the pick releases a hold
+
+    assert picked
+    counts = mailed(campaign_env)
+    assert rest <= set(counts) and set(counts.values()) == {1}
+    assert campaign(campaign_id)["state"] == "done"
+
+
 HOSTILE = {
     "one variant": {"variants": [{"id": "A"}]},
     "six variants": {"variants": [{"id": f"V{n}"} for n in range(6)]},

@@ -6,7 +6,8 @@ the campaign must have started): of a tick and a marketer racing, or two markete
 decides, and every sender reads the same winner ever after, so the rest is mailed once (each
 recipient through the send ledger, as any other). Then the batches holding the rest
 (`WAIT#`) are released; a crash in between leaves their due entries at the decision's time,
-and a tick that finds the decision made releases them then.
+and a tick that finds the decision made releases them then. A batch that holds its rest while
+a winner is being picked releases its hold itself (`release_if_decided`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from ecrm.campaigns import ab_results, ab_stats, waits
+from ecrm.mail import send_ledger
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
 
@@ -87,6 +89,15 @@ def _decide(campaign_id: str, variant: str, by: str, read: Mapping[str, Any]) ->
             raise Conflict(f"The winner is already {now['ab_winner']}.") from None
         raise Conflict(f"A campaign that is {now.get('state')} cannot pick a winner.") from None
     logger.info("A/B winner chosen", extra={"campaign_id": campaign_id, "by": by})
+
+
+def release_if_decided(batch: send_ledger.Batch) -> None:
+    """After `batch` held its rest for the winner: a winner chosen since the batch read the
+    campaign found no hold to release (`pick` writes the winner, then releases the holds it
+    finds), so the batch releases its own. One of the two always sees the other's write."""
+    current = store.get(keys.campaign(batch.campaign_id))
+    if current and current.get("ab_winner"):
+        waits.release(keys.campaign_wait(batch.campaign_id, batch.batch_id))
 
 
 def release_waits(campaign_id: str) -> None:

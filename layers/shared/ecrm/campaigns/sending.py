@@ -44,7 +44,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm.campaigns import ab, ab_batch, local_time, plan, queue, recipients, waits
+from ecrm.campaigns import ab, ab_batch, ab_winner, local_time, plan, queue, recipients, waits
 from ecrm.campaigns import content as campaign_content
 from ecrm.mail import bulk, in_flight, pacing, render_limits, send_ledger, send_policy_view
 from ecrm.mail.in_flight import InFlight
@@ -300,7 +300,7 @@ def send_batch(
     }
     todo = send_ledger.triage(batch, ledger)
     stop = _send_todo(batch, campaign, todo, seconds_left)
-    return _conclude(batch, stop)
+    return _conclude(batch, stop, ab_test=ab.AbTest.of(campaign) is not None)
 
 
 def _send_todo(
@@ -331,9 +331,9 @@ def _send_todo(
     return stop
 
 
-def _conclude(batch: send_ledger.Batch, stop: str | None) -> Result:
+def _conclude(batch: send_ledger.Batch, stop: str | None, *, ab_test: bool) -> Result:
     """Count the batch when all its recipients are done; otherwise it comes back (requeued,
-    or held until quiet hours end: nothing was claimed for those)."""
+    or held until quiet hours end or an A/B test's winner: nothing was claimed for those)."""
     sent = sum(1 for state in batch.outcomes.values() if state == send_ledger.SENT)
     if stop == "stopped":
         return Result(sent, None, finished=False)
@@ -341,6 +341,8 @@ def _conclude(batch: send_ledger.Batch, stop: str | None) -> Result:
         return Result(sent, _requeue(batch, stop or "waiting"), finished=False)
     if batch.held_until is not None:
         waits.hold(batch, batch.held_until)
+        if ab_test:
+            ab_winner.release_if_decided(batch)
         return Result(sent, max(0, round(batch.held_until - clock.now())), finished=False)
     send_ledger.tally(batch)
     plan.finish_if_complete(batch.campaign_id)
