@@ -42,6 +42,7 @@ WITHOUT_PYDANTIC = {
     "EventsFunction",
     "ImportWorkerFunction",
     "InboundMailFunction",
+    "MailingAdminFunction",
     "ReportsFunction",
     "RescoreFunction",
     "SchedulerFunction",

@@ -232,3 +232,30 @@ def test_a_saved_template_reads_back_as_its_model_says(fields: list[str]) -> Non
     )
     assert list(read.contact_fields) == model.contact_fields
     assert template_view.compiled(read) is templates.compiled(model)  # one compile per process
+
+
+def test_a_listed_template_summary_is_the_json_its_model_gave() -> None:
+    """`GET /admin/templates` reads its page plainly (the marketer API's start imports no
+    pydantic): each summary is the JSON `models.TemplateSummary` made of the saved template."""
+    from mailing.admin import models
+    from mailing.admin import templates as route
+
+    saved = templates.MailTemplate(
+        id="news",
+        name="News",
+        subject="Hello",
+        html="<p>Hi</p>",
+        text="Hi",
+        text_derived=False,
+        contact_fields=[],
+        version=3,
+        created_at="x",
+        updated_at="y",
+    )
+    stored = through_table(saved.to_item())
+    plain = route.TemplatePage([route.TemplateSummary.of(stored)], "c")
+    model = models.TemplatePage(
+        items=[models.TemplateSummary.model_validate(saved.model_dump())], next_cursor="c"
+    )
+    assert dataclasses.asdict(plain) == model.model_dump(mode="json", by_alias=True)
+    assert json.dumps(dataclasses.asdict(plain), separators=(",", ":")) == model.model_dump_json()

@@ -4,86 +4,25 @@ clicks per link."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
-
-from ecrm.campaigns import definitions, states
-from ecrm.campaigns.definitions import Campaign, CampaignIn
-from ecrm.campaigns.local_time import LocalTime
-from ecrm.mail.send_policy import Clock
-from ecrm.mail.send_policy_view import minutes
-from ecrm.platform.errors import InvalidInput
-from ecrm.platform.models import Email, Model
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
+from ecrm.web.plain import lazy
 from ecrm.web.router import Response, Router, content_types
-from mailing.admin.params import CampaignId, Cursor, Limit, Page
+from mailing.admin.params import CampaignId, Cursor, Limit
+
+# The campaigns' models and this API's (pydantic), imported by the routes that use them: a start
+# serving another router's route imports none (docs/design/platform.md, "Cold start").
+if TYPE_CHECKING:
+    from ecrm.campaigns import definitions, states
+    from mailing.admin import models
+else:
+    definitions = lazy("ecrm.campaigns.definitions")
+    states = lazy("ecrm.campaigns.states")
+    models = lazy("mailing.admin.models")
 
 router = Router()
-
-
-class TestSend(Model):
-    model_config = ConfigDict(extra="forbid")
-
-    to: list[Email] = Field(min_length=1, max_length=5)
-    contact_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,64}$")] | None = Field(
-        default=None, description="Personalise as this contact (default: an address only)"
-    )
-
-
-class TestSent(Model):
-    message_ids: list[str]
-
-
-class LinkClicks(Model):
-    link: str = Field(
-        description="The link as the template writes it (no query), `unsubscribe`, or"
-        " `personalised` (links the template builds per recipient, counted together)"
-    )
-    clicks: int = Field(description="Clicks by people (link scanners left out)")
-
-
-class CampaignLinks(Model):
-    items: list[LinkClicks]
-
-
-class WinnerPick(Model):
-    model_config = ConfigDict(extra="forbid")
-
-    variant: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,16}$")] = Field(
-        description="The variant to send to the rest of the audience"
-    )
-
-
-class ScheduleRequest(Model):
-    """`at` a moment, or `local_time` on the day `on`: each recipient at that time of their own
-    zone (docs/design/sending-policy.md, "Send at a local time")."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    at: AwareDatetime | None = Field(
-        default=None, description="When to start sending (with a time zone); or `local_time`"
-    )
-    local_time: Clock | None = Field(
-        default=None, description="Each recipient at this time of their own zone (with `on`)"
-    )
-    on: date | None = Field(default=None, description="The day of `local_time`, YYYY-MM-DD")
-
-    def local(self) -> LocalTime | None:
-        """The local time asked for (None: `at`); InvalidInput unless exactly one is given."""
-        if self.at is not None and (self.local_time or self.on):
-            problems = {f: "not with `at`" for f in ("local_time", "on") if getattr(self, f)}
-            raise InvalidInput("Give either `at` or `local_time` with `on`.", problems)
-        if self.at is not None:
-            return None
-        if self.local_time is None or self.on is None:
-            missing = {f: "Field required" for f in ("local_time", "on") if not getattr(self, f)}
-            if len(missing) == 2:
-                missing = {"at": "Field required (or `local_time` with `on`)"}
-            raise InvalidInput("Give either `at` or `local_time` with `on`.", missing)
-        return LocalTime(minutes(self.local_time), self.on)
 
 
 @router.post(
@@ -91,14 +30,14 @@ class ScheduleRequest(Model):
     summary="Create a campaign (draft): template + segment + topic + sender",
     responses=admin(404, 415, 422, ok={201: "Created"}),
 )
-def create_campaign(body: CampaignIn) -> Response[Campaign]:
+def create_campaign(body: definitions.CampaignIn) -> Response[definitions.Campaign]:
     return Response(201, content_types.APPLICATION_JSON, definitions.create(body))
 
 
 @router.get("/admin/campaigns", summary="Campaigns, newest first", responses=admin())
-def list_campaigns(limit: Limit = 50, cursor: Cursor = None) -> Page[Campaign]:
+def list_campaigns(limit: Limit = 50, cursor: Cursor = None) -> models.Page[definitions.Campaign]:
     found, next_cursor = definitions.page(limit, cursor)
-    return Page[Campaign](items=found, next_cursor=next_cursor)
+    return models.Page[definitions.Campaign](items=found, next_cursor=next_cursor)
 
 
 @router.get(
@@ -106,7 +45,7 @@ def list_campaigns(limit: Limit = 50, cursor: Cursor = None) -> Page[Campaign]:
     summary="A campaign: state, progress, stats",
     responses=admin(404),
 )
-def get_campaign(campaign_id: CampaignId) -> Campaign:
+def get_campaign(campaign_id: CampaignId) -> definitions.Campaign:
     return definitions.load(campaign_id)
 
 
@@ -115,12 +54,12 @@ def get_campaign(campaign_id: CampaignId) -> Campaign:
     summary="Clicks per link of a campaign, most clicked first",
     responses=admin(404),
 )
-def campaign_links(campaign_id: CampaignId) -> CampaignLinks:
+def campaign_links(campaign_id: CampaignId) -> models.CampaignLinks:
     from ecrm.campaigns import links  # noqa: PLC0415 - this route only
 
     definitions.item(campaign_id)  # 404 for no such campaign
     found = links.clicks(campaign_id)
-    return CampaignLinks(items=[LinkClicks(link=link, clicks=n) for link, n in found])
+    return models.CampaignLinks(items=[models.LinkClicks(link=link, clicks=n) for link, n in found])
 
 
 @router.delete(
@@ -145,7 +84,7 @@ def delete_campaign(campaign_id: CampaignId) -> Response[None]:
     ),
     responses=admin(404, 415, 422, 429),
 )
-def test_campaign(campaign_id: CampaignId, body: TestSend) -> TestSent:
+def test_campaign(campaign_id: CampaignId, body: models.TestSend) -> models.TestSent:
     from ecrm.campaigns import proofs  # noqa: PLC0415 - MIME and SES for this route only
 
     ids = proofs.send(
@@ -154,7 +93,7 @@ def test_campaign(campaign_id: CampaignId, body: TestSend) -> TestSent:
         http.marketer(router.current_event),
         body.contact_id,
     )
-    return TestSent(message_ids=ids)
+    return models.TestSent(message_ids=ids)
 
 
 @router.post(
@@ -162,7 +101,7 @@ def test_campaign(campaign_id: CampaignId, body: TestSend) -> TestSent:
     summary="Start sending now",
     responses=admin(404, 409, 422, ok={202: "Sending"}),
 )
-def send_campaign(campaign_id: CampaignId) -> Response[Campaign]:
+def send_campaign(campaign_id: CampaignId) -> Response[definitions.Campaign]:
     return Response(202, content_types.APPLICATION_JSON, states.send_now(campaign_id))
 
 
@@ -180,7 +119,9 @@ def send_campaign(campaign_id: CampaignId) -> Response[Campaign]:
     ),
     responses=admin(404, 409, 415, 422),
 )
-def schedule_campaign(campaign_id: CampaignId, body: ScheduleRequest) -> Campaign:
+def schedule_campaign(
+    campaign_id: CampaignId, body: models.ScheduleRequest
+) -> definitions.Campaign:
     local = body.local()
     if local is not None:
         return states.schedule_local(campaign_id, local)
@@ -191,7 +132,7 @@ def schedule_campaign(campaign_id: CampaignId, body: ScheduleRequest) -> Campaig
 @router.post(
     "/admin/campaigns/<campaign_id>/cancel", summary="Cancel", responses=admin(404, 409, 422)
 )
-def cancel_campaign(campaign_id: CampaignId) -> Campaign:
+def cancel_campaign(campaign_id: CampaignId) -> definitions.Campaign:
     return states.cancel(campaign_id)
 
 
@@ -200,7 +141,7 @@ def cancel_campaign(campaign_id: CampaignId) -> Campaign:
     summary="Pause sending",
     responses=admin(404, 409, 422),
 )
-def pause_campaign(campaign_id: CampaignId) -> Campaign:
+def pause_campaign(campaign_id: CampaignId) -> definitions.Campaign:
     return states.pause(campaign_id)
 
 
@@ -209,7 +150,7 @@ def pause_campaign(campaign_id: CampaignId) -> Campaign:
     summary="Resume a paused campaign (what was sent is never sent again)",
     responses=admin(404, 409, 422),
 )
-def resume_campaign(campaign_id: CampaignId) -> Campaign:
+def resume_campaign(campaign_id: CampaignId) -> definitions.Campaign:
     return states.resume(campaign_id)
 
 
@@ -223,7 +164,7 @@ def resume_campaign(campaign_id: CampaignId) -> Campaign:
     ),
     responses=admin(404, 409, 415, 422),
 )
-def pick_winner(campaign_id: CampaignId, body: WinnerPick) -> Campaign:
+def pick_winner(campaign_id: CampaignId, body: models.WinnerPick) -> definitions.Campaign:
     from ecrm.campaigns import ab_winner  # noqa: PLC0415 - this route only
 
     ab_winner.pick(campaign_id, body.variant)

@@ -3,69 +3,39 @@ segment or of a draft (`/admin/segment-preview`, the console's builder as condit
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import ConfigDict, Field, StringConstraints
-
-from ecrm.contacts.forms import Slug
 from ecrm.platform import clock
-from ecrm.platform.models import Model
-from ecrm.segments import audience, definitions
-from ecrm.segments.definitions import Condition, Segment, SegmentIn
 from ecrm.web.openapi_responses import admin
 from ecrm.web.params import Query
+from ecrm.web.plain import lazy
 from ecrm.web.router import Response, Router, content_types
-from mailing.admin.params import Cursor, Limit, Page, SegmentId
+from mailing.admin.params import Cursor, Limit, SegmentId
+
+# The segments' models and this API's (pydantic), imported by the routes that use them: a start
+# serving another router's route imports none (docs/design/platform.md, "Cold start").
+if TYPE_CHECKING:
+    from ecrm.segments import audience, definitions
+    from mailing.admin import models
+else:
+    audience = lazy("ecrm.segments.audience")
+    definitions = lazy("ecrm.segments.definitions")
+    models = lazy("mailing.admin.models")
 
 router = Router()
-
-
-class SegmentCreate(SegmentIn):
-    id: Slug
-
-
-class SegmentUpdate(SegmentIn):
-    version: int | None = Field(default=None, ge=1, description="The version you edited")
-
-
-class Member(Model):
-    contact_id: str
-    email: str
-
-
-class SegmentCount(Model):
-    candidates: int = Field(description="Members of the segment's topic that were read")
-    members: int = Field(description="Of those, who match and may be mailed now")
-    complete: bool = Field(description="False: the preview stopped early (a very large topic)")
-    queries: int = Field(description="Index Query calls it made (no Scan)")
-    items_read: int = Field(
-        description="Items it looked up: a contact per candidate (and its score item when a"
-        " condition needs one), two suppression keys per match"
-    )
-    sample: list[Member] = Field(description="The first members found (at most `sample`)")
-
-
-class SegmentDraft(Model):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, StringConstraints(max_length=200)] = ""
-    topic: Slug = Field(description="Candidates are this topic's members")
-    conditions: list[Condition] = Field(default_factory=list, max_length=20)
-    sample: int = Field(default=10, ge=0, le=20, description="How many members to show")
-
 
 SampleSize = Annotated[int, Query(ge=0, le=20, description="How many members to show")]
 
 
-def _counted(segment: Segment, sample: int) -> SegmentCount:
+def _counted(segment: definitions.Segment, sample: int) -> models.SegmentCount:
     found = audience.count(segment, sample=sample)
-    return SegmentCount(
+    return models.SegmentCount(
         candidates=found.candidates,
         members=found.members,
         complete=found.complete,
         queries=found.queries,
         items_read=found.items_read,
-        sample=[Member(contact_id=m.contact_id, email=m.email) for m in found.sample],
+        sample=[models.Member(contact_id=m.contact_id, email=m.email) for m in found.sample],
     )
 
 
@@ -74,28 +44,30 @@ def _counted(segment: Segment, sample: int) -> SegmentCount:
     summary="Create a segment (a topic's members, narrowed by conditions)",
     responses=admin(409, 415, 422, ok={201: "Created"}),
 )
-def create_segment(body: SegmentCreate) -> Response[Segment]:
-    fields = SegmentIn.model_validate(body.model_dump(by_alias=True, exclude={"id"}))
+def create_segment(body: models.SegmentCreate) -> Response[definitions.Segment]:
+    fields = definitions.SegmentIn.model_validate(body.model_dump(by_alias=True, exclude={"id"}))
     segment = definitions.create(body.id, fields)
     return Response(201, content_types.APPLICATION_JSON, segment)
 
 
 @router.get("/admin/segments", summary="Segments, by id", responses=admin())
-def list_segments(limit: Limit = 50, cursor: Cursor = None) -> Page[Segment]:
+def list_segments(limit: Limit = 50, cursor: Cursor = None) -> models.Page[definitions.Segment]:
     found, next_cursor = definitions.page(limit, cursor)
-    return Page[Segment](items=found, next_cursor=next_cursor)
+    return models.Page[definitions.Segment](items=found, next_cursor=next_cursor)
 
 
 @router.get("/admin/segments/<segment_id>", summary="One segment", responses=admin(404))
-def get_segment(segment_id: SegmentId) -> Segment:
+def get_segment(segment_id: SegmentId) -> definitions.Segment:
     return definitions.load(segment_id)
 
 
 @router.put(
     "/admin/segments/<segment_id>", summary="Change a segment", responses=admin(404, 409, 415, 422)
 )
-def update_segment(segment_id: SegmentId, body: SegmentUpdate) -> Segment:
-    fields = SegmentIn.model_validate(body.model_dump(by_alias=True, exclude={"version"}))
+def update_segment(segment_id: SegmentId, body: models.SegmentUpdate) -> definitions.Segment:
+    fields = definitions.SegmentIn.model_validate(
+        body.model_dump(by_alias=True, exclude={"version"})
+    )
     return definitions.update(segment_id, fields, body.version)
 
 
@@ -114,7 +86,7 @@ def delete_segment(segment_id: SegmentId) -> Response[None]:
     summary="How many contacts the segment holds now (reads the topic's members, never scans)",
     responses=admin(404),
 )
-def count_segment(segment_id: SegmentId, sample: SampleSize = 0) -> SegmentCount:
+def count_segment(segment_id: SegmentId, sample: SampleSize = 0) -> models.SegmentCount:
     return _counted(definitions.load(segment_id), sample)
 
 
@@ -124,9 +96,9 @@ def count_segment(segment_id: SegmentId, sample: SampleSize = 0) -> SegmentCount
     description="Reads as `GET /admin/segments/{segment_id}/count` does; stores nothing.",
     responses=admin(415, 422),
 )
-def preview_segment(body: SegmentDraft) -> SegmentCount:
+def preview_segment(body: models.SegmentDraft) -> models.SegmentCount:
     at = clock.iso(clock.now())
-    draft = Segment(
+    draft = definitions.Segment(
         id="draft",
         name=body.name or "draft",
         topic=body.topic,

@@ -3,11 +3,18 @@ marketing mail. Viewers read it; marketers change it (`ecrm.mail.send_policy`)."
 
 from __future__ import annotations
 
-from ecrm.mail import send_policy
-from ecrm.mail.send_policy import SendPolicy, SendPolicyIn
+from typing import TYPE_CHECKING
+
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
+from ecrm.web.plain import lazy
 from ecrm.web.router import Router
+
+# The policy's models (pydantic), imported by its routes only (docs/design/platform.md).
+if TYPE_CHECKING:
+    from ecrm.mail import send_policy
+else:
+    send_policy = lazy("ecrm.mail.send_policy")
 
 router = Router()
 
@@ -17,7 +24,7 @@ router = Router()
     summary="The send policy: frequency cap and quiet hours of marketing mail",
     responses=admin(),
 )
-def get_send_policy() -> SendPolicy:
+def get_send_policy() -> send_policy.SendPolicy:
     return send_policy.load()
 
 
@@ -31,5 +38,5 @@ def get_send_policy() -> SendPolicy:
     ),
     responses=admin(409, 415, 422),
 )
-def put_send_policy(body: SendPolicyIn) -> SendPolicy:
+def put_send_policy(body: send_policy.SendPolicyIn) -> send_policy.SendPolicy:
     return send_policy.save(body, http.marketer(router.current_event))

@@ -2,67 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import ConfigDict, Field, StringConstraints
-
-from ecrm.contacts.forms import Slug
-from ecrm.mail import templates
-from ecrm.mail.senders import SenderIn
-from ecrm.mail.templates import MailTemplate, MailTemplateIn
-from ecrm.platform.models import Model
+from ecrm.mail import template_view
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
+from ecrm.web.plain import lazy
 from ecrm.web.router import Response, Router, content_types
-from mailing.admin.campaigns import TestSend, TestSent
-from mailing.admin.params import Cursor, Limit, Page, TemplateId, Version
+from mailing.admin.params import Cursor, Limit, TemplateId, Version
+
+# The templates' models and this API's (pydantic): imported by the routes that read or write
+# one template, not to list them (the list reads them plainly), so listing imports no pydantic.
+if TYPE_CHECKING:
+    from ecrm.mail import templates
+    from mailing.admin import models
+else:
+    templates = lazy("ecrm.mail.templates")
+    models = lazy("mailing.admin.models")
 
 router = Router()
 
 
-class TemplateCreate(MailTemplateIn):
-    id: Slug
+@dataclass(frozen=True, slots=True)
+class TemplateSummary:
+    """`models.TemplateSummary`'s fields, in its order (its JSON, `ecrm.web.plain`)."""
 
-
-class TemplateUpdate(MailTemplateIn):
-    version: int | None = Field(
-        default=None, ge=1, description="The version you edited (409 if it changed since)"
-    )
-
-
-class TemplateSummary(Model):
+    documented_by: ClassVar[str] = "mailing.admin.models:TemplateSummary"
     id: str
     name: str
     subject: str
     version: int
     updated_at: str
 
-
-class PreviewRequest(Model):
-    model_config = ConfigDict(extra="forbid")
-
-    contact_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,64}$")] | None = Field(
-        default=None, description="Render for this contact (default: an address only)"
-    )
-    draft: MailTemplateIn | None = Field(
-        default=None,
-        description="Render these unsaved parts instead (checked as a save is; nothing stored)",
-    )
-
-
-class TemplateTestSend(TestSend):
-    sender: SenderIn | None = Field(
-        default=None, description="From (default: the stack's own sender; else its domain only)"
-    )
-    topic: Slug | None = Field(
-        default=None, description="Whose unsubscribe link it carries (default: the first topic)"
-    )
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> TemplateSummary:
+        """A template as saved (checked then)."""
+        return cls(
+            id=str(item["id"]),
+            name=str(item["name"]),
+            subject=str(item["subject"]),
+            version=int(item["version"]),
+            updated_at=str(item["updated_at"]),
+        )
 
 
-class Preview(Model):
-    subject: str
-    text: str
-    html: str
+@dataclass(frozen=True, slots=True)
+class TemplatePage:
+    documented_by: ClassVar[str] = "mailing.admin.models:TemplatePage"
+    items: list[TemplateSummary]
+    next_cursor: str | None = None
 
 
 @router.post(
@@ -70,17 +59,16 @@ class Preview(Model):
     summary="Create a mail template (checked: variables, sandbox, size)",
     responses=admin(409, 415, 422, ok={201: "Created"}),
 )
-def create_template(body: TemplateCreate) -> Response[MailTemplate]:
-    fields = MailTemplateIn.model_validate(body.model_dump(exclude={"id"}))
+def create_template(body: models.TemplateCreate) -> Response[templates.MailTemplate]:
+    fields = templates.MailTemplateIn.model_validate(body.model_dump(exclude={"id"}))
     template = templates.create(body.id, fields)
     return Response(201, content_types.APPLICATION_JSON, template)
 
 
 @router.get("/admin/templates", summary="Mail templates, by id", responses=admin())
-def list_templates(limit: Limit = 50, cursor: Cursor = None) -> Page[TemplateSummary]:
-    found, next_cursor = templates.page(limit, cursor)
-    items = [TemplateSummary.model_validate(t.model_dump()) for t in found]
-    return Page[TemplateSummary](items=items, next_cursor=next_cursor)
+def list_templates(limit: Limit = 50, cursor: Cursor = None) -> TemplatePage:
+    found, next_cursor = template_view.page(limit, cursor)
+    return TemplatePage([TemplateSummary.of(i) for i in found], next_cursor)
 
 
 @router.get(
@@ -88,11 +76,11 @@ def list_templates(limit: Limit = 50, cursor: Cursor = None) -> Page[TemplateSum
     summary="One mail template, or one of its earlier versions",
     description=(
         "`?version=N` reads an earlier version: each version saved over is kept"
-        f" {templates.VERSION_DAYS} days (404 after, or for a deleted template's)."
+        f" {template_view.VERSION_DAYS} days (404 after, or for a deleted template's)."
     ),
     responses=admin(404),
 )
-def get_template(template_id: TemplateId, version: Version = None) -> MailTemplate:
+def get_template(template_id: TemplateId, version: Version = None) -> templates.MailTemplate:
     if version is None:
         return templates.load(template_id)
     return templates.load_version(template_id, version)
@@ -103,8 +91,8 @@ def get_template(template_id: TemplateId, version: Version = None) -> MailTempla
     summary="Change a mail template (checked again)",
     responses=admin(404, 409, 415, 422),
 )
-def update_template(template_id: TemplateId, body: TemplateUpdate) -> MailTemplate:
-    fields = MailTemplateIn.model_validate(body.model_dump(exclude={"version"}))
+def update_template(template_id: TemplateId, body: models.TemplateUpdate) -> templates.MailTemplate:
+    fields = templates.MailTemplateIn.model_validate(body.model_dump(exclude={"version"}))
     return templates.update(template_id, fields, body.version)
 
 
@@ -123,9 +111,9 @@ def delete_template(template_id: TemplateId) -> Response[None]:
     summary="The template (or an unsaved draft of it) rendered for one contact, as sent",
     responses=admin(404, 415, 422),
 )
-def preview_template(template_id: TemplateId, body: PreviewRequest) -> Preview:
+def preview_template(template_id: TemplateId, body: models.PreviewRequest) -> models.Preview:
     rendered = templates.preview_for(template_id, body.contact_id, body.draft)
-    return Preview(subject=rendered.subject, text=rendered.text, html=rendered.html)
+    return models.Preview(subject=rendered.subject, text=rendered.text, html=rendered.html)
 
 
 @router.post(
@@ -138,12 +126,12 @@ def preview_template(template_id: TemplateId, body: PreviewRequest) -> Preview:
     ),
     responses=admin(404, 415, 422, 429),
 )
-def test_template(template_id: TemplateId, body: TemplateTestSend) -> TestSent:
+def test_template(template_id: TemplateId, body: models.TemplateTestSend) -> models.TestSent:
     from ecrm.campaigns import proofs  # noqa: PLC0415 - MIME and SES for this route only
 
     sender = body.sender.model_dump() if body.sender else None
     marketer = http.marketer(router.current_event)
-    return TestSent(
+    return models.TestSent(
         message_ids=proofs.send_template(
             template_id,
             list(body.to),

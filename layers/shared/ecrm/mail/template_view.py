@@ -16,9 +16,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ecrm.mail import render_limits
 from ecrm.mail.outbound import RenderedMail
+from ecrm.platform import listing, store
 
 if TYPE_CHECKING:
     from jinja2 import Template
+
+KIND = "template"  # the templates' listing (`ecrm.platform.listing`)
+VERSION_DAYS = 365  # how long an earlier version stays readable (then DynamoDB's TTL removes it)
+
+
+def page(limit: int, cursor: str | None) -> tuple[list[store.Item], str | None]:
+    """A page of templates as saved, read without pydantic (the admin list, `GET
+    /admin/templates`, answers their summaries)."""
+    return listing.page(KIND, limit=limit, cursor=cursor)
 
 
 class Parts(Protocol):

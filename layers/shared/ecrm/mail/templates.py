@@ -18,7 +18,7 @@ from ecrm.contacts import profile_view
 from ecrm.contacts.forms import FieldType, Slug
 from ecrm.mail import links, render_limits
 from ecrm.mail.outbound import RenderedMail
-from ecrm.mail.template_view import compile_parts, compiled
+from ecrm.mail.template_view import KIND, VERSION_DAYS, compile_parts, compiled
 from ecrm.platform import clock, definition_holds, definitions, keys, listing, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
 from ecrm.platform.models import Model
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 
 MAX_HTML_BYTES = 100_000
 MAX_TEXT_BYTES = 50_000
-KIND = "template"
-VERSION_DAYS = 365  # how long an earlier version stays readable (then DynamoDB's TTL removes it)
 
 
 class MailTemplateIn(Model):
