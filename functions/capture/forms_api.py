@@ -5,21 +5,28 @@ function keeps its copy that long); the PUT's answer says so in `LIVE_WITHIN`.""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
 
-from ecrm.contacts import forms
-from ecrm.contacts.forms import Form, Slug
+from ecrm.contacts import form_plain, form_view
 from ecrm.platform.errors import InvalidInput
-from ecrm.platform.models import Model
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
 from ecrm.web.params import Path, Query
+from ecrm.web.plain import lazy
 from ecrm.web.router import App, Response, content_types
+
+# The definitions' model (pydantic): imported to read one form back (`GET`), or a definition
+# that is not plainly valid (`FormPut`); listing and a plain `PUT` import no pydantic. This API's
+# own models (`forms_models`) document its plain bodies and answers.
+if TYPE_CHECKING:
+    from ecrm.contacts import forms
+else:
+    forms = lazy("ecrm.contacts.forms")
 
 logger = Logger(service="capture")
 metrics = Metrics(namespace="ecrm", service="capture")
@@ -34,33 +41,82 @@ Cursor = Annotated[str | None, Query(max_length=2048, description="`next_cursor`
 LIVE_WITHIN = "Ecrm-Live-Within-Seconds"
 
 
-class FormPut(Form):
-    """A definition as `GET` returns it; `id` and `version` are optional here."""
+@dataclass(frozen=True, slots=True)
+class FormSummary:
+    """`forms_models.FormSummary`'s fields, in its order (its JSON, `ecrm.web.plain`)."""
 
-    id: Slug | None = Field(default=None, description="If given, the id in the path")  # type: ignore[assignment]
-    version: int | None = Field(  # type: ignore[assignment]
-        default=None, ge=1, description="The version you edited (409 if it changed since)"
-    )
-
-
-class FormSummary(Model):
+    documented_by: ClassVar[str] = "capture.forms_models:FormSummary"
     id: str
     title: str
     topics: list[str]
     double_opt_in: bool
     version: int
 
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> FormSummary:
+        """A definition as saved (checked then), with the model's defaults."""
+        return cls(
+            id=str(item["id"]),
+            title=str(item["title"]),
+            topics=[str(t) for t in item.get("topics") or ()],
+            double_opt_in=bool(item.get("double_opt_in", True)),
+            version=int(item.get("version", 1)),
+        )
 
-class FormPage(Model):
+
+@dataclass(frozen=True, slots=True)
+class FormPut:
+    """`forms_models.FormPut`'s fields (`ecrm.web.plain`): a plainly valid definition is read by
+    `form_plain` without pydantic, any other by the model."""
+
+    documented_by: ClassVar[str] = "capture.forms_models:FormPut"
+    id: str | None
+    title: str
+    fields: list[dict[str, Any]]
+    consent: dict[str, Any] | None
+    topics: list[str]
+    double_opt_in: bool
+    redirect_url: Any
+    site_url: Any
+    allowed_origins: list[str]
+    submit_label: str
+    thank_you: str
+    version: int | None
+
+    @classmethod
+    def plain(cls, value: Any) -> FormPut | None:
+        found = form_plain.definition(value)
+        return None if found is None else cls(**found)
+
+    def form(self, form_id: str) -> dict[str, Any]:
+        """The definition under `form_id`, as `Form.model_dump(mode="json")` gives it (a URL
+        or a field type the model read are its values: their text)."""
+        fields = [f | {"type": str(f["type"])} for f in self.fields]
+        urls = {u: None if (v := getattr(self, u)) is None else str(v) for u in _URLS}
+        return {
+            **{name: getattr(self, name) for name in _PARTS},
+            "id": form_id,
+            "fields": fields,
+            **urls,
+            "version": 1,
+        }
+
+
+_URLS = ("redirect_url", "site_url")
+_PARTS = tuple(name for name in FormPut.__dataclass_fields__ if name != "documented_by")
+
+
+@dataclass(frozen=True, slots=True)
+class FormPage:
+    documented_by: ClassVar[str] = "capture.forms_models:FormPage"
     items: list[FormSummary]
     next_cursor: str | None = None
 
 
 @app.get("/admin/forms", summary="Form definitions, by id", responses=admin())
 def list_forms(limit: Limit = 50, cursor: Cursor = None) -> FormPage:
-    found, next_cursor = forms.page(limit, cursor)
-    items = [FormSummary.model_validate(f.model_dump()) for f in found]
-    return FormPage(items=items, next_cursor=next_cursor)
+    found, next_cursor = form_view.page(limit, cursor)
+    return FormPage([FormSummary.of(i) for i in found], next_cursor)
 
 
 @app.get(
@@ -68,7 +124,7 @@ def list_forms(limit: Limit = 50, cursor: Cursor = None) -> FormPage:
     summary="One form definition, with its allowed origins",
     responses=admin(404),
 )
-def get_form(form_id: FormId) -> Form:
+def get_form(form_id: FormId) -> forms.Form:
     return forms.load(form_id, fresh=True)
 
 
@@ -82,14 +138,14 @@ def get_form(form_id: FormId) -> Form:
     ),
     responses=admin(409, 415, 422, ok={200: "Replaced or unchanged", 201: "Created"}),
 )
-def put_form(form_id: FormId, body: FormPut) -> Response[Form]:
+def put_form(form_id: FormId, body: FormPut) -> Response[forms.Form]:
     if body.id is not None and body.id != form_id:
         raise InvalidInput("The id in the body is not the form's id.", {"id": "Not " + form_id})
-    form = Form.model_validate({**body.model_dump(exclude={"id", "version"}), "id": form_id})
-    saved, written = forms.replace(form, body.version)
-    created = written and saved.version == 1
-    live = {LIVE_WITHIN: f"{forms.cache_seconds():g}"}
-    return Response(201 if created else 200, content_types.APPLICATION_JSON, saved, headers=live)
+    saved, written = form_plain.replace(body.form(form_id), body.version)
+    created = written and saved["version"] == 1
+    live = {LIVE_WITHIN: f"{form_view.cache_seconds():g}"}
+    answer = cast("forms.Form", saved)  # the model's JSON (`form_plain`), documented by it
+    return Response(201 if created else 200, content_types.APPLICATION_JSON, answer, headers=live)
 
 
 @http.marketers_first  # before body validation: anonymous callers get 401 (test_admin_sweep)

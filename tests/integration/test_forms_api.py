@@ -180,3 +180,31 @@ def test_the_put_answer_says_within_how_many_seconds_the_form_is_live(
     monkeypatch.setenv("DEFINITION_CACHE_SECONDS", "0")
     settings.cache_clear()
     assert live_within(DEFINITION | {"title": "Spring news"}) == (200, ["0"])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},  # read plainly (ecrm.contacts.form_plain)
+        {"consent": None, "topics": [], "double_opt_in": False, "version": None},
+        # URLs are the model's to read (it rewrites them)
+        {"site_url": "https://www.example.com", "redirect_url": "https://example.com/thanks?a=1"},
+    ],
+)
+def test_a_put_stores_and_answers_what_the_model_does(
+    aws_env: dict[str, str], change: dict[str, Any]
+) -> None:
+    from ecrm.contacts import forms
+
+    body = {k: v for k, v in (DEFINITION | change).items() if k != "id"}
+    status, answer = put(body, "plain")
+    model, _ = forms.replace(forms.Form.model_validate(body | {"id": "model", "version": 1}))
+    assert status == 201
+    assert json.dumps(answer) == json.dumps(model.model_dump(mode="json") | {"id": "plain"})
+    items = {item["id"]: item for item in forms_in_table()}
+    keyless = {"pk", "sk", "gsi1pk", "gsi1sk", "id"}
+    assert {k: v for k, v in items["plain"].items() if k not in keyless} == {
+        k: v for k, v in items["model"].items() if k not in keyless
+    }
+    # what the model stored is, put again as it was, unchanged (read back as the model reads it)
+    assert put(body, "model") == (200, model.model_dump(mode="json"))

@@ -40,6 +40,7 @@ WITHOUT_PYDANTIC = {
     "ContactsAdminFunction",
     "EventKeysAdminFunction",
     "EventsFunction",
+    "FormsAdminFunction",
     "ImportWorkerFunction",
     "InboundMailFunction",
     "MailingAdminFunction",

@@ -259,3 +259,32 @@ def test_a_listed_template_summary_is_the_json_its_model_gave() -> None:
     )
     assert dataclasses.asdict(plain) == model.model_dump(mode="json", by_alias=True)
     assert json.dumps(dataclasses.asdict(plain), separators=(",", ":")) == model.model_dump_json()
+
+
+def test_a_listed_form_summary_is_the_json_its_model_gave() -> None:
+    """`GET /admin/forms` reads its page plainly (the forms admin API's list imports no
+    pydantic): each summary is the JSON `forms_models.FormSummary` made of the saved form."""
+    from capture import forms_api, forms_models
+
+    for definition in (
+        demo_form_definition(),
+        {**demo_form_definition(), "topics": [], "double_opt_in": False, "version": 4},
+    ):
+        saved = forms.Form.model_validate(definition)
+        stored = through_table(saved.to_item())
+        plain = forms_api.FormPage([forms_api.FormSummary.of(stored)], None)
+        model = forms_models.FormPage(
+            items=[
+                forms_models.FormSummary.model_validate(forms.Form.from_item(stored).model_dump())
+            ]
+        )
+        assert json.dumps(dataclasses.asdict(plain), separators=(",", ":")) == (
+            model.model_dump_json()
+        )
+
+
+def demo_form_definition() -> dict[str, Any]:
+    from local.stack import DEMO_FORM
+
+    definition: dict[str, Any] = json.loads(DEMO_FORM.read_text(encoding="utf-8"))
+    return definition

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from account.contact_erasure import ErasureRequest
+from capture.forms_api import FormPut
 from ecrm.imports.jobs import ImportRequest
 from ecrm.web import http
 from ecrm.web.plain import model_of
@@ -104,6 +105,68 @@ IMPORTS = _bodies(
     },
 )
 
+EMAIL_FIELD = {"name": "email", "label": "Email", "type": "email", "required": True}
+FIELD_TYPES = ["email", "text", "textarea", "name", "phone", "choice", "multi_choice", "checkbox"]
+FORM_FIELDS = st.fixed_dictionaries(
+    {"name": FIELD_NAME, "label": _text(1, 200)},
+    optional={
+        "type": st.sampled_from([*FIELD_TYPES, "Text", "url", 1]),
+        "required": st.one_of(st.booleans(), st.sampled_from([1, "true", None])),
+        "max_length": st.one_of(st.integers(0, 5001), st.sampled_from([True, 5.0, "9"])),
+        "choices": st.one_of(st.none(), st.lists(_text(0, 101), max_size=3), anything),
+        "extra": anything,
+    },
+)
+FORMS = _bodies(
+    {
+        "title": _text(1, 200),
+        "fields": st.lists(FORM_FIELDS, max_size=3).map(lambda more: [EMAIL_FIELD, *more]),
+    },
+    {
+        "id": st.one_of(st.none(), SLUG),
+        "consent": st.one_of(
+            st.none(), st.fixed_dictionaries({"text": _text(1, 2000), "version": _text(1, 40)})
+        ),
+        "topics": st.lists(SLUG, max_size=3),
+        "double_opt_in": st.booleans(),
+        "allowed_origins": st.lists(
+            st.sampled_from(["https://www.example.com", "http://a:8080", "https://x.example"]),
+            max_size=2,
+        ),
+        "submit_label": texts,
+        "thank_you": texts,
+        "version": st.one_of(st.none(), st.integers(1, 9)),
+    },
+    {
+        "id": st.sampled_from(["News", "-a", "a\n", "x" * 64, 7]),
+        "title": _off_text(1, 200),
+        "fields": st.one_of(
+            st.just([]),
+            st.lists(FORM_FIELDS, min_size=1, max_size=3),  # no email field, or two
+            st.just([EMAIL_FIELD, EMAIL_FIELD]),
+            st.just([{**EMAIL_FIELD, "required": False}]),
+            st.just([{**EMAIL_FIELD, "name": "mail"}]),
+            st.just([EMAIL_FIELD, {"name": "topics", "label": "T"}]),
+            st.just([EMAIL_FIELD] + [{"name": f"f{n}", "label": "F"} for n in range(50)]),
+        ),
+        "consent": st.one_of(
+            st.fixed_dictionaries({"text": _off_text(1, 2000), "version": _text(1, 40)}),
+            st.fixed_dictionaries({"text": _text(1, 9), "version": _off_text(1, 40)}),
+            st.just({"text": "t"}),
+            st.just({"text": "t", "version": "1", "x": 1}),
+        ),
+        "topics": st.one_of(st.just(["news\n"]), st.lists(SLUG, min_size=21, max_size=21)),
+        "double_opt_in": st.sampled_from([1, 0, "true", None]),
+        "redirect_url": st.sampled_from(["https://example.com", "https://example.com/", None]),
+        "site_url": st.sampled_from(["https://example.com/a", "ftp://x", None]),
+        "allowed_origins": st.lists(
+            st.sampled_from(["https://a/b", "https://a\n", "ftp://a", "https://a\x1c", "https://"]),
+            min_size=1,
+        ),
+        "version": st.sampled_from([0, -1, True, 1.0, "2", 1 << 40]),
+    },
+)
+
 
 def _model_reads(kind: Any, value: Any) -> Any:
     try:
@@ -132,6 +195,12 @@ def test_an_import_body_is_read_plainly_only_as_its_model_reads_it(value: Any) -
     _held_to_the_model(ImportRequest, value)
 
 
+@settings(max_examples=800, deadline=None)
+@given(FORMS)
+def test_a_form_definition_is_read_plainly_only_as_its_model_reads_it(value: Any) -> None:
+    _held_to_the_model(FormPut, value)
+
+
 VALID_IMPORT = {"sha256": "a" * 64, "size": 10, "filename": "a.csv", "consent_source": "fair"}
 
 
@@ -139,6 +208,7 @@ VALID_IMPORT = {"sha256": "a" * 64, "size": 10, "filename": "a.csv", "consent_so
     ("kind", "value"),
     [
         (ErasureRequest, {"email": "Ann@Example.com"}),
+        (FormPut, json.loads((ROOT / "local" / "demo_form.json").read_text(encoding="utf-8"))),
         (ImportRequest, VALID_IMPORT),
         (
             ImportRequest,

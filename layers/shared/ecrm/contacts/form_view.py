@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from ecrm.platform import keys, store
+from ecrm.platform import keys, listing, store
 from ecrm.platform.errors import NotFound
 from ecrm.platform.settings import settings
 
@@ -31,6 +31,7 @@ TRACKING_FIELDS = frozenset(
 HONEYPOT_FIELD = "_hp"
 RENDERED_AT_FIELD = "_ts"
 CONSENT_FIELD = "consent"
+KIND = "form"  # the forms' listing (`ecrm.platform.listing`)
 RESERVED_FIELDS = TRACKING_FIELDS | {HONEYPOT_FIELD, RENDERED_AT_FIELD, CONSENT_FIELD, "topics"}
 
 
@@ -208,3 +209,9 @@ def forget_cached(form_id: str | None = None) -> None:
             _cache.clear()
         else:
             _cache.pop(form_id, None)
+
+
+def page(limit: int, cursor: str | None) -> tuple[list[store.Item], str | None]:
+    """A page of definitions as saved, by id, read without pydantic (the admin list answers
+    their summaries). A form stored before forms were listed appears once it is saved again."""
+    return listing.page(KIND, limit=limit, cursor=cursor)

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, HttpUrl, StringConstraints, model_valida
 from ecrm.contacts.form_view import (
     CONSENT_FIELD,
     HONEYPOT_FIELD,
+    KIND,
     RENDERED_AT_FIELD,
     RESERVED_FIELDS,
     TRACKING_FIELDS,
@@ -51,8 +52,6 @@ __all__ = [  # the read side's names too: what every form reserves, the field ty
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-
-KIND = "form"
 
 
 class FormField(Model):
