@@ -4,8 +4,9 @@ pollers and SES's strict rate limit are `bench.campaign_workers`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from bench.campaign_workers import FUNCTION
 from bench.moto_env import Stack, as_function
@@ -35,8 +36,15 @@ from {{ campaign.name }}</p>
 # --- the product, set up -----------------------------------------------------------------
 
 
-def seed(members: int, *, topics: int = 1, start: int = 0) -> None:
-    """`members` subscribed contacts in each of `topics` topics (t0, t1, ...)."""
+def seed(
+    members: int,
+    *,
+    topics: int = 1,
+    start: int = 0,
+    fields: Callable[[int], dict[str, Any]] | None = None,
+) -> None:
+    """`members` subscribed contacts in each of `topics` topics (t0, t1, ...); `fields(n)`:
+    more profile fields of the n-th (`f_time_zone`...)."""
     at = clock.iso(clock.now())
     items = []
     for topic_number in range(topics):
@@ -56,6 +64,7 @@ def seed(members: int, *, topics: int = 1, start: int = 0) -> None:
                     "f_first_name": f"Ann {number}",
                     "f_company": "Acme",
                     "f_interests": ["guides"],
+                    **(fields(number) if fields else {}),
                 }
             )
             membership = keys.topic_membership(contact_id, topic)

@@ -53,11 +53,15 @@ class Poller:
         stop: Stopping,
         handler: Callable[..., Any],
         on_kill: Callable[[], None] = lambda: None,
+        paused: Stopping | None = None,
     ) -> None:
         from ecrm.platform import aws  # noqa: PLC0415 - in a worker process, after its environment is set
 
         sqs = aws.sqs()
         while not stop.is_set():
+            if paused is not None and paused.is_set():
+                time.sleep(0.01)
+                continue
             got = sqs.receive_message(
                 QueueUrl=self.url, MaxNumberOfMessages=1, AttributeNames=["All"]
             ).get("Messages", [])
@@ -172,8 +176,18 @@ class StrictSes:
 
 
 @contextmanager
-def processes(stack: Stack, count: int, ses: StrictSes, max_rate: float) -> Iterator[None]:
-    """`count` worker processes polling the campaign queue until the block ends."""
+def processes(
+    stack: Stack,
+    count: int,
+    ses: StrictSes,
+    max_rate: float,
+    clock_offset: Any = None,
+    paused: Any = None,
+) -> Iterator[None]:
+    """`count` worker processes polling the campaign queue until the block ends; their product
+    clock (`ecrm.platform.clock.now`) runs `clock_offset.value` seconds ahead when given (a
+    shared `multiprocessing.Value`, moved by the bench: a time-zone send's waves), and they
+    take no message while `paused` (a spawn `Event`) is set."""
     assert stack.endpoint_url is not None, "worker processes need moto served (moto_env.server)"
     spawn = multiprocessing.get_context("spawn")
     stop, ready = spawn.Event(), spawn.Semaphore(0)
@@ -181,7 +195,7 @@ def processes(stack: Stack, count: int, ses: StrictSes, max_rate: float) -> Iter
     workers = [
         spawn.Process(
             target=_work,
-            args=(environment, _poller(stack), ses, max_rate, stop, ready),
+            args=(environment, _poller(stack), ses, max_rate, stop, ready, clock_offset, paused),
             name=f"campaign-worker-{n}",
         )
         for n in range(count)
@@ -208,19 +222,24 @@ def _work(
     max_rate: float,
     stop: Stopping,
     ready: Any,
+    clock_offset: Any = None,
+    paused: Any = None,
 ) -> None:
     """A worker process: the function's environment, SES answering GetAccount with
     `max_rate` and limiting sends strictly, then polling."""
     os.environ.clear()
     os.environ.update(environment)
-    from ecrm.platform import aws  # noqa: PLC0415 - after the environment is set
+    from ecrm.platform import aws, clock  # noqa: PLC0415 - after the environment is set
+
+    if clock_offset is not None:
+        clock.now = lambda: time.time() + clock_offset.value
     from local.moto_backend import answer_get_account  # noqa: PLC0415
     from mailing.sender import lambda_handler  # noqa: PLC0415
 
     answer_get_account(aws.sesv2(), max_send_rate=max_rate)
     ses.install(aws.sesv2())
     ready.release()
-    poller.poll(stop, lambda_handler)
+    poller.poll(stop, lambda_handler, paused=paused)
 
 
 # --- worker threads -------------------------------------------------------------------------

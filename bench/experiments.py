@@ -12,6 +12,9 @@
 - `experiments.split_error`: the A/B assignment's largest gap from its target shares over
   10,000 recipients (`bench.ab_split`).
 
+- `experiments.pace_ratio`: a campaign at 09:00 local over four zones, each wave's send rate
+  against the SES rate (`bench.local_waves`, worker processes as `mailing.pace_ratio`).
+
 Two campaign workers and the journey run as threads of this process, against moto in process:
 the kills and throttles are hooks on this process's clients (`local.faults`), as in the
 mailing bench's fault figure.
@@ -211,6 +214,6 @@ def cap_violations(contacts: int = 2_000, timeout: float = 900) -> Figure:
 
 
 def measure() -> list[Figure]:
-    from bench import ab_split  # noqa: PLC0415
+    from bench import ab_split, local_waves  # noqa: PLC0415
 
-    return [ab_split.split_error(), cap_violations()]
+    return [ab_split.split_error(), local_waves.pace_ratio(), cap_violations()]

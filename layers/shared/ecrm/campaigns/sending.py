@@ -262,7 +262,7 @@ def _before_its_wave(batch: send_ledger.Batch, message: Mapping[str, Any]) -> Re
     not_before = float(message.get("not_before") or 0)
     if not_before <= clock.now():
         return None
-    waits.hold(batch, not_before)
+    waits.hold(batch, not_before, tried=False)
     return Result(0, max(0, round(not_before - clock.now())), finished=False)
 
 

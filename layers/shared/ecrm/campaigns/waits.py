@@ -31,8 +31,11 @@ from ecrm.platform import clock, keys, store
 logger = Logger(service="mailing", child=True)
 
 
-def hold(batch: send_ledger.Batch, until: float) -> None:
-    """Bring the batch back at `until` (epoch seconds)."""
+def hold(batch: send_ledger.Batch, until: float, *, tried: bool = True) -> None:
+    """Bring the batch back at `until` (epoch seconds), as its next attempt; or, not `tried`
+    (a local-time wave's batch held before anything was read or claimed), as the same one:
+    it comes back as a first delivery, which skips the ledger read (another copy's claims
+    are still found by the claim's conditions)."""
     key = keys.campaign_wait(batch.campaign_id, batch.batch_id)
     due_at = clock.iso(until)
     store.write(
@@ -43,7 +46,7 @@ def hold(batch: send_ledger.Batch, until: float) -> None:
                 "type": "campaign_wait",
                 "campaign_id": batch.campaign_id,
                 "batch": batch.batch_id,
-                "attempt": batch.attempt + 1,
+                "attempt": batch.attempt + (1 if tried else 0),
                 "due_at": due_at,
                 "hold_id": secrets.token_hex(8),
                 "expires_at": send_ledger.expiry(),
