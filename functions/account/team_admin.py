@@ -6,20 +6,27 @@ and it may touch nothing else."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ConfigDict, Field
 
-from ecrm.platform.models import Model
 from ecrm.team import members
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
 from ecrm.web.params import Path, Query
+from ecrm.web.plain import lazy
 from ecrm.web.router import App, Response, content_types
+
+# The bodies' models (pydantic), imported by the routes that read one: listing the team, its
+# answers plain dataclasses, imports no pydantic (docs/design/platform.md, "Cold start").
+if TYPE_CHECKING:
+    from account import team_models as models
+else:
+    models = lazy("account.team_models")
 
 logger = Logger(service="team")
 metrics = Metrics(namespace="ecrm", service="team")
@@ -41,34 +48,25 @@ EmailQuery = Annotated[
 ]
 
 
-class TeamMember(Model):
-    id: str = Field(description="Cognito's user name (a UUID)")
+@dataclass(frozen=True, slots=True)
+class TeamMember:
+    """`team_models.TeamMember`'s fields, in its order (its JSON, `ecrm.web.plain`)."""
+
+    documented_by: ClassVar[str] = "account.team_models:TeamMember"
+    id: str
     email: str
-    role: str | None = Field(
-        description="admin, marketer or viewer; null: none (signs in, may call nothing)"
-    )
-    status: str = Field(description="invited (temporary password not yet changed), confirmed, ...")
+    role: str | None
+    status: str
     enabled: bool
     created_at: str
-    you: bool = Field(description="The signed-in admin")
+    you: bool
 
 
-class TeamPage(Model):
+@dataclass(frozen=True, slots=True)
+class TeamPage:
+    documented_by: ClassVar[str] = "account.team_models:TeamPage"
     items: list[TeamMember]
     next_cursor: str | None = None
-
-
-class InviteIn(Model):
-    model_config = ConfigDict(extra="forbid")
-
-    email: str = Field(max_length=320, description="The person's address: their user name")
-    role: str = Field(max_length=20, description="admin, marketer or viewer")
-
-
-class RoleIn(Model):
-    model_config = ConfigDict(extra="forbid")
-
-    role: str = Field(max_length=20, description="admin, marketer or viewer")
 
 
 def _caller() -> str:
@@ -76,7 +74,7 @@ def _caller() -> str:
 
 
 def _out(member: members.Member) -> TeamMember:
-    return TeamMember.model_validate(member.as_json())
+    return TeamMember(**member.as_json())
 
 
 @app.get(
@@ -87,9 +85,9 @@ def _out(member: members.Member) -> TeamMember:
 )
 def list_team(cursor: Cursor = None, email: EmailQuery = None) -> TeamPage:
     if email is not None:
-        return TeamPage(items=[_out(members.get(members.valid_email(email), _caller()))])
+        return TeamPage([_out(members.get(members.valid_email(email), _caller()))])
     found, next_cursor = members.page(_caller(), cursor)
-    return TeamPage(items=[_out(m) for m in found], next_cursor=next_cursor)
+    return TeamPage([_out(m) for m in found], next_cursor)
 
 
 @app.post(
@@ -98,7 +96,7 @@ def list_team(cursor: Cursor = None, email: EmailQuery = None) -> TeamPage:
     "(201; 200 when a retry completed an earlier invitation)",
     responses=admin(409, 415, 422, ok={201: "Invited", 200: "An earlier invitation, completed"}),
 )
-def invite(body: InviteIn) -> Response[Any]:
+def invite(body: models.InviteIn) -> Response[Any]:
     member, created = members.invite(body.email, body.role, _caller())
     metrics.add_metric(name="Invitations", unit=MetricUnit.Count, value=1 if created else 0)
     return Response(201 if created else 200, content_types.APPLICATION_JSON, member.as_json())
@@ -109,7 +107,7 @@ def invite(body: InviteIn) -> Response[Any]:
     summary="Set a user's role (exactly one group); not your own",
     responses=admin(404, 415, 422),
 )
-def set_role(user_id: UserId, body: RoleIn) -> TeamMember:
+def set_role(user_id: UserId, body: models.RoleIn) -> TeamMember:
     return _out(members.set_role(user_id, body.role, _caller()))
 
 

@@ -51,6 +51,7 @@ WITHOUT_PYDANTIC = {
     "ScoringApiFunction",
     "SesEventsFunction",
     "StageEventsFunction",
+    "TeamAdminFunction",
     "TransactionalMailFunction",
     "TrendsFunction",
 }

@@ -288,3 +288,18 @@ def demo_form_definition() -> dict[str, Any]:
 
     definition: dict[str, Any] = json.loads(DEMO_FORM.read_text(encoding="utf-8"))
     return definition
+
+
+@pytest.mark.parametrize("role", ["admin", None])
+def test_a_listed_team_member_is_the_json_its_model_gave(role: str | None) -> None:
+    """`GET /admin/team` answers plain dataclasses (the team API's start imports no pydantic):
+    the JSON `team_models.TeamPage` made of the same members."""
+    from account import team_admin, team_models
+    from ecrm.team.members import Member
+
+    member = Member(
+        "0" * 8 + "-0000-0000-0000-" + "0" * 12, "a@example.com", role, "confirmed", True, "x"
+    )
+    plain = team_admin.TeamPage([team_admin.TeamMember(**member.as_json())], None)
+    model = team_models.TeamPage(items=[team_models.TeamMember.model_validate(member.as_json())])
+    assert json.dumps(dataclasses.asdict(plain), separators=(",", ":")) == model.model_dump_json()
