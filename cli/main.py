@@ -22,6 +22,7 @@ from cli import (
     sending,
     team,
     templates,
+    webhooks,
 )
 from cli.client import USAGE, CliError
 from cli.commands import Commands, Context, common_options
@@ -46,6 +47,7 @@ COMMAND_MODULES = (
     contacts,
     team,
     event_keys,
+    webhooks,
     console,
 )
 

@@ -71,4 +71,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/admin/event-keys"): "event-keys create",
     ("GET", "/admin/event-keys/{key_id}"): "event-keys show",
     ("DELETE", "/admin/event-keys/{key_id}"): "event-keys revoke",
+    ("GET", "/admin/webhooks"): "webhooks list",
+    ("POST", "/admin/webhooks"): "webhooks create",
+    ("GET", "/admin/webhooks/{webhook_id}"): "webhooks show",
+    ("PUT", "/admin/webhooks/{webhook_id}"): "webhooks update",
+    ("DELETE", "/admin/webhooks/{webhook_id}"): "webhooks delete",
+    ("POST", "/admin/webhooks/{webhook_id}/rotate"): "webhooks rotate",
 }

@@ -69,6 +69,15 @@ def threads_end_with_the_test() -> Iterator[None]:
     yield from isolation.threads_end_with_the_test()
 
 
+@pytest.fixture(autouse=True)
+def no_name_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Webhook URLs never resolve through the network in tests: no name resolves unless a
+    test says so (tests/integration/webhooks_world.py `resolver`)."""
+    from ecrm.webhooks import destinations
+
+    monkeypatch.setattr(destinations, "resolve", lambda host, port: [])
+
+
 def reset_caches() -> None:
     """Forget every per-process cache the domain keeps (a warm Lambda's), between tests."""
     from ecrm.automations import rules
@@ -76,11 +85,13 @@ def reset_caches() -> None:
     from ecrm.contacts import profile_schema
     from ecrm.mail import pacing, send_policy_view
     from ecrm.scoring import rulesets
+    from ecrm.webhooks import sealing
 
     settings.cache_clear()
     aws.reset()
     tokens.keyring.forget()
     pseudonyms.forget()
+    sealing.forget_cached()
     for module in (forms, rulesets, rules, pacing, content, profile_schema, send_policy_view):
         module.forget_cached()
 

@@ -21,6 +21,8 @@ from capture.app import lambda_handler as capture_handler
 from ecrm.contacts import suppression
 from ecrm.events import api_keys
 from ecrm.platform import keys, normalise, store
+from ecrm.webhooks import endpoints as webhook_endpoints
+from ecrm.webhooks import fanout as webhook_events
 from local.cognito import create_pool
 from local.template import Function
 from tests import events
@@ -421,6 +423,90 @@ def events_in(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     return sent, check
 
 
+def webhooks_admin(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A marketer registers a webhook (the URL checked, its secret derived from a salt and
+    the webhook key, answered once) and lists them. A public address literal: no name lookup."""
+    body = {"url": f"https://93.184.215.14/hook-{next(_visits)}", "events": ["event.custom"]}
+    batch = [
+        _marketer(events.api("POST", "/admin/webhooks", body=body)),
+        _marketer(events.api("GET", "/admin/webhooks")),
+    ]
+
+    def check(answers: list[Any]) -> None:
+        created, listed = answers
+        assert created["statusCode"] == 201, created
+        made = json.loads(created["body"])
+        assert made["secret"].startswith("whsec_") and made["url"] == body["url"]
+        assert made["id"] in {h["id"] for h in json.loads(listed["body"])["items"]}
+        stored = _item(stack, keys.webhook(made["id"])) or {}
+        assert stored["secret_salt"] and made["secret"] not in repr(stored)
+
+    return batch, check
+
+
+def _webhook(stack: Stack, url: str = "https://93.184.215.14/hook") -> dict[str, Any]:
+    with as_function(stack, "WebhooksAdminFunction"):
+        fields = {"url": url, "events": ["form.submitted"], "description": ""}
+        return webhook_endpoints.create(fields, "packaging")
+
+
+def webhook_fanout(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """A submission's interaction from the stream -> one delivery queued per endpoint."""
+    hook = _webhook(stack)
+    interaction = _submitted_interaction(stack, *_visitor("hooked"))
+    event = webhook_events.event_of(interaction) or {}
+    wanted = webhook_events.delivery_id(str(event["id"]), hook["id"])
+
+    def check(answers: list[Any]) -> None:
+        assert answers == [{"batchItemFailures": []}], answers
+        with as_function(stack, function.logical_id):
+            sqs = boto3.client("sqs", endpoint_url=stack.endpoint_url)
+            url = stack.environment(function)["WEBHOOK_QUEUE_URL"]
+            queued = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        assert wanted in {json.loads(m["Body"])["delivery_id"] for m in queued}, queued
+
+    return [_stream(interaction)], check
+
+
+def webhook_delivery(stack: Stack, function: Function) -> tuple[list[Event], Check]:
+    """Two queued deliveries: one already delivered (its marker: not posted again), one to an
+    endpoint whose address is private by now (refused, recorded, to be retried). No network."""
+    done, private = _webhook(stack), _webhook(stack)
+    with as_function(stack, function.logical_id):
+        marked = str(next(_visits))
+        store.write(store.Put({**keys.webhook_delivered(f"dlv_{marked}"), "type": "mark"}))
+        store.write(
+            store.Update(
+                keys.webhook(private["id"]),
+                "SET #u = :u",
+                names={"#u": "url"},
+                values={":u": "https://10.0.0.9/hook"},
+            )
+        )
+    event = {"id": "evt_packaged", "type": "form.submitted", "created_at": "", "data": {}}
+    bodies = [
+        {"delivery_id": f"dlv_{marked}", "webhook_id": done["id"], "event": event},
+        {"delivery_id": f"dlv_p{marked}", "webhook_id": private["id"], "event": event},
+    ]
+    records = [
+        {
+            "messageId": f"m-{n}",
+            "receiptHandle": f"not-a-handle-{n}",
+            "body": json.dumps(body),
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "eventSource": "aws:sqs",
+        }
+        for n, body in enumerate(bodies)
+    ]
+
+    def check(answers: list[Any]) -> None:
+        assert answers == [{"batchItemFailures": [{"itemIdentifier": "m-1"}]}], answers
+        stored = _item(stack, keys.webhook(private["id"])) or {}
+        assert str(stored.get("last_error", "")).startswith("refused:"), stored
+
+    return [{"Records": records}], check
+
+
 def automations(stack: Stack, function: Function) -> tuple[list[Event], Check]:
     """A form submission's interaction from the stream -> automations that start on it."""
     interaction = _submitted_interaction(stack, *_visitor("automate-me"))
@@ -486,6 +572,9 @@ SCENARIOS: dict[str, Scenario] = {
     "TeamAdminFunction": team_admin,
     "EventKeysAdminFunction": event_keys_admin,
     "EventsFunction": events_in,
+    "WebhooksAdminFunction": webhooks_admin,
+    "WebhookFanoutFunction": webhook_fanout,
+    "WebhookDeliveryFunction": webhook_delivery,
     "CaptureFunction": capture,
     "TransactionalMailFunction": transactional_mail,
     "SesEventsFunction": ses_events,

@@ -54,6 +54,9 @@ WITHOUT_PYDANTIC = {
     "TeamAdminFunction",
     "TransactionalMailFunction",
     "TrendsFunction",
+    "WebhookDeliveryFunction",
+    "WebhookFanoutFunction",
+    "WebhooksAdminFunction",
 }
 # The functions whose representative event renders a page with Jinja (~0.1 of the baseline);
 # the transactional mails are substitutions only (`ecrm.mail.plain_templates`).

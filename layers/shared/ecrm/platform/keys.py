@@ -368,3 +368,16 @@ def event_key(key_id: str) -> dict[str, str]:
     """An event source's API key: its name, the SHA-256 of its secret (the id is derived from
     it, `ecrm.events.api_keys`), when it was made, last used and revoked."""
     return {"pk": f"EVENTKEY#{key_id}", "sk": "EVENTKEY"}
+
+
+# --- webhooks out (ecrm.webhooks) -----------------------------------------------------------------
+def webhook(webhook_id: str) -> dict[str, str]:
+    """A marketer's webhook endpoint: its URL, the event types it takes, its sealed signing
+    secret (KMS) and its last delivery's status."""
+    return {"pk": f"WEBHOOK#{webhook_id}", "sk": "WEBHOOK"}
+
+
+def webhook_delivered(delivery_id: str) -> dict[str, str]:
+    """A delivery the endpoint answered 2xx to: a redelivered message is not posted again
+    (TTL 7 days)."""
+    return {"pk": f"WHDELIVERED#{delivery_id}", "sk": "MARK"}

@@ -105,6 +105,12 @@ class Settings:
         "IMPORT_UPLOAD_URL_SECONDS", 3600, ge=60, le=7 * 24 * 3600
     )
 
+    # Webhooks out (ecrm.webhooks): the SSM SecureString each endpoint's signing secret is
+    # derived from, and the deliveries' queue (the fan-out sends to it, the worker delays its
+    # retries on it).
+    webhook_key_parameter: str | None = _env("WEBHOOK_KEY_PARAMETER", None)
+    webhook_queue_url: str | None = _env("WEBHOOK_QUEUE_URL", None)
+
     # The console's user pool (the Team screen's invitations, roles, disabling).
     user_pool_id: str | None = _env("USER_POOL_ID", None)
 
