@@ -27,6 +27,7 @@ from moto.server import ThreadedMotoServer
 from local import clients
 from local.activity import QUIET_FUNCTIONS
 from local.authorizer import LocalAuthorizer
+from local.clock import SkewedClock
 from local.cognito import ConsolePool, add_console_users, create_pool
 from local.cognito_invitations import invitations
 from local.cognito_tokens import CognitoTokens
@@ -118,6 +119,7 @@ class EmbeddedStack:
         self.console_pool: ConsolePool | None = None  # the template's user pool, in moto
         self._mail: MailSimulator | None = None
         self._patches = ExitStack()  # moto patches held while this stack runs
+        self.clock = SkewedClock()  # `advance_clock`: waits fall due without waiting
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> EmbeddedStack:
@@ -238,6 +240,11 @@ class EmbeddedStack:
             self._outbox.collect()
         return self._mail.ses_event(message_id, kind, link=link, scanner=scanner)
 
+    def advance_clock(self, seconds: float) -> None:
+        """Move the stack's clock forward (test and demo only, `local.clock`): journey waits,
+        automation delays and scheduled campaigns fall due; the next tick runs them."""
+        self.clock.advance(seconds)
+
     def receive_mail(self, recipient: str, subject: str, sender: str = "ann@example.com") -> int:
         """A mail arrives at SES: the matching receipt rules' functions run (e.g. the
         `mailto:` unsubscribe). Returns how many ran successfully."""
@@ -259,6 +266,7 @@ class EmbeddedStack:
         # Query and serializes every answer shape by shape: a long-running `ecrm serve` (or a
         # 5,000-row import) slows down as the table grows. Same answers, cheaper (moto_fast).
         self._patches.enter_context(fast_moto())
+        self._patches.enter_context(self.clock)
         self._patches.enter_context(invitations())  # Cognito's invitation mail, to the outbox
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._moto.start()

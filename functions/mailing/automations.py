@@ -1,7 +1,9 @@
 """Automations function: the table's stream (filtered to trigger events) -> a due run per
 matching rule and contact (`ecrm.automations.triggers`). Nothing is sent here: the schedule
-tick sends runs when they are due. Partial batch failures are reported, so a throttled write is
-retried alone; a redelivered record schedules nothing twice (the run is written once)."""
+tick sends runs when they are due. The same events enter contacts into live journeys and end
+runs whose goal they are (`ecrm.journeys.entry`). Partial batch failures are reported, so a
+throttled write is retried alone; a redelivered record schedules nothing twice (the run is
+written once)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.automations import triggers
+from ecrm.journeys import entry
 from ecrm.platform import records
 
 logger = Logger(service="mailing")
@@ -23,6 +26,10 @@ def record_handler(record: records.StreamRecord) -> None:
     event = triggers.happened(new, record.old_image) if new else None
     if event is None:
         return
+    entered, converted = entry.on_event(event)
+    if entered or converted:
+        metrics.add_metric(name="JourneyRunsEntered", unit=MetricUnit.Count, value=len(entered))
+        metrics.add_metric(name="JourneyRunsConverted", unit=MetricUnit.Count, value=len(converted))
     scheduled = triggers.schedule(event)
     if scheduled:
         metrics.add_metric(

@@ -1,6 +1,6 @@
 """Automations admin API (marketers only): rules "when <event> then send <template> after
 <delay>" (`ecrm.automations.rules`). A run's progress shows on the contact
-(`AUTOMATION#<rule id>`)."""
+(`AUTOMATION#<rule id>`). Also serves `/admin/journeys` (`mailing.journeys_routes`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ecrm.web.openapi_responses import admin
 from ecrm.web.params import Path
 from ecrm.web.plain import lazy
 from ecrm.web.router import App, Response
+from mailing import journeys_routes
 
 # The rules' models (pydantic): imported by the routes that read or write one rule, not to list
 # them (the list reads them plainly, `overview`), so listing imports no pydantic.
@@ -30,6 +31,7 @@ metrics = Metrics(namespace="ecrm", service="mailing")
 app = App()
 http.install_error_handlers(app)
 app.use(middlewares=[http.marketers_only])
+app.include_router(journeys_routes.router)
 
 AutomationId = Annotated[str, Path(pattern=r"^au_[0-9a-f]{12}$", description="Automation id")]
 

@@ -10,7 +10,9 @@ owner of its key:
   hours goes back to the campaign queue);
 - `CAMPAIGN#<id>` / `AB#DECIDE`: `ecrm.campaigns.ab_winner.decide_due` (an A/B test's wait
   ended: choose the winner, release the batches holding the rest);
-- `CONTACT#<id>` / `AUTOMATION#<rule>`: `ecrm.automations.runs.run`.
+- `CONTACT#<id>` / `AUTOMATION#<rule>`: `ecrm.automations.runs.run`;
+- `CONTACT#<id>` / `JOURNEY#<journey>`: `ecrm.journeys.engine.advance` (a run's wait ended, or
+  its next send is due).
 
 The watermark (`keys.schedule_watermark`) trails now by two minutes, so an entry that reached
 the (eventually consistent) index late is still read; handlers are idempotent, and an entry
@@ -61,6 +63,12 @@ def _automation(key: Mapping[str, str]) -> None:
     runs.run(key)
 
 
+def _journey(key: Mapping[str, str]) -> None:
+    from ecrm.journeys import engine  # noqa: PLC0415
+
+    engine.advance(key)
+
+
 def handler_for(key: Mapping[str, str]) -> Handler | None:
     if key["pk"].startswith("CAMPAIGN#") and key["sk"] == "DUE":
         return _campaign
@@ -70,6 +78,8 @@ def handler_for(key: Mapping[str, str]) -> Handler | None:
         return _campaign_wait
     if key["sk"].startswith("AUTOMATION#"):
         return _automation
+    if key["pk"].startswith("CONTACT#") and key["sk"].startswith(keys.JOURNEY_RUN):
+        return _journey
     return None
 
 

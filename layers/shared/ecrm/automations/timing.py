@@ -51,13 +51,16 @@ def read_mails(contact_id: str) -> frequency_cap.Seen:
 
 
 def judge(
-    run: Mapping[str, Any], contact: Mapping[str, Any], policy: SendPolicy, now: float
+    run: Mapping[str, Any],
+    contact: Mapping[str, Any],
+    policy: SendPolicy,
+    now: float,
+    ref: str | None = None,
 ) -> Verdict:
-    """Send now (with the record read), delay until when, or skip."""
-    contact_id, ref = (
-        str(run["contact_id"]),
-        frequency_cap.automation_ref(str(run["automation_id"])),
-    )
+    """Send now (with the record read), delay until when, or skip. `ref`: the mail's reference
+    in the cap's record (an automation rule's by default; a journey's send step names its own)."""
+    contact_id = str(run["contact_id"])
+    ref = ref or frequency_cap.automation_ref(str(run["automation_id"]))
     mails = read_mails(contact_id) if policy.cap else None
     at, why = now, None
     if policy.cap and mails is not None and not frequency_cap.allows(mails, now, policy.cap, ref):
@@ -75,10 +78,16 @@ def judge(
     return Verdict(until=at, why=why, mails=mails)
 
 
-def counted(run: Mapping[str, Any], verdict: Verdict, policy: SendPolicy, now: float) -> store.Put:
+def counted(
+    run: Mapping[str, Any],
+    verdict: Verdict,
+    policy: SendPolicy,
+    now: float,
+    ref: str | None = None,
+) -> store.Put:
     """The count that goes with the run's claim (cap on)."""
     assert policy.cap is not None
-    ref = frequency_cap.automation_ref(str(run["automation_id"]))
+    ref = ref or frequency_cap.automation_ref(str(run["automation_id"]))
     mails = verdict.mails if verdict.mails is not None else read_mails(str(run["contact_id"]))
     return frequency_cap.counted(str(run["contact_id"]), mails, now, policy.cap, ref)
 

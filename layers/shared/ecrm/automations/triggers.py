@@ -145,7 +145,11 @@ def happened(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> Happened 
 
 
 def fires(rule: Rule, event: Happened) -> bool:
-    when = rule.when
+    return matches(rule.when, event)
+
+
+def matches(when: When, event: Happened) -> bool:
+    """Whether an event is the one `when` names (automation triggers, journey entries, goals)."""
     if when.event != event.event:
         return False
     if when.event == "form_submitted" and when.form_id:

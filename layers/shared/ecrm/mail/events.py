@@ -20,6 +20,8 @@ delivery, so a crash between the two steps is repaired by the redelivery.
   (once per recipient) and contact `last_engaged_at`; a click also counts on its link
   (`ecrm.campaigns.links`).
 - Reject: `email_rejected`; campaign `rejected`.
+- A journey's mail (tag `journey`): its result marked on the run and counted on its step, once
+  (`ecrm.journeys.engagement`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ logger = Logger(service="mailing", child=True)
 
 MARKER_TTL_SECONDS = 30 * 86400  # longer than any redelivery (SQS DLQs keep 14 days)
 CAMPAIGN_TAG, CONTACT_TAG, AUTOMATION_TAG = "campaign", "contact", "automation"
+JOURNEY_TAG = "journey"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,10 @@ def confirm_send(document: Mapping[str, Any]) -> bool:
         from ecrm.automations import runs  # noqa: PLC0415
 
         return runs.confirm_sent(contact_id, automation_id, message_id)
+    if tag(JOURNEY_TAG):
+        from ecrm.journeys import engagement  # noqa: PLC0415
+
+        return engagement.confirm_sent(tag, message_id)
     return False
 
 
@@ -164,6 +171,7 @@ def _interaction_fields(event: MailEvent, interaction_type: str) -> dict[str, An
         "message_id": event.message_id,
         "campaign_id": event.tag(CAMPAIGN_TAG),
         "automation_id": event.tag(AUTOMATION_TAG),
+        "journey_id": event.tag(JOURNEY_TAG),
     }
     if event.ses_type == "Bounce":
         fields |= {
@@ -235,6 +243,12 @@ def _follow_up(event: MailEvent, outcome: Recorded) -> None:
         )
     if campaign_id and (event.permanent or event.ses_type == "Complaint"):
         health.pause_if_unhealthy(campaign_id)
+    if event.tag(JOURNEY_TAG) and outcome.exists:
+        from ecrm.journeys import engagement  # noqa: PLC0415 - only for a journey's mail
+
+        engagement.record(
+            event.tag, event.ses_type, permanent=event.permanent, scanner=outcome.scanner
+        )
 
 
 def _count_recipient_once(

@@ -154,6 +154,42 @@ def automation_count(automation_id: str, contact_id: str) -> dict[str, str]:
     return {"pk": AUTOMATIONS, "sk": f"{automation_counts(automation_id)}{shard}"}
 
 
+# --- journeys ---------------------------------------------------------------------------------
+JOURNEYS = "JOURNEYS"  # one partition: drafts, published versions, step counters
+JOURNEY_COUNT_SHARDS = 8
+JOURNEY_RUN = "JOURNEY#"  # sort-key prefix of a contact's runs (and of the journeys' items)
+
+
+def journey(journey_id: str) -> dict[str, str]:
+    """A journey: its draft and a copy of its live version (what the stream reads)."""
+    return {"pk": JOURNEYS, "sk": f"{JOURNEY_RUN}{journey_id}"}
+
+
+def journey_version(journey_id: str, version: int) -> dict[str, str]:
+    """A published version of a journey (immutable)."""
+    return {"pk": JOURNEYS, "sk": f"JVERSION#{journey_id}#{version:06d}"}
+
+
+def journey_counts(journey_id: str) -> str:
+    """Sort-key prefix of every counter shard of a journey (all its versions)."""
+    return f"JCOUNT#{journey_id}#"
+
+
+def journey_count(journey_id: str, version: int, contact_id: str) -> dict[str, str]:
+    """The counter shard a contact's run of a journey version adds to."""
+    shard = _digest("jshard", contact_id)[0] % JOURNEY_COUNT_SHARDS
+    return {"pk": JOURNEYS, "sk": f"{journey_counts(journey_id)}{version:06d}#{shard}"}
+
+
+def journey_run(contact_id: str, journey_id: str) -> dict[str, str]:
+    """A contact's run of a journey: one at a time (entry is conditional on it)."""
+    return {"pk": f"CONTACT#{contact_id}", "sk": f"{JOURNEY_RUN}{journey_id}"}
+
+
+def journey_id_of(run_sk: str) -> str:
+    return run_sk.removeprefix(JOURNEY_RUN)
+
+
 def due_minute(at_iso: str) -> str:
     """The sparse due-time index partition of a moment: `DUE#2024-05-01T10:31`."""
     return f"DUE#{at_iso[:16]}"

@@ -1,0 +1,177 @@
+"""Journeys as marketers manage them: a draft on the journey item (`keys.journey`), edited with
+an edit counter (`version`, 409 when stale), and published versions (`keys.journey_version`),
+immutable, numbered 1, 2, ...; publishing also copies the version onto the journey item as
+`live`, which is what the stream reads to enter contacts. Runs keep the version they entered
+on, so editing and publishing again never changes a run in flight; `stop` takes `live` away
+(no one enters; runs in flight finish).
+
+Bad input is refused whole before anything is written (422 naming the field, `model`'s graph
+checks, missing templates, a sender off the sending domain)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from ecrm.journeys import graph
+from ecrm.journeys.model import JourneyIn, SendStep, check_graph
+from ecrm.mail import senders, templates
+from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import Conflict, InvalidInput, NotFound
+
+
+class Journey(JourneyIn):
+    id: str
+    version: int  # the draft's edit counter
+    created_at: str
+    updated_at: str
+    live_version: int | None = None
+    published_versions: int = 0
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Journey:
+        fields = {k: v for k, v in item.items() if k in cls.model_fields}
+        return cls.model_validate(fields)
+
+
+class PublishedVersion(JourneyIn):
+    journey_id: str
+    version: int
+    published_at: str
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> PublishedVersion:
+        return cls.model_validate({k: v for k, v in item.items() if k in cls.model_fields})
+
+
+def _checked(body: JourneyIn) -> dict[str, Any]:
+    problems = check_graph(body)
+    for n, step in enumerate(body.steps):
+        if not isinstance(step, SendStep):
+            continue
+        if why := senders.off_domain(step.sender.email):
+            problems[f"steps.{n}.sender.email"] = why
+        try:
+            templates.load(step.template_id)
+        except NotFound:
+            problems[f"steps.{n}.template_id"] = "No such template."
+    if problems:
+        raise InvalidInput("The journey needs attention.", problems)
+    return body.model_dump(mode="json", by_alias=True, exclude={"version"})
+
+
+def create(body: JourneyIn) -> Journey:
+    fields = _checked(body)
+    at = clock.iso(clock.now())
+    journey_id = f"jo_{secrets.token_hex(6)}"
+    item = {**keys.journey(journey_id), "type": "journey", "id": journey_id, **fields}
+    item |= {"version": 1, "created_at": at, "updated_at": at, "published_versions": 0}
+    store.write(store.Put(item, condition="attribute_not_exists(pk)"))
+    return Journey.from_item(item)
+
+
+def update(journey_id: str, body: JourneyIn) -> Journey:
+    """Replace the draft (nothing live changes until it is published)."""
+    current = load(journey_id)
+    if body.version is not None and body.version != current.version:
+        raise Conflict("The journey changed since you loaded it; reload and edit again.")
+    fields = _checked(body)
+    values = {f":{k}": v for k, v in fields.items()}
+    sets = ", ".join(f"#{k} = :{k}" for k in fields)
+    try:
+        stored = store.write(
+            store.Update(
+                keys.journey(journey_id),
+                f"SET {sets}, updated_at = :at ADD version :one",
+                condition="version = :seen",
+                names={f"#{k}": k for k in fields},
+                values={
+                    **values,
+                    ":at": clock.iso(clock.now()),
+                    ":one": 1,
+                    ":seen": current.version,
+                },
+            )
+        )
+    except store.ConditionFailed:
+        raise Conflict("The journey changed meanwhile; reload and edit again.") from None
+    return Journey.from_item(stored)
+
+
+def publish(journey_id: str) -> PublishedVersion:
+    """The draft becomes version n + 1, and the live one: contacts enter it from now on."""
+    current = load(journey_id)
+    draft = current.model_dump(by_alias=True, include=set(JourneyIn.model_fields) - {"version"})
+    body = JourneyIn.model_validate(draft)
+    fields = _checked(body)
+    number, at = current.published_versions + 1, clock.iso(clock.now())
+    published = {**fields, "journey_id": journey_id, "version": number, "published_at": at}
+    try:
+        store.transact(
+            [
+                store.Put(
+                    {
+                        **keys.journey_version(journey_id, number),
+                        "type": "journey_version",
+                        **published,
+                    },
+                    condition="attribute_not_exists(pk)",
+                ),
+                store.Update(
+                    keys.journey(journey_id),
+                    "SET live = :live, live_version = :n, published_versions = :n,"
+                    " updated_at = :at",
+                    condition="version = :seen AND published_versions = :was",
+                    values={
+                        ":live": published,
+                        ":n": number,
+                        ":at": at,
+                        ":seen": current.version,
+                        ":was": current.published_versions,
+                    },
+                ),
+            ]
+        )
+    except store.TransactionCancelled:
+        raise Conflict("The journey changed meanwhile; reload and publish again.") from None
+    graph.forget_cached()
+    return PublishedVersion.model_validate(published)
+
+
+def stop(journey_id: str) -> Journey:
+    """No one enters any more; runs in flight finish on their version."""
+    try:
+        stored = store.write(
+            store.Update(
+                keys.journey(journey_id),
+                "SET updated_at = :at REMOVE live, live_version",
+                condition="attribute_exists(pk)",
+                values={":at": clock.iso(clock.now())},
+            )
+        )
+    except store.ConditionFailed:
+        raise NotFound("No such journey.") from None
+    graph.forget_cached()
+    return Journey.from_item(stored)
+
+
+def load(journey_id: str) -> Journey:
+    item = store.get(keys.journey(journey_id))
+    if item is None:
+        raise NotFound("No such journey.")
+    return Journey.from_item(item)
+
+
+def published(journey_id: str, number: int) -> PublishedVersion:
+    item = store.get(keys.journey_version(journey_id, number))
+    if item is None:
+        raise NotFound("No such version of this journey.")
+    return PublishedVersion.from_item(item)
+
+
+def listed() -> list[Journey]:
+    return [
+        Journey.from_item(item)
+        for item in store.query_all(keys.JOURNEYS, sk_prefix=keys.JOURNEY_RUN)
+    ]

@@ -1,0 +1,91 @@
+"""What the table's stream does for journeys (the automations' stream consumer calls it with
+the same trigger event, `ecrm.automations.triggers.happened`):
+
+- **goal**: an active run of a journey whose goal the event is ends `converted`, counted on
+  the step it was at (one conditional Update on the run's `seq`, its counters in the same
+  transaction; a run that moved meanwhile is read again);
+- **entry**: each live journey the event enters writes a run with its first instant steps
+  already walked (`graph.walk`), due now (a send: the next tick) or after its first wait. The
+  Put is conditional on the re-entry rule: no run yet, or (again after N days) an ended run
+  entered N days ago or more: at most one active run per contact and journey, and a
+  redelivered record enters no one.
+
+A goal is handled before entries, so an event that is both a journey's goal and its entry
+ends a run and does not start it again at once (the re-entry rule decides)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from ecrm.automations.triggers import Happened, matches
+from ecrm.journeys import graph, runs, stats
+from ecrm.platform import clock, keys, store
+
+logger = Logger(service="mailing", child=True)
+
+GOAL_TRIES = 3
+
+
+def on_event(event: Happened, *, now: float | None = None) -> tuple[list[str], list[str]]:
+    """(journeys entered, journeys converted) for this event's contact."""
+    now = clock.now() if now is None else now
+    live = graph.live_journeys()
+    converted = [v.journey_id for v in live if v.goal and matches(v.goal, event)]
+    converted = [j for j in converted if convert(event.contact_id, j, now)]
+    entered = [v.journey_id for v in live if matches(v.entry, event) and enter(v, event, now)]
+    return entered, converted
+
+
+def enter(v: graph.Version, event: Happened, now: float) -> bool:
+    key = keys.journey_run(event.contact_id, v.journey_id)
+    run: dict[str, Any] = {
+        **key,
+        "type": "journey_run",
+        "journey_id": v.journey_id,
+        "version": v.version,
+        "contact_id": event.contact_id,
+        "run_no": int(now * 1000),
+        "entered_at": clock.iso(now),
+        "trigger_ref": event.ref,
+        "seq": 0,
+    }
+    landing = graph.walk(v, run, v.start, now)
+    run |= runs.landed(key, landing, now)
+    condition, values = "attribute_not_exists(pk)", {}
+    if v.reentry_days is not None:
+        condition += " OR (#state = :ended AND entered_at <= :cutoff)"
+        values = {":ended": runs.ENDED, ":cutoff": clock.iso(now - v.reentry_days * 86400)}
+    try:
+        store.transact(
+            [
+                store.Put(
+                    run,
+                    condition=condition,
+                    names={"#state": "state"} if values else {},
+                    values=values,
+                ),
+                stats.add(v.journey_id, v.version, event.contact_id, landing.counted),
+            ]
+        )
+    except store.TransactionCancelled:
+        return False  # a run is active, or the re-entry rule says not yet
+    logger.info("journey entered", extra={"journey_id": v.journey_id, "version": v.version})
+    return True
+
+
+def convert(contact_id: str, journey_id: str, now: float) -> bool:
+    """End the contact's active run of this journey as a conversion (False: none active)."""
+    key = keys.journey_run(contact_id, journey_id)
+    for _ in range(GOAL_TRIES):
+        run = store.get(key)
+        if run is None or run.get("state") != runs.ACTIVE:
+            return False
+        counted = stats.tally((str(run["step"]), "converted"))
+        try:
+            runs.move(run, runs.ended("converted", now), counted)
+        except runs.Moved:
+            continue
+        return True
+    return False

@@ -1,0 +1,193 @@
+"""A published journey version read back as plain values (no pydantic: the stream consumer's
+and the tick's cold start), and the walk of its instant steps.
+
+A version never changes once published, so it is cached per process for good (`version`); the
+live journeys (entry, re-entry, goal of each live version) are one Query of `JOURNEYS`,
+cached `DEFINITION_CACHE_SECONDS` like automation rules (`live_journeys`).
+
+`walk` goes from a step the run arrives at through branches, splits and exits (instant) to the
+next durable point: a send (due now), a wait (due after its minutes) or the end; it counts each
+step entered, passed or exited. It reads only the run (its `engaged` marks) and a hash, so a
+walk done again after a crash takes the same path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ecrm.automations.triggers import When
+from ecrm.journeys import stats
+from ecrm.platform import clock, keys, store
+from ecrm.platform.settings import settings
+
+SEND, WAIT, BRANCH, SPLIT, EXIT = "send", "wait", "branch", "split", "exit"
+
+
+def _when(raw: Mapping[str, Any] | None) -> When | None:
+    if not raw:
+        return None
+    return When(
+        raw["event"], raw.get("form_id"), raw.get("stage"), raw.get("topic"), raw.get("name")
+    )
+
+
+@dataclass(frozen=True)
+class Version:
+    journey_id: str
+    version: int
+    name: str
+    entry: When
+    goal: When | None
+    reentry_days: int | None  # None: once ever
+    start: str
+    steps: Mapping[str, Mapping[str, Any]]
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Version:
+        reentry = item.get("reentry") or {}
+        entry = _when(item["entry"])
+        assert entry is not None
+        return cls(
+            journey_id=str(item["journey_id"]),
+            version=int(item["version"]),
+            name=str(item["name"]),
+            entry=entry,
+            goal=_when(item.get("goal")),
+            reentry_days=int(reentry["days"]) if reentry.get("days") else None,
+            start=str(item["start"]),
+            steps={str(s["id"]): s for s in item["steps"]},
+        )
+
+
+_lock = threading.Lock()
+_versions: dict[tuple[str, int], Version] = {}
+_live: tuple[float, list[Version]] | None = None
+
+
+def version(journey_id: str, number: int) -> Version | None:
+    """A published version (immutable: cached for good)."""
+    with _lock:
+        found = _versions.get((journey_id, number))
+    if found is None:
+        item = store.get(keys.journey_version(journey_id, number), consistent=False)
+        if item is None:
+            return None
+        found = Version.from_item(item)
+        with _lock:
+            _versions[(journey_id, number)] = found
+    return found
+
+
+def live_journeys() -> list[Version]:
+    """The live version of every live journey (one Query, cached a short while)."""
+    global _live  # noqa: PLW0603 - a one-entry cache shared by the threads of one process
+    with _lock:
+        cached = _live
+    if cached and time.monotonic() - cached[0] < settings().definition_cache_seconds:
+        return cached[1]
+    found = [
+        Version.from_item(item["live"])
+        for item in store.query_all(keys.JOURNEYS, sk_prefix=keys.JOURNEY_RUN)
+        if item.get("live")
+    ]
+    with _lock:
+        _live = (time.monotonic(), found)
+    return found
+
+
+def forget_cached() -> None:
+    global _live  # noqa: PLW0603
+    with _lock:
+        _live = None
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Where a walk stops: at `step` (due at `due_at`, `phase` ready or waiting), or ended."""
+
+    step: str
+    phase: str | None  # "ready" (a send), "waiting" (a wait); None: the run ended
+    due_at: float | None
+    outcome: str | None  # completed, exited, holdout (when ended)
+    counted: stats.Tally
+
+
+def draw(journey_id: str, contact_id: str, run_no: int, step_id: str) -> int:
+    """0..99, the same every time for this run and step."""
+    digest = hashlib.sha256(f"{journey_id}|{contact_id}|{run_no}|{step_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100
+
+
+def walk(v: Version, run: Mapping[str, Any], arrive_at: str, now: float) -> Landing:
+    """From `arrive_at` (entered now) to the next send, wait or end."""
+    counted: stats.Tally = {}
+    at = arrive_at
+    engaged = set(run.get("engaged") or ())
+    for _ in range(len(v.steps) + 1):  # the graph has no cycle (model.check_graph)
+        stats.merge(counted, stats.tally((at, "entered")))
+        step = v.steps[at]
+        kind = step["type"]
+        if kind == SEND:
+            return Landing(at, "ready", now, None, counted)
+        if kind == WAIT:
+            return Landing(at, "waiting", now + int(step["minutes"]) * 60, None, counted)
+        if kind == EXIT:
+            stats.merge(counted, stats.tally((at, "exited")))
+            return Landing(at, None, None, "exited", counted)
+        target: str | None
+        if kind == BRANCH:
+            asked = step["if"]
+            mark = (
+                f"{asked['opened']}:opened"
+                if asked.get("opened")
+                else f"{asked['clicked']}:clicked"
+            )
+            target = step.get("yes") if mark in engaged else step.get("no")
+        else:  # SPLIT
+            roll, target, holdout = (
+                draw(v.journey_id, str(run["contact_id"]), int(run["run_no"]), at),
+                None,
+                True,
+            )
+            for path in step["paths"]:
+                roll -= int(path["percent"])
+                if roll < 0:
+                    target, holdout = path.get("next"), not path.get("next")
+                    break
+            if holdout:
+                stats.merge(counted, stats.tally((at, "exited")))
+                return Landing(at, None, None, "holdout", counted)
+        if not target:
+            stats.merge(counted, stats.tally((at, "exited")))
+            return Landing(at, None, None, "completed", counted)
+        stats.merge(counted, stats.tally((at, "passed")))
+        at = str(target)
+    raise RuntimeError("the journey's steps go round in a circle")  # check_graph refuses it
+
+
+def leave(
+    v: Version, run: Mapping[str, Any], step_id: str, now: float, counted: stats.Tally
+) -> Landing:
+    """The run leaves a send or wait step: on to its `next`, or the end of the journey."""
+    target = v.steps[step_id].get("next")
+    if not target:
+        stats.merge(counted, stats.tally((step_id, "exited")))
+        return Landing(step_id, None, None, "completed", counted)
+    stats.merge(counted, stats.tally((step_id, "passed")))
+    landing = walk(v, run, str(target), now)
+    return Landing(
+        landing.step,
+        landing.phase,
+        landing.due_at,
+        landing.outcome,
+        stats.merge(counted, landing.counted),
+    )
+
+
+def iso(at: float) -> str:
+    return clock.iso(at)

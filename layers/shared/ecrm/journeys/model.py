@@ -1,0 +1,208 @@
+"""A journey as marketers write it (pydantic, the admin API): entry, re-entry rule, goal and a
+small graph of steps, checked whole here (`check_graph`) so that a stored journey always walks:
+every `next` names a step, every step is reachable from `start`, there is no cycle (an instant
+chain of branches and splits always ends), and a branch asks about a send step that every path
+to it has passed. Errors name the step (`steps.<index>.<field>`) for the 422's `fields`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
+
+from ecrm.automations.rules import When
+from ecrm.contacts.forms import Slug
+from ecrm.mail.senders import SenderIn
+from ecrm.platform.models import Model
+
+MAX_STEPS = 40
+MAX_WAIT_MINUTES = 366 * 24 * 60
+StepId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Strict(Model):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SendStep(Strict):
+    id: StepId
+    type: Literal["send"]
+    template_id: Slug
+    topic: Slug = Field(description="The list the mail belongs to: consent, List-Id, unsubscribe")
+    sender: SenderIn
+    kind: Literal["marketing", "transactional"] = Field(
+        default="marketing",
+        description="marketing: topic consent, suppression, frequency cap, quiet hours;"
+        " transactional: only bounce and complaint suppressions",
+    )
+    next: StepId | None = None
+
+
+class WaitStep(Strict):
+    id: StepId
+    type: Literal["wait"]
+    minutes: int = Field(ge=1, le=MAX_WAIT_MINUTES)
+    next: StepId | None = None
+
+
+class Engagement(Strict):
+    opened: StepId | None = Field(default=None, description="An earlier send step of this journey")
+    clicked: StepId | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Engagement:
+        if (self.opened is None) == (self.clicked is None):
+            raise ValueError("name one send step: `opened` or `clicked`")
+        return self
+
+
+class BranchStep(Strict):
+    id: StepId
+    type: Literal["branch"]
+    if_: Engagement = Field(alias="if")
+    yes: StepId | None = None
+    no: StepId | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+
+class Path(Strict):
+    percent: int = Field(ge=0, le=100)
+    next: StepId | None = Field(default=None, description="null: a holdout (the run ends here)")
+
+
+class SplitStep(Strict):
+    id: StepId
+    type: Literal["split"]
+    paths: list[Path] = Field(min_length=2, max_length=5)
+
+    @model_validator(mode="after")
+    def _hundred(self) -> SplitStep:
+        if sum(p.percent for p in self.paths) != 100:
+            raise ValueError("the paths' percentages must add up to 100")
+        return self
+
+
+class ExitStep(Strict):
+    id: StepId
+    type: Literal["exit"]
+
+
+Step = Annotated[
+    SendStep | WaitStep | BranchStep | SplitStep | ExitStep, Field(discriminator="type")
+]
+
+
+class Reentry(Strict):
+    mode: Literal["once", "again_after"] = "once"
+    days: int | None = Field(default=None, ge=1, le=3660, description="again_after: the days")
+
+    @model_validator(mode="after")
+    def _days(self) -> Reentry:
+        if (self.mode == "again_after") != (self.days is not None):
+            raise ValueError("again_after needs `days`; once has none")
+        return self
+
+
+class JourneyIn(Strict):
+    """What a marketer writes (the draft). Publishing makes it a version runs start on."""
+
+    name: Name
+    entry: When
+    reentry: Reentry = Field(default_factory=Reentry)
+    goal: When | None = Field(default=None, description="Ends a run wherever it is: a conversion")
+    start: StepId
+    steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
+    version: int | None = Field(
+        default=None, ge=1, description="On update: the version you edited (409 if it moved on)"
+    )
+
+
+def successors(step: Step) -> list[str]:
+    if isinstance(step, SendStep | WaitStep):
+        return [step.next] if step.next else []
+    if isinstance(step, BranchStep):
+        return [s for s in (step.yes, step.no) if s]
+    if isinstance(step, SplitStep):
+        return [p.next for p in step.paths if p.next]
+    return []
+
+
+def check_graph(body: JourneyIn) -> dict[str, str]:
+    """What is wrong with the graph, by field (empty: it walks)."""
+    index: dict[str, int] = {}
+    problems = _references(body, index)
+    if problems:
+        return problems
+    order = _topological(body, index)
+    if order is None:
+        return {"steps": "The steps go round in a circle; a journey only goes forward."}
+    reached = set(order)
+    for n, step in enumerate(body.steps):
+        if step.id not in reached:
+            problems[f"steps.{n}"] = "No path from start reaches this step."
+    problems |= _branches_follow_sends(body, index, order)
+    return problems
+
+
+def _references(body: JourneyIn, index: dict[str, int]) -> dict[str, str]:
+    """Ids unique, `start` and every `next` naming a step (fills `index`: id -> position)."""
+    problems: dict[str, str] = {}
+    for n, step in enumerate(body.steps):
+        if step.id in index:
+            problems[f"steps.{n}.id"] = "Two steps have this id."
+        index.setdefault(step.id, n)
+    if body.start not in index:
+        problems["start"] = "No step has this id."
+    for n, step in enumerate(body.steps):
+        for target in successors(step):
+            if target not in index:
+                problems[f"steps.{n}"] = f"No step has the id {target}."
+    return problems
+
+
+def _topological(body: JourneyIn, index: dict[str, int]) -> list[str] | None:
+    """The steps reachable from start, each after every step leading to it (None: a cycle)."""
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1: on the path being walked, 2: done
+    stack: list[tuple[str, int]] = [(body.start, 0)]
+    state[body.start] = 1
+    while stack:
+        at, child = stack.pop()
+        nexts = successors(body.steps[index[at]])
+        if child < len(nexts):
+            stack.append((at, child + 1))
+            target = nexts[child]
+            if state.get(target) == 1:
+                return None
+            if target not in state:
+                state[target] = 1
+                stack.append((target, 0))
+            continue
+        state[at] = 2
+        order.append(at)
+    return order[::-1]
+
+
+def _branches_follow_sends(
+    body: JourneyIn, index: dict[str, int], order: list[str]
+) -> dict[str, str]:
+    """A branch on a send step's mail needs that send on every path to it."""
+    before: dict[str, set[str] | None] = {s: None for s in order}  # sends passed on every path
+    before[body.start] = set()
+    problems = {}
+    for at in order:
+        step = body.steps[index[at]]
+        passed = before[at] or set()
+        if isinstance(step, BranchStep):
+            asked = step.if_.opened or step.if_.clicked
+            asked_step = body.steps[index[asked]] if asked in index else None
+            if not isinstance(asked_step, SendStep) or asked not in passed:
+                problems[f"steps.{index[at]}.if"] = "Name a send step that comes before."
+        after = passed | ({at} if isinstance(step, SendStep) else set())
+        for target in successors(step):
+            known = before[target]
+            before[target] = set(after) if known is None else known & after
+    return problems
