@@ -4,7 +4,9 @@
   `join_topic`, `leave_topic_index`, `active_topics`, `profile_of`, `by_address`).
 - `forms`: form definitions as data, as written (pydantic `Form`, `replace`, `page`).
 - `form_view`: a stored form read back without pydantic, cached, as Capture and the import
-  worker serve it (`FormView`, `load`, `version_check`).
+  worker serve it (`FormView`, `load`, `version_check`, `page` for the admin list).
+- `form_plain`: a plainly valid definition read and saved without pydantic, as `forms.replace`
+  saves the model (`definition`, `replace`), for the forms admin API's `PUT`.
 - `submission`: a raw submission read against its form, every field validated (`read`,
   `bot_signals`).
 - `subscription`: what a public submission may change for the address it names (`blind`,
