@@ -125,7 +125,7 @@ def test_a_campaign_made_in_the_wizard_is_tested_sent_and_its_results_shown(
 def test_a_draft_is_scheduled_then_cancelled(page: Page, stack: Any, draft: str) -> None:
     sign_in(page, stack)
     open_campaign(page, "Made by the API")
-    at = page.get_by_label("Or send at (your local time)")
+    at = page.get_by_label("Send at (your own time zone)")
     at.fill("2031-05-01T09:30")  # more than a year ahead: refused next to the field
     page.get_by_role("button", name="Schedule").click()
     expect(page.locator("#schedule-at-error")).to_have_text("not in the next 365 days")

@@ -4,13 +4,15 @@
    progress while it sends (the API polled every two seconds: sent, skipped, remaining, the
    rate measured between polls and the time left at that rate), and its results as charts
    (delivered, bounced, complained, opened, clicked, unsubscribed as shares of sent) with the
-   clicks per link (GET …/links); an A/B test's variants, state and winner pick (ab_results.js).
+   clicks per link (GET …/links); an A/B test's variants, state and winner pick (ab_results.js);
+   the schedule form, at a moment or at a time of each recipient's day (schedule.js).
    New campaigns are made by the wizard (wizard.js). */
 
 import { abSection } from "./ab_results.js";
 import { api } from "./api.js";
 import { barChart } from "./charts.js";
 import { h, replace, say, showRefusal } from "./dom.js";
+import { lastWave, localWords, scheduleForm } from "./schedule.js";
 import { identity } from "./session.js";
 
 const PAGE = 25;
@@ -37,6 +39,7 @@ function progressView(c, samples) {
     if (seconds > 0 && last.processed > first.processed) rate = (last.processed - first.processed) / seconds;
   }
   const eta = rate && remaining ? Math.ceil(remaining / rate) : null;
+  const waves = c.local_time && c.state !== "done" ? lastWave(c.local_time) : null;
   const figures = [
     ["sent", "Sent", number.format(c.stats.sent)],
     ["skipped", "Skipped (unsubscribed, suppressed, left the topic)", number.format(c.stats.skipped)],
@@ -45,9 +48,11 @@ function progressView(c, samples) {
     ["failed", "Failed", number.format(c.stats.failed)],
     ["remaining", "Remaining", p.planning_complete || c.state === "done" ? number.format(remaining) : "being planned…"],
     ["rate", "Rate", rate ? number.format(Math.round(rate * 60)) + " a minute" : c.state === "sending" ? "measuring…" : "—"],
-    ["eta", "Time left", eta ? (eta < 90 ? eta + " s" : Math.ceil(eta / 60) + " min") : c.state === "done" ? "none" : "—"],
+    ["eta", "Time left", waves ? "until the last wave, " + when(waves) : eta ? (eta < 90 ? eta + " s" : Math.ceil(eta / 60) + " min") : c.state === "done" ? "none" : "—"],
   ];
   return [
+    c.local_time ? h("p", { class: "note", id: "waves-note" }, "Sent in waves: each recipient when their own clock shows " + c.local_time.time
+      + " on that day; those still to come wait for theirs, the last zone (UTC−12) at " + when(lastWave(c.local_time)) + ".") : null,
     h("label", { for: "progress-bar" }, "Progress: " + p.percent + "% of " + number.format(p.audience) + " planned"),
     h("progress", { id: "progress-bar", max: 100, value: p.percent }, p.percent + "%"),
     h("dl", { class: "figures", id: "progress" }, figures.map(([key, name, value]) =>
@@ -89,22 +94,19 @@ function testForm(c) {
   return [h("h3", {}, "Test send"), form];
 }
 
-function scheduleForm(act) {
-  const at = h("input", { id: "schedule-at", name: "at", type: "datetime-local", "aria-describedby": "schedule-at-error" });
-  const form = h("form", { id: "schedule-form", novalidate: true },
-    h("label", { for: "schedule-at" }, "Or send at (your local time)"), at, h("p", { id: "schedule-at-error", class: "error" }),
-    h("button", { type: "submit", class: "secondary" }, "Schedule"));
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const chosen = new Date(at.value);
-    if (!at.value || Number.isNaN(chosen.getTime())) {
-      form.querySelector("#schedule-at-error").textContent = "Choose a day and a time.";
-      at.setAttribute("aria-invalid", "true");
-      return at.focus();
-    }
-    act("schedule", { at: chosen.toISOString() }, form);
-  });
-  return form;
+/** When it goes: a moment, or a local time in words with its first wave's moment (`scheduled_at`). */
+function scheduled(c) {
+  if (!c.local_time) return [["Scheduled for", when(c.scheduled_at)]];
+  return [["When", localWords(c.local_time)], [c.started_at ? "First wave" : "First wave starts", when(c.scheduled_at)]];
+}
+
+/** In the list, under a scheduled or waved campaign's state: when it goes. */
+function goesAt(c) {
+  const first = c.state === "scheduled" && c.scheduled_at ? when(c.scheduled_at) : "";
+  if (c.local_time && (c.state === "scheduled" || c.state === "sending")) {
+    return h("small", { class: "when" }, localWords(c.local_time) + (first ? "; the first wave " + first : ""));
+  }
+  return first ? h("small", { class: "when" }, first) : null;
 }
 
 const ACTIONS = {
@@ -139,7 +141,7 @@ export async function showCampaign(area, id, canChange, onGone, lead = null) {
     if (focused) abArea.querySelector(`[data-winner="${focused}"]`)?.focus();
   }
   const stateLine = h("p", { id: "campaign-state" }, "State: ", h("strong", {}, c.state), c.paused_detail ? " · " + c.paused_detail : "");
-  async function act(action, body, form) {
+  async function act(action, body, form, { aliases = {}, reword = (name, said) => said } = {}) {
     problem.textContent = "";
     try {
       if (action === "delete") {
@@ -152,7 +154,8 @@ export async function showCampaign(area, id, canChange, onGone, lead = null) {
       await showCampaign(area, c.id, canChange, onGone);
       area.querySelector("#campaign-state").focus();
     } catch (error) {
-      if (!form || !showRefusal(form, error, problem)) problem.textContent = error.message;
+      if (error.fields) for (const name of Object.keys(error.fields)) error.fields[name] = reword(name, error.fields[name]);
+      if (!form || !showRefusal(form, error, problem, aliases)) problem.textContent = error.message;
     }
   }
   const buttons = canChange ? (ACTIONS[c.state] || []).map(([action, label]) => {
@@ -166,10 +169,10 @@ export async function showCampaign(area, id, canChange, onGone, lead = null) {
     h("p", { id: "campaign-state-wrap" }, stateLine),
     pairs([["Template", c.template_id], ["Segment", c.segment_id], ["Topic", c.topic],
       ["From", c.sender.name + " <" + c.sender.email + ">" + (c.sender.reply_to ? ", replies to " + c.sender.reply_to : "")],
-      ["Created", when(c.created_at)], ["Scheduled for", when(c.scheduled_at)], ["Started", when(c.started_at)], ["Finished", when(c.finished_at)]]),
+      ["Created", when(c.created_at)], ...scheduled(c), ["Started", when(c.started_at)], ["Finished", when(c.finished_at)]]),
     canChange && c.state === "draft" ? testForm(c) : null,
     buttons.length ? h("div", { class: "actions", id: "campaign-actions" }, buttons) : null,
-    canChange && (c.state === "draft" || c.state === "scheduled") ? scheduleForm(act) : null,
+    canChange && (c.state === "draft" || c.state === "scheduled") ? scheduleForm(c, act) : null,
     problem,
     abArea,
     c.started_at ? [h("h3", {}, "Progress"), progress, h("h3", {}, "Results"), outcome] : null,
@@ -221,7 +224,7 @@ export async function campaigns(main, { canChange }) {
     const shown = rows.filter((c) => !filter.value || c.state === filter.value);
     replace(body, shown.map((c) => h("tr", { "data-state": c.state },
       h("td", {}, h("button", { type: "button", class: "link", "data-campaign": c.id }, c.name)),
-      h("td", {}, c.state), h("td", {}, number.format(c.progress.audience)), h("td", {}, number.format(c.stats.sent)),
+      h("td", {}, c.state, goesAt(c)), h("td", {}, number.format(c.progress.audience)), h("td", {}, number.format(c.stats.sent)),
       h("td", {}, number.format(c.stats.opened)), h("td", {}, number.format(c.stats.clicked)), h("td", {}, when(c.created_at)))));
     empty.hidden = shown.length > 0;
     table.hidden = !empty.hidden;
