@@ -18,12 +18,10 @@ from ecrm.contacts import forms
 from ecrm.platform import aws, pseudonyms, tokens
 from ecrm.platform.settings import settings
 from local import moto_threads
-from local.intrinsics import local_names
 from local.lambda_runtime import functions_environment
 from local.moto_fast import fast_moto
-from local.resources import create_resources
 from local.template import Template
-from tests import isolation
+from tests import isolation, moto_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"  # copies of shared/fixtures (SOURCES.md)
@@ -109,6 +107,12 @@ def product_template() -> Template:
     return Template.load(ROOT / "infra" / "template.yaml")
 
 
+@cache
+def template_world() -> moto_snapshot.Snapshot:
+    """The template's resources, made in the first test's moto (tests/moto_snapshot.py)."""
+    return moto_snapshot.take(product_template())
+
+
 @contextmanager
 def aws_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """`aws_env` for any scope (a module's tests may share one world: tests/security)."""
@@ -119,8 +123,7 @@ def aws_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     # deep-copies the table per item and every answer walks a generic serializer.
     with isolation.moto_in_process(), fast_moto():
         template = product_template()
-        names = local_names(template)
-        create_resources(template, names)
+        names = moto_snapshot.restore(template_world())
         # Every variable the template gives a function (queue URLs, senders, ...), resolved
         # as `ecrm serve` does; the test's own choices above win.
         for name, value in functions_environment(template, names).items():

@@ -11,6 +11,7 @@ docs/design/moto.md lists the patches and why each exists.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.ses.models import SESBackend
 from moto.sesv2.responses import SESV2Response
 from moto.sqs.models import Queue, SQSBackend
+
+from local.intrinsics import local_names
 
 THREADS = "local/moto_threads.py thread_safe_moto"
 TRANSACTIONS = "local/moto_backend.py fast_transactions"
@@ -237,3 +240,69 @@ def test_the_tests_read_of_moto_s_table_answers_as_a_scan(aws_env: dict[str, str
     assert moto_table(aws_env["table"]) is not None  # the direct read, not its fallback
     assert table_items() == scanned
     assert len(scanned) == 3
+
+
+def _described(region: str) -> dict[str, Any]:
+    """What the template's resources look like through the APIs the product calls."""
+    client = functools.partial(boto3.client, region_name=region)
+    dynamodb, sqs, s3, sesv2 = client("dynamodb"), client("sqs"), client("s3"), client("sesv2")
+    tables = dynamodb.list_tables()["TableNames"]
+    table = dynamodb.describe_table(TableName=tables[0])["Table"]
+    urls = sorted(sqs.list_queues()["QueueUrls"])
+    return {
+        "tables": tables,
+        "keys": table["KeySchema"],
+        "indexes": sorted(i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])),
+        "stream": table["StreamSpecification"],
+        "ttl": dynamodb.describe_time_to_live(TableName=tables[0])["TimeToLiveDescription"],
+        "queues": {url: _queue_attributes(sqs, url) for url in urls},
+        "buckets": sorted(b["Name"] for b in s3.list_buckets()["Buckets"]),
+        "topics": client("sns").list_topics()["Topics"],
+        "identities": sesv2.list_email_identities()["EmailIdentities"],
+        "configuration_sets": sesv2.list_configuration_sets()["ConfigurationSets"],
+        "secrets": [s["Name"] for s in client("secretsmanager").list_secrets()["SecretList"]],
+        "parameters": sorted(p["Name"] for p in client("ssm").describe_parameters()["Parameters"]),
+    }
+
+
+def _queue_attributes(sqs: Any, url: str) -> dict[str, str]:
+    """A queue's attributes but when it was made (a copy keeps the time its original has)."""
+    found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return {k: v for k, v in found.items() if not k.endswith("Timestamp")}
+
+
+def test_a_restored_world_is_the_world_the_template_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tests/moto_snapshot.py copies moto's backends after `create_resources` once, into each
+    test's moto: what a test sees is what `create_resources` makes, and what a test writes
+    stays in its own copy."""
+    from local.resources import create_resources
+    from tests import isolation, moto_snapshot
+    from tests.conftest import TEST_ENVIRONMENT, product_template, template_world
+
+    for name, value in TEST_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    region = TEST_ENVIRONMENT["AWS_DEFAULT_REGION"]
+    with isolation.moto_in_process():
+        made = local_names(product_template())
+        create_resources(product_template(), made)
+        described = _described(region)
+    with isolation.moto_in_process():
+        names = moto_snapshot.restore(template_world())
+        assert _described(region) == described
+        table = names.refs["Table"]
+        boto3.client("dynamodb").put_item(
+            TableName=table, Item={"pk": {"S": "P"}, "sk": {"S": "S"}}
+        )
+    with isolation.moto_in_process():
+        moto_snapshot.restore(template_world())
+        assert boto3.client("dynamodb").scan(TableName=table)["Items"] == []
+    assert made.refs == names.refs
+    # A stream's ARN ends with the time its table was made: the copy's is the snapshot's.
+    assert _timeless(made.attributes) == _timeless(names.attributes)
+
+
+def _timeless(attributes: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+    return {
+        key: value.rsplit("/", 1)[0] if key[1] == "StreamArn" else value
+        for key, value in attributes.items()
+    }
