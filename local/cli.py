@@ -26,6 +26,7 @@ DEFAULT_STATE = Path(".ecrm")
 LOG_FORMATS = ("human", "json")  # local.activity.FORMATS
 USERS_FILE = "console-users.json"  # local.cognito.USERS_FILE (not imported: fast --help)
 SES_EVENTS = ("delivery", "bounce", "soft_bounce", "complaint", "open", "click", "reject")
+PROBE_SECONDS = 15  # how long `--info` and `outbox event` wait for a running stack to answer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -293,7 +294,8 @@ def _running_stack(state: Path) -> dict[str, Any] | None:
         probe = urllib.request.Request(  # noqa: S310 - a loopback URL we wrote ourselves
             f"{endpoint['moto']}/moto-api/", method="HEAD"
         )
-        with urllib.request.urlopen(probe, timeout=1):  # noqa: S310
+        # Refused at once when nothing listens; a stack on a busy machine may take seconds.
+        with urllib.request.urlopen(probe, timeout=PROBE_SECONDS):  # noqa: S310
             pass
     except OSError:
         return None

@@ -73,3 +73,33 @@ def test_forms_put_without_a_running_stack_or_table_says_what_to_do(tmp_path: Pa
 
 def test_no_command_prints_help() -> None:
     assert main([]) == 2
+
+
+def test_a_running_stack_that_answers_slowly_is_still_found(tmp_path: Path) -> None:
+    """On a busy machine the stack's moto server took over a second to answer the probe, and
+    `ecrm outbox event` said no stack was running (the probe waited 1 s)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from local.cli import _running_stack
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            threading.Event().wait(2.0)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Slow) as server:
+        served = threading.Thread(target=server.serve_forever)
+        served.start()
+        try:
+            moto = f"http://127.0.0.1:{server.server_address[1]}"
+            (tmp_path / "endpoint.json").write_text(json.dumps({"moto": moto}))
+            assert _running_stack(tmp_path) == {"moto": moto}
+        finally:
+            server.shutdown()
+            served.join()
+    assert _running_stack(tmp_path) is None  # nothing listens: refused at once
