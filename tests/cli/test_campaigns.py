@@ -175,43 +175,55 @@ def test_without_credentials_campaign_commands_exit_3(ecrm: Ecrm) -> None:
     assert run.code == 3 and "ecrm login" in run.err
 
 
-def test_an_ab_campaign_through_ecrm_serve_shows_its_variants_and_takes_a_picked_winner(
-    ecrm: Ecrm, campaign_parts: dict[str, str], stack: EmbeddedStack, tmp_path: Any
-) -> None:
+def start_ab_test(
+    ecrm: Ecrm, parts: dict[str, str], tmp_path: Any, subjects: tuple[str, str]
+) -> str:
+    """An A/B campaign (variants A and B with these subjects, 60% tested on opens, a 4-hour
+    wait) made and sent with `ecrm`: its id."""
+    variants = [{"id": v, "subject": s} for v, s in zip("AB", subjects, strict=True)]
     spec = tmp_path / "ab.json"
     spec.write_text(
-        json.dumps(
-            {
-                "variants": [{"id": "A"}, {"id": "B", "subject": "Other news"}],
-                "test_percent": 60,
-                "metric": "opens",
-                "wait_hours": 4,
-            }
-        )
+        json.dumps({"variants": variants, "test_percent": 60, "metric": "opens", "wait_hours": 4})
     )
     run = ecrm(
-        "campaigns", "create", "--name", "AB", "--template", campaign_parts["template"],
-        "--segment", campaign_parts["segment"], "--from-email", "news@example.com",
+        "campaigns", "create", "--name", "AB", "--template", parts["template"],
+        "--segment", parts["segment"], "--from-email", "news@example.com",
         "--from-name", "News", "--ab-test", str(spec), "--json",
     )  # fmt: skip
     assert run.code == 0, run.err
     campaign_id = str(run.json()["id"])  # type: ignore[call-overload]
     assert ecrm("campaigns", "send", campaign_id).code == 0
+    return campaign_id
+
+
+def open_the_test_mails(
+    ecrm: Ecrm, stack: EmbeddedStack, campaign_id: str, variant: str, subject: str
+) -> int:
+    """Once the test share is counted, SES reports an open of each of `variant`'s mails
+    (`ecrm outbox event`); how many."""
 
     def tested() -> list[dict[str, Any]]:
         shown = ecrm("campaigns", "show", campaign_id, "--json").json()
         return list(shown["ab_test"]["results"])  # type: ignore[call-overload,index]
 
-    def b_mails() -> list[dict[str, Any]]:
-        return [m for m in stack.outbox() if m["subject"] == "Other news"]
+    def mails() -> list[dict[str, Any]]:
+        return [m for m in stack.outbox() if m["subject"] == subject]
 
-    # The test share's tally comes after its mails: then every B mail is in the outbox.
+    # The test share's tally comes after its mails: then every one of them is in the outbox.
     counted = wait_for(tested, lambda found: any(r["sent"] for r in found))
-    b_sent = next(r["sent"] for r in counted if r["id"] == "B")
-    wait_for(b_mails, lambda found: len(found) == b_sent)
-    for message in b_mails():
+    sent = next(r["sent"] for r in counted if r["id"] == variant)
+    wait_for(mails, lambda found: len(found) == sent)
+    for message in mails():
         opened = ecrm("outbox", "event", message["id"], "open", "--state", str(stack.state_dir))
         assert opened.code == 0, opened.err
+    return int(sent)
+
+
+def test_an_ab_campaign_through_ecrm_serve_shows_its_variants_and_takes_a_picked_winner(
+    ecrm: Ecrm, campaign_parts: dict[str, str], stack: EmbeddedStack, tmp_path: Any
+) -> None:
+    campaign_id = start_ab_test(ecrm, campaign_parts, tmp_path, ("News", "Other news"))
+    open_the_test_mails(ecrm, stack, campaign_id, "B", "Other news")
     shown = ecrm("campaigns", "show", campaign_id)
     assert shown.code == 0 and "A/B test: 60% split over 2 variants" in shown.out
     assert "variant" in shown.out and ("not enough data yet" in shown.out or "B's" in shown.out)
@@ -223,3 +235,26 @@ def test_an_ab_campaign_through_ecrm_serve_shows_its_variants_and_takes_a_picked
     finished = ecrm("campaigns", "watch", campaign_id, "--interval", "0.1", "--json").lines()[-1]
     assert finished["state"] == "done"  # type: ignore[index]
     assert "winner B, chosen by a marketer" in ecrm("campaigns", "show", campaign_id).out
+
+
+def test_an_ab_campaigns_opens_decide_its_winner_when_the_wait_ends_through_ecrm_serve(
+    ecrm: Ecrm, campaign_parts: dict[str, str], stack: EmbeddedStack, tmp_path: Any
+) -> None:
+    """B's test mails are opened, A's are not; the stack's clock moves past the 4-hour wait
+    (`advance_clock`, local only) and the schedule tick decides B and mails it to the rest.
+    Last in the module: the stack's clock stays ahead."""
+    subjects = ("Plain news", "Opened news")
+    campaign_id = start_ab_test(ecrm, campaign_parts, tmp_path, subjects)
+    b_tested = open_the_test_mails(ecrm, stack, campaign_id, "B", subjects[1])
+    assert "winner" not in ecrm("campaigns", "show", campaign_id).out
+
+    stack.advance_clock(4 * 3600 + 60)
+    finished = ecrm("campaigns", "watch", campaign_id, "--interval", "0.2", "--json").lines()[-1]
+    assert finished["state"] == "done"  # type: ignore[index]
+    assert "winner B, chosen when the wait ended" in ecrm("campaigns", "show", campaign_id).out
+    mails = [m for m in stack.outbox() if m["subject"] in subjects]
+    assert sorted(m["to"] for m in mails) == sorted(
+        f"watch{n}@example.org" for n in range(AUDIENCE)
+    )  # each recipient once
+    b_mails = sum(m["subject"] == subjects[1] for m in mails)
+    assert b_mails > b_tested  # the rest got B; A went to its test share only
