@@ -10,12 +10,13 @@ arrive within seconds and a crashed claim is taken over only after 15 minutes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from bench.campaign_workers import Poller
@@ -43,6 +44,9 @@ class Crashes:
         self.injected, self.confirm, self.later = injected, confirm, later
         self.lock = threading.Lock()
         self.kills = 0
+        self._idle = threading.Condition()
+        self._running = 0  # invocations under way
+        self._jumping = False
 
     def __call__(self) -> None:
         with self.lock:
@@ -52,12 +56,45 @@ class Crashes:
                     self.kills += 1
                     self.injected.revive()
                 try:
-                    self.confirm()
                     if dead:
-                        self.later()
+                        self._between_invocations(lambda: (self.confirm(), self.later()))
+                    else:
+                        self.confirm()
                 except Killed:  # another thread's kill meanwhile: again
                     continue
                 return
+
+    @contextlib.contextmanager
+    def invocation(self) -> Iterator[None]:
+        """One invocation of a function (a handler, a journey run): none starts while the
+        clock jumps, and the jump waits for those under way."""
+        with self._idle:
+            while self._jumping:
+                self._idle.wait()
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def _between_invocations(self, work: Callable[[], object]) -> None:
+        """Run `work` (settle the crashed worker's sends, move the clock past the stale-claim
+        time) while no invocation is under way: a live worker between its claim and its SES
+        call would otherwise find its claim gone stale and its recipient claimed again by the
+        redelivery, a duplicate the product rules out (a claim goes stale only after the
+        function's timeout: no invocation lives that long)."""
+        with self._idle:
+            self._jumping = True
+            while self._running:
+                self._idle.wait()
+        try:
+            work()
+        finally:
+            with self._idle:
+                self._jumping = False
+                self._idle.notify_all()
 
     def survive(self, call: Callable[[], _T]) -> _T:
         """A call outside a handler (the event source's own): tried again after a crash."""
@@ -89,7 +126,8 @@ def poll(
             c.function_name, c.invoked_function_arn, c.memory_limit_in_mb, c.timeout_seconds
         )
         try:
-            failed = bool(handler({"Records": [record]}, context).get("batchItemFailures"))
+            with crashes.invocation():
+                failed = bool(handler({"Records": [record]}, context).get("batchItemFailures"))
         except Killed:
             crashes()
             failed = True
@@ -115,7 +153,8 @@ class Journey:
         while self.pending and not stop.is_set():
             key = self.pending.popleft()
             try:
-                self.states[automation_runs.run(key)] += 1
+                with self.crashes.invocation():
+                    self.states[automation_runs.run(key)] += 1
             except Busy:
                 self.pending.append(key)
                 time.sleep(0.001)
