@@ -219,6 +219,17 @@ def open_the_test_mails(
     return int(sent)
 
 
+def watch_to_the_end(ecrm: Ecrm, campaign_id: str) -> dict[str, Any]:
+    """`ecrm campaigns watch --json`'s last line. In one CI run in two, the rest of an A/B
+    campaign went out about two minutes after its winner was chosen (against seconds in
+    every other run: not explained yet, see the session 10 note), past the usual 120 s."""
+    run = ecrm("campaigns", "watch", campaign_id, "--interval", "0.2", "--json", timeout=600)
+    assert run.code == 0, run.err
+    last = run.lines()[-1]
+    assert isinstance(last, dict)
+    return last
+
+
 def test_an_ab_campaign_through_ecrm_serve_shows_its_variants_and_takes_a_picked_winner(
     ecrm: Ecrm, campaign_parts: dict[str, str], stack: EmbeddedStack, tmp_path: Any
 ) -> None:
@@ -232,8 +243,8 @@ def test_an_ab_campaign_through_ecrm_serve_shows_its_variants_and_takes_a_picked
     assert picked.code == 0, picked.err
     other = ecrm("campaigns", "winner", campaign_id, "A")
     assert other.code == 4  # already B
-    finished = ecrm("campaigns", "watch", campaign_id, "--interval", "0.1", "--json").lines()[-1]
-    assert finished["state"] == "done"  # type: ignore[index]
+    finished = watch_to_the_end(ecrm, campaign_id)
+    assert finished["state"] == "done"
     assert "winner B, chosen by a marketer" in ecrm("campaigns", "show", campaign_id).out
 
 
@@ -249,8 +260,8 @@ def test_an_ab_campaigns_opens_decide_its_winner_when_the_wait_ends_through_ecrm
     assert "winner" not in ecrm("campaigns", "show", campaign_id).out
 
     stack.advance_clock(4 * 3600 + 60)
-    finished = ecrm("campaigns", "watch", campaign_id, "--interval", "0.2", "--json").lines()[-1]
-    assert finished["state"] == "done"  # type: ignore[index]
+    finished = watch_to_the_end(ecrm, campaign_id)
+    assert finished["state"] == "done"
     assert "winner B, chosen when the wait ended" in ecrm("campaigns", "show", campaign_id).out
     mails = [m for m in stack.outbox() if m["subject"] in subjects]
     assert sorted(m["to"] for m in mails) == sorted(
