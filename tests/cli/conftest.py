@@ -82,14 +82,14 @@ def ecrm(stack: EmbeddedStack) -> Ecrm:
     this one's stdout), pointed at the test stack with its marketer token."""
     token = json.loads((stack.state_dir / "admin-tokens.json").read_text())["marketer"]
 
-    def run(*argv: str, auth: bool = True, stdin: str | None = None, timeout: float = 120) -> Run:
+    def run(*argv: str, auth: bool = True, stdin: str | None = None) -> Run:
         connection = ["--api-url", stack.api_url] + ([f"--token={token}"] if auth else [])
         done = subprocess.run(
             [sys.executable, "-m", "cli", *connection, *argv],
             input=stdin,
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=120,
             check=False,
         )
         return Run(done.returncode, done.stdout, done.stderr)
