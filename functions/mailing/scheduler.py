@@ -1,8 +1,12 @@
 """Schedule tick (EventBridge, every minute; `ecrm serve` runs it on a timer): acts on every due
-item up to now (scheduled campaigns, interrupted fan-outs, automation runs), see `ecrm.due`."""
+item up to now (scheduled campaigns, interrupted fan-outs, automation runs), see `ecrm.due`,
+and hands due journey runs to the journey queue. The same function consumes that queue (SQS
+records: `ecrm.journeys.steps_queue.consume`, one run per record): it holds the permissions a
+run's move needs, which the tick needed when it moved runs itself."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -10,14 +14,32 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import due
+from ecrm.journeys import steps_queue
+from ecrm.platform import records
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
 
 
+def journey_record(record: records.QueueMessage) -> None:
+    try:
+        steps_queue.consume(json.loads(record.body))
+    except Exception:
+        logger.exception("journey step failed")  # the record comes back, then to JourneyDLQ
+        raise
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:  # the journey queue
+        answer = records.each(event, journey_record, records.QueueMessage)
+        metrics.add_metric(
+            name="JourneyStepsMoved",
+            unit=MetricUnit.Count,
+            value=len(event["Records"]) - len(answer["batchItemFailures"]),
+        )
+        return answer
     result = due.tick()
     metrics.add_metric(name="DueItemsHandled", unit=MetricUnit.Count, value=result.handled)
     if result.failed:

@@ -541,15 +541,20 @@ def campaign_sender(stack: Stack, function: Function) -> tuple[list[Event], Chec
 
 
 def scheduler(stack: Stack, function: Function) -> tuple[list[Event], Check]:
-    """EventBridge's scheduled tick: nothing is due on an empty table."""
+    """EventBridge's scheduled tick: nothing is due on an empty table; then a journey queue
+    message naming a run that does not exist: read, and nothing to do."""
     tick = json.loads((FIXTURES / "aws" / "eventbridge.json").read_text(encoding="utf-8"))
     tick.update({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}})
+    message = json.loads((FIXTURES / "aws" / "sqs.json").read_text(encoding="utf-8"))
+    body = {"pk": "CONTACT#c_packaging", "sk": "JOURNEY#j_packaging"}
+    record = {**message["Records"][0], "body": json.dumps(body)}
 
     def check(answers: list[Any]) -> None:
-        [answer] = answers
-        assert isinstance(answer, dict), answer
+        answer, steps = answers
+        assert isinstance(answer, dict) and "minutes" in answer, answer
+        _no_batch_failures([steps])
 
-    return [tick], check
+    return [tick, {"Records": [record]}], check
 
 
 SCENARIOS: dict[str, Scenario] = {

@@ -11,8 +11,12 @@ owner of its key:
 - `CAMPAIGN#<id>` / `AB#DECIDE`: `ecrm.campaigns.ab_winner.decide_due` (an A/B test's wait
   ended: choose the winner, release the batches holding the rest);
 - `CONTACT#<id>` / `AUTOMATION#<rule>`: `ecrm.automations.runs.run`;
-- `CONTACT#<id>` / `JOURNEY#<journey>`: `ecrm.journeys.engine.advance` (a run's wait ended, or
-  its next send is due).
+- `CONTACT#<id>` / `JOURNEY#<journey>`: handed to the journey queue (`ecrm.journeys.
+  steps_queue`), whose consumers run `ecrm.journeys.engine.advance` (a run's wait ended, or its
+  next send is due) many at once. Runs due in the next two minutes are sent ahead, each with
+  `DelaySeconds` until its moment (`_Ahead`): 10,000 runs due in one minute are on their way
+  before it starts, whenever in its minute EventBridge runs the tick. Without a journey queue
+  (unit tests), the tick advances due runs itself, in turn.
 
 The watermark (`keys.schedule_watermark`) trails now by two minutes, so an entry that reached
 the (eventually consistent) index late is still read; handlers are idempotent, and an entry
@@ -28,13 +32,16 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from ecrm.journeys import steps_queue
 from ecrm.platform import clock, keys, store
+from ecrm.platform.errors import Busy
 
 logger = Logger(service="mailing", child=True)
 
 LOOKBACK = timedelta(hours=1)  # where a first tick starts
 MAX_MINUTES = 24 * 60  # per tick: a long outage is caught up over several ticks
 TRAIL = timedelta(minutes=2)
+AHEAD = timedelta(minutes=2)  # journey runs sent this far ahead (SQS delays reach 15 minutes)
 
 Handler = Callable[[Mapping[str, str]], None]
 
@@ -100,6 +107,20 @@ def _iso(at: datetime) -> str:
     return clock.iso(at.timestamp())
 
 
+@dataclass
+class _Ahead:
+    """Journey runs are sent ahead: each tick sends the runs due up to `until` (now +
+    AHEAD_SECONDS) with their delays, except those up to `since` (the previous tick's `until`,
+    kept on the watermark item): they are on their way. A run due by now is sent whatever its
+    moment (written after the tick that read its minute, or not moved yet: twice then, and it
+    moves once). EventBridge runs a minute's tick anywhere within that minute, so ticks can be
+    almost two minutes apart: the horizon covers the next tick's."""
+
+    since: str | None
+    until: str
+    ok: bool = True
+
+
 def tick(now: float | None = None) -> TickResult:
     moment = datetime.fromtimestamp(clock.now() if now is None else now, UTC)
     now_iso = _iso(moment)
@@ -109,6 +130,11 @@ def tick(now: float | None = None) -> TickResult:
         if mark
         else _minute(moment - LOOKBACK)
     )
+    ahead = (
+        _Ahead(mark.get("horizon") if mark else None, _iso(moment + AHEAD))
+        if steps_queue.configured()
+        else None
+    )
     result = TickResult()
     minute, last = first, _minute(moment)
     again: datetime | None = None  # the first minute the next tick must read again
@@ -117,43 +143,84 @@ def tick(now: float | None = None) -> TickResult:
             again = again or minute
             break
         result.minutes += 1
-        if not _run_minute(_iso(minute), now_iso, result) and again is None:
+        if not _run_minute(_iso(minute), now_iso, result, ahead) and again is None:
             again = minute
+        minute += timedelta(minutes=1)
+    while ahead is not None and minute <= _minute(moment + AHEAD):  # only journey runs there
+        _run_minute(_iso(minute), now_iso, result, ahead)
         minute += timedelta(minutes=1)
     target = _minute(moment - TRAIL)
     if again is not None:
         target = min(target, again)
-    if target > first:
-        store.write(
-            store.Put({**keys.schedule_watermark(), "type": "watermark", "minute": _iso(target)})
-        )
-        result.watermark = _iso(target)
+    horizon = (ahead.until if ahead.ok else ahead.since) if ahead else None
+    if target > first or (ahead is not None and horizon != ahead.since):
+        mark_minute = _iso(max(target, first))
+        item = {**keys.schedule_watermark(), "type": "watermark", "minute": mark_minute}
+        store.write(store.Put({**item, **({"horizon": horizon} if horizon else {})}))
+        result.watermark = mark_minute
     return result
 
 
-def _run_minute(minute_iso: str, now_iso: str, result: TickResult) -> bool:
+def _run_minute(
+    minute_iso: str, now_iso: str, result: TickResult, ahead: _Ahead | None = None
+) -> bool:
     """Handle the due entries of one minute; False when one of them failed."""
     ok = True
+    now = _epoch(now_iso)
     start: Mapping[str, Any] | None = None
     while True:
         entries, start = store.query(keys.due_minute(minute_iso), index="gsi1", start=start)
+        to_queue: list[tuple[Mapping[str, Any], int]] = []
         for entry in entries:
-            if str(entry["gsi1sk"]).split("#", 1)[0] > now_iso:  # due later this minute
-                continue
+            at = str(entry["gsi1sk"]).split("#", 1)[0]
             key = {"pk": str(entry["pk"]), "sk": str(entry["sk"])}
-            handler = handler_for(key)
-            if handler is None:
-                logger.warning("due entry without an owner", extra={"sk": key["sk"][:20]})
+            if ahead is not None and handler_for(key) is _journey:
+                if at <= now_iso or (ahead.since or "") < at <= ahead.until:
+                    to_queue.append((key, steps_queue.delay_for(_epoch(at), now)))
                 continue
-            try:
-                handler(key)
-            except Exception:
-                logger.exception("due entry failed", extra={"sk": key["sk"][:20]})
-                result.failed += 1
-                ok = False
-                continue
-            result.handled += 1
-            kind = handler.__name__.strip("_")
-            result.kinds[kind] = result.kinds.get(kind, 0) + 1
+            if at <= now_iso:  # else due later
+                ok = _handle(key, result) and ok
+        if not _hand_over(to_queue, result):
+            ok = False
+            if ahead is not None:
+                ahead.ok = False
         if not start:
             return ok
+
+
+def _handle(key: Mapping[str, str], result: TickResult) -> bool:
+    """Hand a due entry to its owner; False when that failed."""
+    handler = handler_for(key)
+    if handler is None:
+        logger.warning("due entry without an owner", extra={"sk": key["sk"][:20]})
+        return True
+    try:
+        handler(key)
+    except Exception:
+        logger.exception("due entry failed", extra={"sk": key["sk"][:20]})
+        result.failed += 1
+        return False
+    result.handled += 1
+    kind = handler.__name__.strip("_")
+    result.kinds[kind] = result.kinds.get(kind, 0) + 1
+    return True
+
+
+def _hand_over(entries: list[tuple[Mapping[str, Any], int]], result: TickResult) -> bool:
+    """Send a page's journey runs to the journey queue; False when the queue refused them
+    (the minute is read again: runs already sent are sent twice, and move once)."""
+    if not entries:
+        return True
+    try:
+        steps_queue.send(entries)
+    except Busy:
+        logger.exception("journey runs not queued", extra={"count": len(entries)})
+        result.failed += len(entries)
+        return False
+    result.handled += len(entries)
+    result.kinds["journey_queued"] = result.kinds.get("journey_queued", 0) + len(entries)
+    return True
+
+
+def _epoch(at_iso: str) -> float:
+    return datetime.fromisoformat(at_iso.replace("Z", "+00:00")).timestamp()

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from ecrm.automations.triggers import Happened
@@ -16,6 +17,7 @@ from ecrm.journeys import engagement, engine, entry, graph
 from ecrm.mail import templates
 from ecrm.mail.templates import MailTemplateIn
 from ecrm.platform import keys, store
+from local.queues import lambda_record
 from tests import events
 from tests.integration.campaigns.conftest import Sent, add_contacts, campaign_env
 
@@ -126,3 +128,45 @@ def ses_event(sent_tags: dict[str, str], ses_type: str, message_id: str = "m-1")
         return sent_tags.get(name)
 
     return engagement.record(tag, ses_type, permanent=False, scanner=False)
+
+
+def queue_url() -> str:
+    urls = boto3.client("sqs").list_queues()["QueueUrls"]
+    return next(u for u in urls if u.endswith("-JourneyQueue"))
+
+
+def messages() -> list[dict[str, Any]]:
+    """Every message visible on the journey queue now, as SQS records (left in flight), read
+    with a client of the harness's own (the faults hook the product's)."""
+    sqs, url, found = boto3.client("sqs"), queue_url(), []
+    while got := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]
+    ).get("Messages", []):
+        found += got
+    arn = f"arn:aws:sqs:us-east-1:123456789012:{url.rsplit('/', 1)[1]}"
+    return [lambda_record(m, arn, "us-east-1") for m in found]
+
+
+def deliver(records: list[dict[str, Any]]) -> set[str]:
+    """Invoke SchedulerFunction with a batch, as the queue source does; delete what succeeded
+    and make the rest visible again. Returns the failed message ids."""
+    from mailing.scheduler import lambda_handler
+
+    sqs, url = boto3.client("sqs"), queue_url()
+    try:
+        answer = lambda_handler({"Records": records}, events.LambdaContext())
+    except BaseException:  # a crash: the whole batch comes back
+        for record in records:
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+            )
+        raise
+    failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+    for record in records:
+        if record["messageId"] in failed:
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+            )
+        else:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
+    return failed

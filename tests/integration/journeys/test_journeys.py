@@ -15,7 +15,9 @@ from tests.integration.journeys.conftest import (
     add_contacts,
     admin,
     advance,
+    deliver,
     happen,
+    messages,
     published,
     run_of,
     ses_event,
@@ -81,7 +83,9 @@ def test_the_tick_moves_due_runs_through_the_due_index(journey_env: Sent) -> Non
     [ann] = add_contacts(1)
     happen(ann)
     result = due.tick(now=clock.now() + 1)
-    assert result.kinds.get("journey") == 1 and result.failed == 0
+    assert result.kinds.get("journey_queued") == 1 and result.failed == 0
+    assert subjects(journey_env) == []  # handed to the journey queue, whose consumer sends
+    assert deliver(messages()) == set()
     assert subjects(journey_env) == ["Mail welcome-1"]
     run = run_of(ann, journey_id)
     assert run["step"] == "wait1" and run["phase"] == "waiting"

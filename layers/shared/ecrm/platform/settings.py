@@ -98,6 +98,9 @@ class Settings:
     send_rate_share: float = _env("SEND_RATE_SHARE", 0.97, gt=0, le=1)
     stale_sending_seconds: int = _env("STALE_SENDING_SECONDS", 900, ge=1)
 
+    # Journeys: the queue the schedule tick hands due runs to (ecrm.journeys.steps_queue).
+    journey_queue_url: str | None = _env("JOURNEY_QUEUE_URL", None)
+
     # Bulk contacts import: the upload bucket, the worker's queue, how long an upload URL lives.
     import_bucket: str | None = _env("IMPORT_BUCKET", None)
     import_queue_url: str | None = _env("IMPORT_QUEUE_URL", None)
