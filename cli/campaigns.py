@@ -231,15 +231,17 @@ def ab_lines(test: dict[str, Any]) -> list[str]:
     when = test.get("decide_at") or f"{test['wait_hours']:g} h after the start"
     lines = [
         f"  A/B test: {test['test_percent']:g}% split over {len(test['variants'])} variants,"
-        f" holdout {test['holdout_percent']:g}% ({test['holdout']} so far), metric"
+        f" holdout {test['holdout_percent']:g}% ({test['holdout']} recipients so far), metric"
         f" {test['metric']}, decided {when}",
     ]
     rows = [
-        (r["id"], r["sent"], r["delivered"], r["opened"], r["clicked"], r["unsubscribed"],
-         f"{100 * r['rate']:.1f}%")
+        (r["id"], r.get("recipients", 0), r["sent"], r["delivered"], r["opened"], r["clicked"],
+         r["unsubscribed"], f"{100 * r['rate']:.1f}%")
         for r in test["results"]
     ]  # fmt: skip
-    header = ("variant", "sent", "delivered", "opened", "clicked", "unsubscribed", "rate")
+    header = (
+        "variant", "recipients", "sent", "delivered", "opened", "clicked", "unsubscribed", "rate"
+    )  # fmt: skip
     lines += ["    " + line for line in table(rows, header).splitlines()]
     lines.append(f"  {test['summary']}")
     if decision := test.get("decision"):

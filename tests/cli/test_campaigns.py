@@ -255,6 +255,14 @@ def test_an_ab_campaign_through_ecrm_serve_shows_its_variants_and_takes_a_picked
     shown = ecrm("campaigns", "show", campaign_id)
     assert shown.code == 0 and "A/B test: 60% split over 2 variants" in shown.out
     assert "variant" in shown.out and ("not enough data yet" in shown.out or "B's" in shown.out)
+    assert "holdout 0% (0 recipients so far)" in shown.out
+    results = ecrm("campaigns", "show", campaign_id, "--json").json()["ab_test"]["results"]  # type: ignore[call-overload,index]
+    assert {r["id"]: r["recipients"] for r in results} == variant_groups(campaign_id)
+    assert all(r["recipients"] == r["sent"] > 0 for r in results)  # each one mailed
+    rows = {line.split()[0]: line.split() for line in shown.out.splitlines()[1:] if line.strip()}
+    assert rows["variant"][:3] == ["variant", "recipients", "sent"]
+    for result in results:  # the table's columns are the API's figures
+        assert rows[result["id"]][1:3] == [str(result["recipients"]), str(result["sent"])]
 
     picked = ecrm("campaigns", "winner", campaign_id, "B")
     assert picked.code == 0, picked.err

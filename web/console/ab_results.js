@@ -1,9 +1,9 @@
 /* A campaign's A/B test on its page (GET /admin/campaigns/{id}'s `ab_test`): where it is
    (testing, waiting for the decision, sending the winner, winner sent), its settings, a table
-   of the variants (mails sent, delivered, opens, clicks, the metric, the difference from the
-   best in points, each against the leader in the API's words) and, for marketers while no
-   winner is chosen, "Send variant X to the rest now", asked in a dialog first
-   (POST …/winner). docs/design/ab-tests.md. */
+   of the variants (test recipients so far, mails sent, delivered, opens, clicks, the metric,
+   the difference from the best in points, each against the leader in the API's words) and,
+   for marketers while no winner is chosen, "Send variant X to the rest now", asked in a
+   dialog first (POST …/winner). docs/design/ab-tests.md. */
 
 import { api } from "./api.js";
 import { METRICS } from "./ab_setup.js";
@@ -41,7 +41,7 @@ function table(t) {
   const best = Math.max(...t.results.map((r) => r.rate));
   const winner = t.decision && t.decision.winner;
   const byId = Object.fromEntries(t.variants.map((v) => [v.id, v]));
-  const head = ["Variant", "What it changes", "Sent", "Delivered", "Opened", "Clicked", metric[0].toUpperCase() + metric.slice(1), "Difference from the best", "Confidence"];
+  const head = ["Variant", "What it changes", "Recipients", "Sent", "Delivered", "Opened", "Clicked", metric[0].toUpperCase() + metric.slice(1), "Difference from the best", "Confidence"];
   // Scrolls sideways on a phone: a focusable region, so the keyboard can scroll it too.
   return h("div", { class: "table", tabindex: "0", role: "region", "aria-labelledby": "ab-caption" }, h("table", { id: "ab-results" },
     h("caption", { id: "ab-caption" }, "Variants: " + t.summary),
@@ -49,7 +49,7 @@ function table(t) {
     h("tbody", {}, t.results.map((r) => h("tr", { "data-variant": r.id },
       h("th", { scope: "row" }, r.id, r.id === winner ? " (winner)" : ""),
       h("td", {}, changes(byId[r.id] || {})),
-      ...[r.sent, r.delivered, r.opened, r.clicked].map((n) => h("td", { class: "figure" }, number.format(n))),
+      ...["recipients", "sent", "delivered", "opened", "clicked"].map((k) => h("td", { class: "figure", "data-cell": k }, number.format(r[k] || 0))),
       h("td", { class: "figure", "data-cell": "rate" }, percent(r.rate)),
       h("td", { class: "figure", "data-cell": "difference" }, r.rate === best ? "best" : "−" + (Math.round((best - r.rate) * 1000) / 10).toLocaleString("en-GB") + " points"),
       h("td", { "data-cell": "confidence" }, r.versus_leader))))));

@@ -24,8 +24,10 @@ from typing import Any
 
 TEST, HOLDOUT, REST = "test", "holdout", "rest"
 METRICS = ("opens", "clicks", "click_to_open")
-# Counted per variant on the campaign item (`counter`): the sender's `sent`, the SES events'.
+# Counted per variant on the campaign item (`counter`): the sender's `recipients` (test
+# recipients done: mailed, skipped or failed) and `sent`, the SES events'.
 VARIANT_COUNTERS = (
+    "recipients",
     "sent",
     "delivered",
     "opened",

@@ -58,6 +58,12 @@ class AbTestIn(Model):
 
 class VariantResult(Model):
     id: str
+    recipients: int = Field(
+        default=0,
+        description="The variant's test recipients so far: mailed, or skipped (suppressed,"
+        " unsubscribed, over the frequency cap) or failed; counted with its mails, once its"
+        " test batch is done",
+    )
     sent: int
     delivered: int
     opened: int
@@ -82,7 +88,7 @@ class Decision(Model):
 
 class AbTestOut(AbTestIn):
     decide_at: str | None = Field(default=None, description="When the wait ends")
-    holdout: int = Field(default=0, description="Recipients held out so far")
+    holdout: int = Field(default=0, description="Recipients held out so far (sent nothing)")
     decision: Decision | None = None
     results: list[VariantResult] = Field(default_factory=list)
     summary: str = Field(default="", description="The leader against the runner-up, in plain words")

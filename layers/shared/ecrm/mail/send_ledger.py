@@ -250,18 +250,20 @@ def tally(batch: Batch) -> None:
 
 
 def ab_counts(batch: Batch) -> dict[str, int]:
-    """An A/B batch's own counters: mails sent per test variant (`ab_sent_<variant>`) and
-    recipients held out (`ab_holdout`). Named as `ecrm.campaigns.ab.counter` spells them."""
+    """An A/B batch's own counters: per test variant, its recipients done (`ab_recipients_<v>`:
+    mailed, skipped or failed) and its mails sent (`ab_sent_<v>`); and the recipients held
+    out (`ab_holdout`). Named as `ecrm.campaigns.ab.counter` spells them."""
     counts: dict[str, int] = {}
     for contact_id, state in batch.outcomes.items():
         group, variant = batch.variants.get(contact_id, ("", None))
-        if group == "test" and state == SENT and variant:
-            name = f"ab_sent_{variant}"
+        if group == "test" and variant and state in DONE_STATES:
+            names = [f"ab_recipients_{variant}"] + ([f"ab_sent_{variant}"] if state == SENT else [])
         elif group == "holdout" and state == SKIPPED:
-            name = "ab_holdout"
+            names = ["ab_holdout"]
         else:
             continue
-        counts[name] = counts.get(name, 0) + 1
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
     return counts
 
 
