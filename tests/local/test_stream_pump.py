@@ -15,7 +15,7 @@ from local.intrinsics import LocalNames, local_names
 from local.moto_backend import forget_shard_iterator
 from local.moto_threads import thread_safe_moto
 from local.resources import create_resources
-from local.streams import StreamPump
+from local.streams import StreamPump, lambda_record
 from local.template import PollerSource
 from tests.local.conftest import small_template
 
@@ -124,6 +124,40 @@ def test_delivered_records_have_lambdas_shape(streams: Fixture) -> None:
     assert isinstance(dynamodb["ApproximateCreationDateTime"], float)
     assert {"SequenceNumber", "SizeBytes"} <= dynamodb.keys()
     json.dumps(record)  # what a function receives is plain JSON
+
+
+def test_a_record_read_off_the_wire_is_the_record_botocores_parse_gives(
+    streams: Fixture,
+) -> None:
+    """The pump skips botocore's parse of GetRecords (`keep_wire_records`); every kind of
+    attribute value reaches the function as the parsed record, made JSON, would."""
+    seen: list[dict[str, Any]] = []
+    pump = streams.pump(seen.extend)
+    item = {
+        "pk": {"S": "P"}, "sk": {"S": "every kind"}, "kind": {"S": "keep"},
+        "blob": {"B": b"\x00\xffbytes"}, "blobs": {"BS": [b"a", b"\x01"]},
+        "n": {"N": "12.50"}, "ns": {"NS": ["1", "2.5"]}, "ss": {"SS": ["x", "y"]},
+        "flag": {"BOOL": False}, "none": {"NULL": True},
+        "map": {"M": {"inner": {"L": [{"S": "é"}, {"N": "-3"}, {"B": b"z"}]}}},
+    }  # fmt: skip
+    streams.dynamodb.put_item(TableName=streams.table, Item=item)
+    run_until_idle(pump)
+
+    plain = boto3.client("dynamodbstreams", endpoint_url=streams.moto_url)  # botocore's parse
+    arn = streams.names.attributes[("Table", "StreamArn")]
+    shard = plain.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = plain.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    parsed = plain.get_records(ShardIterator=iterator)["Records"]
+    (record,) = seen
+    (expected,) = [
+        lambda_record(r, arn, "us-east-1")
+        for r in parsed
+        if r["dynamodb"]["Keys"]["sk"] == {"S": "every kind"}
+    ]
+    assert record == expected
+    assert json.loads(json.dumps(record)) == record
 
 
 def test_batch_size_caps_each_invocation(streams: Fixture) -> None:
