@@ -1,5 +1,8 @@
-"""`ecrm automations list|show|put|enable|disable`, through `/admin/automations` (the API
-has no delete: a rule is disabled instead, and its runs stay on the contacts).
+"""`ecrm automations list|show|counts|put|enable|disable|migrate`, through `/admin/automations`
+(the API has no delete: a rule is disabled instead, and its runs stay on the contacts).
+
+`migrate ID` (or `--all`) makes rules one-step journeys (`ecrm journeys`): idempotent, so a
+rule migrated already answers its journey again and `--all` may be run again after a failure.
 
 `put FILE` makes a rule what a JSON file says (the shape `GET /admin/automations/{id}`
 returns, without `id` to create one; see examples/automation-welcome.json). The rule is found
@@ -19,7 +22,7 @@ from cli.commands import Commands, Context
 from cli.output import table
 
 BASE = "/admin/automations"
-STORED = ("version", "created_at", "updated_at", "counts")
+STORED = ("version", "created_at", "updated_at", "counts", "migrated_to", "migrated_at")
 COUNTS = ("triggered", "sent", "skipped", "failed")
 
 
@@ -38,6 +41,10 @@ def register(commands: Commands) -> None:
         description=(__doc__ or "").split("\n\n", 1)[1].strip(),
     )
     put.add_argument("file", type=Path, help="the rule, as JSON")
+    migrate = commands.api(group, "migrate", "make rules one-step journeys", _migrate)
+    which = migrate.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", help="the rule")
+    which.add_argument("--all", action="store_true", help="every rule not migrated yet")
     for verb, help in (
         ("enable", "let a rule fire again"),
         ("disable", "stop a rule firing (runs already due are skipped)"),
@@ -60,7 +67,7 @@ def _list(ctx: Context) -> None:
             when(r),
             r["template_id"],
             r["delay_minutes"],
-            r["enabled"],
+            f"journey {r['migrated_to']}" if r.get("migrated_to") else r["enabled"],
             *(r.get("counts", {}).get(c, 0) for c in COUNTS),
         )
         for r in found
@@ -72,6 +79,8 @@ def _list(ctx: Context) -> None:
 def _show(ctx: Context) -> None:
     rule = ctx.api.get(paths.under(BASE, ctx.args.id))
     state = "enabled" if rule["enabled"] else "disabled"
+    if rule.get("migrated_to"):
+        state = f"migrated to journey {rule['migrated_to']} (runs already due finish)"
     human = (
         f"{rule['id']}  {rule['name']!r}  {state}, version {rule['version']}\n"
         f"  when {when(rule)}, after {rule['delay_minutes']} min: send {rule['template_id']}"
@@ -84,6 +93,22 @@ def _counts(ctx: Context) -> None:
     found = ctx.api.get(paths.under(BASE, ctx.args.id, "counts"))
     human = ", ".join(f"{found[c]} {c}" for c in (*COUNTS, "waiting"))
     ctx.out.result(found, f"automation {ctx.args.id}: {human}")
+
+
+def _migrate(ctx: Context) -> None:
+    if ctx.args.all:
+        ids = [r["id"] for r in ctx.api.get(BASE)["items"] if not r.get("migrated_to")]
+    else:
+        ids = [ctx.args.id]
+    done = [ctx.api.post(paths.under(BASE, rule_id, "migrate"), None) for rule_id in ids]
+    lines = [
+        f"automation {m['automation_id']} "
+        + ("was migrated already to" if m["already"] else "is now")
+        + f" journey {m['journey_id']}"
+        + ("" if m["rule_enabled"] else " (stopped: the rule was disabled)")
+        for m in done
+    ]
+    ctx.out.result({"items": done}, "\n".join(lines) or "no rule left to migrate")
 
 
 def _fields(rule: dict[str, Any]) -> dict[str, Any]:

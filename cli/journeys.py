@@ -17,7 +17,15 @@ from cli.commands import Commands, Context
 from cli.output import table
 
 BASE = "/admin/journeys"
-STORED = ("id", "version", "created_at", "updated_at", "live_version", "published_versions")
+STORED = (
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "live_version",
+    "published_versions",
+    "migrated_from",
+)
 COLUMNS = ("entered", "waiting", "passed", "exited", "converted", "sent", "opened", "clicked")
 
 

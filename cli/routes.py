@@ -41,6 +41,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/admin/automations/{automation_id}"): "automations show",
     ("PUT", "/admin/automations/{automation_id}"): "automations put",
     ("GET", "/admin/automations/{automation_id}/counts"): "automations counts",
+    ("POST", "/admin/automations/{automation_id}/migrate"): "automations migrate",
     ("GET", "/admin/journeys"): "journeys list",
     ("POST", "/admin/journeys"): "journeys put",
     ("GET", "/admin/journeys/{journey_id}"): "journeys show",

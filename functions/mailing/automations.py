@@ -26,11 +26,14 @@ def record_handler(record: records.StreamRecord) -> None:
     event = triggers.happened(new, record.old_image) if new else None
     if event is None:
         return
-    entered, converted = entry.on_event(event)
+    # The rules first, the journeys read after them: across a rule's migration to a journey
+    # the event fires one of the two (each side's write checks the other's run: never both).
+    rules = triggers.current()
+    entered, converted = entry.on_event(event, read_after=rules.read_at)
     if entered or converted:
         metrics.add_metric(name="JourneyRunsEntered", unit=MetricUnit.Count, value=len(entered))
         metrics.add_metric(name="JourneyRunsConverted", unit=MetricUnit.Count, value=len(converted))
-    scheduled = triggers.schedule(event)
+    scheduled = triggers.schedule(event, rules=rules)
     if scheduled:
         metrics.add_metric(
             name="AutomationRunsScheduled", unit=MetricUnit.Count, value=len(scheduled)

@@ -23,8 +23,10 @@ from mailing import journeys_routes
 # them (the list reads them plainly, `overview`), so listing imports no pydantic.
 if TYPE_CHECKING:
     from ecrm.automations import rules
+    from ecrm.journeys import migration
 else:
     rules = lazy("ecrm.automations.rules")
+    migration = lazy("ecrm.journeys.migration")
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
@@ -76,6 +78,18 @@ def get_automation_counts(automation_id: AutomationId) -> counts.Counts:
 )
 def update_automation(automation_id: AutomationId, body: rules.AutomationIn) -> rules.Automation:
     return rules.update(automation_id, body)
+
+
+@app.post(
+    "/admin/automations/<automation_id>/migrate",
+    summary="Make a rule a one-step journey (idempotent: a migrated rule answers its journey)",
+    description="The journey (`jo_` and the rule's digits) enters on the rule's event, waits its"
+    " delay, sends its template; published, or stopped when the rule is disabled. The rule"
+    " fires no more; its runs already due finish and its counts stay readable here.",
+    responses=admin(404, 409, 422),
+)
+def migrate_automation(automation_id: AutomationId) -> migration.Migrated:
+    return migration.migrate(automation_id)
 
 
 @http.marketers_first  # before body validation: anonymous callers get 401 (test_admin_sweep)

@@ -1,7 +1,8 @@
 """The commands that reach the rest of the marketer API, against `ecrm serve`: segments,
 templates (list, show, preview, test, delete), campaigns (test, delete, sent/skipped/remaining
-apart), automations, scoring (show, versions, re-score job), forms show, one report; `--json`
-on the local helpers; a reader that goes away ends a command quietly."""
+apart), automations (and their migration to journeys), scoring (show, versions, re-score job),
+forms show, one report; `--json` on the local helpers; a reader that goes away ends a command
+quietly."""
 
 from __future__ import annotations
 
@@ -208,6 +209,38 @@ def test_automations_put_list_show_disable_enable(ecrm: Ecrm, parts: None, tmp_p
     assert enabled["enabled"] is True and enabled["version"] == 3
     counts = ecrm("automations", "counts", created["id"])
     assert counts.code == 0 and "0 triggered, 0 sent, 0 skipped, 0 failed, 0 waiting" in counts.out
+
+
+def test_automations_migrate_one_then_all_and_a_migrated_rule_is_no_longer_edited(
+    ecrm: Ecrm, parts: None, tmp_path: Path
+) -> None:
+    rule = {
+        "name": "Cmd migrated",
+        "when": {"event": "custom_event", "name": "cmd.trial"},
+        "template_id": "cmd",
+        "topic": TOPIC,
+        "sender": {"email": "news@example.com", "name": "News"},
+        "delay_minutes": 0,
+    }
+    rule_id = _json(ecrm("automations", "put", _file(tmp_path, "m.json", rule), "--json"))["id"]
+    journey_id = "jo_" + rule_id.removeprefix("au_")
+
+    moved = ecrm("automations", "migrate", rule_id)
+    assert moved.code == 0, moved.err
+    assert moved.out.strip() == f"automation {rule_id} is now journey {journey_id}"
+    [again] = _json(ecrm("automations", "migrate", rule_id, "--json"))["items"]
+    assert again["already"] is True and again["journey_id"] == journey_id
+    assert "live: version 1" in ecrm("journeys", "show", journey_id).out
+    assert f"migrated to journey {journey_id}" in ecrm("automations", "show", rule_id).out
+
+    every = _json(ecrm("automations", "migrate", "--all", "--json"))["items"]
+    assert rule_id not in [m["automation_id"] for m in every]
+    assert all(r["migrated_to"] for r in _json(ecrm("automations", "list", "--json")))
+    assert ecrm("automations", "migrate", "--all").out.strip() == "no rule left to migrate"
+
+    changed = ecrm("automations", "put", _file(tmp_path, "m.json", {**rule, "delay_minutes": 5}))
+    assert changed.code == 4 and journey_id in changed.err
+    assert ecrm("automations", "migrate").code == 2  # an id or --all
 
 
 def test_scoring_show_versions_and_the_rescore_job(ecrm: Ecrm, tmp_path: Path) -> None:

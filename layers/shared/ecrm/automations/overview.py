@@ -33,6 +33,8 @@ class CountedRule:
     id: str
     created_at: str
     updated_at: str
+    migrated_to: str | None
+    migrated_at: str | None
     counts: Counts
 
     @classmethod
@@ -49,6 +51,8 @@ class CountedRule:
             id=rule.id,
             created_at=rule.created_at,
             updated_at=rule.updated_at,
+            migrated_to=rule.migrated_to,
+            migrated_at=rule.migrated_at,
             counts=counted,
         )
 

@@ -78,6 +78,12 @@ class Automation(AutomationIn):
     version: int  # always known once stored
     created_at: str
     updated_at: str
+    migrated_to: str | None = Field(
+        default=None,
+        description="The journey this rule became (POST .../migrate): the journey fires from"
+        " then on, runs already due finish here, and the rule can no longer be changed",
+    )
+    migrated_at: str | None = None
 
     def to_item(self) -> dict[str, Any]:
         return {**keys.automation(self.id), "type": "automation", **self.model_dump()}
@@ -126,6 +132,10 @@ def _transact_holding(put: store.Put, holds: list[store.Write]) -> None:
 
 def update(automation_id: str, body: AutomationIn) -> Automation:
     current = load(automation_id)
+    if current.migrated_to:
+        raise Conflict(
+            f"This automation became the journey {current.migrated_to}; edit the journey instead."
+        )
     if body.version is not None and body.version != current.version:
         raise Conflict("The automation changed since you loaded it; reload and edit again.")
     _check_template(body)
@@ -136,6 +146,7 @@ def update(automation_id: str, body: AutomationIn) -> Automation:
         created_at=current.created_at,
         updated_at=clock.iso(clock.now()),
     )
+    # A migration adds to the version: an edit read before it is refused (409).
     put = store.Put(rule.to_item(), condition="version = :seen", values={":seen": current.version})
     holds: list[store.Write] = []
     if rule.template_id != current.template_id:

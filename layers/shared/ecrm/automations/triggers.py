@@ -62,6 +62,8 @@ class Rule:
     version: int
     created_at: str
     updated_at: str
+    migrated_to: str | None = None  # the journey it became: the stream fires that instead
+    migrated_at: str | None = None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Rule:
@@ -84,23 +86,40 @@ class Rule:
             version=int(item["version"]),
             created_at=item["created_at"],
             updated_at=item["updated_at"],
+            migrated_to=item.get("migrated_to"),
+            migrated_at=item.get("migrated_at"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The rules that fire, and when they were read (`time.monotonic()` once the read was
+    done): the journeys the same event enters are read no earlier (`entry.on_event`), so a
+    rule seen migrated always has its journey seen live (the switch-over loses no one)."""
+
+    read_at: float
+    firing: list[Rule]
 
 
 class _Cache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._rules: tuple[float, list[Rule]] | None = None
+        self._rules: tuple[float, Rules] | None = None
 
-    def rules(self) -> list[Rule]:
+    def rules(self) -> Rules:
         with self._lock:
             fresh_for = settings().definition_cache_seconds
             if self._rules and time.monotonic() - self._rules[0] < fresh_for:
                 return self._rules[1]
-        stored = store.query_all(keys.AUTOMATIONS, sk_prefix="AUTOMATION#")
-        found = [rule for rule in map(Rule.from_item, stored) if rule.enabled]
+        started = time.monotonic()
+        # Strongly consistent: a migration committed before this read is seen by it.
+        stored = store.query_all(keys.AUTOMATIONS, sk_prefix="AUTOMATION#", consistent=True)
+        found = Rules(
+            time.monotonic(),
+            [rule for rule in map(Rule.from_item, stored) if rule.enabled and not rule.migrated_to],
+        )
         with self._lock:
-            self._rules = (time.monotonic(), found)
+            self._rules = (started, found)
         return found
 
     def forget(self) -> None:
@@ -113,6 +132,11 @@ _cache = _Cache()
 
 def forget_cached() -> None:
     _cache.forget()
+
+
+def current() -> Rules:
+    """The rules that fire now (cached `DEFINITION_CACHE_SECONDS`; migrated ones never)."""
+    return _cache.rules()
 
 
 @dataclass(frozen=True)
@@ -163,12 +187,12 @@ def matches(when: When, event: Happened) -> bool:
     return True
 
 
-def schedule(event: Happened, *, now: float | None = None) -> list[str]:
+def schedule(event: Happened, *, now: float | None = None, rules: Rules | None = None) -> list[str]:
     """Write a due run for each enabled rule this event fires and the contact has not had yet;
     returns the ids of the rules scheduled now."""
     now = clock.now() if now is None else now
     scheduled = []
-    for rule in _cache.rules():
+    for rule in (rules or _cache.rules()).firing:
         if fires(rule, event) and _schedule_one(rule, event, now):
             scheduled.append(rule.id)
     return scheduled
@@ -189,14 +213,19 @@ def _schedule_one(rule: Rule, event: Happened, now: float) -> bool:
         "due_at": due_at,
         "created_at": clock.iso(now),
     }
+    # The journey this rule becomes has no run for the contact: a process that has not seen
+    # the migration yet fires the rule, one that has enters the journey, never both
+    # (`ecrm.journeys.entry` checks this run the other way round).
+    journey_run = keys.journey_run(event.contact_id, keys.migrated_journey_id(rule.id))
     try:
         store.transact(
             [
                 store.Put(run, condition="attribute_not_exists(pk)"),
                 counts.add(rule.id, event.contact_id, "triggered"),
+                store.Check(journey_run, "attribute_not_exists(pk)"),
             ]
         )
     except store.TransactionCancelled:
-        return False  # this rule fired for this contact before: at most once (and counted)
+        return False  # fired for this contact before (at most once), or its journey did
     logger.info("automation scheduled", extra={"automation_id": rule.id, "due_at": due_at})
     return True

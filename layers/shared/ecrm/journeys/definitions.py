@@ -14,6 +14,8 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import Field
+
 from ecrm.journeys import graph
 from ecrm.journeys.model import JourneyIn, SendStep, check_graph
 from ecrm.mail import senders, templates
@@ -28,6 +30,11 @@ class Journey(JourneyIn):
     updated_at: str
     live_version: int | None = None
     published_versions: int = 0
+    migrated_from: str | None = Field(
+        default=None,
+        description="The automation rule this journey was (`migration`): a contact the rule"
+        " fired for counts as entered",
+    )
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Journey:
@@ -39,13 +46,14 @@ class PublishedVersion(JourneyIn):
     journey_id: str
     version: int
     published_at: str
+    migrated_from: str | None = None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> PublishedVersion:
         return cls.model_validate({k: v for k, v in item.items() if k in cls.model_fields})
 
 
-def _checked(body: JourneyIn) -> dict[str, Any]:
+def checked(body: JourneyIn) -> dict[str, Any]:
     problems = check_graph(body)
     for n, step in enumerate(body.steps):
         if not isinstance(step, SendStep):
@@ -62,7 +70,7 @@ def _checked(body: JourneyIn) -> dict[str, Any]:
 
 
 def create(body: JourneyIn) -> Journey:
-    fields = _checked(body)
+    fields = checked(body)
     at = clock.iso(clock.now())
     journey_id = f"jo_{secrets.token_hex(6)}"
     item = {**keys.journey(journey_id), "type": "journey", "id": journey_id, **fields}
@@ -76,14 +84,17 @@ def update(journey_id: str, body: JourneyIn) -> Journey:
     current = load(journey_id)
     if body.version is not None and body.version != current.version:
         raise Conflict("The journey changed since you loaded it; reload and edit again.")
-    fields = _checked(body)
-    values = {f":{k}": v for k, v in fields.items()}
-    sets = ", ".join(f"#{k} = :{k}" for k in fields)
+    fields = checked(body)
+    # A field left out (`goal`: null) is removed: the table stores no null (`store.serialize`).
+    values = {f":{k}": v for k, v in fields.items() if v is not None}
+    sets = ", ".join(f"#{k} = :{k}" for k in fields if fields[k] is not None)
+    removes = ", ".join(f"#{k}" for k in fields if fields[k] is None)
     try:
         stored = store.write(
             store.Update(
                 keys.journey(journey_id),
-                f"SET {sets}, updated_at = :at ADD version :one",
+                f"SET {sets}, updated_at = :at ADD version :one"
+                + (f" REMOVE {removes}" if removes else ""),
                 condition="version = :seen",
                 names={f"#{k}": k for k in fields},
                 values={
@@ -104,9 +115,11 @@ def publish(journey_id: str) -> PublishedVersion:
     current = load(journey_id)
     draft = current.model_dump(by_alias=True, include=set(JourneyIn.model_fields) - {"version"})
     body = JourneyIn.model_validate(draft)
-    fields = _checked(body)
+    fields = checked(body)
     number, at = current.published_versions + 1, clock.iso(clock.now())
     published = {**fields, "journey_id": journey_id, "version": number, "published_at": at}
+    if current.migrated_from:  # every version keeps the rule's runs as entries (`entry`)
+        published["migrated_from"] = current.migrated_from
     try:
         store.transact(
             [

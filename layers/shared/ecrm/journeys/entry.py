@@ -28,10 +28,13 @@ logger = Logger(service="mailing", child=True)
 GOAL_TRIES = 3
 
 
-def on_event(event: Happened, *, now: float | None = None) -> tuple[list[str], list[str]]:
-    """(journeys entered, journeys converted) for this event's contact."""
+def on_event(
+    event: Happened, *, now: float | None = None, read_after: float | None = None
+) -> tuple[list[str], list[str]]:
+    """(journeys entered, journeys converted) for this event's contact; `read_after`: the
+    live journeys read no earlier than that (`graph.live_journeys`)."""
     now = clock.now() if now is None else now
-    live = graph.live_journeys()
+    live = graph.live_journeys(read_after=read_after)
     converted = [v.journey_id for v in live if v.goal and matches(v.goal, event)]
     converted = [j for j in converted if convert(event.contact_id, j, now)]
     entered = [v.journey_id for v in live if matches(v.entry, event) and enter(v, event, now)]
@@ -67,12 +70,26 @@ def enter(v: graph.Version, event: Happened, now: float) -> bool:
                     values=values,
                 ),
                 stats.add(v.journey_id, v.version, event.contact_id, landing.counted),
+                *_rule_had_none(v, event.contact_id, values),
             ]
         )
     except store.TransactionCancelled:
         return False  # a run is active, or the re-entry rule says not yet
     logger.info("journey entered", extra={"journey_id": v.journey_id, "version": v.version})
     return True
+
+
+def _rule_had_none(v: graph.Version, contact_id: str, values: dict[str, Any]) -> list[store.Check]:
+    """A journey that was an automation rule (`migration`): the rule's run stands for an
+    entry, made when it was created (so `once` enters no contact the rule fired for, before
+    or during the switch-over; the rule's side checks this journey's run the same way)."""
+    if not v.migrated_from:
+        return []
+    key = keys.automation_run(contact_id, v.migrated_from)
+    if ":cutoff" not in values:
+        return [store.Check(key, "attribute_not_exists(pk)")]
+    cutoff = {":cutoff": values[":cutoff"]}
+    return [store.Check(key, "attribute_not_exists(pk) OR created_at <= :cutoff", values=cutoff)]
 
 
 def convert(contact_id: str, journey_id: str, now: float) -> bool:

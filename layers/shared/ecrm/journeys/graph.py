@@ -46,6 +46,7 @@ class Version:
     reentry_days: int | None  # None: once ever
     start: str
     steps: Mapping[str, Mapping[str, Any]]
+    migrated_from: str | None = None  # the automation rule it was (its runs count as entries)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Version:
@@ -61,6 +62,7 @@ class Version:
             reentry_days=int(reentry["days"]) if reentry.get("days") else None,
             start=str(item["start"]),
             steps={str(s["id"]): s for s in item["steps"]},
+            migrated_from=item.get("migrated_from"),
         )
 
 
@@ -83,20 +85,27 @@ def version(journey_id: str, number: int) -> Version | None:
     return found
 
 
-def live_journeys() -> list[Version]:
-    """The live version of every live journey (one Query, cached a short while)."""
+def live_journeys(*, read_after: float | None = None) -> list[Version]:
+    """The live version of every live journey (one Query, cached a short while); with
+    `read_after` (a `time.monotonic()`), only from a read begun after it (the automation
+    rules' read, `triggers.Rules`: a rule seen migrated has its journey seen live)."""
     global _live  # noqa: PLW0603 - a one-entry cache shared by the threads of one process
     with _lock:
         cached = _live
-    if cached and time.monotonic() - cached[0] < settings().definition_cache_seconds:
+    if (
+        cached
+        and time.monotonic() - cached[0] < settings().definition_cache_seconds
+        and (read_after is None or cached[0] >= read_after)
+    ):
         return cached[1]
+    started = time.monotonic()
     found = [
         Version.from_item(item["live"])
-        for item in store.query_all(keys.JOURNEYS, sk_prefix=keys.JOURNEY_RUN)
+        for item in store.query_all(keys.JOURNEYS, sk_prefix=keys.JOURNEY_RUN, consistent=True)
         if item.get("live")
     ]
     with _lock:
-        _live = (time.monotonic(), found)
+        _live = (started, found)
     return found
 
 

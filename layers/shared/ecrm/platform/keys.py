@@ -190,6 +190,13 @@ def journey_id_of(run_sk: str) -> str:
     return run_sk.removeprefix(JOURNEY_RUN)
 
 
+def migrated_journey_id(automation_id: str) -> str:
+    """The journey an automation rule becomes (`ecrm.journeys.migration`): derived from the
+    rule's id, so a migration done again finds it, and the stream knows which journey run
+    stands in for a rule's run (`au_<hex>` -> `jo_<hex>`)."""
+    return f"jo_{automation_id.removeprefix('au_')}"
+
+
 def due_minute(at_iso: str) -> str:
     """The sparse due-time index partition of a moment: `DUE#2024-05-01T10:31`."""
     return f"DUE#{at_iso[:16]}"
