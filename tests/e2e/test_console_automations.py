@@ -1,8 +1,10 @@
 """The console's Automations screen in Chromium against `ecrm serve`: an automation created from
 the keyboard (a refusal next to the control it names first), fired by a subscriber's
 confirmation and sent by the schedule tick, disabled, and its counts (triggered, sent) read
-in the list and on its page; a viewer sees no write control and a forced write is refused by
-the API; accessible at 1280 and 390 px without sideways scrolling."""
+in the list and on its page; a rule made a journey from the keyboard (a question first), the
+contact it mailed before not mailed again and the next one mailed by the journey, the rule's
+counts still shown; a viewer sees no write control and a forced write (an edit, a migration)
+is refused by the API; accessible at 1280 and 390 px without sideways scrolling."""
 
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ from local.stack import EmbeddedStack
 from tests.e2e.browsing import page_at
 from tests.e2e.console import (
     admin,
+    assert_accessible,
     assert_fits,
     confirmed_subscriber,
+    forced_write,
     sign_in_on,
 )
 from tests.waiting import wait_for
@@ -187,6 +191,55 @@ def test_a_viewer_reads_an_automation_with_no_write_control(
     )
     assert forced["status"] == 403 and forced["body"]["error"]["code"] == "forbidden"
     assert admin(stack, "GET", f"/admin/automations/{saved}").json()["enabled"] is True
+    migrating = forced_write(page, "POST", f"/admin/automations/{saved}/migrate")
+    assert migrating["status"] == 403
+    assert admin(stack, "GET", f"/admin/automations/{saved}").json()["migrated_to"] is None
+
+
+def test_a_rule_made_a_journey_from_the_keyboard_mails_each_contact_once(
+    page: Page, stack: Any
+) -> None:
+    template = {**WELCOME, "id": "au-journey", "subject": "Hello from a journey"}
+    assert admin(stack, "POST", "/admin/templates", json=template).status_code == 201
+    body = {**RULE, "name": "Becomes a journey", "when": {"event": "confirmed"}, "delay_minutes": 0}
+    made = admin(stack, "POST", "/admin/automations", json={**body, "template_id": "au-journey"})
+    rule_id = made.json()["id"]
+    journey_id = "jo_" + rule_id.removeprefix("au_")
+
+    def mailed() -> list[str]:
+        return [m["to"] for m in stack.outbox() if m["subject"] == "Hello from a journey"]
+
+    ann, bob = "ann.migrated@acme.example", "bob.migrated@acme.example"
+    confirmed_subscriber(stack, ann)  # the rule fires and mails Ann
+    assert wait_for(mailed) == [ann]
+
+    sign_in(page, stack)
+    row(page, "Becomes a journey").get_by_role("button", name="Becomes a journey").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Make it a journey").focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Make this automation a journey?")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    assert_accessible(page)
+    page.keyboard.press("Shift+Tab")
+    expect(dialog.get_by_role("button", name="Make it a journey")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#au-state")).to_contain_text(f"Now the journey {journey_id}")
+    expect(page.locator("#automation-area").get_by_role("button")).to_have_count(1)  # Close
+    expect(page.get_by_label("Name", exact=True)).not_to_be_editable()
+    expect(page.locator("#automation-counts [data-count=triggered] dd")).to_have_text("1")
+    expect(row(page, "Becomes a journey").locator("[data-state]")).to_have_text(
+        f"journey {journey_id}"
+    )
+    journey = admin(stack, "GET", f"/admin/journeys/{journey_id}").json()
+    assert journey["live_version"] == 1 and journey["migrated_from"] == rule_id
+
+    # the next contact is mailed by the journey; the rule's counts stay as they were
+    confirmed_subscriber(stack, bob)
+    assert sorted(wait_for(mailed, lambda m: len(m) > 1)) == [ann, bob]
+    counts = admin(stack, "GET", f"/admin/automations/{rule_id}/counts").json()
+    assert counts["triggered"] == 1 and counts["sent"] == 1
 
 
 @pytest.mark.parametrize("width", [1280, 390])

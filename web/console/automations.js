@@ -2,9 +2,12 @@
    (GET /admin/automations: triggered, sent, skipped, failed, waiting, counted by the API in
    the transaction of each run's move, so a retry never counts twice); a rule's form, created
    (POST) or saved with the version it was read at (PUT; 409 if someone saved since), enabled
-   and disabled (a PUT of the same rule); a refusal next to the control it names. */
+   and disabled (a PUT of the same rule); a refusal next to the control it names. A rule is made
+   a one-step journey from its page (POST .../migrate, after a question: it cannot be undone);
+   a migrated rule is read only, its runs already due finish and its counts stay here. */
 
 import { api } from "./api.js";
+import { confirmed } from "./confirm.js";
 import { h, replace, say, showRefusal } from "./dom.js";
 
 const number = new Intl.NumberFormat("en-GB");
@@ -57,7 +60,8 @@ export function countsView(counts) {
 function editor(area, rule, canChange, done) {
   const isNew = !rule;
   const r = rule || { name: "", when: { event: "confirmed" }, template_id: "", topic: "", sender: { email: "", name: "" }, delay_minutes: 0, enabled: true };
-  const readOnly = !canChange;
+  const migrated = r.migrated_to || null;
+  const readOnly = !canChange || Boolean(migrated);
   const event = h("select", { id: "au-event", name: "when.event", disabled: readOnly, "aria-describedby": "au-event-error" },
     Object.entries(EVENTS).map(([value, text]) => h("option", { value, selected: value === r.when.event }, text)));
   const problem = h("p", { id: "au-problem", class: "error", role: "alert" });
@@ -81,11 +85,16 @@ function editor(area, rule, canChange, done) {
       h("label", { for: "au-enabled" }, "Enabled: it fires from the moment it is created")) : null,
     problem,
     canChange ? h("div", { class: "actions" },
-      h("button", { type: "submit" }, isNew ? "Create" : "Save"),
-      isNew ? null : h("button", { type: "button", id: "au-switch" }, r.enabled ? "Disable" : "Enable"),
+      migrated ? null : h("button", { type: "submit" }, isNew ? "Create" : "Save"),
+      isNew || migrated ? null : h("button", { type: "button", id: "au-switch" }, r.enabled ? "Disable" : "Enable"),
+      isNew || migrated ? null : h("button", { type: "button", id: "au-migrate" }, "Make it a journey"),
       h("button", { type: "button", class: "secondary", id: "au-close" }, "Close")) : null);
   const heading = (saved) => (isNew ? "New automation" : "Automation " + saved.name + " · version " + saved.version);
-  const shown = (saved) => { state.textContent = saved.enabled ? "Enabled: it fires on new events." : "Disabled: it fires no more, and runs already due are skipped."; };
+  const shown = (saved) => {
+    state.textContent = migrated
+      ? "Now the journey " + migrated + ": the journey fires on new events, this automation no more; its runs already due are sent, and what it did stays below."
+      : saved.enabled ? "Enabled: it fires on new events." : "Disabled: it fires no more, and runs already due are skipped.";
+  };
   const counts = h("div", { id: "au-counts", "aria-live": "polite" });
   replace(area, h("h2", { id: "editing", tabindex: "-1" }, heading(r)), isNew ? null : state, form,
     isNew ? null : h("h3", {}, "What it did"), counts);
@@ -97,6 +106,8 @@ function editor(area, rule, canChange, done) {
   showDetail();
   event.addEventListener("change", showDetail);
   if (!canChange) return { counts };
+  form.querySelector("#au-close").addEventListener("click", () => done(null));
+  if (migrated) return { counts };
 
   const value = (name) => form.elements.namedItem(name).value.trim();
   const body = (enabled) => {
@@ -133,7 +144,22 @@ function editor(area, rule, canChange, done) {
     save(isNew ? form.elements.namedItem("enabled").checked : current.enabled);
   });
   form.querySelector("#au-switch")?.addEventListener("click", () => save(!current.enabled));
-  form.querySelector("#au-close").addEventListener("click", () => done(null));
+  form.querySelector("#au-migrate")?.addEventListener("click", async () => {
+    const yes = await confirmed("au-migrate-confirm", "Make this automation a journey?",
+      "A journey of one mail takes its place: it fires on the same event, waits the same delay and sends the same template, once per contact (never to someone this automation already mailed). This automation then fires no more and cannot be edited; its runs already due are sent.",
+      "Make it a journey");
+    if (!yes) return form.querySelector("#au-migrate").focus();
+    problem.textContent = "";
+    say("Making it a journey…");
+    try {
+      const moved = await api("/admin/automations/" + encodeURIComponent(r.id) + "/migrate", { method: "POST" });
+      say("Now the journey " + moved.journey_id + ".");
+      done(r.id);
+    } catch (error) {
+      say("");
+      problem.textContent = error.message;
+    }
+  });
   return { counts };
 }
 
@@ -153,7 +179,9 @@ export async function automations(main, { canChange }) {
     replace(body, rows.map((rule) => h("tr", { "data-automation": rule.id },
       h("td", {}, h("button", { type: "button", class: "link", "data-open": rule.id }, rule.name)),
       h("td", {}, when(rule)), h("td", {}, rule.template_id), h("td", {}, delay(rule.delay_minutes)),
-      h("td", { "data-state": rule.enabled ? "enabled" : "disabled" }, rule.enabled ? "enabled" : "disabled"),
+      rule.migrated_to
+        ? h("td", { "data-state": "migrated" }, "journey " + rule.migrated_to)
+        : h("td", { "data-state": rule.enabled ? "enabled" : "disabled" }, rule.enabled ? "enabled" : "disabled"),
       COUNTS.map(([key]) => h("td", { "data-count": key }, number.format(rule.counts?.[key] || 0))))));
     empty.hidden = rows.length > 0;
     table.hidden = !empty.hidden;
