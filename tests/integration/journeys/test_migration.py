@@ -232,6 +232,23 @@ def test_a_new_version_of_the_journey_still_counts_the_rules_runs_as_entries(
     assert store.get(keys.journey_run(ann, journey_id)) is None
 
 
+def test_again_after_n_days_counts_the_days_from_the_rules_run(journey_env: Sent) -> None:
+    rule_id = create(delay_minutes=0)
+    [ann] = add_contacts(1, start=420)
+    triggers.schedule(triggers.Happened("confirmed", ann, "before"))
+    journey_id = migrate(rule_id)[1]["journey_id"]
+    journey, _ = journey_of(rule_id)
+    body = {k: journey[k] for k in ("name", "entry", "start", "steps")}
+    body["reentry"] = {"mode": "again_after", "days": 2}
+    assert admin("PUT", "/admin/journeys/{journey_id}", {"journey_id": journey_id}, body)[0] == 200
+    assert (
+        admin("POST", "/admin/journeys/{journey_id}/publish", {"journey_id": journey_id})[0] == 201
+    )
+
+    assert happen(ann, now=clock.now() + 86400) == ([], [])  # a day after the rule's run
+    assert happen(ann, now=clock.now() + 2 * 86400 + 60) == ([journey_id], [])
+
+
 def test_a_disabled_rule_becomes_a_stopped_journey_that_nobody_enters(journey_env: Sent) -> None:
     rule_id = create(enabled=False)
     answer = migrate(rule_id)[1]
