@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from ecrm.journeys import stats
 from ecrm.web.openapi_responses import admin
-from ecrm.web.params import Path
+from ecrm.web.params import Path, Query
 from ecrm.web.plain import lazy
 from ecrm.web.router import Response, Router
 
@@ -21,10 +21,18 @@ router = Router()
 
 JourneyId = Annotated[str, Path(pattern=r"^jo_[0-9a-f]{12}$", description="Journey id")]
 Version = Annotated[int, Path(ge=1, le=999_999, description="A published version")]
+Seen = Annotated[
+    int | None,
+    Query(ge=1, description="The draft's `version` you read: 409 if someone saved it since"),
+]
 
 
-@router.get("/admin/journeys", summary="Every journey (drafts and live ones)", responses=admin())
-def list_journeys() -> dict[str, list[definitions.Journey]]:
+@router.get(
+    "/admin/journeys",
+    summary="Every journey (drafts and live ones) with its entries and conversions",
+    responses=admin(),
+)
+def list_journeys() -> dict[str, list[definitions.Listed]]:
     return {"items": definitions.listed()}
 
 
@@ -57,8 +65,10 @@ def update_journey(journey_id: JourneyId, body: model.JourneyIn) -> definitions.
     summary="Publish the draft as a new version: contacts enter it from now on",
     responses=admin(404, 409, 422, ok={201: "Created"}),
 )
-def publish_journey(journey_id: JourneyId) -> Response[definitions.PublishedVersion]:
-    return Response(201, "application/json", definitions.publish(journey_id))
+def publish_journey(
+    journey_id: JourneyId, version: Seen = None
+) -> Response[definitions.PublishedVersion]:
+    return Response(201, "application/json", definitions.publish(journey_id, version))
 
 
 @router.post(

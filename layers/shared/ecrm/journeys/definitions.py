@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ecrm.journeys import graph
+from ecrm.journeys import graph, stats
 from ecrm.journeys.model import JourneyIn, SendStep, check_graph
 from ecrm.mail import senders, templates
 from ecrm.platform import clock, keys, store
@@ -40,6 +40,13 @@ class Journey(JourneyIn):
     def from_item(cls, item: Mapping[str, Any]) -> Journey:
         fields = {k: v for k, v in item.items() if k in cls.model_fields}
         return cls.model_validate(fields)
+
+
+class Listed(Journey):
+    """A journey in the list, with what it did (every version): entries and conversions."""
+
+    entered: int = 0
+    converted: int = 0
 
 
 class PublishedVersion(JourneyIn):
@@ -110,9 +117,12 @@ def update(journey_id: str, body: JourneyIn) -> Journey:
     return Journey.from_item(stored)
 
 
-def publish(journey_id: str) -> PublishedVersion:
-    """The draft becomes version n + 1, and the live one: contacts enter it from now on."""
+def publish(journey_id: str, seen: int | None = None) -> PublishedVersion:
+    """The draft becomes version n + 1, and the live one: contacts enter it from now on.
+    `seen`: the draft's edit counter the marketer read (409 if someone saved since)."""
     current = load(journey_id)
+    if seen is not None and seen != current.version:
+        raise Conflict("The journey's draft changed since you loaded it; reload and publish again.")
     draft = current.model_dump(by_alias=True, include=set(JourneyIn.model_fields) - {"version"})
     body = JourneyIn.model_validate(draft)
     fields = checked(body)
@@ -183,8 +193,12 @@ def published(journey_id: str, number: int) -> PublishedVersion:
     return PublishedVersion.from_item(item)
 
 
-def listed() -> list[Journey]:
+def listed() -> list[Listed]:
+    """Every journey with its entries and conversions (two Queries of one partition)."""
+    counted = stats.totals()
     return [
-        Journey.from_item(item)
+        Listed.model_validate(
+            {**Journey.from_item(item).model_dump(by_alias=True), **counted.get(item["id"], {})}
+        )
         for item in store.query_all(keys.JOURNEYS, sk_prefix=keys.JOURNEY_RUN)
     ]

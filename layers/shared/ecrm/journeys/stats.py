@@ -72,3 +72,22 @@ def summed(items: Iterable[Mapping[str, Any]]) -> dict[int, dict[str, dict[str, 
 def of(journey_id: str) -> dict[int, dict[str, dict[str, int]]]:
     """One journey's counts, every version: one Query of its shards."""
     return summed(store.query_all(keys.JOURNEYS, sk_prefix=keys.journey_counts(journey_id)))
+
+
+def totals() -> dict[str, dict[str, int]]:
+    """Every journey's entries and conversions, all versions (the journeys' list): one Query of
+    the counter shards. A run enters its version's start once, and every `passed` lands it on
+    the next step (`graph.walk`, `graph.leave`), so entries are entered minus passed, summed
+    over the steps, with no version's start to read."""
+    found: dict[str, dict[str, int]] = {}
+    for item in store.query_all(keys.JOURNEYS, sk_prefix=keys.JOURNEY_COUNTS):
+        into = found.setdefault(str(item["journey_id"]), {"entered": 0, "converted": 0})
+        for name, value in item.items():
+            what = name.rsplit("#", 1)[-1] if "#" in name and name not in ("pk", "sk") else ""
+            if what == "entered":
+                into["entered"] += int(value)
+            elif what == "passed":
+                into["entered"] -= int(value)
+            elif what == "converted":
+                into["converted"] += int(value)
+    return found

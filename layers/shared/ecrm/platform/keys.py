@@ -170,9 +170,12 @@ def journey_version(journey_id: str, version: int) -> dict[str, str]:
     return {"pk": JOURNEYS, "sk": f"JVERSION#{journey_id}#{version:06d}"}
 
 
+JOURNEY_COUNTS = "JCOUNT#"  # sort-key prefix of every journey's counter shards
+
+
 def journey_counts(journey_id: str) -> str:
     """Sort-key prefix of every counter shard of a journey (all its versions)."""
-    return f"JCOUNT#{journey_id}#"
+    return f"{JOURNEY_COUNTS}{journey_id}#"
 
 
 def journey_count(journey_id: str, version: int, contact_id: str) -> dict[str, str]:
