@@ -15,6 +15,7 @@ from local.moto_backend import forget_shard_iterator
 from local.pump import Pump
 from local.queues import QueuePump
 from local.schedules import schedule_pumps
+from local.stream_reads import StreamReader
 from local.streams import StreamPump
 from local.template import Function, PollerSource
 
@@ -34,19 +35,26 @@ def build_pumps(
     client = factory(names.region, moto_url)
 
     pumps: list[Pump] = []
+    readers: dict[str, StreamReader] = {}  # one per stream: its pumps share each read
     for function in resolver.template.functions():
         for source in function.stream_sources:
+            stream_arn = str(resolver.resolve(source.source))
+            if stream_arn not in readers:
+                readers[stream_arn] = StreamReader(
+                    client("dynamodbstreams"), stream_arn, forget_shard_iterator
+                )
             pumps.append(
                 StreamPump(
                     name=f"{function.logical_id}.{source.event_name}",
                     streams=client("dynamodbstreams"),
-                    stream_arn=str(resolver.resolve(source.source)),
+                    stream_arn=stream_arn,
                     source=source,
                     deliver=_deliverer(runtime, function),
                     region=names.region,
                     function_arn=names.attributes.get((function.logical_id, "Arn"), ""),
                     on_failure=_failure_destination(resolver, source, client),
                     forget_iterator=forget_shard_iterator,
+                    reader=readers[stream_arn],
                 )
             )
         for source in function.queue_sources:

@@ -3,11 +3,8 @@ filtered by `FilterCriteria`, batched by `BatchSize`, checkpointed per record wi
 `ReportBatchItemFailures`, retried up to `MaximumRetryAttempts`, then given up (and reported
 to the `OnFailure` destination).
 
-The pump reads GetRecords' records as the wire carries them (`keep_wire_records`): that JSON
-is already the form Lambda hands a function (times in epoch seconds, binary in base64), and
-botocore's parse, attribute value by attribute value, then turning it back into JSON, was a
-fifth of a busy stack's CPU (every mapping reads every record: a 5,000-row import is 20,000
-records, six times over).
+The pumps of one stream share its reads (`local.stream_reads`: one GetRecords for all of them,
+its records as the wire carries them).
 """
 
 from __future__ import annotations
@@ -22,6 +19,7 @@ from typing import Any
 
 from local.event_filter import matches_any
 from local.pump import IDLE_BACKOFF, Deliver, Pump, Record
+from local.stream_reads import Raw, StreamReader
 from local.template import PollerSource
 
 log = logging.getLogger(__name__)
@@ -44,19 +42,18 @@ class StreamPump(Pump):
         forget_iterator: Callable[[str], None] | None = None,
         poll_interval: float = 0.15,
         retry_delay: float = 0.05,
+        reader: StreamReader | None = None,  # shared with the stream's other pumps
     ) -> None:
         super().__init__(name, poll_interval, idle_backoff=IDLE_BACKOFF)
-        keep_wire_records(streams)
-        self.streams = streams
+        self.reader = reader or StreamReader(streams, stream_arn, forget_iterator)
+        self._inbox = self.reader.inbox()
         self.stream_arn = stream_arn
         self.source = source
         self.deliver = deliver
         self.region = region
         self.function_arn = function_arn
         self.on_failure = on_failure
-        self.forget_iterator = forget_iterator
         self.retry_delay = retry_delay
-        self._iterators: dict[str, str] = {}  # shard id -> next iterator
         self._pending: list[Record] = []  # fetched, filtered, not yet settled
         self._failed_key: str | None = None  # sequence number the retries are about
         self._attempts = 0
@@ -68,11 +65,7 @@ class StreamPump(Pump):
     def open(self) -> None:
         """Take LATEST iterators, here and not in the thread: whatever is in the stream when
         start() returns (e.g. a restored snapshot) is never delivered."""
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
-        for shard in shards["Shards"]:
-            self._iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
-                StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
-            )["ShardIterator"]
+        self.reader.open()
 
     def poll_once(self) -> bool:
         fetched = self._fetch()
@@ -82,21 +75,13 @@ class StreamPump(Pump):
         return True
 
     def _fetch(self) -> int:
-        fetched = 0
-        for shard_id, iterator in list(self._iterators.items()):
-            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-            if self.forget_iterator is not None:
-                self.forget_iterator(iterator)
-            if response.get("NextShardIterator"):
-                self._iterators[shard_id] = response["NextShardIterator"]
-            else:  # shard closed
-                del self._iterators[shard_id]
-            for raw in response["Records"]:
-                fetched += 1
-                record = wire_record(raw, self.stream_arn, self.region)
-                if matches_any(self.source.filter_patterns, record):
-                    self._pending.append(record)
-        return fetched
+        records = self.reader.take(self._inbox)
+        for raw in records:
+            record = wire_record(raw, self.stream_arn, self.region)
+            if matches_any(self.source.filter_patterns, record):
+                # Its own copy: the other pumps' functions get the same records.
+                self._pending.append(json.loads(json.dumps(record)))
+        return len(records)
 
     def _deliver_batch(self) -> None:
         batch = self._pending[: self.source.batch_size]
@@ -171,7 +156,7 @@ class StreamPump(Pump):
             "version": "1.0",
             "timestamp": datetime.now(UTC).isoformat(),
             "DDBStreamBatchInfo": {
-                "shardId": next(iter(self._iterators), ""),
+                "shardId": self.reader.first_shard(),
                 "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
                 "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
                 "approximateArrivalOfFirstRecord": _iso(arrivals[0]),
@@ -182,26 +167,7 @@ class StreamPump(Pump):
         }
 
 
-def keep_wire_records(streams: Any) -> None:
-    """On this DynamoDB Streams client, GetRecords' answer keeps its records as they came over
-    the wire (JSON; `wire_record` reads them); the rest of the answer is parsed as ever, and
-    an error is botocore's own."""
-    streams.meta.events.register(
-        "before-parse.dynamodb-streams.GetRecords", _wire_records, unique_id="ecrm-wire-records"
-    )
-
-
-def _wire_records(
-    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
-) -> None:
-    if response_dict.get("status_code") != 200:
-        return
-    document = json.loads(response_dict["body"])
-    customized_response_dict["Records"] = document.pop("Records", [])
-    response_dict["body"] = json.dumps(document).encode()
-
-
-def wire_record(raw: Mapping[str, Any], stream_arn: str, region: str) -> Record:
+def wire_record(raw: Raw, stream_arn: str, region: str) -> Record:
     """A GetRecords record as the wire carries it, as Lambda hands it to a function."""
     dynamodb = dict(raw["dynamodb"])
     created = dynamodb.get("ApproximateCreationDateTime")

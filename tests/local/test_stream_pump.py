@@ -15,6 +15,7 @@ from local.intrinsics import LocalNames, local_names
 from local.moto_backend import forget_shard_iterator
 from local.moto_threads import thread_safe_moto
 from local.resources import create_resources
+from local.stream_reads import StreamReader
 from local.streams import StreamPump, lambda_record
 from local.template import PollerSource
 from tests.local.conftest import small_template
@@ -158,6 +159,50 @@ def test_a_record_read_off_the_wire_is_the_record_botocores_parse_gives(
     ]
     assert record == expected
     assert json.loads(json.dumps(record)) == record
+
+
+def test_the_pumps_of_a_stream_share_each_read_and_each_gets_its_own_records(
+    streams: Fixture,
+) -> None:
+    """Two mappings of one table (`StreamReader`): each record is read once for both, each
+    pump filters for itself, and what one function does to its records the other never sees."""
+    client = boto3.client("dynamodbstreams", endpoint_url=streams.moto_url)
+    read: list[int] = []  # records per GetRecords answer
+    client.meta.events.register(
+        "after-call.dynamodb-streams.GetRecords",
+        lambda parsed, **_: read.append(len(parsed["Records"])),
+    )
+    arn = streams.names.attributes[("Table", "StreamArn")]
+    reader = StreamReader(client, arn, forget_shard_iterator)
+    got: dict[str, list[str]] = {"keep": [], "other": []}
+
+    def pump(kind: str) -> StreamPump:
+        def deliver(event: dict[str, Any]) -> Any:
+            for record in event["Records"]:
+                got[kind].append(record["dynamodb"]["NewImage"]["sk"]["S"])
+                record["dynamodb"]["NewImage"]["sk"]["S"] = "changed by " + kind
+            return {}
+
+        pattern = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": [kind]}}}}
+        source = replace(
+            SOURCE, filter_patterns=(pattern, {"dynamodb": {"Keys": {"sk": {"S": ["both"]}}}})
+        )
+        made = StreamPump(
+            name=kind, streams=client, stream_arn=arn, source=source, deliver=deliver,
+            region="us-east-1", reader=reader,
+        )  # fmt: skip
+        made.open()
+        return made
+
+    keep, other = pump("keep"), pump("other")
+    streams.put("a")
+    streams.put("b", kind="other")
+    streams.put("both", kind="neither")
+
+    run_until_idle(keep)
+    run_until_idle(other)
+    assert got == {"keep": ["a", "both"], "other": ["b", "both"]}
+    assert sum(read) == 3  # not 3 per pump
 
 
 def test_batch_size_caps_each_invocation(streams: Fixture) -> None:
