@@ -26,7 +26,18 @@ STORED = (
     "published_versions",
     "migrated_from",
 )
-COLUMNS = ("entered", "waiting", "passed", "exited", "converted", "sent", "opened", "clicked")
+COLUMNS = (
+    "entered",
+    "waiting",
+    "passed",
+    "exited",
+    "converted",
+    "woken",
+    "timed_out",
+    "sent",
+    "opened",
+    "clicked",
+)
 
 
 def register(commands: Commands) -> None:

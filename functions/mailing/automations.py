@@ -1,9 +1,9 @@
 """Automations function: the table's stream (filtered to trigger events) -> a due run per
 matching rule and contact (`ecrm.automations.triggers`). Nothing is sent here: the schedule
-tick sends runs when they are due. The same events enter contacts into live journeys and end
-runs whose goal they are (`ecrm.journeys.entry`). Partial batch failures are reported, so a
-throttled write is retried alone; a redelivered record schedules nothing twice (the run is
-written once)."""
+tick sends runs when they are due. The same events enter contacts into live journeys, end
+runs whose goal they are and wake runs waiting for them (`ecrm.journeys.entry`). Partial batch
+failures are reported, so a throttled write is retried alone; a redelivered record schedules
+nothing twice (the run is written once)."""
 
 from __future__ import annotations
 
@@ -29,10 +29,15 @@ def record_handler(record: records.StreamRecord) -> None:
     # The rules first, the journeys read after them: across a rule's migration to a journey
     # the event fires one of the two (each side's write checks the other's run: never both).
     rules = triggers.current()
-    entered, converted = entry.on_event(event, read_after=rules.read_at)
-    if entered or converted:
-        metrics.add_metric(name="JourneyRunsEntered", unit=MetricUnit.Count, value=len(entered))
-        metrics.add_metric(name="JourneyRunsConverted", unit=MetricUnit.Count, value=len(converted))
+    done = entry.handle(event, read_after=rules.read_at, record_id=record.event_id)
+    if done.entered or done.converted or done.woken:
+        metrics.add_metric(
+            name="JourneyRunsEntered", unit=MetricUnit.Count, value=len(done.entered)
+        )
+        metrics.add_metric(
+            name="JourneyRunsConverted", unit=MetricUnit.Count, value=len(done.converted)
+        )
+        metrics.add_metric(name="JourneyRunsWoken", unit=MetricUnit.Count, value=len(done.woken))
     scheduled = triggers.schedule(event, rules=rules)
     if scheduled:
         metrics.add_metric(

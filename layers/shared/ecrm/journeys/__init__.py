@@ -1,13 +1,15 @@
 """Journeys (issue 18): multi-step automated mailings, one run per contact and journey, with
-waits, branches on what the contact did with an earlier mail, random splits and a goal
-(docs/design/journeys.md).
+waits (a duration, or until an event with a timeout), branches on what the contact did with an
+earlier mail, random splits and a goal (docs/design/journeys.md).
 
 - `model`: the journey as marketers write it (pydantic) and the graph checks (`check_graph`);
 - `definitions`: drafts, publishing versions, stopping, reading (`create`, `update`,
   `publish`, `stop`, `load`, `listed`, `published`);
 - `graph`: a published version read back plainly (`version`, `live_journeys`) and the walk of
   its instant steps (`walk`, `leave`);
-- `entry`: what the stream does: enter contacts, convert runs on their goal (`on_event`);
+- `entry`: what the stream does: enter contacts, convert runs on their goal, wake waiting runs
+  (`handle`, `on_event`);
+- `wake`: a `wait_for` step's event wakes the contact's runs listening for it (`on_event`);
 - `engine`: a due run moved on, each move once (`advance`);
 - `send_step`: one send step: checks by kind, claim, SES, settle (`send`);
 - `stats`: counters per version and step (`add`, `of`);

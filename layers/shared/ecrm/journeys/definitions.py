@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import Field
 
 from ecrm.journeys import graph, stats
-from ecrm.journeys.model import JourneyIn, SendStep, check_graph
+from ecrm.journeys.model import JourneyIn, SendStep, WaitForStep, check_graph
 from ecrm.mail import senders, templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
@@ -128,6 +128,9 @@ def publish(journey_id: str, seen: int | None = None) -> PublishedVersion:
     fields = checked(body)
     number, at = current.published_versions + 1, clock.iso(clock.now())
     published = {**fields, "journey_id": journey_id, "version": number, "published_at": at}
+    # The events its wait_for steps wait for, kept for good (runs of this version may wait
+    # after it is stopped or replaced): the stream reads a contact's runs only on those.
+    listens = {s.event.event for s in body.steps if isinstance(s, WaitForStep)}
     if current.migrated_from:  # every version keeps the rule's runs as entries (`entry`)
         published["migrated_from"] = current.migrated_from
     try:
@@ -144,7 +147,7 @@ def publish(journey_id: str, seen: int | None = None) -> PublishedVersion:
                 store.Update(
                     keys.journey(journey_id),
                     "SET live = :live, live_version = :n, published_versions = :n,"
-                    " updated_at = :at",
+                    " updated_at = :at" + (" ADD listens :listens" if listens else ""),
                     condition="version = :seen AND published_versions = :was",
                     values={
                         ":live": published,
@@ -152,6 +155,7 @@ def publish(journey_id: str, seen: int | None = None) -> PublishedVersion:
                         ":at": at,
                         ":seen": current.version,
                         ":was": current.published_versions,
+                        **({":listens": listens} if listens else {}),
                     },
                 ),
             ]

@@ -4,6 +4,9 @@ minutes; two ticks may overlap). Each pass reads the run once and makes moves (`
 conditional on `seq`) until the run waits, is delayed, or ends:
 
 - `waiting` and due: the wait is passed, the next steps walked (`graph.leave`);
+- `listening` and due: the event never came; the `wait_for` step's `on_timeout` way is taken
+  (the stream's wake, `ecrm.journeys.wake`, makes the same move conditional on the same
+  `seq`: whichever comes first wins, the other finds the run moved);
 - `ready` or `sending` (a send step): `send_step.send` (claim, SES, settle and walk on);
 - `sent` (SES's Send event confirmed a send whose worker died): walked on without sending.
 
@@ -53,6 +56,12 @@ def _step(run: dict[str, Any], now: float) -> dict[str, Any]:
     phase, step = str(run["phase"]), str(run["step"])
     if phase == runs.WAITING:
         landing = graph.leave(v, run, step, now, {})
+        return runs.move(
+            run, runs.landed(runs.key_of(run), landing, now), landing.counted, phase=phase
+        )
+    if phase == runs.LISTENING:
+        counted = stats.tally((step, "timed_out"))
+        landing = graph.leave(v, run, step, now, counted, way="on_timeout")
         return runs.move(
             run, runs.landed(runs.key_of(run), landing, now), landing.counted, phase=phase
         )

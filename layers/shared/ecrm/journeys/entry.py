@@ -10,17 +10,21 @@ the same trigger event, `ecrm.automations.triggers.happened`):
   entered N days ago or more: at most one active run per contact and journey, and a
   redelivered record enters no one.
 
+- **wake**: a run waiting for this event (`wait_for`) goes on (`wake`).
+
 A goal is handled before entries, so an event that is both a journey's goal and its entry
-ends a run and does not start it again at once (the re-entry rule decides)."""
+ends a run and does not start it again at once (the re-entry rule decides); wakes come before
+entries too, so an entry never wakes the run it starts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from ecrm.automations.triggers import Happened, matches
-from ecrm.journeys import graph, runs, stats
+from ecrm.journeys import graph, runs, stats, wake
 from ecrm.platform import clock, keys, store
 
 logger = Logger(service="mailing", child=True)
@@ -28,20 +32,47 @@ logger = Logger(service="mailing", child=True)
 GOAL_TRIES = 3
 
 
+@dataclass(frozen=True)
+class Outcome:
+    entered: list[str]
+    converted: list[str]
+    woken: list[str]  # runs waiting for this event (`wait_for`), moved on
+
+
 def on_event(
-    event: Happened, *, now: float | None = None, read_after: float | None = None
+    event: Happened,
+    *,
+    now: float | None = None,
+    read_after: float | None = None,
+    record_id: str | None = None,
 ) -> tuple[list[str], list[str]]:
-    """(journeys entered, journeys converted) for this event's contact; `read_after`: the
-    live journeys read no earlier than that (`graph.live_journeys`)."""
+    """(journeys entered, journeys converted) for this event's contact (`handle`)."""
+    done = handle(event, now=now, read_after=read_after, record_id=record_id)
+    return done.entered, done.converted
+
+
+def handle(
+    event: Happened,
+    *,
+    now: float | None = None,
+    read_after: float | None = None,
+    record_id: str | None = None,
+) -> Outcome:
+    """Goals, then waiting runs woken (`wake`), then entries, for this event's contact;
+    `read_after`: the live journeys read no earlier than that (`graph.live_journeys`);
+    `record_id`: the stream record's id (a redelivered record wakes nothing twice)."""
     now = clock.now() if now is None else now
     live = graph.live_journeys(read_after=read_after)
     converted = [v.journey_id for v in live if v.goal and matches(v.goal, event)]
     converted = [j for j in converted if convert(event.contact_id, j, now)]
-    entered = [v.journey_id for v in live if matches(v.entry, event) and enter(v, event, now)]
-    return entered, converted
+    woken = wake.on_event(event, now, record_id)
+    entered = [
+        v.journey_id for v in live if matches(v.entry, event) and enter(v, event, now, record_id)
+    ]
+    return Outcome(entered, converted, woken)
 
 
-def enter(v: graph.Version, event: Happened, now: float) -> bool:
+def enter(v: graph.Version, event: Happened, now: float, record_id: str | None = None) -> bool:
     key = keys.journey_run(event.contact_id, v.journey_id)
     run: dict[str, Any] = {
         **key,
@@ -54,6 +85,8 @@ def enter(v: graph.Version, event: Happened, now: float) -> bool:
         "trigger_ref": event.ref,
         "seq": 0,
     }
+    if record_id:  # its first step may wait for this very event: this record does not wake it
+        run["stream_records"] = [record_id]
     landing = graph.walk(v, run, v.start, now)
     run |= runs.landed(key, landing, now)
     condition, values = "attribute_not_exists(pk)", {}

@@ -26,6 +26,11 @@ from ecrm.platform import clock, keys, store
 from ecrm.platform.settings import settings
 
 SEND, WAIT, BRANCH, SPLIT, EXIT = "send", "wait", "branch", "split", "exit"
+WAIT_FOR = "wait_for"  # until an event (the stream wakes the run) or its timeout (the tick)
+
+
+def when_of(raw: Mapping[str, Any] | None) -> When | None:
+    return _when(raw)
 
 
 def _when(raw: Mapping[str, Any] | None) -> When | None:
@@ -68,7 +73,7 @@ class Version:
 
 _lock = threading.Lock()
 _versions: dict[tuple[str, int], Version] = {}
-_live: tuple[float, list[Version]] | None = None
+_live: tuple[float, list[Version], frozenset[str]] | None = None
 
 
 def version(journey_id: str, number: int) -> Version | None:
@@ -89,6 +94,17 @@ def live_journeys(*, read_after: float | None = None) -> list[Version]:
     """The live version of every live journey (one Query, cached a short while); with
     `read_after` (a `time.monotonic()`), only from a read begun after it (the automation
     rules' read, `triggers.Rules`: a rule seen migrated has its journey seen live)."""
+    return _journeys(read_after)[1]
+
+
+def listened(*, read_after: float | None = None) -> frozenset[str]:
+    """The events (`When.event`) some published version of any journey, live or stopped, has a
+    `wait_for` step for (`listens` on the journey item, added on publish): the stream looks
+    for a contact's waiting runs only on those (the same Query and cache as `live_journeys`)."""
+    return _journeys(read_after)[2]
+
+
+def _journeys(read_after: float | None) -> tuple[float, list[Version], frozenset[str]]:
     global _live  # noqa: PLW0603 - a one-entry cache shared by the threads of one process
     with _lock:
         cached = _live
@@ -97,16 +113,15 @@ def live_journeys(*, read_after: float | None = None) -> list[Version]:
         and time.monotonic() - cached[0] < settings().definition_cache_seconds
         and (read_after is None or cached[0] >= read_after)
     ):
-        return cached[1]
+        return cached
     started = time.monotonic()
-    found = [
-        Version.from_item(item["live"])
-        for item in store.query_all(keys.JOURNEYS, sk_prefix=keys.JOURNEY_RUN, consistent=True)
-        if item.get("live")
-    ]
+    items = list(store.query_all(keys.JOURNEYS, sk_prefix=keys.JOURNEY_RUN, consistent=True))
+    found = [Version.from_item(item["live"]) for item in items if item.get("live")]
+    listens = frozenset(str(e) for item in items for e in item.get("listens") or ())
+    fresh = (started, found, listens)
     with _lock:
-        _live = (started, found)
-    return found
+        _live = fresh
+    return fresh
 
 
 def forget_cached() -> None:
@@ -117,10 +132,11 @@ def forget_cached() -> None:
 
 @dataclass(frozen=True)
 class Landing:
-    """Where a walk stops: at `step` (due at `due_at`, `phase` ready or waiting), or ended."""
+    """Where a walk stops: at `step` (due at `due_at`, `phase` ready, waiting or listening),
+    or ended."""
 
     step: str
-    phase: str | None  # "ready" (a send), "waiting" (a wait); None: the run ended
+    phase: str | None  # "ready" (a send), "waiting" (a wait), "listening" (a wait_for); None: ended
     due_at: float | None
     outcome: str | None  # completed, exited, holdout (when ended)
     counted: stats.Tally
@@ -132,6 +148,18 @@ def draw(journey_id: str, contact_id: str, run_no: int, step_id: str) -> int:
     return int.from_bytes(digest[:4], "big") % 100
 
 
+def _durable(at: str, step: Mapping[str, Any], now: float, counted: stats.Tally) -> Landing | None:
+    """Where a walk stops at a send (due now), a wait or a wait_for (due at its end)."""
+    kind = step["type"]
+    if kind == SEND:
+        return Landing(at, "ready", now, None, counted)
+    if kind == WAIT:
+        return Landing(at, "waiting", now + int(step["minutes"]) * 60, None, counted)
+    if kind == WAIT_FOR:
+        return Landing(at, "listening", now + int(step["timeout_minutes"]) * 60, None, counted)
+    return None
+
+
 def walk(v: Version, run: Mapping[str, Any], arrive_at: str, now: float) -> Landing:
     """From `arrive_at` (entered now) to the next send, wait or end."""
     counted: stats.Tally = {}
@@ -141,10 +169,8 @@ def walk(v: Version, run: Mapping[str, Any], arrive_at: str, now: float) -> Land
         stats.merge(counted, stats.tally((at, "entered")))
         step = v.steps[at]
         kind = step["type"]
-        if kind == SEND:
-            return Landing(at, "ready", now, None, counted)
-        if kind == WAIT:
-            return Landing(at, "waiting", now + int(step["minutes"]) * 60, None, counted)
+        if durable := _durable(at, step, now, counted):
+            return durable
         if kind == EXIT:
             stats.merge(counted, stats.tally((at, "exited")))
             return Landing(at, None, None, "exited", counted)
@@ -180,10 +206,17 @@ def walk(v: Version, run: Mapping[str, Any], arrive_at: str, now: float) -> Land
 
 
 def leave(
-    v: Version, run: Mapping[str, Any], step_id: str, now: float, counted: stats.Tally
+    v: Version,
+    run: Mapping[str, Any],
+    step_id: str,
+    now: float,
+    counted: stats.Tally,
+    *,
+    way: str = "next",
 ) -> Landing:
-    """The run leaves a send or wait step: on to its `next`, or the end of the journey."""
-    target = v.steps[step_id].get("next")
+    """The run leaves a durable step by `way` (its `next`; a `wait_for`'s `on_timeout`): on
+    to that step, or the end of the journey."""
+    target = v.steps[step_id].get(way)
     if not target:
         stats.merge(counted, stats.tally((step_id, "exited")))
         return Landing(step_id, None, None, "completed", counted)

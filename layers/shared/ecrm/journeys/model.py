@@ -47,6 +47,18 @@ class WaitStep(Strict):
     next: StepId | None = None
 
 
+class WaitForStep(Strict):
+    """Until `event` happens to the contact (then `next`), at most `timeout_minutes` (then
+    `on_timeout`; null: the run ends there). The stream wakes the run (`ecrm.journeys.wake`)."""
+
+    id: StepId
+    type: Literal["wait_for"]
+    event: When = Field(description="The event that wakes the run: the same shape as `entry`")
+    timeout_minutes: int = Field(ge=1, le=MAX_WAIT_MINUTES)
+    next: StepId | None = Field(default=None, description="Where the run goes when it happens")
+    on_timeout: StepId | None = Field(default=None, description="Where it goes when it did not")
+
+
 class Engagement(Strict):
     opened: StepId | None = Field(default=None, description="An earlier send step of this journey")
     clicked: StepId | None = None
@@ -91,7 +103,8 @@ class ExitStep(Strict):
 
 
 Step = Annotated[
-    SendStep | WaitStep | BranchStep | SplitStep | ExitStep, Field(discriminator="type")
+    SendStep | WaitStep | WaitForStep | BranchStep | SplitStep | ExitStep,
+    Field(discriminator="type"),
 ]
 
 
@@ -125,6 +138,8 @@ def successors(step: Step) -> list[str]:
         return [step.next] if step.next else []
     if isinstance(step, BranchStep):
         return [s for s in (step.yes, step.no) if s]
+    if isinstance(step, WaitForStep):
+        return [s for s in (step.next, step.on_timeout) if s]
     if isinstance(step, SplitStep):
         return [p.next for p in step.paths if p.next]
     return []

@@ -3,8 +3,9 @@ transaction of the run's Update, conditional on the `seq` read (every move adds 
 the run being active, with the counters of every step the move passed (`stats.add`). Two
 ticks, a repeated minute or a redelivered record find `seq` moved (`Moved`) and change nothing.
 
-    active: step S, phase ready (a send to do) | waiting (a wait) | sending (claimed) | sent
-            (SES's Send event said it was accepted), due_at and its due entry
+    active: step S, phase ready (a send to do) | waiting (a wait) | listening (a wait_for: an
+            event wakes it, else its timeout) | sending (claimed) | sent (SES's Send event said
+            it was accepted), due_at and its due entry
     ended:  outcome completed | exited | holdout | converted, no due entry
 """
 
@@ -18,6 +19,7 @@ from ecrm.platform import clock, keys, store
 
 ACTIVE, ENDED = "active", "ended"
 READY, WAITING, SENDING, SENT = "ready", "waiting", "sending", "sent"
+LISTENING = "listening"
 
 
 class Moved(Exception):
