@@ -43,6 +43,7 @@ SCREENS = (
     "campaigns",
     "imports",
     "automations",
+    "journeys",
     "scoring",
     "sending",
     "team",

@@ -29,6 +29,7 @@ SCREENS = [
     "Segments",
     "Campaigns",
     "Automations",
+    "Journeys",
     "Scoring",
     "Sending policy",
     "Imports",

@@ -11,7 +11,7 @@ import { confirmed } from "./confirm.js";
 import { h, replace, say, showRefusal } from "./dom.js";
 
 const number = new Intl.NumberFormat("en-GB");
-const EVENTS = {
+export const EVENTS = {
   confirmed: "a subscriber confirms (double opt-in)",
   form_submitted: "a form is submitted",
   stage_reached: "a contact reaches a scoring stage",

@@ -16,6 +16,7 @@ const SCREENS = [
   { id: "segments", name: "Segments", show: async (main, how) => (await import("./segments.js")).segments(main, how) },
   { id: "campaigns", name: "Campaigns", show: async (main, how) => (await import("./campaigns.js")).campaigns(main, how) },
   { id: "automations", name: "Automations", show: async (main, how) => (await import("./automations.js")).automations(main, how) },
+  { id: "journeys", name: "Journeys", show: async (main, how) => (await import("./journeys.js")).journeys(main, how) },
   { id: "scoring", name: "Scoring", show: async (main, how) => (await import("./scoring.js")).scoring(main, how) },
   { id: "sending", name: "Sending policy", show: async (main, how) => (await import("./sending.js")).sending(main, how) },
   { id: "imports", name: "Imports", show: async (main, how) => (await import("./imports.js")).imports(main, how) },

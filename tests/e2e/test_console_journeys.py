@@ -1,0 +1,268 @@
+"""The console's Journeys screen in Chromium against `ecrm serve`: a welcome journey built from
+the keyboard (a mail, a wait, a branch on "opened the first", a second mail, a goal), a refusal
+shown next to the step's control it names, published (a draft someone saved since refused
+first, 409), entered by a subscriber's confirmation, and its steps' figures moving as the tick
+sends mail 1, the mail is opened and the wait ends; a viewer reads a journey with no control
+and a forced publish is refused; accessible at 1280 and 390 px without sideways scrolling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from local.stack import EmbeddedStack
+from tests.e2e.browsing import page_at
+from tests.e2e.console import (
+    admin,
+    assert_fits,
+    confirmed_subscriber,
+    csp_violations,
+    forced_write,
+    press,
+    sign_in_on,
+    tab_to,
+    watch_csp,
+)
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.e2e
+
+HTML = '<p>Hello!</p><a href="{{ unsubscribe_url }}">Unsubscribe</a>'
+SENDER = {"email": "news@example.com", "name": "News"}
+MADE = {
+    "name": "Made by the API",
+    "entry": {"event": "stage_reached", "stage": "mql"},
+    "goal": {"event": "custom_event", "name": "purchased"},
+    "start": "hello",
+    "steps": [
+        {
+            "id": "hello",
+            "type": "send",
+            "template_id": "jo-welcome-1",
+            "topic": "newsletter",
+            "sender": SENDER,
+            "next": "pause",
+        },
+        {"id": "pause", "type": "wait", "minutes": 2880, "next": "asked"},
+        {"id": "asked", "type": "branch", "if": {"opened": "hello"}, "yes": None, "no": "bye"},
+        {"id": "bye", "type": "exit"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def stack(state_dir: Path) -> Iterator[EmbeddedStack]:
+    """The schedule tick every 0.2 s (not each minute): a due run moves in a moment."""
+    local_stack = EmbeddedStack(state_dir, port=0, fresh=True, schedule_every=0.2, keep_state=False)
+    local_stack.start()
+    try:
+        yield local_stack
+    finally:
+        local_stack.stop()
+
+
+@pytest.fixture(scope="module")
+def templates(stack: Any) -> list[str]:
+    made = []
+    for n in (1, 2):
+        body = {"id": f"jo-welcome-{n}", "name": f"Welcome {n}", "subject": f"Journey mail {n}"}
+        assert admin(stack, "POST", "/admin/templates", json={**body, "html": HTML}).ok
+        made.append(body["id"])
+    return made
+
+
+@pytest.fixture(scope="module")
+def saved(stack: Any, templates: list[str]) -> str:
+    answer = admin(stack, "POST", "/admin/journeys", json=MADE)
+    assert answer.status_code == 201, answer.text
+    journey_id = str(answer.json()["id"])
+    assert admin(stack, "POST", f"/admin/journeys/{journey_id}/publish").status_code == 201
+    return journey_id
+
+
+def sign_in(page: Page, stack: Any, who: str = "marketer") -> None:
+    sign_in_on(page, stack, "journeys", "Journeys", who)
+    expect(page.locator("main")).to_have_attribute("data-loaded", "true")
+
+
+def row(page: Page, name: str) -> Any:
+    return page.locator("#journey-list tbody tr").filter(has_text=name)
+
+
+def figure(page: Page, step: str, count: str) -> Any:
+    return page.locator(f'#journey-steps [data-step="{step}"] [data-count="{count}"] dd')
+
+
+def add_step(page: Page, downs: int, first: str) -> None:
+    """The new step's kind chosen in its list (arrow keys from where it is), added with Enter;
+    the focus lands on the new step's first control (`first`)."""
+    page.locator("#jo-add-kind").focus()
+    for _ in range(abs(downs)):
+        page.keyboard.press("ArrowDown" if downs > 0 else "ArrowUp")
+    tab_to(page, page.get_by_role("button", name="Add the step"))
+    page.keyboard.press("Enter")
+    expect(page.locator(first)).to_be_focused()
+
+
+def reopen(page: Page, name: str) -> None:
+    row(page, name).get_by_role("button", name=name).focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#editing")).to_have_text(f"Journey {name}")
+
+
+def test_a_welcome_journey_built_from_the_keyboard_is_published_entered_and_counted(
+    page: Page, stack: Any, templates: list[str]
+) -> None:
+    watch_csp(page)
+    sign_in(page, stack)
+    press(page, "New journey")
+    expect(page.locator("#editing")).to_have_text("New journey")
+    expect(page.locator("#editing")).to_be_focused()
+    tab_to(page, page.get_by_label("Name", exact=True))
+    page.keyboard.type("Welcome, typed")
+    tab_to(page, page.get_by_label("When", exact=True))  # a subscriber confirms: the first
+    tab_to(page, page.get_by_label("Re-entry"))  # once ever: the first
+    tab_to(page, page.get_by_label("Goal", exact=True))
+    for _ in range(5):  # past "No goal" and four events: a custom event
+        page.keyboard.press("ArrowDown")
+    tab_to(page, page.locator("#jo-goal-name"))
+    page.keyboard.type("purchased")
+
+    # 1: send mail 1
+    add_step(page, 0, "#jo-0-template_id")
+    page.keyboard.type(templates[0])
+    tab_to(page, page.locator("#jo-0-topic"))
+    page.keyboard.type("newsletter")
+    tab_to(page, page.locator("#jo-0-sender-email"))
+    page.keyboard.type(SENDER["email"])
+    tab_to(page, page.locator("#jo-0-sender-name"))
+    page.keyboard.type(SENDER["name"])
+    # 2: wait an hour
+    add_step(page, 1, "#jo-1-minutes")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1")
+    tab_to(page, page.locator("#jo-1-unit"))
+    page.keyboard.press("ArrowUp")  # days -> hours
+    # 3: opened mail 1? yes: the next step (mail 2); no: the end
+    add_step(page, 1, "#jo-2-what")
+    expect(page.locator("#jo-2-if option:checked")).to_have_text("mail_1")
+    tab_to(page, page.locator("#jo-2-if"))
+    tab_to(page, page.locator("#jo-2-yes"))
+    tab_to(page, page.locator("#jo-2-no"))
+    expect(page.locator("#jo-2-no option:checked")).to_have_text("End the journey")
+    # 4: send mail 2 (topic and sender as mail 1), a template that does not exist first
+    add_step(page, -2, "#jo-3-template_id")
+    page.keyboard.type("no-such-template")
+    expect(page.locator("#jo-3-topic")).to_have_value("newsletter")
+    press(page, "Create the draft")
+
+    expect(page.locator("#jo-3-template_id-error")).to_have_text("No such template.")
+    expect(page.locator("#jo-3-template_id")).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(templates[1])
+    page.keyboard.press("Enter")  # submits the form
+    expect(page.locator("#editing")).to_have_text("Journey Welcome, typed")
+    expect(page.locator("#jo-state")).to_have_attribute("data-state", "draft")
+    [stored] = [
+        j
+        for j in admin(stack, "GET", "/admin/journeys").json()["items"]
+        if j["name"] == "Welcome, typed"
+    ]
+    assert stored["goal"]["name"] == "purchased" and stored["start"] == "mail_1"
+    assert [(s["id"], s.get("next")) for s in stored["steps"] if s["type"] != "branch"] == [
+        ("mail_1", "wait_1"),
+        ("wait_1", "branch_1"),
+        ("mail_2", None),
+    ]
+    assert stored["steps"][1]["minutes"] == 60
+    assert stored["steps"][2]["if"]["opened"] == "mail_1"
+    assert (stored["steps"][2]["yes"], stored["steps"][2]["no"]) == ("mail_2", None)
+
+    # someone saves the draft meanwhile: the publish is refused, said, and offered a reload
+    path = f"/admin/journeys/{stored['id']}"
+    edited = {k: stored[k] for k in ("entry", "goal", "reentry", "start", "steps")}
+    answer = admin(stack, "PUT", path, json={**edited, "name": "Welcome, typed", "version": 1})
+    assert answer.status_code == 200, answer.text
+    press(page, "Publish the draft as version 1")
+    expect(page.locator("#jo-page-problem")).to_contain_text(
+        "Not published: The journey's draft changed"
+    )
+    assert admin(stack, "GET", path).json()["live_version"] is None
+    press(page, "Load the current journey")
+    expect(page.locator("#editing")).to_be_focused()
+    press(page, "Publish the draft as version 1")
+    expect(page.locator("#jo-state")).to_have_attribute("data-state", "live")
+    expect(page.locator("#jo-version option:checked")).to_have_text("Version 1 (live)")
+
+    # a subscriber confirms: the journey enters them and the tick sends mail 1
+    address = "ann.journeys@acme.example"
+    confirmed_subscriber(stack, address)
+    [first] = wait_for(lambda: [m for m in stack.outbox() if m["subject"] == "Journey mail 1"])
+    assert first["to"] == [address] or address in first["to"]
+
+    def counts() -> dict[str, Any]:
+        return dict(admin(stack, "GET", f"{path}/stats").json()["versions"]["1"])
+
+    wait_for(counts, lambda c: c.get("wait_1", {}).get("waiting") == 1)
+    reopen(page, "Welcome, typed")
+    expect(figure(page, "mail_1", "entered")).to_have_text("1")
+    expect(figure(page, "mail_1", "sent")).to_have_text("1")
+    expect(figure(page, "mail_1", "passed")).to_have_text("1")
+    expect(figure(page, "wait_1", "waiting")).to_have_text("1")
+    expect(figure(page, "mail_2", "sent")).to_have_text("0")
+
+    # mail 1 opened, the hour passes: the branch sends mail 2
+    stack.simulate_ses_event(first["id"], "open")
+    stack.advance_clock(3601)
+    wait_for(lambda: [m for m in stack.outbox() if m["subject"] == "Journey mail 2"])
+    wait_for(counts, lambda c: c.get("mail_2", {}).get("exited") == 1)
+    reopen(page, "Welcome, typed")
+    expect(figure(page, "mail_1", "opened")).to_have_text("1")
+    expect(figure(page, "wait_1", "passed")).to_have_text("1")
+    expect(figure(page, "branch_1", "passed")).to_have_text("1")
+    expect(figure(page, "mail_2", "sent")).to_have_text("1")
+    expect(figure(page, "mail_2", "exited")).to_have_text("1")
+    expect(row(page, "Welcome, typed").locator("[data-count=entered]")).to_have_text("1")
+    expect(row(page, "Welcome, typed").locator("[data-state]")).to_have_text("live · version 1")
+
+    # stopped, after a question whose first answer is Cancel
+    press(page, "Stop entries")
+    dialog = page.get_by_role("dialog", name="Stop this journey?")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#jo-state")).to_have_attribute("data-state", "stopped")
+    assert admin(stack, "GET", path).json()["live_version"] is None
+    assert csp_violations(page) == []
+
+
+def test_a_viewer_reads_a_journey_with_no_write_control(page: Page, stack: Any, saved: str) -> None:
+    sign_in(page, stack, "viewer")
+    expect(page.get_by_role("button", name="New journey")).to_have_count(0)
+    row(page, "Made by the API").get_by_role("button", name="Made by the API").click()
+    expect(page.locator("#editing")).to_have_text("Journey Made by the API")
+    expect(page.locator("#journey-area").get_by_role("button")).to_have_count(0)
+    expect(page.locator('#journey-steps [data-step="pause"]')).to_contain_text("Wait 2 days")
+    expect(figure(page, "hello", "entered")).to_have_text("0")
+    forced = forced_write(page, "POST", f"/admin/journeys/{saved}/stop")
+    assert forced["status"] == 403 and forced["body"]["error"]["code"] == "forbidden"
+    assert admin(stack, "GET", f"/admin/journeys/{saved}").json()["live_version"] == 1
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_journeys_screen_is_accessible_and_fits_a_phone(
+    browser: Browser, stack: Any, saved: str, width: int
+) -> None:
+    with page_at(browser, stack, width) as page:
+        sign_in(page, stack)
+        assert_fits(page, width)
+        row(page, "Made by the API").get_by_role("button", name="Made by the API").click()
+        expect(figure(page, "hello", "sent")).to_be_visible()
+        assert_fits(page, width, "console-journeys")
+        page.get_by_role("button", name="Edit the draft").click()
+        expect(page.locator("#jo-2-if")).to_be_visible()
+        assert_fits(page, width, "console-journeys-editor")

@@ -1,0 +1,211 @@
+/* A journey's steps as a list of fieldsets (journey_editor.js): send a template, wait a duration,
+   branch on whether the contact opened or clicked an earlier mail, exit. The list is the order
+   the journey is read in: the first step is where contacts start, and each step goes on to
+   "the next step in the list", a later step chosen by its id, or the end; a branch's arms too.
+   Choosing only later steps keeps the graph going forward (the API refuses a circle anyway).
+   Steps of other kinds (a random split, kinds added later) are kept as the API gave them.
+   Controls are named as the API names them in a refusal (`steps.2.template_id`). */
+
+import { h, replace } from "./dom.js";
+
+export const KINDS = { send: "Send a mail", wait: "Wait", branch: "Branch on an earlier mail", exit: "Exit" };
+const UNITS = [["minutes", 1], ["hours", 60], ["days", 1440]];
+const NEXT = "+next";  // "the next step in the list"
+let keys = 0;
+
+/** Steps from start onwards, each after every step leading to it (the list order breaks ties);
+    steps no path reaches go last. */
+export function ordered(steps, start) {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const seen = new Set();
+  const out = [];
+  const visit = (id) => {
+    const step = byId.get(id);
+    if (!step || seen.has(id)) return;
+    seen.add(id);
+    for (const target of successors(step).reverse()) visit(target);
+    out.push(step);
+  };
+  visit(start);
+  out.reverse();
+  return [...out, ...steps.filter((s) => !seen.has(s.id))];
+}
+
+export function successors(step) {
+  if (step.type === "branch") return [step.yes, step.no].filter(Boolean);
+  if (step.type === "split") return (step.paths || []).map((p) => p.next).filter(Boolean);
+  return step.next ? [step.next] : [];
+}
+
+function fromApi(steps) {
+  const keyOf = new Map(steps.map((s) => [s.id, "k" + (keys += 1)]));
+  const ref = (target, i) => (!target ? "" : steps[i + 1]?.id === target ? NEXT : keyOf.get(target) || "");
+  return steps.map((s, i) => {
+    const step = { key: keyOf.get(s.id), id: s.id, type: s.type };
+    if (s.type === "send") {
+      Object.assign(step, { template_id: s.template_id, topic: s.topic, kind: s.kind || "marketing",
+        sender: { email: s.sender?.email || "", name: s.sender?.name || "" }, next: ref(s.next, i) });
+    } else if (s.type === "wait") {
+      const [unit, size] = [...UNITS].reverse().find(([, n]) => s.minutes % n === 0);
+      Object.assign(step, { amount: s.minutes / size, unit, next: ref(s.next, i) });
+    } else if (s.type === "branch") {
+      const asked = s.if || {};
+      Object.assign(step, { what: asked.clicked ? "clicked" : "opened", asked: keyOf.get(asked.clicked || asked.opened) || "",
+        yes: ref(s.yes, i), no: ref(s.no, i) });
+    } else if (s.type !== "exit") {
+      step.raw = s;
+    }
+    return step;
+  });
+}
+
+export function stepRows(initial, readOnly) {
+  const steps = fromApi(initial);
+  const box = h("div", { id: "jo-steps" });
+  const said = h("p", { class: "note", "aria-live": "polite", id: "jo-steps-said" });
+  const kind = h("select", { id: "jo-add-kind" }, Object.entries(KINDS).map(([value, text]) => h("option", { value }, text)));
+  const add = h("button", { type: "button", id: "jo-add", class: "secondary" }, "Add the step");
+  const adding = h("div", { class: "controls add-step" },
+    h("div", {}, h("label", { for: "jo-add-kind" }, "A new step at the end"), kind), add);
+
+  const field = (label, node, hint) => h("div", { class: "field" }, h("label", { for: node.id }, label), node,
+    hint ? h("p", { class: "note" }, hint) : null, h("p", { id: node.id + "-error", class: "error" }));
+  const targets = (i, value) => {
+    const later = steps.slice(i + 1);
+    const options = later.map((s) => h("option", { value: s.key, selected: value === s.key, "data-key": s.key }, "Go to " + s.id));
+    if (value && value !== NEXT && !later.some((s) => s.key === value)) {  // moved above it since
+      const earlier = steps.find((s) => s.key === value);
+      options.push(h("option", { value, selected: true, "data-key": value }, "Go to " + (earlier?.id || "?") + " (earlier in the list)"));
+    }
+    return options;
+  };
+
+  function row(step, i) {
+    const base = "jo-" + i;
+    const name = "steps." + i;
+    const control = (tag, key, attrs = {}, ...children) => {
+      const node = h(tag, { id: base + "-" + key.replaceAll(".", "-"), name: name + "." + key, autocomplete: tag === "input" ? "off" : false,
+        readonly: tag === "input" && readOnly, disabled: tag === "select" && readOnly, "aria-describedby": base + "-" + key.replaceAll(".", "-") + "-error", ...attrs }, ...children);
+      return node;
+    };
+    const text = (key, value, attrs = {}, set = (v) => { step[key] = v; }) => {
+      const node = control("input", key, attrs);
+      node.value = value ?? "";
+      node.addEventListener("input", () => set(node.value));
+      return node;
+    };
+    const choice = (key, value, options, set = (v) => { step[key] = v; }) => {
+      const node = control("select", key, {}, options);
+      node.addEventListener("change", () => set(node.value));
+      return node;
+    };
+    const then = (key, label) => field(label, choice(key, step[key], [
+      h("option", { value: NEXT, selected: step[key] === NEXT }, "The next step in the list"),
+      h("option", { value: "", selected: step[key] === "" }, "End the journey"), ...targets(i, step[key])]));
+    const id = text("id", step.id, { pattern: "[a-z][a-z0-9_]*", maxlength: 32 }, (v) => {
+      step.id = v.trim();
+      for (const option of box.querySelectorAll(`option[data-key="${step.key}"]`)) option.textContent = "Go to " + step.id;
+      for (const option of box.querySelectorAll(`option[data-sent="${step.key}"]`)) option.textContent = step.id;
+    });
+    let parts;
+    if (step.type === "send") {
+      parts = [
+        field("Template (id)", text("template_id", step.template_id, { list: "jo-templates" })),
+        field("Topic of the mail", text("topic", step.topic)),
+        field("From address", text("sender.email", step.sender.email, { type: "email" }, (v) => { step.sender.email = v; })),
+        field("From name", text("sender.name", step.sender.name, {}, (v) => { step.sender.name = v; })),
+        field("Kind", choice("kind", step.kind, ["marketing", "transactional"].map((value) =>
+          h("option", { value, selected: step.kind === value }, value))),
+          "Marketing: consent, the cap and quiet hours checked; transactional: only bounces and complaints stop it."),
+        then("next", "Then"),
+      ];
+    } else if (step.type === "wait") {
+      parts = [
+        field("Wait for", text("minutes", step.amount, { type: "number", min: 1, inputmode: "numeric" }, (v) => { step.amount = v; })),
+        field("Unit", choice("unit", step.unit, UNITS.map(([u]) => h("option", { value: u, selected: step.unit === u }, u)))),
+        then("next", "Then"),
+      ];
+    } else if (step.type === "branch") {
+      const sends = steps.slice(0, i).filter((s) => s.type === "send");
+      parts = [
+        field("If the contact", choice("what", step.what, [["opened", "opened"], ["clicked", "clicked a link in"]].map(([value, t]) =>
+          h("option", { value, selected: step.what === value }, t)))),
+        field("the mail of the step", choice("if", step.asked, [h("option", { value: "" }, "Choose an earlier send step"),
+          ...sends.map((s) => h("option", { value: s.key, selected: step.asked === s.key, "data-sent": s.key }, s.id))], (v) => { step.asked = v; })),
+        then("yes", "If yes"),
+        then("no", "If not"),
+      ];
+    } else if (step.type === "exit") {
+      parts = [h("p", { class: "note" }, "The run ends here.")];
+    } else {
+      parts = [h("p", { class: "note" }, "A " + step.type + " step: kept as it is (edit it with ecrm journeys put)."),
+        h("pre", { class: "plain" }, JSON.stringify(step.raw, null, 1))];
+    }
+    const move = (label, to, key) => {
+      const button = h("button", { type: "button", class: "secondary small", "data-move": key, disabled: to < 0 || to >= steps.length }, label);
+      button.addEventListener("click", () => {
+        steps.splice(to, 0, steps.splice(i, 1)[0]);
+        draw();
+        said.textContent = "Step " + step.id + " is now number " + (to + 1) + ".";
+        (box.querySelector(`#jo-step-${to} [data-move="${key}"]:not([disabled])`) || box.querySelector(`#jo-${to}-id`)).focus();
+      });
+      return button;
+    };
+    const remove = h("button", { type: "button", class: "danger small" }, "Remove");
+    remove.addEventListener("click", () => {
+      steps.splice(i, 1);
+      draw();
+      said.textContent = "Step " + step.id + " removed.";
+      (box.querySelector("#jo-" + Math.min(i, steps.length - 1) + "-id") || kind).focus();
+    });
+    return h("fieldset", { class: "field-row", id: "jo-step-" + i, name, "data-type": step.type, "aria-describedby": base + "-error" },
+      h("legend", {}, "Step " + (i + 1) + (i === 0 ? " (contacts start here)" : "") + ": " + (KINDS[step.type] || step.type)),
+      h("div", { class: "row-controls" }, field("Step id", id), ...parts),
+      h("p", { id: base + "-error", class: "error" }),
+      readOnly ? null : h("div", { class: "actions" }, move("Move up", i - 1, "up"), move("Move down", i + 1, "down"), remove));
+  }
+
+  function draw() {
+    replace(box, steps.length ? steps.map(row) : h("p", { class: "note" }, "No step yet: add the first (a mail, say)."), said, readOnly ? null : adding);
+  }
+  add.addEventListener("click", () => {
+    const type = kind.value;
+    const prefix = { send: "mail", wait: "wait", branch: "branch", exit: "exit" }[type];
+    let n = 1;
+    while (steps.some((s) => s.id === prefix + "_" + n)) n += 1;
+    const step = { key: "k" + (keys += 1), id: prefix + "_" + n, type };
+    const earlier = [...steps].reverse().find((s) => s.type === "send");
+    if (type === "send") {
+      Object.assign(step, { template_id: "", topic: earlier?.topic || "", kind: "marketing", next: NEXT,
+        sender: { email: earlier?.sender.email || "", name: earlier?.sender.name || "" } });
+    }
+    if (type === "wait") Object.assign(step, { amount: 1, unit: "days", next: NEXT });
+    if (type === "branch") Object.assign(step, { what: "opened", asked: earlier?.key || "", yes: NEXT, no: "" });
+    steps.push(step);
+    draw();
+    said.textContent = "Step " + steps.length + " added: " + KINDS[type] + ".";
+    const i = steps.length - 1;
+    box.querySelector({ send: `#jo-${i}-template_id`, wait: `#jo-${i}-minutes`, branch: `#jo-${i}-what` }[type] || `#jo-${i}-id`).focus();
+  });
+  draw();
+
+  function value() {
+    const idOf = new Map(steps.map((s) => [s.key, s.id]));
+    const ref = (target, i) => (target === NEXT ? steps[i + 1]?.id ?? null : target ? idOf.get(target) ?? null : null);
+    return steps.map((s, i) => {
+      if (s.raw) return { ...s.raw, id: s.id };
+      const out = { id: s.id, type: s.type };
+      if (s.type === "send") {
+        Object.assign(out, { template_id: s.template_id.trim(), topic: s.topic.trim(), kind: s.kind,
+          sender: { email: s.sender.email.trim(), name: s.sender.name.trim() }, next: ref(s.next, i) });
+      } else if (s.type === "wait") {
+        const size = UNITS.find(([u]) => u === s.unit)[1];
+        Object.assign(out, { minutes: Math.round(Number(s.amount) * size), next: ref(s.next, i) });
+      } else if (s.type === "branch") {
+        Object.assign(out, { if: { [s.what]: idOf.get(s.asked) || "" }, yes: ref(s.yes, i), no: ref(s.no, i) });
+      }
+      return out;
+    });
+  }
+  return { box, value, start: () => steps[0]?.id || "" };
+}
