@@ -34,6 +34,7 @@ export function ordered(steps, start) {
 export function successors(step) {
   if (step.type === "branch") return [step.yes, step.no].filter(Boolean);
   if (step.type === "split") return (step.paths || []).map((p) => p.next).filter(Boolean);
+  if (step.type === "wait_for") return [step.next, step.on_timeout].filter(Boolean);
   return step.next ? [step.next] : [];
 }
 

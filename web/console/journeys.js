@@ -14,6 +14,7 @@ import { KINDS, ordered } from "./journey_steps.js";
 
 const number = new Intl.NumberFormat("en-GB");
 const MOVES = [["entered", "Entered"], ["waiting", "Waiting"], ["passed", "Passed"], ["exited", "Exited"], ["converted", "Converted"]];
+const WOKEN = [["woken", "Event happened"], ["timed_out", "Timed out"]];
 const MAIL = [["sent", "Sent"], ["skipped", "Skipped"], ["failed", "Failed"], ["delivered", "Delivered"], ["opened", "Opened"],
   ["clicked", "Clicked"], ["bounced", "Bounced"], ["complained", "Complained"]];
 
@@ -55,8 +56,12 @@ function described(step) {
   if (step.type === "split") {
     return "Split at random: " + step.paths.map((p) => p.percent + " % " + (p.next ? "go to " + p.next : "held out (the run ends)")).join(", ") + ".";
   }
+  if (step.type === "wait_for") {
+    return "Wait until " + eventText(step.event) + ", at most " + duration(step.timeout_minutes) + "; then " + then(step.next) +
+      "; if not by then: " + then(step.on_timeout) + ".";
+  }
   if (step.type === "exit") return "The run ends here.";
-  return "A " + step.type + " step.";
+  return "A " + step.type + " step (see it with ecrm journeys show).";
 }
 
 function figures(counts, list, label) {
@@ -72,7 +77,8 @@ function stepsView(version, counts) {
       h("h4", {}, step.id + " · " + (KINDS[step.type] || step.type)),
       h("p", {}, described(step)),
       counts ? figures(c, MOVES, "What step " + step.id + " did") : null,
-      counts && step.type === "send" ? figures(c, MAIL, "The mail of step " + step.id) : null);
+      counts && step.type === "send" ? figures(c, MAIL, "The mail of step " + step.id) : null,
+      counts && step.type === "wait_for" ? figures(c, WOKEN, "How step " + step.id + " ended its waits") : null);
   }));
 }
 
