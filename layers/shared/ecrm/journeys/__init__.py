@@ -1,6 +1,6 @@
 """Journeys (issue 18): multi-step automated mailings, one run per contact and journey, with
 waits (a duration, or until an event with a timeout), branches on what the contact did with an
-earlier mail, random splits and a goal (docs/design/journeys.md).
+earlier mail, random splits, contact updates and a goal (docs/design/journeys.md).
 
 - `model`: the journey as marketers write it (pydantic) and the graph checks (`check_graph`);
 - `definitions`: drafts, publishing versions, stopping, reading (`create`, `update`,
@@ -12,6 +12,7 @@ earlier mail, random splits and a goal (docs/design/journeys.md).
 - `wake`: a `wait_for` step's event wakes the contact's runs listening for it (`on_event`);
 - `engine`: a due run moved on, each move once (`advance`);
 - `send_step`: one send step: checks by kind, claim, SES, settle (`send`);
+- `update_step`: one update step: the contact changed in the run's move (`apply`);
 - `stats`: counters per version and step (`add`, `of`);
 - `engagement`: SES events of a journey's mail (`record`, `confirm_sent`).
 """

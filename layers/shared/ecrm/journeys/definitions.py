@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import Field
 
+from ecrm.contacts import profile_view, submission
 from ecrm.journeys import graph, stats
-from ecrm.journeys.model import JourneyIn, SendStep, WaitForStep, check_graph
+from ecrm.journeys.model import JourneyIn, SendStep, UpdateStep, WaitForStep, check_graph
 from ecrm.mail import senders, templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
@@ -62,7 +63,10 @@ class PublishedVersion(JourneyIn):
 
 def checked(body: JourneyIn) -> dict[str, Any]:
     problems = check_graph(body)
+    dumped = body.model_dump(mode="json", by_alias=True, exclude={"version"})
     for n, step in enumerate(body.steps):
+        if isinstance(step, UpdateStep):
+            problems |= _update_problems(n, step, dumped["steps"][n])
         if not isinstance(step, SendStep):
             continue
         if why := senders.off_domain(step.sender.email):
@@ -73,7 +77,30 @@ def checked(body: JourneyIn) -> dict[str, Any]:
             problems[f"steps.{n}.template_id"] = "No such template."
     if problems:
         raise InvalidInput("The journey needs attention.", problems)
-    return body.model_dump(mode="json", by_alias=True, exclude={"version"})
+    return dumped
+
+
+def _update_problems(n: int, step: UpdateStep, dumped: dict[str, Any]) -> dict[str, str]:
+    """An update step's fields and topics against the profile schema, as the preference
+    center reads a change (`submission.read_value`); its values kept normalised (`dumped`).
+    Consent: a journey never subscribes anyone (docs/design/journeys.md, Update the contact)."""
+    schema, problems = profile_view.load(fresh=True), {}
+    for name, value in (step.set or {}).items():
+        spec = schema.field("profile", name) or schema.field("interests", name)
+        if spec is None:
+            problems[f"steps.{n}.set.{name}"] = "No such field in the profile schema."
+            continue
+        try:
+            read = submission.read_value(value, spec)
+        except ValueError as error:
+            problems[f"steps.{n}.set.{name}"] = str(error)
+            continue
+        if read is None:
+            problems[f"steps.{n}.set.{name}"] = "Give a value."
+        dumped["set"][name] = read
+    if step.add_topic and schema.topic(step.add_topic) is None:
+        problems[f"steps.{n}.add_topic"] = "No such topic on offer."
+    return problems
 
 
 def create(body: JourneyIn) -> Journey:

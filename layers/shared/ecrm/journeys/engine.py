@@ -8,6 +8,7 @@ conditional on `seq`) until the run waits, is delayed, or ends:
   (the stream's wake, `ecrm.journeys.wake`, makes the same move conditional on the same
   `seq`: whichever comes first wins, the other finds the run moved);
 - `ready` or `sending` (a send step): `send_step.send` (claim, SES, settle and walk on);
+- `ready` at an update step: `update_step.apply` (the contact changed in the run's move);
 - `sent` (SES's Send event confirmed a send whose worker died): walked on without sending.
 
 Runs keep their version: its definition is read (and cached for good) by number. A move that
@@ -22,7 +23,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm.journeys import graph, runs, send_step, stats
+from ecrm.journeys import graph, runs, send_step, stats, update_step
 from ecrm.platform import clock, store
 
 logger = Logger(service="mailing", child=True)
@@ -70,4 +71,6 @@ def _step(run: dict[str, Any], now: float) -> dict[str, Any]:
         return runs.move(
             run, runs.landed(runs.key_of(run), landing, now), landing.counted, phase=phase
         )
+    if v.steps[step].get("type") == graph.UPDATE:
+        return update_step.apply(v, run, now)
     return send_step.send(v, run, now)

@@ -27,6 +27,7 @@ from ecrm.platform.settings import settings
 
 SEND, WAIT, BRANCH, SPLIT, EXIT = "send", "wait", "branch", "split", "exit"
 WAIT_FOR = "wait_for"  # until an event (the stream wakes the run) or its timeout (the tick)
+UPDATE = "update"  # the contact changed: in the run's move, by the tick (`update_step`)
 
 
 def when_of(raw: Mapping[str, Any] | None) -> When | None:
@@ -149,9 +150,10 @@ def draw(journey_id: str, contact_id: str, run_no: int, step_id: str) -> int:
 
 
 def _durable(at: str, step: Mapping[str, Any], now: float, counted: stats.Tally) -> Landing | None:
-    """Where a walk stops at a send (due now), a wait or a wait_for (due at its end)."""
+    """Where a walk stops: a send or an update (due now), a wait or a wait_for (due at its
+    end)."""
     kind = step["type"]
-    if kind == SEND:
+    if kind in (SEND, UPDATE):
         return Landing(at, "ready", now, None, counted)
     if kind == WAIT:
         return Landing(at, "waiting", now + int(step["minutes"]) * 60, None, counted)

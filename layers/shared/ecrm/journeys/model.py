@@ -59,6 +59,36 @@ class WaitForStep(Strict):
     on_timeout: StepId | None = Field(default=None, description="Where it goes when it did not")
 
 
+FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+FieldValue = (
+    Annotated[str, StringConstraints(max_length=500)]
+    | bool
+    | list[Annotated[str, StringConstraints(max_length=200)]]
+)
+
+
+class UpdateStep(Strict):
+    """Changes the contact (`ecrm.journeys.update_step`): profile or interest fields of the
+    profile schema (`set`, checked against it on save), a topic left (`remove_topic`), or a
+    topic a journey removed before given back (`add_topic`: never a topic the person did not
+    consent to; see docs/design/journeys.md)."""
+
+    id: StepId
+    type: Literal["update"]
+    set: dict[FieldName, FieldValue] | None = Field(default=None, min_length=1, max_length=10)
+    add_topic: Slug | None = None
+    remove_topic: Slug | None = None
+    next: StepId | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdateStep:
+        if not (self.set or self.add_topic or self.remove_topic):
+            raise ValueError("name something to change: `set`, `add_topic` or `remove_topic`")
+        if self.add_topic and self.add_topic == self.remove_topic:
+            raise ValueError("a step cannot add and remove the same topic")
+        return self
+
+
 class Engagement(Strict):
     opened: StepId | None = Field(default=None, description="An earlier send step of this journey")
     clicked: StepId | None = None
@@ -103,7 +133,7 @@ class ExitStep(Strict):
 
 
 Step = Annotated[
-    SendStep | WaitStep | WaitForStep | BranchStep | SplitStep | ExitStep,
+    SendStep | WaitStep | WaitForStep | UpdateStep | BranchStep | SplitStep | ExitStep,
     Field(discriminator="type"),
 ]
 
@@ -134,7 +164,7 @@ class JourneyIn(Strict):
 
 
 def successors(step: Step) -> list[str]:
-    if isinstance(step, SendStep | WaitStep):
+    if isinstance(step, SendStep | WaitStep | UpdateStep):
         return [step.next] if step.next else []
     if isinstance(step, BranchStep):
         return [s for s in (step.yes, step.no) if s]
