@@ -286,3 +286,24 @@ def test_an_import_counts_suppressed_addresses_and_creates_no_contact_for_them(
     assert (job["rows"], job["imported"], job["suppressed"], job["duplicates"]) == (3, 1, 2, 0)
     contacts = {i["email"] for i in table_items() if i.get("type") == "contact"}
     assert contacts == {"cy@example.com"}
+
+
+def test_a_suppressed_address_whose_contact_exists_is_a_duplicate_not_a_suppressed_row(
+    schema: None,
+) -> None:
+    """The chunk reads its contacts and its suppressions together: a contact that bounced is
+    there already, so its row counts as a duplicate (as any existing contact), once."""
+    at = "2026-01-01T00:00:00.000Z"
+    contact_id = keys.contact_id_for("dee@example.com")
+    item = {**keys.contact(contact_id), "type": "contact", "email": "dee@example.com"}
+    store.transact(
+        [
+            store.Put({**item, "status": "subscribed"}),
+            suppression.suppress("dee@example.com", "bounce", at),
+        ]
+    )
+
+    job = _import(csv_file(["dee@example.com,Dee,Acme,", "eve@example.com,Eve,Beta,"]))
+
+    assert job["state"] == "done"
+    assert (job["rows"], job["imported"], job["suppressed"], job["duplicates"]) == (2, 1, 0, 1)

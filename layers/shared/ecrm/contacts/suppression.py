@@ -140,13 +140,21 @@ def recall(normalized_email: str, at: str) -> dict[str, Any] | None:
 def suppressed_among(addresses: Iterable[str]) -> set[str]:
     """Which of these addresses are suppressed, in either form (for addresses that may have
     been erased: an import). BatchGetItem, keys only."""
+    wanted = lookups(addresses)
+    keys_ = [{"pk": pk, "sk": sk} for pk, sk in wanted]
+    found = store.batch_get(keys_, attributes=["pk"]) if keys_ else {}
+    return {wanted[pair] for pair in found}
+
+
+def lookups(addresses: Iterable[str]) -> dict[tuple[str, str], str]:
+    """The items whose presence says an address is suppressed (either form), (pk, sk) to the
+    address: `suppressed_among` reads them, or a caller with reads of its own adds them to its
+    BatchGetItem (an import's chunk)."""
     wanted = {}
     for address in set(addresses):
         wanted[_pair(keys.suppression(address))] = address
         wanted[_pair(_erased(address))] = address
-    keys_ = [{"pk": pk, "sk": sk} for pk, sk in wanted]
-    found = store.batch_get(keys_, attributes=["pk"]) if keys_ else {}
-    return {wanted[pair] for pair in found}
+    return wanted
 
 
 def _pair(key: Mapping[str, str]) -> tuple[str, str]:

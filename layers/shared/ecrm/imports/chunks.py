@@ -147,14 +147,19 @@ def commit(job: dict[str, Any], chunk: Chunk, form: Form) -> dict[str, Any]:
     """Write the chunk and advance the checkpoint in one transaction; returns the import as it
     now stands (reloaded when another delivery had committed this chunk already)."""
     wanted = [keys.contact(contact_id) for _, _, contact_id in chunk.new]
-    existing = set(store.batch_get(wanted, attributes=("type",)))
+    # One BatchGetItem (at most 32 rows: 96 keys) for both questions: which contacts exist,
+    # which addresses are suppressed.
+    suppressions = suppression.lookups(sub.email for _, sub, _ in chunk.new)
+    asked = [*wanted, *({"pk": pk, "sk": sk} for pk, sk in suppressions)]
+    found = set(store.batch_get(asked, attributes=("pk",))) if asked else set()
     new = [
         row
         for row, key in zip(chunk.new, wanted, strict=True)
-        if (key["pk"], key["sk"]) not in existing
+        if (key["pk"], key["sk"]) not in found
     ]
     duplicates = chunk.duplicates + len(chunk.new) - len(new)
-    refused = suppression.suppressed_among(sub.email for _, sub, _ in new)
+    refused = {address for pair, address in suppressions.items() if pair in found}
+    refused &= {sub.email for _, sub, _ in new}  # an existing contact is a duplicate
     new = [row for row in new if row[1].email not in refused]
     at = clock.iso(clock.now())
     for _ in range(4):
