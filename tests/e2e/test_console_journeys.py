@@ -48,7 +48,15 @@ MADE = {
             "next": "pause",
         },
         {"id": "pause", "type": "wait", "minutes": 2880, "next": "asked"},
-        {"id": "asked", "type": "branch", "if": {"opened": "hello"}, "yes": None, "no": "bye"},
+        {"id": "asked", "type": "branch", "if": {"opened": "hello"}, "yes": "told", "no": "bye"},
+        {
+            "id": "told",
+            "type": "wait_for",
+            "event": {"event": "custom_event", "name": "demo_booked"},
+            "timeout_minutes": 1440,
+            "next": None,
+            "on_timeout": "bye",
+        },
         {"id": "bye", "type": "exit"},
     ],
 }
@@ -148,14 +156,14 @@ def test_a_welcome_journey_built_from_the_keyboard_is_published_entered_and_coun
     tab_to(page, page.locator("#jo-1-unit"))
     page.keyboard.press("ArrowUp")  # days -> hours
     # 3: opened mail 1? yes: the next step (mail 2); no: the end
-    add_step(page, 1, "#jo-2-what")
+    add_step(page, 2, "#jo-2-what")  # past Wait for an event
     expect(page.locator("#jo-2-if option:checked")).to_have_text("mail_1")
     tab_to(page, page.locator("#jo-2-if"))
     tab_to(page, page.locator("#jo-2-yes"))
     tab_to(page, page.locator("#jo-2-no"))
     expect(page.locator("#jo-2-no option:checked")).to_have_text("End the journey")
     # 4: send mail 2 (topic and sender as mail 1), a template that does not exist first
-    add_step(page, -2, "#jo-3-template_id")
+    add_step(page, -3, "#jo-3-template_id")
     page.keyboard.type("no-such-template")
     expect(page.locator("#jo-3-topic")).to_have_value("newsletter")
     press(page, "Create the draft")
@@ -251,6 +259,35 @@ def test_a_viewer_reads_a_journey_with_no_write_control(page: Page, stack: Any, 
     forced = forced_write(page, "POST", f"/admin/journeys/{saved}/stop")
     assert forced["status"] == 403 and forced["body"]["error"]["code"] == "forbidden"
     assert admin(stack, "GET", f"/admin/journeys/{saved}").json()["live_version"] == 1
+
+
+def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
+    page: Page, stack: Any, saved: str
+) -> None:
+    """Each kind the form edits (send, wait, wait for an event, branch, exit) read into the
+    form and written back as the API gave it: the list order, its "next step" and its arms."""
+    before = admin(stack, "GET", f"/admin/journeys/{saved}").json()
+    sign_in(page, stack)
+    reopen(page, "Made by the API")
+    expect(page.locator('#journey-steps [data-step="told"]')).to_contain_text(
+        "Wait until the custom event demo_booked is recorded, at most 1 day; then end;"
+        " if not by then: go to bye."
+    )
+    press(page, "Edit the draft")
+    expect(page.locator("#editing")).to_be_focused()
+    expect(page.locator("#jo-3-event-event")).to_have_value("custom_event")
+    expect(page.get_by_label("Event name").nth(2)).to_have_value("demo_booked")
+    expect(page.locator("#jo-3-timeout_unit")).to_have_value("days")
+    expect(page.locator("#jo-3-on_timeout option:checked")).to_have_text(
+        "The next step in the list"
+    )
+    expect(page.locator("#jo-2-no option:checked")).to_have_text("Go to bye")
+    press(page, "Save the draft")
+    expect(page.locator("#editing")).to_have_text("Journey Made by the API")
+    after = admin(stack, "GET", f"/admin/journeys/{saved}").json()
+    assert after["version"] == before["version"] + 1
+    for part in ("name", "entry", "reentry", "goal", "start", "steps"):
+        assert after[part] == before[part], part
 
 
 @pytest.mark.parametrize("width", [1280, 390])

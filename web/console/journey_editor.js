@@ -7,11 +7,7 @@
 import { api } from "./api.js";
 import { EVENTS } from "./automations.js";
 import { h, replace, say, showRefusal } from "./dom.js";
-import { stepRows } from "./journey_steps.js";
-
-// The control only this event needs (the API's field under `entry` or `goal`).
-const DETAIL = { form_submitted: ["form_id", "Form id", "Leave empty for any form."], stage_reached: ["stage", "Stage", "A stage of the scoring ruleset, such as mql."],
-  topic_added: ["topic", "Topic joined", ""], custom_event: ["name", "Event name", "As the source sends it, such as purchased."] };
+import { DETAIL, stepRows } from "./journey_steps.js";
 
 function field(label, control, hint) {
   return h("div", { class: "field", "data-field": control.name },
@@ -59,9 +55,10 @@ function eventPart(part, legend, value, readOnly, none) {
 function placed(fields) {
   const out = {};
   for (const [key, message] of Object.entries(fields || {})) {
-    let name = key.replace(/^steps\.(\d+)\.(send|wait|branch|split|exit)(\.|$)/, "steps.$1$3").replace(/\.$/, "");
+    let name = key.replace(/^steps\.(\d+)\.(send|wait_for|wait|branch|split|exit)(\.|$)/, "steps.$1$3").replace(/\.$/, "");
     name = name.replace(/^(steps\.\d+\.if)\..*$/, "$1");
     if (/^steps\.\d+$/.test(name)) name += ".id";
+    if (/^steps\.\d+\.event$/.test(name)) name += ".event";
     if (name === "start") name = "steps.0.id";
     if (["entry", "goal", "reentry"].includes(name)) name += name === "reentry" ? ".mode" : ".event";
     out[name] = out[name] ? out[name] + " " + message : message;

@@ -1,14 +1,18 @@
 /* A journey's steps as a list of fieldsets (journey_editor.js): send a template, wait a duration,
-   branch on whether the contact opened or clicked an earlier mail, exit. The list is the order
+   wait for an event (at most a timeout, each way going on to its own step), branch on whether the contact opened or clicked an earlier mail, exit. The list is the order
    the journey is read in: the first step is where contacts start, and each step goes on to
    "the next step in the list", a later step chosen by its id, or the end; a branch's arms too.
    Choosing only later steps keeps the graph going forward (the API refuses a circle anyway).
    Steps of other kinds (a random split, kinds added later) are kept as the API gave them.
    Controls are named as the API names them in a refusal (`steps.2.template_id`). */
 
+import { EVENTS } from "./automations.js";
 import { h, replace } from "./dom.js";
 
-export const KINDS = { send: "Send a mail", wait: "Wait", branch: "Branch on an earlier mail", exit: "Exit" };
+export const KINDS = { send: "Send a mail", wait: "Wait", wait_for: "Wait for an event", branch: "Branch on an earlier mail", exit: "Exit" };
+// The field only this event needs (under `entry`, `goal` or a wait_for's `event`): key, label, hint.
+export const DETAIL = { form_submitted: ["form_id", "Form id", "Leave empty for any form."], stage_reached: ["stage", "Stage", "A stage of the scoring ruleset, such as mql."],
+  topic_added: ["topic", "Topic joined", ""], custom_event: ["name", "Event name", "As the source sends it, such as purchased."] };
 const UNITS = [["minutes", 1], ["hours", 60], ["days", 1440]];
 const NEXT = "+next";  // "the next step in the list"
 let keys = 0;
@@ -49,6 +53,9 @@ function fromApi(steps) {
     } else if (s.type === "wait") {
       const [unit, size] = [...UNITS].reverse().find(([, n]) => s.minutes % n === 0);
       Object.assign(step, { amount: s.minutes / size, unit, next: ref(s.next, i) });
+    } else if (s.type === "wait_for") {
+      const [unit, size] = [...UNITS].reverse().find(([, n]) => s.timeout_minutes % n === 0);
+      Object.assign(step, { event: { ...s.event }, amount: s.timeout_minutes / size, unit, next: ref(s.next, i), on_timeout: ref(s.on_timeout, i) });
     } else if (s.type === "branch") {
       const asked = s.if || {};
       Object.assign(step, { what: asked.clicked ? "clicked" : "opened", asked: keyOf.get(asked.clicked || asked.opened) || "",
@@ -126,6 +133,28 @@ export function stepRows(initial, readOnly) {
         field("Unit", choice("unit", step.unit, UNITS.map(([u]) => h("option", { value: u, selected: step.unit === u }, u)))),
         then("next", "Then"),
       ];
+    } else if (step.type === "wait_for") {
+      const detail = control("input", "event.detail");
+      const detailLabel = h("label", { for: detail.id });
+      const detailBox = h("div", { class: "field" }, detailLabel, detail, h("p", { id: detail.id + "-error", class: "error" }));
+      const showDetail = () => {
+        const [key, label] = DETAIL[step.event.event] || [];
+        detailBox.hidden = !key;
+        detail.name = name + ".event." + (key || "detail");
+        detailLabel.textContent = label || "";
+        detail.value = (key && step.event[key]) || "";
+      };
+      detail.addEventListener("input", () => { step.event = { event: step.event.event, [DETAIL[step.event.event][0]]: detail.value }; });
+      const until = choice("event.event", step.event.event, Object.entries(EVENTS).map(([value, t]) =>
+        h("option", { value, selected: step.event.event === value }, t)), (v) => { step.event = { event: v }; showDetail(); });
+      showDetail();
+      parts = [
+        field("Until", until), detailBox,
+        field("At most", text("timeout_minutes", step.amount, { type: "number", min: 1, inputmode: "numeric" }, (v) => { step.amount = v; })),
+        field("Unit", choice("timeout_unit", step.unit, UNITS.map(([u]) => h("option", { value: u, selected: step.unit === u }, u)))),
+        then("next", "When it happens"),
+        then("on_timeout", "If not by then"),
+      ];
     } else if (step.type === "branch") {
       const sends = steps.slice(0, i).filter((s) => s.type === "send");
       parts = [
@@ -171,7 +200,7 @@ export function stepRows(initial, readOnly) {
   }
   add.addEventListener("click", () => {
     const type = kind.value;
-    const prefix = { send: "mail", wait: "wait", branch: "branch", exit: "exit" }[type];
+    const prefix = { send: "mail", wait: "wait", wait_for: "until", branch: "branch", exit: "exit" }[type];
     let n = 1;
     while (steps.some((s) => s.id === prefix + "_" + n)) n += 1;
     const step = { key: "k" + (keys += 1), id: prefix + "_" + n, type };
@@ -181,12 +210,13 @@ export function stepRows(initial, readOnly) {
         sender: { email: earlier?.sender.email || "", name: earlier?.sender.name || "" } });
     }
     if (type === "wait") Object.assign(step, { amount: 1, unit: "days", next: NEXT });
+    if (type === "wait_for") Object.assign(step, { event: { event: "custom_event" }, amount: 3, unit: "days", next: NEXT, on_timeout: "" });
     if (type === "branch") Object.assign(step, { what: "opened", asked: earlier?.key || "", yes: NEXT, no: "" });
     steps.push(step);
     draw();
     said.textContent = "Step " + steps.length + " added: " + KINDS[type] + ".";
     const i = steps.length - 1;
-    box.querySelector({ send: `#jo-${i}-template_id`, wait: `#jo-${i}-minutes`, branch: `#jo-${i}-what` }[type] || `#jo-${i}-id`).focus();
+    box.querySelector({ send: `#jo-${i}-template_id`, wait: `#jo-${i}-minutes`, wait_for: `#jo-${i}-event-event`, branch: `#jo-${i}-what` }[type] || `#jo-${i}-id`).focus();
   });
   draw();
 
@@ -202,6 +232,11 @@ export function stepRows(initial, readOnly) {
       } else if (s.type === "wait") {
         const size = UNITS.find(([u]) => u === s.unit)[1];
         Object.assign(out, { minutes: Math.round(Number(s.amount) * size), next: ref(s.next, i) });
+      } else if (s.type === "wait_for") {
+        const size = UNITS.find(([u]) => u === s.unit)[1];
+        const event = Object.fromEntries(Object.entries(s.event).filter(([, v]) => v !== null && v !== undefined && String(v).trim() !== "")
+          .map(([k, v]) => [k, String(v).trim()]));
+        Object.assign(out, { event, timeout_minutes: Math.round(Number(s.amount) * size), next: ref(s.next, i), on_timeout: ref(s.on_timeout, i) });
       } else if (s.type === "branch") {
         Object.assign(out, { if: { [s.what]: idOf.get(s.asked) || "" }, yes: ref(s.yes, i), no: ref(s.no, i) });
       }
