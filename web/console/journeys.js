@@ -14,6 +14,7 @@ import { KINDS, ordered } from "./journey_steps.js";
 
 const number = new Intl.NumberFormat("en-GB");
 const MOVES = [["entered", "Entered"], ["waiting", "Waiting"], ["passed", "Passed"], ["exited", "Exited"], ["converted", "Converted"]];
+const UPDATED = [["updated", "Updated"], ["unchanged", "Already so"], ["refused", "Refused"]];
 const WOKEN = [["woken", "Event happened"], ["timed_out", "Timed out"]];
 const MAIL = [["sent", "Sent"], ["skipped", "Skipped"], ["failed", "Failed"], ["delivered", "Delivered"], ["opened", "Opened"],
   ["clicked", "Clicked"], ["bounced", "Bounced"], ["complained", "Complained"]];
@@ -60,6 +61,11 @@ function described(step) {
     return "Wait until " + eventText(step.event) + ", at most " + duration(step.timeout_minutes) + "; then " + then(step.next) +
       "; if not by then: " + then(step.on_timeout) + ".";
   }
+  if (step.type === "update") {
+    const changes = [...Object.entries(step.set || {}).map(([k, v]) => "set " + k + " to " + (Array.isArray(v) ? v.join(", ") : v)),
+      step.remove_topic ? "take topic " + step.remove_topic + " away" : null, step.add_topic ? "give topic " + step.add_topic + " back" : null].filter(Boolean);
+    return "Update the contact: " + changes.join("; ") + "; then " + then(step.next) + ".";
+  }
   if (step.type === "exit") return "The run ends here.";
   return "A " + step.type + " step (see it with ecrm journeys show).";
 }
@@ -78,7 +84,8 @@ function stepsView(version, counts) {
       h("p", {}, described(step)),
       counts ? figures(c, MOVES, "What step " + step.id + " did") : null,
       counts && step.type === "send" ? figures(c, MAIL, "The mail of step " + step.id) : null,
-      counts && step.type === "wait_for" ? figures(c, WOKEN, "How step " + step.id + " ended its waits") : null);
+      counts && step.type === "wait_for" ? figures(c, WOKEN, "How step " + step.id + " ended its waits") : null,
+      counts && step.type === "update" ? figures(c, UPDATED, "What step " + step.id + " did to contacts") : null);
   }));
 }
 
