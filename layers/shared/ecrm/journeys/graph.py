@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecrm.automations.triggers import When
-from ecrm.journeys import stats
+from ecrm.journeys import local_wait, stats
 from ecrm.platform import clock, keys, store
 from ecrm.platform.settings import settings
 
 SEND, WAIT, BRANCH, SPLIT, EXIT = "send", "wait", "branch", "split", "exit"
 WAIT_FOR = "wait_for"  # until an event (the stream wakes the run) or its timeout (the tick)
 UPDATE = "update"  # the contact changed: in the run's move, by the tick (`update_step`)
+WAIT_UNTIL = "wait_until"  # a time of day in the contact's zone (`local_wait`)
 
 
 def when_of(raw: Mapping[str, Any] | None) -> When | None:
@@ -149,10 +150,14 @@ def draw(journey_id: str, contact_id: str, run_no: int, step_id: str) -> int:
     return int.from_bytes(digest[:4], "big") % 100
 
 
-def _durable(at: str, step: Mapping[str, Any], now: float, counted: stats.Tally) -> Landing | None:
-    """Where a walk stops: a send or an update (due now), a wait or a wait_for (due at its
-    end)."""
+def _durable(
+    at: str, step: Mapping[str, Any], run: Mapping[str, Any], now: float, counted: stats.Tally
+) -> Landing | None:
+    """Where a walk stops: a send or an update (due now), a wait, a wait_until or a wait_for
+    (due at its end)."""
     kind = step["type"]
+    if kind == WAIT_UNTIL:
+        return Landing(at, "waiting", local_wait.moment(run, step, now), None, counted)
     if kind in (SEND, UPDATE):
         return Landing(at, "ready", now, None, counted)
     if kind == WAIT:
@@ -171,7 +176,7 @@ def walk(v: Version, run: Mapping[str, Any], arrive_at: str, now: float) -> Land
         stats.merge(counted, stats.tally((at, "entered")))
         step = v.steps[at]
         kind = step["type"]
-        if durable := _durable(at, step, now, counted):
+        if durable := _durable(at, step, run, now, counted):
             return durable
         if kind == EXIT:
             stats.merge(counted, stats.tally((at, "exited")))

@@ -47,6 +47,17 @@ class WaitStep(Strict):
     next: StepId | None = None
 
 
+class WaitUntilStep(Strict):
+    """Until the contact's wall clock next shows `time` (their zone: `ecrm.mail.zones`)."""
+
+    id: StepId
+    type: Literal["wait_until"]
+    time: Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = Field(
+        description="HH:MM, 24-hour, in the contact's time zone"
+    )
+    next: StepId | None = None
+
+
 class WaitForStep(Strict):
     """Until `event` happens to the contact (then `next`), at most `timeout_minutes` (then
     `on_timeout`; null: the run ends there). The stream wakes the run (`ecrm.journeys.wake`)."""
@@ -133,7 +144,14 @@ class ExitStep(Strict):
 
 
 Step = Annotated[
-    SendStep | WaitStep | WaitForStep | UpdateStep | BranchStep | SplitStep | ExitStep,
+    SendStep
+    | WaitStep
+    | WaitUntilStep
+    | WaitForStep
+    | UpdateStep
+    | BranchStep
+    | SplitStep
+    | ExitStep,
     Field(discriminator="type"),
 ]
 
@@ -164,7 +182,7 @@ class JourneyIn(Strict):
 
 
 def successors(step: Step) -> list[str]:
-    if isinstance(step, SendStep | WaitStep | UpdateStep):
+    if isinstance(step, SendStep | WaitStep | WaitUntilStep | UpdateStep):
         return [step.next] if step.next else []
     if isinstance(step, BranchStep):
         return [s for s in (step.yes, step.no) if s]
