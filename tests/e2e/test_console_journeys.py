@@ -37,8 +37,9 @@ MADE = {
     "name": "Made by the API",
     "entry": {"event": "stage_reached", "stage": "mql"},
     "goal": {"event": "custom_event", "name": "purchased"},
-    "start": "hello",
+    "start": "ab",
     "steps": [
+        {"id": "ab", "type": "split", "paths": [{"percent": 90, "next": "hello"}, {"percent": 10}]},
         {
             "id": "hello",
             "type": "send",
@@ -236,6 +237,7 @@ def test_a_welcome_journey_built_from_the_keyboard_is_published_entered_and_coun
     expect(figure(page, "mail_2", "exited")).to_have_text("1")
     expect(row(page, "Welcome, typed").locator("[data-count=entered]")).to_have_text("1")
     expect(row(page, "Welcome, typed").locator("[data-state]")).to_have_text("live · version 1")
+    assert_fits(page, 1280, "console-journeys")  # its picture: the figures moved
 
     # stopped, after a question whose first answer is Cancel
     press(page, "Stop entries")
@@ -264,8 +266,9 @@ def test_a_viewer_reads_a_journey_with_no_write_control(page: Page, stack: Any, 
 def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
     page: Page, stack: Any, saved: str
 ) -> None:
-    """Each kind the form edits (send, wait, wait for an event, branch, exit) read into the
-    form and written back as the API gave it: the list order, its "next step" and its arms."""
+    """Each kind the form edits (split, send, wait, wait for an event, branch, exit) read into
+    the form and written back as the API gave it: the list order, its "next step", its arms and
+    paths; a step no path reaches refused at its id."""
     before = admin(stack, "GET", f"/admin/journeys/{saved}").json()
     sign_in(page, stack)
     reopen(page, "Made by the API")
@@ -275,13 +278,25 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
     )
     press(page, "Edit the draft")
     expect(page.locator("#editing")).to_be_focused()
-    expect(page.locator("#jo-3-event-event")).to_have_value("custom_event")
+    expect(page.locator("#jo-0-paths-1-next option:checked")).to_have_text(
+        "Hold out: the run ends here"
+    )
+    expect(page.locator("#jo-4-event-event")).to_have_value("custom_event")
     expect(page.get_by_label("Event name").nth(2)).to_have_value("demo_booked")
-    expect(page.locator("#jo-3-timeout_unit")).to_have_value("days")
-    expect(page.locator("#jo-3-on_timeout option:checked")).to_have_text(
+    expect(page.locator("#jo-4-timeout_unit")).to_have_value("days")
+    expect(page.locator("#jo-4-on_timeout option:checked")).to_have_text(
         "The next step in the list"
     )
-    expect(page.locator("#jo-2-no option:checked")).to_have_text("Go to bye")
+    expect(page.locator("#jo-3-no option:checked")).to_have_text("Go to bye")
+
+    # a split added at the end: no path reaches it, said at its id; removed again
+    add_step(page, 4, "#jo-6-paths-0-percent")  # send, wait, wait for, branch: split
+    press(page, "Save the draft")
+    expect(page.locator("#jo-6-id-error")).to_have_text("No path from start reaches this step.")
+    expect(page.locator("#jo-6-id")).to_be_focused()
+    page.locator("#jo-step-6").get_by_role("button", name="Remove", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#jo-step-6")).to_have_count(0)
     press(page, "Save the draft")
     expect(page.locator("#editing")).to_have_text("Journey Made by the API")
     after = admin(stack, "GET", f"/admin/journeys/{saved}").json()
@@ -299,7 +314,7 @@ def test_the_journeys_screen_is_accessible_and_fits_a_phone(
         assert_fits(page, width)
         row(page, "Made by the API").get_by_role("button", name="Made by the API").click()
         expect(figure(page, "hello", "sent")).to_be_visible()
-        assert_fits(page, width, "console-journeys")
+        assert_fits(page, width)
         page.get_by_role("button", name="Edit the draft").click()
-        expect(page.locator("#jo-2-if")).to_be_visible()
+        expect(page.locator("#jo-3-if")).to_be_visible()
         assert_fits(page, width, "console-journeys-editor")

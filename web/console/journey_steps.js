@@ -1,15 +1,18 @@
 /* A journey's steps as a list of fieldsets (journey_editor.js): send a template, wait a duration,
-   wait for an event (at most a timeout, each way going on to its own step), branch on whether the contact opened or clicked an earlier mail, exit. The list is the order
+   wait for an event (at most a timeout, each way going on to its own step), branch on whether
+   the contact opened or clicked an earlier mail, split at random, exit. The list is the order
    the journey is read in: the first step is where contacts start, and each step goes on to
-   "the next step in the list", a later step chosen by its id, or the end; a branch's arms too.
-   Choosing only later steps keeps the graph going forward (the API refuses a circle anyway).
-   Steps of other kinds (a random split, kinds added later) are kept as the API gave them.
-   Controls are named as the API names them in a refusal (`steps.2.template_id`). */
+   "the next step in the list", a later step chosen by its id, or the end; a branch's arms and
+   a split's paths too (a path may hold out: the run ends). Choosing only later steps keeps the
+   graph going forward (the API refuses a circle anyway). Steps of other kinds (an update of
+   the contact, kinds added later) are kept as the API gave them. Controls are named as the API
+   names them in a refusal (`steps.2.template_id`). */
 
 import { EVENTS } from "./automations.js";
 import { h, replace } from "./dom.js";
 
-export const KINDS = { send: "Send a mail", wait: "Wait", wait_for: "Wait for an event", branch: "Branch on an earlier mail", exit: "Exit" };
+export const KINDS = { send: "Send a mail", wait: "Wait", wait_for: "Wait for an event", branch: "Branch on an earlier mail",
+  split: "Split at random", exit: "Exit" };
 // The field only this event needs (under `entry`, `goal` or a wait_for's `event`): key, label, hint.
 export const DETAIL = { form_submitted: ["form_id", "Form id", "Leave empty for any form."], stage_reached: ["stage", "Stage", "A stage of the scoring ruleset, such as mql."],
   topic_added: ["topic", "Topic joined", ""], custom_event: ["name", "Event name", "As the source sends it, such as purchased."] };
@@ -60,6 +63,8 @@ function fromApi(steps) {
       const asked = s.if || {};
       Object.assign(step, { what: asked.clicked ? "clicked" : "opened", asked: keyOf.get(asked.clicked || asked.opened) || "",
         yes: ref(s.yes, i), no: ref(s.no, i) });
+    } else if (s.type === "split") {
+      step.paths = s.paths.map((p) => ({ percent: p.percent, next: ref(p.next, i) }));
     } else if (s.type !== "exit") {
       step.raw = s;
     }
@@ -107,9 +112,9 @@ export function stepRows(initial, readOnly) {
       node.addEventListener("change", () => set(node.value));
       return node;
     };
-    const then = (key, label) => field(label, choice(key, step[key], [
-      h("option", { value: NEXT, selected: step[key] === NEXT }, "The next step in the list"),
-      h("option", { value: "", selected: step[key] === "" }, "End the journey"), ...targets(i, step[key])]));
+    const ways = (value, end) => [h("option", { value: NEXT, selected: value === NEXT }, "The next step in the list"),
+      h("option", { value: "", selected: value === "" }, end), ...targets(i, value)];
+    const then = (key, label) => field(label, choice(key, step[key], ways(step[key], "End the journey")));
     const id = text("id", step.id, { pattern: "[a-z][a-z0-9_]*", maxlength: 32 }, (v) => {
       step.id = v.trim();
       for (const option of box.querySelectorAll(`option[data-key="${step.key}"]`)) option.textContent = "Go to " + step.id;
@@ -165,6 +170,27 @@ export function stepRows(initial, readOnly) {
         then("yes", "If yes"),
         then("no", "If not"),
       ];
+    } else if (step.type === "split") {
+      parts = step.paths.map((p, m) => {
+        const percent = text("paths." + m + ".percent", p.percent, { type: "number", min: 0, max: 100, inputmode: "numeric" }, (v) => { p.percent = v; });
+        const target = choice("paths." + m + ".next", p.next, ways(p.next, "Hold out: the run ends here"), (v) => { p.next = v; });
+        const drop = h("button", { type: "button", class: "secondary small", disabled: readOnly || step.paths.length <= 2 }, "Remove path " + (m + 1));
+        drop.addEventListener("click", () => {
+          step.paths.splice(m, 1);
+          draw();
+          said.textContent = "Path " + (m + 1) + " of step " + step.id + " removed.";
+          box.querySelector(`#jo-${i}-paths-0-percent`).focus();
+        });
+        return h("div", { class: "split-path" }, field("Path " + (m + 1) + ": percent of contacts", percent), field("Path " + (m + 1) + " goes to", target),
+          readOnly ? null : drop);
+      });
+      const more = h("button", { type: "button", class: "secondary small", disabled: step.paths.length >= 5 }, "Add a path");
+      more.addEventListener("click", () => {
+        step.paths.push({ percent: 0, next: "" });
+        draw();
+        box.querySelector(`#jo-${i}-paths-${step.paths.length - 1}-percent`).focus();
+      });
+      parts.push(h("p", { class: "note" }, "The percentages add up to 100; a held-out path ends the run (a control group)."), readOnly ? null : more);
     } else if (step.type === "exit") {
       parts = [h("p", { class: "note" }, "The run ends here.")];
     } else {
@@ -200,7 +226,7 @@ export function stepRows(initial, readOnly) {
   }
   add.addEventListener("click", () => {
     const type = kind.value;
-    const prefix = { send: "mail", wait: "wait", wait_for: "until", branch: "branch", exit: "exit" }[type];
+    const prefix = { send: "mail", wait: "wait", wait_for: "until", branch: "branch", split: "split", exit: "exit" }[type];
     let n = 1;
     while (steps.some((s) => s.id === prefix + "_" + n)) n += 1;
     const step = { key: "k" + (keys += 1), id: prefix + "_" + n, type };
@@ -211,12 +237,14 @@ export function stepRows(initial, readOnly) {
     }
     if (type === "wait") Object.assign(step, { amount: 1, unit: "days", next: NEXT });
     if (type === "wait_for") Object.assign(step, { event: { event: "custom_event" }, amount: 3, unit: "days", next: NEXT, on_timeout: "" });
+    if (type === "split") step.paths = [{ percent: 50, next: NEXT }, { percent: 50, next: "" }];
     if (type === "branch") Object.assign(step, { what: "opened", asked: earlier?.key || "", yes: NEXT, no: "" });
     steps.push(step);
     draw();
     said.textContent = "Step " + steps.length + " added: " + KINDS[type] + ".";
     const i = steps.length - 1;
-    box.querySelector({ send: `#jo-${i}-template_id`, wait: `#jo-${i}-minutes`, wait_for: `#jo-${i}-event-event`, branch: `#jo-${i}-what` }[type] || `#jo-${i}-id`).focus();
+    box.querySelector({ send: `#jo-${i}-template_id`, wait: `#jo-${i}-minutes`, wait_for: `#jo-${i}-event-event`, branch: `#jo-${i}-what`,
+      split: `#jo-${i}-paths-0-percent` }[type] || `#jo-${i}-id`).focus();
   });
   draw();
 
@@ -237,6 +265,8 @@ export function stepRows(initial, readOnly) {
         const event = Object.fromEntries(Object.entries(s.event).filter(([, v]) => v !== null && v !== undefined && String(v).trim() !== "")
           .map(([k, v]) => [k, String(v).trim()]));
         Object.assign(out, { event, timeout_minutes: Math.round(Number(s.amount) * size), next: ref(s.next, i), on_timeout: ref(s.on_timeout, i) });
+      } else if (s.type === "split") {
+        out.paths = s.paths.map((p) => ({ percent: Number(p.percent), next: ref(p.next, i) }));
       } else if (s.type === "branch") {
         Object.assign(out, { if: { [s.what]: idOf.get(s.asked) || "" }, yes: ref(s.yes, i), no: ref(s.no, i) });
       }
