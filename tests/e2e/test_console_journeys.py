@@ -48,7 +48,8 @@ MADE = {
             "sender": SENDER,
             "next": "pause",
         },
-        {"id": "pause", "type": "wait", "minutes": 2880, "next": "asked"},
+        {"id": "pause", "type": "wait", "minutes": 2880, "next": "morning"},
+        {"id": "morning", "type": "wait_until", "time": "09:30", "next": "asked"},
         {"id": "asked", "type": "branch", "if": {"opened": "hello"}, "yes": "told", "no": "bye"},
         {
             "id": "told",
@@ -157,14 +158,14 @@ def test_a_welcome_journey_built_from_the_keyboard_is_published_entered_and_coun
     tab_to(page, page.locator("#jo-1-unit"))
     page.keyboard.press("ArrowUp")  # days -> hours
     # 3: opened mail 1? yes: the next step (mail 2); no: the end
-    add_step(page, 2, "#jo-2-what")  # past Wait for an event
+    add_step(page, 3, "#jo-2-what")  # past the two other waits
     expect(page.locator("#jo-2-if option:checked")).to_have_text("mail_1")
     tab_to(page, page.locator("#jo-2-if"))
     tab_to(page, page.locator("#jo-2-yes"))
     tab_to(page, page.locator("#jo-2-no"))
     expect(page.locator("#jo-2-no option:checked")).to_have_text("End the journey")
     # 4: send mail 2 (topic and sender as mail 1), a template that does not exist first
-    add_step(page, -3, "#jo-3-template_id")
+    add_step(page, -4, "#jo-3-template_id")
     page.keyboard.type("no-such-template")
     expect(page.locator("#jo-3-topic")).to_have_value("newsletter")
     press(page, "Create the draft")
@@ -266,9 +267,9 @@ def test_a_viewer_reads_a_journey_with_no_write_control(page: Page, stack: Any, 
 def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
     page: Page, stack: Any, saved: str
 ) -> None:
-    """Each kind the form edits (split, send, wait, wait for an event, branch, exit) read into
-    the form and written back as the API gave it: the list order, its "next step", its arms and
-    paths; a step no path reaches refused at its id."""
+    """Each kind the form edits (split, send, wait, wait until a time, wait for an event,
+    branch, exit) read into the form and written back as the API gave it: the list order, its
+    "next step", its arms and paths; a step no path reaches refused at its id."""
     before = admin(stack, "GET", f"/admin/journeys/{saved}").json()
     sign_in(page, stack)
     reopen(page, "Made by the API")
@@ -281,22 +282,23 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
     expect(page.locator("#jo-0-paths-1-next option:checked")).to_have_text(
         "Hold out: the run ends here"
     )
-    expect(page.locator("#jo-4-event-event")).to_have_value("custom_event")
+    expect(page.locator("#jo-3-time")).to_have_value("09:30")
+    expect(page.locator("#jo-5-event-event")).to_have_value("custom_event")
     expect(page.get_by_label("Event name").nth(2)).to_have_value("demo_booked")
-    expect(page.locator("#jo-4-timeout_unit")).to_have_value("days")
-    expect(page.locator("#jo-4-on_timeout option:checked")).to_have_text(
+    expect(page.locator("#jo-5-timeout_unit")).to_have_value("days")
+    expect(page.locator("#jo-5-on_timeout option:checked")).to_have_text(
         "The next step in the list"
     )
-    expect(page.locator("#jo-3-no option:checked")).to_have_text("Go to bye")
+    expect(page.locator("#jo-4-no option:checked")).to_have_text("Go to bye")
 
     # a split added at the end: no path reaches it, said at its id; removed again
-    add_step(page, 4, "#jo-6-paths-0-percent")  # send, wait, wait for, branch: split
+    add_step(page, 5, "#jo-7-paths-0-percent")  # past send, the three waits, branch
     press(page, "Save the draft")
-    expect(page.locator("#jo-6-id-error")).to_have_text("No path from start reaches this step.")
-    expect(page.locator("#jo-6-id")).to_be_focused()
-    page.locator("#jo-step-6").get_by_role("button", name="Remove", exact=True).focus()
+    expect(page.locator("#jo-7-id-error")).to_have_text("No path from start reaches this step.")
+    expect(page.locator("#jo-7-id")).to_be_focused()
+    page.locator("#jo-step-7").get_by_role("button", name="Remove", exact=True).focus()
     page.keyboard.press("Enter")
-    expect(page.locator("#jo-step-6")).to_have_count(0)
+    expect(page.locator("#jo-step-7")).to_have_count(0)
     press(page, "Save the draft")
     expect(page.locator("#editing")).to_have_text("Journey Made by the API")
     after = admin(stack, "GET", f"/admin/journeys/{saved}").json()
@@ -316,5 +318,5 @@ def test_the_journeys_screen_is_accessible_and_fits_a_phone(
         expect(figure(page, "hello", "sent")).to_be_visible()
         assert_fits(page, width)
         page.get_by_role("button", name="Edit the draft").click()
-        expect(page.locator("#jo-3-if")).to_be_visible()
+        expect(page.locator("#jo-4-if")).to_be_visible()
         assert_fits(page, width, "console-journeys-editor")

@@ -56,7 +56,7 @@ function placed(fields) {
   const out = {};
   for (const [key, message] of Object.entries(fields || {})) {
     let name = key.replace(/^steps\.(\d+)\.split$/, "steps.$1.paths.0.percent").replace(/^(steps\.\d+)\.split\.paths$/, "$1.paths.0.percent");
-    name = name.replace(/^steps\.(\d+)\.(send|wait_for|wait|branch|split|update|exit)(\.|$)/, "steps.$1$3").replace(/\.$/, "");
+    name = name.replace(/^steps\.(\d+)\.(send|wait_until|wait_for|wait|branch|split|update|exit)(\.|$)/, "steps.$1$3").replace(/\.$/, "");
     name = name.replace(/^(steps\.\d+\.if)\..*$/, "$1");
     if (/^steps\.\d+$/.test(name)) name += ".id";
     if (/^steps\.\d+\.event$/.test(name)) name += ".event";

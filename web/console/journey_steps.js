@@ -1,17 +1,18 @@
 /* A journey's steps as a list of fieldsets (journey_editor.js): send a template, wait a duration,
-   wait for an event (at most a timeout, each way going on to its own step), branch on whether
-   the contact opened or clicked an earlier mail, split at random, exit. The list is the order
-   the journey is read in: the first step is where contacts start, and each step goes on to
-   "the next step in the list", a later step chosen by its id, or the end; a branch's arms and
-   a split's paths too (a path may hold out: the run ends). Choosing only later steps keeps the
-   graph going forward (the API refuses a circle anyway). Steps of other kinds (an update of
-   the contact, kinds added later) are kept as the API gave them. Controls are named as the API
-   names them in a refusal (`steps.2.template_id`). */
+   wait until a time of day on the contact's clock, wait for an event (at most a timeout, each
+   way going on to its own step), branch on whether the contact opened or clicked an earlier
+   mail, split at random, exit. The list is the order the journey is read in: the first step is
+   where contacts start, and each step goes on to "the next step in the list", a later step
+   chosen by its id, or the end; a branch's arms and a split's paths too (a path may hold out:
+   the run ends). Choosing only later steps keeps the graph going forward (the API refuses a
+   circle anyway). Steps of other kinds (an update of the contact, kinds added later) are kept
+   as the API gave them. Controls are named as the API names them in a refusal
+   (`steps.2.template_id`). */
 
 import { EVENTS } from "./automations.js";
 import { h, replace } from "./dom.js";
 
-export const KINDS = { send: "Send a mail", wait: "Wait", wait_for: "Wait for an event", branch: "Branch on an earlier mail",
+export const KINDS = { send: "Send a mail", wait: "Wait", wait_until: "Wait until a time of day", wait_for: "Wait for an event", branch: "Branch on an earlier mail",
   split: "Split at random", exit: "Exit" };
 // The field only this event needs (under `entry`, `goal` or a wait_for's `event`): key, label, hint.
 export const DETAIL = { form_submitted: ["form_id", "Form id", "Leave empty for any form."], stage_reached: ["stage", "Stage", "A stage of the scoring ruleset, such as mql."],
@@ -56,6 +57,8 @@ function fromApi(steps) {
     } else if (s.type === "wait") {
       const [unit, size] = [...UNITS].reverse().find(([, n]) => s.minutes % n === 0);
       Object.assign(step, { amount: s.minutes / size, unit, next: ref(s.next, i) });
+    } else if (s.type === "wait_until") {
+      Object.assign(step, { time: s.time, next: ref(s.next, i) });
     } else if (s.type === "wait_for") {
       const [unit, size] = [...UNITS].reverse().find(([, n]) => s.timeout_minutes % n === 0);
       Object.assign(step, { event: { ...s.event }, amount: s.timeout_minutes / size, unit, next: ref(s.next, i), on_timeout: ref(s.on_timeout, i) });
@@ -138,6 +141,9 @@ export function stepRows(initial, readOnly) {
         field("Unit", choice("unit", step.unit, UNITS.map(([u]) => h("option", { value: u, selected: step.unit === u }, u)))),
         then("next", "Then"),
       ];
+    } else if (step.type === "wait_until") {
+      parts = [field("Until the time (HH:MM, 24 h)", text("time", step.time, { inputmode: "numeric", maxlength: 5, placeholder: "09:00" }),
+        "On the contact's own clock (their time zone, else their country's, else the account's)."), then("next", "Then")];
     } else if (step.type === "wait_for") {
       const detail = control("input", "event.detail");
       const detailLabel = h("label", { for: detail.id });
@@ -226,7 +232,7 @@ export function stepRows(initial, readOnly) {
   }
   add.addEventListener("click", () => {
     const type = kind.value;
-    const prefix = { send: "mail", wait: "wait", wait_for: "until", branch: "branch", split: "split", exit: "exit" }[type];
+    const prefix = { send: "mail", wait: "wait", wait_until: "until_time", wait_for: "until", branch: "branch", split: "split", exit: "exit" }[type];
     let n = 1;
     while (steps.some((s) => s.id === prefix + "_" + n)) n += 1;
     const step = { key: "k" + (keys += 1), id: prefix + "_" + n, type };
@@ -236,6 +242,7 @@ export function stepRows(initial, readOnly) {
         sender: { email: earlier?.sender.email || "", name: earlier?.sender.name || "" } });
     }
     if (type === "wait") Object.assign(step, { amount: 1, unit: "days", next: NEXT });
+    if (type === "wait_until") Object.assign(step, { time: "09:00", next: NEXT });
     if (type === "wait_for") Object.assign(step, { event: { event: "custom_event" }, amount: 3, unit: "days", next: NEXT, on_timeout: "" });
     if (type === "split") step.paths = [{ percent: 50, next: NEXT }, { percent: 50, next: "" }];
     if (type === "branch") Object.assign(step, { what: "opened", asked: earlier?.key || "", yes: NEXT, no: "" });
@@ -243,7 +250,7 @@ export function stepRows(initial, readOnly) {
     draw();
     said.textContent = "Step " + steps.length + " added: " + KINDS[type] + ".";
     const i = steps.length - 1;
-    box.querySelector({ send: `#jo-${i}-template_id`, wait: `#jo-${i}-minutes`, wait_for: `#jo-${i}-event-event`, branch: `#jo-${i}-what`,
+    box.querySelector({ send: `#jo-${i}-template_id`, wait: `#jo-${i}-minutes`, wait_until: `#jo-${i}-time`, wait_for: `#jo-${i}-event-event`, branch: `#jo-${i}-what`,
       split: `#jo-${i}-paths-0-percent` }[type] || `#jo-${i}-id`).focus();
   });
   draw();
@@ -260,6 +267,8 @@ export function stepRows(initial, readOnly) {
       } else if (s.type === "wait") {
         const size = UNITS.find(([u]) => u === s.unit)[1];
         Object.assign(out, { minutes: Math.round(Number(s.amount) * size), next: ref(s.next, i) });
+      } else if (s.type === "wait_until") {
+        Object.assign(out, { time: s.time.trim(), next: ref(s.next, i) });
       } else if (s.type === "wait_for") {
         const size = UNITS.find(([u]) => u === s.unit)[1];
         const event = Object.fromEntries(Object.entries(s.event).filter(([, v]) => v !== null && v !== undefined && String(v).trim() !== "")

@@ -57,6 +57,7 @@ function described(step) {
   if (step.type === "split") {
     return "Split at random: " + step.paths.map((p) => p.percent + " % " + (p.next ? "go to " + p.next : "held out (the run ends)")).join(", ") + ".";
   }
+  if (step.type === "wait_until") return "Wait until " + step.time + " on the contact's clock, then " + then(step.next) + ".";
   if (step.type === "wait_for") {
     return "Wait until " + eventText(step.event) + ", at most " + duration(step.timeout_minutes) + "; then " + then(step.next) +
       "; if not by then: " + then(step.on_timeout) + ".";
