@@ -1,8 +1,8 @@
 """AWS calls per form submission, counted with a botocore `before-call` hook while the real
 capture handler serves API Gateway proxy events under moto (in process).
 
-The hook sits on boto3's default session before `ecrm.platform.aws` creates its clients, so it sees
-every API call of every client the product makes from it (one count per call, whatever the
+The hook sits on the session of `ecrm.platform.aws` before it creates its clients, so it sees
+every API call of every client the product makes (one count per call, whatever the
 SDK's retries do underneath). The first submission runs with cold caches (form definition);
 every later one is the warm path, sampled `count` times per scenario. Each sample is a chain
 new -> returning (-> retried) on contacts of its own, on a re-created table: only to keep moto
@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 from botocore.model import OperationModel
 
 from bench import events
@@ -48,22 +47,20 @@ Response = dict[str, Any]
 @contextmanager
 def counting_calls() -> Iterator[Counter[str]]:
     """Counts "service.Operation" for every call of clients created inside the block."""
-    if boto3.DEFAULT_SESSION is None:
-        boto3.setup_default_session()
-    session = boto3.DEFAULT_SESSION
-    assert session is not None
+    session = aws.session()  # the product's clients come from it
     calls: Counter[str] = Counter()
 
-    def count(model: OperationModel, **_: Any) -> None:
+    def count(**kwargs: Any) -> None:
+        model: OperationModel = kwargs["model"]
         calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
     hook_id = f"bench-count-{uuid.uuid4()}"
-    session.events.register("before-call", count, unique_id=hook_id)
+    session.register("before-call", count, unique_id=hook_id)
     aws.reset()  # the product's clients are created from now on, with the hook
     try:
         yield calls
     finally:
-        session.events.unregister("before-call", unique_id=hook_id)
+        session.unregister("before-call", unique_id=hook_id)
         aws.reset()
 
 

@@ -91,7 +91,7 @@ def _key(key: Item) -> str:
 
 @dataclass
 class Meter:
-    """Counts every call of the clients created while it is installed (boto3's default session)."""
+    """Counts every call of the clients created while it is installed (`aws.session()`)."""
 
     calls: Counter[str] = field(default_factory=Counter)
     write_units: float = 0.0
@@ -170,10 +170,7 @@ class Meter:
 
 @contextmanager
 def metering() -> Iterator[Meter]:
-    if boto3.DEFAULT_SESSION is None:
-        boto3.setup_default_session()
-    session = boto3.DEFAULT_SESSION
-    assert session is not None
+    session = aws.session()  # the product's clients come from it
     meter = Meter()
     hooks: list[tuple[str, Callable[..., None]]] = [
         ("before-parameter-build", meter.before),
@@ -183,13 +180,13 @@ def metering() -> Iterator[Meter]:
     ids = []
     for name, hook in hooks:
         ids.append((name, f"cost-{uuid.uuid4()}"))
-        session.events.register(name, hook, unique_id=ids[-1][1])
+        session.register(name, hook, unique_id=ids[-1][1])
     aws.reset()  # the product's clients are created from now on, with the hooks
     try:
         yield meter
     finally:
         for name, unique in ids:
-            session.events.unregister(name, unique_id=unique)
+            session.unregister(name, unique_id=unique)
         aws.reset()
 
 

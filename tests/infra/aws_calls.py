@@ -182,7 +182,7 @@ def client_factories() -> dict[str, str]:
             if (
                 isinstance(call, ast.Call)
                 and isinstance(call.func, ast.Attribute)
-                and call.func.attr == "client"
+                and call.func.attr in {"client", "create_client"}
                 and call.args
                 and isinstance(call.args[0], ast.Constant)
                 and isinstance(call.args[0].value, str)
@@ -293,7 +293,7 @@ def direct_boto3_clients(handler_module: str) -> list[str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr in {"client", "resource"}
+                and node.func.attr in {"client", "create_client", "resource"}
                 and isinstance(node.func.value, ast.Name)
                 and node.func.value.id in {"boto3", "session"}
             ):

@@ -40,13 +40,12 @@ def main(spec_path: str) -> None:
 
     importlib.machinery.SourceFileLoader.source_to_code = record_compile  # type: ignore[method-assign,assignment]
 
-    import boto3
+    from botocore import handlers
 
-    boto3.setup_default_session()
-    session = boto3.DEFAULT_SESSION
-    assert session is not None
-
-    # before-parameter-build sees the API parameters, once per call (retries excluded).
+    # before-parameter-build sees the API parameters, once per call (retries excluded). Every
+    # botocore session registers BUILTIN_HANDLERS when it is created, so the hook reaches the
+    # product's clients whichever session they come from (ecrm.platform.aws has its own);
+    # moto's stubber and Powertools' user agent are added the same way.
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         members = sorted({key for item in params.get("TransactItems", []) for key in item})
         calls.append(
@@ -57,7 +56,7 @@ def main(spec_path: str) -> None:
             }
         )
 
-    session.events.register("before-parameter-build", record)
+    handlers.BUILTIN_HANDLERS.append(("before-parameter-build", record))
     module_name, _, function_name = spec["handler"].rpartition(".")
     handler = getattr(importlib.import_module(module_name), function_name)
     context = types.SimpleNamespace(
