@@ -462,7 +462,15 @@ def webhook_fanout(stack: Stack, function: Function) -> tuple[list[Event], Check
         with as_function(stack, function.logical_id):
             sqs = boto3.client("sqs", endpoint_url=stack.endpoint_url)
             url = stack.environment(function)["WEBHOOK_QUEUE_URL"]
-            queued = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            queued: list[Any] = []
+            # The whole queue, emptied: a bench replays this and each round's endpoint adds to
+            # the next rounds' deliveries (one receive saw 10 of them, perhaps not this one).
+            while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            ):
+                queued += batch
+                for message in batch:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         assert wanted in {json.loads(m["Body"])["delivery_id"] for m in queued}, queued
 
     return [_stream(interaction)], check
