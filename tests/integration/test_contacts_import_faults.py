@@ -48,8 +48,7 @@ KILLS = [
     for operation, nths in [
         ("GetObject", (1, 2, 3)),
         ("BatchGetItem", (1, 3)),
-        ("TransactWriteItems", (1, 2, 4)),
-        ("UpdateItem", (1,)),
+        ("TransactWriteItems", (1, 2, 4)),  # the first also records the file's verification
         ("SendMessage", (1, 2)),
     ]
     for when in ("before", "after")

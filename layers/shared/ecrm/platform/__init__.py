@@ -2,7 +2,7 @@
 
 - `settings`: read from the environment on first use (`settings()`), a frozen dataclass.
 - `models`: `Model`, the base of every pydantic model: built on first use, not at import.
-- `aws`: AWS (botocore) clients, created lazily once per process (`dynamodb()`, `sesv2()`, `sqs()`...).
+- `aws`: botocore clients, created lazily once per process (`dynamodb()`, `sesv2()`, `sqs()`...).
 - `keys`: the only module that spells a key; the table's item layout in its docstring.
 - `store`: the only module that talks to DynamoDB: `Put`/`Update`/`Check`/`Delete` values,
   `get`, `write`, `transact`, `query`, `batch_get`; AWS failures as domain outcomes.
