@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecrm.automations.triggers import When
-from ecrm.journeys import local_wait, stats
+from ecrm.journeys import facts, local_wait, stats
 from ecrm.platform import clock, keys, store
 from ecrm.platform.settings import settings
 
@@ -151,13 +151,13 @@ def draw(journey_id: str, contact_id: str, run_no: int, step_id: str) -> int:
 
 
 def _durable(
-    at: str, step: Mapping[str, Any], run: Mapping[str, Any], now: float, counted: stats.Tally
+    at: str, step: Mapping[str, Any], about: facts.Facts, now: float, counted: stats.Tally
 ) -> Landing | None:
     """Where a walk stops: a send or an update (due now), a wait, a wait_until or a wait_for
     (due at its end)."""
     kind = step["type"]
     if kind == WAIT_UNTIL:
-        return Landing(at, "waiting", local_wait.moment(run, step, now), None, counted)
+        return Landing(at, "waiting", local_wait.moment(about.contact(), step, now), None, counted)
     if kind in (SEND, UPDATE):
         return Landing(at, "ready", now, None, counted)
     if kind == WAIT:
@@ -167,8 +167,16 @@ def _durable(
     return None
 
 
-def walk(v: Version, run: Mapping[str, Any], arrive_at: str, now: float) -> Landing:
-    """From `arrive_at` (entered now) to the next send, wait or end."""
+def walk(
+    v: Version,
+    run: Mapping[str, Any],
+    arrive_at: str,
+    now: float,
+    contact: Mapping[str, Any] | None = None,
+) -> Landing:
+    """From `arrive_at` (entered now) to the next send, wait or end; `contact`: the contact as
+    the move being made leaves it (else read when a step needs it: `facts`)."""
+    about = facts.Facts(str(run["contact_id"]), contact)
     counted: stats.Tally = {}
     at = arrive_at
     engaged = set(run.get("engaged") or ())
@@ -176,7 +184,7 @@ def walk(v: Version, run: Mapping[str, Any], arrive_at: str, now: float) -> Land
         stats.merge(counted, stats.tally((at, "entered")))
         step = v.steps[at]
         kind = step["type"]
-        if durable := _durable(at, step, run, now, counted):
+        if durable := _durable(at, step, about, now, counted):
             return durable
         if kind == EXIT:
             stats.merge(counted, stats.tally((at, "exited")))
@@ -184,12 +192,12 @@ def walk(v: Version, run: Mapping[str, Any], arrive_at: str, now: float) -> Land
         target: str | None
         if kind == BRANCH:
             asked = step["if"]
-            mark = (
-                f"{asked['opened']}:opened"
-                if asked.get("opened")
-                else f"{asked['clicked']}:clicked"
-            )
-            target = step.get("yes") if mark in engaged else step.get("no")
+            if asked.get("conditions"):
+                yes = about.in_segment(asked["conditions"], now)
+            else:
+                what = "opened" if asked.get("opened") else "clicked"
+                yes = f"{asked[what]}:{what}" in engaged
+            target = step.get("yes") if yes else step.get("no")
         else:  # SPLIT
             roll, target, holdout = (
                 draw(v.journey_id, str(run["contact_id"]), int(run["run_no"]), at),
@@ -220,15 +228,16 @@ def leave(
     counted: stats.Tally,
     *,
     way: str = "next",
+    contact: Mapping[str, Any] | None = None,
 ) -> Landing:
     """The run leaves a durable step by `way` (its `next`; a `wait_for`'s `on_timeout`): on
-    to that step, or the end of the journey."""
+    to that step, or the end of the journey (`contact`: as `walk`)."""
     target = v.steps[step_id].get(way)
     if not target:
         stats.merge(counted, stats.tally((step_id, "exited")))
         return Landing(step_id, None, None, "completed", counted)
     stats.merge(counted, stats.tally((step_id, "passed")))
-    landing = walk(v, run, str(target), now)
+    landing = walk(v, run, str(target), now, contact)
     return Landing(
         landing.step,
         landing.phase,

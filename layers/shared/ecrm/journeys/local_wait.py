@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ecrm.mail import quiet_hours, send_policy_view, zones
-from ecrm.platform import keys, store
 
 
 def minute_of(hh_mm: str) -> int:
@@ -30,8 +29,7 @@ def next_moment(now: float, minute: int, zone: Any) -> float:
     raise AssertionError("a time of day comes round within two days")
 
 
-def moment(run: Mapping[str, Any], step: Mapping[str, Any], now: float) -> float:
-    """When the run's wait at this `wait_until` step ends (reads the contact's zone fields)."""
-    contact = store.get(keys.contact(str(run["contact_id"])), consistent=False)
+def moment(contact: Mapping[str, Any] | None, step: Mapping[str, Any], now: float) -> float:
+    """When a wait at this `wait_until` step ends for this contact (its zone fields)."""
     zone = zones.zone_of(contact, send_policy_view.current().zone)
     return next_moment(now, minute_of(str(step["time"])), zone)

@@ -15,6 +15,7 @@ from ecrm.automations.rules import When
 from ecrm.contacts.forms import Slug
 from ecrm.mail.senders import SenderIn
 from ecrm.platform.models import Model
+from ecrm.segments.definitions import Condition
 
 MAX_STEPS = 40
 MAX_WAIT_MINUTES = 366 * 24 * 60
@@ -101,13 +102,19 @@ class UpdateStep(Strict):
 
 
 class Engagement(Strict):
+    """What a branch asks: did the contact open (or click) an earlier mail of this journey, or
+    is the contact in a segment (`conditions`, as a segment's, all holding when the run gets
+    there)."""
+
     opened: StepId | None = Field(default=None, description="An earlier send step of this journey")
     clicked: StepId | None = None
+    conditions: list[Condition] | None = Field(default=None, min_length=1, max_length=20)
 
     @model_validator(mode="after")
     def _one(self) -> Engagement:
-        if (self.opened is None) == (self.clicked is None):
-            raise ValueError("name one send step: `opened` or `clicked`")
+        asked = [x for x in (self.opened, self.clicked, self.conditions) if x is not None]
+        if len(asked) != 1:
+            raise ValueError("ask one thing: `opened`, `clicked` (a send step) or `conditions`")
         return self
 
 
@@ -259,7 +266,7 @@ def _branches_follow_sends(
     for at in order:
         step = body.steps[index[at]]
         passed = before[at] or set()
-        if isinstance(step, BranchStep):
+        if isinstance(step, BranchStep) and not step.if_.conditions:
             asked = step.if_.opened or step.if_.clicked
             asked_step = body.steps[index[asked]] if asked in index else None
             if not isinstance(asked_step, SendStep) or asked not in passed:

@@ -37,6 +37,7 @@ def apply(v: graph.Version, run: dict[str, Any], now: float) -> dict[str, Any]:
     contact = store.get(keys.contact(contact_id))
     writes: list[store.Write] = []
     outcomes: list[str] = []
+    after = contact
     if contact is None or contact.get("alias_of") or not contact.get("email"):
         outcomes.append("unchanged")
     else:
@@ -48,8 +49,9 @@ def apply(v: graph.Version, run: dict[str, Any], now: float) -> dict[str, Any]:
             outcomes.append("refused")
         writes = change.writes()
         outcomes.append("updated" if writes else "unchanged")
+        after = change.after()
     counted = stats.tally(*((step_id, o) for o in outcomes))
-    landing = graph.leave(v, run, step_id, now, counted)
+    landing = graph.leave(v, run, step_id, now, counted, contact=after)
     try:
         return runs.move(
             run,
@@ -118,6 +120,11 @@ class _Change:
             )
         )
         return True
+
+    def after(self) -> dict[str, Any]:
+        """The contact as the move leaves it (what the steps walked after this one see)."""
+        topics = (self.topics | {self.added} if self.added else self.topics) - {self.removed}
+        return {**self.contact, **self.sets, "topics": topics}
 
     def writes(self) -> list[store.Write]:
         if not (self.sets or self.added or self.removed):
