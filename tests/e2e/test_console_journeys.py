@@ -56,8 +56,15 @@ MADE = {
             "type": "wait_for",
             "event": {"event": "custom_event", "name": "demo_booked"},
             "timeout_minutes": 1440,
-            "next": None,
+            "next": "tag",
             "on_timeout": "bye",
+        },
+        {
+            "id": "tag",
+            "type": "update",
+            "set": {"company": "Acme", "interests": ["events", "guides"]},
+            "remove_topic": "events",
+            "next": "bye",
         },
         {"id": "bye", "type": "exit"},
     ],
@@ -268,13 +275,13 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
     page: Page, stack: Any, saved: str
 ) -> None:
     """Each kind the form edits (split, send, wait, wait until a time, wait for an event,
-    branch, exit) read into the form and written back as the API gave it: the list order, its
-    "next step", its arms and paths; a step no path reaches refused at its id."""
+    branch, update, exit) read into the form and written back as the API gave it: the list
+    order, its "next step", its arms and paths; a step no path reaches refused at its id."""
     before = admin(stack, "GET", f"/admin/journeys/{saved}").json()
     sign_in(page, stack)
     reopen(page, "Made by the API")
     expect(page.locator('#journey-steps [data-step="told"]')).to_contain_text(
-        "Wait until the custom event demo_booked is recorded, at most 1 day; then end;"
+        "Wait until the custom event demo_booked is recorded, at most 1 day; then go to tag;"
         " if not by then: go to bye."
     )
     press(page, "Edit the draft")
@@ -286,19 +293,33 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
     expect(page.locator("#jo-5-event-event")).to_have_value("custom_event")
     expect(page.get_by_label("Event name").nth(2)).to_have_value("demo_booked")
     expect(page.locator("#jo-5-timeout_unit")).to_have_value("days")
-    expect(page.locator("#jo-5-on_timeout option:checked")).to_have_text(
-        "The next step in the list"
-    )
+    expect(page.locator("#jo-5-on_timeout option:checked")).to_have_text("Go to bye")
+    expect(page.locator("#jo-6-set_field-1")).to_have_value("interests")
+    expect(page.locator("#jo-6-set-1-value")).to_have_value("events, guides")
+    expect(page.locator("#jo-6-remove_topic")).to_have_value("events")
     expect(page.locator("#jo-4-no option:checked")).to_have_text("Go to bye")
 
-    # a split added at the end: no path reaches it, said at its id; removed again
-    add_step(page, 5, "#jo-7-paths-0-percent")  # past send, the three waits, branch
+    # a field the profile schema does not have: refused next to its value
+    page.locator("#jo-6-set_field-0").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("shoe_size")
     press(page, "Save the draft")
-    expect(page.locator("#jo-7-id-error")).to_have_text("No path from start reaches this step.")
-    expect(page.locator("#jo-7-id")).to_be_focused()
-    page.locator("#jo-step-7").get_by_role("button", name="Remove", exact=True).focus()
+    expect(page.locator("#jo-6-set-0-value-error")).to_have_text(
+        "No such field in the profile schema."
+    )
+    expect(page.locator("#jo-6-set-0-value")).to_be_focused()
+    page.locator("#jo-6-set_field-0").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("company")
+
+    # a split added at the end: no path reaches it, said at its id; removed again
+    add_step(page, 5, "#jo-8-paths-0-percent")  # past send, the three waits, branch
+    press(page, "Save the draft")
+    expect(page.locator("#jo-8-id-error")).to_have_text("No path from start reaches this step.")
+    expect(page.locator("#jo-8-id")).to_be_focused()
+    page.locator("#jo-step-8").get_by_role("button", name="Remove", exact=True).focus()
     page.keyboard.press("Enter")
-    expect(page.locator("#jo-step-7")).to_have_count(0)
+    expect(page.locator("#jo-step-8")).to_have_count(0)
     press(page, "Save the draft")
     expect(page.locator("#editing")).to_have_text("Journey Made by the API")
     after = admin(stack, "GET", f"/admin/journeys/{saved}").json()

@@ -8,6 +8,7 @@ import { api } from "./api.js";
 import { EVENTS } from "./automations.js";
 import { h, replace, say, showRefusal } from "./dom.js";
 import { DETAIL, stepRows } from "./journey_steps.js";
+import { knowSchema } from "./journey_update.js";
 
 function field(label, control, hint) {
   return h("div", { class: "field", "data-field": control.name },
@@ -88,7 +89,7 @@ export function journeyEditor(area, journey, canChange, done) {
     goal.node,
     h("h3", {}, "Steps, in order"),
     h("p", { class: "note" }, "Contacts start at the first step. Each step goes on to the next in the list, or to a later step you choose, or ends the journey."),
-    steps.box, h("datalist", { id: "jo-templates" }),
+    steps.box, h("datalist", { id: "jo-templates" }), h("datalist", { id: "jo-fields" }), h("datalist", { id: "jo-topics" }),
     problem,
     canChange ? h("div", { class: "actions" },
       h("button", { type: "submit" }, isNew ? "Create the draft" : "Save the draft"),
@@ -98,6 +99,11 @@ export function journeyEditor(area, journey, canChange, done) {
   if (!canChange) return;
   api("/admin/templates?limit=100").then((page) => replace(area.querySelector("#jo-templates"),
     page.items.map((t) => h("option", { value: t.id }, t.name)))).catch(() => {});
+  api("/admin/profile-schema").then((schema) => {  // an update step's fields and topics
+    knowSchema(schema);
+    replace(area.querySelector("#jo-fields"), [...(schema.profile || []), ...(schema.interests || [])].map((f) => h("option", { value: f.name }, f.label)));
+    replace(area.querySelector("#jo-topics"), (schema.topics || []).map((t) => h("option", { value: t.id }, t.label)));
+  }).catch(() => {});
   form.querySelector("#jo-cancel").addEventListener("click", () => done(journey ? journey.id : null));
 
   const body = () => {

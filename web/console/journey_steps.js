@@ -1,19 +1,20 @@
 /* A journey's steps as a list of fieldsets (journey_editor.js): send a template, wait a duration,
    wait until a time of day on the contact's clock, wait for an event (at most a timeout, each
    way going on to its own step), branch on whether the contact opened or clicked an earlier
-   mail, split at random, exit. The list is the order the journey is read in: the first step is
-   where contacts start, and each step goes on to "the next step in the list", a later step
-   chosen by its id, or the end; a branch's arms and a split's paths too (a path may hold out:
-   the run ends). Choosing only later steps keeps the graph going forward (the API refuses a
-   circle anyway). Steps of other kinds (an update of the contact, kinds added later) are kept
-   as the API gave them. Controls are named as the API names them in a refusal
+   mail, split at random, update the contact (journey_update.js), exit. The list is the order
+   the journey is read in: the first step is where contacts start, and each step goes on to
+   "the next step in the list", a later step chosen by its id, or the end; a branch's arms and
+   a split's paths too (a path may hold out: the run ends). Choosing only later steps keeps the
+   graph going forward (the API refuses a circle anyway). Steps of other kinds (added later)
+   are kept as the API gave them. Controls are named as the API names them in a refusal
    (`steps.2.template_id`). */
 
 import { EVENTS } from "./automations.js";
 import { h, replace } from "./dom.js";
+import * as update from "./journey_update.js";
 
 export const KINDS = { send: "Send a mail", wait: "Wait", wait_until: "Wait until a time of day", wait_for: "Wait for an event", branch: "Branch on an earlier mail",
-  split: "Split at random", exit: "Exit" };
+  split: "Split at random", update: "Update the contact", exit: "Exit" };
 // The field only this event needs (under `entry`, `goal` or a wait_for's `event`): key, label, hint.
 export const DETAIL = { form_submitted: ["form_id", "Form id", "Leave empty for any form."], stage_reached: ["stage", "Stage", "A stage of the scoring ruleset, such as mql."],
   topic_added: ["topic", "Topic joined", ""], custom_event: ["name", "Event name", "As the source sends it, such as purchased."] };
@@ -66,6 +67,8 @@ function fromApi(steps) {
       const asked = s.if || {};
       Object.assign(step, { what: asked.clicked ? "clicked" : "opened", asked: keyOf.get(asked.clicked || asked.opened) || "",
         yes: ref(s.yes, i), no: ref(s.no, i) });
+    } else if (s.type === "update") {
+      Object.assign(step, update.fromApi(s), { next: ref(s.next, i) });
     } else if (s.type === "split") {
       step.paths = s.paths.map((p) => ({ percent: p.percent, next: ref(p.next, i) }));
     } else if (s.type !== "exit") {
@@ -197,6 +200,9 @@ export function stepRows(initial, readOnly) {
         box.querySelector(`#jo-${i}-paths-${step.paths.length - 1}-percent`).focus();
       });
       parts.push(h("p", { class: "note" }, "The percentages add up to 100; a held-out path ends the run (a control group)."), readOnly ? null : more);
+    } else if (step.type === "update") {
+      parts = update.parts(step, { base, name, text, field, then, readOnly, redraw: draw,
+        focus: (suffix) => box.querySelector("#" + base + suffix).focus() });
     } else if (step.type === "exit") {
       parts = [h("p", { class: "note" }, "The run ends here.")];
     } else {
@@ -232,7 +238,7 @@ export function stepRows(initial, readOnly) {
   }
   add.addEventListener("click", () => {
     const type = kind.value;
-    const prefix = { send: "mail", wait: "wait", wait_until: "until_time", wait_for: "until", branch: "branch", split: "split", exit: "exit" }[type];
+    const prefix = { send: "mail", wait: "wait", wait_until: "until_time", wait_for: "until", branch: "branch", split: "split", update: "update", exit: "exit" }[type];
     let n = 1;
     while (steps.some((s) => s.id === prefix + "_" + n)) n += 1;
     const step = { key: "k" + (keys += 1), id: prefix + "_" + n, type };
@@ -244,6 +250,7 @@ export function stepRows(initial, readOnly) {
     if (type === "wait") Object.assign(step, { amount: 1, unit: "days", next: NEXT });
     if (type === "wait_until") Object.assign(step, { time: "09:00", next: NEXT });
     if (type === "wait_for") Object.assign(step, { event: { event: "custom_event" }, amount: 3, unit: "days", next: NEXT, on_timeout: "" });
+    if (type === "update") Object.assign(step, update.fresh(), { next: NEXT });
     if (type === "split") step.paths = [{ percent: 50, next: NEXT }, { percent: 50, next: "" }];
     if (type === "branch") Object.assign(step, { what: "opened", asked: earlier?.key || "", yes: NEXT, no: "" });
     steps.push(step);
@@ -251,7 +258,7 @@ export function stepRows(initial, readOnly) {
     said.textContent = "Step " + steps.length + " added: " + KINDS[type] + ".";
     const i = steps.length - 1;
     box.querySelector({ send: `#jo-${i}-template_id`, wait: `#jo-${i}-minutes`, wait_until: `#jo-${i}-time`, wait_for: `#jo-${i}-event-event`, branch: `#jo-${i}-what`,
-      split: `#jo-${i}-paths-0-percent` }[type] || `#jo-${i}-id`).focus();
+      split: `#jo-${i}-paths-0-percent`, update: `#jo-${i}-set_field-0` }[type] || `#jo-${i}-id`).focus();
   });
   draw();
 
@@ -274,6 +281,8 @@ export function stepRows(initial, readOnly) {
         const event = Object.fromEntries(Object.entries(s.event).filter(([, v]) => v !== null && v !== undefined && String(v).trim() !== "")
           .map(([k, v]) => [k, String(v).trim()]));
         Object.assign(out, { event, timeout_minutes: Math.round(Number(s.amount) * size), next: ref(s.next, i), on_timeout: ref(s.on_timeout, i) });
+      } else if (s.type === "update") {
+        Object.assign(out, update.toApi(s), { next: ref(s.next, i) });
       } else if (s.type === "split") {
         out.paths = s.paths.map((p) => ({ percent: Number(p.percent), next: ref(p.next, i) }));
       } else if (s.type === "branch") {
