@@ -17,7 +17,7 @@ from tests.e2e.browsing import page_at
 from tests.e2e.console import (
     admin,
     assert_fits,
-    confirmed_subscriber,
+    confirmed_subscribers,
     create_the_draft,
     csp_violations,
     forced_write,
@@ -45,8 +45,7 @@ AB_TEST = {
 @pytest.fixture(scope="module")
 def parts(stack: Any) -> None:
     """Twelve confirmed subscribers, a template, a segment of the newsletter."""
-    for n, address in enumerate(PEOPLE):
-        confirmed_subscriber(stack, address, first_name=f"Reader{n}")
+    confirmed_subscribers(stack, {a: {"first_name": f"Reader{n}"} for n, a in enumerate(PEOPLE)})
     template = {"id": "trial", "name": "Trial", "subject": "Trial for {{ contact.first_name }}"}
     assert admin(stack, "POST", "/admin/templates", json={**template, "html": HTML}).ok
     segment = {"id": "ab-news", "name": "A/B readers", "topic": "newsletter"}

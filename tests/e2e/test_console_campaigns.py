@@ -17,7 +17,7 @@ from tests.e2e.browsing import page_at
 from tests.e2e.console import (
     admin,
     assert_fits,
-    confirmed_subscriber,
+    confirmed_subscribers,
     create_the_draft,
     forced_write,
     send_a_test,
@@ -42,8 +42,7 @@ PEOPLE = ("cara.campaigns@acme.example", "cody.campaigns@acme.example")
 @pytest.fixture(scope="module")
 def parts(stack: Any) -> None:
     """Two confirmed subscribers, a template with a link, a segment of the newsletter."""
-    for address in PEOPLE:
-        confirmed_subscriber(stack, address, first_name=address.split(".")[0].title())
+    confirmed_subscribers(stack, {a: {"first_name": a.split(".")[0].title()} for a in PEOPLE})
     template = {"id": "spring", "name": "Spring", "subject": "Spring for {{ contact.first_name }}"}
     assert admin(stack, "POST", "/admin/templates", json={**template, "html": HTML}).ok
     segment = {"id": "all-news", "name": "All readers", "topic": "newsletter"}
