@@ -17,7 +17,10 @@ For each wave: sends per second from its first to its last accepted send, divide
 rate (200/s, what the pacing is given; it sends at `SEND_RATE_SHARE` of it) and, beside it, by
 the rate the pacing aimed at. The figure is the lowest wave's ratio to the SES rate (goal
 >= 0.95), with no wave mailing anyone early (a send before its wave's release) and every
-recipient mailed once.
+recipient mailed once. A wave's own span is the issue's "each wave paced against the SES
+rate": the hours between waves are the schedule's, and the seconds from a release to its
+first send (the tick's, reported apart) are not the pace. Where a slow wave lost its time,
+`gaps` says (docs/design/sending-policy.md, Figures).
 """
 
 from __future__ import annotations

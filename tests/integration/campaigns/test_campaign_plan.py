@@ -8,6 +8,7 @@ import pytest
 
 from ecrm.campaigns import plan, queue, states
 from ecrm.platform import keys, store
+from ecrm.segments import audience
 from tests.integration.campaigns.conftest import Sent, add_contacts, create_campaign
 
 
@@ -60,3 +61,32 @@ def test_a_page_planned_before_sizes_were_stored_keeps_its_batches_of_fifty(
     store.write(store.Put({**keys.campaign_page(campaign_id, 0, 0), **page}))
 
     assert [len(b["recipients"]) for b in _planned(monkeypatch, campaign_id)] == [50, 11]
+
+
+@pytest.mark.parametrize(
+    ("page_size", "pages"),
+    [
+        (lambda n: n - 1, [("n", True)]),  # a tail of one joins the full page before it
+        (lambda n: n, [("n", True)]),  # a full last page: no empty page after it
+        (lambda n: n // 2, [("half", False), ("rest", True)]),  # over a fifth: a page of its own
+    ],
+)
+def test_a_shards_tail_of_at_most_a_fifth_of_a_page_joins_the_page_before_it(
+    campaign_env: Sent, monkeypatch: pytest.MonkeyPatch, page_size: Any, pages: Any
+) -> None:
+    """So that no wave of a local-time send, nor any campaign, ends a shard with a batch of a
+    few recipients (a short send turn: the pace idles until the other workers are ready)."""
+    in_shard = sum(keys.topic_shard(c) == 0 for c in add_contacts(200))
+    size = page_size(in_shard)
+    monkeypatch.setattr(audience, "PAGE_SIZE", size)
+    campaign_id = _started(monkeypatch)
+    _planned(monkeypatch, campaign_id)  # page 0 (and the plan of page 1, run below)
+    if len(pages) > 1:
+        start = store.get(keys.campaign_page(campaign_id, 0, 0))["next"]  # type: ignore[index]
+        monkeypatch.setattr(queue, "send", lambda *_, **__: None)
+        plan.plan(plan.plan_message(campaign_id, 0, 1, start))
+    expected = {"n": in_shard, "half": size, "rest": in_shard - size}
+    found = [store.get(keys.campaign_page(campaign_id, 0, n)) for n in range(len(pages) + 1)]
+    assert [(len(p["recipients"]), p["last"]) for p in found if p] == [
+        (expected[name], last) for name, last in pages
+    ]

@@ -4,12 +4,13 @@ Every recipient has a ledger item (`ecrm.mail.send_ledger`: its states, the cond
 one batch, and one copy of it, send to a recipient, the batch tally and the `Send`-event
 confirmation); who may be mailed at send time is `ecrm.campaigns.recipients`:
 
-- Sends go in chunks (one pacing reservation, `ecrm.mail.pacing`, taken once the chunk is claimed
-  and rendered). A chunk's claims are written *before* any of its SES calls, in one
-  TransactWriteItems, each conditional (`attribute_not_exists`, or taking over this batch's
-  own `retry` item, or its own stale `sending` item by the exact `claimed_at` read): of two
-  copies of a batch only one sends to a recipient. A failed condition leaves that recipient
-  to wait; the others go ahead.
+- Sends go in chunks (one pacing reservation, `ecrm.mail.pacing`, taken once the chunk is
+  claimed and rendered; the next chunk is claimed and rendered meanwhile, by a helper thread,
+  and given back as `retry` if the batch stops first). A chunk's claims are written *before*
+  any of its SES calls, in one TransactWriteItems, each conditional (`attribute_not_exists`,
+  or taking over this batch's own `retry` item, or its own stale `sending` item by the exact
+  `claimed_at` read): of two copies of a batch only one sends to a recipient. A failed
+  condition leaves that recipient to wait; the others go ahead.
 - `sent`/`failed` are written right after the chunk (BatchWriteItem: the claim made the items
   this worker's alone); a throttle or deferral writes the chunk's unsent claims back as `retry`.
 - The send policy is applied at send time (`ecrm.campaigns.recipients`: capped recipients
@@ -29,8 +30,8 @@ is older than `STALE_SENDING_SECONDS` (15 min, far beyond the function's timeout
 marks the item `sent`; otherwise, after the stale time, the recipient is sent again: one
 duplicate, only for a worker that died inside that window, and only when the event is lost.
 The window is one chunk of sends (about `rate x 0.3 s` of them, `pacing.chunk_size`); the
-chunk's claimed but unsent recipients are no duplicates: they get their one mail after the
-stale time.
+chunk's claimed but unsent recipients, and the next chunk's claimed ahead, are no duplicates:
+they get their one mail after the stale time.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import contextlib
 import functools
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,21 +127,103 @@ def _send_all(
     seconds_left: Callable[[], float],
     cap: FrequencyCap | None,
 ) -> str | None:
-    """Send to `ready`, paced; the reason it stopped early, or None."""
+    """Send to `ready`, paced, chunk by chunk; the reason it stopped early, or None. The next
+    chunk is claimed and rendered (a helper thread) while this one's sends wait for their
+    slots, so that between one chunk's last slot and the next chunk's reservation a worker
+    only waits for the last answers and writes the marks: well within another worker's turn
+    (`pacing`: reservations are taken in turn), and alone, a short pause per chunk.
+    Claimed ahead and not sent (the batch stopped), a chunk's claims are given back."""
     rate = pacing.campaign_rate()
     size = pacing.chunk_size(rate, len(ready))
-    checked = time.monotonic()
-    for start in range(0, len(ready), size):
-        if seconds_left() < MIN_SECONDS_LEFT:
-            return "time"
-        if time.monotonic() - checked > STATE_CHECK_SECONDS:
-            if not _still_sending(batch.campaign_id):
-                return "stopped"
-            checked = time.monotonic()
-        stop = _send_chunk(batch, ready[start : start + size], content, rate, cap)
-        if stop:
-            return stop
+    chunks = [ready[start : start + size] for start in range(0, len(ready), size)]
+    should_stop = _Checks(batch.campaign_id, seconds_left)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="next-chunk") as helper:
+
+        def prepare(chunk: list[send_ledger.Todo] | None) -> Future[_Prepared] | None:
+            return helper.submit(_prepare, batch, chunk, content, cap) if chunk else None
+
+        upcoming = prepare(chunks[0] if chunks else None)
+        for following in [*chunks[1:], None]:
+            assert upcoming is not None
+            prepared = upcoming.result()
+            if stop := should_stop():
+                _give_back_prepared(batch, prepared)
+                return stop
+            upcoming = prepare(following)
+            try:
+                stop = _send_chunk(batch, prepared, content, rate)
+            except Exception:
+                _abandon(batch, upcoming)
+                raise
+            if stop:
+                _abandon(batch, upcoming)
+                return stop
     return None
+
+
+def _abandon(batch: send_ledger.Batch, upcoming: Future[_Prepared] | None) -> None:
+    """The chunk claimed ahead will not be sent: its claims go back as `retry` (left, they would
+    wait for the stale time, as after a crash). Its own failure (a throttled claim) left
+    nothing claimed."""
+    if upcoming is not None:
+        with contextlib.suppress(Exception):
+            _give_back_prepared(batch, upcoming.result())
+
+
+class _Checks:
+    """Between chunks: too close to the function's timeout, or the campaign no longer sending
+    (read every `STATE_CHECK_SECONDS`)."""
+
+    def __init__(self, campaign_id: str, seconds_left: Callable[[], float]) -> None:
+        self.campaign_id, self.seconds_left = campaign_id, seconds_left
+        self.checked = time.monotonic()
+
+    def __call__(self) -> str | None:
+        if self.seconds_left() < MIN_SECONDS_LEFT:
+            return "time"
+        if time.monotonic() - self.checked > STATE_CHECK_SECONDS:
+            self.checked = time.monotonic()
+            if not _still_sending(self.campaign_id):
+                return "stopped"
+        return None
+
+
+@dataclass
+class _Prepared:
+    """A chunk claimed and rendered, not sent yet."""
+
+    mark: dict[str, Any]
+    rendered: list[tuple[send_ledger.Todo, bytes]]
+    marks: list[dict[str, Any]]  # failed already (an invalid address, too large)
+
+
+def _prepare(
+    batch: send_ledger.Batch,
+    chunk: list[send_ledger.Todo],
+    content: campaign_content.Content,
+    cap: FrequencyCap | None,
+) -> _Prepared:
+    """Claim the chunk (before any of its SES calls) and render it."""
+    mark = {"claimed_at": round(clock.now(), 3), "attempts": batch.attempt + 1}
+    claimed = recipients.claim(batch, chunk, mark["claimed_at"], cap)
+    marks: list[dict[str, Any]] = []
+    rendered: list[tuple[send_ledger.Todo, bytes]] = []
+    for entry in claimed:
+        try:
+            rendered.append((entry, content.render(entry.contact_id, entry.contact or {})))
+        except bulk.InvalidAddress:
+            failed = {**mark, "reason": "invalid_address"}
+            marks.append(send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed))
+        except render_limits.RenderTooLarge:  # this contact's values passed the budget
+            failed = {**mark, "reason": "too_large"}
+            marks.append(send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed))
+    return _Prepared(mark, rendered, marks)
+
+
+def _give_back_prepared(batch: send_ledger.Batch, prepared: _Prepared) -> None:
+    """A prepared chunk that will not be sent: its claims back as `retry`, its failures kept."""
+    unsent = [entry for entry, _ in prepared.rendered]
+    send_ledger.write_marks([*prepared.marks, *_give_back(batch, unsent, prepared.mark)], batch)
 
 
 def _take_slot(
@@ -165,27 +249,14 @@ def _take_slot(
 
 def _send_chunk(
     batch: send_ledger.Batch,
-    chunk: list[send_ledger.Todo],
+    prepared: _Prepared,
     content: campaign_content.Content,
     rate: float,
-    cap: FrequencyCap | None,
 ) -> str | None:
-    """Claim the chunk (before any SES call) and render it, then reserve its sends (so the
-    claim's and the rendering's time is not spent from the first slots), start each SES call
-    at its slot (several in flight: `ecrm.mail.in_flight`) and mark them all."""
-    mark = {"claimed_at": round(clock.now(), 3), "attempts": batch.attempt + 1}
-    claimed = recipients.claim(batch, chunk, mark["claimed_at"], cap)
-    marks: list[dict[str, Any]] = []
-    rendered: list[tuple[send_ledger.Todo, bytes]] = []
-    for entry in claimed:
-        try:
-            rendered.append((entry, content.render(entry.contact_id, entry.contact or {})))
-        except bulk.InvalidAddress:
-            failed = {**mark, "reason": "invalid_address"}
-            marks.append(send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed))
-        except render_limits.RenderTooLarge:  # this contact's values passed the budget
-            failed = {**mark, "reason": "too_large"}
-            marks.append(send_ledger.ledger(batch, entry.contact_id, send_ledger.FAILED, **failed))
+    """Send a claimed, rendered chunk: reserve its sends (once it is ready, so that neither the
+    claim's nor the rendering's time is spent from the first slots), start each SES call at its
+    slot (several in flight: `ecrm.mail.in_flight`) and mark them all."""
+    mark, rendered, marks = prepared.mark, prepared.rendered, prepared.marks
     sends: InFlight[Sent] = InFlight(in_flight.limit_for(rate))
 
     def send(entry: send_ledger.Todo, raw: bytes) -> Callable[[], Sent]:
