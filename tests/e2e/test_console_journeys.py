@@ -64,7 +64,16 @@ MADE = {
             "type": "update",
             "set": {"company": "Acme", "interests": ["events", "guides"]},
             "remove_topic": "events",
-            "next": "bye",
+            "next": "vip",
+        },
+        {
+            "id": "vip",
+            "type": "branch",
+            "if": {
+                "conditions": [{"kind": "field", "field": "company", "op": "eq", "value": "Acme"}]
+            },
+            "yes": "bye",
+            "no": None,
         },
         {"id": "bye", "type": "exit"},
     ],
@@ -284,6 +293,9 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
         "Wait until the custom event demo_booked is recorded, at most 1 day; then go to tag;"
         " if not by then: go to bye."
     )
+    expect(page.locator('#journey-steps [data-step="vip"]')).to_contain_text(
+        "If the contact is in the segment Profile field: field company, op eq, value Acme"
+    )
     press(page, "Edit the draft")
     expect(page.locator("#editing")).to_be_focused()
     expect(page.locator("#jo-0-paths-1-next option:checked")).to_have_text(
@@ -297,6 +309,7 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
     expect(page.locator("#jo-6-set_field-1")).to_have_value("interests")
     expect(page.locator("#jo-6-set-1-value")).to_have_value("events, guides")
     expect(page.locator("#jo-6-remove_topic")).to_have_value("events")
+    expect(page.locator("#jo-7-what option:checked")).to_have_text("is in the segment below")
     expect(page.locator("#jo-4-no option:checked")).to_have_text("Go to bye")
 
     # a field the profile schema does not have: refused next to its value
@@ -313,13 +326,13 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
     page.keyboard.type("company")
 
     # a split added at the end: no path reaches it, said at its id; removed again
-    add_step(page, 5, "#jo-8-paths-0-percent")  # past send, the three waits, branch
+    add_step(page, 5, "#jo-9-paths-0-percent")  # past send, the three waits, branch
     press(page, "Save the draft")
-    expect(page.locator("#jo-8-id-error")).to_have_text("No path from start reaches this step.")
-    expect(page.locator("#jo-8-id")).to_be_focused()
-    page.locator("#jo-step-8").get_by_role("button", name="Remove", exact=True).focus()
+    expect(page.locator("#jo-9-id-error")).to_have_text("No path from start reaches this step.")
+    expect(page.locator("#jo-9-id")).to_be_focused()
+    page.locator("#jo-step-9").get_by_role("button", name="Remove", exact=True).focus()
     page.keyboard.press("Enter")
-    expect(page.locator("#jo-step-8")).to_have_count(0)
+    expect(page.locator("#jo-step-9")).to_have_count(0)
     press(page, "Save the draft")
     expect(page.locator("#editing")).to_have_text("Journey Made by the API")
     after = admin(stack, "GET", f"/admin/journeys/{saved}").json()

@@ -10,6 +10,7 @@
    (`steps.2.template_id`). */
 
 import { EVENTS } from "./automations.js";
+import { describe } from "./conditions.js";
 import { h, replace } from "./dom.js";
 import * as update from "./journey_update.js";
 
@@ -65,8 +66,8 @@ function fromApi(steps) {
       Object.assign(step, { event: { ...s.event }, amount: s.timeout_minutes / size, unit, next: ref(s.next, i), on_timeout: ref(s.on_timeout, i) });
     } else if (s.type === "branch") {
       const asked = s.if || {};
-      Object.assign(step, { what: asked.clicked ? "clicked" : "opened", asked: keyOf.get(asked.clicked || asked.opened) || "",
-        yes: ref(s.yes, i), no: ref(s.no, i) });
+      Object.assign(step, { what: asked.conditions ? "conditions" : asked.clicked ? "clicked" : "opened",
+        asked: keyOf.get(asked.clicked || asked.opened) || "", conditions: asked.conditions || null, yes: ref(s.yes, i), no: ref(s.no, i) });
     } else if (s.type === "update") {
       Object.assign(step, update.fromApi(s), { next: ref(s.next, i) });
     } else if (s.type === "split") {
@@ -171,9 +172,14 @@ export function stepRows(initial, readOnly) {
       ];
     } else if (step.type === "branch") {
       const sends = steps.slice(0, i).filter((s) => s.type === "send");
+      const asks = [["opened", "opened"], ["clicked", "clicked a link in"]];
+      if (step.conditions) asks.push(["conditions", "is in the segment below"]);  // kept as given
+      const segment = step.conditions ? h("div", { class: "field" }, h("p", { class: "note" },
+        "The segment (edit it with ecrm journeys put): " + step.conditions.map(describe).join("; and ") + ".")) : null;
       parts = [
-        field("If the contact", choice("what", step.what, [["opened", "opened"], ["clicked", "clicked a link in"]].map(([value, t]) =>
+        field("If the contact", choice("what", step.what, asks.map(([value, t]) =>
           h("option", { value, selected: step.what === value }, t)))),
+        segment,
         field("the mail of the step", choice("if", step.asked, [h("option", { value: "" }, "Choose an earlier send step"),
           ...sends.map((s) => h("option", { value: s.key, selected: step.asked === s.key, "data-sent": s.key }, s.id))], (v) => { step.asked = v; })),
         then("yes", "If yes"),
@@ -286,7 +292,8 @@ export function stepRows(initial, readOnly) {
       } else if (s.type === "split") {
         out.paths = s.paths.map((p) => ({ percent: Number(p.percent), next: ref(p.next, i) }));
       } else if (s.type === "branch") {
-        Object.assign(out, { if: { [s.what]: idOf.get(s.asked) || "" }, yes: ref(s.yes, i), no: ref(s.no, i) });
+        const asked = s.what === "conditions" ? { conditions: s.conditions } : { [s.what]: idOf.get(s.asked) || "" };
+        Object.assign(out, { if: asked, yes: ref(s.yes, i), no: ref(s.no, i) });
       }
       return out;
     });

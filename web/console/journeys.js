@@ -7,6 +7,7 @@
 
 import { api } from "./api.js";
 import { EVENTS } from "./automations.js";
+import { describe } from "./conditions.js";
 import { confirmed } from "./confirm.js";
 import { h, replace, say } from "./dom.js";
 import { journeyEditor } from "./journey_editor.js";
@@ -51,6 +52,7 @@ function described(step) {
   if (step.type === "wait") return "Wait " + duration(step.minutes) + ", then " + then(step.next) + ".";
   if (step.type === "branch") {
     const asked = step.if || {};
+    if (asked.conditions) return "If the contact is in the segment " + asked.conditions.map(describe).join("; and ") + ": " + then(step.yes) + "; if not: " + then(step.no) + ".";
     return "If the contact " + (asked.clicked ? "clicked a link in the mail of " + asked.clicked : "opened the mail of " + asked.opened) +
       ": " + then(step.yes) + "; if not: " + then(step.no) + ".";
   }
