@@ -17,7 +17,7 @@ from cli.output import table
 BASE = "/admin/webhooks"
 TYPES = (
     "form.submitted, contact.confirmed, contact.unsubscribed, contact.stage_changed, "
-    "automation.mail_delivered, event.custom"
+    "automation.mail_delivered, event.custom, journey.step"
 )
 
 

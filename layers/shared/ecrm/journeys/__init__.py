@@ -1,7 +1,7 @@
 """Journeys (issue 18): multi-step automated mailings, one run per contact and journey, with
 waits (a duration, a time of day in the contact's zone, or until an event with a timeout),
 branches on what the contact did with an earlier mail or on segment conditions, random
-splits, contact updates and a goal (docs/design/journeys.md).
+splits, contact updates, notices (EventBridge, webhooks) and a goal (docs/design/journeys.md).
 
 - `model`: the journey as marketers write it (pydantic) and the graph checks (`check_graph`);
 - `definitions`: drafts, publishing versions, stopping, reading (`create`, `update`,
@@ -12,6 +12,7 @@ splits, contact updates and a goal (docs/design/journeys.md).
   (`handle`, `on_event`);
 - `local_wait`: a `wait_until` step's moment in the contact's zone (`moment`);
 - `facts`: what a walk reads of its contact when a step needs it (`Facts`);
+- `notify_step`, `notices`: a notify step's notice in the run's move; its EventBridge entry;
 - `wake`: a `wait_for` step's event wakes the contact's runs listening for it (`on_event`);
 - `engine`: a due run moved on, each move once (`advance`);
 - `send_step`: one send step: checks by kind, claim, SES, settle (`send`);

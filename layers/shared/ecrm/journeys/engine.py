@@ -9,6 +9,7 @@ conditional on `seq`) until the run waits, is delayed, or ends:
   `seq`: whichever comes first wins, the other finds the run moved);
 - `ready` or `sending` (a send step): `send_step.send` (claim, SES, settle and walk on);
 - `ready` at an update step: `update_step.apply` (the contact changed in the run's move);
+- `ready` at a notify step: `notify_step.apply` (its notice written in the run's move);
 - `sent` (SES's Send event confirmed a send whose worker died): walked on without sending.
 
 Runs keep their version: its definition is read (and cached for good) by number. A move that
@@ -23,7 +24,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm.journeys import graph, runs, send_step, stats, update_step
+from ecrm.journeys import graph, notify_step, runs, send_step, stats, update_step
 from ecrm.platform import clock, store
 
 logger = Logger(service="mailing", child=True)
@@ -49,6 +50,10 @@ def advance(key: Mapping[str, str], *, now: float | None = None) -> str:
     return str(run.get("state")) if run else "gone"
 
 
+# The steps that act when due (phase ready), besides sends: each makes its one move itself.
+DOERS = {graph.UPDATE: update_step.apply, graph.NOTIFY: notify_step.apply}
+
+
 def _step(run: dict[str, Any], now: float) -> dict[str, Any]:
     v = graph.version(str(run["journey_id"]), int(run["version"]))
     if v is None or str(run["step"]) not in v.steps:  # never published as read: end it
@@ -71,6 +76,4 @@ def _step(run: dict[str, Any], now: float) -> dict[str, Any]:
         return runs.move(
             run, runs.landed(runs.key_of(run), landing, now), landing.counted, phase=phase
         )
-    if v.steps[step].get("type") == graph.UPDATE:
-        return update_step.apply(v, run, now)
-    return send_step.send(v, run, now)
+    return DOERS.get(str(v.steps[step].get("type")), send_step.send)(v, run, now)

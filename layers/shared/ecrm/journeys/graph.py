@@ -28,6 +28,7 @@ from ecrm.platform.settings import settings
 SEND, WAIT, BRANCH, SPLIT, EXIT = "send", "wait", "branch", "split", "exit"
 WAIT_FOR = "wait_for"  # until an event (the stream wakes the run) or its timeout (the tick)
 UPDATE = "update"  # the contact changed: in the run's move, by the tick (`update_step`)
+NOTIFY = "notify"  # a notice in the run's move, by the tick (`notify_step`)
 WAIT_UNTIL = "wait_until"  # a time of day in the contact's zone (`local_wait`)
 
 
@@ -153,12 +154,12 @@ def draw(journey_id: str, contact_id: str, run_no: int, step_id: str) -> int:
 def _durable(
     at: str, step: Mapping[str, Any], about: facts.Facts, now: float, counted: stats.Tally
 ) -> Landing | None:
-    """Where a walk stops: a send or an update (due now), a wait, a wait_until or a wait_for
-    (due at its end)."""
+    """Where a walk stops: a send, an update or a notify (due now), a wait, a wait_until or a
+    wait_for (due at its end)."""
     kind = step["type"]
     if kind == WAIT_UNTIL:
         return Landing(at, "waiting", local_wait.moment(about.contact(), step, now), None, counted)
-    if kind in (SEND, UPDATE):
+    if kind in (SEND, UPDATE, NOTIFY):
         return Landing(at, "ready", now, None, counted)
     if kind == WAIT:
         return Landing(at, "waiting", now + int(step["minutes"]) * 60, None, counted)

@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from ecrm.automations.rules import When
 from ecrm.contacts.forms import Slug
+from ecrm.events.payload import NAME_PATTERN
 from ecrm.mail.senders import SenderIn
 from ecrm.platform.models import Model
 from ecrm.segments.definitions import Condition
@@ -101,6 +102,25 @@ class UpdateStep(Strict):
         return self
 
 
+class NotifyStep(Strict):
+    """Tells other systems the contact got here (`ecrm.journeys.notices`): an event on
+    EventBridge's default bus and/or a `journey.step` webhook event."""
+
+    id: StepId
+    type: Literal["notify"]
+    to: list[Literal["eventbridge", "webhook"]] = Field(min_length=1, max_length=2)
+    label: Annotated[str, StringConstraints(pattern=NAME_PATTERN)] | None = Field(
+        default=None, description="A name receivers go by (e.g. trial-ending)"
+    )
+    next: StepId | None = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> NotifyStep:
+        if len(set(self.to)) != len(self.to):
+            raise ValueError("name each channel once")
+        return self
+
+
 class Engagement(Strict):
     """What a branch asks: did the contact open (or click) an earlier mail of this journey, or
     is the contact in a segment (`conditions`, as a segment's, all holding when the run gets
@@ -156,6 +176,7 @@ Step = Annotated[
     | WaitUntilStep
     | WaitForStep
     | UpdateStep
+    | NotifyStep
     | BranchStep
     | SplitStep
     | ExitStep,
@@ -189,7 +210,7 @@ class JourneyIn(Strict):
 
 
 def successors(step: Step) -> list[str]:
-    if isinstance(step, SendStep | WaitStep | WaitUntilStep | UpdateStep):
+    if isinstance(step, SendStep | WaitStep | WaitUntilStep | UpdateStep | NotifyStep):
         return [step.next] if step.next else []
     if isinstance(step, BranchStep):
         return [s for s in (step.yes, step.no) if s]

@@ -30,6 +30,7 @@ EVENT_TYPES = (
     "contact.stage_changed",
     "automation.mail_delivered",
     "event.custom",
+    "journey.step",
 )
 _FIELDS = {"url", "events", "description"}
 

@@ -35,6 +35,7 @@ TYPES = {
     "stage_changed": "contact.stage_changed",
     "email_delivered": "automation.mail_delivered",  # of an automation's mail only
     "custom_event": "event.custom",
+    "journey_step": "journey.step",  # a journey's notify step that names `webhook`
 }
 # What `data` may carry of an interaction, beside `contact_id` (no address, IP or user agent).
 _DATA = (
@@ -50,6 +51,10 @@ _DATA = (
     "properties",
     "source_event_id",
     "occurred_at",
+    "journey_id",
+    "journey_version",
+    "step",
+    "label",
 )
 
 
@@ -83,6 +88,8 @@ def event_of(image: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     if kind == "automation.mail_delivered" and not image.get("automation_id"):
         return None  # a campaign's mail: not an automation step
+    if kind == "journey.step" and "webhook" not in (image.get("to") or ()):
+        return None  # a notify step for EventBridge only
     contact_id = str(image.get("contact_id") or str(image.get("pk", "")).removeprefix("CONTACT#"))
     data = {"contact_id": contact_id}
     data |= {k: _bounded(image[k], 1) for k in _DATA if image.get(k) is not None}
