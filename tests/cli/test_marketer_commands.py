@@ -296,3 +296,43 @@ def test_a_reader_going_away_ends_the_command_quietly(
     done = _closed_stdout(stack, *argv)
     assert done.stderr == ""  # no traceback
     assert done.returncode == 0
+
+
+def test_journeys_put_takes_every_kind_of_step_and_names_a_refused_one(
+    ecrm: Ecrm, parts: None, tmp_path: Path
+) -> None:
+    sender = {"email": "news@example.com", "name": "News"}
+    is_sales = {"kind": "field", "field": "role", "op": "eq", "value": "sales"}
+    journey = {
+        "name": "Cmd every step",
+        "entry": {"event": "custom_event", "name": "cmd.signup"},
+        "start": "morning",
+        "steps": [
+            {"id": "morning", "type": "wait_until", "time": "09:00", "next": "tag"},
+            {"id": "tag", "type": "update", "set": {"role": "sales"}, "next": "tell"},
+            {"id": "tell", "type": "notify", "to": ["webhook"], "label": "cmd", "next": "hear"},
+            {
+                "id": "hear",
+                "type": "wait_for",
+                "event": {"event": "custom_event", "name": "cmd.viewed"},
+                "timeout_minutes": 60,
+                "next": "sales",
+                "on_timeout": None,
+            },
+            {
+                "id": "sales",
+                "type": "branch",
+                "if": {"conditions": [is_sales]},
+                "yes": "mail",
+                "no": None,
+            },
+            {"id": "mail", "type": "send", "template_id": "cmd", "topic": TOPIC, "sender": sender},
+        ],
+    }
+    saved = _json(ecrm("journeys", "put", _file(tmp_path, "j.json", journey), "--json"))
+    shown = ecrm("journeys", "show", saved["id"])
+    for line in ("morning: wait_until", "tag: update", "tell: notify", "hear: wait_for"):
+        assert line in shown.out, shown.out
+    journey["steps"][1]["set"] = {"role": "astronaut"}
+    refused = ecrm("journeys", "put", _file(tmp_path, "j.json", journey))
+    assert refused.code == 1 and "steps.1.set.role" in refused.err
