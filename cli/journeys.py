@@ -4,6 +4,7 @@
 with `id` to replace that journey's draft, else found by `name`: created when none has it,
 replaced with the version just read, a concurrent edit being a conflict, exit 4). Nothing
 reaches contacts until `publish ID` makes the draft a version; runs in flight finish on theirs.
+An `entry` of `{"segment": ID}` enters that saved segment's members when a version is published.
 """
 
 from __future__ import annotations
@@ -60,10 +61,15 @@ def register(commands: Commands) -> None:
     version.add_argument("number", type=int)
 
 
+def _entry(entry: dict[str, Any]) -> str:
+    """An event's name, or `segment <id>` (its members entered at publish)."""
+    return f"segment {entry['segment']}" if "segment" in entry else str(entry["event"])
+
+
 def _list(ctx: Context) -> None:
     found = ctx.api.get(BASE)["items"]
     rows = [
-        (j["id"], j["name"], j["entry"]["event"], len(j["steps"]), j.get("live_version") or "-")
+        (j["id"], j["name"], _entry(j["entry"]), len(j["steps"]), j.get("live_version") or "-")
         for j in found
     ]
     header = ("id", "name", "entry", "steps", "live version")
@@ -77,7 +83,7 @@ def _show(ctx: Context) -> None:
         f"{journey['id']}  {journey['name']!r}  "
         + (f"live: version {live}" if live else "not live")
         + f", draft edit {journey['version']}",
-        f"  entry {journey['entry']['event']}, start {journey['start']}",
+        f"  entry {_entry(journey['entry'])}, start {journey['start']}",
     ]
     lines += [f"  {s['id']}: {s['type']}" for s in journey["steps"]]
     ctx.out.result(journey, "\n".join(lines))

@@ -243,6 +243,37 @@ def test_automations_migrate_one_then_all_and_a_migrated_rule_is_no_longer_edite
     assert ecrm("automations", "migrate").code == 2  # an id or --all
 
 
+def test_a_journey_entered_by_a_segment_enrolls_its_members_at_publish(
+    ecrm: Ecrm, parts: None, stack: EmbeddedStack, tmp_path: Path
+) -> None:
+    journey = {
+        "name": "Cmd segment welcome",
+        "entry": {"segment": "cmd"},
+        "start": "hello",
+        "steps": [
+            {
+                "id": "hello",
+                "type": "send",
+                "template_id": "cmd",
+                "topic": TOPIC,
+                "sender": {"email": "news@example.com", "name": "News"},
+            }
+        ],
+    }
+    missing = ecrm(
+        "journeys", "put", _file(tmp_path, "j.json", {**journey, "entry": {"segment": "no"}})
+    )
+    assert missing.code == 1 and "entry.segment" in missing.err
+    journey_id = _json(ecrm("journeys", "put", _file(tmp_path, "j.json", journey), "--json"))["id"]
+    assert _json(ecrm("journeys", "publish", journey_id, "--json"))["version"] == 1
+    assert "entry segment cmd" in ecrm("journeys", "show", journey_id).out
+    stack.drain()  # the enrollment pages, then the runs' first sends, through the journey queue
+    stats = _json(ecrm("journeys", "stats", journey_id, "--json"))
+    hello = stats["versions"]["1"]["hello"]
+    assert hello["entered"] == len(SUBSCRIBED + SUPPRESSED), hello
+    assert hello["sent"] == len(SUBSCRIBED) and hello["skipped"] == len(SUPPRESSED), hello
+
+
 def test_scoring_show_versions_and_the_rescore_job(ecrm: Ecrm, tmp_path: Path) -> None:
     current = _json(ecrm("scoring", "show", "--json"))
     assert {"fit", "engagement", "stages"} <= set(current)

@@ -17,8 +17,15 @@ from typing import Any
 from pydantic import Field
 
 from ecrm.contacts import profile_view, submission
-from ecrm.journeys import graph, stats
-from ecrm.journeys.model import JourneyIn, SendStep, UpdateStep, WaitForStep, check_graph
+from ecrm.journeys import enrollment, graph, stats
+from ecrm.journeys.model import (
+    JourneyIn,
+    SegmentEntry,
+    SendStep,
+    UpdateStep,
+    WaitForStep,
+    check_graph,
+)
 from ecrm.mail import senders, templates
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Conflict, InvalidInput, NotFound
@@ -64,6 +71,8 @@ class PublishedVersion(JourneyIn):
 def checked(body: JourneyIn) -> dict[str, Any]:
     problems = check_graph(body)
     dumped = body.model_dump(mode="json", by_alias=True, exclude={"version"})
+    if isinstance(body.entry, SegmentEntry) and not store.get(keys.segment(body.entry.segment)):
+        problems["entry.segment"] = "No such segment."
     for n, step in enumerate(body.steps):
         if isinstance(step, UpdateStep):
             problems |= _update_problems(n, step, dumped["steps"][n])
@@ -190,6 +199,8 @@ def publish(journey_id: str, seen: int | None = None) -> PublishedVersion:
     except store.TransactionCancelled:
         raise Conflict("The journey changed meanwhile; reload and publish again.") from None
     graph.forget_cached()
+    if isinstance(body.entry, SegmentEntry):
+        enrollment.start(journey_id, number)
     return PublishedVersion.model_validate(published)
 
 

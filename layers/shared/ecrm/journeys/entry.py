@@ -67,7 +67,9 @@ def handle(
     converted = [j for j in converted if convert(event.contact_id, j, now)]
     woken = wake.on_event(event, now, record_id)
     entered = [
-        v.journey_id for v in live if matches(v.entry, event) and enter(v, event, now, record_id)
+        v.journey_id
+        for v in live
+        if v.entry and matches(v.entry, event) and enter(v, event, now, record_id)
     ]
     return Outcome(entered, converted, woken)
 

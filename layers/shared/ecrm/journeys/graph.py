@@ -49,23 +49,24 @@ class Version:
     journey_id: str
     version: int
     name: str
-    entry: When
+    entry: When | None  # None: a segment's members enter (`segment`), no event
     goal: When | None
     reentry_days: int | None  # None: once ever
     start: str
     steps: Mapping[str, Mapping[str, Any]]
     migrated_from: str | None = None  # the automation rule it was (its runs count as entries)
+    segment: str | None = None  # entry by a segment: its members at publish
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Version:
         reentry = item.get("reentry") or {}
-        entry = _when(item["entry"])
-        assert entry is not None
+        segment = item["entry"].get("segment")
         return cls(
             journey_id=str(item["journey_id"]),
             version=int(item["version"]),
             name=str(item["name"]),
-            entry=entry,
+            entry=None if segment else _when(item["entry"]),
+            segment=str(segment) if segment else None,
             goal=_when(item.get("goal")),
             reentry_days=int(reentry["days"]) if reentry.get("days") else None,
             start=str(item["start"]),

@@ -195,11 +195,20 @@ class Reentry(Strict):
         return self
 
 
+class SegmentEntry(Strict):
+    """Entry by joining a segment: its members when the version is published enter it."""
+
+    segment: Slug = Field(description="A saved segment (`/admin/segments`): its members enter")
+
+
 class JourneyIn(Strict):
     """What a marketer writes (the draft). Publishing makes it a version runs start on."""
 
     name: Name
-    entry: When
+    entry: When | SegmentEntry = Field(
+        description="An event (`event`, as automation rules), or a segment (`segment`): its"
+        " members enter when the version is published"
+    )
     reentry: Reentry = Field(default_factory=Reentry)
     goal: When | None = Field(default=None, description="Ends a run wherever it is: a conversion")
     start: StepId

@@ -91,9 +91,11 @@ def run_key(message: Mapping[str, Any]) -> dict[str, str]:
 
 def consume(message: Mapping[str, Any]) -> str:
     """Move the run on (`engine.advance`); a busy run comes back later. Returns where the run
-    stands, or `busy`."""
-    from ecrm.journeys import engine  # noqa: PLC0415 - the tick imports this module for `send`
+    stands, or `busy`. An enrollment page (`enrollment.KIND`) enters a segment's members."""
+    from ecrm.journeys import engine, enrollment  # noqa: PLC0415 - the tick imports this module
 
+    if message.get("kind") == enrollment.KIND:
+        return f"entered {enrollment.page(message)}"
     key = run_key(message)
     try:
         return engine.advance(key)
