@@ -24,7 +24,7 @@ from ecrm.automations import timing
 from ecrm.campaigns import content as campaign_content
 from ecrm.contacts import suppression
 from ecrm.journeys import graph, runs, stats
-from ecrm.mail import bulk, pacing, render_limits, send_policy_view, templates
+from ecrm.mail import bulk, pacing, render_limits, send_policy_view, template_view
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy, NotFound
 from ecrm.segments.conditions import sendable
@@ -75,7 +75,7 @@ def _rendered(
 ) -> bytes | str:
     """The mail for this contact, or why it cannot be made."""
     try:
-        template = templates.load(str(step["template_id"]))
+        template = template_view.load(str(step["template_id"]))
     except NotFound:
         return "template deleted"
     identity = {

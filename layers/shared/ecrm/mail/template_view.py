@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ecrm.mail import render_limits
 from ecrm.mail.outbound import RenderedMail
-from ecrm.platform import listing, store
+from ecrm.platform import keys, listing, store
+from ecrm.platform.errors import NotFound
 
 if TYPE_CHECKING:
     from jinja2 import Template
@@ -64,6 +65,14 @@ class TemplateView:
             contact_fields=tuple(item.get("contact_fields") or ()),
             version=int(item["version"]),
         )
+
+
+def load(template_id: str) -> TemplateView:
+    """The current template as saved, without pydantic (a journey's send step)."""
+    item = store.get(keys.mail_template(template_id))
+    if item is None:
+        raise NotFound("No such template.")
+    return TemplateView.from_item(item)
 
 
 @dataclass(frozen=True)
