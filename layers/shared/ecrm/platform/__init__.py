@@ -3,7 +3,8 @@
 - `settings`: read from the environment on first use (`settings()`), a frozen dataclass.
 - `models`: `Model`, the base of every pydantic model: built on first use, not at import.
 - `aws`: botocore clients, created lazily once per process (`dynamodb()`, `sesv2()`, `sqs()`...).
-- `keys`: the only module that spells a key; the table's item layout in its docstring.
+- `keys`: the only package that spells a key (`keys.contact(id)`), its modules by capability.
+- `digests`: the plain SHA-256 that keys derive ids, hashes and shards from.
 - `store`: the only module that talks to DynamoDB: `Put`/`Update`/`Check`/`Delete` values,
   `get`, `write`, `transact`, `query`, `batch_get`; AWS failures as domain outcomes.
 - `errors`: domain errors, each with its HTTP status and stable code (`DomainError`).
