@@ -33,8 +33,8 @@ from bench.figures import Figure
 from bench.moto_env import in_process
 from ecrm.automations import rules, triggers
 from ecrm.automations import runs as automation_runs
+from ecrm.campaigns import chunks, sending, states
 from ecrm.campaigns import definitions as campaigns
-from ecrm.campaigns import sending, states
 from ecrm.mail import pacing, send_ledger, send_policy
 from ecrm.mail.senders import SenderIn
 from ecrm.platform import aws, clock, keys, store
@@ -135,7 +135,7 @@ def cap_violations(contacts: int = 2_000, timeout: float = 900) -> Figure:
         faults.record_sends(
             aws.sesv2(), lambda p: tags.append({t["Name"]: t["Value"] for t in p["EmailTags"]})
         )
-        sending.RETRY_DELAY, sending.THROTTLE_PAUSE = 0, 0.01
+        sending.RETRY_DELAY, chunks.THROTTLE_PAUSE = 0, 0.01
         # Senders late for their slots send anyway: threads of one busy interpreter are always
         # late, and skipping slots (the product's rule) only adds reservations. The pace has
         # its own figure (`mailing.pace_ratio`); this one is about who gets mailed.
@@ -184,7 +184,7 @@ def cap_violations(contacts: int = 2_000, timeout: float = 900) -> Figure:
                 if thread.ident is not None:
                     thread.join()
             clock.now = real_now
-            sending.RETRY_DELAY, sending.THROTTLE_PAUSE = 5, 1.0
+            sending.RETRY_DELAY, chunks.THROTTLE_PAUSE = 5, 1.0
             pacing.IDLE_TOLERANCE = pacing.LATE_TOLERANCE = 0.02
             injected.uninstall()
         meta = [store.get(keys.campaign(c)) or {} for c in (first, second)]

@@ -27,9 +27,9 @@ from bench import campaign_env, campaign_workers
 from bench.campaign_workers import quiet_interpreter
 from bench.figures import Figure
 from bench.moto_env import in_process, server
+from ecrm.campaigns import chunks, sending, states
 from ecrm.campaigns import content as campaign_content
 from ecrm.campaigns import definitions as campaigns
-from ecrm.campaigns import sending, states
 from ecrm.mail import bulk, links, send_ledger, templates
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.settings import settings
@@ -217,7 +217,7 @@ def duplicates_after_faults(recipients: int = 200) -> Figure:
 
         faults.record_sends(aws.sesv2(), record)
         sending.RETRY_DELAY = 0
-        sending.THROTTLE_PAUSE = 0.01
+        chunks.THROTTLE_PAUSE = 0.01
         injected = Faults(
             kills=[
                 Kill(faults.claim, "before", nth=5),
@@ -255,7 +255,7 @@ def duplicates_after_faults(recipients: int = 200) -> Figure:
         finally:
             clock.now = real_now
             sending.RETRY_DELAY = 5
-            sending.THROTTLE_PAUSE = 1.0
+            chunks.THROTTLE_PAUSE = 1.0
             injected.uninstall()
         state = campaign_env.state(campaign_id)
     expected = {f"To: p0-{n}@bench.example" for n in range(recipients)}

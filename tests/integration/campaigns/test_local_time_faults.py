@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ecrm import due
-from ecrm.campaigns import sending
+from ecrm.campaigns import chunks
 from ecrm.platform import clock, keys
 from ecrm.platform.settings import settings
 from local.faults import Faults, Kill, Killed
@@ -46,7 +46,7 @@ def moment(campaign_env: Sent, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
     """The product's clock, moved by the test (and by a redelivery that comes much later)."""
     now = {"t": datetime(2026, 12, 7, 6, 0, tzinfo=UTC).timestamp()}
     monkeypatch.setattr(clock, "now", lambda: now["t"])
-    monkeypatch.setattr(sending, "THROTTLE_PAUSE", 0.01)
+    monkeypatch.setattr(chunks, "THROTTLE_PAUSE", 0.01)
     yield now
 
 

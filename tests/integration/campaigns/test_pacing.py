@@ -71,7 +71,7 @@ def test_a_worker_that_always_wakes_late_still_takes_a_slot(
     """Every wake 100 ms after its slot, as on a loaded machine: the worker skipped each slot
     it was late for and reserved again, for ever (a campaign on the local stack never finished
     under load). Each miss in a row now doubles the lateness it accepts."""
-    from ecrm.campaigns import sending
+    from ecrm.campaigns import chunks
 
     now = [1000.0]
     taken: list[Reservation] = []
@@ -87,9 +87,9 @@ def test_a_worker_that_always_wakes_late_still_takes_a_slot(
     clock = type("Clock", (), {"time": staticmethod(lambda: now[0])})
     monkeypatch.setattr(pacing, "reserve", reserve)
     monkeypatch.setattr(pacing, "wait_until", wake_late)
-    monkeypatch.setattr(sending, "time", clock)
+    monkeypatch.setattr(chunks, "time", clock)
 
-    reservation, next_slot = sending._take_slot(Reservation.empty(50.0), 0, remaining=1)
+    reservation, next_slot = chunks._take_slot(Reservation.empty(50.0), 0, remaining=1)
 
     assert next_slot == 1 and reservation is taken[-1]
     assert len(taken) <= 4  # a few misses (at 20, 40, 80 ms of tolerance), not a series

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ecrm.campaigns import sending
+from ecrm.campaigns import chunks
 from ecrm.mail import pacing, send_ledger
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy
@@ -37,7 +37,7 @@ EVERYONE = {f"person{n}@example.org" for n in range(AUDIENCE)}
 
 @pytest.fixture
 def injected(campaign_env: Sent, monkeypatch: pytest.MonkeyPatch) -> Iterator[Faults]:
-    monkeypatch.setattr(sending, "THROTTLE_PAUSE", 0.01)
+    monkeypatch.setattr(chunks, "THROTTLE_PAUSE", 0.01)
     found = Faults()
     found.install()
     yield found

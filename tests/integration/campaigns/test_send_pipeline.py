@@ -1,5 +1,5 @@
 """A batch goes out chunk by chunk, and a worker claims and renders its next chunk while the
-current one's sends wait for their slots (`ecrm.campaigns.sending._send_all`): nothing but the
+current one's sends wait for their slots (`ecrm.campaigns.chunks.send_all`): nothing but the
 chunk's marks lies between its last slot and the next chunk's first. A chunk claimed ahead
 that will not be sent (the batch stopped: SES throttled it) goes back to `retry` at once, not
 left `sending` for the stale-claim time; each recipient still gets one mail."""
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ecrm.campaigns import recipients, sending
+from ecrm.campaigns import chunks, recipients
 from ecrm.mail import bulk, pacing, send_ledger
 from local.faults import Faults
 from tests.conftest import table_items
@@ -96,7 +96,7 @@ def test_a_chunk_claimed_ahead_goes_back_to_retry_when_ses_stops_the_batch(
         return real_send(raw, tags)
 
     monkeypatch.setattr(bulk, "send", send)
-    monkeypatch.setattr(sending, "THROTTLE_PAUSE", 0.01)
+    monkeypatch.setattr(chunks, "THROTTLE_PAUSE", 0.01)
     while not throttled:  # one message at a time, up to the throttled batch
         [record] = queue_messages(1)
         deliver(record)

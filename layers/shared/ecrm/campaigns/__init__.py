@@ -10,6 +10,8 @@
   `finish_if_complete`).
 - `queue`: the campaign queue (SQS), the only module that sends to it (`send`).
 - `sending`: one batch sent, each recipient exactly once whatever crashes (`send_batch`).
+- `chunks`: a batch's ready recipients sent chunk by chunk, the next claimed and rendered
+  ahead, paced, marked (`send_all`).
 - `recipients`: who of a batch may be mailed at send time, under the send policy (`eligible`,
   `claim`).
 - `waits`: a batch held for quiet hours, its local-time wave or an A/B winner, released by the
