@@ -29,7 +29,7 @@ from bench import campaign_env
 from bench.figures import Figure
 from bench.journey_lateness import POLL, _Meter, _metered, _seconds
 from bench.moto_env import Stack
-from ecrm.journeys import definitions, steps_queue
+from ecrm.journeys import definitions, queue_worker
 from ecrm.journeys.model import JourneyIn
 from ecrm.platform import aws, keys
 from ecrm.segments import audience
@@ -87,7 +87,7 @@ def figure(stack: Stack) -> Figure:
     )
     pages: list[tuple[float, int]] = []  # each page's modelled seconds, its topic members
     meter = _Meter()
-    real = steps_queue.consume
+    real = queue_worker.consume
     read: Counter[str] = Counter()
 
     def consume(message: Any) -> str:
@@ -110,14 +110,14 @@ def figure(stack: Stack) -> Figure:
         read["candidates"] += found.candidates
         return found
 
-    steps_queue.consume = consume
+    queue_worker.consume = consume
     audience.members_page = members_page
     try:
         with _metered(meter):
             definitions.publish(journey_id)
             _drain(stack)
     finally:
-        steps_queue.consume = real
+        queue_worker.consume = real
         audience.members_page = real_page
         aws.dynamodb().meta.events.unregister("before-call.dynamodb.Scan", unique_id="bench-scan")
     from ecrm.journeys import stats  # noqa: PLC0415

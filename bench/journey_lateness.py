@@ -57,7 +57,7 @@ from bench import campaign_env
 from bench.figures import Figure
 from bench.moto_env import Stack
 from ecrm import due
-from ecrm.journeys import steps_queue
+from ecrm.journeys import queue_worker, steps_queue
 from ecrm.mail import pacing
 from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.settings import settings
@@ -168,8 +168,8 @@ def seed_runs(journey_id: str, people: list[str], dues: list[float]) -> None:
 
 @contextmanager
 def _watching(timings: list[_Timing]) -> Iterator[None]:
-    """Meter each `steps_queue.consume` in parts: before its pace slot, the send, after."""
-    real_consume, real_wait = steps_queue.consume, pacing.wait_until
+    """Meter each `queue_worker.consume` in parts: before its pace slot, the send, after."""
+    real_consume, real_wait = queue_worker.consume, pacing.wait_until
     meter = _Meter()
 
     def consume(message: Any) -> str:
@@ -188,14 +188,14 @@ def _watching(timings: list[_Timing]) -> Iterator[None]:
         timings[-1].marks["sent"] = meter.now()
 
     ses = aws.sesv2()
-    steps_queue.consume = consume
+    queue_worker.consume = consume
     pacing.wait_until = wait_until
     ses.meta.events.register("after-call.sesv2.SendEmail", sent, unique_id="bench-sent")
     try:
         with _metered(meter):
             yield
     finally:
-        steps_queue.consume = real_consume
+        queue_worker.consume = real_consume
         pacing.wait_until = real_wait
         ses.meta.events.unregister("after-call.sesv2.SendEmail", unique_id="bench-sent")
 

@@ -1,7 +1,7 @@
 """Schedule tick (EventBridge, every minute; `ecrm serve` runs it on a timer): acts on every due
 item up to now (scheduled campaigns, interrupted fan-outs, automation runs), see `ecrm.due`,
 and hands due journey runs to the journey queue. The same function consumes that queue (SQS
-records: `ecrm.journeys.steps_queue.consume`, one run per record): it holds the permissions a
+records: `ecrm.journeys.queue_worker.consume`, one run per record): it holds the permissions a
 run's move needs, which the tick needed when it moved runs itself."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import due
-from ecrm.journeys import steps_queue
 from ecrm.platform import records
 
 logger = Logger(service="mailing")
@@ -22,8 +21,10 @@ metrics = Metrics(namespace="ecrm", service="mailing")
 
 
 def journey_record(record: records.QueueMessage) -> None:
+    from ecrm.journeys import queue_worker  # noqa: PLC0415 - a tick does not load the engine
+
     try:
-        steps_queue.consume(json.loads(record.body))
+        queue_worker.consume(json.loads(record.body))
     except Exception:
         logger.exception("journey step failed")  # the record comes back, then to JourneyDLQ
         raise

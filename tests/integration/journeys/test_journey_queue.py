@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ecrm import due
-from ecrm.journeys import engagement, send_step, steps_queue
+from ecrm.journeys import engagement, queue_worker, send_step, steps_queue
 from ecrm.platform import aws, clock, keys
 from ecrm.platform.errors import Busy
 from local.faults import Faults, Kill, Killed
@@ -174,10 +174,10 @@ def test_a_run_busy_too_long_fails_its_record_and_a_foreign_key_is_refused(
     monkeypatch.setattr(send_step, "send", busy)
     key = keys.journey_run(ann, journey_id)
     with pytest.raises(Busy):
-        steps_queue.consume({**key, "busy": steps_queue.MAX_BUSY})
+        queue_worker.consume({**key, "busy": steps_queue.MAX_BUSY})
     for foreign in ({"pk": "CAMPAIGN#c1", "sk": "DUE"}, {"pk": "CONTACT#x"}, {"sk": 3}):
         with pytest.raises(ValueError):
-            steps_queue.consume(foreign)
+            queue_worker.consume(foreign)
     monkeypatch.setattr(send_step, "send", lambda *_: (_ for _ in ()).throw(AssertionError))
     body = json.dumps({"pk": "CONTACT#x", "sk": "AUTOMATION#r"})
     record = {**lambda_record({"MessageId": "m1", "ReceiptHandle": "r1"}, "arn", "us-east-1")}

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ecrm import due
-from ecrm.journeys import steps_queue
+from ecrm.journeys import queue_worker
 from ecrm.platform import aws, clock, keys, store
 from ecrm.segments import audience
 from mailing.scheduler import lambda_handler
@@ -132,4 +132,4 @@ def test_a_stopped_journey_enrolls_no_more_pages_and_bad_pages_are_refused(
         {"kind": "enroll", "journey_id": journey_id, "version": 1, "shard": 0, "start": "x"},
     ):
         with pytest.raises(ValueError):
-            steps_queue.consume(json.loads(json.dumps(bad)))
+            queue_worker.consume(json.loads(json.dumps(bad)))

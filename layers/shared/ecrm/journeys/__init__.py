@@ -18,5 +18,10 @@ splits, contact updates, notices (EventBridge, webhooks) and a goal (docs/design
 - `send_step`: one send step: checks by kind, claim, SES, settle (`send`);
 - `update_step`: one update step: the contact changed in the run's move (`apply`);
 - `stats`: counters per version and step (`add`, `of`);
-- `engagement`: SES events of a journey's mail (`record`, `confirm_sent`).
+- `engagement`: SES events of a journey's mail (`record`, `confirm_sent`);
+- `runs`: a contact's run item and its conditional moves;
+- `steps_queue`: the journey queue, sending only (the tick's due runs, enrollment pages);
+- `queue_worker`: its consumer (`consume`): a due run moved, or a segment page entered;
+- `enrollment`: a segment entry's members entered page by page, without a Scan;
+- `migration`: an automation rule made a one-step journey (`migrate`).
 """

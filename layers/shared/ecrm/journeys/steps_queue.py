@@ -1,8 +1,9 @@
 """The journey queue (SQS): how due runs reach the workers that move them. The schedule tick
 reads the due index (`ecrm.due`) and hands each due run's key to the queue, ten to a
 SendMessageBatch, a run due later in the current minute with `DelaySeconds` until its moment;
-the queue's consumer (SchedulerFunction's `JourneyQueue` source, many at once) moves each run
-on with `engine.advance`, as the tick did in turn before.
+the queue's consumer (SchedulerFunction's `JourneyQueue` source, many at once:
+`ecrm.journeys.queue_worker`) moves each run on with `engine.advance`, as the tick did in
+turn before.
 
 The queue hop adds no table read or write: a message is the run's key, and the consumer reads
 the run as the tick did. Exactly once in effect is the run's: every move is conditional on the
@@ -87,21 +88,3 @@ def run_key(message: Mapping[str, Any]) -> dict[str, str]:
     ):
         raise ValueError("not a journey run's key")
     return {"pk": pk, "sk": sk}
-
-
-def consume(message: Mapping[str, Any]) -> str:
-    """Move the run on (`engine.advance`); a busy run comes back later. Returns where the run
-    stands, or `busy`. An enrollment page (`enrollment.KIND`) enters a segment's members."""
-    from ecrm.journeys import engine, enrollment  # noqa: PLC0415 - the tick imports this module
-
-    if message.get("kind") == enrollment.KIND:
-        return f"entered {enrollment.page(message)}"
-    key = run_key(message)
-    try:
-        return engine.advance(key)
-    except Busy:
-        rounds = int(message.get("busy", 0)) + 1
-        if rounds > MAX_BUSY:
-            raise
-        send([({**key, "busy": rounds}, BUSY_DELAY)])
-        return "busy"
