@@ -2,8 +2,10 @@
 the keyboard (a mail, a wait, a branch on "opened the first", a second mail, a goal), a refusal
 shown next to the step's control it names, published (a draft someone saved since refused
 first, 409), entered by a subscriber's confirmation, and its steps' figures moving as the tick
-sends mail 1, the mail is opened and the wait ends; a viewer reads a journey with no control
-and a forced publish is refused; accessible at 1280 and 390 px without sideways scrolling."""
+sends mail 1, the mail is opened and the wait ends; a journey entered by joining a segment
+with a notify step built from the keyboard and read back as it was saved; a viewer reads a
+journey with no control and a forced publish is refused; accessible at 1280 and 390 px
+without sideways scrolling."""
 
 from __future__ import annotations
 
@@ -64,8 +66,9 @@ MADE = {
             "type": "update",
             "set": {"company": "Acme", "interests": ["events", "guides"]},
             "remove_topic": "events",
-            "next": "vip",
+            "next": "ping",
         },
+        {"id": "ping", "type": "notify", "to": ["webhook"], "label": "tagged", "next": "vip"},
         {
             "id": "vip",
             "type": "branch",
@@ -267,6 +270,74 @@ def test_a_welcome_journey_built_from_the_keyboard_is_published_entered_and_coun
     assert csp_violations(page) == []
 
 
+def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and_kept(
+    page: Page, stack: Any
+) -> None:
+    """Entry by joining a segment (chosen among GET /admin/segments), a notify step refused with
+    no channel (said at its checkboxes), then to EventBridge and the webhooks with a label; the
+    draft read back through the API, then saved unchanged from its form."""
+    segment = {"id": "trial-users", "name": "Trial users", "topic": "newsletter"}
+    assert admin(stack, "POST", "/admin/segments", json=segment).status_code == 201
+    sign_in(page, stack)
+    press(page, "New journey")
+    tab_to(page, page.get_by_label("Name", exact=True))
+    page.keyboard.type("Trial, typed")
+    tab_to(page, page.get_by_label("When", exact=True))
+    page.keyboard.press("End")  # the last choice: members of a segment
+    expect(page.locator("#jo-entry")).to_have_value("segment")
+    expect(page.locator("#jo-entry-segment option")).to_have_count(2)  # the list was read
+    tab_to(page, page.get_by_label("Segment", exact=True))
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#jo-entry-segment")).to_have_value("trial-users")
+    add_step(page, 7, "#jo-0-to-eventbridge")  # past seven kinds: notify
+    press(page, "Create the draft")
+    expect(page.locator("#jo-0-to-error")).to_contain_text("at least 1")
+    expect(page.locator("#jo-0-to")).to_be_focused()
+    tab_to(page, page.get_by_label("EventBridge (the default bus)"))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_label("Webhook (a journey.step event)"))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_label("Label (optional)"))
+    page.keyboard.type("trial-ending")
+    page.keyboard.press("Enter")  # submits the form
+    expect(page.locator("#editing")).to_have_text("Journey Trial, typed")
+    expect(page.locator("#journey-area .pairs")).to_contain_text(
+        "they are in the segment trial-users when it is published"
+    )
+    expect(page.locator('#journey-steps [data-step="notify_1"]')).to_contain_text(
+        "Tell EventBridge and the webhooks (label trial-ending), then end."
+    )
+    [stored] = [
+        j
+        for j in admin(stack, "GET", "/admin/journeys").json()["items"]
+        if j["name"] == "Trial, typed"
+    ]
+    before = admin(stack, "GET", f"/admin/journeys/{stored['id']}").json()
+    assert before["entry"] == {"segment": "trial-users"} and before["start"] == "notify_1"
+    assert before["steps"] == [
+        {
+            "id": "notify_1",
+            "type": "notify",
+            "to": ["eventbridge", "webhook"],
+            "label": "trial-ending",
+            "next": None,
+        }
+    ]
+
+    press(page, "Edit the draft")
+    expect(page.locator("#jo-entry")).to_have_value("segment")
+    expect(page.locator("#jo-entry-segment option:checked")).to_have_text(
+        "Trial users (trial-users)"
+    )
+    expect(page.locator("#jo-0-to-webhook")).to_be_checked()
+    press(page, "Save the draft")
+    expect(page.locator("#editing")).to_have_text("Journey Trial, typed")
+    after = admin(stack, "GET", f"/admin/journeys/{stored['id']}").json()
+    assert after["version"] == before["version"] + 1
+    for part in ("name", "entry", "reentry", "goal", "start", "steps"):
+        assert after[part] == before[part], part
+
+
 def test_a_viewer_reads_a_journey_with_no_write_control(page: Page, stack: Any, saved: str) -> None:
     sign_in(page, stack, "viewer")
     expect(page.get_by_role("button", name="New journey")).to_have_count(0)
@@ -284,7 +355,7 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
     page: Page, stack: Any, saved: str
 ) -> None:
     """Each kind the form edits (split, send, wait, wait until a time, wait for an event,
-    branch, update, exit) read into the form and written back as the API gave it: the list
+    branch, update, notify, exit) read into the form and written back as the API gave it: the list
     order, its "next step", its arms and paths; a step no path reaches refused at its id."""
     before = admin(stack, "GET", f"/admin/journeys/{saved}").json()
     sign_in(page, stack)
@@ -309,7 +380,10 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
     expect(page.locator("#jo-6-set_field-1")).to_have_value("interests")
     expect(page.locator("#jo-6-set-1-value")).to_have_value("events, guides")
     expect(page.locator("#jo-6-remove_topic")).to_have_value("events")
-    expect(page.locator("#jo-7-what option:checked")).to_have_text("is in the segment below")
+    expect(page.locator("#jo-7-to-eventbridge")).not_to_be_checked()
+    expect(page.locator("#jo-7-to-webhook")).to_be_checked()
+    expect(page.locator("#jo-7-label")).to_have_value("tagged")
+    expect(page.locator("#jo-8-what option:checked")).to_have_text("is in the segment below")
     expect(page.locator("#jo-4-no option:checked")).to_have_text("Go to bye")
 
     # a field the profile schema does not have: refused next to its value
@@ -326,13 +400,13 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
     page.keyboard.type("company")
 
     # a split added at the end: no path reaches it, said at its id; removed again
-    add_step(page, 5, "#jo-9-paths-0-percent")  # past send, the three waits, branch
+    add_step(page, 5, "#jo-10-paths-0-percent")  # past send, the three waits, branch
     press(page, "Save the draft")
-    expect(page.locator("#jo-9-id-error")).to_have_text("No path from start reaches this step.")
-    expect(page.locator("#jo-9-id")).to_be_focused()
-    page.locator("#jo-step-9").get_by_role("button", name="Remove", exact=True).focus()
+    expect(page.locator("#jo-10-id-error")).to_have_text("No path from start reaches this step.")
+    expect(page.locator("#jo-10-id")).to_be_focused()
+    page.locator("#jo-step-10").get_by_role("button", name="Remove", exact=True).focus()
     page.keyboard.press("Enter")
-    expect(page.locator("#jo-step-9")).to_have_count(0)
+    expect(page.locator("#jo-step-10")).to_have_count(0)
     press(page, "Save the draft")
     expect(page.locator("#editing")).to_have_text("Journey Made by the API")
     after = admin(stack, "GET", f"/admin/journeys/{saved}").json()

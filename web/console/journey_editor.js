@@ -1,5 +1,5 @@
 /* A journey's draft as a form (journeys.js): its name, the event contacts enter on (with the
-   form, stage, topic or event name it needs), re-entry (once, or again after N days), an
+   form, stage, topic or event name it needs) or the segment they join (GET /admin/segments), re-entry (once, or again after N days), an
    optional goal, and its steps (journey_steps.js). Created with POST /admin/journeys or saved
    with the draft's version read (PUT; 409 if someone saved since); a refusal goes next to the
    control the API's `fields` names. Nothing changes for contacts until the draft is published. */
@@ -23,17 +23,24 @@ function input(name, id, value, readOnly, extra = {}) {
   return node;
 }
 
-/** The event part (entry or goal) as a fieldset; `none` offers "no goal" first. */
-function eventPart(part, legend, value, readOnly, none) {
+/** The event part (entry or goal) as a fieldset; `none` offers "no goal" first; the entry
+    also offers joining a segment (`segments`: its select, filled once the list is read). */
+function eventPart(part, legend, value, readOnly, none, segments) {
   const w = value || { event: none ? "" : "confirmed" };
   const event = h("select", { id: "jo-" + part, name: part + ".event", disabled: readOnly, "aria-describedby": "jo-" + part + "-error" },
     none ? h("option", { value: "", selected: !value }, none) : null,
-    Object.entries(EVENTS).map(([v, text]) => h("option", { value: v, selected: value && v === w.event }, text)));
+    Object.entries(EVENTS).map(([v, text]) => h("option", { value: v, selected: value && v === w.event }, text)),
+    segments ? h("option", { value: "segment", selected: Boolean(w.segment) }, "They are in a segment when it is published") : null);
   const details = Object.entries(DETAIL).map(([kind, [key, label, hint]]) => {
     const box = field(label, input(part + "." + key, "jo-" + part + "-" + key, w[key], readOnly), hint);
     box.dataset.for = kind;
     return box;
   });
+  if (segments) {
+    const box = field("Segment", segments, "Its members at the moment you publish enter; people who join it later do not.");
+    box.dataset.for = "segment";
+    details.push(box);
+  }
   const show = () => { for (const box of details) box.hidden = box.dataset.for !== event.value; };
   event.addEventListener("change", show);
   show();
@@ -41,6 +48,7 @@ function eventPart(part, legend, value, readOnly, none) {
     node: h("fieldset", {}, h("legend", {}, legend), field(part === "goal" ? "Goal" : "When", event), details),
     value: () => {
       if (!event.value) return null;
+      if (event.value === "segment") return { segment: segments.value };
       const out = { event: event.value };
       const [key] = DETAIL[event.value] || [];
       const typed = key && document.getElementById("jo-" + part + "-" + key).value.trim();
@@ -53,11 +61,15 @@ function eventPart(part, legend, value, readOnly, none) {
 /** Where the API's field goes in this form: a step's kind is left out of pydantic's path
     (`steps.2.send.template_id`), a whole step's problem goes by its id, a whole part's by its
     first control. */
-function placed(fields) {
+function placed(fields, bySegment) {
   const out = {};
   for (const [key, message] of Object.entries(fields || {})) {
-    let name = key.replace(/^steps\.(\d+)\.split$/, "steps.$1.paths.0.percent").replace(/^(steps\.\d+)\.split\.paths$/, "$1.paths.0.percent");
-    name = name.replace(/^steps\.(\d+)\.(send|wait_until|wait_for|wait|branch|split|update|exit)(\.|$)/, "steps.$1$3").replace(/\.$/, "");
+    // an entry is one of two shapes: only the chosen one's problems count
+    // (pydantic names them `entry.SegmentEntry.segment`, `entry.function-after[_complete(), When].event`)
+    const shape = /^entry\.(SegmentEntry|[^.]*When\])(\.|$)/.exec(key);
+    if (shape && (shape[1] === "SegmentEntry") !== bySegment) continue;
+    let name = key.replace(/^entry\.(SegmentEntry|[^.]*When\])(\.|$)/, "entry$2").replace(/^steps\.(\d+)\.split$/, "steps.$1.paths.0.percent").replace(/^(steps\.\d+)\.split\.paths$/, "$1.paths.0.percent");
+    name = name.replace(/^steps\.(\d+)\.(send|wait_until|wait_for|wait|branch|split|update|notify|exit)(\.|$)/, "steps.$1$3").replace(/\.$/, "");
     name = name.replace(/^(steps\.\d+\.if)\..*$/, "$1");
     if (/^steps\.\d+$/.test(name)) name += ".id";
     if (/^steps\.\d+\.event$/.test(name)) name += ".event";
@@ -72,7 +84,10 @@ export function journeyEditor(area, journey, canChange, done) {
   const isNew = !journey;
   const j = journey || { name: "", entry: { event: "confirmed" }, reentry: { mode: "once" }, goal: null, steps: [] };
   const readOnly = !canChange;
-  const entry = eventPart("entry", "Contacts enter when", j.entry, readOnly);
+  const segments = h("select", { id: "jo-entry-segment", name: "entry.segment", disabled: readOnly, "aria-describedby": "jo-entry-segment-error" },
+    h("option", { value: "" }, "Choose a segment"),
+    j.entry.segment ? h("option", { value: j.entry.segment, selected: true }, j.entry.segment) : null);
+  const entry = eventPart("entry", "Contacts enter when", j.entry, readOnly, null, segments);
   const goal = eventPart("goal", "A goal ends the run wherever it is, counted as a conversion", j.goal, readOnly, "No goal");
   const mode = h("select", { id: "jo-reentry", name: "reentry.mode", disabled: readOnly, "aria-describedby": "jo-reentry-error" },
     [["once", "Once ever"], ["again_after", "Again, some days after entering"]].map(([v, t]) => h("option", { value: v, selected: j.reentry?.mode === v }, t)));
@@ -104,6 +119,12 @@ export function journeyEditor(area, journey, canChange, done) {
     replace(area.querySelector("#jo-fields"), [...(schema.profile || []), ...(schema.interests || [])].map((f) => h("option", { value: f.name }, f.label)));
     replace(area.querySelector("#jo-topics"), (schema.topics || []).map((t) => h("option", { value: t.id }, t.label)));
   }).catch(() => {});
+  api("/admin/segments?limit=100").then((page) => {  // the segments an entry may name
+    const chosen = segments.value;
+    replace(segments, h("option", { value: "" }, "Choose a segment"),
+      page.items.map((s) => h("option", { value: s.id, selected: s.id === chosen }, s.name + " (" + s.id + ")")),
+      chosen && !page.items.some((s) => s.id === chosen) ? h("option", { value: chosen, selected: true }, chosen) : null);
+  }).catch(() => {});
   form.querySelector("#jo-cancel").addEventListener("click", () => done(journey ? journey.id : null));
 
   const body = () => {
@@ -125,7 +146,7 @@ export function journeyEditor(area, journey, canChange, done) {
       done(saved.id);
     } catch (error) {
       say("");
-      const fields = placed(error.fields);
+      const fields = placed(error.fields, form.elements.namedItem("entry.event").value === "segment");
       showRefusal(form, { message: error.message, fields }, problem);
       const elsewhere = Object.entries(fields).filter(([name]) => !form.elements.namedItem(name)).map(([, m]) => m);
       if (elsewhere.length || error.status === 409) problem.textContent = [error.message, ...elsewhere].join(" ");

@@ -1,7 +1,8 @@
 /* A journey's steps as a list of fieldsets (journey_editor.js): send a template, wait a duration,
    wait until a time of day on the contact's clock, wait for an event (at most a timeout, each
    way going on to its own step), branch on whether the contact opened or clicked an earlier
-   mail, split at random, update the contact (journey_update.js), exit. The list is the order
+   mail, split at random, update the contact (journey_update.js), tell other systems (notify:
+   EventBridge and/or a webhook, with an optional label), exit. The list is the order
    the journey is read in: the first step is where contacts start, and each step goes on to
    "the next step in the list", a later step chosen by its id, or the end; a branch's arms and
    a split's paths too (a path may hold out: the run ends). Choosing only later steps keeps the
@@ -15,7 +16,8 @@ import { h, replace } from "./dom.js";
 import * as update from "./journey_update.js";
 
 export const KINDS = { send: "Send a mail", wait: "Wait", wait_until: "Wait until a time of day", wait_for: "Wait for an event", branch: "Branch on an earlier mail",
-  split: "Split at random", update: "Update the contact", exit: "Exit" };
+  split: "Split at random", update: "Update the contact", notify: "Tell other systems", exit: "Exit" };
+export const CHANNELS = [["eventbridge", "EventBridge (the default bus)"], ["webhook", "Webhook (a journey.step event)"]];
 // The field only this event needs (under `entry`, `goal` or a wait_for's `event`): key, label, hint.
 export const DETAIL = { form_submitted: ["form_id", "Form id", "Leave empty for any form."], stage_reached: ["stage", "Stage", "A stage of the scoring ruleset, such as mql."],
   topic_added: ["topic", "Topic joined", ""], custom_event: ["name", "Event name", "As the source sends it, such as purchased."] };
@@ -72,6 +74,8 @@ function fromApi(steps) {
       Object.assign(step, update.fromApi(s), { next: ref(s.next, i) });
     } else if (s.type === "split") {
       step.paths = s.paths.map((p) => ({ percent: p.percent, next: ref(p.next, i) }));
+    } else if (s.type === "notify") {
+      Object.assign(step, { to: [...s.to], label: s.label || "", next: ref(s.next, i) });
     } else if (s.type !== "exit") {
       step.raw = s;
     }
@@ -209,6 +213,20 @@ export function stepRows(initial, readOnly) {
     } else if (step.type === "update") {
       parts = update.parts(step, { base, name, text, field, then, readOnly, redraw: draw,
         focus: (suffix) => box.querySelector("#" + base + suffix).focus() });
+    } else if (step.type === "notify") {
+      // the checkboxes in a fieldset named as a refusal names them (`steps.N.to`)
+      const boxes = CHANNELS.map(([value, label]) => {
+        const box = control("input", "to." + value, { type: "checkbox", disabled: readOnly, "aria-describedby": false });
+        box.checked = step.to.includes(value);
+        box.addEventListener("change", () => { step.to = CHANNELS.map(([v]) => v).filter((v) => (v === value ? box.checked : step.to.includes(v))); });
+        return h("div", { class: "field check" }, box, h("label", { for: box.id }, label));
+      });
+      parts = [
+        h("fieldset", { id: base + "-to", name: name + ".to", tabindex: -1, "aria-describedby": base + "-to-error" },
+          h("legend", {}, "Tell"), boxes, h("p", { id: base + "-to-error", class: "error" })),
+        field("Label (optional)", text("label", step.label, { maxlength: 64 }), "A name receivers go by, such as trial-ending."),
+        then("next", "Then"),
+      ];
     } else if (step.type === "exit") {
       parts = [h("p", { class: "note" }, "The run ends here.")];
     } else {
@@ -244,7 +262,7 @@ export function stepRows(initial, readOnly) {
   }
   add.addEventListener("click", () => {
     const type = kind.value;
-    const prefix = { send: "mail", wait: "wait", wait_until: "until_time", wait_for: "until", branch: "branch", split: "split", update: "update", exit: "exit" }[type];
+    const prefix = { send: "mail", wait: "wait", wait_until: "until_time", wait_for: "until", branch: "branch", split: "split", update: "update", notify: "notify", exit: "exit" }[type];
     let n = 1;
     while (steps.some((s) => s.id === prefix + "_" + n)) n += 1;
     const step = { key: "k" + (keys += 1), id: prefix + "_" + n, type };
@@ -257,6 +275,7 @@ export function stepRows(initial, readOnly) {
     if (type === "wait_until") Object.assign(step, { time: "09:00", next: NEXT });
     if (type === "wait_for") Object.assign(step, { event: { event: "custom_event" }, amount: 3, unit: "days", next: NEXT, on_timeout: "" });
     if (type === "update") Object.assign(step, update.fresh(), { next: NEXT });
+    if (type === "notify") Object.assign(step, { to: [], label: "", next: NEXT });
     if (type === "split") step.paths = [{ percent: 50, next: NEXT }, { percent: 50, next: "" }];
     if (type === "branch") Object.assign(step, { what: "opened", asked: earlier?.key || "", yes: NEXT, no: "" });
     steps.push(step);
@@ -264,7 +283,7 @@ export function stepRows(initial, readOnly) {
     said.textContent = "Step " + steps.length + " added: " + KINDS[type] + ".";
     const i = steps.length - 1;
     box.querySelector({ send: `#jo-${i}-template_id`, wait: `#jo-${i}-minutes`, wait_until: `#jo-${i}-time`, wait_for: `#jo-${i}-event-event`, branch: `#jo-${i}-what`,
-      split: `#jo-${i}-paths-0-percent`, update: `#jo-${i}-set_field-0` }[type] || `#jo-${i}-id`).focus();
+      split: `#jo-${i}-paths-0-percent`, update: `#jo-${i}-set_field-0`, notify: `#jo-${i}-to-eventbridge` }[type] || `#jo-${i}-id`).focus();
   });
   draw();
 
@@ -289,6 +308,9 @@ export function stepRows(initial, readOnly) {
         Object.assign(out, { event, timeout_minutes: Math.round(Number(s.amount) * size), next: ref(s.next, i), on_timeout: ref(s.on_timeout, i) });
       } else if (s.type === "update") {
         Object.assign(out, update.toApi(s), { next: ref(s.next, i) });
+      } else if (s.type === "notify") {
+        Object.assign(out, { to: s.to, next: ref(s.next, i) });
+        if (s.label.trim()) out.label = s.label.trim();
       } else if (s.type === "split") {
         out.paths = s.paths.map((p) => ({ percent: Number(p.percent), next: ref(p.next, i) }));
       } else if (s.type === "branch") {

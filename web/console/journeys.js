@@ -22,6 +22,7 @@ const MAIL = [["sent", "Sent"], ["skipped", "Skipped"], ["failed", "Failed"], ["
 
 export function eventText(w) {
   if (!w) return "none";
+  if (w.segment) return "they are in the segment " + w.segment + " when it is published";
   if (w.event === "form_submitted") return w.form_id ? "form " + w.form_id + " is submitted" : EVENTS.form_submitted;
   if (w.event === "stage_reached") return "a contact reaches stage " + w.stage;
   if (w.event === "topic_added") return "a contact joins topic " + w.topic;
@@ -68,6 +69,10 @@ function described(step) {
     const changes = [...Object.entries(step.set || {}).map(([k, v]) => "set " + k + " to " + (Array.isArray(v) ? v.join(", ") : v)),
       step.remove_topic ? "take topic " + step.remove_topic + " away" : null, step.add_topic ? "give topic " + step.add_topic + " back" : null].filter(Boolean);
     return "Update the contact: " + changes.join("; ") + "; then " + then(step.next) + ".";
+  }
+  if (step.type === "notify") {
+    return "Tell " + step.to.map((t) => (t === "webhook" ? "the webhooks" : "EventBridge")).join(" and ") +
+      (step.label ? " (label " + step.label + ")" : "") + ", then " + then(step.next) + ".";
   }
   if (step.type === "exit") return "The run ends here.";
   return "A " + step.type + " step (see it with ecrm journeys show).";
