@@ -225,6 +225,19 @@ def press(page: Page, button: str) -> None:
     page.keyboard.press("Enter")
 
 
+def press_and_wait(page: Page, button: str, answered: str) -> None:
+    """Press `button` from the keyboard and wait for the API's answer to the page's write whose
+    address ends with `answered`: only then has the write reached the stack, so a drain after
+    this call sees it (pressing and draining at once raced the browser's request)."""
+
+    def the_write(response: Any) -> bool:
+        return response.request.method != "GET" and response.url.endswith(answered)
+
+    with page.expect_response(the_write) as answer:
+        press(page, button)
+    assert answer.value.ok, (answer.value.status, answer.value.text())
+
+
 def send_a_test(page: Page, stack: Any) -> dict[str, Any]:
     """Send a test to the signed-in marketer (the field's default), from the keyboard: the
     page says so, and the mail found in the outbox."""
@@ -240,7 +253,7 @@ def send_and_watch_done(page: Page, stack: Any, sent: int) -> list[dict[str, Any
     """On a draft's page, Send now from the keyboard, the queues drained, the page followed to
     done; the mails it sent (from the outbox)."""
     before = {m["id"] for m in stack.outbox()}
-    press(page, "Send now")
+    press_and_wait(page, "Send now", "/send")
     stack.drain()
     expect(page.locator("#campaign-state")).to_contain_text("done")
     expect(page.locator('[data-figure="sent"] dd')).to_have_text(str(sent))

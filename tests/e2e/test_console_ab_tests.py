@@ -22,6 +22,7 @@ from tests.e2e.console import (
     csp_violations,
     forced_write,
     press,
+    press_and_wait,
     sign_in_on,
     tab_to,
     watch_csp,
@@ -179,7 +180,7 @@ def test_an_ab_campaign_is_set_up_sent_and_its_winner_picked_from_the_keyboard(
     assert (made["ab_test"]["metric"], made["ab_test"]["wait_hours"]) == ("opens", 4)
 
     before = {m["id"] for m in stack.outbox()}
-    press(page, "Send now")
+    press_and_wait(page, "Send now", "/send")
     stack.drain()
     expect(page.locator("#ab-state")).to_have_attribute("data-ab-state", "testing")
     tested = [m for m in stack.outbox() if m["id"] not in before]
