@@ -79,10 +79,18 @@ class Pump(ABC):
     def drain(self, timeout: float = 60.0) -> None:
         """Wait for a poll that *started* after this call and found nothing left: then every
         record written before the call has been delivered and settled."""
+        self.settled_since(self.wake_for_drain(), timeout)
+
+    def wake_for_drain(self) -> int:
+        """Wake the pump to poll now; the cycle a later poll must pass (see `settled_since`)."""
+        with self._state:
+            self._wake.set()
+            return self._cycle
+
+    def settled_since(self, target: int, timeout: float) -> None:
+        """Wait for a poll started after cycle `target` that found nothing left."""
         deadline = time.monotonic() + timeout
         with self._state:
-            target = self._cycle
-            self._wake.set()
             while self._idle_cycle <= target:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:

@@ -215,8 +215,11 @@ class EmbeddedStack:
         deadline = _deadline(timeout)
         while True:
             before = sum(pump.delivered for pump in self._pumps)
-            for pump in self._pumps:
-                pump.drain(max(0.001, deadline()))
+            # Every pump woken at once, then each awaited (draining them one at a time waited
+            # out each pump's idle rest in turn).
+            targets = [pump.wake_for_drain() for pump in self._pumps]
+            for pump, target in zip(self._pumps, targets, strict=True):
+                pump.settled_since(target, max(0.001, deadline()))
             if sum(pump.delivered for pump in self._pumps) == before:
                 break
         if self._outbox is not None:
