@@ -12,6 +12,7 @@ or the stream redelivers it.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Mapping
@@ -27,17 +28,28 @@ from ecrm.platform.settings import settings
 logger = Logger(service="mailing", child=True)
 
 Trigger = Literal["form_submitted", "confirmed", "stage_reached", "topic_added", "custom_event"]
+# Journeys only (`ecrm.journeys.model.JourneyWhen`): rules refuse it, `schedule` never fires it.
+ScoreTrigger = Literal["score_crossed"]
+SCORE_CROSSED = "score_crossed"
 STAGE_CHANGED = "stage_changed"  # scoring's interaction (`to_stage`)
 CUSTOM_EVENT = "custom_event"  # POST /events (ecrm.events.recording), by its `name`
 
 
 @dataclass(frozen=True, slots=True)
 class When:
-    event: Trigger
+    event: Trigger | ScoreTrigger
     form_id: str | None = None  # form_submitted: only this form
     stage: str | None = None  # stage_reached: the stage
     topic: str | None = None  # topic_added: the topic
     name: str | None = None  # custom_event: the event's name
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyWhen(When):
+    """A journey's entry, goal or awaited event: a rule's `When` and what only journeys have
+    (kept off rules, whose answers show every field of theirs)."""
+
+    at_least: float | None = None  # score_crossed: the value crossed upwards
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +153,15 @@ def current() -> Rules:
 
 @dataclass(frozen=True)
 class Happened:
-    event: Trigger
+    event: Trigger | ScoreTrigger
     contact_id: str
     ref: str  # the interaction or membership that fired it (kept on the run, for tracing)
     form_id: str | None = None
     stage: str | None = None
     topic: str | None = None
     name: str | None = None
+    score_from: float | None = None  # score_crossed: the score before this write, and after
+    score_to: float | None = None
 
 
 def happened(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> Happened | None:
@@ -165,7 +179,38 @@ def happened(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> Happened 
     if kind == "topic_membership" and new.get("gsi1pk") and not (old or {}).get("gsi1pk"):
         contact_id = keys.contact_id_of(str(new["pk"]))
         return Happened("topic_added", contact_id, str(new["sk"]), topic=str(new.get("topic")))
+    if kind == "score" and new.get("contact_id"):
+        return _score_rose(new, old)
     return None
+
+
+def _score_rose(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> Happened | None:
+    """A score item's write that raised the score: from the old image's score *as of the new
+    one's time* (decay lowered it meanwhile; a contact whose score decayed below a value and
+    rises over it again crossed it) to the new image's score. Both rounded to cents, as shown
+    and as stages compare. A write that does not raise it crosses nothing upwards, so a value
+    crossed fires on that one write, never again while the score stays above."""
+    after = round(float(new.get("score") or 0), 2)
+    before = 0.0  # no score item yet: nothing scored
+    if old and old.get("type") == "score":
+        at = new.get("as_of")
+        before = round(_total(old, float(at) if at is not None else None), 2)
+    if after <= before:
+        return None
+    ref = f"score-v{new.get('version', '')}"
+    return Happened("score_crossed", str(new["contact_id"]), ref, score_from=before, score_to=after)
+
+
+def _total(image: Mapping[str, Any], at: float | None) -> float:
+    """A score item's total at `at` (`ecrm.scoring.engine.Score.total`, without its import)."""
+    as_of, half_life = image.get("as_of"), image.get("half_life")
+    lag = at - float(as_of) if at is not None and as_of is not None else 0.0
+    # No half-life: nothing decays (as `engine.decayed`); penalties never do.
+    fade = math.exp(-math.log(2) * lag / float(half_life)) if half_life and lag > 0 else 1.0
+    engagement = 0.0
+    for points in (float(p) for p in (image.get("engagement") or {}).values()):
+        engagement += points * fade if points > 0 else points
+    return sum(float(p) for p in (image.get("fit") or {}).values()) + engagement
 
 
 def fires(rule: Rule, event: Happened) -> bool:
@@ -184,7 +229,14 @@ def matches(when: When, event: Happened) -> bool:
         return when.topic == event.topic
     if when.event == CUSTOM_EVENT:
         return when.name == event.name
-    return True
+    return _crossed(when, event) if when.event == SCORE_CROSSED else True
+
+
+def _crossed(when: When, event: Happened) -> bool:
+    at_least = when.at_least if isinstance(when, JourneyWhen) else None
+    if at_least is None or event.score_from is None or event.score_to is None:
+        return False
+    return event.score_from < at_least <= event.score_to
 
 
 def schedule(event: Happened, *, now: float | None = None, rules: Rules | None = None) -> list[str]:

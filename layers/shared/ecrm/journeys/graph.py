@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ecrm.automations.triggers import When
+from ecrm.automations.triggers import JourneyWhen, When
 from ecrm.journeys import facts, local_wait, stats
 from ecrm.platform import clock, keys, store
 from ecrm.platform.settings import settings
@@ -39,8 +39,14 @@ def when_of(raw: Mapping[str, Any] | None) -> When | None:
 def _when(raw: Mapping[str, Any] | None) -> When | None:
     if not raw:
         return None
-    return When(
-        raw["event"], raw.get("form_id"), raw.get("stage"), raw.get("topic"), raw.get("name")
+    at_least = raw.get("at_least")
+    return JourneyWhen(
+        raw["event"],
+        raw.get("form_id"),
+        raw.get("stage"),
+        raw.get("topic"),
+        raw.get("name"),
+        float(at_least) if at_least is not None else None,
     )
 
 

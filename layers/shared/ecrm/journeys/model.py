@@ -7,11 +7,12 @@ to it has passed. Errors name the step (`steps.<index>.<field>`) for the 422's `
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from ecrm.automations.rules import When
+from ecrm.automations.triggers import ScoreTrigger, Trigger
 from ecrm.contacts.forms import Slug
 from ecrm.events.payload import NAME_PATTERN
 from ecrm.mail.senders import SenderIn
@@ -195,6 +196,26 @@ class Reentry(Strict):
         return self
 
 
+class JourneyWhen(When):
+    """`When` of automation rules, and what only journeys have: `score_crossed` (the score
+    rose from below `at_least` to at or above it; rules refuse it)."""
+
+    event: Trigger | ScoreTrigger  # type: ignore[assignment]
+    at_least: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        allow_inf_nan=False,
+        description="score_crossed: the value the score rises to or above",
+    )
+
+    @model_validator(mode="after")
+    def _score(self) -> Self:
+        if (self.event == "score_crossed") != (self.at_least is not None):
+            raise ValueError("score_crossed needs `at_least`; no other event has one")
+        return self
+
+
 class SegmentEntry(Strict):
     """Entry by joining a segment: its members when the version is published enter it."""
 
@@ -205,12 +226,14 @@ class JourneyIn(Strict):
     """What a marketer writes (the draft). Publishing makes it a version runs start on."""
 
     name: Name
-    entry: When | SegmentEntry = Field(
+    entry: JourneyWhen | SegmentEntry = Field(
         description="An event (`event`, as automation rules), or a segment (`segment`): its"
         " members enter when the version is published"
     )
     reentry: Reentry = Field(default_factory=Reentry)
-    goal: When | None = Field(default=None, description="Ends a run wherever it is: a conversion")
+    goal: JourneyWhen | None = Field(
+        default=None, description="Ends a run wherever it is: a conversion"
+    )
     start: StepId
     steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
     version: int | None = Field(
