@@ -274,8 +274,8 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
     page: Page, stack: Any
 ) -> None:
     """Entry by joining a segment (chosen among GET /admin/segments), a notify step refused with
-    no channel (said at its checkboxes), then to EventBridge and the webhooks with a label; the
-    draft read back through the API, then saved unchanged from its form."""
+    no channel (said at its checkboxes), then to EventBridge and the webhooks with a label, and
+    a branch on a condition; the draft read back through the API, then saved unchanged."""
     segment = {"id": "trial-users", "name": "Trial users", "topic": "newsletter"}
     assert admin(stack, "POST", "/admin/segments", json=segment).status_code == 201
     sign_in(page, stack)
@@ -299,13 +299,29 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
     page.keyboard.press("Space")
     tab_to(page, page.get_by_label("Label (optional)"))
     page.keyboard.type("trial-ending")
+    # then a branch on a condition: is the contact's company Acme?
+    add_step(page, -3, "#jo-1-what")  # back past update and split: branch
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#jo-1-what")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # meets these conditions: a first one offered
+    expect(page.locator("#jo-1-what")).to_be_focused()
+    tab_to(page, page.locator("#jo-1-cond-0-kind"))
+    tab_to(page, page.locator("#jo-1-cond-0-field"))
+    page.keyboard.press("Enter")  # no field named: refused under the condition
+    expect(page.locator("#jo-1-cond-0-error")).to_have_text("Field required")
+    expect(page.locator("#jo-1-cond-0-kind")).to_be_focused()
+    tab_to(page, page.locator("#jo-1-cond-0-field"))
+    page.keyboard.type("company")
+    tab_to(page, page.locator("#jo-1-cond-0-op"))
+    tab_to(page, page.locator("#jo-1-cond-0-value"))
+    page.keyboard.type("Acme")
     page.keyboard.press("Enter")  # submits the form
     expect(page.locator("#editing")).to_have_text("Journey Trial, typed")
     expect(page.locator("#journey-area .pairs")).to_contain_text(
         "they are in the segment trial-users when it is published"
     )
     expect(page.locator('#journey-steps [data-step="notify_1"]')).to_contain_text(
-        "Tell EventBridge and the webhooks (label trial-ending), then end."
+        "Tell EventBridge and the webhooks (label trial-ending), then go to branch_1."
     )
     [stored] = [
         j
@@ -314,14 +330,16 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
     ]
     before = admin(stack, "GET", f"/admin/journeys/{stored['id']}").json()
     assert before["entry"] == {"segment": "trial-users"} and before["start"] == "notify_1"
-    assert before["steps"] == [
-        {
-            "id": "notify_1",
-            "type": "notify",
-            "to": ["eventbridge", "webhook"],
-            "label": "trial-ending",
-            "next": None,
-        }
+    assert before["steps"][0] == {
+        "id": "notify_1",
+        "type": "notify",
+        "to": ["eventbridge", "webhook"],
+        "label": "trial-ending",
+        "next": "branch_1",
+    }
+    asked = before["steps"][1]["if"]["conditions"]
+    assert [(c["kind"], c["field"], c["op"], c["value"]) for c in asked] == [
+        ("field", "company", "eq", "Acme")
     ]
 
     press(page, "Edit the draft")
@@ -330,6 +348,7 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
         "Trial users (trial-users)"
     )
     expect(page.locator("#jo-0-to-webhook")).to_be_checked()
+    expect(page.locator("#jo-1-cond-0-value")).to_have_value("Acme")
     press(page, "Save the draft")
     expect(page.locator("#editing")).to_have_text("Journey Trial, typed")
     after = admin(stack, "GET", f"/admin/journeys/{stored['id']}").json()
@@ -383,7 +402,11 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
     expect(page.locator("#jo-7-to-eventbridge")).not_to_be_checked()
     expect(page.locator("#jo-7-to-webhook")).to_be_checked()
     expect(page.locator("#jo-7-label")).to_have_value("tagged")
-    expect(page.locator("#jo-8-what option:checked")).to_have_text("is in the segment below")
+    expect(page.locator("#jo-8-what option:checked")).to_have_text(
+        "meets these conditions (all of them)"
+    )
+    expect(page.locator("#jo-8-cond-0-field")).to_have_value("company")
+    expect(page.locator("#jo-8-cond-0-value")).to_have_value("Acme")
     expect(page.locator("#jo-4-no option:checked")).to_have_text("Go to bye")
 
     # a field the profile schema does not have: refused next to its value

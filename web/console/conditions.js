@@ -47,10 +47,10 @@ export const KINDS = {
 const split = (text) => String(text || "").split(",").map((s) => s.trim()).filter(Boolean);
 const shown = (value) => (Array.isArray(value) ? value.join(", ") : value === undefined || value === null ? "" : String(value));
 
-function control(spec, id, value, readOnly) {
+function control(spec, id, value, readOnly, names) {
   const describedBy = id + "-error";
   if (spec.type === "select") {
-    const node = h("select", { id, name: spec.name, disabled: readOnly, "aria-describedby": describedBy },
+    const node = h("select", { id, name: names + spec.name, disabled: readOnly, "aria-describedby": describedBy },
       spec.options.map(([v, label]) => h("option", { value: v }, label)));
     node.value = String(value ?? spec.value);
     return h("div", {}, h("label", { for: id }, spec.label), node);
@@ -59,43 +59,44 @@ function control(spec, id, value, readOnly) {
     const chosen = new Set(value || spec.value);
     return h("fieldset", { class: "checks", id }, h("legend", {}, spec.label),
       spec.options.map(([v, label]) => h("label", { class: "check" },
-        h("input", { type: "checkbox", name: spec.name, value: v, checked: chosen.has(v), disabled: readOnly }), " " + label)));
+        h("input", { type: "checkbox", name: names + spec.name, value: v, checked: chosen.has(v), disabled: readOnly }), " " + label)));
   }
   const node = h("input", {
-    id, name: spec.name, autocomplete: "off", readonly: readOnly, "aria-describedby": describedBy,
+    id, name: names + spec.name, autocomplete: "off", readonly: readOnly, "aria-describedby": describedBy,
     type: spec.type === "number" ? "number" : "text", step: spec.type === "number" ? "any" : false,
   });
   node.value = shown(value ?? spec.value);
   return h("div", {}, h("label", { for: id }, spec.label), node);
 }
 
-/** One condition's fieldset; `onKind(kind)` when its kind is changed, `onRemove()`. */
-export function conditionRow(condition, index, { readOnly, onKind, onRemove }) {
-  const id = "cond-" + index;
-  const kind = h("select", { id: id + "-kind", name: "kind", disabled: readOnly },
+/** One condition's fieldset; `onKind(kind)` when its kind is changed, `onRemove()`; `prefix`
+    starts its ids and `names` its controls' names (a journey's form holds several). */
+export function conditionRow(condition, index, { readOnly, onKind, onRemove, prefix = "cond-", names = "" }) {
+  const id = prefix + index;
+  const kind = h("select", { id: id + "-kind", name: names + "kind", disabled: readOnly, "aria-describedby": id + "-error" },
     Object.entries(KINDS).map(([k, spec]) => h("option", { value: k }, spec.name)));
   kind.value = condition.kind;
   kind.addEventListener("change", () => onKind(kind.value));
   const spec = KINDS[condition.kind];
   const remove = readOnly ? null : h("button", { type: "button", class: "secondary", "data-remove": index }, "Remove condition " + (index + 1));
   remove?.addEventListener("click", onRemove);
-  const row = h("fieldset", { class: "condition", "data-kind": condition.kind, "data-index": index },
+  const row = h("fieldset", { class: "condition", "data-kind": condition.kind, "data-index": index, "data-names": names },
     h("legend", {}, "Condition " + (index + 1)),
     h("div", { class: "controls" },
       h("div", {}, h("label", { for: id + "-kind" }, "Kind"), kind),
-      spec.controls.map((c) => control(c, id + "-" + c.name, condition[c.name], readOnly))),
+      spec.controls.map((c) => control(c, id + "-" + c.name, condition[c.name], readOnly, names))),
     h("p", { class: "error", id: id + "-error", "data-condition-error": index }),
     remove);
   if (condition.kind === "activity") {
-    const event = row.querySelector("select[name=event]");
-    const name = row.querySelector("input[name=name]");
+    const event = row.querySelector(`select[name="${names}event"]`);
+    const name = row.querySelector(`input[name="${names}name"]`);
     const hide = () => { name.parentElement.hidden = event.value !== "custom"; };
     event.addEventListener("change", hide);
     hide();
   }
   if (condition.kind === "field") {
-    const op = row.querySelector("select[name=op]");
-    const value = row.querySelector("input[name=value]");
+    const op = row.querySelector(`select[name="${names}op"]`);
+    const value = row.querySelector(`input[name="${names}value"]`);
     const hide = () => { value.parentElement.hidden = NO_VALUE.has(op.value); };
     op.addEventListener("change", hide);
     hide();
@@ -106,13 +107,14 @@ export function conditionRow(condition, index, { readOnly, onKind, onRemove }) {
 /** A condition as the API takes it, read from its fieldset. */
 export function readCondition(row) {
   const kind = row.dataset.kind;
+  const names = row.dataset.names || "";
   const out = { kind };
   for (const spec of KINDS[kind].controls) {
     if (spec.type === "checks") {
-      out[spec.name] = [...row.querySelectorAll(`input[name="${spec.name}"]:checked`)].map((c) => c.value);
+      out[spec.name] = [...row.querySelectorAll(`input[name="${names}${spec.name}"]:checked`)].map((c) => c.value);
       continue;
     }
-    const raw = row.querySelector(`[name="${spec.name}"]`).value;
+    const raw = row.querySelector(`[name="${names}${spec.name}"]`).value;
     if (spec.type === "list") out[spec.name] = split(raw);
     else if (spec.type === "number") { if (raw.trim() !== "") out[spec.name] = Number(raw); }
     else if (spec.name === "active") out.active = raw === "true";

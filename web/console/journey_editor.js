@@ -70,7 +70,8 @@ function placed(fields, bySegment) {
     if (shape && (shape[1] === "SegmentEntry") !== bySegment) continue;
     let name = key.replace(/^entry\.(SegmentEntry|[^.]*When\])(\.|$)/, "entry$2").replace(/^steps\.(\d+)\.split$/, "steps.$1.paths.0.percent").replace(/^(steps\.\d+)\.split\.paths$/, "$1.paths.0.percent");
     name = name.replace(/^steps\.(\d+)\.(send|wait_until|wait_for|wait|branch|split|update|notify|exit)(\.|$)/, "steps.$1$3").replace(/\.$/, "");
-    name = name.replace(/^(steps\.\d+\.if)\..*$/, "$1");
+    name = name.replace(/^(steps\.\d+\.if\.conditions\.\d+)(\..*)?$/, "$1.kind");  // said under the condition
+    name = name.replace(/^(steps\.\d+\.if)\.(?!conditions\.\d+\.kind$).*$/, "$1");
     if (/^steps\.\d+$/.test(name)) name += ".id";
     if (/^steps\.\d+\.event$/.test(name)) name += ".event";
     if (name === "start") name = "steps.0.id";

@@ -1,7 +1,7 @@
 /* A journey's steps as a list of fieldsets (journey_editor.js): send a template, wait a duration,
    wait until a time of day on the contact's clock, wait for an event (at most a timeout, each
    way going on to its own step), branch on whether the contact opened or clicked an earlier
-   mail, split at random, update the contact (journey_update.js), tell other systems (notify:
+   mail or is in a segment of conditions (conditions.js, as the Segments screen's), split at random, update the contact (journey_update.js), tell other systems (notify:
    EventBridge and/or a webhook, with an optional label), exit. The list is the order
    the journey is read in: the first step is where contacts start, and each step goes on to
    "the next step in the list", a later step chosen by its id, or the end; a branch's arms and
@@ -11,11 +11,11 @@
    (`steps.2.template_id`). */
 
 import { EVENTS } from "./automations.js";
-import { describe } from "./conditions.js";
+import { blank, conditionRow, KINDS as CONDITIONS, readCondition } from "./conditions.js";
 import { h, replace } from "./dom.js";
 import * as update from "./journey_update.js";
 
-export const KINDS = { send: "Send a mail", wait: "Wait", wait_until: "Wait until a time of day", wait_for: "Wait for an event", branch: "Branch on an earlier mail",
+export const KINDS = { send: "Send a mail", wait: "Wait", wait_until: "Wait until a time of day", wait_for: "Wait for an event", branch: "Branch on a mail or conditions",
   split: "Split at random", update: "Update the contact", notify: "Tell other systems", exit: "Exit" };
 export const CHANNELS = [["eventbridge", "EventBridge (the default bus)"], ["webhook", "Webhook (a journey.step event)"]];
 // The field only this event needs (under `entry`, `goal` or a wait_for's `event`): key, label, hint.
@@ -176,19 +176,41 @@ export function stepRows(initial, readOnly) {
       ];
     } else if (step.type === "branch") {
       const sends = steps.slice(0, i).filter((s) => s.type === "send");
-      const asks = [["opened", "opened"], ["clicked", "clicked a link in"]];
-      if (step.conditions) asks.push(["conditions", "is in the segment below"]);  // kept as given
-      const segment = step.conditions ? h("div", { class: "field" }, h("p", { class: "note" },
-        "The segment (edit it with ecrm journeys put): " + step.conditions.map(describe).join("; and ") + ".")) : null;
-      parts = [
-        field("If the contact", choice("what", step.what, asks.map(([value, t]) =>
-          h("option", { value, selected: step.what === value }, t)))),
-        segment,
-        field("the mail of the step", choice("if", step.asked, [h("option", { value: "" }, "Choose an earlier send step"),
-          ...sends.map((s) => h("option", { value: s.key, selected: step.asked === s.key, "data-sent": s.key }, s.id))], (v) => { step.asked = v; })),
+      const asks = [["opened", "opened"], ["clicked", "clicked a link in"], ["conditions", "meets these conditions (all of them)"]];
+      const what = choice("what", step.what, asks.map(([value, t]) => h("option", { value, selected: step.what === value }, t)), (v) => {
+        step.what = v;
+        if (v === "conditions" && !step.conditions?.length) step.conditions = [blank("field")];
+        draw();
+        box.querySelector("#" + base + "-what").focus();
+      });
+      parts = [field("If the contact", what)];
+      if (step.what === "conditions") {
+        const rows = h("div", { class: "conditions" });
+        const read = () => [...rows.querySelectorAll("fieldset.condition")].map(readCondition);
+        const redraw = (focus) => {
+          draw();
+          box.querySelector(focus)?.focus();
+        };
+        replace(rows, step.conditions.map((c, m) => conditionRow(c, m, { readOnly, prefix: base + "-cond-", names: name + ".if.conditions." + m + ".",
+          onKind: (k) => { step.conditions = read(); step.conditions[m] = blank(k); redraw(`#${base}-cond-${m}-kind`); },
+          onRemove: () => { step.conditions = read(); step.conditions.splice(m, 1); redraw(`#${base}-what`); } })));
+        const keep = () => { if (rows.isConnected) step.conditions = read(); };  // not once redrawn
+        rows.addEventListener("input", keep);
+        rows.addEventListener("change", keep);
+        const newKind = control("select", "new_condition", {}, Object.entries(CONDITIONS).map(([k, spec]) => h("option", { value: k }, spec.name)));
+        const more = h("button", { type: "button", class: "secondary small", disabled: step.conditions.length >= 20 }, "Add the condition");
+        more.addEventListener("click", () => {
+          step.conditions = [...read(), blank(newKind.value)];
+          redraw(`#${base}-cond-${step.conditions.length - 1}-kind`);
+        });
+        parts.push(rows, readOnly ? null : h("div", { class: "controls" }, field("New condition of kind", newKind), more));
+      } else {
+        parts.push(field("the mail of the step", choice("if", step.asked, [h("option", { value: "" }, "Choose an earlier send step"),
+          ...sends.map((s) => h("option", { value: s.key, selected: step.asked === s.key, "data-sent": s.key }, s.id))], (v) => { step.asked = v; })));
+      }
+      parts.push(
         then("yes", "If yes"),
-        then("no", "If not"),
-      ];
+        then("no", "If not"));
     } else if (step.type === "split") {
       parts = step.paths.map((p, m) => {
         const percent = text("paths." + m + ".percent", p.percent, { type: "number", min: 0, max: 100, inputmode: "numeric" }, (v) => { p.percent = v; });
