@@ -286,13 +286,14 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
     page.keyboard.press("End")  # the last choice: members of a segment
     expect(page.locator("#jo-entry")).to_have_value("segment")
     expect(page.locator("#jo-entry-segment option")).to_have_count(2)  # the list was read
-    tab_to(page, page.get_by_label("Segment", exact=True))
+    add_step(page, 7, "#jo-0-to-eventbridge")  # past seven kinds: notify
+    press(page, "Create the draft")  # no segment chosen, no channel ticked: both said
+    expect(page.locator("#jo-0-to-error")).to_contain_text("at least 1")
+    expect(page.locator("#jo-entry-segment-error")).to_contain_text("should match pattern")
+    expect(page.locator("#jo-entry-segment")).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(page.locator("#jo-entry-segment")).to_have_value("trial-users")
-    add_step(page, 7, "#jo-0-to-eventbridge")  # past seven kinds: notify
-    press(page, "Create the draft")
-    expect(page.locator("#jo-0-to-error")).to_contain_text("at least 1")
-    expect(page.locator("#jo-0-to")).to_be_focused()
+    page.locator("#jo-0-to").focus()
     tab_to(page, page.get_by_label("EventBridge (the default bus)"))
     page.keyboard.press("Space")
     tab_to(page, page.get_by_label("Webhook (a journey.step event)"))

@@ -65,10 +65,10 @@ function placed(fields, bySegment) {
   const out = {};
   for (const [key, message] of Object.entries(fields || {})) {
     // an entry is one of two shapes: only the chosen one's problems count
-    // (pydantic names them `entry.SegmentEntry.segment`, `entry.function-after[_complete(), When].event`)
-    const shape = /^entry\.(SegmentEntry|[^.]*When\])(\.|$)/.exec(key);
+    // (pydantic names them `entry.SegmentEntry.segment`, `entry.function-after[…, JourneyWhen]].event`)
+    const shape = /^entry\.(SegmentEntry|[^.]*When\]+)(\.|$)/.exec(key);
     if (shape && (shape[1] === "SegmentEntry") !== bySegment) continue;
-    let name = key.replace(/^entry\.(SegmentEntry|[^.]*When\])(\.|$)/, "entry$2").replace(/^steps\.(\d+)\.split$/, "steps.$1.paths.0.percent").replace(/^(steps\.\d+)\.split\.paths$/, "$1.paths.0.percent");
+    let name = key.replace(/^entry\.(SegmentEntry|[^.]*When\]+)(\.|$)/, "entry$2").replace(/^steps\.(\d+)\.split$/, "steps.$1.paths.0.percent").replace(/^(steps\.\d+)\.split\.paths$/, "$1.paths.0.percent");
     name = name.replace(/^steps\.(\d+)\.(send|wait_until|wait_for|wait|branch|split|update|notify|exit)(\.|$)/, "steps.$1$3").replace(/\.$/, "");
     name = name.replace(/^(steps\.\d+\.if\.conditions\.\d+)(\..*)?$/, "$1.kind");  // said under the condition
     name = name.replace(/^(steps\.\d+\.if)\.(?!conditions\.\d+\.kind$).*$/, "$1");
