@@ -85,8 +85,10 @@ def _send(journey: dict[str, Any]) -> dict[str, Any]:
 PLACED: dict[str, Callable[[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]], bool]]
 PLACED = {
     "name": lambda r, j, v, a: j["name"] == v["name"] == r["name"],
-    # a journey's entry has one field more, a rule never sets (`at_least`, score_crossed)
-    "when": lambda r, j, v, a: j["entry"] == v["entry"] == {**r["when"], "at_least": None},
+    # a journey's entry has fields more, a rule never sets (score_crossed, campaign_*)
+    "when": lambda r, j, v, a: (
+        j["entry"] == v["entry"] == {**r["when"], "at_least": None, "campaign_id": None}
+    ),
     "template_id": lambda r, j, v, a: _send(v)["template_id"] == r["template_id"],
     "topic": lambda r, j, v, a: _send(v)["topic"] == r["topic"],
     "sender": lambda r, j, v, a: _send(v)["sender"] == r["sender"],

@@ -29,8 +29,11 @@ logger = Logger(service="mailing", child=True)
 
 Trigger = Literal["form_submitted", "confirmed", "stage_reached", "topic_added", "custom_event"]
 # Journeys only (`ecrm.journeys.model.JourneyWhen`): rules refuse it, `schedule` never fires it.
-ScoreTrigger = Literal["score_crossed"]
+ScoreTrigger = Literal["score_crossed", "campaign_opened", "campaign_clicked"]
 SCORE_CROSSED = "score_crossed"
+# A campaign's unique-engagement marker (`ecrm.mail.events`: once per recipient, never a
+# scanner's) by its counter: the journeys' event it stands for.
+CAMPAIGN_ENGAGED = {"opened": "campaign_opened", "clicked": "campaign_clicked"}
 STAGE_CHANGED = "stage_changed"  # scoring's interaction (`to_stage`)
 CUSTOM_EVENT = "custom_event"  # POST /events (ecrm.events.recording), by its `name`
 
@@ -50,6 +53,7 @@ class JourneyWhen(When):
     (kept off rules, whose answers show every field of theirs)."""
 
     at_least: float | None = None  # score_crossed: the value crossed upwards
+    campaign_id: str | None = None  # campaign_opened, campaign_clicked: only this campaign
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +166,7 @@ class Happened:
     name: str | None = None
     score_from: float | None = None  # score_crossed: the score before this write, and after
     score_to: float | None = None
+    campaign_id: str | None = None  # campaign_opened, campaign_clicked
 
 
 def happened(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> Happened | None:
@@ -179,9 +184,30 @@ def happened(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> Happened 
     if kind == "topic_membership" and new.get("gsi1pk") and not (old or {}).get("gsi1pk"):
         contact_id = keys.contact_id_of(str(new["pk"]))
         return Happened("topic_added", contact_id, str(new["sk"]), topic=str(new.get("topic")))
+    return _journeys_only(kind, new, old)
+
+
+def _journeys_only(
+    kind: Any, new: Mapping[str, Any], old: Mapping[str, Any] | None
+) -> Happened | None:
+    """The events only journeys have (rules refuse them): a score's rise, a campaign's
+    first human open or click by a recipient."""
     if kind == "score" and new.get("contact_id"):
         return _score_rose(new, old)
-    return None
+    return _campaign_engaged(new) if kind == "engagement" else None
+
+
+def _campaign_engaged(new: Mapping[str, Any]) -> Happened | None:
+    """A recipient's first human open or click of a campaign (its marker, written once)."""
+    found = keys.campaign_engagement_of(str(new.get("pk", "")), str(new.get("sk", "")))
+    if found is None or found[1] not in CAMPAIGN_ENGAGED:
+        return None
+    campaign_id, kind, contact_id = found
+    if contact_id.startswith("k."):  # an erased recipient's pseudonym: no one to enter
+        return None
+    event = CAMPAIGN_ENGAGED[kind]
+    ref = str(new["sk"])
+    return Happened(event, contact_id, ref, campaign_id=campaign_id)  # type: ignore[arg-type]
 
 
 def _score_rose(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> Happened | None:
@@ -229,14 +255,21 @@ def matches(when: When, event: Happened) -> bool:
         return when.topic == event.topic
     if when.event == CUSTOM_EVENT:
         return when.name == event.name
-    return _crossed(when, event) if when.event == SCORE_CROSSED else True
+    return _journey_matches(when, event)
 
 
-def _crossed(when: When, event: Happened) -> bool:
-    at_least = when.at_least if isinstance(when, JourneyWhen) else None
-    if at_least is None or event.score_from is None or event.score_to is None:
+def _journey_matches(when: When, event: Happened) -> bool:
+    if not isinstance(when, JourneyWhen):
+        return when.event != SCORE_CROSSED  # only a journey's `when` has the value
+    if when.event == SCORE_CROSSED:
+        return _crossed(when, event)
+    return when.campaign_id in (None, event.campaign_id)  # campaign_*: any, or this one
+
+
+def _crossed(when: JourneyWhen, event: Happened) -> bool:
+    if when.at_least is None or event.score_from is None or event.score_to is None:
         return False
-    return event.score_from < at_least <= event.score_to
+    return event.score_from < when.at_least <= event.score_to
 
 
 def schedule(event: Happened, *, now: float | None = None, rules: Rules | None = None) -> list[str]:

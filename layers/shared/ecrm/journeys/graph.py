@@ -47,6 +47,7 @@ def _when(raw: Mapping[str, Any] | None) -> When | None:
         raw.get("topic"),
         raw.get("name"),
         float(at_least) if at_least is not None else None,
+        raw.get("campaign_id"),
     )
 
 

@@ -197,8 +197,10 @@ class Reentry(Strict):
 
 
 class JourneyWhen(When):
-    """`When` of automation rules, and what only journeys have: `score_crossed` (the score
-    rose from below `at_least` to at or above it; rules refuse it)."""
+    """`When` of automation rules, and what only journeys have (rules refuse them):
+    `score_crossed` (the score rose from below `at_least` to at or above it), and
+    `campaign_opened` / `campaign_clicked` (a campaign's mail, `campaign_id` or any: once per
+    recipient and campaign, never a scanner's)."""
 
     event: Trigger | ScoreTrigger  # type: ignore[assignment]
     at_least: float | None = Field(
@@ -208,11 +210,16 @@ class JourneyWhen(When):
         allow_inf_nan=False,
         description="score_crossed: the value the score rises to or above",
     )
+    campaign_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
+        default=None, description="campaign_opened, campaign_clicked: only this campaign"
+    )
 
     @model_validator(mode="after")
     def _score(self) -> Self:
         if (self.event == "score_crossed") != (self.at_least is not None):
             raise ValueError("score_crossed needs `at_least`; no other event has one")
+        if self.campaign_id and not self.event.startswith("campaign_"):
+            raise ValueError("only campaign_opened and campaign_clicked have a `campaign_id`")
         return self
 
 

@@ -18,6 +18,14 @@ def campaign_engagement(campaign_id: str, kind: str, contact_id: str) -> dict[st
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"ENGAGED#{kind}#{contact_id}"}
 
 
+def campaign_engagement_of(pk: str, sk: str) -> tuple[str, str, str] | None:
+    """(campaign id, kind, contact id) of a `campaign_engagement` marker's key, else None."""
+    if not (pk.startswith("CAMPAIGN#") and sk.startswith("ENGAGED#")):
+        return None
+    kind, _, contact_id = sk.removeprefix("ENGAGED#").partition("#")
+    return pk.removeprefix("CAMPAIGN#"), kind, contact_id
+
+
 def mail_event(event_id: str) -> dict[str, str]:
     """Seen-marker of an SES event whose contact no longer exists (TTL)."""
     return {"pk": f"MAILEVENT#{event_id}", "sk": "MAILEVENT"}
