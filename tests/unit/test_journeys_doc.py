@@ -12,8 +12,14 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from ecrm.automations.rules import When
-from ecrm.journeys.model import JourneyIn, Reentry, SegmentEntry, Step, check_graph
+from ecrm.journeys.model import (
+    JourneyIn,
+    JourneyWhen,
+    Reentry,
+    SegmentEntry,
+    Step,
+    check_graph,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "journeys.md"
 BLOCK = re.compile(r"```json\n(.*?)```", re.DOTALL)
@@ -33,7 +39,7 @@ def _validate(example: dict[str, Any]) -> None:
     elif "segment" in example:
         SegmentEntry.model_validate(example)
     elif "event" in example:
-        When.model_validate(example)
+        JourneyWhen.model_validate(example)  # a journey's entry or goal
     else:  # an inline fragment of a step (a branch's `if`): not a whole shape on its own
         assert set(example) <= {"opened", "clicked", "conditions"}, example
 
