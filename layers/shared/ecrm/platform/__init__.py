@@ -19,7 +19,8 @@
 - `definition_holds`: who holds a template or segment, so it is not deleted from under them.
 - `listing`: a page of a marketer's objects from the keys-only index, with a cursor (`page`).
 - `csv_cells`: CSV cells safe to open in a spreadsheet (`writer`, `restore`).
-- `records`: a batch of stream records or queue messages, each handled on its own (`each`).
+- `records`: a batch of stream records or queue messages, each handled on its own (`each`);
+- `bus`: an outbox interaction as an EventBridge event (`entry`, `put`).
 - `plain`: values a pydantic field surely accepts, checked without it (`text`, `matches`,
   `integer`), for the plain readers of bodies (`ecrm.web.plain`).
 """

@@ -4,14 +4,10 @@ transition emitted (at least once; `detail.event_id` is stable for consumers to 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from ecrm.platform import aws, store
-from ecrm.platform.errors import Busy
+from ecrm.platform import bus
 
 SOURCE = "ecrm.scoring"
 DETAIL_TYPE = "Contact stage changed"
@@ -28,19 +24,8 @@ _FIELDS = (
 
 
 def entry(interaction: Mapping[str, Any]) -> dict[str, Any]:
-    detail = {name: store.plain(interaction.get(name)) for name in _FIELDS}
-    return {
-        "Source": SOURCE,
-        "DetailType": DETAIL_TYPE,
-        "Detail": json.dumps(detail, default=str),
-        "EventBusName": "default",
-    }
+    return bus.entry(SOURCE, DETAIL_TYPE, interaction, _FIELDS)
 
 
 def publish(interaction: Mapping[str, Any]) -> None:
-    try:
-        response = aws.events().put_events(Entries=[entry(interaction)])  # type: ignore[list-item]
-    except ClientError as error:
-        raise Busy() from error
-    if response.get("FailedEntryCount"):
-        raise Busy(f"EventBridge refused the event: {response['Entries']}")
+    bus.put(entry(interaction))
