@@ -121,13 +121,13 @@ def suppress_without_contact(normalized_email: str, reason: Reason, at: str) -> 
 
 def recall(normalized_email: str, at: str) -> dict[str, Any] | None:
     """The suppression of an address a contact holds again (or is about to): the plain item,
-    after moving the keyed item of an erased address back to it. None when not suppressed."""
-    plain = keys.suppression(normalized_email)
-    found = store.get(plain)
-    if found is not None:
-        return found
-    erased = _erased(normalized_email)
-    kept = store.get(erased)
+    after moving the keyed item of an erased address back to it. None when not suppressed.
+    Both forms are read in one BatchGetItem (a confirmation mail's cold start waits for it)."""
+    plain, erased = keys.suppression(normalized_email), _erased(normalized_email)
+    found = store.batch_get([plain, erased])
+    if (held_plain := found.get(_pair(plain))) is not None:
+        return held_plain
+    kept = found.get(_pair(erased))
     if kept is None:
         return None
     held = set(kept.get("reasons") or [])
