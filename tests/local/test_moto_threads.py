@@ -1,25 +1,32 @@
 """`local.moto_threads`: in-process moto used from many threads keeps what AWS guarantees (an
 item write is atomic, a message sent to a queue is never lost). Without the patch the first
-test loses about a tenth of its additions on every run here; the queue's race is narrower (one
-campaign bench run in eight lost a message), so the second test mostly guards that sends,
-receives and deletes under the queue's lock still deliver everything, and never block."""
+test loses about a tenth of its additions on every run here. The queue's race is narrow (one
+campaign bench run in eight lost a message; a stress test of 600 messages caught it in no run),
+so it is staged: a send arrives while a delete rebuilds the queue's list, which loses the sent
+message every time without the patch. The stress test guards that sends, receives and deletes
+under the queue's lock still deliver everything, and never block."""
 
 from __future__ import annotations
 
+import linecache
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from types import FrameType
 from typing import Any
 
 import boto3
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
+from moto.sqs import models as sqs_models
 
 from local.moto_threads import FairLock, thread_safe_moto
 from tests.isolation import moto_in_process
 
-THREADS, EACH = 4, 150
+THREADS, EACH = 4, 25
+SQS_MODELS = sqs_models.__file__
+ASSIGNING = "self._messages = new_messages"  # the end of moto's rebuild (its canary: below)
 
 
 @pytest.fixture
@@ -140,6 +147,36 @@ def test_messages_sent_while_others_are_deleted_are_all_delivered(threaded_moto:
 
     assert done.is_set()
     assert len(received) == total
+
+
+def test_a_message_sent_while_a_delete_rebuilds_the_queue_is_not_lost(threaded_moto: None) -> None:
+    """moto's `Queue.delete_message` builds the list of the messages it keeps, then assigns it:
+    a message added in between went to the old list. The send is made to arrive just before
+    the assignment (a line trace of this thread, where moto runs in-process)."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+    [received] = sqs.receive_message(QueueUrl=url)["Messages"]
+    sender = threading.Thread(target=lambda: sqs.send_message(QueueUrl=url, MessageBody="second"))
+
+    def trace(frame: FrameType, event: str, _: Any) -> Any:
+        if frame.f_code.co_name != "delete_message" or frame.f_code.co_filename != SQS_MODELS:
+            return None
+        if event == "line" and ASSIGNING in linecache.getline(SQS_MODELS, frame.f_lineno):
+            sender.start()
+            sender.join(2)  # under the queue's lock the send waits for the delete instead
+        return trace
+
+    sys.settrace(trace)
+    try:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])
+    finally:
+        sys.settrace(None)
+    assert sender.ident is not None, "moto's delete_message no longer assigns the rebuilt list"
+    sender.join(30)
+
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    assert [m["Body"] for m in left] == ["second"]
 
 
 def test_the_lock_is_granted_in_arrival_order_and_is_reentrant() -> None:
