@@ -22,6 +22,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, seed, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -44,7 +45,38 @@ CHECKS = [
     response_schema_conformance,
 ]
 
-schema = schemathesis.openapi.from_dict(merged_openapi())
+
+def _body(operation: dict[str, Any] | None) -> Any:
+    return (operation or {}).get("requestBody", {}).get("content", {}).get("application/json")
+
+
+def _replacing_what_post_makes(document: dict[str, Any]) -> list[str]:
+    """`PUT /x/{id}` operations whose body is exactly `POST /x`'s (a journey, a rule): the
+    coverage phase sends its boundary values of that model once, to the POST, and the PUT gets
+    the fuzzing phase's requests like every operation (about 1,200 requests fewer)."""
+    found = []
+    for path, operations in document["paths"].items():
+        post = document["paths"].get(path.rpartition("/")[0], {}).get("post")
+        put = _body(operations.get("put"))
+        if put and put == _body(post):
+            found.append(path)
+    return found
+
+
+DOCUMENT = merged_openapi()
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "operations": [
+            {
+                "include-method": "PUT",
+                "include-path": path,
+                "phases": {"coverage": {"enabled": False}},
+            }
+            for path in _replacing_what_post_makes(DOCUMENT)
+        ]
+    }
+)
+schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 ANSWERS: dict[str, set[int]] = {}  # "METHOD /path" -> the statuses the fuzzer got
 
 
