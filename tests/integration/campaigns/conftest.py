@@ -41,6 +41,7 @@ class Sent:
     raw: list[bytes] = field(default_factory=list)
     tags: list[dict[str, str]] = field(default_factory=list)
     configuration_sets: list[str | None] = field(default_factory=list)
+    confirmed: int = 0  # the first tags whose SES Send event a fault sweep replayed
 
     def messages(self) -> list[EmailMessage]:
         return [email.message_from_bytes(r, policy=default) for r in self.raw]  # type: ignore[misc]
