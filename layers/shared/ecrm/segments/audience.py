@@ -1,6 +1,6 @@
 """A segment's audience, resolved without a Scan: the candidates are the topic's members in the
 sparse, sharded topic index (`gsi1`, `TOPIC#<topic>#<shard>`, 8 shards, one Query page at a
-time), and the segment's conditions (`conditions.holds`) are evaluated on their contact items
+time), and membership (`conditions.member`) is evaluated on their contact items
 read with BatchGetItem (plus their score items, only when a condition needs score or stage).
 Reading costs one contact item per member of the topic, so a segment of N in a table of 10N
 reads about N items (bench `mailing.audience`).
@@ -21,8 +21,7 @@ from ecrm.segments.conditions import (
     InterestCondition,
     SegmentView,
     Stored,
-    holds,
-    sendable,
+    member,
 )
 
 PAGE_SIZE = 500  # topic-index entries per Query (and per stored audience page)
@@ -36,6 +35,9 @@ TAIL_SHARE = 5
 class Member:
     contact_id: str
     email: str  # as planned ("" when the plan did not read the contact)
+    # A member at `members_page`'s `since` too, on the items as they are now: False for one
+    # whom time alone (an activity window, a score's decay) or a change since has put in.
+    before: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,13 +73,15 @@ def members_page(
     *,
     now: float | None = None,
     check_contacts: bool | None = None,
+    since: float | None = None,
 ) -> Page:
     """One Query page of a topic shard, evaluated: one Query (two after a full page, for its
     tail: `_entries`), one BatchGetItem per 100.
 
     Without conditions (and unless `check_contacts`), the page is the topic's members as the
     index has them, their contacts unread: whether each may be mailed is decided at send time
-    anyway, so a plain topic campaign reads each contact once, not twice."""
+    anyway, so a plain topic campaign reads each contact once, not twice. With `since`, each
+    member also says whether the same items made them one at that moment (`Member.before`)."""
     segment = SegmentView.of(segment)
     now = clock.now() if now is None else now
     entries, next_start, queries = _entries(keys.topic_partition(segment.topic, shard), start)
@@ -92,11 +96,9 @@ def members_page(
     for contact_id in ids:
         contact = found.get(_key(keys.contact(contact_id)))
         score_item = found.get(_key(keys.score(contact_id)))
-        if sendable(contact, segment.topic) and all(
-            holds(c, contact, score_item, now)  # type: ignore[arg-type]
-            for c in segment.conditions
-        ):
-            members.append(Member(contact_id, str(contact["email"])))  # type: ignore[index]
+        if member(segment, contact, score_item, now):
+            before = since is not None and member(segment, contact, score_item, since)
+            members.append(Member(contact_id, str(contact["email"]), before))  # type: ignore[index]
     return Page(len(ids), members, next_start, queries)
 
 

@@ -1,6 +1,8 @@
 """A segment as the campaign sender and the contacts export read it: plain frozen values, no
-pydantic, and `holds`, the evaluation of its conditions on one contact (what each kind means:
-`definitions`).
+pydantic, `holds`, the evaluation of one condition on one contact (what each kind means:
+`definitions`), and `member`, whether a contact is in the segment (mailable for its topic, every
+condition holding), in its two parts: what the contact item decides and what the score item
+does (`holds_on_contact`, `holds_on_score`).
 
 A segment is validated once, when a marketer saves it (`definitions`, pydantic); what is stored,
 and the copy a started campaign keeps, is read back here as it is (`SegmentView.from_item`), so
@@ -227,6 +229,36 @@ def holds(  # noqa: PLR0911 - one return per kind reads best
         high = condition.max if condition.max is not None else float("inf")
         return score is not None and low <= score <= high
     return _active(condition, contact, now)
+
+
+def _on_score(condition: Condition) -> bool:
+    return isinstance(condition, StageCondition | ScoreCondition)
+
+
+def holds_on_contact(segment: SegmentView, contact: Mapping[str, Any] | None, now: float) -> bool:
+    """The part of membership the contact item decides: mailable for the segment's topic
+    (`sendable`) and every condition that reads the contact (all but stage and score)."""
+    if contact is None or not sendable(contact, segment.topic):
+        return False
+    return all(holds(c, contact, None, now) for c in segment.conditions if not _on_score(c))
+
+
+def holds_on_score(segment: SegmentView, score_item: Mapping[str, Any] | None, now: float) -> bool:
+    """The part the score item decides: every stage and score condition (None: no score)."""
+    return all(holds(c, {}, score_item, now) for c in segment.conditions if _on_score(c))
+
+
+def member(
+    segment: SegmentView,
+    contact: Mapping[str, Any] | None,
+    score_item: Mapping[str, Any] | None,
+    now: float,
+) -> bool:
+    """Whether the contact is in the segment at `now`: the one definition an audience page,
+    a journey's joiners (`ecrm.journeys.joiners`) and its daily pass evaluate. Membership is
+    the two parts (`holds_on_contact`, `holds_on_score`), so a change of one item that turns
+    its part from false to true is the only way a change of that item makes a member."""
+    return holds_on_contact(segment, contact, now) and holds_on_score(segment, score_item, now)
 
 
 def sendable(contact: Mapping[str, Any] | None, topic: str) -> bool:
