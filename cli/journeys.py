@@ -4,7 +4,8 @@
 with `id` to replace that journey's draft, else found by `name`: created when none has it,
 replaced with the version just read, a concurrent edit being a conflict, exit 4). Nothing
 reaches contacts until `publish ID` makes the draft a version; runs in flight finish on theirs.
-An `entry` of `{"segment": ID}` enters that saved segment's members when a version is published.
+An `entry` of `{"segment": ID}` enters that saved segment's members when a version is published
+(`"joiners": true`: and those who join it later).
 """
 
 from __future__ import annotations
@@ -62,8 +63,11 @@ def register(commands: Commands) -> None:
 
 
 def _entry(entry: dict[str, Any]) -> str:
-    """An event's name, or `segment <id>` (its members entered at publish)."""
-    return f"segment {entry['segment']}" if "segment" in entry else str(entry["event"])
+    """An event's name, or `segment <id>` (its members entered at publish; `+ joiners`: and
+    those who join it later)."""
+    if "segment" not in entry:
+        return str(entry["event"])
+    return f"segment {entry['segment']}" + (" + joiners" if entry.get("joiners") else "")
 
 
 def _list(ctx: Context) -> None:

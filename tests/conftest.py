@@ -81,6 +81,7 @@ def reset_caches() -> None:
     from ecrm.automations import rules
     from ecrm.campaigns import content
     from ecrm.contacts import profile_schema
+    from ecrm.journeys import joiners
     from ecrm.mail import pacing, send_policy_view
     from ecrm.scoring import rulesets
     from ecrm.webhooks import sealing
@@ -90,7 +91,16 @@ def reset_caches() -> None:
     tokens.keyring.forget()
     pseudonyms.forget()
     sealing.forget_cached()
-    for module in (forms, rulesets, rules, pacing, content, profile_schema, send_policy_view):
+    for module in (
+        forms,
+        rulesets,
+        rules,
+        pacing,
+        content,
+        profile_schema,
+        send_policy_view,
+        joiners,
+    ):
         module.forget_cached()
 
 

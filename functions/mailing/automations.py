@@ -1,7 +1,9 @@
 """Automations function: the table's stream (filtered to trigger events) -> a due run per
 matching rule and contact (`ecrm.automations.triggers`). Nothing is sent here: the schedule
 tick sends runs when they are due. The same events enter contacts into live journeys, end
-runs whose goal they are and wake runs waiting for them (`ecrm.journeys.entry`). Partial batch
+runs whose goal they are and wake runs waiting for them (`ecrm.journeys.entry`); a change of
+a contact or a score item that makes the contact join a segment enters them into the live
+journeys entered by joining it (`ecrm.journeys.joiners`). Partial batch
 failures are reported, so a throttled write is retried alone; a redelivered record schedules
 nothing twice (the run is written once)."""
 
@@ -14,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.automations import triggers
-from ecrm.journeys import entry
+from ecrm.journeys import entry, joiners
 from ecrm.platform import records
 
 logger = Logger(service="mailing")
@@ -23,7 +25,12 @@ metrics = Metrics(namespace="ecrm", service="mailing")
 
 def record_handler(record: records.StreamRecord) -> None:
     new = record.new_image
-    event = triggers.happened(new, record.old_image) if new else None
+    if not new:
+        return
+    joined = joiners.on_change(new, record.old_image, record_id=record.event_id)
+    if joined:
+        metrics.add_metric(name="JourneyRunsEntered", unit=MetricUnit.Count, value=len(joined))
+    event = triggers.happened(new, record.old_image)
     if event is None:
         return
     # The rules first, the journeys read after them: across a rule's migration to a journey

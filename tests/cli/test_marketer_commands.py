@@ -264,9 +264,10 @@ def test_a_journey_entered_by_a_segment_enrolls_its_members_at_publish(
         "journeys", "put", _file(tmp_path, "j.json", {**journey, "entry": {"segment": "no"}})
     )
     assert missing.code == 1 and "entry.segment" in missing.err
+    journey["entry"] = {"segment": "cmd", "joiners": True}  # and who joins it later
     journey_id = _json(ecrm("journeys", "put", _file(tmp_path, "j.json", journey), "--json"))["id"]
     assert _json(ecrm("journeys", "publish", journey_id, "--json"))["version"] == 1
-    assert "entry segment cmd" in ecrm("journeys", "show", journey_id).out
+    assert "entry segment cmd + joiners" in ecrm("journeys", "show", journey_id).out
     stack.drain()  # the enrollment pages, then the runs' first sends, through the journey queue
     stats = _json(ecrm("journeys", "stats", journey_id, "--json"))
     hello = stats["versions"]["1"]["hello"]

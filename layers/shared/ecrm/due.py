@@ -16,7 +16,9 @@ owner of its key:
   next send is due) many at once. Runs due in the next two minutes are sent ahead, each with
   `DelaySeconds` until its moment (`_Ahead`): 10,000 runs due in one minute are on their way
   before it starts, whenever in its minute EventBridge runs the tick. Without a journey queue
-  (unit tests), the tick advances due runs itself, in turn.
+  (unit tests), the tick advances due runs itself, in turn;
+- `JOURNEYS` / `JDAILY#<journey>`: `ecrm.journeys.joiners_pass.run_due` (a segment entry's
+  daily pass for later joiners: its pages go to the journey queue).
 
 The watermark (`keys.schedule_watermark`) trails now by two minutes, so an entry that reached
 the (eventually consistent) index late is still read; handlers are idempotent, and an entry
@@ -76,7 +78,13 @@ def _journey(key: Mapping[str, str]) -> None:
     engine.advance(key)
 
 
-def handler_for(key: Mapping[str, str]) -> Handler | None:
+def _joiners_pass(key: Mapping[str, str]) -> None:
+    from ecrm.journeys import joiners_pass  # noqa: PLC0415
+
+    joiners_pass.run_due(key)
+
+
+def handler_for(key: Mapping[str, str]) -> Handler | None:  # noqa: PLR0911 - one per owner
     if key["pk"].startswith("CAMPAIGN#") and key["sk"] == "DUE":
         return _campaign
     if key["pk"].startswith("CAMPAIGN#") and key == keys.campaign_ab_decision(key["pk"][9:]):
@@ -87,6 +95,8 @@ def handler_for(key: Mapping[str, str]) -> Handler | None:
         return _automation
     if key["pk"].startswith("CONTACT#") and key["sk"].startswith(keys.JOURNEY_RUN):
         return _journey
+    if key["pk"] == keys.JOURNEYS and key["sk"].startswith(keys.JOURNEY_DAILY):
+        return _joiners_pass
     return None
 
 

@@ -23,5 +23,7 @@ splits, contact updates, notices (EventBridge, webhooks) and a goal (docs/design
 - `steps_queue`: the journey queue, sending only (the tick's due runs, enrollment pages);
 - `queue_worker`: its consumer (`consume`): a due run moved, or a segment page entered;
 - `enrollment`: a segment entry's members entered page by page, without a Scan;
+- `joiners`: the stream enters those who join a segment later (`on_change`, entry `joiners`);
+- `joiners_pass`: their daily pass, for what the stream cannot see (`put`, `run_due`);
 - `migration`: an automation rule made a one-step journey (`migrate`).
 """

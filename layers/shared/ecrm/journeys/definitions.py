@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import Field
 
 from ecrm.contacts import profile_view, submission
-from ecrm.journeys import enrollment, graph, stats
+from ecrm.journeys import enrollment, graph, joiners_pass, stats
 from ecrm.journeys.model import (
     JourneyIn,
     SegmentEntry,
@@ -162,7 +162,8 @@ def publish(journey_id: str, seen: int | None = None) -> PublishedVersion:
     draft = current.model_dump(by_alias=True, include=set(JourneyIn.model_fields) - {"version"})
     body = JourneyIn.model_validate(draft)
     fields = checked(body)
-    number, at = current.published_versions + 1, clock.iso(clock.now())
+    now = clock.now()
+    number, at = current.published_versions + 1, clock.iso(now)
     published = {**fields, "journey_id": journey_id, "version": number, "published_at": at}
     # The events its wait_for steps wait for, kept for good (runs of this version may wait
     # after it is stopped or replaced): the stream reads a contact's runs only on those.
@@ -193,6 +194,12 @@ def publish(journey_id: str, seen: int | None = None) -> PublishedVersion:
                         ":was": current.published_versions,
                         **({":listens": listens} if listens else {}),
                     },
+                ),
+                # Later joiners: a daily pass too (`joiners_pass`; the stream needs nothing).
+                *(
+                    [joiners_pass.put(journey_id, number, now)]
+                    if isinstance(body.entry, SegmentEntry) and body.entry.joiners
+                    else []
                 ),
             ]
         )

@@ -74,6 +74,12 @@ def handle(
     return Outcome(entered, converted, woken)
 
 
+def segment_event(contact_id: str, segment_id: str) -> Happened:
+    """What a segment entry enters on (its members at publish, `enrollment`; later joiners,
+    `joiners`): the run's `trigger_ref` is `segment:<id>`."""
+    return Happened("segment", contact_id, f"segment:{segment_id}")  # type: ignore[arg-type]
+
+
 def enter(v: graph.Version, event: Happened, now: float, record_id: str | None = None) -> bool:
     key = keys.journey_run(event.contact_id, v.journey_id)
     run: dict[str, Any] = {

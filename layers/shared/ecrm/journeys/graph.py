@@ -63,6 +63,7 @@ class Version:
     steps: Mapping[str, Mapping[str, Any]]
     migrated_from: str | None = None  # the automation rule it was (its runs count as entries)
     segment: str | None = None  # entry by a segment: its members at publish
+    joiners: bool = False  # ... and those who join it later (`joiners`)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Version:
@@ -74,6 +75,7 @@ class Version:
             name=str(item["name"]),
             entry=None if segment else _when(item["entry"]),
             segment=str(segment) if segment else None,
+            joiners=bool(segment and item["entry"].get("joiners")),
             goal=_when(item.get("goal")),
             reentry_days=int(reentry["days"]) if reentry.get("days") else None,
             start=str(item["start"]),

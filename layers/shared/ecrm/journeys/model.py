@@ -224,9 +224,15 @@ class JourneyWhen(When):
 
 
 class SegmentEntry(Strict):
-    """Entry by joining a segment: its members when the version is published enter it."""
+    """Entry by a segment: its members when the version is published enter it, and with
+    `joiners` those who join it later too (`ecrm.journeys.joiners`)."""
 
     segment: Slug = Field(description="A saved segment (`/admin/segments`): its members enter")
+    joiners: bool = Field(
+        default=False,
+        description="Also enter contacts who join the segment after publishing: within seconds"
+        " of a change of theirs, within a day when time alone puts them in",
+    )
 
 
 class JourneyIn(Strict):
@@ -235,7 +241,7 @@ class JourneyIn(Strict):
     name: Name
     entry: JourneyWhen | SegmentEntry = Field(
         description="An event (`event`, as automation rules), or a segment (`segment`): its"
-        " members enter when the version is published"
+        " members enter when the version is published (and, with `joiners`, those who join later)"
     )
     reentry: Reentry = Field(default_factory=Reentry)
     goal: JourneyWhen | None = Field(

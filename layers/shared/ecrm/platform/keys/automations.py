@@ -37,7 +37,7 @@ def automation_count(automation_id: str, contact_id: str) -> dict[str, str]:
     return {"pk": AUTOMATIONS, "sk": f"{automation_counts(automation_id)}{shard}"}
 
 
-JOURNEYS = "JOURNEYS"  # one partition: drafts, published versions, step counters
+JOURNEYS = "JOURNEYS"  # one partition: drafts, published versions, step counters, passes
 
 JOURNEY_COUNT_SHARDS = 8
 
@@ -52,6 +52,15 @@ def journey(journey_id: str) -> dict[str, str]:
 def journey_version(journey_id: str, version: int) -> dict[str, str]:
     """A published version of a journey (immutable)."""
     return {"pk": JOURNEYS, "sk": f"JVERSION#{journey_id}#{version:06d}"}
+
+
+JOURNEY_DAILY = "JDAILY#"
+
+
+def journey_daily(journey_id: str) -> dict[str, str]:
+    """A segment entry's daily pass for later joiners (`ecrm.journeys.joiners_pass`): its due
+    entry, the live version it enrolls for and when the last pass began."""
+    return {"pk": JOURNEYS, "sk": f"{JOURNEY_DAILY}{journey_id}"}
 
 
 JOURNEY_COUNTS = "JCOUNT#"  # sort-key prefix of every journey's counter shards
