@@ -15,7 +15,9 @@ Reported for `CONTACTS` (100,000) entering, with as many non-members among the t
 as measured: the shards' pages run side by side (8 chains, far under the queue's 100 workers),
 each chain's pages one after another, each topic member read taking what it took on average in
 the measured pages: entries per second = 100,000 / a chain's time. The Scans are those of the
-measured enrollment (every call of the product's clients).
+measured enrollment (every call of the product's clients), and of what follows on the same
+stack: the journey takes later joiners (`joiners`), and `bench.journey_joiners` measures
+contacts' changes on the stream and a daily pass (their figures join this one's).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import math
 from collections import Counter
 from typing import Any
 
-from bench import campaign_env
+from bench import campaign_env, journey_joiners
 from bench.figures import Figure
 from bench.journey_lateness import POLL, _Meter, _metered, _seconds
 from bench.moto_env import Stack
@@ -41,7 +43,12 @@ log = logging.getLogger(__name__)
 
 CONTACTS = 100_000
 MEASURED = 8_000
+FIRST = 60_000  # the seeded contacts' numbers (`campaign_env.seed`: p0-<n>@bench.example)
 SENDER = {"email": "news@example.com", "name": "Bench"}
+
+
+def _company(n: int) -> str:
+    return "Acme" if n % 4 else "Other"  # three in four in the segment
 
 
 def _segment() -> str:
@@ -60,7 +67,7 @@ def _journey(segment: str) -> str:
     body = JourneyIn.model_validate(
         {
             "name": "Bench segment entry",
-            "entry": {"segment": segment},
+            "entry": {"segment": segment, "joiners": True},
             "start": "first",
             "steps": [
                 {
@@ -77,9 +84,7 @@ def _journey(segment: str) -> str:
 
 
 def figure(stack: Stack) -> Figure:
-    campaign_env.seed(
-        MEASURED, start=60_000, fields=lambda n: {"f_company": "Acme" if n % 4 else "Other"}
-    )
+    campaign_env.seed(MEASURED, start=FIRST, fields=lambda n: {"f_company": _company(n)})
     journey_id = _journey(_segment())
     scans: list[str] = []
     aws.dynamodb().meta.events.register(
@@ -123,6 +128,20 @@ def figure(stack: Stack) -> Figure:
     from ecrm.journeys import stats  # noqa: PLC0415
 
     entered = int(stats.of(journey_id).get(1, {}).get("first", {}).get("entered", 0))
+    ids = {n: keys.contact_id_for(f"p0-{n}@bench.example") for n in range(FIRST, FIRST + MEASURED)}
+    aws.dynamodb().meta.events.register(
+        "before-call.dynamodb.Scan", lambda **_: scans.append("Scan"), unique_id="bench-scan"
+    )
+    try:
+        joining = journey_joiners.measure(
+            stack,
+            journey_id,
+            [i for n, i in ids.items() if _company(n) == "Other"],
+            [i for n, i in ids.items() if _company(n) == "Acme"],
+            _drain,
+        )
+    finally:
+        aws.dynamodb().meta.events.unregister("before-call.dynamodb.Scan", unique_id="bench-scan")
     members = sum(m for _, m in pages)
     per_member = (sum(s for s, _ in pages) + POLL * len(pages)) / max(1, members)
     share = entered / max(1, members)  # in the segment, of the topic's members
@@ -137,6 +156,7 @@ def figure(stack: Stack) -> Figure:
         "measured_pages": len(pages),
         "seconds_for_all": round(seconds, 1),
         "ms_per_topic_member": round(1000 * per_member, 2),
+        **joining,
     }
     log.info("journeys: segment entries %s", value)
     return Figure("journeys.entries_per_second", value, 0.0, ("scans",))
