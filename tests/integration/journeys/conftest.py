@@ -6,7 +6,8 @@ a branch on "opened mail 1", mail 2a or 2b, a wait, mail 3; goal: the custom eve
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -16,7 +17,8 @@ from ecrm.automations.triggers import Happened
 from ecrm.journeys import engagement, engine, entry, graph
 from ecrm.mail import templates
 from ecrm.mail.templates import MailTemplateIn
-from ecrm.platform import keys, store
+from ecrm.platform import clock, keys, store
+from local.faults import Faults
 from local.queues import lambda_record
 from tests import events
 from tests.integration.campaigns.conftest import Sent, add_contacts, campaign_env
@@ -170,3 +172,41 @@ def deliver(records: list[dict[str, Any]]) -> set[str]:
         else:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
     return failed
+
+
+# --- fault sweeps ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def later(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    """The product's clock moved on by the test (`later(seconds)`): waits fall due, a dead
+    worker's claim goes stale, as if the retry came that much later."""
+    offset = {"s": 0.0}
+    monkeypatch.setattr(clock, "now", lambda: time.time() + offset["s"])
+
+    def advance_by(seconds: float) -> None:
+        offset["s"] += seconds
+
+    return advance_by
+
+
+@pytest.fixture
+def injected(journey_env: Sent) -> Iterator[Faults]:
+    """Kills and throttles (`local.faults`) armed by the test, on every client."""
+    found = Faults()
+    found.install()
+    yield found
+    found.uninstall()
+
+
+def confirm(sent: Sent, faults: Faults) -> None:
+    """SES's Send events for what SES accepted since the last call (a dead worker's too),
+    unthrottled (SNS redelivers an event whose function failed). Each mail's event comes once:
+    replaying every earlier mail's at each kill made a sweep's time grow with its square."""
+    throttles, faults.throttles = faults.throttles, []
+    try:
+        while sent.confirmed < len(sent.tags):
+            engagement.confirm_sent(sent.tags[sent.confirmed].get, "ses-message-id")
+            sent.confirmed += 1
+    finally:
+        faults.throttles = throttles

@@ -7,8 +7,7 @@ until the queue is empty. Each joiner enters exactly once, the `entered` counter
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -40,25 +39,6 @@ pytestmark = pytest.mark.slow  # 8 + 9 lives, the pass's with 8 shard pages each
 
 DAY = 86400.0
 WRITES = {"TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "SendMessageBatch"}
-
-
-@pytest.fixture
-def injected(journey_env: Sent) -> Iterator[Faults]:
-    found = Faults()
-    found.install()
-    yield found
-    found.uninstall()
-
-
-@pytest.fixture
-def later(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    offset = {"s": 0.0}
-    monkeypatch.setattr(clock, "now", lambda: time.time() + offset["s"])
-
-    def advance_by(seconds: float) -> None:
-        offset["s"] += seconds
-
-    return advance_by
 
 
 def entered(journey_id: str) -> int:

@@ -7,14 +7,13 @@ exactly once, every run completes and the step counters are exact."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from ecrm.journeys import engagement, send_step
+from ecrm.journeys import send_step
 from ecrm.platform import aws, clock, keys
 from ecrm.platform.errors import Busy
 from local.faults import Faults, Kill, Killed, Throttle
@@ -23,6 +22,7 @@ from tests.integration.journeys.conftest import (
     add_contacts,
     admin,
     advance,
+    confirm,
     happen,
     published,
     run_of,
@@ -46,43 +46,11 @@ def two_mails() -> dict[str, Any]:
     )
 
 
-@pytest.fixture
-def later(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    offset = {"s": 0.0}
-    monkeypatch.setattr(clock, "now", lambda: time.time() + offset["s"])
-
-    def advance_by(seconds: float) -> None:
-        offset["s"] += seconds
-
-    return advance_by
-
-
-@pytest.fixture
-def injected(journey_env: Sent) -> Iterator[Faults]:
-    found = Faults()
-    found.install()
-    yield found
-    found.uninstall()
-
-
 counting = {"on": False, "n": 0}
 
 
 def every_call(operation: str, params: dict[str, Any]) -> bool:
     return True
-
-
-def confirm(sent: Sent, faults: Faults) -> None:
-    """SES's Send events for what SES accepted since the last call (a dead worker's too),
-    unthrottled (SNS redelivers an event whose function failed). Each mail's event comes once:
-    replaying every earlier mail's at each kill made a sweep's time grow with its square."""
-    throttles, faults.throttles = faults.throttles, []
-    try:
-        while sent.confirmed < len(sent.tags):
-            engagement.confirm_sent(sent.tags[sent.confirmed].get, "ses-message-id")
-            sent.confirmed += 1
-    finally:
-        faults.throttles = throttles
 
 
 def life(

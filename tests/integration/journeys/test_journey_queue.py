@@ -7,7 +7,6 @@ their SQS calls and the tick's watermark, each message delivered twice: each mai
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from ecrm import due
-from ecrm.journeys import engagement, queue_worker, send_step, steps_queue
+from ecrm.journeys import queue_worker, send_step, steps_queue
 from ecrm.platform import aws, clock, keys
 from ecrm.platform.errors import Busy
 from local.faults import Faults, Kill, Killed
@@ -25,6 +24,7 @@ from tests.integration.journeys.conftest import (
     Sent,
     add_contacts,
     admin,
+    confirm,
     deliver,
     happen,
     messages,
@@ -56,17 +56,6 @@ def queued(journey_env: Sent, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sent]
     assert settings().journey_queue_url  # the template's, as every function's environment
     monkeypatch.setattr(steps_queue, "BUSY_DELAY", 0)
     yield journey_env
-
-
-@pytest.fixture
-def later(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    offset = {"s": 0.0}
-    monkeypatch.setattr(clock, "now", lambda: time.time() + offset["s"])
-
-    def advance_by(seconds: float) -> None:
-        offset["s"] += seconds
-
-    return advance_by
 
 
 def sent_batches(journey_env: Sent) -> list[dict[str, Any]]:
@@ -233,8 +222,7 @@ def _queue_life(
         nonlocal kills
         kills += 1
         faults.revive()
-        for tags in sent.tags:  # SES's Send events for what a dead worker sent
-            engagement.confirm_sent(tags.get, "ses-message-id")
+        confirm(sent, faults)  # SES's Send events for what a dead worker sent
         later(send_step.STALE_SENDING_SECONDS + 1)
 
     happen(person)  # the entry makes no call the kill matches

@@ -6,7 +6,6 @@ run of the rule still due) each contact gets the mail exactly once."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -265,17 +264,6 @@ def test_a_disabled_rule_becomes_a_stopped_journey_that_nobody_enters(journey_en
 # --- the switch-over: exactly one mail per contact ----------------------------------------------
 
 
-@pytest.fixture
-def later(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    offset = {"s": 0.0}
-    monkeypatch.setattr(clock, "now", lambda: time.time() + offset["s"])
-
-    def advance_by(seconds: float) -> None:
-        offset["s"] += seconds
-
-    return advance_by
-
-
 @dataclass(frozen=True)
 class Caches:
     """This process's caches, emptied as their time runs out (the test says when)."""
@@ -358,14 +346,6 @@ def test_a_consumer_that_sees_the_rule_migrated_sees_its_journey_live(
 
 
 # --- crash-safety -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def injected(journey_env: Sent) -> Iterator[Faults]:
-    found = Faults()
-    found.install()
-    yield found
-    found.uninstall()
 
 
 def _every(operation: str, params: dict[str, Any]) -> bool:

@@ -27,10 +27,7 @@ from tests.integration.journeys.conftest import (
     run_of,
     welcome_series,
 )
-from tests.integration.journeys.test_journey_faults import injected, later
 from tests.integration.journeys.test_wait_until import COUNTING, _again, _count
-
-__all__ = ["injected", "later"]
 
 
 def notifying(to: list[str], label: str | None = "trial-ending") -> dict[str, Any]:

@@ -18,16 +18,14 @@ from tests.integration.journeys.conftest import (
     add_contacts,
     admin,
     advance,
+    confirm,
     happen,
     published,
     run_of,
     send,
     welcome_series,
 )
-from tests.integration.journeys.test_journey_faults import confirm, injected, later
 from tests.integration.journeys.test_wait_until import COUNTING, _again, _count
-
-__all__ = ["injected", "later"]
 
 SALES_SQL = [
     {"kind": "field", "field": "role", "op": "eq", "value": "sales"},

@@ -25,9 +25,6 @@ from tests.integration.journeys.conftest import (
     run_of,
     welcome_series,
 )
-from tests.integration.journeys.test_journey_faults import injected, later
-
-__all__ = ["injected", "later"]
 
 
 def updating(*steps: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from tests.integration.journeys.conftest import (
     add_contacts,
     admin,
     advance,
+    confirm,
     happen,
     published,
     run_of,
@@ -31,9 +32,6 @@ from tests.integration.journeys.conftest import (
     subjects,
     welcome_series,
 )
-from tests.integration.journeys.test_journey_faults import confirm, injected, later
-
-__all__ = ["injected", "later"]
 
 PRICING = {"event": "custom_event", "name": "pricing_viewed"}
 

@@ -22,6 +22,7 @@ from tests.integration.journeys.conftest import (
     add_contacts,
     admin,
     advance,
+    confirm,
     happen,
     published,
     run_of,
@@ -29,9 +30,6 @@ from tests.integration.journeys.conftest import (
     subjects,
     welcome_series,
 )
-from tests.integration.journeys.test_journey_faults import confirm, injected, later
-
-__all__ = ["injected", "later"]
 
 NEW_YORK, PARIS = ZoneInfo("America/New_York"), ZoneInfo("Europe/Paris")
 
