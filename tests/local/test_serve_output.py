@@ -16,11 +16,26 @@ ADDRESS = "ann.lines@example.com"
 SECRET = "Secret-Token-In-Path"
 
 
-def test_each_request_and_event_is_one_short_line_without_address_or_token(
+def test_each_request_and_event_is_one_short_line_and_info_prints_the_banner_while_it_runs(
     tmp_path: Path,
 ) -> None:
+    """One `ecrm serve` for both (a start is most of each test's time): `--info` before it
+    starts, while it serves, after it stopped; what it printed for requests and events."""
     state = tmp_path / ".ecrm"
+    never = local_command("serve", "--info", "--state", str(state))
+    assert never.returncode == 1 and never.stdout == ""
+    assert "no stack is running" in never.stderr
+
     with serving(state) as served:
+        info = local_command("serve", "--info", "--state", str(state))
+        assert info.returncode == 0, info.stderr
+        assert f"ecrm is serving on {served.api}" in info.stdout
+        assert f"{served.api}/preferences" in info.stdout
+        assert served.token in info.stdout
+        printed = served.output()
+        banner = printed[printed.index("ecrm is serving") : printed.index("Ctrl-C stops")]
+        assert info.stdout.strip() == banner.strip()  # the same lines as at the start
+
         body = {"email": ADDRESS, "first_name": "Ann", "consent": True}
         submitted = call("POST", f"{served.api}/forms/newsletter/submissions?ref={SECRET}", body)
         assert submitted[0] == 202, submitted
@@ -29,6 +44,9 @@ def test_each_request_and_event_is_one_short_line_without_address_or_token(
         # The submission reaches the stream's functions (scoring among them) on their own time.
         wait_for(served.output, lambda text: "-> ScoringFunction" in text)
     lines = served.after_banner()
+
+    stopped = local_command("serve", "--info", "--state", str(state))
+    assert stopped.returncode == 1 and "no stack is running" in stopped.stderr
 
     assert any(
         re.fullmatch(rf"{CLOCK} POST /forms/newsletter/submissions 202 \d+ ms", line)
@@ -62,23 +80,3 @@ def test_the_functions_json_lines_are_printed_with_log_format_json(tmp_path: Pat
         re.fullmatch(r"POST /forms/newsletter/submissions 202 \d+ ms", d.get("message", ""))
         for d in documents
     )
-
-
-def test_info_prints_the_running_stacks_banner_and_says_when_none_runs(tmp_path: Path) -> None:
-    state = tmp_path / ".ecrm"
-    never = local_command("serve", "--info", "--state", str(state))
-    assert never.returncode == 1 and never.stdout == ""
-    assert "no stack is running" in never.stderr
-
-    with serving(state) as served:
-        info = local_command("serve", "--info", "--state", str(state))
-        assert info.returncode == 0, info.stderr
-        assert f"ecrm is serving on {served.api}" in info.stdout
-        assert f"{served.api}/preferences" in info.stdout
-        assert served.token in info.stdout
-        printed = served.output()
-        banner = printed[printed.index("ecrm is serving") : printed.index("Ctrl-C stops")]
-        assert info.stdout.strip() == banner.strip()  # the same lines as at the start
-
-    stopped = local_command("serve", "--info", "--state", str(state))
-    assert stopped.returncode == 1 and "no stack is running" in stopped.stderr
