@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.capture import intake
-from ecrm.contacts import form_view
+from ecrm.contacts import form_store, form_view
 from ecrm.platform.errors import DomainError, NotFound
 from ecrm.platform.settings import settings
 from ecrm.web import http
@@ -65,7 +65,7 @@ def _form_page(form_id: str, name: str, status: int = 200, **context: Any) -> Re
     own labels, with a link back to the site the stored definition names (never the request's
     Referer or a field: no open redirect)."""
     try:
-        form: form_view.FormView | None = form_view.load(form_id)
+        form: form_view.FormView | None = form_store.load(form_id)
     except NotFound:
         form = None
     fields = context.pop("fields", None) or {}
@@ -91,7 +91,7 @@ def _is_plain_form() -> bool:
     responses=answers(400, 404, 503),
 )
 def get_form(form_id: FormId) -> dict[str, Any]:
-    return form_view.load(form_id).public()
+    return form_store.load(form_id).public()
 
 
 @app.post(

@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecrm.contacts import form_plain, form_view
+from ecrm.contacts import form_plain, form_store
 from ecrm.platform.errors import InvalidInput
 from ecrm.web import http
 from ecrm.web.openapi_responses import admin
@@ -115,7 +115,7 @@ class FormPage:
 
 @app.get("/admin/forms", summary="Form definitions, by id", responses=admin())
 def list_forms(limit: Limit = 50, cursor: Cursor = None) -> FormPage:
-    found, next_cursor = form_view.page(limit, cursor)
+    found, next_cursor = form_store.page(limit, cursor)
     return FormPage([FormSummary.of(i) for i in found], next_cursor)
 
 
@@ -143,7 +143,7 @@ def put_form(form_id: FormId, body: FormPut) -> Response[forms.Form]:
         raise InvalidInput("The id in the body is not the form's id.", {"id": "Not " + form_id})
     saved, written = form_plain.replace(body.form(form_id), body.version)
     created = written and saved["version"] == 1
-    live = {LIVE_WITHIN: f"{form_view.cache_seconds():g}"}
+    live = {LIVE_WITHIN: f"{form_store.cache_seconds():g}"}
     answer = cast("forms.Form", saved)  # the model's JSON (`form_plain`), documented by it
     return Response(201 if created else 200, content_types.APPLICATION_JSON, answer, headers=live)
 

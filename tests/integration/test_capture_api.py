@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecrm.contacts import form_view, forms
+from ecrm.contacts import form_store, forms
 from ecrm.platform import keys
 from tests import events
 from tests.conftest import table_items
@@ -312,7 +312,7 @@ def test_unsubscribed_contact_on_a_double_opt_in_form_waits_for_the_owners_click
 def test_a_submission_uses_the_current_definition_even_when_the_cache_is_stale(
     submit: Submit, demo_form: forms.Form
 ) -> None:
-    form_view.load("newsletter")  # warm the cache with version 1
+    form_store.load("newsletter")  # warm the cache with version 1
     field = forms.FormField(name="phone", label="Phone", type=forms.FieldType.PHONE)
     forms.save(demo_form.model_copy(update={"fields": [*demo_form.fields, field]}))
 
@@ -338,7 +338,7 @@ def test_fifty_concurrent_submissions_of_one_email_make_exactly_one_contact(
     monkeypatch.setenv("RATE_LIMIT_PER_EMAIL", "100")
     monkeypatch.setenv("RATE_LIMIT_PER_IP", "100")
     reset_caches()
-    form_view.load("newsletter")
+    form_store.load("newsletter")
 
     def one(n: int) -> intake.Receipt | None:
         body = valid_body(" ANN@example.com", first_name=f"Ann{n}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm.contacts import form_view, records, submission, subscription
+from ecrm.contacts import form_store, records, submission, subscription
 from ecrm.contacts.form_view import FormView as Form
 from ecrm.contacts.submission import ValidSubmission
 from ecrm.platform import clock, keys, store
@@ -139,7 +139,7 @@ def _plan(form: Form, sub: ValidSubmission, client: Client, now: float, known: _
     }
     version = known.contact.get("version", 0) if known.contact else None
     writes: list[store.Write] = [
-        form_view.version_check(form),
+        form_store.version_check(form),
         records.from_submission(contact_id, sub, form, outcome, at, version=version),
         store.Put(interaction, condition="attribute_not_exists(pk)"),
     ]
@@ -182,7 +182,7 @@ def _validated(form: Form, raw: Mapping[str, Any]) -> tuple[Form, ValidSubmissio
     try:
         return form, submission.read(form, raw)
     except InvalidInput:
-        current = form_view.load(form.id, fresh=True)
+        current = form_store.load(form.id, fresh=True)
         if current.version == form.version:
             raise
         return current, submission.read(current, raw)
@@ -199,7 +199,7 @@ def submit(
     form_id: str, raw: Mapping[str, Any], client: Client, *, now: float | None = None
 ) -> Receipt:
     now = clock.now() if now is None else now
-    form = form_view.load(form_id)
+    form = form_store.load(form_id)
     check_origin(form, client.origin)
     # Validate first: a person who autofills fast still learns about a typo in their address.
     form, sub = _validated(form, raw)
@@ -221,7 +221,7 @@ def submit(
             if limited := _rate_limit_hit(plan, failed, now):
                 raise limited from None
             if failed[plan.form_check]:  # the definition changed since we cached it
-                form, sub = _validated(form_view.load(form_id, fresh=True), raw)
+                form, sub = _validated(form_store.load(form_id, fresh=True), raw)
             known.left |= {topic for index, topic in plan.memberships.items() if failed[index]}
             if failed[plan.contact]:
                 found = cancelled.old_items[plan.contact]

@@ -3,8 +3,10 @@
 - `records`: the contact item, one per address (`from_submission`, `create_from_submission`,
   `join_topic`, `leave_topic_index`, `active_topics`, `profile_of`, `by_address`).
 - `forms`: form definitions as data, as written (pydantic `Form`, `replace`, `page`).
-- `form_view`: a stored form read back without pydantic, cached, as Capture and the import
-  worker serve it (`FormView`, `load`, `version_check`, `page` for the admin list).
+- `form_view`: a stored form's plain values, as Capture and the import worker serve it (no
+  pydantic, nothing that reaches AWS: the command line imports it) (`FormView`, `FieldView`);
+- `form_store`: a form read from the table, cached (`load`), the version guard of a
+  submission's transaction (`version_check`), the admin list's page (`page`).
 - `form_plain`: a plainly valid definition read and saved without pydantic, as `forms.replace`
   saves the model (`definition`, `replace`), for the forms admin API's `PUT`.
 - `submission`: a raw submission read against its form, every field validated (`read`,

@@ -16,7 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ecrm.contacts.form_view import KIND, RESERVED_FIELDS, FieldType, forget_cached
+from ecrm.contacts.form_store import forget_cached
+from ecrm.contacts.form_view import KIND, RESERVED_FIELDS, FieldType
 from ecrm.platform import definitions, keys, plain, store
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\Z")

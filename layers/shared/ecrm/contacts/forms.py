@@ -12,6 +12,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
+from ecrm.contacts.form_store import cache_seconds, forget_cached, version_check
 from ecrm.contacts.form_view import (
     CONSENT_FIELD,
     HONEYPOT_FIELD,
@@ -20,9 +21,6 @@ from ecrm.contacts.form_view import (
     RESERVED_FIELDS,
     TRACKING_FIELDS,
     FieldType,
-    cache_seconds,
-    forget_cached,
-    version_check,
 )
 from ecrm.platform import definitions, keys, listing, store
 from ecrm.platform.errors import NotFound
@@ -137,7 +135,7 @@ class Form(Model):
 
 def load(form_id: str, *, fresh: bool = False) -> Form:
     """The stored definition as its model reads it (the admin API); the functions that serve
-    forms read `form_view.load` (cached, no pydantic)."""
+    forms read `form_store.load` (cached, no pydantic)."""
     item = store.get(keys.form(form_id), consistent=fresh)
     if item is None:
         raise NotFound("No such form.")

@@ -1,0 +1,23 @@
+"""The `ecrm` command line talks to the HTTP API only: it starts without the AWS SDK (boto3 and
+botocore were a third of its start, pulled in by the import's CSV checks through the stored
+form reads, now `ecrm.contacts.form_store`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_the_command_line_imports_no_aws_sdk() -> None:
+    script = (
+        "import sys\n"
+        "import cli.main\n"
+        "sdk = sorted(m for m in sys.modules if m.split('.')[0] in {'boto3', 'botocore'})\n"
+        "assert not sdk, sdk[:5]\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
