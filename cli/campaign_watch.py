@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cli.client import CONFLICT
 from cli.commands import Context
-from cli.progress import ProgressDisplay
+
+if TYPE_CHECKING:  # rich is imported by the commands that draw, not at start
+    from cli.progress import ProgressDisplay
 
 FINISHED = {"done": 0, "cancelled": CONFLICT, "paused": CONFLICT}
 SHOWN = ("delivered", "bounced", "opened")
@@ -33,6 +35,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def watch(ctx: Context, campaign_id: str) -> int:
     interval, longest = ctx.args.interval, max(ctx.args.interval, ctx.args.max_interval)
     wait, last = interval, None
+    from cli.progress import ProgressDisplay  # noqa: PLC0415 - rich, for the commands that draw
+
     with ProgressDisplay(enabled=not ctx.out.as_json) as display:
         bars = {name: display.add(name) for name in ("sent", *SHOWN)}
         while True:

@@ -21,13 +21,15 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from cli.client import REFUSED, UNAVAILABLE, USAGE, CliError
 from cli.commands import Commands, Context
-from cli.progress import ProgressDisplay
 from ecrm.imports import rows as import_rows
 from ecrm.platform import csv_cells
+
+if TYPE_CHECKING:  # rich is imported by the commands that draw, not at start
+    from cli.progress import ProgressDisplay
 
 FINISHED = {"done", "failed"}
 
@@ -180,6 +182,8 @@ def _upload(path: Path, size: int, upload: dict[str, Any]) -> None:
 
 def _follow(ctx: Context, import_id: str, job: dict[str, Any], lines: int) -> dict[str, Any]:
     """Poll the import until it is done, drawing rows done / the file's lines."""
+    from cli.progress import ProgressDisplay  # noqa: PLC0415 - rich, for the commands that draw
+
     with ProgressDisplay(enabled=not ctx.out.as_json) as progress:
         rows = progress.add("rows", total=lines)
         while True:
@@ -255,6 +259,8 @@ def _export(ctx: Context) -> int:
     )
     count = 0
     try:
+        from cli.progress import ProgressDisplay  # noqa: PLC0415 - rich, for the commands that draw
+
         with ProgressDisplay(enabled=not ctx.out.as_json) as progress:
             task = progress.add("contacts")
             count = _stream(ctx, target, progress, task)
