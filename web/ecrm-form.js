@@ -14,7 +14,7 @@
 
   const UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
   const AUTOCOMPLETE = { email: "email", first_name: "given-name", last_name: "family-name" };
-  const INPUT_TYPE = { email: "email", phone: "tel" };
+  const INPUT_TYPE = { email: "email", phone: "tel", date: "date" }; // a date sends YYYY-MM-DD
   let formCount = 0;
 
   // createElement with properties (attributes when the name has a dash) and children.

@@ -113,12 +113,17 @@ def test_a_subscriber_manages_everything_from_a_mailed_link(
     interests.get_by_label("events").check()
     page.get_by_label("Your role").select_option("marketing")
     page.get_by_label("Events and webinars").check()
+    birthday = page.get_by_label("Birthday")
+    expect(birthday).to_have_attribute("type", "date")  # the browser's date picker
+    birthday.fill("1990-05-17")  # what a date input gives, whatever the reader's locale
     page.get_by_role("button", name="Save my preferences").click()
     expect(page.locator("#message")).to_have_text("Saved.")
 
     contact = contact_item(dynamodb, table_name, contact_id)
     assert {v["S"] for v in contact["f_interests"]["L"]} == {"events", "guides"}
     assert contact["f_role"]["S"] == "marketing"
+    assert contact["f_birthday"]["S"] == "1990-05-17"
+    expect(page.get_by_label("Birthday")).to_have_value("1990-05-17")  # reloaded from the API
     assert set(contact["topics"]["SS"]) == {"newsletter", "events"}
     expect(page.get_by_label("Events and webinars")).to_be_checked()  # reloaded from the API
 

@@ -20,7 +20,7 @@ def test_the_schema_names_the_fields_an_import_may_fill_and_the_topics() -> None
     before = table_items()
     code, schema = admin("GET", "/admin/profile-schema")
     assert code == 200, schema
-    assert [f["name"] for f in schema["profile"]] == ["first_name", "company"]
+    assert [f["name"] for f in schema["profile"]] == ["first_name", "company", "birthday"]
     assert [f["name"] for f in schema["interests"]] == ["interests", "role", "team_size"]
     assert [t["id"] for t in schema["topics"]] == ["newsletter", "events"]
     assert schema["version"] == 1

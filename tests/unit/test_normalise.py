@@ -168,3 +168,35 @@ def test_common_addresses_are_read_without_email_validator(address: str) -> None
 )
 def test_other_addresses_are_left_to_email_validator(address: str) -> None:
     assert normalise.plain_address(address) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [("1990-05-17", "1990-05-17"), (" 2024-02-29 ", "2024-02-29"), ("1900-01-01", "1900-01-01")],
+)
+def test_a_date_is_a_real_day_as_yyyy_mm_dd(raw: str, canonical: str) -> None:
+    assert normalise.date(raw) == canonical
+    assert normalise.iso_date(canonical)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "17/05/1990",
+        "05/17/1990",
+        "1990-5-17",
+        "19900517",
+        "1990-05-17T00:00:00",
+        "2023-02-29",  # not a leap year
+        "1990-13-01",
+        "1990-04-31",
+        "1899-12-31",  # before the first year
+        "2201-01-01",  # after the last
+        "\u0661\u0669\u0669\u0660-\u0660\u0665-\u0661\u0667",  # Arabic-Indic digits
+    ],
+)
+def test_a_date_that_is_no_real_day_in_the_years_held_is_refused(raw: str) -> None:
+    with pytest.raises(normalise.NotNormalisable):
+        normalise.date(raw)
+    assert not normalise.iso_date(raw)

@@ -106,7 +106,8 @@ IMPORTS = _bodies(
 )
 
 EMAIL_FIELD = {"name": "email", "label": "Email", "type": "email", "required": True}
-FIELD_TYPES = ["email", "text", "textarea", "name", "phone", "choice", "multi_choice", "checkbox"]
+FIELD_TYPES = ["email", "text", "textarea", "name", "phone", "choice", "multi_choice"]
+FIELD_TYPES += ["checkbox", "date"]
 FORM_FIELDS = st.fixed_dictionaries(
     {"name": FIELD_NAME, "label": _text(1, 200)},
     optional={

@@ -86,3 +86,27 @@ def test_a_render_time_no_clock_can_show_is_refused_not_an_overflow(rendered_at:
     with pytest.raises(InvalidInput) as refused:
         submission.bot_signals({"_ts": rendered_at})
     assert set(refused.value.fields) == {"_ts"}
+
+
+def test_a_date_field_is_read_as_yyyy_mm_dd_and_a_bad_one_is_named() -> None:
+    form = FormView.from_item(
+        Form.model_validate(
+            {
+                "id": "birthdays",
+                "title": "Birthdays",
+                "fields": [
+                    {"name": "email", "label": "Email", "type": "email", "required": True},
+                    {"name": "birthday", "label": "Birthday", "type": "date"},
+                    {"name": "renewal", "label": "Renewal", "type": "date"},
+                ],
+            }
+        ).to_item()
+    )
+    sub = submission.read(form, {"email": "a@example.com", "birthday": " 1990-05-17 "})
+    assert sub.profile == {"birthday": "1990-05-17"}
+    with pytest.raises(InvalidInput) as raised:
+        submission.read(
+            form, {"email": "a@example.com", "birthday": "1990-02-30", "renewal": "17.05.2026"}
+        )
+    assert set(raised.value.fields) == {"birthday", "renewal"}
+    assert "YYYY-MM-DD" in raised.value.fields["birthday"]

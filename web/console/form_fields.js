@@ -5,7 +5,7 @@
 
 import { h, replace } from "./dom.js";
 
-const TYPES = ["email", "text", "textarea", "name", "phone", "choice", "multi_choice", "checkbox"];
+const TYPES = ["email", "text", "textarea", "name", "phone", "date", "choice", "multi_choice", "checkbox"];
 const TYPE_NAMES = { multi_choice: "several choices", choice: "one choice", textarea: "long text" };
 const HAS_CHOICES = new Set(["choice", "multi_choice"]);
 

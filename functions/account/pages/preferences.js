@@ -129,7 +129,7 @@
     } else if (spec.type === "textarea") {
       input = el("textarea", { id: id, name: key, maxLength: spec.max_length, value: value || "" });
     } else {
-      var types = { phone: "tel", name: "text", text: "text" };
+      var types = { phone: "tel", name: "text", text: "text", date: "date" };  // YYYY-MM-DD
       input = el("input", { id: id, name: key, type: types[spec.type] || "text",
         maxLength: spec.max_length, value: value || "" });
       if (spec.type === "name") input.setAttribute("autocomplete", "given-name");

@@ -36,7 +36,7 @@ def test_the_account_shows_profile_interests_topics_consents_and_its_version(
     document, etag = get_account(sign_in())
 
     assert document["email"] == member.email and document["status"] == "subscribed"
-    assert document["profile"] == {"first_name": "Ann", "company": "Acme"}
+    assert document["profile"] == {"first_name": "Ann", "company": "Acme", "birthday": None}
     assert document["interests"] == {"interests": ["guides"], "role": None, "team_size": None}
     assert {t["id"]: t["subscribed"] for t in document["topics"]} == {
         "newsletter": True,

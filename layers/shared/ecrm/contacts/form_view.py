@@ -37,6 +37,7 @@ class FieldType(StrEnum):
     CHOICE = "choice"
     MULTI_CHOICE = "multi_choice"
     CHECKBOX = "checkbox"
+    DATE = "date"  # a day, stored as YYYY-MM-DD (`normalise.date`): birthdays, renewals
 
 
 class FieldSpec(Protocol):

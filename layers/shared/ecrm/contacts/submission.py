@@ -73,6 +73,7 @@ _TEXT_READERS: dict[FieldType, Callable[[str], str]] = {
     FieldType.PHONE: normalise.phone,
     FieldType.TEXT: normalise.clean_text,
     FieldType.TEXTAREA: lambda text: text.strip(),
+    FieldType.DATE: normalise.date,
 }
 
 

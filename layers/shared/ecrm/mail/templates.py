@@ -115,6 +115,8 @@ def _too_large(
             contact[f"f_{spec.name}"] = True
         elif spec.choices:
             contact[f"f_{spec.name}"] = max(spec.choices, key=len)
+        elif spec.type is FieldType.DATE:
+            contact[f"f_{spec.name}"] = "2000-12-31"  # stored as YYYY-MM-DD, whatever typed
         else:
             contact[f"f_{spec.name}"] = "x" * spec.max_length
     context = personalisation.render_context(

@@ -1,13 +1,17 @@
-"""Normalisation of what people type: one canonical form per email, name and phone number."""
+"""Normalisation of what people type: one canonical form per email, name, phone number and
+date."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date as _date
 
 _SPACES = re.compile(r"\s+")
 _PHONE_NOISE = re.compile(r"[\s().\-/]")
 _PHONE = re.compile(r"\+?[0-9]{6,15}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # the years a date field holds (birthdays to renewals)
 
 
 class NotNormalisable(ValueError):
@@ -100,3 +104,26 @@ def phone(value: str) -> str:
     if not _PHONE.fullmatch(compact):
         raise NotNormalisable("Enter a phone number of 6 to 15 digits, optionally starting with +.")
     return compact
+
+
+def date(value: str) -> str:
+    """A real day as `YYYY-MM-DD` (what `<input type="date">` sends), in FIRST_YEAR..LAST_YEAR;
+    surrounding spaces are dropped, any other shape refused: `05/06/1990` reads as May or June
+    depending on where it was typed, so no guess is made."""
+    text = value.strip()
+    if not iso_date(text):
+        raise NotNormalisable(
+            f"Enter a date as YYYY-MM-DD, a real day between {FIRST_YEAR} and {LAST_YEAR}."
+        )
+    return text
+
+
+def iso_date(value: object) -> bool:
+    """Whether `value` is a date as `date` leaves it (the contacts' date index reads only these)."""
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        return False
+    try:
+        day = _date.fromisoformat(value)
+    except ValueError:
+        return False
+    return FIRST_YEAR <= day.year <= LAST_YEAR
