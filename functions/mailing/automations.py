@@ -3,7 +3,8 @@ matching rule and contact (`ecrm.automations.triggers`). Nothing is sent here: t
 tick sends runs when they are due. The same events enter contacts into live journeys, end
 runs whose goal they are and wake runs waiting for them (`ecrm.journeys.entry`); a change of
 a contact or a score item that makes the contact join a segment enters them into the live
-journeys entered by joining it (`ecrm.journeys.joiners`). Partial batch
+journeys entered by joining it (`ecrm.journeys.joiners`); any change of a contact's profile
+item keeps the contacts' date index (`ecrm.contacts.date_index`). Partial batch
 failures are reported, so a throttled write is retried alone; a redelivered record schedules
 nothing twice (the run is written once)."""
 
@@ -16,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm.automations import triggers
+from ecrm.contacts import date_index
 from ecrm.journeys import entry, joiners
 from ecrm.platform import records
 
@@ -25,6 +27,8 @@ metrics = Metrics(namespace="ecrm", service="mailing")
 
 def record_handler(record: records.StreamRecord) -> None:
     new = record.new_image
+    if date_index.is_profile(new or record.old_image):  # a contact's dates (date entries)
+        date_index.follow(record.old_image, new)
     if not new:
         return
     joined = joiners.on_change(new, record.old_image, record_id=record.event_id)

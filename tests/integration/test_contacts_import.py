@@ -307,3 +307,22 @@ def test_a_suppressed_address_whose_contact_exists_is_a_duplicate_not_a_suppress
 
     assert job["state"] == "done"
     assert (job["rows"], job["imported"], job["suppressed"], job["duplicates"]) == (2, 1, 0, 1)
+
+
+def test_a_date_column_is_read_as_yyyy_mm_dd_and_indexed_and_a_bad_one_is_a_bad_row(
+    schema: None,
+) -> None:
+    from ecrm.contacts import date_index
+    from tests.integration.stream_tap import Tap
+
+    tap = Tap()
+    rows = ["ann@example.com,Ann,1990-05-17", "bob@example.com,Bob,17/05/1990", "cy@x.org,Cy,"]
+    job = _import(csv_file(rows, header="Email,First name,Birthday"))
+    assert (job["imported"], job["bad_rows"]) == (2, 1)
+    [bad] = bad_rows(job["import_id"])
+    assert bad["line"] == 3 and set(bad["errors"]) == {"birthday"}
+    tap.deliver()
+    ann = keys.contact_id_for("ann@example.com")
+    assert date_index.on_day("birthday", "05-17", up_to_year=2026)[0] == [ann]
+    dated = [i for i in table_items() if i.get("type") == "contact_date"]
+    assert [(i["pk"], i["on"]) for i in dated] == [(f"CONTACT#{ann}", "1990-05-17")]

@@ -528,9 +528,23 @@ def webhook_delivery(stack: Stack, function: Function) -> tuple[list[Event], Che
 
 
 def automations(stack: Stack, function: Function) -> tuple[list[Event], Check]:
-    """A form submission's interaction from the stream -> automations that start on it."""
+    """A form submission's interaction from the stream -> automations that start on it; the
+    contact given a birthday -> the contacts' date index."""
     interaction = _submitted_interaction(stack, *_visitor("automate-me"))
-    return [_stream(interaction)], _no_batch_failures
+    contact_id = str(interaction["contact_id"])
+    contact = _item(stack, keys.contact(contact_id))
+    assert contact is not None
+    event = _stream(interaction)
+    [changed] = _stream({**contact, "f_birthday": "1990-05-17"})["Records"]
+    changed["eventName"] = "MODIFY"
+    changed["dynamodb"]["OldImage"] = store.serialize(contact)
+    event["Records"].append(changed)
+
+    def check(answers: list[Any]) -> None:
+        _no_batch_failures(answers)
+        assert _item(stack, keys.contact_date(contact_id, "birthday")) is not None
+
+    return [event], check
 
 
 def trends(stack: Stack, function: Function) -> tuple[list[Event], Check]:

@@ -21,4 +21,6 @@
   `suppressed_among`, `for_erasure`).
 - `export`: a segment's or a topic's contacts page by page, never a Scan (`page`, `row`).
 - `lookup`: the contact an address leads to, as a marketer reads it (`by_email`).
+- `date_index`: the contacts by the day of a date field, kept from the stream (`follow`), read
+  a day's page at a time for journeys' date entries (`on_day`).
 """

@@ -102,3 +102,23 @@ def erasure(keyed_contact: str) -> dict[str, str]:
 def topic_partition(topic: str, shard: int) -> str:
     """The gsi1 partition of one shard of a topic's members (see `topic_membership`)."""
     return f"TOPIC#{topic}#{shard}"
+
+
+DATES = "DATE#"  # sort-key prefix of a contact's date index items
+
+
+def contact_date(contact_id: str, field: str, on: str | None = None) -> dict[str, str]:
+    """A contact's date field in the date index (journeys' date entries): its gsi1 entry is
+    the field and the day of the year (`DATEON#<field>#<MM-DD>`), then the year and the
+    contact (`<YYYY>#<id>`), so a day's contacts are one Query, and a year (a renewal) or
+    every year up to one (a birthday) a range of it. `on`: the date, `YYYY-MM-DD`; without it,
+    the item's key alone."""
+    key = {"pk": f"CONTACT#{contact_id}", "sk": f"{DATES}{field}"}
+    if on is None:
+        return key
+    return {**key, "gsi1pk": date_partition(field, on[5:]), "gsi1sk": f"{on[:4]}#{contact_id}"}
+
+
+def date_partition(field: str, month_day: str) -> str:
+    """The gsi1 partition of a date field's contacts on a day of the year (`MM-DD`)."""
+    return f"DATEON#{field}#{month_day}"
