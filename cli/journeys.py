@@ -5,7 +5,8 @@ with `id` to replace that journey's draft, else found by `name`: created when no
 replaced with the version just read, a concurrent edit being a conflict, exit 4). Nothing
 reaches contacts until `publish ID` makes the draft a version; runs in flight finish on theirs.
 An `entry` of `{"segment": ID}` enters that saved segment's members when a version is published
-(`"joiners": true`: and those who join it later).
+(`"joiners": true`: and those who join it later); `{"date_field": F, "days": N, "every_year":
+B}` enters each day the contacts whose date field F is N days from it (before it when N < 0).
 """
 
 from __future__ import annotations
@@ -63,8 +64,12 @@ def register(commands: Commands) -> None:
 
 
 def _entry(entry: dict[str, Any]) -> str:
-    """An event's name, or `segment <id>` (its members entered at publish; `+ joiners`: and
-    those who join it later)."""
+    """An event's name, `segment <id>` (its members entered at publish; `+ joiners`: and
+    those who join it later), or `date <field> <days>` (each day, the contacts whose date is
+    that many days away: `+3`, `-7`, `+0`; `yearly`: every year)."""
+    if "date_field" in entry:
+        yearly = " yearly" if entry.get("every_year") else ""
+        return f"date {entry['date_field']} {int(entry['days']):+d}{yearly}"
     if "segment" not in entry:
         return str(entry["event"])
     return f"segment {entry['segment']}" + (" + joiners" if entry.get("joiners") else "")

@@ -275,6 +275,34 @@ def test_a_journey_entered_by_a_segment_enrolls_its_members_at_publish(
     assert hello["sent"] == len(SUBSCRIBED) and hello["skipped"] == len(SUPPRESSED), hello
 
 
+def test_a_journey_entered_on_a_date_field_is_put_published_and_shown(
+    ecrm: Ecrm, parts: None, tmp_path: Path
+) -> None:
+    journey = {
+        "name": "Cmd birthday",
+        "entry": {"date_field": "birthday", "days": -7, "every_year": True},
+        "reentry": {"mode": "again_after", "days": 300},
+        "start": "hello",
+        "steps": [
+            {
+                "id": "hello",
+                "type": "send",
+                "template_id": "cmd",
+                "topic": TOPIC,
+                "sender": {"email": "news@example.com", "name": "News"},
+            }
+        ],
+    }
+    not_a_date = {**journey, "entry": {**journey["entry"], "date_field": "company"}}
+    refused = ecrm("journeys", "put", _file(tmp_path, "j.json", not_a_date))
+    assert refused.code == 1 and "entry.date_field" in refused.err
+    journey_id = _json(ecrm("journeys", "put", _file(tmp_path, "j.json", journey), "--json"))["id"]
+    assert _json(ecrm("journeys", "publish", journey_id, "--json"))["version"] == 1
+    assert "entry date birthday -7 yearly" in ecrm("journeys", "show", journey_id).out
+    assert "date birthday -7 yearly" in ecrm("journeys", "list").out
+    assert ecrm("journeys", "stop", journey_id).code == 0
+
+
 def test_scoring_show_versions_and_the_rescore_job(ecrm: Ecrm, tmp_path: Path) -> None:
     current = _json(ecrm("scoring", "show", "--json"))
     assert {"fit", "engagement", "stages"} <= set(current)

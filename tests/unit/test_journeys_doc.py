@@ -13,6 +13,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from ecrm.journeys.model import (
+    DateEntry,
     JourneyIn,
     JourneyWhen,
     Reentry,
@@ -38,6 +39,8 @@ def _validate(example: dict[str, Any]) -> None:
         Reentry.model_validate(example)
     elif "segment" in example:
         SegmentEntry.model_validate(example)
+    elif "date_field" in example:
+        DateEntry.model_validate(example)
     elif "event" in example:
         JourneyWhen.model_validate(example)  # a journey's entry or goal
     else:  # an inline fragment of a step (a branch's `if`): not a whole shape on its own
@@ -52,6 +55,7 @@ def test_the_guide_has_a_whole_journey_and_every_step_type() -> None:
         and any("opened" in s.get("if", {}) for s in j["steps"])
         for j in journeys
     ), "the welcome series: three mails, a branch on opening the first, a goal"
+    assert any("date_field" in e["entry"] for e in journeys), "a journey entered on a date"
     types = {e["type"] for e in EXAMPLES if "type" in e}
     assert types == {s.__args__[0] for s in _step_classes()}
 

@@ -18,7 +18,9 @@ owner of its key:
   before it starts, whenever in its minute EventBridge runs the tick. Without a journey queue
   (unit tests), the tick advances due runs itself, in turn;
 - `JOURNEYS` / `JDAILY#<journey>`: `ecrm.journeys.joiners_pass.run_due` (a segment entry's
-  daily pass for later joiners: its pages go to the journey queue).
+  daily pass for later joiners: its pages go to the journey queue);
+- `JOURNEYS` / `JDATES#<journey>`: `ecrm.journeys.date_entry.run_day` (a date entry's day: its
+  pages of contacts queued, then the next day due).
 
 The watermark (`keys.schedule_watermark`) trails now by two minutes, so an entry that reached
 the (eventually consistent) index late is still read; handlers are idempotent, and an entry
@@ -84,19 +86,33 @@ def _joiners_pass(key: Mapping[str, str]) -> None:
     joiners_pass.run_due(key)
 
 
-def handler_for(key: Mapping[str, str]) -> Handler | None:  # noqa: PLR0911 - one per owner
-    if key["pk"].startswith("CAMPAIGN#") and key["sk"] == "DUE":
+def _journey_dates(key: Mapping[str, str]) -> None:
+    from ecrm.journeys import date_entry  # noqa: PLC0415
+
+    date_entry.run_day(key)
+
+
+def _campaign_owner(key: Mapping[str, str]) -> Handler | None:
+    if key["sk"] == "DUE":
         return _campaign
-    if key["pk"].startswith("CAMPAIGN#") and key == keys.campaign_ab_decision(key["pk"][9:]):
+    if key == keys.campaign_ab_decision(key["pk"][9:]):
         return _ab_decision
-    if key["pk"].startswith("CAMPAIGN#") and key["sk"].startswith(keys.CAMPAIGN_WAITS):
+    if key["sk"].startswith(keys.CAMPAIGN_WAITS):
         return _campaign_wait
+    return None
+
+
+def handler_for(key: Mapping[str, str]) -> Handler | None:
+    if key["pk"].startswith("CAMPAIGN#"):
+        return _campaign_owner(key)
     if key["sk"].startswith("AUTOMATION#"):
         return _automation
     if key["pk"].startswith("CONTACT#") and key["sk"].startswith(keys.JOURNEY_RUN):
         return _journey
     if key["pk"] == keys.JOURNEYS and key["sk"].startswith(keys.JOURNEY_DAILY):
         return _joiners_pass
+    if key["pk"] == keys.JOURNEYS and key["sk"].startswith(keys.JOURNEY_DATES):
+        return _journey_dates
     return None
 
 

@@ -25,5 +25,7 @@ splits, contact updates, notices (EventBridge, webhooks) and a goal (docs/design
 - `enrollment`: a segment entry's members entered page by page, without a Scan;
 - `joiners`: the stream enters those who join a segment later (`on_change`, entry `joiners`);
 - `joiners_pass`: their daily pass, for what the stream cannot see (`put`, `run_due`);
+- `dates`, `date_entry`: a date entry's calendar, and its daily run (`scheduled` at publish,
+  `run_day` by the tick, `page` by the queue's consumer), from the contacts' date index;
 - `migration`: an automation rule made a one-step journey (`migrate`).
 """

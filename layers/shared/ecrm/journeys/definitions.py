@@ -17,8 +17,10 @@ from typing import Any
 from pydantic import Field
 
 from ecrm.contacts import profile_view, submission
-from ecrm.journeys import enrollment, graph, joiners_pass, stats
+from ecrm.contacts.form_view import FieldType
+from ecrm.journeys import date_entry, dates, enrollment, graph, joiners_pass, stats
 from ecrm.journeys.model import (
+    DateEntry,
     JourneyIn,
     SegmentEntry,
     SendStep,
@@ -73,6 +75,8 @@ def checked(body: JourneyIn) -> dict[str, Any]:
     dumped = body.model_dump(mode="json", by_alias=True, exclude={"version"})
     if isinstance(body.entry, SegmentEntry) and not store.get(keys.segment(body.entry.segment)):
         problems["entry.segment"] = "No such segment."
+    if isinstance(body.entry, DateEntry):
+        problems |= _date_problems(body.entry)
     for n, step in enumerate(body.steps):
         if isinstance(step, UpdateStep):
             problems |= _update_problems(n, step, dumped["steps"][n])
@@ -110,6 +114,15 @@ def _update_problems(n: int, step: UpdateStep, dumped: dict[str, Any]) -> dict[s
     if step.add_topic and schema.topic(step.add_topic) is None:
         problems[f"steps.{n}.add_topic"] = "No such topic on offer."
     return problems
+
+
+def _date_problems(entry: DateEntry) -> dict[str, str]:
+    """A date entry's field is a date field of the profile schema (profile or interests)."""
+    schema = profile_view.load(fresh=True)
+    spec = schema.field("profile", entry.date_field) or schema.field("interests", entry.date_field)
+    if spec is None or spec.type is not FieldType.DATE:
+        return {"entry.date_field": "No date field of this name in the profile schema."}
+    return {}
 
 
 def create(body: JourneyIn) -> Journey:
@@ -170,6 +183,8 @@ def publish(journey_id: str, seen: int | None = None) -> PublishedVersion:
     listens = {s.event.event for s in body.steps if isinstance(s, WaitForStep)}
     if current.migrated_from:  # every version keeps the rule's runs as entries (`entry`)
         published["migrated_from"] = current.migrated_from
+    rule = dates.DateRule.from_entry(published["entry"])  # its first day, in the transaction
+    first_day = [date_entry.scheduled(journey_id, number, rule, clock.now())] if rule else []
     try:
         store.transact(
             [
@@ -201,6 +216,7 @@ def publish(journey_id: str, seen: int | None = None) -> PublishedVersion:
                     if isinstance(body.entry, SegmentEntry) and body.entry.joiners
                     else []
                 ),
+                *first_day,
             ]
         )
     except store.TransactionCancelled:

@@ -80,7 +80,16 @@ def segment_event(contact_id: str, segment_id: str) -> Happened:
     return Happened("segment", contact_id, f"segment:{segment_id}")  # type: ignore[arg-type]
 
 
-def enter(v: graph.Version, event: Happened, now: float, record_id: str | None = None) -> bool:
+def enter(
+    v: graph.Version,
+    event: Happened,
+    now: float,
+    record_id: str | None = None,
+    *,
+    once_per_ref: bool = False,
+) -> bool:
+    """Enter the contact (False: the re-entry rule says no); `once_per_ref`: never again for
+    the same `event.ref` either (a date entry's day, however late its page comes back)."""
     key = keys.journey_run(event.contact_id, v.journey_id)
     run: dict[str, Any] = {
         **key,
@@ -99,8 +108,12 @@ def enter(v: graph.Version, event: Happened, now: float, record_id: str | None =
     run |= runs.landed(key, landing, now)
     condition, values = "attribute_not_exists(pk)", {}
     if v.reentry_days is not None:
-        condition += " OR (#state = :ended AND entered_at <= :cutoff)"
+        again = "#state = :ended AND entered_at <= :cutoff"
         values = {":ended": runs.ENDED, ":cutoff": clock.iso(now - v.reentry_days * 86400)}
+        if once_per_ref:
+            again += " AND (attribute_not_exists(trigger_ref) OR trigger_ref <> :ref)"
+            values[":ref"] = event.ref
+        condition += f" OR ({again})"
     try:
         store.transact(
             [

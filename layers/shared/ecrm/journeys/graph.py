@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecrm.automations.triggers import JourneyWhen, When
-from ecrm.journeys import facts, local_wait, stats
+from ecrm.journeys import dates, facts, local_wait, stats
 from ecrm.platform import clock, keys, store
 from ecrm.platform.settings import settings
 
@@ -56,7 +56,7 @@ class Version:
     journey_id: str
     version: int
     name: str
-    entry: When | None  # None: a segment's members enter (`segment`), no event
+    entry: When | None  # None: a segment's members (`segment`) or a date's (`date`) enter
     goal: When | None
     reentry_days: int | None  # None: once ever
     start: str
@@ -64,18 +64,21 @@ class Version:
     migrated_from: str | None = None  # the automation rule it was (its runs count as entries)
     segment: str | None = None  # entry by a segment: its members at publish
     joiners: bool = False  # ... and those who join it later (`joiners`)
+    date: dates.DateRule | None = None  # entry on a date field: each day's (`date_entry`)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Version:
         reentry = item.get("reentry") or {}
         segment = item["entry"].get("segment")
+        date = dates.DateRule.from_entry(item["entry"])
         return cls(
             journey_id=str(item["journey_id"]),
             version=int(item["version"]),
             name=str(item["name"]),
-            entry=None if segment else _when(item["entry"]),
+            entry=None if segment or date else _when(item["entry"]),
             segment=str(segment) if segment else None,
             joiners=bool(segment and item["entry"].get("joiners")),
+            date=date,
             goal=_when(item.get("goal")),
             reentry_days=int(reentry["days"]) if reentry.get("days") else None,
             start=str(item["start"]),

@@ -10,8 +10,9 @@ fields, interests, activity times, custom events' `ev_<name>`) and the score ite
 score), so a record of one item makes a member only by turning its own part from false to
 true, the other part holding. Hence, per record:
 
-- the filter passes a subscribed contact's write (`type = contact`, `status = subscribed`:
-  nobody else is a member) and every score write (it passes them for `score_crossed` already);
+- the filter passes every change of a contact item (it does for the date index; only a
+  subscribed contact is a member, so the others' records join nobody: the images say so) and
+  every score write (it passes them for `score_crossed` already);
   a topic's membership item needs nothing of its own: its change is written with the contact's
   `topics` in one transaction, and the contact's record carries it;
 - no live version with joiners: nothing is read (the live journeys are cached);

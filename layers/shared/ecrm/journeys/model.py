@@ -23,6 +23,8 @@ MAX_STEPS = 40
 MAX_WAIT_MINUTES = 366 * 24 * 60
 StepId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+MAX_DATE_DAYS = 366
 
 
 class Strict(Model):
@@ -55,9 +57,7 @@ class WaitUntilStep(Strict):
 
     id: StepId
     type: Literal["wait_until"]
-    time: Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = Field(
-        description="HH:MM, 24-hour, in the contact's time zone"
-    )
+    time: HHMM = Field(description="HH:MM, 24-hour, in the contact's time zone")
     next: StepId | None = None
 
 
@@ -235,13 +235,32 @@ class SegmentEntry(Strict):
     )
 
 
+class DateEntry(Strict):
+    """Entry on a date field of the profile schema (`ecrm.journeys.date_entry`): each day at
+    `time` in the send policy's zone, the contacts whose date is `days` from that day enter."""
+
+    date_field: FieldName = Field(description="A `date` field of the profile schema")
+    days: int = Field(
+        ge=-MAX_DATE_DAYS,
+        le=MAX_DATE_DAYS,
+        description="Enter this many days after the date (before it when negative; 0: on it)",
+    )
+    every_year: bool = Field(
+        description="true: each year on the date's day (a birthday; 29 Feb: 28 Feb in other"
+        " years); false: once, on the date itself (a renewal)"
+    )
+    time: HHMM = Field(default="09:00", description="HH:MM in the send policy's time zone")
+
+
 class JourneyIn(Strict):
     """What a marketer writes (the draft). Publishing makes it a version runs start on."""
 
     name: Name
-    entry: JourneyWhen | SegmentEntry = Field(
-        description="An event (`event`, as automation rules), or a segment (`segment`): its"
-        " members enter when the version is published (and, with `joiners`, those who join later)"
+    entry: JourneyWhen | SegmentEntry | DateEntry = Field(
+        description="An event (`event`, as automation rules); a segment (`segment`): its"
+        " members enter when the version is published (and, with `joiners`, those who join"
+        " later); or a date field (`date_field`): each day, the contacts whose date is `days`"
+        " away enter"
     )
     reentry: Reentry = Field(default_factory=Reentry)
     goal: JourneyWhen | None = Field(

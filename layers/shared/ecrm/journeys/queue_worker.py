@@ -1,14 +1,15 @@
 """The journey queue's consumer (SchedulerFunction's `JourneyQueue` source): a message names a
-due run, moved on by `engine.advance`, or a segment's page of members to enter
-(`enrollment.page`). Apart from `steps_queue`, which only sends, so that the tick and the
-enrollment can send without importing the engine."""
+due run, moved on by `engine.advance`, a segment's page of members to enter
+(`enrollment.page`), or a date entry's page of a day's contacts (`date_entry.page`). Apart
+from `steps_queue`, which only sends, so that the tick and the enrollment can send without
+importing the engine."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from ecrm.journeys import engine, enrollment, steps_queue
+from ecrm.journeys import date_entry, engine, enrollment, steps_queue
 from ecrm.platform.errors import Busy
 
 
@@ -17,6 +18,8 @@ def consume(message: Mapping[str, Any]) -> str:
     succeeds) until `steps_queue.MAX_BUSY` rounds. Returns where the run stands, or `busy`."""
     if message.get("kind") == enrollment.KIND:
         return f"entered {enrollment.page(message)}"
+    if message.get("kind") == date_entry.KIND:
+        return f"entered {date_entry.page(message)}"
     key = steps_queue.run_key(message)
     try:
         return engine.advance(key)

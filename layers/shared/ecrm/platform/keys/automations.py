@@ -82,6 +82,15 @@ def journey_run(contact_id: str, journey_id: str) -> dict[str, str]:
     return {"pk": f"CONTACT#{contact_id}", "sk": f"{JOURNEY_RUN}{journey_id}"}
 
 
+JOURNEY_DATES = "JDATES#"  # sort-key prefix of the date entries' day items
+
+
+def journey_dates(journey_id: str) -> dict[str, str]:
+    """A journey's date entry: the day its live version enters next, due at that day's time
+    (`ecrm.journeys.date_entry`); one per journey, whatever the version."""
+    return {"pk": JOURNEYS, "sk": f"{JOURNEY_DATES}{journey_id}"}
+
+
 def journey_id_of(run_sk: str) -> str:
     return run_sk.removeprefix(JOURNEY_RUN)
 
