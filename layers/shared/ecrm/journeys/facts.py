@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ecrm.platform import keys, store
-from ecrm.segments import conditions as segment_conditions
 
 _UNREAD: Any = object()
 
@@ -39,6 +38,8 @@ class Facts:
         contact = self.contact()
         if contact is None:
             return False
+        from ecrm.segments import conditions as segment_conditions  # noqa: PLC0415 - a branch's
+
         wanted = [segment_conditions.condition(c) for c in stored]
         needs_score = any(
             isinstance(c, segment_conditions.StageCondition | segment_conditions.ScoreCondition)

@@ -18,12 +18,15 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecrm.automations.triggers import JourneyWhen, When
-from ecrm.journeys import dates, facts, local_wait, stats
+from ecrm.journeys import facts, stats
 from ecrm.platform import clock, keys, store
 from ecrm.platform.settings import settings
+
+if TYPE_CHECKING:
+    from ecrm.journeys.dates import DateRule
 
 SEND, WAIT, BRANCH, SPLIT, EXIT = "send", "wait", "branch", "split", "exit"
 WAIT_FOR = "wait_for"  # until an event (the stream wakes the run) or its timeout (the tick)
@@ -64,13 +67,13 @@ class Version:
     migrated_from: str | None = None  # the automation rule it was (its runs count as entries)
     segment: str | None = None  # entry by a segment: its members at publish
     joiners: bool = False  # ... and those who join it later (`joiners`)
-    date: dates.DateRule | None = None  # entry on a date field: each day's (`date_entry`)
+    date: DateRule | None = None  # entry on a date field: each day's (`date_entry`)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Version:
         reentry = item.get("reentry") or {}
         segment = item["entry"].get("segment")
-        date = dates.DateRule.from_entry(item["entry"])
+        date = _date_rule(item["entry"])
         return cls(
             journey_id=str(item["journey_id"]),
             version=int(item["version"]),
@@ -158,6 +161,16 @@ class Landing:
     counted: stats.Tally
 
 
+def _date_rule(entry: Mapping[str, Any]) -> DateRule | None:
+    """A date field's entry, read by `dates`: imported for one only (the stream consumers'
+    cold starts read every live version and need no calendar)."""
+    if "date_field" not in entry:
+        return None
+    from ecrm.journeys import dates  # noqa: PLC0415 - see the docstring
+
+    return dates.DateRule.from_entry(entry)
+
+
 def draw(journey_id: str, contact_id: str, run_no: int, step_id: str) -> int:
     """0..99, the same every time for this run and step."""
     digest = hashlib.sha256(f"{journey_id}|{contact_id}|{run_no}|{step_id}".encode()).digest()
@@ -171,6 +184,8 @@ def _durable(
     wait_for (due at its end)."""
     kind = step["type"]
     if kind == WAIT_UNTIL:
+        from ecrm.journeys import local_wait  # noqa: PLC0415 - zones: only wait_until steps
+
         return Landing(at, "waiting", local_wait.moment(about.contact(), step, now), None, counted)
     if kind in (SEND, UPDATE, NOTIFY):
         return Landing(at, "ready", now, None, counted)

@@ -42,12 +42,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecrm.journeys import entry, graph
 from ecrm.platform import clock, keys, store
 from ecrm.platform.settings import settings
-from ecrm.segments.conditions import SegmentView, holds_on_contact, holds_on_score
+
+if TYPE_CHECKING:
+    from ecrm.segments.conditions import SegmentView
 
 CONTACT, SCORE = "contact", "score"
 _UNREAD: Any = object()
@@ -81,6 +83,10 @@ class Change:
 
     def joined(self, segment: SegmentView, now: float) -> bool:
         """Not a member before this record and one after it, at `now`."""
+        # Imported here: the stream's consumer meets a live joiners' journey rarely, its cold
+        # start never (`on_change` returns before any of this without one).
+        from ecrm.segments.conditions import holds_on_contact, holds_on_score  # noqa: PLC0415
+
         if self.kind == CONTACT:
             if not holds_on_contact(segment, self.new, now) or holds_on_contact(
                 segment, self.old, now
@@ -131,6 +137,8 @@ def _segment(segment_id: str) -> SegmentView | None:
         return cached[1]
     started = time.monotonic()
     item = store.get(keys.segment(segment_id))
+    from ecrm.segments.conditions import SegmentView  # noqa: PLC0415 - see `Change.joined`
+
     found = SegmentView.from_item(item) if item else None
     with _lock:
         _segments[segment_id] = (started, found)
