@@ -3,9 +3,10 @@ the keyboard (a mail, a wait, a branch on "opened the first", a second mail, a g
 shown next to the step's control it names, published (a draft someone saved since refused
 first, 409), entered by a subscriber's confirmation, and its steps' figures moving as the tick
 sends mail 1, the mail is opened and the wait ends; a journey entered by joining a segment
-with a notify step built from the keyboard and read back as it was saved; a viewer reads a
-journey with no control and a forced publish is refused; accessible at 1280 and 390 px
-without sideways scrolling."""
+with a notify step built from the keyboard and read back as it was saved, then changed to
+enter on a score crossing (no score and 0 refused at its control) with a click in a campaign's
+mail as its goal; a viewer reads a journey with no control and a forced publish is refused;
+accessible at 1280 and 390 px without sideways scrolling."""
 
 from __future__ import annotations
 
@@ -37,8 +38,8 @@ HTML = '<p>Hello!</p><a href="{{ unsubscribe_url }}">Unsubscribe</a>'
 SENDER = {"email": "news@example.com", "name": "News"}
 MADE = {
     "name": "Made by the API",
-    "entry": {"event": "stage_reached", "stage": "mql"},
-    "goal": {"event": "custom_event", "name": "purchased"},
+    "entry": {"event": "score_crossed", "at_least": 50},
+    "goal": {"event": "campaign_opened"},
     "start": "ab",
     "steps": [
         {"id": "ab", "type": "split", "paths": [{"percent": 90, "next": "hello"}, {"percent": 10}]},
@@ -271,13 +272,20 @@ def test_a_welcome_journey_built_from_the_keyboard_is_published_entered_and_coun
 
 
 def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and_kept(
-    page: Page, stack: Any
+    page: Page, stack: Any, templates: list[str]
 ) -> None:
     """Entry by joining a segment (chosen among GET /admin/segments), a notify step refused with
     no channel (said at its checkboxes), then to EventBridge and the webhooks with a label, and
-    a branch on a condition; the draft read back through the API, then saved unchanged."""
+    a branch on a condition; the draft read back through the API, then saved unchanged. Then
+    the entry a score crossing (none and 0 refused at its control, then 50) and the goal a
+    click in a campaign's mail (chosen among GET /admin/campaigns): said in words, shown in the
+    form as saved, saved unchanged."""
     segment = {"id": "trial-users", "name": "Trial users", "topic": "newsletter"}
     assert admin(stack, "POST", "/admin/segments", json=segment).status_code == 201
+    campaign = {"name": "Spring sale", "template_id": templates[0], "segment_id": "trial-users"}
+    answer = admin(stack, "POST", "/admin/campaigns", json={**campaign, "sender": SENDER})
+    assert answer.status_code == 201, answer.text
+    campaign_id = answer.json()["id"]
     sign_in(page, stack)
     press(page, "New journey")
     tab_to(page, page.get_by_label("Name", exact=True))
@@ -357,6 +365,55 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
     for part in ("name", "entry", "reentry", "goal", "start", "steps"):
         assert after[part] == before[part], part
 
+    # entered on a score crossing, converted on a click in the campaign's mail
+    press(page, "Edit the draft")
+    page.locator("#jo-entry").focus()
+    for _ in range(3):  # up past a campaign's click and open: a score crossing
+        page.keyboard.press("ArrowUp")
+    expect(page.locator("#jo-entry")).to_have_value("score_crossed")
+    tab_to(page, page.locator("#jo-entry-at_least"))  # left empty: refused at it
+    tab_to(page, page.get_by_label("Re-entry"))
+    tab_to(page, page.get_by_label("Goal", exact=True))
+    page.keyboard.press("End")  # the last choice a goal has: a click in a campaign's mail
+    expect(page.locator("#jo-goal")).to_have_value("campaign_clicked")
+    tab_to(page, page.locator("#jo-goal-campaign_id"))
+    expect(page.locator("#jo-goal-campaign_id option")).to_have_count(2)  # the list was read
+    page.keyboard.press("ArrowDown")  # past "Any campaign"
+    expect(page.locator("#jo-goal-campaign_id option:checked")).to_have_text(
+        f"Spring sale ({campaign_id})"
+    )
+    press(page, "Save the draft")
+    expect(page.locator("#jo-entry-at_least-error")).to_contain_text("needs `at_least`")
+    expect(page.locator("#jo-entry-at_least")).to_be_focused()
+    page.keyboard.type("0")
+    page.keyboard.press("Enter")
+    expect(page.locator("#jo-entry-at_least-error")).to_have_text("Input should be greater than 0")
+    expect(page.locator("#jo-entry-at_least")).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("50")
+    page.keyboard.press("Enter")  # submits the form
+    expect(page.locator("#editing")).to_have_text("Journey Trial, typed")
+    pairs = page.locator("#journey-area .pairs")
+    expect(pairs).to_contain_text("a contact's score rises to 50 or more")
+    expect(pairs).to_contain_text(
+        f"a contact clicks a link in the mail of the campaign Spring sale ({campaign_id})"
+    )
+    scored = admin(stack, "GET", f"/admin/journeys/{stored['id']}").json()
+    given = {
+        part: {k: v for k, v in scored[part].items() if v is not None} for part in ("entry", "goal")
+    }
+    assert given["entry"] == {"event": "score_crossed", "at_least": 50}
+    assert given["goal"] == {"event": "campaign_clicked", "campaign_id": campaign_id}
+    press(page, "Edit the draft")
+    expect(page.locator("#jo-entry-at_least")).to_have_value("50")
+    expect(page.locator("#jo-goal-campaign_id")).to_have_value(campaign_id)
+    press(page, "Save the draft")
+    expect(page.locator("#editing")).to_have_text("Journey Trial, typed")
+    again = admin(stack, "GET", f"/admin/journeys/{stored['id']}").json()
+    assert again["version"] == scored["version"] + 1
+    for part in ("name", "entry", "reentry", "goal", "start", "steps"):
+        assert again[part] == scored[part], part
+
 
 def test_a_viewer_reads_a_journey_with_no_write_control(page: Page, stack: Any, saved: str) -> None:
     sign_in(page, stack, "viewer")
@@ -376,10 +433,18 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
 ) -> None:
     """Each kind the form edits (split, send, wait, wait until a time, wait for an event,
     branch, update, notify, exit) read into the form and written back as the API gave it: the list
-    order, its "next step", its arms and paths; a step no path reaches refused at its id."""
+    order, its "next step", its arms and paths, the entry on a score crossing and the goal an
+    open of any campaign's mail (a wait offers neither: the API refuses them there); a step
+    no path reaches refused at its id."""
     before = admin(stack, "GET", f"/admin/journeys/{saved}").json()
     sign_in(page, stack)
+    expect(row(page, "Made by the API").locator("td").nth(1)).to_have_text(
+        "a contact's score rises to 50 or more"
+    )
     reopen(page, "Made by the API")
+    expect(page.locator("#journey-area .pairs")).to_contain_text(
+        "a contact opens the mail of any campaign"
+    )
     expect(page.locator('#journey-steps [data-step="told"]')).to_contain_text(
         "Wait until the custom event demo_booked is recorded, at most 1 day; then go to tag;"
         " if not by then: go to bye."
@@ -393,7 +458,14 @@ def test_a_draft_saved_unchanged_from_its_form_keeps_every_step(
         "Hold out: the run ends here"
     )
     expect(page.locator("#jo-3-time")).to_have_value("09:30")
+    expect(page.locator("#jo-entry")).to_have_value("score_crossed")
+    expect(page.locator("#jo-entry-at_least")).to_have_value("50")
+    expect(page.locator("#jo-goal")).to_have_value("campaign_opened")
+    expect(page.locator("#jo-goal-campaign_id option:checked")).to_have_text("Any campaign")
     expect(page.locator("#jo-5-event-event")).to_have_value("custom_event")
+    expect(
+        page.locator("#jo-5-event-event option[value^=campaign], #jo-5-event-at_least")
+    ).to_have_count(0)
     expect(page.get_by_label("Event name").nth(2)).to_have_value("demo_booked")
     expect(page.locator("#jo-5-timeout_unit")).to_have_value("days")
     expect(page.locator("#jo-5-on_timeout option:checked")).to_have_text("Go to bye")

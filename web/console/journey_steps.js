@@ -1,7 +1,7 @@
 /* A journey's steps as a list of fieldsets (journey_editor.js): send a template, wait a duration,
-   wait until a time of day on the contact's clock, wait for an event (at most a timeout, each
-   way going on to its own step), branch on whether the contact opened or clicked an earlier
-   mail or is in a segment of conditions (conditions.js, as the Segments screen's), split at random, update the contact (journey_update.js), tell other systems (notify:
+   wait until a time of day on the contact's clock, wait for an event (journey_events.js's kinds
+   a wait takes; at most a timeout, each way going on to its own step), branch on whether the
+   contact opened or clicked an earlier mail or is in a segment of conditions (conditions.js, as the Segments screen's), split at random, update the contact (journey_update.js), tell other systems (notify:
    EventBridge and/or a webhook, with an optional label), exit. The list is the order
    the journey is read in: the first step is where contacts start, and each step goes on to
    "the next step in the list", a later step chosen by its id, or the end; a branch's arms and
@@ -10,17 +10,14 @@
    are kept as the API gave them. Controls are named as the API names them in a refusal
    (`steps.2.template_id`). */
 
-import { EVENTS } from "./automations.js";
 import { blank, conditionRow, KINDS as CONDITIONS, readCondition } from "./conditions.js";
 import { h, replace } from "./dom.js";
+import { eventPart } from "./journey_events.js";
 import * as update from "./journey_update.js";
 
 export const KINDS = { send: "Send a mail", wait: "Wait", wait_until: "Wait until a time of day", wait_for: "Wait for an event", branch: "Branch on a mail or conditions",
   split: "Split at random", update: "Update the contact", notify: "Tell other systems", exit: "Exit" };
 export const CHANNELS = [["eventbridge", "EventBridge (the default bus)"], ["webhook", "Webhook (a journey.step event)"]];
-// The field only this event needs (under `entry`, `goal` or a wait_for's `event`): key, label, hint.
-export const DETAIL = { form_submitted: ["form_id", "Form id", "Leave empty for any form."], stage_reached: ["stage", "Stage", "A stage of the scoring ruleset, such as mql."],
-  topic_added: ["topic", "Topic joined", ""], custom_event: ["name", "Event name", "As the source sends it, such as purchased."] };
 const UNITS = [["minutes", 1], ["hours", 60], ["days", 1440]];
 const NEXT = "+next";  // "the next step in the list"
 let keys = 0;
@@ -153,22 +150,10 @@ export function stepRows(initial, readOnly) {
       parts = [field("Until the time (HH:MM, 24 h)", text("time", step.time, { inputmode: "numeric", maxlength: 5, placeholder: "09:00" }),
         "On the contact's own clock (their time zone, else their country's, else the account's)."), then("next", "Then")];
     } else if (step.type === "wait_for") {
-      const detail = control("input", "event.detail");
-      const detailLabel = h("label", { for: detail.id });
-      const detailBox = h("div", { class: "field" }, detailLabel, detail, h("p", { id: detail.id + "-error", class: "error" }));
-      const showDetail = () => {
-        const [key, label] = DETAIL[step.event.event] || [];
-        detailBox.hidden = !key;
-        detail.name = name + ".event." + (key || "detail");
-        detailLabel.textContent = label || "";
-        detail.value = (key && step.event[key]) || "";
-      };
-      detail.addEventListener("input", () => { step.event = { event: step.event.event, [DETAIL[step.event.event][0]]: detail.value }; });
-      const until = choice("event.event", step.event.event, Object.entries(EVENTS).map(([value, t]) =>
-        h("option", { value, selected: step.event.event === value }, t)), (v) => { step.event = { event: v }; showDetail(); });
-      showDetail();
+      const until = eventPart({ part: "wait_for", label: "Until", id: base + "-event-event", base: base + "-event", prefix: name + ".event",
+        value: step.event, readOnly, changed: (v) => { step.event = v; } });
       parts = [
-        field("Until", until), detailBox,
+        ...until.nodes,
         field("At most", text("timeout_minutes", step.amount, { type: "number", min: 1, inputmode: "numeric" }, (v) => { step.amount = v; })),
         field("Unit", choice("timeout_unit", step.unit, UNITS.map(([u]) => h("option", { value: u, selected: step.unit === u }, u)))),
         then("next", "When it happens"),
@@ -326,7 +311,7 @@ export function stepRows(initial, readOnly) {
       } else if (s.type === "wait_for") {
         const size = UNITS.find(([u]) => u === s.unit)[1];
         const event = Object.fromEntries(Object.entries(s.event).filter(([, v]) => v !== null && v !== undefined && String(v).trim() !== "")
-          .map(([k, v]) => [k, String(v).trim()]));
+          .map(([k, v]) => [k, typeof v === "string" ? v.trim() : v]));
         Object.assign(out, { event, timeout_minutes: Math.round(Number(s.amount) * size), next: ref(s.next, i), on_timeout: ref(s.on_timeout, i) });
       } else if (s.type === "update") {
         Object.assign(out, update.toApi(s), { next: ref(s.next, i) });

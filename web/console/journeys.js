@@ -1,16 +1,17 @@
 /* Journeys: multi-step automated mailings (docs/design/journeys.md). The list with each
    journey's state and what it did (GET /admin/journeys: entries and conversions over every
-   version); a journey's page: its entry, goal and versions, the steps of a version in order with
+   version); a journey's page: its entry, goal and versions (in words: journey_events.js, a
+   campaign by its name when it is among the newest 100), the steps of a version in order with
    what each did (GET .../stats: entered, waiting, passed, exited, converted; a send step's mail
    results), publish the draft with the draft's edit read (409 if someone saved it since), stop
    entries (after a question); the draft's form (journey_editor.js). A viewer reads, with no control. */
 
 import { api } from "./api.js";
-import { EVENTS } from "./automations.js";
 import { describe } from "./conditions.js";
 import { confirmed } from "./confirm.js";
 import { h, replace, say } from "./dom.js";
 import { journeyEditor } from "./journey_editor.js";
+import { campaignIds, eventText as said } from "./journey_events.js";
 import { KINDS, ordered } from "./journey_steps.js";
 
 const number = new Intl.NumberFormat("en-GB");
@@ -20,14 +21,19 @@ const WOKEN = [["woken", "Event happened"], ["timed_out", "Timed out"]];
 const MAIL = [["sent", "Sent"], ["skipped", "Skipped"], ["failed", "Failed"], ["delivered", "Delivered"], ["opened", "Opened"],
   ["clicked", "Clicked"], ["bounced", "Bounced"], ["complained", "Complained"]];
 
-export function eventText(w) {
-  if (!w) return "none";
-  if (w.segment) return "they are in the segment " + w.segment + " when it is published";
-  if (w.event === "form_submitted") return w.form_id ? "form " + w.form_id + " is submitted" : EVENTS.form_submitted;
-  if (w.event === "stage_reached") return "a contact reaches stage " + w.stage;
-  if (w.event === "topic_added") return "a contact joins topic " + w.topic;
-  if (w.event === "custom_event") return "the custom event " + w.name + " is recorded";
-  return EVENTS[w.event] || w.event;
+let campaigns = null;  // the names of the newest 100 campaigns, read once per visit if a journey names one
+let names = new Map();
+
+/** Campaign names for the values' words: the first page of GET /admin/campaigns, read the first
+    time a value names a campaign (a campaign not on it is said by its id). */
+async function nameCampaigns(...values) {
+  if (!campaignIds(...values).length) return;
+  campaigns ||= api("/admin/campaigns?limit=100").then((page) => new Map(page.items.map((c) => [c.id, c.name]))).catch(() => new Map());
+  names = await campaigns;
+}
+
+function eventText(w) {
+  return said(w, names);
 }
 
 function duration(minutes) {
@@ -100,6 +106,7 @@ function stepsView(version, counts) {
 async function page(area, id, canChange, done) {
   const path = "/admin/journeys/" + encodeURIComponent(id);
   const [j, stats] = await Promise.all([api(path), api(path + "/stats")]);
+  await nameCampaigns(j.entry, j.goal);
   const versions = Array.from({ length: j.published_versions }, (_, n) => n + 1);
   const problem = h("p", { id: "jo-page-problem", class: "error", role: "alert" });
   const [state] = stateOf(j);
@@ -112,6 +119,7 @@ async function page(area, id, canChange, done) {
     const chosen = pick.value;
     if (chosen === "draft") return replace(shown, h("p", { class: "note" }, "The draft has done nothing yet: it counts once published."), stepsView(j, null));
     const version = await api(path + "/versions/" + chosen);
+    await nameCampaigns(version.entry, version.goal);
     const total = stats.versions[chosen] || {};
     replace(shown, h("p", { class: "note", id: "jo-version-note" }, "Version " + chosen + ", published " + new Date(version.published_at).toLocaleString("en-GB") +
       ": contacts enter when " + eventText(version.entry) + "; goal: " + eventText(version.goal) + "."), stepsView(version, total));
@@ -175,6 +183,7 @@ function stateLine(j) {
 }
 
 export async function journeys(main, { canChange }) {
+  campaigns = null;  // read again on each visit: a campaign may have been made or renamed since
   const body = h("tbody");
   const table = h("div", { class: "table" }, h("table", { id: "journey-list" },
     h("caption", {}, "Journeys and what each did"),
@@ -187,6 +196,7 @@ export async function journeys(main, { canChange }) {
   async function load() {
     const found = await api("/admin/journeys");
     const rows = [...found.items].sort((a, b) => a.name.localeCompare(b.name));
+    await nameCampaigns(...rows.map((j) => j.entry));
     replace(body, rows.map((j) => h("tr", { "data-journey": j.id },
       h("td", {}, h("button", { type: "button", class: "link", "data-open": j.id }, j.name)),
       h("td", {}, eventText(j.entry)),
