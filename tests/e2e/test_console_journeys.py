@@ -2,11 +2,11 @@
 the keyboard (a mail, a wait, a branch on "opened the first", a second mail, a goal), a refusal
 shown next to the step's control it names, published (a draft someone saved since refused
 first, 409), entered by a subscriber's confirmation, and its steps' figures moving as the tick
-sends mail 1, the mail is opened and the wait ends; a journey entered by joining a segment
-with a notify step built from the keyboard and read back as it was saved, then changed to
-enter on a score crossing (no score and 0 refused at its control) with a click in a campaign's
-mail as its goal; a viewer reads a journey with no control and a forced publish is refused;
-accessible at 1280 and 390 px without sideways scrolling."""
+sends mail 1, the mail is opened and the wait ends; a journey entered by a segment and its
+later joiners with a notify step built from the keyboard and read back as it was saved, then
+changed to enter on a score crossing (no score and 0 refused at its control) with a click in
+a campaign's mail as its goal; a viewer reads a journey with no control and a forced
+publish is refused; accessible at 1280 and 390 px without sideways scrolling."""
 
 from __future__ import annotations
 
@@ -274,9 +274,10 @@ def test_a_welcome_journey_built_from_the_keyboard_is_published_entered_and_coun
 def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and_kept(
     page: Page, stack: Any, templates: list[str]
 ) -> None:
-    """Entry by joining a segment (chosen among GET /admin/segments), a notify step refused with
-    no channel (said at its checkboxes), then to EventBridge and the webhooks with a label, and
-    a branch on a condition; the draft read back through the API, then saved unchanged. Then
+    """Entry by a segment and its later joiners (chosen among GET /admin/segments), a notify
+    step refused with no channel (said at its checkboxes), then to EventBridge and the webhooks
+    with a label, and a branch on a condition; the draft read back through the API, then saved
+    unchanged. Then
     the entry a score crossing (none and 0 refused at its control, then 50) and the goal a
     click in a campaign's mail (chosen among GET /admin/campaigns): said in words, shown in the
     form as saved, saved unchanged."""
@@ -291,8 +292,8 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
     tab_to(page, page.get_by_label("Name", exact=True))
     page.keyboard.type("Trial, typed")
     tab_to(page, page.get_by_label("When", exact=True))
-    page.keyboard.press("End")  # the last choice: members of a segment
-    expect(page.locator("#jo-entry")).to_have_value("segment")
+    page.keyboard.press("End")  # the last choice: a segment's members and later joiners
+    expect(page.locator("#jo-entry")).to_have_value("segment_joiners")
     expect(page.locator("#jo-entry-segment option")).to_have_count(2)  # the list was read
     add_step(page, 7, "#jo-0-to-eventbridge")  # past seven kinds: notify
     press(page, "Create the draft")  # no segment chosen, no channel ticked: both said
@@ -327,7 +328,7 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
     page.keyboard.press("Enter")  # submits the form
     expect(page.locator("#editing")).to_have_text("Journey Trial, typed")
     expect(page.locator("#journey-area .pairs")).to_contain_text(
-        "they are in the segment trial-users when it is published"
+        "they are in the segment trial-users when it is published, or join it later"
     )
     expect(page.locator('#journey-steps [data-step="notify_1"]')).to_contain_text(
         "Tell EventBridge and the webhooks (label trial-ending), then go to branch_1."
@@ -338,7 +339,8 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
         if j["name"] == "Trial, typed"
     ]
     before = admin(stack, "GET", f"/admin/journeys/{stored['id']}").json()
-    assert before["entry"] == {"segment": "trial-users"} and before["start"] == "notify_1"
+    assert before["entry"] == {"segment": "trial-users", "joiners": True}
+    assert before["start"] == "notify_1"
     assert before["steps"][0] == {
         "id": "notify_1",
         "type": "notify",
@@ -352,7 +354,7 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
     ]
 
     press(page, "Edit the draft")
-    expect(page.locator("#jo-entry")).to_have_value("segment")
+    expect(page.locator("#jo-entry")).to_have_value("segment_joiners")
     expect(page.locator("#jo-entry-segment option:checked")).to_have_text(
         "Trial users (trial-users)"
     )
@@ -368,7 +370,7 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
     # entered on a score crossing, converted on a click in the campaign's mail
     press(page, "Edit the draft")
     page.locator("#jo-entry").focus()
-    for _ in range(3):  # up past a campaign's click and open: a score crossing
+    for _ in range(4):  # up past a segment's members, a campaign's click and open: a score
         page.keyboard.press("ArrowUp")
     expect(page.locator("#jo-entry")).to_have_value("score_crossed")
     tab_to(page, page.locator("#jo-entry-at_least"))  # left empty: refused at it

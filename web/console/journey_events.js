@@ -52,6 +52,10 @@ export const KINDS = [
     is: (w) => typeof w.segment === "string", out: (d) => ({ segment: d.segment || "" }),  // none chosen: refused at the select
     text: (w) => "they are in the segment " + w.segment + " when it is published",
     note: "Its members at the moment you publish enter; people who join it later do not." },
+  { value: "segment_joiners", label: "They are in a segment when it is published, or join it later", parts: ["entry"], keys: ["segment"],
+    shape: "SegmentEntry", is: (w) => typeof w.segment === "string" && w.joiners === true, out: (d) => ({ segment: d.segment || "", joiners: true }),
+    text: (w) => "they are in the segment " + w.segment + " when it is published, or join it later",
+    note: "Its members at the moment you publish enter, and people who join it later: within seconds of a change of theirs, within a day when time alone puts them in." },
 ];
 
 /** What the API is sent for a kind with these details. */
