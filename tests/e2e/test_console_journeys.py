@@ -5,8 +5,9 @@ first, 409), entered by a subscriber's confirmation, and its steps' figures movi
 sends mail 1, the mail is opened and the wait ends; a journey entered by a segment and its
 later joiners with a notify step built from the keyboard and read back as it was saved, then
 changed to enter on a score crossing (no score and 0 refused at its control) with a click in
-a campaign's mail as its goal; a viewer reads a journey with no control and a forced
-publish is refused; accessible at 1280 and 390 px without sideways scrolling."""
+a campaign's mail as its goal, then on a date field; a viewer reads a journey with no
+control and a forced publish is refused; accessible at 1280 and 390 px without sideways
+scrolling."""
 
 from __future__ import annotations
 
@@ -280,7 +281,8 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
     unchanged. Then
     the entry a score crossing (none and 0 refused at its control, then 50) and the goal a
     click in a campaign's mail (chosen among GET /admin/campaigns): said in words, shown in the
-    form as saved, saved unchanged."""
+    form as saved, saved unchanged; then the entry a date field (every year or once refused
+    unchosen), the same."""
     segment = {"id": "trial-users", "name": "Trial users", "topic": "newsletter"}
     assert admin(stack, "POST", "/admin/segments", json=segment).status_code == 201
     campaign = {"name": "Spring sale", "template_id": templates[0], "segment_id": "trial-users"}
@@ -292,7 +294,8 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
     tab_to(page, page.get_by_label("Name", exact=True))
     page.keyboard.type("Trial, typed")
     tab_to(page, page.get_by_label("When", exact=True))
-    page.keyboard.press("End")  # the last choice: a segment's members and later joiners
+    page.keyboard.press("End")  # a date of theirs, the last choice
+    page.keyboard.press("ArrowUp")  # a segment's members and later joiners
     expect(page.locator("#jo-entry")).to_have_value("segment_joiners")
     expect(page.locator("#jo-entry-segment option")).to_have_count(2)  # the list was read
     add_step(page, 7, "#jo-0-to-eventbridge")  # past seven kinds: notify
@@ -415,6 +418,38 @@ def test_a_segment_entry_and_a_notify_step_built_from_the_keyboard_are_saved_and
     assert again["version"] == scored["version"] + 1
     for part in ("name", "entry", "reentry", "goal", "start", "steps"):
         assert again[part] == scored[part], part
+
+    # entered a week before the birthday (the profile's date field), every year
+    press(page, "Edit the draft")
+    page.locator("#jo-entry").focus()
+    page.keyboard.press("End")  # the last choice: a date of theirs
+    expect(page.locator("#jo-entry")).to_have_value("date")
+    tab_to(page, page.locator("#jo-entry-date_field"))
+    expect(page.locator("#jo-entry-date_field option")).to_have_count(2)  # the schema was read
+    page.keyboard.press("ArrowDown")
+    tab_to(page, page.locator("#jo-entry-days"))
+    page.keyboard.type("-7")
+    press(page, "Save the draft")  # every year or once not chosen: refused at it
+    expect(page.locator("#jo-entry-every_year-error")).to_have_text("Field required")
+    expect(page.locator("#jo-entry-every_year")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # every year
+    press(page, "Save the draft")
+    expect(pairs).to_contain_text("their birthday is 7 days away, every year, at 09:00")
+    dated = admin(stack, "GET", f"/admin/journeys/{stored['id']}").json()
+    assert dated["entry"] == {
+        "date_field": "birthday",
+        "days": -7,
+        "every_year": True,
+        "time": "09:00",
+    }
+    press(page, "Edit the draft")
+    expect(page.locator("#jo-entry-every_year option:checked")).to_have_text(
+        "Every year on its day (a birthday)"
+    )
+    assert_fits(page, 1280)  # the date's controls and the campaign's shown: axe finds nothing
+    press(page, "Save the draft")
+    expect(page.locator("#editing")).to_have_text("Journey Trial, typed")
+    assert admin(stack, "GET", f"/admin/journeys/{stored['id']}").json()["entry"] == dated["entry"]
 
 
 def test_a_viewer_reads_a_journey_with_no_write_control(page: Page, stack: Any, saved: str) -> None:

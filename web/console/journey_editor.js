@@ -1,9 +1,9 @@
 /* A journey's draft as a form (journeys.js): its name, what contacts enter on and its optional
    goal (journey_events.js: an event with the form, stage, topic, event name, score or campaign
-   it needs, or the segment they are in; campaigns and segments offered from the first page of
-   GET /admin/campaigns and /admin/segments), re-entry (once, or again after N days), and its
-   steps (journey_steps.js). Created with POST /admin/journeys or saved
-   with the draft's version read (PUT; 409 if someone saved since); a refusal goes next to the
+   it needs, the segment they are in, or a date field; campaigns and segments offered from the
+   first page of GET /admin/campaigns and /admin/segments, date fields from the profile
+   schema), re-entry (once, or again after N days), and its steps (journey_steps.js). Created
+   with POST /admin/journeys or saved with the draft's version read (PUT; 409 if someone saved since); a refusal goes next to the
    control the API's `fields` names. Nothing changes for contacts until the draft is published. */
 
 import { api } from "./api.js";
@@ -82,8 +82,10 @@ export function journeyEditor(area, journey, canChange, done) {
   if (!canChange) return;
   api("/admin/templates?limit=100").then((page) => replace(area.querySelector("#jo-templates"),
     page.items.map((t) => h("option", { value: t.id }, t.name)))).catch(() => {});
-  api("/admin/profile-schema").then((schema) => {  // an update step's fields and topics
+  api("/admin/profile-schema").then((schema) => {  // an update step's fields and topics, a date entry's field
     knowSchema(schema);
+    lists.date_fields = (schema.profile || []).filter((f) => f.type === "date").map((f) => ({ id: f.name, name: f.label }));
+    fillLists(form, "date_fields", lists.date_fields);
     replace(area.querySelector("#jo-fields"), [...(schema.profile || []), ...(schema.interests || [])].map((f) => h("option", { value: f.name }, f.label)));
     replace(area.querySelector("#jo-topics"), (schema.topics || []).map((t) => h("option", { value: t.id }, t.label)));
   }).catch(() => {});

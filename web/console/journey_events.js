@@ -1,7 +1,7 @@
 /* What contacts enter a journey on, convert on (its goal) or wake a waiting run on, as a table
    (KINDS), so that one more kind of entry is one more row: which parts take it (as the API's
-   journey model: the entry JourneyWhen or a segment, the goal JourneyWhen, a wait for an
-   event only the automation rules' When), the API keys it has (DETAILS: one control per key,
+   journey model: the entry JourneyWhen, a segment (its later joiners too) or a date field,
+   the goal JourneyWhen, a wait for an event only the automation rules' When), the API keys it has (DETAILS: one control per key,
    shown while the chosen kind has it), how a stored value is recognised (`is`, and no key
    the row does not know), what the API is sent (`out`), the model a refusal names it by
    (`shape`: pydantic's union tag) and its words (`text`). A stored value no row knows is kept
@@ -15,7 +15,8 @@ const JOURNEYS = ["entry", "goal"];  // JourneyWhen's own (a wait's event refuse
 const KEPT = "+kept";
 
 // A control per API key: a text or number input, or a select of a list read by the form
-// (`lists`: campaigns, segments), whose `any` choice leaves the key out.
+// (`lists`: campaigns, segments, the profile's date fields) or of fixed `choices` (JSON
+// values), whose `any` choice leaves the key out.
 export const DETAILS = {
   form_id: { label: "Form id", hint: "Leave empty for any form." },
   stage: { label: "Stage", hint: "A stage of the scoring ruleset, such as mql." },
@@ -25,7 +26,18 @@ export const DETAILS = {
     attrs: { type: "number", step: "any", inputmode: "decimal" } },
   campaign_id: { label: "Campaign", list: "campaigns", any: "Any campaign", hint: "From the newest 100 campaigns." },
   segment: { label: "Segment", list: "segments", any: "Choose a segment" },
+  date_field: { label: "Date field", list: "date_fields", any: "Choose a date field", hint: "A field of type date in the profile schema." },
+  days: { label: "Days after the date", hint: "Before it when negative (-7: a week before); 0: on the day.", number: true,
+    attrs: { type: "number", step: 1, min: -366, max: 366 } },
+  every_year: { label: "Which day", any: "Choose", choices: [[true, "Every year on its day (a birthday)"], [false, "Once, the date itself (a renewal)"]] },
+  time: { label: "At (HH:MM, 24 h)", hint: "In the send policy's time zone; left empty, 09:00.", attrs: { maxlength: 5, placeholder: "09:00", inputmode: "numeric" } },
 };
+
+function dated(w) {
+  const n = Math.abs(w.days) === 1 ? "1 day" : Math.abs(w.days) + " days";
+  const day = w.days === 0 ? "it is the day of their " + w.date_field : "their " + w.date_field + (w.days < 0 ? " is " + n + " away" : " was " + n + " ago");
+  return day + (w.every_year ? ", every year" : ", once (the date itself)") + ", at " + (w.time || "09:00");
+}
 
 function campaign(w, names) {
   if (!w.campaign_id) return "any campaign";
@@ -56,6 +68,9 @@ export const KINDS = [
     shape: "SegmentEntry", is: (w) => typeof w.segment === "string" && w.joiners === true, out: (d) => ({ segment: d.segment || "", joiners: true }),
     text: (w) => "they are in the segment " + w.segment + " when it is published, or join it later",
     note: "Its members at the moment you publish enter, and people who join it later: within seconds of a change of theirs, within a day when time alone puts them in." },
+  { value: "date", label: "A date of theirs, N days before or after (a birthday, a renewal)", parts: ["entry"], keys: ["date_field", "days", "every_year", "time"],
+    shape: "DateEntry", is: (w) => typeof w.date_field === "string", out: (d) => ({ date_field: "", ...d }), text: dated,
+    note: "Each day at its time, the contacts whose date is that many days away enter. Every year needs a re-entry rule that lets them in again (again, 300 days after entering, say)." },
 ];
 
 /** What the API is sent for a kind with these details. */
@@ -114,12 +129,16 @@ export function eventPart({ part, label, id, base, prefix, value, readOnly, none
     const detail = DETAILS[key];
     const attrs = { id: base + "-" + key, name: prefix + "." + key, "aria-describedby": base + "-" + key + "-error" };
     let control;
+    const was = current?.keys.includes(key) ? value[key] ?? "" : "";
     if (detail.list) {
       control = h("select", { ...attrs, disabled: readOnly, "data-list": detail.list, "data-any": detail.any });
-      fill(control, lists[detail.list] || [], current?.keys.includes(key) ? value[key] : "");
+      fill(control, lists[detail.list] || [], was);
+    } else if (detail.choices) {
+      control = h("select", { ...attrs, disabled: readOnly }, h("option", { value: "" }, detail.any),
+        detail.choices.map(([v, text]) => h("option", { value: JSON.stringify(v), selected: was !== "" && v === was }, text)));
     } else {
       control = h("input", { ...attrs, autocomplete: "off", readonly: readOnly, ...detail.attrs });
-      control.value = current?.keys.includes(key) ? value[key] ?? "" : "";
+      control.value = was;
     }
     controls[key] = control;
     const box = field(detail.label, control, detail.hint);
@@ -143,7 +162,7 @@ export function eventPart({ part, label, id, base, prefix, value, readOnly, none
     const d = {};
     for (const key of kind.keys) {
       const typed = controls[key].value.trim();
-      if (typed !== "") d[key] = DETAILS[key].number ? Number(typed) : typed;
+      if (typed !== "") d[key] = DETAILS[key].number ? Number(typed) : DETAILS[key].choices ? JSON.parse(typed) : typed;
     }
     return write(kind, d);
   };
