@@ -120,16 +120,6 @@ def _drop(key: Mapping[str, str], number: int, day: date) -> None:
         )
 
 
-def _string_key(name: Any, value: Any) -> bool:
-    """A key attribute of the Query's cursor, as DynamoDB gives it (`{"S": "..."}`)."""
-    return (
-        isinstance(name, str)
-        and isinstance(value, dict)
-        and list(value) == ["S"]
-        and isinstance(value["S"], str)
-    )
-
-
 def _message(raw: Mapping[str, Any]) -> tuple[str, int, date, str, dict[str, Any] | None]:
     journey_id, number, day, on = (raw.get(k) for k in ("journey_id", "version", "day", "on"))
     cursor = raw.get("start")
@@ -140,14 +130,7 @@ def _message(raw: Mapping[str, Any]) -> tuple[str, int, date, str, dict[str, Any
         and _DAY.fullmatch(day)
         and isinstance(on, str)
         and _MONTH_DAY.fullmatch(on)
-        and (
-            cursor is None
-            or (
-                isinstance(cursor, dict)
-                and len(cursor) <= 4
-                and all(_string_key(k, v) for k, v in cursor.items())
-            )
-        )
+        and steps_queue.is_cursor(cursor)
     ):
         raise ValueError("not a date entry's page")
     try:

@@ -44,16 +44,6 @@ def start(journey_id: str, version: int, *, since: float | None = None) -> None:
     steps_queue.send([({**first, "shard": shard}, 0) for shard in range(keys.TOPIC_SHARDS)])
 
 
-def _string_key(name: Any, value: Any) -> bool:
-    """A key attribute of the Query's cursor, as DynamoDB gives it (`{"S": "..."}`)."""
-    return (
-        isinstance(name, str)
-        and isinstance(value, dict)
-        and list(value) == ["S"]
-        and isinstance(value["S"], str)
-    )
-
-
 def _message(raw: Mapping[str, Any]) -> tuple[str, int, int, dict[str, Any] | None]:
     journey_id, version, shard = raw.get("journey_id"), raw.get("version"), raw.get("shard")
     cursor, since = raw.get("start"), raw.get("since", 0)
@@ -64,14 +54,7 @@ def _message(raw: Mapping[str, Any]) -> tuple[str, int, int, dict[str, Any] | No
         and 0 <= shard < keys.TOPIC_SHARDS
         and isinstance(since, int | float)
         and not isinstance(since, bool)
-        and (
-            cursor is None
-            or (
-                isinstance(cursor, dict)
-                and len(cursor) <= 4
-                and all(_string_key(k, v) for k, v in cursor.items())
-            )
-        )
+        and steps_queue.is_cursor(cursor)
     ):
         raise ValueError("not an enrollment page")
     return journey_id, version, shard, cursor

@@ -88,3 +88,20 @@ def run_key(message: Mapping[str, Any]) -> dict[str, str]:
     ):
         raise ValueError("not a journey run's key")
     return {"pk": pk, "sk": sk}
+
+
+def is_cursor(value: Any) -> bool:
+    """A page message's Query cursor (its next page's `ExclusiveStartKey`): none, or at most
+    four string key attributes as DynamoDB gives them (`{"S": "..."}`). The consumers check it
+    before a message's cursor reaches a Query."""
+    return value is None or (
+        isinstance(value, dict)
+        and len(value) <= 4
+        and all(
+            isinstance(name, str)
+            and isinstance(attribute, dict)
+            and list(attribute) == ["S"]
+            and isinstance(attribute["S"], str)
+            for name, attribute in value.items()
+        )
+    )
