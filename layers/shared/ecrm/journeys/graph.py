@@ -111,8 +111,9 @@ def version(journey_id: str, number: int) -> Version | None:
 
 def live_journeys(*, read_after: float | None = None) -> list[Version]:
     """The live version of every live journey (one Query, cached a short while); with
-    `read_after` (a `time.monotonic()`), only from a read begun after it (the automation
-    rules' read, `triggers.Rules`: a rule seen migrated has its journey seen live)."""
+    `read_after` (a `time.monotonic()`), from a read begun after it, however old: the caller's
+    own moment bounds it (the automation rules' read, `triggers.Rules`: a rule seen migrated
+    has its journey seen live; a stream batch's start: one read a batch)."""
     return _journeys(read_after)[1]
 
 
@@ -127,10 +128,10 @@ def _journeys(read_after: float | None) -> tuple[float, list[Version], frozenset
     global _live  # noqa: PLW0603 - a one-entry cache shared by the threads of one process
     with _lock:
         cached = _live
-    if (
-        cached
-        and time.monotonic() - cached[0] < settings().definition_cache_seconds
-        and (read_after is None or cached[0] >= read_after)
+    if cached and (
+        cached[0] >= read_after
+        if read_after is not None
+        else time.monotonic() - cached[0] < settings().definition_cache_seconds
     ):
         return cached
     started = time.monotonic()
