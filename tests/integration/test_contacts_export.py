@@ -84,7 +84,7 @@ def test_a_topic_export_hands_out_every_member_once_a_page_at_a_time(
     assert sorted(emails) == sorted(f"p{n}@example.com" for n in range(PEOPLE))
     assert len(set(emails)) == len(emails)
     assert pages >= PEOPLE // 7
-    assert columns[:5] == ["email", "first_name", "company", "interests", "role"]
+    assert columns[:6] == ["email", "first_name", "company", "birthday", "interests", "role"]
     p4 = next(c for c in contacts if c["email"] == "p4@example.com")
     assert (p4["first_name"], p4["company"], p4["status"]) == ("P4", "Acme", "subscribed")
     assert p4["topics"] == ["newsletter"] and p4["interests"] == ["events"]
