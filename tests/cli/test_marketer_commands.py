@@ -61,6 +61,18 @@ def _file(tmp_path: Path, name: str, data: dict[str, Any]) -> str:
     return str(path)
 
 
+def _one_mail(name: str, entry: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """A journey of one send step, the module's template on its topic, entered by `entry`."""
+    send = {
+        "id": "hello",
+        "type": "send",
+        "template_id": "cmd",
+        "topic": TOPIC,
+        "sender": {"email": "news@example.com", "name": "News"},
+    }
+    return {"name": name, "entry": entry, **more, "start": "hello", "steps": [send]}
+
+
 def test_segments_put_list_show_count_delete(ecrm: Ecrm, people: None, tmp_path: Path) -> None:
     segment = {"id": "cmd-all", "name": "Everyone", "topic": TOPIC}
     put = _json(ecrm("segments", "put", _file(tmp_path, "s.json", segment), "--json"))
@@ -246,20 +258,7 @@ def test_automations_migrate_one_then_all_and_a_migrated_rule_is_no_longer_edite
 def test_a_journey_entered_by_a_segment_enrolls_its_members_at_publish(
     ecrm: Ecrm, parts: None, stack: EmbeddedStack, tmp_path: Path
 ) -> None:
-    journey = {
-        "name": "Cmd segment welcome",
-        "entry": {"segment": "cmd"},
-        "start": "hello",
-        "steps": [
-            {
-                "id": "hello",
-                "type": "send",
-                "template_id": "cmd",
-                "topic": TOPIC,
-                "sender": {"email": "news@example.com", "name": "News"},
-            }
-        ],
-    }
+    journey = _one_mail("Cmd segment welcome", {"segment": "cmd"})
     missing = ecrm(
         "journeys", "put", _file(tmp_path, "j.json", {**journey, "entry": {"segment": "no"}})
     )
@@ -278,21 +277,11 @@ def test_a_journey_entered_by_a_segment_enrolls_its_members_at_publish(
 def test_a_journey_entered_on_a_date_field_is_put_published_and_shown(
     ecrm: Ecrm, parts: None, tmp_path: Path
 ) -> None:
-    journey = {
-        "name": "Cmd birthday",
-        "entry": {"date_field": "birthday", "days": -7, "every_year": True},
-        "reentry": {"mode": "again_after", "days": 300},
-        "start": "hello",
-        "steps": [
-            {
-                "id": "hello",
-                "type": "send",
-                "template_id": "cmd",
-                "topic": TOPIC,
-                "sender": {"email": "news@example.com", "name": "News"},
-            }
-        ],
-    }
+    journey = _one_mail(
+        "Cmd birthday",
+        {"date_field": "birthday", "days": -7, "every_year": True},
+        reentry={"mode": "again_after", "days": 300},
+    )
     not_a_date = {**journey, "entry": {**journey["entry"], "date_field": "company"}}
     refused = ecrm("journeys", "put", _file(tmp_path, "j.json", not_a_date))
     assert refused.code == 1 and "entry.date_field" in refused.err
