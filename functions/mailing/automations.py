@@ -33,7 +33,7 @@ def record_handler(record: records.StreamRecord, batch_started: float) -> None:
     if not new:
         return
     joined = joiners.on_change(
-        new, record.old_image, record_id=record.event_id, read_after=batch_started
+        new, record.old_image, record_id=record.event_id, fresh_since=batch_started
     )
     if joined:
         metrics.add_metric(name="JourneyRunsEntered", unit=MetricUnit.Count, value=len(joined))

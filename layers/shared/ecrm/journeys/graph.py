@@ -109,12 +109,15 @@ def version(journey_id: str, number: int) -> Version | None:
     return found
 
 
-def live_journeys(*, read_after: float | None = None) -> list[Version]:
+def live_journeys(
+    *, read_after: float | None = None, fresh_since: float | None = None
+) -> list[Version]:
     """The live version of every live journey (one Query, cached a short while); with
-    `read_after` (a `time.monotonic()`), from a read begun after it, however old: the caller's
-    own moment bounds it (the automation rules' read, `triggers.Rules`: a rule seen migrated
-    has its journey seen live; a stream batch's start: one read a batch)."""
-    return _journeys(read_after)[1]
+    `read_after` (a `time.monotonic()`), only from a read begun after it (the automation
+    rules' read, `triggers.Rules`: a rule seen migrated has its journey seen live); with
+    `fresh_since`, a read begun after it serves even once the cache time is over (a stream
+    batch's start: one read a batch where nothing is cached)."""
+    return _journeys(read_after, fresh_since)[1]
 
 
 def listened(*, read_after: float | None = None) -> frozenset[str]:
@@ -124,14 +127,19 @@ def listened(*, read_after: float | None = None) -> frozenset[str]:
     return _journeys(read_after)[2]
 
 
-def _journeys(read_after: float | None) -> tuple[float, list[Version], frozenset[str]]:
+def _journeys(
+    read_after: float | None, fresh_since: float | None = None
+) -> tuple[float, list[Version], frozenset[str]]:
     global _live  # noqa: PLW0603 - a one-entry cache shared by the threads of one process
     with _lock:
         cached = _live
-    if cached and (
-        cached[0] >= read_after
-        if read_after is not None
-        else time.monotonic() - cached[0] < settings().definition_cache_seconds
+    if (
+        cached
+        and (
+            time.monotonic() - cached[0] < settings().definition_cache_seconds
+            or (fresh_since is not None and cached[0] >= fresh_since)
+        )
+        and (read_after is None or cached[0] >= read_after)
     ):
         return cached
     started = time.monotonic()

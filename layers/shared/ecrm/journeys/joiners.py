@@ -106,14 +106,14 @@ def on_change(
     *,
     now: float | None = None,
     record_id: str | None = None,
-    read_after: float | None = None,
+    fresh_since: float | None = None,
 ) -> list[str]:
     """Enter the record's contact into each live journey whose segment they joined through it
-    (joiners on); returns those journeys. `read_after`: the live journeys as read since then
-    (the batch's start: one Query a batch where no copy is kept, DEFINITION_CACHE_SECONDS 0)."""
+    (joiners on); returns those journeys. `fresh_since`: a read of the live journeys since then
+    serves (the batch's start: one Query a batch where none is cached, as locally)."""
     if not concerns(new):
         return []
-    live = [v for v in graph.live_journeys(read_after=read_after) if v.segment and v.joiners]
+    live = [v for v in graph.live_journeys(fresh_since=fresh_since) if v.segment and v.joiners]
     if not live:
         return []
     now = clock.now() if now is None else now
