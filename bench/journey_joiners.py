@@ -13,36 +13,18 @@ the same stack: what a contact's change costs on the stream, and what the daily 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
+from bench import table_counts
 from bench.moto_env import Stack, as_function
 from ecrm.journeys import joiners_pass, stats
-from ecrm.platform import aws, clock, keys, store
+from ecrm.platform import clock, keys, store
 from local.lambda_runtime import LambdaContext
 from local.sample_events import stream_event
 
 JOINS = 200
 DAY = 86400.0
-
-
-@contextmanager
-def _reads() -> Iterator[Counter[str]]:
-    counted: Counter[str] = Counter()
-
-    def count(model: Any, params: dict[str, Any], **_: Any) -> None:
-        if model.name in ("GetItem", "Query"):
-            counted["reads"] += 1
-        elif model.name == "BatchGetItem":
-            counted["reads"] += sum(len(r["Keys"]) for r in params["RequestItems"].values())
-
-    client = aws.dynamodb()
-    client.meta.events.register("before-parameter-build.dynamodb", count, unique_id="bench-joiners")
-    try:
-        yield counted
-    finally:
-        client.meta.events.unregister("before-parameter-build.dynamodb", unique_id="bench-joiners")
 
 
 def _records(changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -78,7 +60,7 @@ def measure(
         c = stack.context(function)
 
         def deliver(records: list[dict[str, Any]]) -> Counter[str]:
-            with _reads() as counted:
+            with table_counts.counting() as counted:
                 for start in range(0, len(records), 50):  # the mapping's batches
                     batch = {"Records": records[start : start + 50]}
                     context = LambdaContext(
@@ -92,7 +74,7 @@ def measure(
         entered = _entered(journey_id) - before
         deliver(joins)  # every record again: a redelivery
     again = _entered(journey_id) - before - entered
-    with _reads() as passed:
+    with table_counts.counting() as passed:
         assert joiners_pass.run_due(keys.journey_daily(journey_id), now=clock.now() + DAY + 60)
         drain(stack)
     topic_members = len(outsiders) + len(members)

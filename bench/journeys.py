@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench import journey_entries, journey_lateness
+from bench import journey_entries, journey_lateness, table_counts
 from bench.campaign_env import seed
 from bench.figures import Figure
 from bench.moto_env import Stack, as_function, in_process
@@ -53,8 +53,6 @@ WAIT_MINUTES = 60
 MAX_CALLS = 200  # a run's life makes about 30 AWS calls; the sweep ends at the last one
 SENDER = {"email": "news@example.com", "name": "Bench"}
 HTML = '<p>Hi {{ contact.email }}</p><a href="{{ unsubscribe_url }}">Unsubscribe</a>'
-WRITES = {"PutItem": 1, "UpdateItem": 1, "DeleteItem": 1}
-READS = {"GetItem": 1, "Query": 1}
 
 
 def _journey() -> str:
@@ -151,36 +149,12 @@ def _recording(sent: list[dict[str, str]]) -> None:
     )
 
 
-@contextmanager
-def _counting() -> Iterator[Counter[str]]:
-    """DynamoDB items read and written by the product's DynamoDB client inside the block."""
-    counted: Counter[str] = Counter()
-
-    def count(params: dict[str, Any], model: Any, **_: Any) -> None:
-        name = model.name
-        if name == "TransactWriteItems":
-            counted["writes"] += len(params["TransactItems"])
-        elif name == "BatchWriteItem":
-            counted["writes"] += sum(len(v) for v in params["RequestItems"].values())
-        elif name == "BatchGetItem":
-            counted["reads"] += sum(len(v["Keys"]) for v in params["RequestItems"].values())
-        counted["writes"] += WRITES.get(name, 0)
-        counted["reads"] += READS.get(name, 0)
-
-    client = aws.dynamodb()
-    client.meta.events.register("provide-client-params.dynamodb", count, unique_id="bench-j")
-    try:
-        yield counted
-    finally:
-        client.meta.events.unregister("provide-client-params.dynamodb", unique_id="bench-j")
-
-
 def per_step() -> dict[str, Any]:
     with _stage() as (sent, later, stack):
         journey_id = _journey()
         seed(RUNS, start=500)
         people = [keys.contact_id_for(f"p0-{n}@bench.example") for n in range(500, 500 + RUNS)]
-        with _counting() as counted:
+        with table_counts.counting() as counted:
             _recording(sent)
             for person in people:
                 entry.on_event(Happened("confirmed", person, "bench"))
