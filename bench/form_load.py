@@ -192,7 +192,7 @@ def load_stack(rate_limit_per_ip: int) -> Iterator[EmbeddedStack]:
     try:
         with (
             tempfile.TemporaryDirectory() as state,
-            EmbeddedStack(Path(state), fresh=True) as stack,
+            EmbeddedStack(Path(state), fresh=True, keep_state=False) as stack,  # a temp dir
         ):
             yield stack
     finally:

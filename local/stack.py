@@ -22,6 +22,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
 
 from local import clients
@@ -46,6 +47,7 @@ from local.mail_simulator import MailSimulator
 from local.moto_backend import keep_email_tags
 from local.moto_dispatch import cached_dispatch_lookups
 from local.moto_fast import fast_moto
+from local.moto_in_process import answered_in_process
 from local.moto_threads import thread_safe_moto
 from local.openapi import merged_openapi
 from local.outbox import Outbox
@@ -275,6 +277,9 @@ class EmbeddedStack:
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.moto_url = f"http://{host}:{port}"
+        # This process's own calls (functions, pumps) skip the socket: same app, same answers.
+        app = DomainDispatcherApplication(create_backend_app)
+        self._patches.enter_context(answered_in_process(app, self.moto_url))
         # moto's state is process-wide: a stack started earlier in this process left its own.
         reset = urllib.request.Request(  # noqa: S310 - our own loopback server
             f"{self.moto_url}/moto-api/reset", method="POST"

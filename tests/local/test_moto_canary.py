@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import moto
 import moto.backends
+import moto.core.request
 import moto.core.responses
 import moto.core.utils
 import moto.ses.models
@@ -32,6 +33,7 @@ from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from moto.moto_server import werkzeug_app
 from moto.ses.models import SESBackend
 from moto.sesv2.responses import SESV2Response
 from moto.sqs.models import Queue, SQSBackend
@@ -39,6 +41,7 @@ from moto.sqs.models import Queue, SQSBackend
 from local.intrinsics import local_names
 
 THREADS = "local/moto_threads.py thread_safe_moto"
+IN_PROCESS = "local/moto_in_process.py answered_in_process"
 TRANSACTIONS = "local/moto_backend.py fast_transactions"
 
 
@@ -140,6 +143,10 @@ CALLED = [
         "method_names_from_class",
         ("clazz",),
     ),
+    Called(IN_PROCESS, werkzeug_app.DomainDispatcherApplication, "__call__", ("self", "environ")),
+    Called(IN_PROCESS, werkzeug_app, "create_backend_app", ("service",)),
+    Called(IN_PROCESS, moto.core.request, "environ_key_for_header", ("header_name",)),
+    Called(IN_PROCESS, moto.core.request, "should_preserve_original_header_name", ("header_name",)),
 ]
 
 ASSIGNED = [

@@ -1,0 +1,126 @@
+"""The local stack's own requests to its moto server, answered without a socket.
+
+The functions `ecrm serve` runs, its pumps and its housekeeping live in the server's process,
+yet each of their calls went through urllib3 to the loopback port and back through werkzeug's
+HTTP server: in the 5,000-row import about an eighth of the process's CPU was that round
+trip (formatting and parsing HTTP on both sides, a thread per request), not moto's work.
+
+`answered_in_process(app, url)` makes every botocore request of this process whose URL starts
+with the server's `url` a call of the server's own WSGI application (`app`), with the environ
+werkzeug's server would have built: the same flask dispatch, the same backends, the same
+answers. Anything else (a CLI in another process, a browser, a test's `requests`) still comes
+over HTTP. botocore's `URLLib3Session.send` is the one place every client's request passes,
+whichever session made the client; it is put back on exit.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from io import BytesIO
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from botocore.awsrequest import AWSPreparedRequest, AWSRequest, AWSResponse
+from botocore.httpsession import URLLib3Session
+from moto.core.botocore_stubber import MockRawResponse
+from moto.core.request import (
+    PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+    environ_key_for_header,
+    should_preserve_original_header_name,
+)
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@contextmanager
+def answered_in_process(app: WsgiApp, url: str) -> Iterator[None]:
+    """Requests to `url` (scheme, host and port) go straight to `app` while the block lasts."""
+    original = URLLib3Session.send
+    base = url.rstrip("/") + "/"
+
+    def send(self: URLLib3Session, request: AWSRequest | AWSPreparedRequest) -> AWSResponse:
+        if isinstance(request, AWSPreparedRequest) and request.url.startswith(base):
+            return _call(app, request)
+        return original(self, request)
+
+    URLLib3Session.send = send  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        URLLib3Session.send = original  # type: ignore[method-assign]
+
+
+def _call(app: WsgiApp, request: AWSPreparedRequest) -> AWSResponse:
+    answer: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
+        answer[:] = [int(status.split(" ", 1)[0]), headers]
+
+    chunks = app(environ(request), start_response)
+    try:
+        body = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    status, headers = answer
+    # As urllib3 does for HEAD, and a server must for 204/304: the headers, no body.
+    if request.method == "HEAD":
+        body = b""
+    return AWSResponse(request.url, status, headers, MockRawResponse(body))
+
+
+def environ(request: AWSPreparedRequest) -> dict[str, Any]:
+    """The WSGI environ werkzeug's server (with moto's request handler) makes of `request`."""
+    parts = urlsplit(request.url)
+    body = _body(request.body)
+    env: dict[str, Any] = {
+        "REQUEST_METHOD": request.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote(parts.path, encoding="latin-1"),  # as werkzeug's server has it
+        "QUERY_STRING": parts.query,
+        "REQUEST_URI": parts.path + (f"?{parts.query}" if parts.query else ""),
+        "RAW_URI": parts.path + (f"?{parts.query}" if parts.query else ""),
+        "SERVER_NAME": parts.hostname or "127.0.0.1",
+        "SERVER_PORT": str(parts.port or 80),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "REMOTE_PORT": 0,
+        "HTTP_HOST": parts.netloc,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": parts.scheme,
+        "wsgi.input": BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    preserved: dict[str, str] = {}
+    for name, value in request.headers.items():
+        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+        if name.lower() in ("host", "content-length", "transfer-encoding", "expect"):
+            continue  # said above, or about the connection (the body is whole here)
+        if "_" in name:  # werkzeug's server drops these; moto keeps S3 metadata's
+            if not should_preserve_original_header_name(name):
+                continue
+            preserved.setdefault(environ_key_for_header(name), name)
+        key = environ_key_for_header(name)
+        env[key] = f"{env[key]},{text}" if key in env and key.startswith("HTTP_") else text
+    env[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = preserved
+    return env
+
+
+def _body(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "read"):
+        data = body.read()
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return b"".join(bytes(chunk) for chunk in body)
