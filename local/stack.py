@@ -45,9 +45,9 @@ from local.lambda_runtime import (
 )
 from local.mail_simulator import MailSimulator
 from local.moto_backend import keep_email_tags
+from local.moto_direct import answered_in_process
 from local.moto_dispatch import cached_dispatch_lookups
 from local.moto_fast import fast_moto
-from local.moto_in_process import answered_in_process
 from local.moto_threads import thread_safe_moto
 from local.openapi import merged_openapi
 from local.outbox import Outbox

@@ -6,7 +6,8 @@
   client created outside moto fails at once, locally, with "connection refused".
 - `moto_in_process`: `mock_aws` intercepts requests addressed to AWS's own endpoints, so inside
   it the unreachable endpoint is lifted; a client created there and used after the block ends
-  (by a thread left behind, say) would address AWS, which `refuse_remote_hosts` stops.
+  (by a thread left behind, say) would address AWS, which `refuse_remote_hosts` stops. Its
+  interceptions of the `requests` library are registered once per process (`_KeptInterceptions`).
 - `refuse_remote_hosts`: in the test process, resolving any name but the loopback's fails at
   once (no DNS lookup of amazonaws.com, ever).
 - `threads_end_with_the_test`: a test (with its function-scoped fixtures) that leaves a thread
@@ -25,7 +26,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from moto import mock_aws
+from moto.core.base_backend import BackendDict
+from moto.core.model_instances import reset_model_data
+from moto.core.models import MockAWS, botocore_stubber, responses_mock
 
 CLOSED_PORT_ENDPOINT = "http://127.0.0.1:9"  # the discard port: nothing listens on it here
 
@@ -71,11 +74,34 @@ def moto_in_process(*, fresh_session: bool = False) -> Iterator[None]:
     session holds no state of moto's, and the environment's credentials are fake anyway."""
     previous = os.environ.pop("AWS_ENDPOINT_URL", None)
     try:
-        with mock_aws(config={"core": {"reset_boto3_session": fresh_session}}):
+        with _KeptInterceptions(config={"core": {"reset_boto3_session": fresh_session}}):
             yield
     finally:
         if previous is not None:
             os.environ["AWS_ENDPOINT_URL"] = previous
+
+
+class _KeptInterceptions(MockAWS):
+    """`mock_aws`, whose interceptions of the `requests` library (a `responses` callback per
+    HTTP method and service URL pattern, some 1,500, the same each time) stay registered from one
+    test to the next: moto cleared and registered them again at every start, about 60% of each
+    test's `aws_env`. Backends are reset at start and stop as moto resets them."""
+
+    def _enable_patching(self, reset: bool = True) -> None:
+        if not responses_mock.registered():  # the first start here (or a plain `mock_aws`'s reset)
+            super()._enable_patching(reset)
+            return
+        botocore_stubber.enabled = True
+        if reset:
+            BackendDict.reset()
+        responses_mock.start()
+
+    def _disable_patching(self, remove_data: bool) -> None:
+        botocore_stubber.enabled = False
+        if remove_data:
+            BackendDict.reset()
+            reset_model_data()
+        responses_mock.stop()
 
 
 def is_local(host: Any) -> bool:

@@ -25,6 +25,8 @@ import moto.core.responses
 import moto.core.utils
 import moto.ses.models
 import pytest
+from moto.core import model_instances
+from moto.core.models import MockAWS
 from moto.core.responses import ActionResult
 from moto.dynamodb import comparisons
 from moto.dynamodb.models import DynamoDBBackend
@@ -41,7 +43,8 @@ from moto.sqs.models import Queue, SQSBackend
 from local.intrinsics import local_names
 
 THREADS = "local/moto_threads.py thread_safe_moto"
-IN_PROCESS = "local/moto_in_process.py answered_in_process"
+IN_PROCESS = "local/moto_direct.py answered_in_process"
+KEPT = "tests/isolation.py _KeptInterceptions"
 TRANSACTIONS = "local/moto_backend.py fast_transactions"
 
 
@@ -144,6 +147,9 @@ CALLED = [
         ("clazz",),
     ),
     Called(IN_PROCESS, werkzeug_app.DomainDispatcherApplication, "__call__", ("self", "environ")),
+    Called(KEPT, MockAWS, "_enable_patching", ("self", "reset")),
+    Called(KEPT, MockAWS, "_disable_patching", ("self", "remove_data")),
+    Called(KEPT, model_instances, "reset_model_data", ()),
     Called(IN_PROCESS, werkzeug_app, "create_backend_app", ("service",)),
     Called(IN_PROCESS, moto.core.request, "environ_key_for_header", ("header_name",)),
     Called(IN_PROCESS, moto.core.request, "should_preserve_original_header_name", ("header_name",)),

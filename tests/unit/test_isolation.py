@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.exceptions import EndpointConnectionError
 
 from tests import isolation
@@ -71,6 +72,23 @@ def test_a_client_that_outlives_its_moto_mock_cannot_reach_aws(lookups: list[str
     assert any(host.endswith("amazonaws.com") for host in lookups)
     with pytest.raises(socket.gaierror, match="tests may not reach the network"):
         socket.getaddrinfo("sqs.us-east-1.amazonaws.com", 443)
+
+
+def test_each_moto_block_starts_empty_and_intercepts_the_requests_library_too() -> None:
+    """The `requests` interceptions are kept from one block to the next (`_KeptInterceptions`),
+    the data is not, and none of them outlive a block."""
+    for _ in range(2):
+        with isolation.moto_in_process():
+            s3 = boto3.client("s3")
+            assert s3.list_buckets()["Buckets"] == []  # nothing left by the block before
+            s3.create_bucket(Bucket="uploads")
+            params = {"Bucket": "uploads", "Key": "people.csv"}
+            url = s3.generate_presigned_url("put_object", Params=params)
+            assert requests.put(url, data=b"email\n", timeout=10).status_code == 200
+            assert s3.get_object(**params)["Body"].read() == b"email\n"
+
+    with pytest.raises(requests.ConnectionError, match="tests may not reach the network"):
+        requests.put(url, data=b"email\n", timeout=10)
 
 
 @pytest.mark.parametrize(

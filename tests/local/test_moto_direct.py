@@ -1,4 +1,4 @@
-"""`local.moto_in_process`: the stack's own calls to its moto server skip the socket and get the
+"""`local.moto_direct`: the stack's own calls to its moto server skip the socket and get the
 answers the server gives over HTTP (errors, headers, binary bodies and S3 metadata included);
 calls anywhere else still go over the wire."""
 
@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
 
-from local.moto_in_process import answered_in_process
+from local.moto_direct import answered_in_process
 
 
 @pytest.fixture
