@@ -105,12 +105,12 @@ test:
 
 # The modules marked serial, named: `pytest -m serial` alone collects the whole suite (20 s of
 # CPU) to find them, and each xdist worker collected them to leave them out (8 s: schemathesis
-# builds its cases at collection).
+# builds its cases at collection). The workers do not load schemathesis' pytest plugin either.
 SERIAL_MODULES = $(shell grep -rlx --include='test_*.py' 'pytestmark = pytest.mark.serial' tests)
 
 test-workers: $(STAMP)
 	ECRM_REQUIRE_BUILD=1 $(BIN)/pytest -m "not serial" $(addprefix --ignore=,$(SERIAL_MODULES)) \
-	  -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
+	  -p no:schemathesis -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 test-serial: $(STAMP)
 	$(BIN)/pytest -m serial --durations=5 $(PYTEST_ARGS) $(SERIAL_MODULES)

@@ -15,7 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode_str
+import yaml
+
+from local import cfn_yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO_ROOT / "infra" / "template.yaml"
@@ -266,11 +268,12 @@ def _get_att_parts(value: Json) -> list[str]:
 
 @lru_cache(maxsize=4)
 def _parsed(text: str) -> str:
-    """The template `text` as JSON text. Parsing the YAML is most of a local stack's start
-    (~2 s of it), and a test process starts dozens of stacks from the same file."""
-    # cfn-lint's decoder understands the short intrinsic tags (!Ref, !GetAtt, !Sub, !If).
-    document, problems = decode_str(text)
-    if document is None or problems:
-        raise ValueError(f"cannot parse template: {problems}")
-    # Its nodes are dict/str subclasses carrying line marks: plain JSON is simpler to hold.
+    """The template `text` as JSON text: parsed once per process, though a test process starts
+    dozens of stacks from the same file."""
+    try:
+        document = cfn_yaml.load(text)  # the short intrinsic tags (!Ref, !GetAtt, !Sub, !If)
+    except yaml.YAMLError as problem:
+        raise ValueError(f"cannot parse template: {problem}") from problem
+    if not isinstance(document, dict):
+        raise ValueError("cannot parse template: not a mapping")
     return json.dumps(document)

@@ -123,6 +123,12 @@ def template_world() -> moto_snapshot.Snapshot:
     return moto_snapshot.take(product_template())
 
 
+@cache
+def world_environment() -> dict[str, str]:
+    """The functions' environment in the template's world: the same names in every test."""
+    return functions_environment(product_template(), template_world().names)
+
+
 @contextmanager
 def aws_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """`aws_env` for any scope (a module's tests may share one world: tests/security)."""
@@ -132,11 +138,10 @@ def aws_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     # moto with its same-outcome shortcuts (local/moto_fast.py): without them a transaction
     # deep-copies the table per item and every answer walks a generic serializer.
     with isolation.moto_in_process(), fast_moto():
-        template = product_template()
         names = moto_snapshot.restore(template_world())
         # Every variable the template gives a function (queue URLs, senders, ...), resolved
         # as `ecrm serve` does; the test's own choices above win.
-        for name, value in functions_environment(template, names).items():
+        for name, value in world_environment().items():
             if name not in TEST_ENVIRONMENT:
                 monkeypatch.setenv(name, value)
         yield {"table": names.refs["Table"]}

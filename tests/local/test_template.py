@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
+from local import cfn_yaml
 from local.intrinsics import NO_VALUE, Resolver, local_names
 from local.template import Template
 from tests.local.conftest import small_template
@@ -66,3 +70,51 @@ def test_the_product_template_resolves_every_function_environment() -> None:
             function.logical_id,
             environment,
         )
+
+
+def test_the_projects_template_reads_as_cfn_lint_reads_it() -> None:
+    """`local.cfn_yaml` (libyaml with CloudFormation's tags) against cfn-lint's decoder, which the
+    local stack used before (and `make lint` still runs): the same document, tag for tag."""
+    from cfnlint.decode import decode_str  # the reference: cfn-lint is a dev dependency
+
+    text = (Path(__file__).resolve().parents[2] / "infra" / "template.yaml").read_text()
+    expected, problems = decode_str(text)
+    assert not problems
+    assert cfn_yaml.load(text) == json.loads(json.dumps(expected))
+
+
+def test_short_tags_become_their_long_forms() -> None:
+    text = """
+    A: !Ref Table
+    B: !GetAtt Table.StreamArn
+    C: !GetAtt [Queue, Arn]
+    D: !Sub "${AWS::StackName}-x"
+    E: !If [IsProd, !Ref Domain, !Ref AWS::NoValue]
+    F: !Condition IsProd
+    G: !Equals [!Ref Stage, prod]
+    Version: 2012-10-17
+    """
+    assert cfn_yaml.load(text) == {
+        "A": {"Ref": "Table"},
+        "B": {"Fn::GetAtt": ["Table", "StreamArn"]},
+        "C": {"Fn::GetAtt": ["Queue", "Arn"]},
+        "D": {"Fn::Sub": "${AWS::StackName}-x"},
+        "E": {"Fn::If": ["IsProd", {"Ref": "Domain"}, {"Ref": "AWS::NoValue"}]},
+        "F": {"Condition": "IsProd"},
+        "G": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]},
+        "Version": "2012-10-17",  # text, as CloudFormation reads it
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Resources:\n  A: 1\n  A: 2\n",
+        "Resources: [unclosed\n",
+        "- a list\n",
+        "!!python/object:os.system {}\n",
+    ],
+)
+def test_a_template_that_is_not_a_clean_mapping_is_refused(text: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cannot parse template"):
+        Template.from_string(text, tmp_path)
