@@ -42,8 +42,10 @@ def record_handler(record: records.StreamRecord, batch_started: float) -> None:
         return
     # The rules first, the journeys read after them: across a rule's migration to a journey
     # the event fires one of the two (each side's write checks the other's run: never both).
-    rules = triggers.current()
-    done = entry.handle(event, read_after=rules.read_at, record_id=record.event_id)
+    rules = triggers.current(fresh_since=batch_started)
+    done = entry.handle(
+        event, read_after=rules.read_at, record_id=record.event_id, fresh_since=batch_started
+    )
     if done.entered or done.converted or done.woken:
         metrics.add_metric(
             name="JourneyRunsEntered", unit=MetricUnit.Count, value=len(done.entered)
@@ -62,7 +64,7 @@ def record_handler(record: records.StreamRecord, batch_started: float) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> records.BatchResponse:
-    # Every contact write reaches this function (date index, joiners): the live journeys are
-    # read at most once a batch for the joiners' question, not once a record.
+    # Every contact write reaches this function (date index, joiners): the rules and the live
+    # journeys are read at most once a batch where nothing is cached (locally), not once a record.
     started = time.monotonic()
     return records.each(event, lambda record: record_handler(record, started), records.StreamRecord)

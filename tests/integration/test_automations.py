@@ -202,6 +202,37 @@ def test_a_trigger_event_schedules_one_run_due_after_the_delay(template: None) -
     assert run["gsi1pk"] == f"DUE#{due_at[:16]}"
 
 
+def test_where_nothing_is_cached_a_batch_reads_the_rules_and_the_journeys_once(
+    template: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Locally definitions are not cached (DEFINITION_CACHE_SECONDS=0): each triggering record
+    read the rules and the live journeys again (three Queries a record); one read each a batch
+    serves it, the rules first (the journeys read after them, `triggers.Rules`)."""
+    create()
+    monkeypatch.setenv("DEFINITION_CACHE_SECONDS", "0")
+    settings.cache_clear()
+    partitions: list[str] = []
+
+    def seen(params: dict[str, Any], **_: Any) -> None:
+        partitions.append(params["ExpressionAttributeValues"][":pk"]["S"])
+
+    client = aws.dynamodb()
+    client.meta.events.register(
+        "before-parameter-build.dynamodb.Query", seen, unique_id="definitions"
+    )
+    try:
+        contacts = [keys.contact_id_for(f"p{n}@example.com") for n in range(5)]
+        assert stream([interaction("confirmed", c) for c in contacts]) == {"batchItemFailures": []}
+    finally:
+        client.meta.events.unregister(
+            "before-parameter-build.dynamodb.Query", unique_id="definitions"
+        )
+
+    assert len(runs()) == 5
+    reads = [p for p in partitions if p in (keys.AUTOMATIONS, keys.JOURNEYS)]
+    assert reads == [keys.AUTOMATIONS, keys.JOURNEYS], partitions  # 15 before: 3 a record
+
+
 def test_a_rule_fires_once_per_contact_however_often_its_event_recurs(template: None) -> None:
     create()
     first = interaction("confirmed")

@@ -122,10 +122,13 @@ class _Cache:
         self._lock = threading.Lock()
         self._rules: tuple[float, Rules] | None = None
 
-    def rules(self) -> Rules:
+    def rules(self, fresh_since: float | None = None) -> Rules:
         with self._lock:
             fresh_for = settings().definition_cache_seconds
-            if self._rules and time.monotonic() - self._rules[0] < fresh_for:
+            if self._rules and (
+                time.monotonic() - self._rules[0] < fresh_for
+                or (fresh_since is not None and self._rules[0] >= fresh_since)
+            ):
                 return self._rules[1]
         started = time.monotonic()
         # Strongly consistent: a migration committed before this read is seen by it.
@@ -150,9 +153,11 @@ def forget_cached() -> None:
     _cache.forget()
 
 
-def current() -> Rules:
-    """The rules that fire now (cached `DEFINITION_CACHE_SECONDS`; migrated ones never)."""
-    return _cache.rules()
+def current(*, fresh_since: float | None = None) -> Rules:
+    """The rules that fire now (cached `DEFINITION_CACHE_SECONDS`; migrated ones never); with
+    `fresh_since` (a `time.monotonic()`, a stream batch's start), a read begun after it serves
+    even once the cache time is over: one read a batch where nothing is cached."""
+    return _cache.rules(fresh_since)
 
 
 @dataclass(frozen=True)

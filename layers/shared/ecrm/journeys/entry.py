@@ -57,15 +57,17 @@ def handle(
     now: float | None = None,
     read_after: float | None = None,
     record_id: str | None = None,
+    fresh_since: float | None = None,
 ) -> Outcome:
     """Goals, then waiting runs woken (`wake`), then entries, for this event's contact;
-    `read_after`: the live journeys read no earlier than that (`graph.live_journeys`);
-    `record_id`: the stream record's id (a redelivered record wakes nothing twice)."""
+    `read_after`: the live journeys read no earlier than that, `fresh_since`: a read begun
+    after it serves (a stream batch's start; both `graph.live_journeys`'); `record_id`: the
+    stream record's id (a redelivered record wakes nothing twice)."""
     now = clock.now() if now is None else now
-    live = graph.live_journeys(read_after=read_after)
+    live = graph.live_journeys(read_after=read_after, fresh_since=fresh_since)
     converted = [v.journey_id for v in live if v.goal and matches(v.goal, event)]
     converted = [j for j in converted if convert(event.contact_id, j, now)]
-    woken = wake.on_event(event, now, record_id)
+    woken = wake.on_event(event, now, record_id, fresh_since)
     entered = [
         v.journey_id
         for v in live

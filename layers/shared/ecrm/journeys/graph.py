@@ -120,11 +120,13 @@ def live_journeys(
     return _journeys(read_after, fresh_since)[1]
 
 
-def listened(*, read_after: float | None = None) -> frozenset[str]:
+def listened(
+    *, read_after: float | None = None, fresh_since: float | None = None
+) -> frozenset[str]:
     """The events (`When.event`) some published version of any journey, live or stopped, has a
     `wait_for` step for (`listens` on the journey item, added on publish): the stream looks
     for a contact's waiting runs only on those (the same Query and cache as `live_journeys`)."""
-    return _journeys(read_after)[2]
+    return _journeys(read_after, fresh_since)[2]
 
 
 def _journeys(

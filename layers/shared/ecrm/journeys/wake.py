@@ -28,9 +28,12 @@ WAKE_TRIES = 3
 KEPT_RECORDS = 8  # stream records remembered per run (a batch's redelivery comes soon after)
 
 
-def on_event(event: Happened, now: float, record_id: str | None = None) -> list[str]:
-    """The journeys whose run of this contact the event woke."""
-    if event.event not in graph.listened():
+def on_event(
+    event: Happened, now: float, record_id: str | None = None, fresh_since: float | None = None
+) -> list[str]:
+    """The journeys whose run of this contact the event woke (`fresh_since`:
+    `graph.listened`'s)."""
+    if event.event not in graph.listened(fresh_since=fresh_since):
         return []
     partition = keys.contact(event.contact_id)["pk"]
     woken = []
