@@ -113,7 +113,14 @@ class Module:
     is_package: bool
 
     def tree(self) -> ast.Module:
-        return ast.parse(self.path.read_text(encoding="utf-8"), str(self.path))
+        return _parsed(self.path)
+
+
+@cache
+def _parsed(path: Path) -> ast.Module:
+    """A file's syntax tree, parsed once per process: every function's closure holds most of
+    the layer (callers only read it)."""
+    return ast.parse(path.read_text(encoding="utf-8"), str(path))
 
 
 def find_module(name: str) -> Module | None:
