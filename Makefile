@@ -11,13 +11,13 @@ SERVE_STAMP := $(VENV)/.installed-serve
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev]'
 	touch $(STAMP)
 
 $(SERVE_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[local]'
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[local]'
 	touch $(SERVE_STAMP)
 
 serve: $(SERVE_STAMP)
@@ -31,7 +31,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 $(CHECKOV_STAMP): infra/checkov-requirements.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r infra/checkov-requirements.txt
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --no-compile -r infra/checkov-requirements.txt
 	touch $(CHECKOV_STAMP)
 
 lint: $(STAMP) $(CHECKOV_STAMP)
@@ -55,9 +55,9 @@ LAMBDA_VERSION  = $(shell sed -n 's/^ *Runtime: python\(3\.[0-9]*\).*/\1/p' infr
 $(SAM_STAMP): infra/sam-requirements.txt infra/lambda-runtime-requirements.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/python -m pip install --quiet -r infra/sam-requirements.txt
+	$(SAM_VENV)/bin/python -m pip install --quiet --no-compile -r infra/sam-requirements.txt
 	rm -rf $(LAMBDA_SDK)
-	$(SAM_VENV)/bin/python -m pip install --quiet --no-warn-conflicts --target $(LAMBDA_SDK) \
+	$(SAM_VENV)/bin/python -m pip install --quiet --no-compile --no-warn-conflicts --target $(LAMBDA_SDK) \
 	  --only-binary=:all: --python-version $(LAMBDA_VERSION) -r infra/lambda-runtime-requirements.txt
 	touch $(SAM_STAMP)
 
@@ -110,7 +110,7 @@ SERIAL_MODULES = $(shell grep -rlx --include='test_*.py' 'pytestmark = pytest.ma
 
 test-workers: $(STAMP)
 	ECRM_REQUIRE_BUILD=1 $(BIN)/pytest -m "not serial" $(addprefix --ignore=,$(SERIAL_MODULES)) \
-	  -p no:schemathesis -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
+	  -p no:schemathesis -n 3 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 test-serial: $(STAMP)
 	$(BIN)/pytest -m serial --durations=5 $(PYTEST_ARGS) $(SERIAL_MODULES)
