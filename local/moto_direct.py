@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from typing import Any
+from unittest.mock import patch
 from urllib.parse import unquote, urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSRequest, AWSResponse
@@ -45,11 +46,8 @@ def answered_in_process(app: WsgiApp, url: str) -> Iterator[None]:
             return _call(app, request)
         return original(self, request)
 
-    URLLib3Session.send = send  # type: ignore[method-assign]
-    try:
+    with patch.object(URLLib3Session, "send", send):
         yield
-    finally:
-        URLLib3Session.send = original  # type: ignore[method-assign]
 
 
 def _call(app: WsgiApp, request: AWSPreparedRequest) -> AWSResponse:

@@ -83,7 +83,7 @@ def moto_in_process(*, fresh_session: bool = False) -> Iterator[None]:
 
 class _KeptInterceptions(MockAWS):
     """`mock_aws`, whose interceptions of the `requests` library (a `responses` callback per
-    HTTP method and service URL pattern, some 1,500, the same each time) stay registered from one
+    HTTP method and service URL pattern, ~1,300, the same each time) stay registered from one
     test to the next: moto cleared and registered them again at every start, about 60% of each
     test's `aws_env`. Backends are reset at start and stop as moto resets them."""
 
