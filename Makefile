@@ -94,8 +94,9 @@ console-vendor: $(CONSOLE_STAMP)
 
 # The three virtualenvs, the console's libraries, then lint and build, are made side by side, then the two pytest runs
 # below (each target's output printed whole when it ends).
-# - Most tests on two xdist workers, whole modules at a time (`--dist loadfile`: a module's
-#   stack starts once); each worker runs one test at a time (moto's state is process-wide).
+# - Most tests on three xdist workers (two left the cores idle once the serial run ended), whole
+#   modules at a time (`--dist loadfile`: a module's stack starts once); each worker runs one test
+#   at a time (moto's state is process-wide).
 # - `serial` tests in a process of their own: their cases share its state, and xdist would run
 #   only one of schemathesis' cases (under pytest 9.2 they share one node id).
 # ECRM_REQUIRE_BUILD: the packaging test fails, rather than skips, without a fresh build.

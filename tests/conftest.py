@@ -60,7 +60,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`make test` hands whole modules to two xdist workers (`--dist loadfile`). The `slow` and
+    """`make test` hands whole modules to three xdist workers (`--dist loadfile`). The `slow` and
     browser (`e2e`) modules run first: started last, one of them would keep one worker busy
     while the other has nothing left to do."""
     order = ("slow", "e2e")
