@@ -22,8 +22,7 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 
 from ecrm.automations import counts
-from ecrm.platform import clock, keys, store
-from ecrm.platform.settings import settings
+from ecrm.platform import clock, definitions, keys, store
 
 logger = Logger(service="mailing", child=True)
 
@@ -124,11 +123,7 @@ class _Cache:
 
     def rules(self, fresh_since: float | None = None) -> Rules:
         with self._lock:
-            fresh_for = settings().definition_cache_seconds
-            if self._rules and (
-                time.monotonic() - self._rules[0] < fresh_for
-                or (fresh_since is not None and self._rules[0] >= fresh_since)
-            ):
+            if self._rules and definitions.still_fresh(self._rules[0], fresh_since):
                 return self._rules[1]
         started = time.monotonic()
         # Strongly consistent: a migration committed before this read is seen by it.

@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecrm.automations.triggers import JourneyWhen, When
 from ecrm.journeys import facts, stats
-from ecrm.platform import clock, keys, store
-from ecrm.platform.settings import settings
+from ecrm.platform import clock, definitions, keys, store
 
 if TYPE_CHECKING:
     from ecrm.journeys.dates import DateRule
@@ -137,10 +136,7 @@ def _journeys(
         cached = _live
     if (
         cached
-        and (
-            time.monotonic() - cached[0] < settings().definition_cache_seconds
-            or (fresh_since is not None and cached[0] >= fresh_since)
-        )
+        and definitions.still_fresh(cached[0], fresh_since)
         and (read_after is None or cached[0] >= read_after)
     ):
         return cached

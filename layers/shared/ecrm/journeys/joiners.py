@@ -45,8 +45,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ecrm.journeys import entry, graph
-from ecrm.platform import clock, keys, store
-from ecrm.platform.settings import settings
+from ecrm.platform import clock, definitions, keys, store
 
 if TYPE_CHECKING:
     from ecrm.segments.conditions import SegmentView
@@ -135,7 +134,7 @@ def _segment(segment_id: str) -> SegmentView | None:
     """A stored segment (None: deleted), cached `DEFINITION_CACHE_SECONDS`."""
     with _lock:
         cached = _segments.get(segment_id)
-    if cached and time.monotonic() - cached[0] < settings().definition_cache_seconds:
+    if cached and definitions.still_fresh(cached[0]):
         return cached[1]
     started = time.monotonic()
     item = store.get(keys.segment(segment_id))

@@ -1,13 +1,25 @@
 """Storing marketer-edited definitions (templates, segments): created once under their id,
-then replaced version by version, never over an edit the marketer has not seen."""
+then replaced version by version, never over an edit the marketer has not seen; and how long a
+function's copy of one may serve (`still_fresh`)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from ecrm.platform import store
 from ecrm.platform.errors import Conflict
+from ecrm.platform.settings import settings
+
+
+def still_fresh(read_at: float, fresh_since: float | None = None) -> bool:
+    """Whether a copy whose read began at `read_at` (`time.monotonic()`) may serve: for
+    `DEFINITION_CACHE_SECONDS`, or, with `fresh_since` (a stream batch's start), when the read
+    began after it, however short the cache time (one read a batch where nothing is cached)."""
+    if time.monotonic() - read_at < settings().definition_cache_seconds:
+        return True
+    return fresh_since is not None and read_at >= fresh_since
 
 
 def put_new(item: Mapping[str, Any], noun: str, definition_id: str) -> None:
