@@ -9,6 +9,7 @@ tests/local/test_template.py holds the result to cfn-lint's for the project's te
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import yaml
@@ -26,8 +27,8 @@ class _Loader(yaml.CSafeLoader):
     }
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
-        duplicates = {key for key in keys if keys.count(key) > 1}
+        keys = Counter(self.construct_object(key, deep=deep) for key, _ in node.value)
+        duplicates = [key for key, times in keys.items() if times > 1]
         if duplicates:
             line = node.start_mark.line + 1
             raise yaml.constructor.ConstructorError(

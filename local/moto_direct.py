@@ -73,14 +73,15 @@ def _call(app: WsgiApp, request: AWSPreparedRequest) -> AWSResponse:
 def environ(request: AWSPreparedRequest) -> dict[str, Any]:
     """The WSGI environ werkzeug's server (with moto's request handler) makes of `request`."""
     parts = urlsplit(request.url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
     body = _body(request.body)
     env: dict[str, Any] = {
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": "",
         "PATH_INFO": unquote(parts.path, encoding="latin-1"),  # as werkzeug's server has it
         "QUERY_STRING": parts.query,
-        "REQUEST_URI": parts.path + (f"?{parts.query}" if parts.query else ""),
-        "RAW_URI": parts.path + (f"?{parts.query}" if parts.query else ""),
+        "REQUEST_URI": target,
+        "RAW_URI": target,
         "SERVER_NAME": parts.hostname or "127.0.0.1",
         "SERVER_PORT": str(parts.port or 80),
         "SERVER_PROTOCOL": "HTTP/1.1",
