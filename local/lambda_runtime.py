@@ -3,7 +3,8 @@ path, same environment variables, a context object with the attributes handlers 
 
 A Lambda sandbox runs one invocation at a time, and handlers may keep per-invocation state at
 module level (Powertools' `BatchProcessor` held the records it was processing), so a
-function's invocations run one at a time here too; different functions run concurrently.
+function's invocations run one at a time here too; different functions run concurrently, each
+with its own Powertools metric set (`local.function_metrics`).
 Races between invocations are still there, through the table, as deployed.
 """
 
@@ -20,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from local import activity, clients
+from local import activity, clients, function_metrics
 from local.intrinsics import LocalNames, Resolver
 from local.template import Function, Template
 
@@ -68,6 +69,7 @@ class LambdaRuntime:
         self._handlers: dict[str, Handler] = {}
         self._sandboxes: dict[str, threading.Lock] = {}
         self._sandboxes_lock = threading.Lock()
+        function_metrics.separate()
 
     def handler(self, function: Function) -> Handler:
         found = self._handlers.get(function.logical_id)
@@ -79,7 +81,10 @@ class LambdaRuntime:
         return found
 
     def invoke(self, function: Function, event: Any) -> Any:
-        with self._sandbox(function.logical_id):  # its time starts once it has the sandbox
+        with (
+            self._sandbox(function.logical_id),  # its time starts once it has the sandbox
+            function_metrics.running(function.logical_id),
+        ):
             context = LambdaContext(
                 function_name=self.names.refs.get(function.logical_id, function.logical_id),
                 invoked_function_arn=self.names.attributes.get((function.logical_id, "Arn"), ""),

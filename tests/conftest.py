@@ -18,7 +18,7 @@ import pytest
 from ecrm.contacts import forms
 from ecrm.platform import aws, pseudonyms, tokens
 from ecrm.platform.settings import settings
-from local import moto_threads
+from local import function_metrics, moto_threads
 from local.lambda_runtime import functions_environment
 from local.moto_fast import fast_moto
 from local.template import Template
@@ -42,10 +42,13 @@ TEST_ENVIRONMENT = {
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Before any test: no process of the run can reach AWS (tests/isolation.py), and no
-    property test is timed (Hypothesis's per-example deadline fails on a busy machine)."""
+    """Before any test: no process of the run can reach AWS (tests/isolation.py), no
+    property test is timed (Hypothesis's per-example deadline fails on a busy machine), and the
+    handlers a test imports itself keep per-function metrics when a local stack later runs them
+    (`local.function_metrics`)."""
     isolation.point_aws_nowhere()
     isolation.refuse_remote_hosts()
+    function_metrics.separate()
     hypothesis.settings.register_profile("untimed", deadline=None)
     hypothesis.settings.load_profile("untimed")
 
