@@ -18,8 +18,8 @@ interleave inside one request, which the services never allow:
   thread sends meanwhile is lost for good (a campaign's plan message was: the campaign never
   finished). Deletes and receives hold the queue's own lock, which sends already take.
 
-Every DynamoDB write and every SQS message added also wakes the local pumps
-(`local.pump.wake_all`), which sleep while nothing happens.
+Every DynamoDB write also wakes the local stream pumps, and every SQS message added its queue's
+pump (`local.pump.wake`): they sleep while nothing happens.
 
 `thread_safe_moto()` patches the classes in this process, once; `dynamodb_lock` is what other
 patches of moto's DynamoDB (`local.moto_backend.fast_transactions`) run under.
@@ -39,7 +39,7 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.sqs.models import Queue, SQSBackend
 
-from local.pump import wake_all
+from local import pump
 
 
 class FairLock:
@@ -88,7 +88,7 @@ def thread_safe_moto() -> None:
     _patch(DynamoDBBackend, "transact_write_items", _atomic_transact)
     _patch(DynamoDBStreamsBackend, "get_records", _under_dynamodb_lock)
     _patch(Queue, "delete_message", _under_queue_lock)
-    _patch(Queue, "add_message", _waking_the_pumps)
+    _patch(Queue, "add_message", _waking_the_queues_pump)
     _patch(SQSBackend, "receive_message", _receiving_under_queue_lock)
     # Replaced, not wrapped: moto's own walk over the live dictionaries is the race.
     _patch(Table, "all_items", lambda _: _all_items)
@@ -117,7 +117,7 @@ def _writing_under_dynamodb_lock(call_action: Method) -> Method:
         if self.get_endpoint_name(self.headers) in _DYNAMODB_WRITES:
             with dynamodb_lock:
                 answer = call_action(self)
-            wake_all()
+            pump.wake(pump.DYNAMODB)
             return answer
         return call_action(self)
 
@@ -159,10 +159,10 @@ def _atomic_transact(transact: Method) -> Method:
     return atomic
 
 
-def _waking_the_pumps(method: Method) -> Method:
-    def waking(self: Any, *args: Any, **kwargs: Any) -> Any:
+def _waking_the_queues_pump(method: Method) -> Method:
+    def waking(self: Queue, *args: Any, **kwargs: Any) -> Any:
         answer = method(self, *args, **kwargs)
-        wake_all()
+        pump.wake(pump.queue(self.name))
         return answer
 
     return waking

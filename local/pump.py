@@ -8,6 +8,7 @@ import threading
 import time
 import weakref
 from abc import ABC, abstractmethod
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -20,34 +21,50 @@ Deliver = Callable[[dict[str, Any]], Any]  # invokes the function with {"Records
 # visibility timeout or delay ends) waits at most this long, as Lambda's pollers also lag.
 IDLE_BACKOFF = 1.0
 
-# Pumps that sleep longer when idle, woken by `wake_all` when moto takes a write.
-_WAKEABLE: weakref.WeakSet[Pump] = weakref.WeakSet()
+# What wakes an idle pump: a DynamoDB item write wakes the stream pumps (every write appends a
+# stream record), a message added to a queue wakes that queue's pump.
+DYNAMODB = "dynamodb"
+
+# Idle pumps by what wakes them (`wake`); each sleeps longer while nothing does.
+_WAKEABLE: defaultdict[str, weakref.WeakSet[Pump]] = defaultdict(weakref.WeakSet)
 
 
-def wake_all() -> None:
-    """Something was written (a DynamoDB item, an SQS message): idle pumps poll now.
-    `local.moto_threads` calls it after every write moto takes."""
-    for pump in list(_WAKEABLE):
+def queue(name: str) -> str:
+    """What a message added to the queue `name` wakes."""
+    return f"sqs:{name}"
+
+
+def wake(source: str) -> None:
+    """`source` (`DYNAMODB`, `queue(name)`) took a write: its idle pumps poll now.
+    `local.moto_threads` calls it after every write moto takes. Only the pumps of that source:
+    woken by every write anywhere, the queue pumps' empty polls (a receive and a read of the
+    queue's attributes each) were a fifth of a busy test process's CPU."""
+    for pump in list(_WAKEABLE[source]):
         pump._wake.set()
 
 
 class Pump(ABC):
     """Polls every `poll_interval` seconds, and again at once after a poll that delivered
     records. With `idle_backoff` (a stream or a queue), an idle pump waits twice as long after
-    each empty poll, up to `idle_backoff` seconds, and a write (`wake_all`) or a `drain` wakes
-    it, though never to poll sooner than `poll_interval` after its last poll (nor while its
-    records are in flight: a poll at once would find nothing new). An idle stack's pumps then
-    cost next to nothing (polling nine sources every 0.15 s took a quarter of a core), and a
-    busy one's do not take the CPU from the functions they feed (a burst of writes woke every
-    pump after each write, and a queue with a message in flight was polled in a loop: a
-    campaign's sender, starved, missed its send slots)."""
+    each empty poll, up to `idle_backoff` seconds, and a write to what it reads (`wake`,
+    `wakes_on`) or a `drain` wakes it, though never to poll sooner than `poll_interval` after
+    its last poll (nor while its records are in flight: a poll at once would find nothing
+    new). An idle stack's pumps then cost next to nothing (polling nine sources every 0.15 s
+    took a quarter of a core), and a busy one's do not take the CPU from the functions they
+    feed (a burst of writes woke every pump after each write, and a queue with a message in
+    flight was polled in a loop: a campaign's sender, starved, missed its send slots)."""
 
     def __init__(
-        self, name: str, poll_interval: float = 0.15, idle_backoff: float | None = None
+        self,
+        name: str,
+        poll_interval: float = 0.15,
+        idle_backoff: float | None = None,
+        wakes_on: str | None = None,
     ) -> None:
         self.name = name
         self.poll_interval = poll_interval
         self.idle_backoff = idle_backoff
+        self.wakes_on = wakes_on if idle_backoff is not None else None
         # Between two polls that delivered nothing, of a stream or a queue: a schedule's pump
         # ticks at its rate, and at once when drained.
         self._least_gap = poll_interval if idle_backoff is not None else 0.0
@@ -64,13 +81,14 @@ class Pump(ABC):
         """Fetch and deliver what is there; True when there was (or still is) work."""
 
     def start(self) -> None:
-        if self.idle_backoff is not None:
-            _WAKEABLE.add(self)
+        if self.wakes_on is not None:
+            _WAKEABLE[self.wakes_on].add(self)
         self._thread = threading.Thread(target=self._run, name=f"pump-{self.name}", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        _WAKEABLE.discard(self)
+        if self.wakes_on is not None:
+            _WAKEABLE[self.wakes_on].discard(self)
         self._stop.set()
         self._wake.set()
         if self._thread is not None:

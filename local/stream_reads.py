@@ -35,6 +35,7 @@ class StreamReader:
         self._lock = threading.Lock()
         self._iterators: dict[str, str] | None = None  # shard id -> next iterator; None: not open
         self._inboxes: list[list[Raw]] = []
+        self._reads_begun = 0
 
     def inbox(self) -> list[Raw]:
         """A new reader's inbox: every record read from now on is added to it."""
@@ -58,22 +59,30 @@ class StreamReader:
             self._iterators = iterators
 
     def take(self, inbox: list[Raw]) -> list[Raw]:
-        """Read what the stream has now into every inbox, then empty `inbox`: its records."""
+        """Read what the stream has now into every inbox, then empty `inbox`: its records.
+        A read another pump began after this call covers this call too: the stream's pumps,
+        woken by one write, share one or two reads, not one each."""
+        asked = self._reads_begun
         with self._lock:
-            iterators = self._iterators if self._iterators is not None else {}
-            for shard_id, iterator in list(iterators.items()):
-                response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-                if self.forget_iterator is not None:
-                    self.forget_iterator(iterator)
-                if response.get("NextShardIterator"):
-                    iterators[shard_id] = response["NextShardIterator"]
-                else:  # shard closed
-                    del iterators[shard_id]
-                for each in self._inboxes:
-                    each.extend(response["Records"])
+            if self._reads_begun == asked:
+                self._reads_begun += 1
+                self._read()
             taken = inbox[:]
             inbox.clear()
             return taken
+
+    def _read(self) -> None:
+        iterators = self._iterators if self._iterators is not None else {}
+        for shard_id, iterator in list(iterators.items()):
+            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+            if self.forget_iterator is not None:
+                self.forget_iterator(iterator)
+            if response.get("NextShardIterator"):
+                iterators[shard_id] = response["NextShardIterator"]
+            else:  # shard closed
+                del iterators[shard_id]
+            for each in self._inboxes:
+                each.extend(response["Records"])
 
     def first_shard(self) -> str:
         return next(iter(self._iterators or {}), "")

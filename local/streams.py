@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local.event_filter import matches_any
-from local.pump import IDLE_BACKOFF, Deliver, Pump, Record
+from local.pump import DYNAMODB, IDLE_BACKOFF, Deliver, Pump, Record
 from local.stream_reads import Raw, StreamReader
 from local.template import PollerSource
 
@@ -44,7 +44,7 @@ class StreamPump(Pump):
         retry_delay: float = 0.05,
         reader: StreamReader | None = None,  # shared with the stream's other pumps
     ) -> None:
-        super().__init__(name, poll_interval, idle_backoff=IDLE_BACKOFF)
+        super().__init__(name, poll_interval, idle_backoff=IDLE_BACKOFF, wakes_on=DYNAMODB)
         self.reader = reader or StreamReader(streams, stream_arn, forget_iterator)
         self._inbox = self.reader.inbox()
         self.stream_arn = stream_arn

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.pump import IDLE_BACKOFF, Pump, wake_all
+from local import pump as pumps
+from local.pump import IDLE_BACKOFF, Pump
 
 INTERVAL = 0.1
 WINDOW = 1.0
@@ -20,9 +21,12 @@ WINDOW = 1.0
 MOST_POLLS = round(WINDOW / INTERVAL) + 5
 
 
+SOURCE = pumps.queue("counted")
+
+
 class CountingPump(Pump):
     def __init__(self, busy: bool, delivers: bool = False) -> None:
-        super().__init__("counting", INTERVAL, idle_backoff=IDLE_BACKOFF)
+        super().__init__("counting", INTERVAL, idle_backoff=IDLE_BACKOFF, wakes_on=SOURCE)
         self.busy = busy
         self.delivers = delivers
         self.polls = 0
@@ -58,28 +62,44 @@ def test_records_in_flight_are_waited_for_at_the_poll_interval(
     assert polls_in_a_window(pump) <= MOST_POLLS
 
 
-def test_writes_wake_an_idle_pump_no_more_often_than_its_poll_interval(
-    running: list[CountingPump],
-) -> None:
-    """Every DynamoDB write and SQS message wakes the pumps: a campaign's burst of writes made
-    each of them poll after each write."""
-    pump = CountingPump(busy=False)
-    running.append(pump)
+def _polls_while_written(pump: CountingPump, source: str) -> int:
     stop = threading.Event()
 
     def write_all_the_time() -> None:
         while not stop.is_set():
-            wake_all()
+            pumps.wake(source)
             time.sleep(0.001)
 
     writer = threading.Thread(target=write_all_the_time)
     writer.start()
     try:
-        polls = polls_in_a_window(pump)
+        return polls_in_a_window(pump)
     finally:
         stop.set()
         writer.join()
+
+
+def test_writes_wake_an_idle_pump_no_more_often_than_its_poll_interval(
+    running: list[CountingPump],
+) -> None:
+    """Every message to its queue wakes a queue's pump (every DynamoDB write the stream pumps):
+    a campaign's burst of writes made each of them poll after each write."""
+    pump = CountingPump(busy=False)
+    running.append(pump)
+    polls = _polls_while_written(pump, SOURCE)
     assert 2 <= polls <= MOST_POLLS  # woken: it polls at the interval, not the back-off
+    assert polls > 5  # the back-off alone polls 4 times in the window (0.1, 0.2, 0.4 s...)
+
+
+def test_writes_elsewhere_leave_an_idle_pump_to_its_back_off(
+    running: list[CountingPump],
+) -> None:
+    """Woken by every write anywhere, the queue pumps' empty polls were a fifth of a busy test
+    process's CPU: writes to the table or to another queue do not wake a queue's pump."""
+    pump = CountingPump(busy=False)
+    running.append(pump)
+    polls = _polls_while_written(pump, pumps.DYNAMODB)
+    assert 1 <= polls <= 5  # 0.1, 0.2, 0.4 s after the first: the back-off's pace
 
 
 def test_a_pump_that_delivers_polls_again_at_once(running: list[CountingPump]) -> None:

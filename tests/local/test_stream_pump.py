@@ -4,6 +4,7 @@ checkpoint-and-retry semantics, with a fake handler standing in for a function."
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -203,6 +204,62 @@ def test_the_pumps_of_a_stream_share_each_read_and_each_gets_its_own_records(
     run_until_idle(other)
     assert got == {"keep": ["a", "both"], "other": ["b", "both"]}
     assert sum(read) == 3  # not 3 per pump
+
+
+class _AnnouncedLock:
+    """A lock that says when a thread starts waiting for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.asked = threading.Semaphore(0)
+
+    def __enter__(self) -> None:
+        self.asked.release()
+        self._lock.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self._lock.release()
+
+
+def test_a_read_begun_after_a_pumps_call_serves_it_and_one_begun_before_does_not(
+    streams: Fixture,
+) -> None:
+    """Pumps woken by one write: the first reads; two more ask while it reads, after another
+    write. Each must get that write, and one read serves both: two reads, not three."""
+    client = boto3.client("dynamodbstreams", endpoint_url=streams.moto_url)
+    reads: list[list[str]] = []
+    first_read_done, go_on = threading.Event(), threading.Event()
+
+    def after_read(parsed: dict[str, Any], **_: Any) -> None:
+        reads.append([r["dynamodb"]["Keys"]["sk"]["S"] for r in parsed["Records"]])
+        if len(reads) == 1:
+            first_read_done.set()
+            assert go_on.wait(10)
+
+    client.meta.events.register("after-call.dynamodb-streams.GetRecords", after_read)
+    reader = StreamReader(client, streams.names.attributes[("Table", "StreamArn")])
+    lock = reader._lock = _AnnouncedLock()  # type: ignore[assignment]
+    inboxes = [reader.inbox() for _ in range(3)]
+    reader.open()
+    taken: dict[int, list[str]] = {}
+
+    def take(n: int) -> None:
+        taken[n] = [r["dynamodb"]["Keys"]["sk"]["S"] for r in reader.take(inboxes[n])]
+
+    streams.put("first")
+    threads = [threading.Thread(target=take, args=(n,)) for n in range(3)]
+    threads[0].start()
+    assert first_read_done.wait(10)
+    streams.put("during the first read")
+    for thread in threads[1:]:
+        thread.start()
+    for _ in range(3):
+        assert lock.asked.acquire(timeout=10)
+    go_on.set()
+    for thread in threads:
+        thread.join(10)
+    assert reads == [["first"], ["during the first read"]]
+    assert taken == {0: ["first"], 1: ["first", "during the first read"], 2: taken[1]}
 
 
 def test_batch_size_caps_each_invocation(streams: Fixture) -> None:
