@@ -18,7 +18,9 @@ from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from email.message import Message
 from email.parser import Parser
+from types import SimpleNamespace
 from typing import Any
+from unittest.mock import patch
 
 from local.moto_backend import fast_transactions
 from local.moto_threads import table_items
@@ -36,8 +38,14 @@ _PLAIN_JSON_OPERATIONS = frozenset(
 def fast_moto() -> Iterator[None]:
     """Every patch below and `fast_transactions`, for as long as the block lasts."""
     with ExitStack() as patches:
-        for patch in (fast_transactions, fast_item_responses, fast_queries, fast_raw_sends):
-            patches.enter_context(patch())
+        for each in (
+            fast_transactions,
+            fast_item_responses,
+            fast_queries,
+            fast_raw_sends,
+            shared_pool_key,
+        ):
+            patches.enter_context(each())
         patches.enter_context(fast_stream_records())
         yield
 
@@ -225,3 +233,27 @@ def fast_raw_sends() -> Iterator[None]:
         yield
     finally:
         namespace["email"] = original
+
+
+# JWK documents (as JSON text) -> the key moto's user pools sign with: the same for every pool.
+_POOL_KEYS: dict[str, Any] = {}
+
+
+@contextmanager
+def shared_pool_key() -> Iterator[None]:
+    """While inside: moto's user pools share the RSA key each imported from the same JWK file.
+
+    The import recovers the key's primes, about 0.1 s a pool: every stack start (the console's
+    pool) and every Cognito test paid it. The key signs the same tokens either way."""
+    from joserfc import jwk  # noqa: PLC0415
+    from moto.cognitoidp import models  # noqa: PLC0415
+
+    def import_key(data: Any) -> Any:
+        text = json.dumps(data, sort_keys=True)
+        if text not in _POOL_KEYS:
+            _POOL_KEYS[text] = jwk.RSAKey.import_key(data)
+        return _POOL_KEYS[text]
+
+    keys = SimpleNamespace(RSAKey=SimpleNamespace(import_key=import_key))
+    with patch.object(models, "jwk", keys):
+        yield

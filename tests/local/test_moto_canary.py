@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import moto
 import moto.backends
+import moto.cognitoidp.models
 import moto.core.request
 import moto.core.responses
 import moto.core.utils
@@ -223,6 +224,19 @@ def test_moto_ses_still_parses_raw_mail_with_the_email_module() -> None:
     assert uses == {"message_from_string"}, _revisit(
         "local/moto_fast.py fast_raw_sends",
         f"moto.ses.models calls email.{sorted(uses)}, the patch replaces message_from_string only",
+    )
+
+
+def test_moto_user_pools_still_import_their_key_with_joserfc() -> None:
+    """`shared_pool_key` swaps the `jwk` name in moto's Cognito module for a cached import."""
+    source = inspect.getsource(moto.cognitoidp.models)
+    assert vars(moto.cognitoidp.models).get("jwk") is not None, _revisit(
+        "local/moto_fast.py shared_pool_key", "moto.cognitoidp.models no longer imports `jwk`"
+    )
+    uses = set(re.findall(r"\bjwk\.([\w.]+)\(", source))
+    assert uses == {"RSAKey.import_key"}, _revisit(
+        "local/moto_fast.py shared_pool_key",
+        f"moto.cognitoidp.models calls jwk.{sorted(uses)}; the patch answers RSAKey.import_key",
     )
 
 
