@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Serving needs only the `local` extra: a first `make serve` installs no test toolchain.
 SERVE_STAMP := $(VENV)/.installed-serve
 
-.PHONY: serve test test-workers test-serial lint build console-vendor bench clean
+.PHONY: serve test test-workers test-serial workers-after-set-up lint build console-vendor bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -92,8 +92,10 @@ $(CONSOLE_STAMP): web/console/package.json web/console/package-lock.json
 
 console-vendor: $(CONSOLE_STAMP)
 
-# The three virtualenvs, the console's libraries, then lint and build, are made side by side, then the two pytest runs
-# below (each target's output printed whole when it ends).
+# The three virtualenvs, the console's libraries, lint and build are made side by side with the
+# `serial` tests, then the xdist workers run the rest (each target's output printed whole when it
+# ends). The serial run waits on its stack more than it computes (a third of its time on the CPU):
+# started with set-up, it fills the cores set-up leaves idle, and is done long before the workers.
 # - Most tests on three xdist workers (two left the cores idle once the serial run ended), whole
 #   modules at a time (`--dist loadfile`: a module's stack starts once); each worker runs one test
 #   at a time (moto's state is process-wide).
@@ -101,8 +103,10 @@ console-vendor: $(CONSOLE_STAMP)
 #   only one of schemathesis' cases (under pytest 9.2 they share one node id).
 # ECRM_REQUIRE_BUILD: the packaging test fails, rather than skips, without a fresh build.
 test:
-	$(MAKE) -j3 --output-sync=target lint build console-vendor
-	$(MAKE) -j2 --output-sync=target test-workers test-serial
+	$(MAKE) -j5 --output-sync=target test-serial workers-after-set-up
+
+workers-after-set-up: lint build console-vendor
+	$(MAKE) test-workers
 
 # The modules marked serial, named: `pytest -m serial` alone collects the whole suite (20 s of
 # CPU) to find them, and each xdist worker collected them to leave them out (8 s: schemathesis
