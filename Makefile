@@ -6,18 +6,26 @@ STAMP  := $(VENV)/.installed
 # Serving needs only the `local` extra: a first `make serve` installs no test toolchain.
 SERVE_STAMP := $(VENV)/.installed-serve
 
+# Virtualenvs are filled by uv (pinned, from PyPI as pip would): the same versions resolved, four
+# times faster (the dev venv 28 s -> 7 s on two cores, most of pip's time its own CPU). Like
+# `pip --no-compile`, it writes no bytecode. $(call fresh_venv,DIR): DIR's venv, with uv and pip.
+UV_VERSION := 0.13.10
+define fresh_venv
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --no-compile uv==$(UV_VERSION)
+	$(1)/bin/uv pip install --quiet --python $(1)/bin/python --upgrade pip
+endef
+
 .PHONY: serve test test-workers test-serial workers-after-set-up lint build console-vendor bench clean
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev]'
+	$(call fresh_venv,$(VENV))
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
 
 $(SERVE_STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-compile -e '.[local]'
+	$(call fresh_venv,$(VENV))
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[local]'
 	touch $(SERVE_STAMP)
 
 serve: $(SERVE_STAMP)
@@ -29,9 +37,9 @@ CHECKOV_VENV  := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 $(CHECKOV_STAMP): infra/checkov-requirements.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --no-compile -r infra/checkov-requirements.txt
+	$(call fresh_venv,$(CHECKOV_VENV))
+	$(CHECKOV_VENV)/bin/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python \
+	  -r infra/checkov-requirements.txt
 	touch $(CHECKOV_STAMP)
 
 lint: $(STAMP) $(CHECKOV_STAMP)
@@ -53,9 +61,8 @@ LAMBDA_SDK     := $(SAM_VENV)/lambda-runtime
 LAMBDA_VERSION  = $(shell sed -n 's/^ *Runtime: python\(3\.[0-9]*\).*/\1/p' infra/template.yaml | head -n 1)
 
 $(SAM_STAMP): infra/sam-requirements.txt infra/lambda-runtime-requirements.txt
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/python -m pip install --quiet --no-compile -r infra/sam-requirements.txt
+	$(call fresh_venv,$(SAM_VENV))
+	$(SAM_VENV)/bin/uv pip install --quiet --python $(SAM_VENV)/bin/python -r infra/sam-requirements.txt
 	rm -rf $(LAMBDA_SDK)
 	$(SAM_VENV)/bin/python -m pip install --quiet --no-compile --no-warn-conflicts --target $(LAMBDA_SDK) \
 	  --only-binary=:all: --python-version $(LAMBDA_VERSION) -r infra/lambda-runtime-requirements.txt
