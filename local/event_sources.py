@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from local import pump
 from local.clients import factory
 from local.intrinsics import Resolver
 from local.lambda_runtime import LambdaRuntime
@@ -41,7 +43,10 @@ def build_pumps(
             stream_arn = str(resolver.resolve(source.source))
             if stream_arn not in readers:
                 readers[stream_arn] = StreamReader(
-                    client("dynamodbstreams"), stream_arn, forget_shard_iterator
+                    client("dynamodbstreams"),
+                    stream_arn,
+                    forget_shard_iterator,
+                    writes=partial(pump.writes, pump.DYNAMODB),  # counted: thread_safe_moto
                 )
             pumps.append(
                 StreamPump(

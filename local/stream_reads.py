@@ -27,11 +27,16 @@ class StreamReader:
         streams: Any,  # a boto3 "dynamodbstreams" client
         stream_arn: str,
         forget_iterator: Callable[[str], None] | None = None,
+        writes: Callable[[], int] | None = None,
     ) -> None:
         keep_wire_records(streams)
         self.streams = streams
         self.stream_arn = stream_arn
         self.forget_iterator = forget_iterator
+        # The table's writes so far (`local.pump.writes`), if every write is counted: unchanged
+        # since the last read began, a read would find nothing new.
+        self.writes = writes
+        self._writes_at_read: int | None = None
         self._lock = threading.Lock()
         self._iterators: dict[str, str] | None = None  # shard id -> next iterator; None: not open
         self._inboxes: list[list[Raw]] = []
@@ -60,16 +65,23 @@ class StreamReader:
 
     def take(self, inbox: list[Raw]) -> list[Raw]:
         """Read what the stream has now into every inbox, then empty `inbox`: its records.
-        A read another pump began after this call covers this call too: the stream's pumps,
-        woken by one write, share one or two reads, not one each."""
+        A read another pump began after this call covers this call too, and so does the last read
+        when no write came since it began: the stream's pumps, woken by a write or a drain, share
+        one read, not one each."""
         asked = self._reads_begun
         with self._lock:
-            if self._reads_begun == asked:
+            if self._reads_begun == asked and self._maybe_new():
                 self._reads_begun += 1
                 self._read()
             taken = inbox[:]
             inbox.clear()
             return taken
+
+    def _maybe_new(self) -> bool:
+        if self.writes is None:
+            return True
+        written, self._writes_at_read = self._writes_at_read, self.writes()
+        return written != self._writes_at_read
 
     def _read(self) -> None:
         iterators = self._iterators if self._iterators is not None else {}

@@ -7,11 +7,13 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import boto3
 import pytest
 
+from local import pump as pumps
 from local.intrinsics import LocalNames, local_names
 from local.moto_backend import forget_shard_iterator
 from local.moto_threads import thread_safe_moto
@@ -260,6 +262,33 @@ def test_a_read_begun_after_a_pumps_call_serves_it_and_one_begun_before_does_not
         thread.join(10)
     assert reads == [["first"], ["during the first read"]]
     assert taken == {0: ["first"], 1: ["first", "during the first read"], 2: taken[1]}
+
+
+def test_a_stream_is_read_again_only_after_a_write(streams: Fixture) -> None:
+    """Pumps woken by a drain, or polling as they back off, found nothing new in most reads: the
+    reader skips GetRecords while the table took no write since its last read began."""
+    client = boto3.client("dynamodbstreams", endpoint_url=streams.moto_url)
+    reads: list[int] = []
+    client.meta.events.register(
+        "after-call.dynamodb-streams.GetRecords", lambda parsed, **_: reads.append(1)
+    )
+    arn = streams.names.attributes[("Table", "StreamArn")]
+    reader = StreamReader(client, arn, writes=partial(pumps.writes, pumps.DYNAMODB))
+    inbox = reader.inbox()
+    reader.open()
+
+    def sort_keys() -> list[str]:
+        return [r["dynamodb"]["Keys"]["sk"]["S"] for r in reader.take(inbox)]
+
+    counted = pumps.writes(pumps.DYNAMODB)
+    streams.put("a")
+    assert pumps.writes(pumps.DYNAMODB) > counted  # the write was heard (thread_safe_moto)
+    assert sort_keys() == ["a"]
+    assert sort_keys() == [] and sort_keys() == []
+    assert len(reads) == 1
+    streams.put("b")
+    assert sort_keys() == ["b"]
+    assert len(reads) == 2
 
 
 def test_batch_size_caps_each_invocation(streams: Fixture) -> None:
