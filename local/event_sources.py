@@ -46,7 +46,7 @@ def build_pumps(
                     client("dynamodbstreams"),
                     stream_arn,
                     forget_shard_iterator,
-                    writes=partial(pump.writes, pump.DYNAMODB),  # counted: thread_safe_moto
+                    writes=partial(pump.writes, pump.DYNAMODB),  # counted by thread_safe_moto
                 )
             pumps.append(
                 StreamPump(
@@ -73,6 +73,7 @@ def build_pumps(
                     source=source,
                     deliver=_deliverer(runtime, function),
                     region=names.region,
+                    counted=True,  # thread_safe_moto counts each message added
                 )
             )
     pumps += schedule_pumps(resolver, runtime, client, schedule_every)

@@ -10,6 +10,7 @@ import base64
 import json
 import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from local import pump
@@ -32,6 +33,7 @@ class QueuePump(Pump):
         deliver: Deliver,
         region: str,
         poll_interval: float = 0.15,
+        counted: bool = False,  # every message added is counted (`local.moto_threads`)
     ) -> None:
         wakes_on = pump.queue(queue_arn.rsplit(":", 1)[-1])
         super().__init__(name, poll_interval, idle_backoff=IDLE_BACKOFF, wakes_on=wakes_on)
@@ -42,11 +44,19 @@ class QueuePump(Pump):
         self.deliver = deliver
         self.region = region
         self._maybe_in_flight = True  # until the queue says otherwise: a restart's leftovers
+        # Messages added to the queue so far (`local.pump.writes`), if every one is counted, and
+        # that count when the queue last held nothing at all: until it changes, a poll is idle
+        # without a call (a drain, or the back-off, woke it for nothing).
+        self.writes = partial(pump.writes, wakes_on) if counted else None
+        self._empty_at: int | None = None
 
     def poll_once(self) -> bool:
+        added = self.writes() if self.writes is not None else None
+        if added is not None and added == self._empty_at:
+            return False
         messages = self._receive()
         if not messages:
-            return self._in_flight()
+            return self._in_flight() if added is None else self._still_to_come(added)
         unsettled_before, self._maybe_in_flight = self._maybe_in_flight, True
         records = [lambda_record(m, self.queue_arn, self.region) for m in messages]
         wanted = [r for r in records if matches_any(self.source.filter_patterns, filter_view(r))]
@@ -69,6 +79,23 @@ class QueuePump(Pump):
             self._maybe_in_flight = (
                 int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)) > 0
             )
+        return self._maybe_in_flight
+
+    def _still_to_come(self, added: int) -> bool:
+        """After an empty receive, with messages counted: whether some are in flight (busy: they
+        come back); none in flight, delayed or visible: the queue is empty as of `added`."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
+        counts = {name: int(value) for name, value in attributes.items()}
+        self._maybe_in_flight = counts.get("ApproximateNumberOfMessagesNotVisible", 0) > 0
+        if not any(counts.values()):
+            self._empty_at = added
         return self._maybe_in_flight
 
     def _receive(self) -> list[dict[str, Any]]:
