@@ -22,6 +22,8 @@ Raw = dict[str, Any]  # a GetRecords record as the wire carries it
 
 
 class StreamReader:
+    page = 1000  # records per GetRecords (its Limit)
+
     def __init__(
         self,
         streams: Any,  # a boto3 "dynamodbstreams" client
@@ -86,7 +88,7 @@ class StreamReader:
     def _read(self) -> None:
         iterators = self._iterators if self._iterators is not None else {}
         for shard_id, iterator in list(iterators.items()):
-            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+            response = self.streams.get_records(ShardIterator=iterator, Limit=self.page)
             if self.forget_iterator is not None:
                 self.forget_iterator(iterator)
             if response.get("NextShardIterator"):
@@ -95,6 +97,8 @@ class StreamReader:
                 del iterators[shard_id]
             for each in self._inboxes:
                 each.extend(response["Records"])
+            if response["Records"]:  # a page: more may follow with no write
+                self._writes_at_read = None
 
     def first_shard(self) -> str:
         return next(iter(self._iterators or {}), "")
