@@ -214,29 +214,28 @@ def test_the_action_result_still_holds_the_result_moto_serializes() -> None:
     )
 
 
-def test_moto_ses_still_parses_raw_mail_with_the_email_module() -> None:
-    """`fast_raw_sends` swaps the `email` name in moto's SES module for a headers-only parser."""
-    source = inspect.getsource(moto.ses.models)
-    assert vars(moto.ses.models).get("email") is not None, _revisit(
-        "local/moto_fast.py fast_raw_sends", "moto.ses.models no longer imports `email`"
-    )
-    uses = set(re.findall(r"\bemail\.(\w+)\(", source))
-    assert uses == {"message_from_string"}, _revisit(
-        "local/moto_fast.py fast_raw_sends",
-        f"moto.ses.models calls email.{sorted(uses)}, the patch replaces message_from_string only",
-    )
+# Patches that swap a name a moto module imported: the module, the name, what it calls of it
+# (all the stand-in answers), the patch.
+SWAPPED = [
+    (moto.ses.models, "email", {"message_from_string"}, "local/moto_fast.py fast_raw_sends"),
+    (moto.cognitoidp.models, "jwk", {"RSAKey.import_key"}, "local/moto_fast.py shared_pool_key"),
+]
 
 
-def test_moto_user_pools_still_import_their_key_with_joserfc() -> None:
-    """`shared_pool_key` swaps the `jwk` name in moto's Cognito module for a cached import."""
-    source = inspect.getsource(moto.cognitoidp.models)
-    assert vars(moto.cognitoidp.models).get("jwk") is not None, _revisit(
-        "local/moto_fast.py shared_pool_key", "moto.cognitoidp.models no longer imports `jwk`"
+@pytest.mark.parametrize(
+    ("module", "name", "calls", "patch"), SWAPPED, ids=[name for _, name, _, _ in SWAPPED]
+)
+def test_each_name_a_patch_swaps_in_a_moto_module_is_used_only_as_the_stand_in_answers(
+    module: Any, name: str, calls: set[str], patch: str
+) -> None:
+    """`fast_raw_sends` swaps `email` in moto's SES module for a headers-only parser,
+    `shared_pool_key` swaps `jwk` in its Cognito module for a cached key import."""
+    assert vars(module).get(name) is not None, _revisit(
+        patch, f"{module.__name__} no longer imports `{name}`"
     )
-    uses = set(re.findall(r"\bjwk\.([\w.]+)\(", source))
-    assert uses == {"RSAKey.import_key"}, _revisit(
-        "local/moto_fast.py shared_pool_key",
-        f"moto.cognitoidp.models calls jwk.{sorted(uses)}; the patch answers RSAKey.import_key",
+    uses = set(re.findall(rf"\b{name}\.([\w.]+)\(", inspect.getsource(module)))
+    assert uses == calls, _revisit(
+        patch, f"{module.__name__} calls {name}.{sorted(uses)}; the stand-in answers {calls}"
     )
 
 
