@@ -43,7 +43,6 @@ class QueuePump(Pump):
         self.source = source
         self.deliver = deliver
         self.region = region
-        self._maybe_in_flight = True  # until the queue says otherwise: a restart's leftovers
         # Messages added to the queue so far (`local.pump.writes`), if every one is counted, and
         # that count when the queue last held nothing at all: until it changes, a poll is idle
         # without a call (a drain, or the back-off, woke it for nothing).
@@ -56,34 +55,19 @@ class QueuePump(Pump):
             return False
         messages = self._receive()
         if not messages:
-            return self._in_flight() if added is None else self._still_to_come(added)
-        unsettled_before, self._maybe_in_flight = self._maybe_in_flight, True
+            return self._in_flight(added)
         records = [lambda_record(m, self.queue_arn, self.region) for m in messages]
         wanted = [r for r in records if matches_any(self.source.filter_patterns, filter_view(r))]
-        unwanted = [r for r in records if r not in wanted]
-        self._delete(unwanted)
-        succeeded = self._succeeded(wanted) if wanted else []
-        self._delete(succeeded)
-        self._maybe_in_flight = unsettled_before or len(unwanted) + len(succeeded) < len(records)
+        self._delete([r for r in records if r not in wanted])
+        if wanted:
+            self._delete(self._succeeded(wanted))
         self.delivered += len(records)
         return True
 
-    def _in_flight(self) -> bool:
-        """Messages received and not deleted come back after their visibility timeout: the queue
-        is idle only once none are. Asked of the queue only while this pump (its one reader)
-        may have left some: after every empty poll, it was half the calls of an idle stack."""
-        if self._maybe_in_flight:
-            attributes = self.sqs.get_queue_attributes(
-                QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-            )["Attributes"]
-            self._maybe_in_flight = (
-                int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)) > 0
-            )
-        return self._maybe_in_flight
-
-    def _still_to_come(self, added: int) -> bool:
-        """After an empty receive, with messages counted: whether some are in flight (busy: they
-        come back); none in flight, delayed or visible: the queue is empty as of `added`."""
+    def _in_flight(self, added: int | None) -> bool:
+        """After an empty receive: messages in flight come back after their visibility timeout,
+        so the queue is busy until none are. With nothing visible, in flight or delayed either,
+        it is empty as of `added`, the count of messages taken before the receive."""
         attributes = self.sqs.get_queue_attributes(
             QueueUrl=self.queue_url,
             AttributeNames=[
@@ -93,10 +77,9 @@ class QueuePump(Pump):
             ],
         )["Attributes"]
         counts = {name: int(value) for name, value in attributes.items()}
-        self._maybe_in_flight = counts.get("ApproximateNumberOfMessagesNotVisible", 0) > 0
-        if not any(counts.values()):
+        if added is not None and not any(counts.values()):
             self._empty_at = added
-        return self._maybe_in_flight
+        return counts.get("ApproximateNumberOfMessagesNotVisible", 0) > 0
 
     def _receive(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
