@@ -57,6 +57,7 @@ def _calls(url: str) -> list[Any]:
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     )
     item = {"pk": {"S": "é/1"}, "blob": {"B": bytes(range(256))}}
     dynamodb.put_item(TableName="t", Item=item)
@@ -65,6 +66,8 @@ def _calls(url: str) -> list[Any]:
     except ClientError as refused:
         answers.append(refused.response["Error"]["Code"])
     answers.append(dynamodb.get_item(TableName="t", Key={"pk": {"S": "é/1"}})["Item"])
+    answers += [_error(lambda: dynamodb.get_item(TableName="none", Key={"pk": {"S": "x"}}))]
+    answers.append([r["dynamodb"]["NewImage"] for r in _stream_records(url)])
     s3.create_bucket(Bucket="kept", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3.put_object(Bucket="kept", Key="a b/ü.csv", Body=b"x,y\n1,2\n", Metadata={"kept_as": "is"})
     head = s3.head_object(Bucket="kept", Key="a b/ü.csv")
@@ -82,7 +85,26 @@ def _calls(url: str) -> list[Any]:
     )
     received = sqs.receive_message(QueueUrl=queue, MessageAttributeNames=["All"])["Messages"]
     answers.append([(m["Body"], m["MessageAttributes"]) for m in received])
+    answers.append(_error(lambda: sqs.get_queue_url(QueueName="none")))
     return answers
+
+
+def _error(call: Callable[[], Any]) -> tuple[int, str]:
+    try:
+        call()
+    except ClientError as error:
+        return error.response["ResponseMetadata"]["HTTPStatusCode"], error.response["Error"]["Code"]
+    raise AssertionError("no error")
+
+
+def _stream_records(url: str) -> list[Any]:
+    streams = _client("dynamodbstreams", url)
+    arn = streams.list_streams()["Streams"][0]["StreamArn"]  # the one table
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return list(streams.get_records(ShardIterator=iterator)["Records"])
 
 
 def test_the_servers_own_calls_are_answered_in_process_as_over_http(
@@ -94,14 +116,24 @@ def test_the_servers_own_calls_are_answered_in_process_as_over_http(
     def refuse(*_: Any, **__: Any) -> None:
         raise AssertionError("a connection was opened")
 
-    app = DomainDispatcherApplication(create_backend_app)
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    through_flask: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        through_flask.append(environ.get("HTTP_X_AMZ_TARGET") or environ["PATH_INFO"])
+        return dispatcher(environ, start_response)
+
     with answered_in_process(app, server_url), monkeypatch.context() as no_socket:
         no_socket.setattr(socket.socket, "connect", refuse)
         in_process = _calls(server_url)
 
     assert in_process == over_http
     assert over_http[0] == "ConditionalCheckFailedException"
-    assert over_http[3] == b"x,y\n1,2\n"
+    assert over_http[2] == (400, "ResourceNotFoundException")
+    assert over_http[5] == b"x,y\n1,2\n"
+    assert over_http[-1] == (400, "AWS.SimpleQueueService.NonExistentQueue")
+    # DynamoDB, its streams and SQS went straight to moto's handlers; S3 through flask.
+    assert through_flask and all(path.startswith("/kept") for path in through_flask)
 
 
 def test_calls_to_another_address_still_go_over_the_wire(server_url: str) -> None:
