@@ -3,6 +3,7 @@ on at-least-once delivery (every batch replayed, random records and writes faili
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -127,7 +128,8 @@ def forget_scores() -> None:
 
 @pytest.fixture
 def faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], None]]:
-    """Random failures: unreadable records, throttled writes, writes whose answer is lost."""
+    """Random failures: unreadable records, throttled reads and writes, writes whose answer is
+    lost."""
     hooks: list[tuple[str, Any]] = []
 
     def start(seed: int) -> None:
@@ -152,8 +154,11 @@ def faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], None]]:
             if rnd.random() < 0.2:  # the write landed; its answer did not
                 raise ReadTimeoutError(endpoint_url="https://dynamodb")
 
-        for name, hook in (("before-call", before), ("after-call", after)):
-            event = f"{name}.dynamodb.TransactWriteItems"
+        for event, hook in (
+            ("before-call.dynamodb.TransactWriteItems", before),
+            ("after-call.dynamodb.TransactWriteItems", after),
+            ("before-call.dynamodb.BatchGetItem", before),  # a batch's reads, refused
+        ):
             aws.dynamodb().meta.events.register(event, hook)
             hooks.append((event, hook))
 
@@ -162,7 +167,9 @@ def faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], None]]:
         aws.dynamodb().meta.events.unregister(event, hook)
 
 
-def test_each_batch_costs_one_write_per_contact(aws_env: dict[str, str]) -> None:
+def test_each_batch_costs_one_write_per_contact_and_reads_its_contacts_together(
+    aws_env: dict[str, str],
+) -> None:
     items = workload()
     calls: Counter[str] = Counter()
     client = aws.dynamodb()
@@ -179,6 +186,9 @@ def test_each_batch_costs_one_write_per_contact(aws_env: dict[str, str]) -> None
             )
             contacts = {i["contact_id"] for i in chunk}
             assert made["TransactWriteItems"] == writes == len(contacts)
+            # Scores and profiles in BatchGetItems of 100 keys; the ruleset at most once.
+            assert made["BatchGetItem"] == math.ceil(2 * len(contacts) / 100)
+            assert made["GetItem"] <= 1 and made["Query"] == 0
     finally:
         client.meta.events.unregister("before-call.dynamodb", hook)
 

@@ -1,10 +1,11 @@
 """One stream batch of new interactions -> scores, grouped by contact.
 
 A batch is grouped by contact first, so each contact costs one conditional write (`ledger`)
-however many of its events the batch holds. A contact's events are applied in stream order or
-not at all: when one of its records cannot be read, the contact is held back and its records are
-redelivered with the ones whose write failed. Redelivered events already applied are skipped by
-their ids, so nothing counts twice and nothing is lost. The handler (`scoring.stream`) only
+however many of its events the batch holds, and the batch reads its contacts together. A
+contact's events are applied in stream order or not at all: when one of its records cannot be
+read, the contact is held back and its records are redelivered with the ones whose write
+failed. Redelivered events already applied are skipped by their ids, so nothing counts twice
+and nothing is lost. The handler (`scoring.stream`) only
 turns stream records into images and failed contacts into the batch's item failures.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ecrm.scoring import ledger
+from ecrm.scoring import ledger, rulesets
 from ecrm.scoring.engine import Event
 
 logger = Logger(service="scoring", child=True)
@@ -57,11 +58,24 @@ class Scored:
 
 
 def apply(grouped: Grouped) -> Scored:
-    """Apply each contact's events, one conditional write per contact."""
+    """Apply each contact's events, one conditional write per contact. The ruleset is read
+    once per batch, and the contacts' scores and profiles together (`ledger.load_many`)."""
     result = Scored(failed=set(grouped.held))
+    if not grouped.events:
+        return result
+    try:
+        engine = rulesets.engine()
+        loaded = ledger.load_many(list(grouped.events))
+    except Exception:
+        logger.exception("scoring failed", extra={"contacts": len(grouped.events)})
+        result.failed.update(grouped.events)
+        return result
     for contact_id, events in grouped.events.items():
         try:
-            result.applied.append(ledger.apply_contact(contact_id, events))
+            applied = ledger.apply_contact(
+                contact_id, events, engine=engine, loaded=loaded[contact_id]
+            )
+            result.applied.append(applied)
         except Exception:
             logger.exception("scoring failed", extra={"events": [e.event_id for e in events]})
             result.failed.add(contact_id)

@@ -10,7 +10,7 @@ and since the ids land in the same write as the points, an event is never lost e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,10 +146,30 @@ def timeline_events(contact_id: str) -> list[Event]:
             return found
 
 
-def _load(contact_id: str) -> tuple[Score | None, dict[str, Any]]:
+Loaded = tuple[Score | None, dict[str, Any]]  # the stored score (None: none yet), the fit view
+
+
+def _load(contact_id: str) -> Loaded:
     stored = store.get(keys.score(contact_id))
     contact = contact_view(store.get(keys.contact(contact_id)))
     return (score_from_item(stored) if stored else None), contact
+
+
+def load_many(contact_ids: Collection[str]) -> dict[str, Loaded]:
+    """What `apply_contact` reads first, for a whole batch's contacts in BatchGetItem calls
+    (consistent, like `_load`): two round trips per 50 contacts instead of two per contact."""
+    wanted = [k for c in contact_ids for k in (keys.score(c), keys.contact(c))]
+    found = store.batch_get(wanted)
+
+    def item(key: Mapping[str, str]) -> dict[str, Any] | None:
+        return found.get((key["pk"], key["sk"]))
+
+    loaded: dict[str, Loaded] = {}
+    for contact_id in contact_ids:
+        stored = item(keys.score(contact_id))
+        contact = contact_view(item(keys.contact(contact_id)))
+        loaded[contact_id] = (score_from_item(stored) if stored else None), contact
+    return loaded
 
 
 # --- applying -----------------------------------------------------------------------------
@@ -173,19 +193,32 @@ def _outcome(
     return engine.apply(base, events, fit, now)
 
 
-def apply_contact(contact_id: str, events: list[Event], *, now: float | None = None) -> Applied:
-    """Apply one contact's events of a batch: one conditional write, retried on a race."""
+def apply_contact(
+    contact_id: str,
+    events: list[Event],
+    *,
+    now: float | None = None,
+    engine: Engine | None = None,
+    loaded: Loaded | None = None,
+) -> Applied:
+    """Apply one contact's events of a batch: one conditional write, retried on a race.
+    `engine` and `loaded` (from `load_many`) spare the reads when the batch made them; a
+    retry reads the contact again."""
     now = clock.now() if now is None else now
     events = sorted(events, key=lambda e: (e.at, e.event_id))
     if len(events) > _EVENTS_PER_WRITE:  # only with batches larger than the template's
         chunks = [
             events[i : i + _EVENTS_PER_WRITE] for i in range(0, len(events), _EVENTS_PER_WRITE)
         ]
-        parts = [apply_contact(contact_id, chunk, now=now) for chunk in chunks]
+        parts = [
+            apply_contact(contact_id, chunk, now=now, engine=engine, loaded=None if i else loaded)
+            for i, chunk in enumerate(chunks)
+        ]
         return Applied(contact_id, sum(p.events for p in parts), sum(p.transitions for p in parts))
-    engine = rulesets.engine()
+    engine = engine or rulesets.engine()
     for _ in range(4):
-        stored, contact = _load(contact_id)
+        stored, contact = loaded or _load(contact_id)
+        loaded = None
         if stored is not None and stored.ruleset_version > engine.version:
             engine = rulesets.engine(fresh=True)  # another function saw a newer ruleset
         outcome = _outcome(contact_id, engine, stored, events, fit=engine.fit(contact), now=now)
