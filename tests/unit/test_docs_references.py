@@ -1,5 +1,6 @@
 """The docs name files and modules that exist: a link to a moved module, or a dotted `ecrm.`
-name the code no longer has, fails here instead of misleading the next reader."""
+name the code no longer has, fails here instead of misleading the next reader. And the
+architecture page stays a short map: its detail lives on the docs/design pages."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ ECRM = ROOT / "layers" / "shared" / "ecrm"
 DOCS = sorted([ROOT / "README.md", *ROOT.glob("docs/**/*.md")])
 LINK = re.compile(r"\]\(([^)#\s]+)")
 DOTTED = re.compile(r"\becrm(?:\.[a-z_][a-z0-9_]*)+")
+MAP_LIMIT_BYTES = 30_000
 
 
 def _is_module(parts: list[str]) -> bool:
@@ -50,3 +52,12 @@ def test_every_relative_link_of_a_doc_leads_to_a_file(doc: Path) -> None:
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_dotted_ecrm_name_of_a_doc_is_a_module_that_exists(doc: Path) -> None:
     assert _unknown_modules(doc) == []
+
+
+def test_the_architecture_map_stays_under_30_kb() -> None:
+    size = (ROOT / "docs" / "architecture.md").stat().st_size
+    assert size <= MAP_LIMIT_BYTES, (
+        f"docs/architecture.md is {size:,} bytes, over {MAP_LIMIT_BYTES:,}: keep it a map "
+        "(function -> trigger -> entry module, access patterns, invariants) and move the detail "
+        "to its docs/design/<capability>.md page"
+    )
