@@ -18,7 +18,6 @@ from ecrm.mail.senders import SenderIn
 from ecrm.platform import aws, clock, keys, store
 from ecrm.segments import definitions as segments
 from local.moto_backend import answer_get_account
-from local.moto_fast import fast_moto
 from local.stack import DEMO_PROFILE
 
 HTML = """<html><head><style>p { font-family: sans-serif }</style></head><body>
@@ -88,11 +87,8 @@ def campaign(topic: str = "newsletter") -> str:
 
 @contextmanager
 def sender(stack: Stack, max_rate: float) -> Iterator[None]:
-    """The sender's environment; GetAccount answered; moto's transactions without their
-    O(table) copy, its item responses without its generic serializer, its queries without
-    sorting the whole table and its raw sends reading headers only (`local.moto_fast`: same
-    outcomes)."""
-    with as_function(stack, FUNCTION), fast_moto():
+    """The sender's environment; GetAccount answered."""
+    with as_function(stack, FUNCTION):
         pacing.forget_cached()
         content.forget_cached()
         profile_schema.forget_cached()

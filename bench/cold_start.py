@@ -23,7 +23,7 @@ under the same interpreter, flags and sys.path.
 same ratios of it (informative): on a busy machine they move less than the wall-clock, which
 also counts time spent waiting for a CPU.
 
-moto answers as `ecrm serve` has it answer (`local.moto_fast.fast_moto`, same outcomes): stock
+moto answers as `ecrm serve` has it answer (`bench.moto_env.server`, same outcomes): stock
 moto copies the whole table for every item of a transaction, so each round's writes made the
 next round's transactions slower on the server side, a wait DynamoDB does not have that the
 functions' wall-clock (not the baseline's single GetItem) counted.
@@ -70,7 +70,6 @@ from bench.starts import AsBuilt, FromSources, Start, Timing
 from capture.app import lambda_handler
 from ecrm.platform import keys, normalise, store
 from local.event_filter import matches_any
-from local.moto_fast import fast_moto
 from local.template import Function
 
 log = logging.getLogger(__name__)
@@ -243,7 +242,7 @@ def _round(
 
 def measure(runs: int = 6, warm_cache_runs: int = 2) -> list[Figure]:
     as_built, from_sources = Samples(), Samples()
-    with server() as stack, fast_moto(), tempfile.TemporaryDirectory() as scratch:
+    with server() as stack, tempfile.TemporaryDirectory() as scratch:
         functions = stack.template.functions()
         with as_function(stack, functions[0].logical_id):
             save_demo_form()

@@ -8,10 +8,10 @@ sign-ups are priced apart; the visitors of the other flows, subscribed to the sa
 in the audience too). The queue is read with a client the meter does not count: the
 event source's SQS requests are priced from the message count (`sqs_messages`).
 
-moto runs the flow's transactions without its rollback copy of the table
-(`local.moto_backend.fast_transactions`, same outcomes): a claim of 50 recipients is a
-transaction of 50 items, and moto deep-copied the whole table for each, cyclic garbage that
-took this process to 3.5 GB before the collector's next full pass."""
+moto runs the flow's transactions without its rollback copy of the table (`bench.moto_env.
+in_process` has them so): a claim of 50 recipients is a transaction of 50 items, and stock moto
+deep-copied the whole table for each, cyclic garbage that took this process to 3.5 GB before
+the collector's next full pass."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from ecrm.campaigns import states
 from ecrm.mail import pacing
 from ecrm.platform import aws, keys, store
 from local.intrinsics import REGION
-from local.moto_backend import answer_get_account, fast_transactions
+from local.moto_backend import answer_get_account
 from local.queues import lambda_record
 
 if TYPE_CHECKING:  # cost_counts runs this flow
@@ -36,11 +36,6 @@ MAX_RATE = 200.0  # sends a second: slots the sender keeps up with (no skipped s
 
 
 def campaign_flow(product: Product, queue_url: str, queue_arn: str) -> Tally:
-    with fast_transactions():
-        return _flow(product, queue_url, queue_arn)
-
-
-def _flow(product: Product, queue_url: str, queue_arn: str) -> Tally:
     campaign_env.seed(RECIPIENTS, start=100_000)
     campaign_id = campaign_env.campaign()
     product.skip_pending()

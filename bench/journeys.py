@@ -41,7 +41,6 @@ from ecrm.platform import aws, clock, keys, store
 from ecrm.platform.errors import Busy
 from local.faults import Faults, Kill, Killed, record_sends
 from local.moto_backend import answer_get_account
-from local.moto_fast import fast_moto
 from local.queues import lambda_record
 
 log = logging.getLogger(__name__)
@@ -102,7 +101,7 @@ def _stage(
     real = clock.now
     clock.now = lambda: time.time() + offset["s"]
     try:
-        with in_process() as stack, as_function(stack, SCHEDULER), fast_moto():
+        with in_process() as stack, as_function(stack, SCHEDULER):
             pacing.forget_cached()
             content.forget_cached()
             profile_schema.forget_cached()

@@ -1,5 +1,7 @@
 """moto with the template's resources, in process (`mock_aws`, for counting calls) or as a
 server on loopback (for child processes), plus the environment each function would get.
+Either way moto answers as `ecrm serve` has it answer (`local.moto_fast.fast_moto`: the same
+outcomes and calls, without stock moto's O(table) copy per transaction item).
 
 Everything here reuses the local stack's template reading and resource creation, so the
 benchmarked table is the deployed table's exact shape.
@@ -30,6 +32,7 @@ from local.lambda_runtime import (
     restore_environment,
 )
 from local.moto_dispatch import cached_dispatch_lookups
+from local.moto_fast import fast_moto
 from local.moto_threads import thread_safe_moto
 from local.resources import create_resources
 from local.template import Function, Template
@@ -100,7 +103,9 @@ def _fake_aws(endpoint_url: str | None) -> dict[str, str]:
 @contextmanager
 def in_process() -> Iterator[Stack]:
     with environment(_fake_aws(None), unset=("AWS_ENDPOINT_URL",)), mock_aws():
-        yield _create(None)
+        stack = _create(None)  # `thread_safe_moto` first: `fast_moto` keeps its locks
+        with fast_moto():
+            yield stack
 
 
 @contextmanager
@@ -117,7 +122,9 @@ def server() -> Iterator[Stack]:
         reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
         urllib.request.urlopen(reset, timeout=10).close()
         with environment(_fake_aws(url)):
-            yield _create(url)
+            stack = _create(url)
+            with fast_moto():
+                yield stack
     finally:
         moto.stop()
 

@@ -26,7 +26,6 @@ from bench.figures import Figure
 from bench.moto_env import Stack, as_function, in_process
 from ecrm.platform import aws, clock, keys
 from ecrm.platform.store import serialize
-from local.moto_backend import fast_transactions
 from local.sample_events import api_event, stream_event
 
 log = logging.getLogger(__name__)
@@ -163,7 +162,7 @@ def measure_size(contacts: int) -> tuple[int, dict[str, int], dict[str, Any]]:
     rnd = random.Random(contacts)
     now = clock.now()
     items = _changes(rnd, contacts, now)
-    with in_process() as stack, fast_transactions():
+    with in_process() as stack:
         writer = boto3.client("dynamodb")
         table = stack.names.refs["Table"]
         for item in items:  # the table holds what the stream carried

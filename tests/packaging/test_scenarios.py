@@ -13,12 +13,11 @@ from __future__ import annotations
 import importlib
 
 from bench.moto_env import as_function, server
-from local.moto_fast import fast_moto
 from tests.packaging.scenarios import SCENARIOS
 
 
 def test_every_scenario_answers_right_in_every_round_on_one_server() -> None:
-    with server() as stack, fast_moto():
+    with server() as stack:
         functions = [f for f in stack.template.functions() if f.logical_id in SCENARIOS]
         half = len(functions) // 2
         for order in (functions, functions[half:] + functions[:half]):
