@@ -2,7 +2,9 @@
 item up to now (scheduled campaigns, interrupted fan-outs, automation runs), see `ecrm.due`,
 and hands due journey runs to the journey queue. The same function consumes that queue (SQS
 records: `ecrm.journeys.queue_worker.consume`, one run per record): it holds the permissions a
-run's move needs, which the tick needed when it moved runs itself."""
+run's move needs, which the tick needed when it moved runs itself. A tick's answer names the
+earliest moment an entry it read still waits for (`next_due`): `ecrm serve` ticks again no
+sooner unless the table changed or a minute began (`local.schedules`)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecrm import due
-from ecrm.platform import records
+from ecrm.platform import clock, records
 
 logger = Logger(service="mailing")
 metrics = Metrics(namespace="ecrm", service="mailing")
@@ -45,4 +47,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="DueItemsHandled", unit=MetricUnit.Count, value=result.handled)
     if result.failed:
         metrics.add_metric(name="DueItemsFailed", unit=MetricUnit.Count, value=result.failed)
-    return {"minutes": result.minutes, "handled": result.handled, "failed": result.failed}
+    return {
+        "minutes": result.minutes,
+        "handled": result.handled,
+        "failed": result.failed,
+        "next_due": clock.iso(result.next_due) if result.next_due is not None else None,
+    }

@@ -123,6 +123,13 @@ class TickResult:
     failed: int = 0
     watermark: str | None = None
     kinds: dict[str, int] = field(default_factory=dict)
+    # The earliest moment an entry this tick read, and left, needs a tick (epoch seconds): its
+    # due time, or a journey run's moment to be sent ahead. None: none read waits.
+    next_due: float | None = None
+
+    def waits_for(self, moment: float) -> None:
+        if self.next_due is None or moment < self.next_due:
+            self.next_due = moment
 
 
 def _minute(at: datetime) -> datetime:
@@ -203,9 +210,13 @@ def _run_minute(
             if ahead is not None and handler_for(key) is _journey:
                 if at <= now_iso or (ahead.since or "") < at <= ahead.until:
                     to_queue.append((key, steps_queue.delay_for(_epoch(at), now)))
+                elif at > ahead.until:  # a later tick sends it ahead
+                    result.waits_for(_epoch(at) - AHEAD.total_seconds())
                 continue
-            if at <= now_iso:  # else due later
+            if at <= now_iso:
                 ok = _handle(key, result) and ok
+            else:  # due later
+                result.waits_for(_epoch(at))
         if not _hand_over(to_queue, result):
             ok = False
             if ahead is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from tests.integration.campaigns.conftest import (
 )
 
 
-def tick(at: float) -> dict[str, int]:
+def tick(at: float) -> dict[str, Any]:
     from mailing.scheduler import lambda_handler
 
     return lambda_handler(events_scheduled(at), events.LambdaContext())  # type: ignore[no-any-return]
@@ -59,6 +60,26 @@ def test_a_scheduled_campaign_starts_at_the_first_tick_after_its_time(
     run_queue()
     assert len(campaign_env.raw) == 12 and campaign(campaign_id)["state"] == "done"
     assert tick(now["t"] + 60)["handled"] == 0  # the entry left the index
+
+
+def test_a_tick_answers_when_the_next_entry_it_read_falls_due(
+    campaign_env: Sent, now: dict[str, float]
+) -> None:
+    """`next_due`: what `ecrm serve` waits for before it ticks again (`local.schedules`)."""
+    now["t"] = (now["t"] // 60 + 1) * 60 + 5  # 5 s into a minute
+    add_contacts(2)
+    campaign_id = create_campaign()
+    at = now["t"] + 30  # later in the same minute
+    path = {"campaign_id": campaign_id}
+    scheduled = admin(
+        "POST", "/admin/campaigns/{campaign_id}/schedule", path, {"at": clock.iso(at)}
+    )
+    assert scheduled[0] == 200, scheduled
+
+    first = tick(now["t"])
+    assert (first["handled"], first["next_due"]) == (0, clock.iso(at))
+    now["t"] = at
+    assert tick(now["t"]) == {"minutes": 3, "handled": 1, "failed": 0, "next_due": None}
 
 
 def test_a_fan_out_that_a_crash_interrupted_is_finished_by_the_tick(
