@@ -27,8 +27,9 @@ DYNAMODB = "dynamodb"
 
 # Idle pumps by what wakes them (`wake`); each sleeps longer while nothing does.
 _WAKEABLE: defaultdict[str, weakref.WeakSet[Pump]] = defaultdict(weakref.WeakSet)
-# Writes each source took, as `wake` heard of them (`writes`).
+# Writes each source took, as `wake` heard of them (`writes`), and each thread's (`own_writes`).
 _WRITES: Counter[str] = Counter()
+_OWN = threading.local()
 
 
 def queue(name: str) -> str:
@@ -42,6 +43,8 @@ def wake(source: str) -> None:
     woken by every write anywhere, the queue pumps' empty polls (a receive and a read of the
     queue's attributes each) were a fifth of a busy test process's CPU."""
     _WRITES[source] += 1  # first: a pump it wakes sees this write counted
+    own = _OWN.__dict__
+    own[source] = own.get(source, 0) + 1
     for pump in list(_WAKEABLE[source]):
         pump._wake.set()
 
@@ -51,6 +54,12 @@ def writes(source: str) -> int:
     read means none came after the read began (a count lost to two threads at once is still a
     change)."""
     return _WRITES[source]
+
+
+def own_writes(source: str) -> int:
+    """How many of them this thread made (the stack's own calls are answered in the caller's
+    thread, `local.moto_direct`): a pump tells its function's writes from everyone else's."""
+    return int(_OWN.__dict__.get(source, 0))
 
 
 class Pump(ABC):

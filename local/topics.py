@@ -52,15 +52,24 @@ class Topics:
 
 
 def invoke_async(
-    runtime: LambdaRuntime, resolver: Resolver, function: Function, event: Any, client: Client
+    runtime: LambdaRuntime,
+    resolver: Resolver,
+    function: Function,
+    event: Any,
+    client: Client,
+    *,
+    answered: Callable[[Any], None] | None = None,
 ) -> bool:
-    """An asynchronous invocation (SNS, an SES receipt rule): retried, then parked."""
+    """An asynchronous invocation (SNS, an SES receipt rule): retried, then parked. Lambda
+    keeps the function's answer; `answered` is given it here (a local schedule reads it)."""
     config = function.properties.get("EventInvokeConfig", {})
     attempts = 1 + int(config.get("MaximumRetryAttempts", 2))
     error: Exception | None = None
     for _ in range(attempts):
         try:
-            runtime.invoke(function, event)
+            answer = runtime.invoke(function, event)
+            if answered is not None:
+                answered(answer)
             return True
         except Exception as raised:  # whatever the handler raises, Lambda retries
             log.exception("%s raised on an asynchronous invocation", function.logical_id)
