@@ -5,8 +5,8 @@ however many of its events the batch holds, and the batch reads its contacts tog
 contact's events are applied in stream order or not at all: when one of its records cannot be
 read, the contact is held back and its records are redelivered with the ones whose write
 failed. Redelivered events already applied are skipped by their ids, so nothing counts twice
-and nothing is lost. The handler (`scoring.stream`) only
-turns stream records into images and failed contacts into the batch's item failures.
+and nothing is lost. The handler (`scoring.stream`) only turns stream records into images and
+failed contacts into the batch's item failures.
 """
 
 from __future__ import annotations
