@@ -21,7 +21,6 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, NamedTuple
 
 from ecrm.platform import clock
@@ -97,7 +96,7 @@ class SchedulePump(Pump):
         if isinstance(answer, dict) and "next_due" in answer and not answer.get("failed"):
             if not answer.get("handled"):  # its own writes were the watermark: nothing to read
                 writes += pump.own_writes(DYNAMODB) - own
-            next_due = None if answer["next_due"] is None else _epoch(str(answer["next_due"]))
+            next_due = None if answer["next_due"] is None else clock.epoch(str(answer["next_due"]))
             self._idle_until = _Idle(writes, minute, next_due)
         return False
 
@@ -116,10 +115,6 @@ class _Idle(NamedTuple):
             and now // 60 == self.minute
             and (self.next_due is None or now < self.next_due)
         )
-
-
-def _epoch(at_iso: str) -> float:
-    return datetime.fromisoformat(at_iso.replace("Z", "+00:00")).timestamp()
 
 
 def schedule_pumps(

@@ -199,7 +199,7 @@ def _run_minute(
 ) -> bool:
     """Handle the due entries of one minute; False when one of them failed."""
     ok = True
-    now = _epoch(now_iso)
+    now = clock.epoch(now_iso)
     start: Mapping[str, Any] | None = None
     while True:
         entries, start = store.query(keys.due_minute(minute_iso), index="gsi1", start=start)
@@ -209,14 +209,14 @@ def _run_minute(
             key = {"pk": str(entry["pk"]), "sk": str(entry["sk"])}
             if ahead is not None and handler_for(key) is _journey:
                 if at <= now_iso or (ahead.since or "") < at <= ahead.until:
-                    to_queue.append((key, steps_queue.delay_for(_epoch(at), now)))
+                    to_queue.append((key, steps_queue.delay_for(clock.epoch(at), now)))
                 elif at > ahead.until:  # a later tick sends it ahead
-                    result.waits_for(_epoch(at) - AHEAD.total_seconds())
+                    result.waits_for(clock.epoch(at) - AHEAD.total_seconds())
                 continue
             if at <= now_iso:
                 ok = _handle(key, result) and ok
             else:  # due later
-                result.waits_for(_epoch(at))
+                result.waits_for(clock.epoch(at))
         if not _hand_over(to_queue, result):
             ok = False
             if ahead is not None:
@@ -257,7 +257,3 @@ def _hand_over(entries: list[tuple[Mapping[str, Any], int]], result: TickResult)
     result.handled += len(entries)
     result.kinds["journey_queued"] = result.kinds.get("journey_queued", 0) + len(entries)
     return True
-
-
-def _epoch(at_iso: str) -> float:
-    return datetime.fromisoformat(at_iso.replace("Z", "+00:00")).timestamp()

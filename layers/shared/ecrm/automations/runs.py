@@ -20,7 +20,6 @@ it, otherwise it is taken over and sent again (the same rule as campaign ledgers
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, cast
 
 from aws_lambda_powertools import Logger
@@ -51,7 +50,7 @@ def run(key: Mapping[str, str], *, now: float | None = None) -> str:
     if str(found["due_at"]) > clock.iso(now):
         return SCHEDULED  # moved later (or read early): its own minute will come
     claimed_at = found.get("claimed_at") if found["state"] == SENDING else None
-    if claimed_at and now - _epoch(str(claimed_at)) < STALE_SENDING_SECONDS:
+    if claimed_at and now - clock.epoch(str(claimed_at)) < STALE_SENDING_SECONDS:
         raise Busy("The run is being sent (or its outcome is not known yet).")
     contact_id, rule_id = str(found["contact_id"]), str(found["automation_id"])
     reason, contact, content = _prepare(contact_id, rule_id)
@@ -269,7 +268,3 @@ def confirm_sent(contact_id: str, automation_id: str, message_id: str) -> bool:
     except store.TransactionCancelled:
         return False
     return True
-
-
-def _epoch(at: str) -> float:
-    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from ecrm.mail import frequency_cap, quiet_hours, zones
@@ -72,7 +71,7 @@ def judge(
             at, why = later, why or QUIET
     if at <= now:
         return Verdict(mails=mails)
-    first_due = _epoch(str(run.get("first_due_at") or run["due_at"]))
+    first_due = clock.epoch(str(run.get("first_due_at") or run["due_at"]))
     if why == CAPPED and policy.cap and now - first_due >= policy.cap.period:
         return Verdict(why=CAPPED, skip=True, mails=mails)  # waited a whole period already
     return Verdict(until=at, why=why, mails=mails)
@@ -119,7 +118,3 @@ def delay(key: Mapping[str, str], run: Mapping[str, Any], verdict: Verdict) -> s
     except store.ConditionFailed:
         raise Busy("The run changed meanwhile.") from None
     return "scheduled"
-
-
-def _epoch(at: str) -> float:
-    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()

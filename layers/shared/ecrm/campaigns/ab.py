@@ -19,8 +19,9 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
+
+from ecrm.platform import clock
 
 TEST, HOLDOUT, REST = "test", "holdout", "rest"
 METRICS = ("opens", "clicks", "click_to_open")
@@ -82,7 +83,7 @@ class AbTest:
             wait_hours=float(spec["wait_hours"]),
             seed=str(campaign["ab_seed"]),
             winner=campaign.get("ab_winner"),
-            decide_at=_epoch(str(decide_at)) if decide_at else None,
+            decide_at=clock.epoch(str(decide_at)) if decide_at else None,
         )
 
     def variant(self, variant_id: str) -> Variant:
@@ -123,7 +124,3 @@ def is_variant_id(value: object) -> bool:
 def counter(name: str, variant_id: str) -> str:
     """The campaign item's attribute counting `name` for one variant (`ab_opened_B`)."""
     return f"ab_{name}_{variant_id}"
-
-
-def _epoch(at: str) -> float:
-    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()

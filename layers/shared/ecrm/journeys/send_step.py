@@ -17,7 +17,6 @@ complain. A skipped or failed send does not end the run: it walks on (later send
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from ecrm.automations import timing
@@ -39,7 +38,7 @@ def send(v: graph.Version, run: dict[str, Any], now: float) -> dict[str, Any]:
     """Do the run's send step; returns the run as moved (walked on, or delayed)."""
     step = v.steps[str(run["step"])]
     claimed_at = run.get("claimed_at") if run.get("phase") == runs.SENDING else None
-    if claimed_at and now - _epoch(str(claimed_at)) < STALE_SENDING_SECONDS:
+    if claimed_at and now - clock.epoch(str(claimed_at)) < STALE_SENDING_SECONDS:
         raise Busy("The run's mail is being sent (or its outcome is not known yet).")
     contact = store.get(keys.contact(str(run["contact_id"])))
     marketing = step.get("kind", "marketing") == "marketing"
@@ -157,7 +156,3 @@ def _delay(run: dict[str, Any], verdict: timing.Verdict) -> dict[str, Any]:
         "first_due_at": str(run.get("first_due_at") or run["due_at"]),
     }
     return runs.move(run, changes, {}, phase=runs.READY)
-
-
-def _epoch(at: str) -> float:
-    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()

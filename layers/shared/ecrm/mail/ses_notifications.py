@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from ecrm.platform import clock
@@ -62,8 +61,8 @@ def parse(document: Mapping[str, Any]) -> MailEvent | None:
     return MailEvent(
         ses_type=ses_type,
         message_id=str(mail["messageId"]),
-        sent_at=_epoch(mail["timestamp"]),
-        at=_epoch(detail.get("timestamp") or mail["timestamp"]),
+        sent_at=clock.epoch(mail["timestamp"]),
+        at=clock.epoch(detail.get("timestamp") or mail["timestamp"]),
         recipients=tuple(recipients),
         tags=mail.get("tags") or {},
         detail=detail,
@@ -74,7 +73,3 @@ def event_id(event: MailEvent, recipient: str) -> str:
     parts = (event.message_id, event.ses_type, clock.iso(event.at), event.detail.get("link"))
     raw = "\x1f".join(str(p or "") for p in (*parts, recipient))
     return "ses_" + hashlib.sha256(raw.encode()).hexdigest()[:24]
-
-
-def _epoch(timestamp: str) -> float:
-    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
