@@ -68,12 +68,13 @@ def invoke_async(
     for _ in range(attempts):
         try:
             answer = runtime.invoke(function, event)
-            if answered is not None:
-                answered(answer)
-            return True
         except Exception as raised:  # whatever the handler raises, Lambda retries
             log.exception("%s raised on an asynchronous invocation", function.logical_id)
             error = raised
+            continue
+        if answered is not None:  # outside the try: only the handler's errors are retried
+            answered(answer)
+        return True
     destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
     if destination is not None:
         record = {  # Lambda's invocation record, what an OnFailure destination receives
