@@ -21,7 +21,6 @@ response object were a sixth of the CPU of each such call.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -40,7 +39,10 @@ from moto.core.request import (
     normalize_request,
     should_preserve_original_header_name,
 )
+from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.moto_api import recorder
+from moto.sqs import urls as sqs_urls
 from werkzeug.exceptions import HTTPException  # moto's errors are these
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -64,16 +66,12 @@ def answered_in_process(app: WsgiApp, url: str) -> Iterator[None]:
         yield
 
 
-# (signing name, the target's prefix) -> the moto module and attribute its routes all lead to.
-_DISPATCH = {
-    ("dynamodb", "DynamoDB_20120810"): ("moto.dynamodb.responses", "DynamoHandler.dispatch"),
-    ("dynamodb", "DynamoDBStreams_20120810"): (
-        "moto.dynamodbstreams.responses",
-        "DynamoDBStreamsHandler.dispatch",
-    ),
-    ("sqs", "AmazonSQS"): ("moto.sqs.urls", "dispatch"),
+# (signing name, the target's prefix) -> the handler moto's routes all lead to.
+_DISPATCH: dict[tuple[str, str], Callable[..., Any]] = {
+    ("dynamodb", "DynamoDB_20120810"): DynamoHandler.dispatch,
+    ("dynamodb", "DynamoDBStreams_20120810"): DynamoDBStreamsHandler.dispatch,
+    ("sqs", "AmazonSQS"): sqs_urls.dispatch,
 }
-_resolved: dict[tuple[str, str], Callable[..., Any]] = {}
 
 
 def _dispatch_for(request: AWSPreparedRequest) -> Callable[..., Any] | None:
@@ -86,16 +84,7 @@ def _dispatch_for(request: AWSPreparedRequest) -> Callable[..., Any] | None:
         service = auth.split(",", 1)[0].split()[1].split("/")[3]
     except IndexError:
         return None
-    route = (service, target.split(".", 1)[0])
-    if route not in _DISPATCH:
-        return None
-    if route not in _resolved:
-        module, attribute = _DISPATCH[route]
-        found: Any = importlib.import_module(module)
-        for name in attribute.split("."):
-            found = getattr(found, name)
-        _resolved[route] = found
-    return _resolved[route]
+    return _DISPATCH.get((service, target.split(".", 1)[0]))
 
 
 def _dispatched(dispatch: Callable[..., Any], request: AWSPreparedRequest) -> AWSResponse:
