@@ -16,9 +16,9 @@ import copy
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from ecrm.platform import clock
 from ecrm.scoring.fit import predicate
 from ecrm.scoring.rules import EngagementRule, Ruleset, free_mail_domains
 
@@ -27,10 +27,6 @@ from ecrm.scoring.rules import EngagementRule, Ruleset, free_mail_domains
 RETENTION_SECONDS = 26 * 3600
 _DIGITS = 6
 _LN2 = math.log(2)
-
-
-def epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
 
 
 def decayed(points: float, seconds: float, half_life: float | None) -> float:
@@ -54,7 +50,7 @@ class Event:
         return cls(
             event_id=str(item["event_id"]),
             type=str(item["type"]),
-            at=epoch(str(item["at"])),
+            at=clock.epoch(str(item["at"])),
             form_id=item.get("form_id"),
             scanner=bool(item.get("scanner", False)),
             name=item.get("name") if item.get("type") == "custom_event" else None,
