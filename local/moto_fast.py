@@ -3,9 +3,10 @@ run moto with when the table grows to thousands of items.
 
 moto 5.2 walks every response through a generic serializer, shape by shape, sorts the whole
 table for every Query (a Query of one partition included), copies the table for every item of
-a transaction and parses whole raw mails for their address headers. Each patch here answers
-the same document (tests/local/test_fast_item_responses.py compares them with moto's own) and
-puts moto's own method back on exit; `fast_moto()` enters them all. docs/design/moto.md.
+a transaction and parses whole raw mails for their address headers; botocore signs every
+request, which moto never checks. Each patch here answers the same document
+(tests/local/test_fast_item_responses.py compares them with moto's own) and puts the original
+method back on exit; `fast_moto()` enters them all. docs/design/moto.md.
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ def fast_moto() -> Iterator[None]:
             fast_transactions,
             fast_item_responses,
             fast_queries,
+            plain_dynamodb_parameters,
             fast_raw_sends,
             shared_pool_key,
+            unsigned_requests,
         ):
             patches.enter_context(each())
         patches.enter_context(fast_stream_records())
@@ -83,6 +86,36 @@ def fast_item_responses() -> Iterator[None]:
         yield
     finally:
         ActionResult.execute_result = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def plain_dynamodb_parameters() -> Iterator[None]:
+    """While inside: a DynamoDB request's parameters are its JSON body as sent.
+
+    moto walks each body through its parser of the service's model, member by member (a
+    transaction of five items: ten times `json.loads`). For DynamoDB's JSON the result is the
+    document itself: botocore sends only the model's members and no nulls, and every value but
+    a binary one already has its type. A body that may hold binary values (base64 text that the
+    parser turns into bytes: `"B"`, `"BS"`) takes moto's parser."""
+    from moto.core.responses import BaseResponse  # noqa: PLC0415
+    from moto.dynamodb.responses import DynamoHandler  # noqa: PLC0415
+
+    def parse_parameters(self: DynamoHandler, request: Any) -> None:
+        body = request.data
+        if not body or b'"B"' in body or b'"BS"' in body:
+            BaseResponse.parse_parameters(self, request)
+            return
+        self.params = json.loads(body)
+
+    own = DynamoHandler.__dict__.get("parse_parameters")  # moto's is BaseResponse's
+    DynamoHandler.parse_parameters = parse_parameters  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        if own is None:
+            del DynamoHandler.parse_parameters
+        else:
+            DynamoHandler.parse_parameters = own  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -233,6 +266,41 @@ def fast_raw_sends() -> Iterator[None]:
         yield
     finally:
         namespace["email"] = original
+
+
+@contextmanager
+def unsigned_requests() -> Iterator[None]:
+    """While inside: botocore's SigV4 header auth writes its headers without the signature.
+
+    moto checks no signature (its IAM authorisation is off), yet the canonical request, the
+    body's SHA-256 and the chain of HMACs were about a twentieth of the CPU of every call.
+    What moto reads is written as before: `X-Amz-Date`, a session token, and `Authorization`
+    with the credential scope (the access key names the account, the region and the service
+    route the call) and the signed headers; the signature is a placeholder. Other signers (S3's,
+    presigned URLs: subclasses of `SigV4Auth`) sign as they did."""
+    from botocore import auth as botocore_auth  # noqa: PLC0415
+
+    auth: Any = botocore_auth  # its stubs leave out the private methods used here
+    original = auth.SigV4Auth.add_auth
+
+    def add_auth(self: Any, request: Any) -> None:
+        if type(self) is not auth.SigV4Auth:
+            original(self, request)
+            return
+        if self.credentials is None:
+            raise auth.NoCredentialsError()
+        request.context["timestamp"] = auth.get_current_datetime().strftime(auth.SIGV4_TIMESTAMP)
+        self._modify_request_before_signing(request)
+        self._inject_signature_to_request(request, UNSIGNED)
+
+    auth.SigV4Auth.add_auth = add_auth
+    try:
+        yield
+    finally:
+        auth.SigV4Auth.add_auth = original
+
+
+UNSIGNED = "0" * 64  # where a signature would be: as long, and never a real one
 
 
 # JWK documents (as JSON text) -> the key moto's user pools sign with: the same for every pool.

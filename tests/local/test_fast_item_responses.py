@@ -1,6 +1,6 @@
 """`local.moto_fast`: the cheaper moto answers (`fast_item_responses`, `fast_queries`,
-`fast_stream_records`, `fast_raw_sends`) are the documents (items, in order; stream records;
-stored and refused mails) that moto answers on its own."""
+`plain_dynamodb_parameters`, `fast_stream_records`, `fast_raw_sends`) are the documents (items,
+in order; stream records; stored and refused mails) that moto answers on its own."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from local.moto_fast import (
     fast_queries,
     fast_raw_sends,
     fast_stream_records,
+    plain_dynamodb_parameters,
 )
 from tests.isolation import moto_in_process
 
@@ -42,7 +43,12 @@ def _conversation(fast: bool) -> list[bytes]:
     bodies: list[bytes] = []
     with moto_in_process(), ExitStack() as patches:
         if fast:
-            for patch in (fast_item_responses, fast_queries, fast_stream_records):
+            for patch in (
+                fast_item_responses,
+                fast_queries,
+                plain_dynamodb_parameters,
+                fast_stream_records,
+            ):
                 patches.enter_context(patch())
         client = boto3.client("dynamodb")
         streams = boto3.client("dynamodbstreams")
@@ -206,6 +212,35 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def test_a_request_s_parameters_are_what_moto_s_parser_makes_of_its_body(
+    aws_credentials: None,
+) -> None:
+    """Each DynamoDB request of the conversation (sets, nested maps and lists, a binary value,
+    expressions, a transaction), parsed by moto and as plain JSON."""
+    from moto.core.request import normalize_request
+    from moto.dynamodb.responses import DynamoHandler
+
+    sent: list[Any] = []
+    with moto_in_process():
+        client = boto3.client("dynamodb")
+        client.meta.events.register("request-created", lambda request, **_: sent.append(request))
+        _create(client)
+        _talk(client)
+
+    def parameters(request: Any) -> Any:
+        handler = DynamoHandler()
+        handler.setup_class(normalize_request(request.prepare()))
+        return handler.params
+
+    with moto_in_process():
+        own = [parameters(request) for request in sent]
+        with plain_dynamodb_parameters():
+            plain = [parameters(request) for request in sent]
+    assert len(sent) > 40
+    assert plain == own
+    assert any(b'"B"' in request.body for request in sent)  # the one moto's parser still reads
+
+
 @pytest.mark.parametrize(
     "moment",
     [
@@ -221,8 +256,10 @@ def test_a_stream_record_s_time_is_written_as_moto_writes_it(moment: datetime) -
 
 
 def test_moto_is_itself_again_after_the_block(aws_credentials: None) -> None:
+    from botocore.auth import SigV4Auth
     from moto.core.responses import ActionResult
     from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
     def current() -> list[Any]:
@@ -231,6 +268,8 @@ def test_moto_is_itself_again_after_the_block(aws_credentials: None) -> None:
             Table.all_items,
             Table.query,
             DynamoDBStreamsHandler.get_records,
+            DynamoHandler.parse_parameters,
+            SigV4Auth.add_auth,
         ]
 
     before = current()

@@ -1,5 +1,6 @@
-"""A canary for what `local/` patches in moto: every private moto method, attribute and module
-name a patch replaces, wraps or reads still exists, with the parameters the patch calls it with.
+"""A canary for what `local/` patches in moto (and botocore's signer): every private method,
+attribute and module name a patch replaces, wraps or reads still exists, with the parameters
+the patch calls it with.
 
 moto's internals change without notice between minor versions (pyproject.toml pins the tested
 range); a patch over a renamed method silently stops applying, and one over a changed signature
@@ -26,6 +27,7 @@ import moto.core.responses
 import moto.core.utils
 import moto.ses.models
 import pytest
+from botocore.auth import SigV4Auth
 from moto.core import model_instances
 from moto.core.models import MockAWS
 from moto.core.responses import ActionResult
@@ -47,6 +49,7 @@ THREADS = "local/moto_threads.py thread_safe_moto"
 IN_PROCESS = "local/moto_direct.py answered_in_process"
 KEPT = "tests/isolation.py _KeptInterceptions"
 TRANSACTIONS = "local/moto_backend.py fast_transactions"
+UNSIGNED = "local/moto_fast.py unsigned_requests (botocore's signer)"
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,9 @@ class Assigned:
 
 CALLED = [
     Called(THREADS, DynamoHandler, "call_action", ("self",)),
+    Called(UNSIGNED, SigV4Auth, "add_auth", ("self", "request")),
+    Called(UNSIGNED, SigV4Auth, "_modify_request_before_signing", ("self", "request")),
+    Called(UNSIGNED, SigV4Auth, "_inject_signature_to_request", ("self", "request", "signature")),
     Called(THREADS, DynamoHandler, "get_endpoint_name", ("self", "headers")),
     Called(THREADS, DynamoDBBackend, "transact_write_items", ("self", "transact_items")),
     Called(THREADS, DynamoDBStreamsBackend, "get_records", ("self",)),
@@ -189,8 +195,8 @@ def test_each_moto_function_a_patch_relies_on_keeps_its_parameters(called: Calle
     function = AS_COLLECTED[str(called)]
     assert function is not None, _revisit(called.patch, f"{called} is gone")
     original = inspect.unwrap(function)  # our own wrappers keep moto's as `__wrapped__`
-    assert str(getattr(original, "__module__", "")).startswith("moto"), _revisit(
-        called.patch, f"{called} is not moto's own ({original!r}): a patch left behind?"
+    assert str(getattr(original, "__module__", "")).startswith(("moto", "botocore")), _revisit(
+        called.patch, f"{called} is not the library's own ({original!r}): a patch left behind?"
     )
     parameters = list(inspect.signature(original).parameters)
     assert tuple(parameters[: len(called.leading)]) == called.leading, _revisit(
