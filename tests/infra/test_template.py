@@ -57,12 +57,20 @@ def _statements(function: Function) -> list[dict[str, Any]]:
 UNSCOPED_ACTIONS = {"ses:GetAccount"}
 
 
+# The one Scan: the schedule tick's, of the keys-only index, once after an upgrade from the due
+# index by minute (ecrm.due_legacy: the latest minute an old entry is due). Never the table.
+SCANS = {("SchedulerFunction", "${Table.Arn}/index/gsi1")}
+
+
 def test_no_function_may_scan_or_use_wildcard_actions(template: Template) -> None:
     for function in template.functions():
         for statement in _statements(function):
             actions = statement["Action"]
             assert all("*" not in a for a in actions), (function.logical_id, actions)
-            assert "dynamodb:Scan" not in actions, function.logical_id
+            if "dynamodb:Scan" in actions:
+                resource = statement["Resource"]
+                resource = resource.get("Fn::Sub") if isinstance(resource, dict) else resource
+                assert (function.logical_id, resource) in SCANS, function.logical_id
             if statement["Resource"] == "*":
                 assert set(actions) <= UNSCOPED_ACTIONS, (function.logical_id, actions)
 

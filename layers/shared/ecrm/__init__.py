@@ -16,5 +16,6 @@ One package per capability, each `__init__` docstring its map (no imports in any
 - `imports`: contacts added in bulk from an uploaded CSV file.
 - `scoring`: lead scoring from the table's stream.
 - `trends`: counters maintained from the stream, read by the reports.
-- `due`: the schedule tick's dispatcher across campaigns and automations.
+- `due`: the schedule tick's dispatcher across campaigns and automations; `due_legacy`: the
+  due entries written before the due index was kept by hour, read until none is left.
 """

@@ -1,8 +1,9 @@
 """The schedule tick: every item that must happen at a time carries a `keys.due(at, key)` entry
-in `gsi1` (`DUE#<minute>` / `<at>#<pk>#<sk>`, sparse: the entry leaves the index when done).
+in `gsi1` (`DUE#<hour>` / `<at>#<pk>#<sk>`, sparse: the entry leaves the index when done).
 Each tick (EventBridge, every minute; `ecrm serve` runs the same function on a timer) Queries
-the minutes from its watermark up to now, never Scans, and hands each entry that is due to the
-owner of its key:
+the minutes from its watermark up to now (one Query per hour they span: its sort key between
+the first minute and the last), never Scans (but once, after an upgrade from the index by
+minute: `ecrm.due_legacy`), and hands each entry that is due to the owner of its key:
 
 - `CAMPAIGN#<id>` / `DUE`: `ecrm.campaigns.states.start_due` (start a scheduled campaign, or
   finish a fan-out that a crash interrupted);
@@ -36,6 +37,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from ecrm import due_legacy
 from ecrm.journeys import steps_queue
 from ecrm.platform import clock, keys, store
 from ecrm.platform.errors import Busy
@@ -163,66 +165,112 @@ def tick(now: float | None = None) -> TickResult:
         if mark
         else _minute(moment - LOOKBACK)
     )
+    legacy = due_legacy.Legacy.of(mark, moment)
     ahead = (
         _Ahead(mark.get("horizon") if mark else None, _iso(moment + AHEAD))
         if steps_queue.configured()
         else None
     )
     result = TickResult()
-    minute, last = first, _minute(moment)
-    again: datetime | None = None  # the first minute the next tick must read again
-    while minute <= last:
-        if result.minutes >= MAX_MINUTES:
-            again = again or minute
-            break
-        result.minutes += 1
-        if not _run_minute(_iso(minute), now_iso, result, ahead) and again is None:
-            again = minute
-        minute += timedelta(minutes=1)
-    while ahead is not None and minute <= _minute(moment + AHEAD):  # only journey runs there
-        _run_minute(_iso(minute), now_iso, result, ahead)
-        minute += timedelta(minutes=1)
+    last = min(_minute(moment), first + timedelta(minutes=MAX_MINUTES - 1))
+    # the first minute the next tick must read again: one left unread, or one that failed
+    again = last + timedelta(minutes=1) if last < _minute(moment) else None
+    if first <= last:
+        result.minutes = int((last - first).total_seconds()) // 60 + 1
+        failed = _run_span(first, last, _Reading(now_iso, result, ahead, legacy))
+        if failed is not None:
+            again = failed if again is None else min(again, failed)
+    if ahead is not None:  # only journey runs there
+        ahead_of = _Reading(now_iso, result, ahead, legacy)
+        _run_span(max(first, last + timedelta(minutes=1)), _minute(moment + AHEAD), ahead_of)
+    legacy.look(now_iso)
     target = _minute(moment - TRAIL)
     if again is not None:
         target = min(target, again)
     horizon = (ahead.until if ahead.ok else ahead.since) if ahead else None
-    if target > first or (ahead is not None and horizon != ahead.since):
-        mark_minute = _iso(max(target, first))
-        item = {**keys.schedule_watermark(), "type": "watermark", "minute": mark_minute}
+    mark_minute = _iso(max(target, first))
+    layout = legacy.watermark_fields(mark_minute)
+    if (
+        target > first
+        or (ahead is not None and horizon != ahead.since)
+        or any(mark is None or mark.get(name) != value for name, value in layout.items())
+    ):
+        item = {**keys.schedule_watermark(), "type": "watermark", "minute": mark_minute, **layout}
         store.write(store.Put({**item, **({"horizon": horizon} if horizon else {})}))
         result.watermark = mark_minute
     return result
 
 
-def _run_minute(
-    minute_iso: str, now_iso: str, result: TickResult, ahead: _Ahead | None = None
-) -> bool:
-    """Handle the due entries of one minute; False when one of them failed."""
-    ok = True
-    now = clock.epoch(now_iso)
+@dataclass
+class _Reading:
+    """What the entries a tick reads are handled against."""
+
+    now_iso: str
+    result: TickResult
+    ahead: _Ahead | None
+    legacy: due_legacy.Legacy
+
+
+def _run_span(first: datetime, last: datetime, reading: _Reading) -> datetime | None:
+    """Handle the due entries of the minutes `first`..`last`: one Query (and its pages) per
+    hour, and per minute of the old layout while it lasts. Returns the earliest minute an
+    entry of which failed (None: none did)."""
+    failed: str | None = None
+    hour = first.replace(minute=0)
+    while hour <= last:
+        low, high = max(first, hour), min(last, hour + timedelta(minutes=59))
+        span = (_iso(low)[:16], _iso(high)[:16] + "~")  # "~" sorts after a minute's seconds
+        found = _run_entries(keys.due_hour(_iso(low)), span, reading)
+        failed = min(filter(None, (failed, found)), default=None)
+        minute = low
+        while minute <= high:
+            if reading.legacy.reads(_iso(minute)):
+                found = _run_entries(keys.due_minute(_iso(minute)), None, reading)
+                failed = min(filter(None, (failed, found)), default=None)
+            minute += timedelta(minutes=1)
+        hour += timedelta(hours=1)
+    return None if failed is None else _minute(datetime.fromisoformat(failed[:16] + "+00:00"))
+
+
+def _run_entries(partition: str, span: tuple[str, str] | None, reading: _Reading) -> str | None:
+    """Handle the due entries of one index partition (within `span`); returns the earliest due
+    time of an entry that failed (None: none did)."""
+    failed: list[str] = []
     start: Mapping[str, Any] | None = None
     while True:
-        entries, start = store.query(keys.due_minute(minute_iso), index="gsi1", start=start)
-        to_queue: list[tuple[Mapping[str, Any], int]] = []
+        entries, start = store.query(partition, index="gsi1", start=start, sk_between=span)
+        to_queue: list[tuple[Mapping[str, Any], int, str]] = []  # key, delay, due time
         for entry in entries:
             at = str(entry["gsi1sk"]).split("#", 1)[0]
             key = {"pk": str(entry["pk"]), "sk": str(entry["sk"])}
-            if ahead is not None and handler_for(key) is _journey:
-                if at <= now_iso or (ahead.since or "") < at <= ahead.until:
-                    to_queue.append((key, steps_queue.delay_for(clock.epoch(at), now)))
-                elif at > ahead.until:  # a later tick sends it ahead
-                    result.waits_for(clock.epoch(at) - AHEAD.total_seconds())
-                continue
-            if at <= now_iso:
-                ok = _handle(key, result) and ok
+            if reading.ahead is not None and handler_for(key) is _journey:
+                _send_ahead(at, key, reading.ahead, reading, to_queue)
+            elif at <= reading.now_iso:
+                if not _handle(key, reading.result):
+                    failed.append(at)
             else:  # due later
-                result.waits_for(clock.epoch(at))
-        if not _hand_over(to_queue, result):
-            ok = False
-            if ahead is not None:
-                ahead.ok = False
+                reading.result.waits_for(clock.epoch(at))
+        if not _hand_over([(key, delay) for key, delay, _ in to_queue], reading.result):
+            failed.extend(at for _, _, at in to_queue)
+            if reading.ahead is not None:
+                reading.ahead.ok = False
         if not start:
-            return ok
+            return min(failed, default=None)
+
+
+def _send_ahead(
+    at: str,
+    key: Mapping[str, str],
+    ahead: _Ahead,
+    reading: _Reading,
+    to_queue: list[tuple[Mapping[str, Any], int, str]],
+) -> None:
+    """A journey run goes to the journey queue when due, or when due before the horizon."""
+    if at <= reading.now_iso or (ahead.since or "") < at <= ahead.until:
+        delay = steps_queue.delay_for(clock.epoch(at), clock.epoch(reading.now_iso))
+        to_queue.append((key, delay, at))
+    elif at > ahead.until:  # a later tick sends it ahead
+        reading.result.waits_for(clock.epoch(at) - AHEAD.total_seconds())
 
 
 def _handle(key: Mapping[str, str], result: TickResult) -> bool:

@@ -152,7 +152,7 @@ def test_an_automation_run_due_in_quiet_hours_is_delayed_to_their_end(
     run = store.get(held)
     assert run is not None
     assert run["due_at"] == "2026-06-11T06:00:00.000Z" and run["delayed_for"] == "quiet_hours"
-    assert run["gsi1pk"] == keys.due_minute(run["due_at"])
+    assert run["gsi1pk"] == keys.due_hour(run["due_at"])
     assert set(mails_per_contact(campaign_env)) == {new_york}
 
     at(MORNING + 30)

@@ -114,7 +114,11 @@ def tick() -> due.TickResult:
     mark = dynamodb.get_item(TableName=table, Key=key).get("Item")
     back = clock.now() - 180
     if not mark or not clock.iso(back - 180) <= mark["minute"]["S"] <= clock.iso(clock.now()):
-        minute = {"minute": {"S": clock.iso(back // 60 * 60)}, "type": {"S": "watermark"}}
+        minute = {
+            "minute": {"S": clock.iso(back // 60 * 60)},
+            "type": {"S": "watermark"},
+            "due_layout": {"S": "hour"},
+        }
         dynamodb.put_item(TableName=table, Item={**key, **minute})
     return due.tick(now=clock.now())
 

@@ -247,10 +247,12 @@ def query(
     newest_first: bool = False,
     sk_from: str | None = None,
     sk_below: str | None = None,
+    sk_between: tuple[str, str] | None = None,
     consistent: bool = False,
 ) -> tuple[list[Item], dict[str, Any] | None]:
     """One page of a partition (or of an index partition); returns the next page's start.
-    At most one of `sk_prefix`, `sk_from` (sort key >=) and `sk_below` (<) narrows it.
+    At most one of `sk_prefix`, `sk_from` (sort key >=), `sk_below` (<) and `sk_between`
+    (both bounds included) narrows it.
     `consistent`: a strongly consistent read (twice the read units; never on an index)."""
     pk_name, sk_name = ("gsi1pk", "gsi1sk") if index == "gsi1" else ("pk", "sk")
     condition, values = "#pk = :pk", {":pk": pk}
@@ -261,6 +263,9 @@ def query(
     ):
         if operand:
             condition, values[":sk"] = f"{condition} AND {form}", operand
+    if sk_between:
+        condition = f"{condition} AND #sk BETWEEN :sk AND :sk_to"
+        values[":sk"], values[":sk_to"] = sk_between
     names = {"#pk": pk_name, **({"#sk": sk_name} if ":sk" in values else {})}
     args: dict[str, Any] = {
         "TableName": settings().table_name,
@@ -279,6 +284,22 @@ def query(
         args["ExclusiveStartKey"] = start
     try:
         response = aws.dynamodb().query(**args)
+    except ClientError as error:
+        _raise_retryable(error)
+        raise
+    except _NETWORK as error:
+        raise Busy() from error
+    return [deserialize(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+
+def scan_index(index: str, start: Mapping[str, Any] | None, limit: int) -> tuple[list[Item], Any]:
+    """One page of every entry of an index, and the next page's start. Only for a one-off pass
+    over an index (`ecrm.due_legacy`): every other read is a Query."""
+    args: dict[str, Any] = {"TableName": settings().table_name, "IndexName": index, "Limit": limit}
+    if start:
+        args["ExclusiveStartKey"] = start
+    try:
+        response = aws.dynamodb().scan(**args)
     except ClientError as error:
         _raise_retryable(error)
         raise

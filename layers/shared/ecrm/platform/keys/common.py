@@ -18,14 +18,21 @@ def used_token(token_id: str) -> dict[str, str]:
     return {"pk": f"TOKEN#{token_id}", "sk": "USED"}
 
 
+def due_hour(at_iso: str) -> str:
+    """The sparse due-time index partition of a moment: its hour, `DUE#2024-05-01T10`."""
+    return f"DUE#{at_iso[:13]}"
+
+
 def due_minute(at_iso: str) -> str:
-    """The sparse due-time index partition of a moment: `DUE#2024-05-01T10:31`."""
+    """The partition a moment's due entries had before the index was kept by hour
+    (`DUE#2024-05-01T10:31`): read until none is left (`ecrm.due_legacy`)."""
     return f"DUE#{at_iso[:16]}"
 
 
 def due(at_iso: str, key: dict[str, str]) -> dict[str, str]:
-    """gsi1 entry that makes an item due at `at_iso` (read by the schedule tick per minute)."""
-    return {"gsi1pk": due_minute(at_iso), "gsi1sk": f"{at_iso}#{key['pk']}#{key['sk']}"}
+    """gsi1 entry that makes an item due at `at_iso` (the tick reads a span of minutes of an
+    hour in one Query: the sort key starts with the moment)."""
+    return {"gsi1pk": due_hour(at_iso), "gsi1sk": f"{at_iso}#{key['pk']}#{key['sk']}"}
 
 
 def definition_holds(definition: dict[str, str]) -> dict[str, str]:
