@@ -22,9 +22,10 @@ def page_at(browser: Browser, stack: Any, width: int | None = None) -> Iterator[
         context = browser.new_context(base_url=stack.api_url)
     # Deadlines for waiting on a state, not timings: an action or an `expect` polls until it
     # holds, and a machine whose cores are busy (CI beside other work) needs longer than 5 s
-    # for a screen's first API call through the local stack.
-    context.set_default_timeout(15_000)
-    expect.set_options(timeout=15_000)
+    # for a screen's first API call through the local stack, and once (a load of 11 on two
+    # cores) longer than 15 s for the journey editor's.
+    context.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)
     page = context.new_page()
     script_errors: list[str] = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))
