@@ -79,6 +79,19 @@ def _session_script(stack: Any) -> str:
     return f"try {{ {store} }} catch (e) {{}}"  # about:blank has no sessionStorage
 
 
+def _in_chromium(stack: Any, executable: str) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - the dev extra's
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=executable, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            return _measure(stack, browser)
+        finally:
+            browser.close()
+
+
 def _measure(stack: Any, browser: Any) -> dict[str, Any]:
     context = browser.new_context(base_url=stack.api_url)
     context.add_init_script(_session_script(stack))
@@ -113,13 +126,12 @@ def _measure(stack: Any, browser: Any) -> dict[str, Any]:
     }
 
 
-def measure() -> list[Figure]:
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - the dev extra's
-
+def measure(browser: Any = None) -> list[Figure]:
+    """The figures, in `browser` (a Playwright Chromium; the tests' own) or one started here."""
     from local.stack import EmbeddedStack  # noqa: PLC0415
 
     executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
-    if not executable:
+    if browser is None and not executable:
         log.warning("console: no Chromium (apt-get install chromium): not measured")
         return [
             Figure("console.first_load_ms", None, FIRST_LOAD_GOAL_MS),
@@ -129,14 +141,7 @@ def measure() -> list[Figure]:
     with tempfile.TemporaryDirectory() as state:
         stack = EmbeddedStack(Path(state), fresh=True, keep_state=False).start()
         try:
-            with sync_playwright() as driver:
-                browser = driver.chromium.launch(
-                    executable_path=str(executable), args=["--no-sandbox", "--disable-gpu"]
-                )
-                try:
-                    found = _measure(stack, browser)
-                finally:
-                    browser.close()
+            found = _measure(stack, browser) if browser else _in_chromium(stack, str(executable))
         finally:
             stack.stop()
     log.info("console: %s", found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -115,6 +116,37 @@ def reset_caches() -> None:
         joiners,
     ):
         module.forget_cached()
+
+
+# Debian's build, driven by Playwright (which cannot download one here).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, one for the test process: each test opens a context (and page) of its
+    own. Not one per module: a sync Playwright keeps an asyncio loop running in its thread, so
+    no second one can start while it lives (the console bench uses this one too), and the
+    driver and browser cost about 1.3 s of CPU to start."""
+    if not CHROMIUM.exists() and not shutil.which("chromium"):
+        pytest.skip("Chromium is not installed: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright  # browser tests only
+
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 @pytest.fixture

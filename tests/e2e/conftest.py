@@ -1,31 +1,19 @@
-"""End-to-end fixtures: a local stack (`ecrm serve` in-process) and headless Chromium (Debian's
-build, driven by Playwright) per module."""
+"""End-to-end fixtures: a local stack (`ecrm serve` in-process) per module, and a page of its
+own per test in the test process's headless Chromium (`browser`, tests/conftest.py)."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from local.stack import EmbeddedStack
 from tests.e2e.browsing import page_at
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 # The stack lives for one module, not the session: moto's state is process-wide, and the unit
@@ -64,25 +52,6 @@ def table_name(stack: Any, state_dir: Path) -> str:
         return str(name)
     endpoint = json.loads((state_dir / "endpoint.json").read_text())
     return str(endpoint["table"])
-
-
-# Per module, not per session: while a sync Playwright is open its thread has a running asyncio
-# loop, and an xdist worker runs other modules after this one (the console bench starts its own).
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not CHROMIUM.exists() and not shutil.which("chromium"):
-        pytest.skip("Chromium is not installed: apt-get install -y chromium")
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    try:
-        yield browser
-    finally:
-        browser.close()
 
 
 @pytest.fixture
