@@ -24,7 +24,8 @@ def cached_dispatch_lookups() -> None:
     if _applied:
         return
     _applied = True
-    modules = tuple(moto.backends.list_of_moto_modules())
-    moto.backends.list_of_moto_modules = lambda: modules
+    listed = moto.backends.list_of_moto_modules
+    modules = tuple(listed())
+    moto.backends.list_of_moto_modules = functools.wraps(listed)(lambda: modules)
     method_names = functools.cache(moto.core.utils.method_names_from_class)
     moto.core.responses.method_names_from_class = method_names  # type: ignore[attr-defined]
