@@ -142,18 +142,18 @@ def shared_world(_shared_world: tuple[World, list[dict[str, Any]]]) -> Iterator[
 
 
 def restore(items: list[dict[str, Any]]) -> None:
-    """Make the table hold exactly `items` again."""
+    """Make the table hold exactly `items` again, writing only what differs."""
     from ecrm.platform import store
 
-    keep = {(item["pk"], item["sk"]) for item in items}
+    wanted = {(item["pk"], item["sk"]): item for item in items}
+    held = {(item["pk"], item["sk"]): item for item in table_items()}
     table = settings().table_name
     client = boto3.client("dynamodb")
-    for item in table_items():
-        if (item["pk"], item["sk"]) not in keep:
-            key = store.serialize({"pk": item["pk"], "sk": item["sk"]})
-            client.delete_item(TableName=table, Key=key)
-    for item in items:
-        client.put_item(TableName=table, Item=store.serialize(item))
+    for key in held.keys() - wanted.keys():
+        client.delete_item(TableName=table, Key=store.serialize({"pk": key[0], "sk": key[1]}))
+    for key, item in wanted.items():
+        if held.get(key) != item:
+            client.put_item(TableName=table, Item=store.serialize(item))
 
 
 def header(response: dict[str, Any], name: str) -> str | None:

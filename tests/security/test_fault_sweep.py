@@ -143,12 +143,18 @@ def raw_items() -> list[dict[str, Any]]:
 
 
 def restore(items: list[dict[str, Any]]) -> None:
+    """Make the table hold exactly `items` again, writing only what differs (a case writes a few
+    items; putting back all of them was a quarter of the sweep's CPU)."""
     client = boto3.client("dynamodb")
     table = settings().table_name
-    for item in raw_items():
-        client.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
-    for item in items:
-        client.put_item(TableName=table, Item=item)
+    wanted = {(item["pk"]["S"], item["sk"]["S"]): item for item in items}
+    held = {(item["pk"]["S"], item["sk"]["S"]): item for item in raw_items()}
+    for key, item in held.items():
+        if key not in wanted:
+            client.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+    for key, item in wanted.items():
+        if held.get(key) != item:
+            client.put_item(TableName=table, Item=item)
     ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages.clear()
 
 
