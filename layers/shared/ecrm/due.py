@@ -172,17 +172,17 @@ def tick(now: float | None = None) -> TickResult:
         else None
     )
     result = TickResult()
+    reading = _Reading(now_iso, result, ahead, legacy)
     last = min(_minute(moment), first + timedelta(minutes=MAX_MINUTES - 1))
     # the first minute the next tick must read again: one left unread, or one that failed
     again = last + timedelta(minutes=1) if last < _minute(moment) else None
     if first <= last:
         result.minutes = int((last - first).total_seconds()) // 60 + 1
-        failed = _run_span(first, last, _Reading(now_iso, result, ahead, legacy))
+        failed = _run_span(first, last, reading)
         if failed is not None:
             again = failed if again is None else min(again, failed)
     if ahead is not None:  # only journey runs there
-        ahead_of = _Reading(now_iso, result, ahead, legacy)
-        _run_span(max(first, last + timedelta(minutes=1)), _minute(moment + AHEAD), ahead_of)
+        _run_span(max(first, last + timedelta(minutes=1)), _minute(moment + AHEAD), reading)
     legacy.look(now_iso)
     target = _minute(moment - TRAIL)
     if again is not None:

@@ -8,7 +8,7 @@ turns AWS failures into domain outcomes: a cancelled condition, or `Busy` (retry
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -282,14 +282,7 @@ def query(
         args["Limit"] = limit
     if start:
         args["ExclusiveStartKey"] = start
-    try:
-        response = aws.dynamodb().query(**args)
-    except ClientError as error:
-        _raise_retryable(error)
-        raise
-    except _NETWORK as error:
-        raise Busy() from error
-    return [deserialize(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
+    return _page(lambda: aws.dynamodb().query(**args))
 
 
 def scan_index(index: str, start: Mapping[str, Any] | None, limit: int) -> tuple[list[Item], Any]:
@@ -298,8 +291,13 @@ def scan_index(index: str, start: Mapping[str, Any] | None, limit: int) -> tuple
     args: dict[str, Any] = {"TableName": settings().table_name, "IndexName": index, "Limit": limit}
     if start:
         args["ExclusiveStartKey"] = start
+    return _page(lambda: aws.dynamodb().scan(**args))
+
+
+def _page(read: Callable[[], Any]) -> tuple[list[Item], Any]:
+    """One page a Query or Scan (`read`) answers: its items, and the next page's start."""
     try:
-        response = aws.dynamodb().scan(**args)
+        response = read()
     except ClientError as error:
         _raise_retryable(error)
         raise
