@@ -222,12 +222,9 @@ def _run_span(first: datetime, last: datetime, reading: _Reading) -> datetime | 
         span = (_iso(low)[:16], _iso(high)[:16] + "~")  # "~" sorts after a minute's seconds
         found = _run_entries(keys.due_hour(_iso(low)), span, reading)
         failed = min(filter(None, (failed, found)), default=None)
-        minute = low
-        while minute <= high:
-            if reading.legacy.reads(_iso(minute)):
-                found = _run_entries(keys.due_minute(_iso(minute)), None, reading)
-                failed = min(filter(None, (failed, found)), default=None)
-            minute += timedelta(minutes=1)
+        for minute_iso in reading.legacy.minutes(low, high):
+            found = _run_entries(keys.due_minute(minute_iso), None, reading)
+            failed = min(filter(None, (failed, found)), default=None)
         hour += timedelta(hours=1)
     return None if failed is None else _minute(datetime.fromisoformat(failed[:16] + "+00:00"))
 

@@ -21,7 +21,7 @@ another moved meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,13 +55,19 @@ class Legacy:
         state.setdefault("legacy_scan_after", clock.iso((moment + SCAN_DELAY).timestamp()))
         return cls(state)
 
-    def reads(self, minute_iso: str) -> bool:
-        """Whether the tick reads this minute's own partition too."""
+    def minutes(self, first: datetime, last: datetime) -> Iterator[str]:
+        """The minutes of `first`..`last` whose own partitions the tick reads too (ISO times)."""
         if not self.state:
-            return False
+            return
         latest = self.state.get("legacy_latest")
-        scanned = self.state.get("legacy_scanned")
-        return not scanned or (latest is not None and minute_iso[:16] <= latest)
+        if self.state.get("legacy_scanned"):
+            if latest is None:
+                return
+            last = min(last, datetime.fromisoformat(latest + "+00:00"))
+        minute = first
+        while minute <= last:
+            yield clock.iso(minute.timestamp())
+            minute += timedelta(minutes=1)
 
     def look(self, now_iso: str) -> None:
         """A tick's part of the Scan for the latest minute an old entry is due."""
