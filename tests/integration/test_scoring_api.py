@@ -140,12 +140,14 @@ def test_an_invalid_ruleset_is_refused_with_every_problem_named(aws_env: dict[st
         **RULESET,
         "stages": [{"name": "a"}, {"name": "b"}],
         "engagement": [{"id": "x", "on": "nope", "points": 1}],
+        "fit": [{"kind": "range", "id": "size", "field": "size", "min": 5, "max": 1, "points": 1}],
     }
 
     status, body = admin("PUT", "/admin/scoring", body=bad)
 
     assert status == 422 and body["error"]["code"] == "validation_failed"
     assert "engagement.0.on" in body["error"]["fields"]
+    assert body["error"]["fields"]["fit.0.range"] == "min is greater than max"  # its own words
     assert table_items() == before
 
 

@@ -1,7 +1,8 @@
 """Every pydantic model of the layer and the functions defers its build (ecrm.platform.models):
 on `Model`, or a root model saying `defer_build=True` itself. A model built at import costs
 every cold start of every function importing it, whether its event uses the model or not.
-And `Email` reads as pydantic's `EmailStr` (answers, errors, JSON schema)."""
+And `Email` reads as pydantic's `EmailStr` (answers, errors, JSON schema); `said` gives a
+problem in the model's own words."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
-from ecrm.platform.models import Email
+from ecrm.platform.models import Email, Model, said
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "layers" / "shared" / "ecrm" / "platform" / "models.py"
@@ -95,3 +96,26 @@ def test_email_answers_and_refuses_as_email_str(value: object) -> None:
 
 def test_email_has_the_json_schema_of_email_str() -> None:
     assert _EMAIL.json_schema() == _EMAIL_STR.json_schema() == {"type": "string", "format": "email"}
+
+
+def test_a_problem_is_said_in_the_validators_words_and_others_in_pydantics() -> None:
+    from pydantic import field_validator
+
+    class Range(Model):
+        low: int
+        high: int
+
+        @field_validator("high")
+        @classmethod
+        def _above(cls, high: int) -> int:
+            if high < 0:
+                raise ValueError("high is below zero")
+            return high
+
+    with pytest.raises(ValidationError) as raised:
+        Range.model_validate({"low": "x", "high": -1})
+    problems = {e["loc"]: said(e) for e in raised.value.errors()}
+    assert problems == {
+        ("low",): "Input should be a valid integer, unable to parse string as an integer",
+        ("high",): "high is below zero",  # not "Value error, high is below zero"
+    }

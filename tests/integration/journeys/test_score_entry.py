@@ -135,6 +135,16 @@ def test_a_bad_score_entry_is_refused_naming_the_field_and_nothing_is_written(
     assert table_items() == before
 
 
+def test_a_refusal_says_what_the_journeys_check_says(journey_env: Sent) -> None:
+    """A model's own check is answered in its words (pydantic put "Value error, " before them,
+    which the console showed to marketers), under the union member's name as before."""
+    entry = {"event": "score_crossed"}
+    status, body = admin("POST", "/admin/journeys", body=score_journey(entry=entry))
+    assert status == 400, body  # no entry kind fits: off the schema
+    said = [m for name, m in body["error"]["fields"].items() if name.endswith("JourneyWhen]]")]
+    assert said == ["score_crossed needs `at_least`; no other event has one"], body
+
+
 def test_automation_rules_refuse_score_crossed(journey_env: Sent) -> None:
     before = table_items()
     rule = {

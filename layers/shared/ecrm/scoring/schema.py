@@ -18,7 +18,7 @@ from pydantic import (
 
 from ecrm.events.payload import NAME_PATTERN
 from ecrm.platform.errors import InvalidInput
-from ecrm.platform.models import Model
+from ecrm.platform.models import Model, said
 from ecrm.scoring import rules
 from ecrm.scoring.rules import DEFAULT_HALF_LIFE_DAYS, InteractionType
 
@@ -170,7 +170,7 @@ def validate(data: Any) -> rules.Ruleset:
     except ValidationError as error:
         fields = {
             ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-"))
-            or "ruleset": e["msg"]
+            or "ruleset": said(e)
             for e in error.errors()
         }
         raise InvalidInput("The ruleset needs attention.", fields) from None

@@ -304,9 +304,11 @@ def _body(event: Event, kind: Any, problems: dict[str, str]) -> Any:
 def _validated(model: Any, value: Any, problems: dict[str, str]) -> Any:
     from pydantic import ValidationError  # noqa: PLC0415 - a model's route imports pydantic
 
+    from ecrm.platform.models import said  # noqa: PLC0415 - so does this (pydantic)
+
     try:
         return model.model_validate(value)
     except ValidationError as error:
         for e in error.errors():
-            problems[".".join(str(p) for p in e["loc"]) or "request"] = e["msg"]
+            problems[".".join(str(p) for p in e["loc"]) or "request"] = said(e)
         return None
