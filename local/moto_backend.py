@@ -1,6 +1,7 @@
 """What reads and replaces moto's in-process state (moto documents `sent_messages` as an
 internal API). `ThreadedMotoServer` runs in our process, so its backends are plain objects.
-The cheaper answers with the same outcomes are in `local.moto_fast`.
+The cheaper answers with the same outcomes are in `local.moto_fast`; `one_record_per_update`
+makes moto's stream what DynamoDB's is where moto's differs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from email.utils import formatdate
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import StreamShard
 from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.ses.models import ses_backends
 from moto.sesv2.responses import SESV2Response
@@ -233,3 +235,54 @@ def _restore(table: Any, key: dict[str, Any], before: Any) -> None:
         table.items.get(hash_value, {}).pop(range_value, None)
     else:
         table.items[hash_value][range_value] = before
+
+
+@contextmanager
+def one_record_per_update() -> Iterator[None]:
+    """While inside: an `UpdateItem` that creates its item streams one INSERT, as DynamoDB's.
+
+    moto (5.2.6) creates a missing item from its key first (`Table.put_item`: a record of its
+    own, an INSERT of the key alone), then applies the update (a second INSERT, of the whole
+    item): every stream consumer ran on an image with no attributes before the real one (a
+    sign-up's records 17 -> 21). Here that first record, of the key alone, is not added; an
+    update of an existing item, and a moto that stops writing the key alone, are untouched.
+    Transactions' updates (`fast_transactions` or moto's own) go through the same method."""
+    original = DynamoDBBackend.update_item
+
+    def update_item(self: DynamoDBBackend, table_name: str, key: Any, *args: Any, **kw: Any) -> Any:
+        shard = self.get_table(table_name).stream_shard
+        if shard is None or _exists(self, table_name, key):
+            return original(self, table_name, key, *args, **kw)
+        shard.add = _without_a_key_alone(shard, set(key))  # type: ignore[method-assign]
+        try:
+            return original(self, table_name, key, *args, **kw)
+        finally:
+            del shard.add  # the class's again
+
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DynamoDBBackend.update_item = original  # type: ignore[method-assign]
+
+
+def _exists(backend: DynamoDBBackend, table_name: str, key: Any) -> bool:
+    """Whether the item is there; True for a key moto refuses (its update says why)."""
+    try:
+        return backend.get_item(table_name, key) is not None
+    except Exception:  # moto's validation errors: the update raises its own
+        return True
+
+
+def _without_a_key_alone(shard: StreamShard, key_names: set[str]) -> Any:
+    """`shard.add`, but for the first record of a new item holding nothing but `key_names`."""
+    first = True
+
+    def add(old: Item | None, new: Item | None) -> None:
+        nonlocal first
+        key_alone = first and old is None and new is not None and set(new.attrs) <= key_names
+        first = False
+        if not key_alone:
+            StreamShard.add(shard, old, new)
+
+    return add

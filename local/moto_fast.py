@@ -23,7 +23,7 @@ from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
-from local.moto_backend import fast_transactions
+from local.moto_backend import fast_transactions, one_record_per_update
 from local.moto_threads import table_items
 
 # DynamoDB operations whose moto result is already the JSON document DynamoDB answers with.
@@ -37,10 +37,12 @@ _PLAIN_JSON_OPERATIONS = frozenset(
 
 @contextmanager
 def fast_moto() -> Iterator[None]:
-    """Every patch below and `fast_transactions`, for as long as the block lasts."""
+    """Every patch below, `fast_transactions`, and `one_record_per_update` (a stream as
+    DynamoDB's), for as long as the block lasts."""
     with ExitStack() as patches:
         for each in (
             fast_transactions,
+            one_record_per_update,
             fast_item_responses,
             fast_queries,
             plain_dynamodb_parameters,

@@ -6,11 +6,14 @@ from __future__ import annotations
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
 from local.template import Template
+from tests.isolation import moto_in_process
 
 HERE = Path(__file__).resolve().parent
 
@@ -179,3 +182,26 @@ def moto_url(moto_server: str, aws_credentials: None) -> str:
     request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
     urllib.request.urlopen(request, timeout=10).close()
     return moto_server
+
+
+@pytest.fixture
+def streamed_table(aws_credentials: None) -> Iterator[Any]:
+    """A DynamoDB client of in-process moto with table `t` (pk, sk; a stream of new and old
+    images) holding one item, `a`/`1`: its record is the stream's first."""
+    with moto_in_process():
+        client = boto3.client("dynamodb")
+        client.create_table(
+            TableName="t",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1"}})
+        yield client

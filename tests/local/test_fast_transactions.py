@@ -5,7 +5,7 @@ was written), without copying the table."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -14,30 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.moto_backend import fast_transactions
-from tests.isolation import moto_in_process
 
 Run = Callable[[list[dict[str, Any]]], Any]
-
-
-@pytest.fixture
-def table(aws_credentials: None) -> Iterator[Any]:
-    with moto_in_process():
-        client = boto3.client("dynamodb")
-        client.create_table(
-            TableName="t",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
-        client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1"}})
-        yield client
 
 
 def _key(pk: str) -> dict[str, Any]:
@@ -92,10 +70,10 @@ def _outcome(client: Any, items: list[dict[str, Any]]) -> tuple[Any, Any, int]:
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 @pytest.mark.parametrize("fast", [False, True], ids=["moto", "fast"])
-def test_outcomes_match_motos_own(table: Any, scenario: str, fast: bool) -> None:
+def test_outcomes_match_motos_own(streamed_table: Any, scenario: str, fast: bool) -> None:
     patch: AbstractContextManager[Any] = fast_transactions() if fast else nullcontext()
     with patch:
-        got = _outcome(table, SCENARIOS[scenario])
+        got = _outcome(streamed_table, SCENARIOS[scenario])
     expected = EXPECTED[scenario]
     assert (got[0] == "ok") == (expected == "ok"), got
     if expected != "ok":

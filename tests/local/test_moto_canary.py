@@ -6,7 +6,8 @@ moto's internals change without notice between minor versions (pyproject.toml pi
 range); a patch over a renamed method silently stops applying, and one over a changed signature
 breaks at run time, far from the cause. A failure here names the patch to revisit; the
 behaviour itself is covered by the patch's own tests (tests/local/test_moto_threads.py,
-test_fast_transactions.py, test_fast_item_responses.py, test_moto_dispatch.py).
+test_fast_transactions.py, test_fast_item_responses.py, test_moto_dispatch.py,
+test_one_record_per_update.py).
 docs/design/moto.md lists the patches and why each exists.
 """
 
@@ -49,6 +50,7 @@ THREADS = "local/moto_threads.py thread_safe_moto"
 IN_PROCESS = "local/moto_direct.py answered_in_process"
 KEPT = "tests/isolation.py _KeptInterceptions"
 TRANSACTIONS = "local/moto_backend.py fast_transactions"
+ONE_RECORD = "local/moto_backend.py one_record_per_update"
 UNSIGNED = "local/moto_fast.py unsigned_requests (botocore's signer)"
 
 
@@ -114,6 +116,8 @@ CALLED = [
     Called(TRANSACTIONS, comparisons, "get_filter_expression", ("expr", "names", "values")),
     Called(TRANSACTIONS, Item, "to_json", ("self",)),
     Called(TRANSACTIONS, DynamoType, "__init__", ("self", "type_as_dict")),
+    Called(ONE_RECORD, DynamoDBBackend, "update_item", ("self", "table_name", "key")),
+    Called(ONE_RECORD, StreamShard, "add", ("self", "old", "new")),
     Called("local/moto_backend.py keep_email_tags", SESV2Response, "send_email", ("self",)),
     Called(
         "local/moto_fast.py fast_item_responses",
@@ -172,6 +176,7 @@ ASSIGNED = [
     Assigned(THREADS, StreamShard, "table"),
     Assigned(THREADS, Item, "attrs"),
     Assigned(TRANSACTIONS, Table, "hash_key_attr"),
+    Assigned(ONE_RECORD, Item, "attrs"),
     Assigned("local/moto_fast.py fast_queries", Item, "hash_key"),
     Assigned("local/moto_fast.py fast_queries", Item, "range_key"),
     Assigned("local/moto_backend.py sent_emails", SESBackend, "sent_messages"),

@@ -1,0 +1,70 @@
+"""`local.moto_backend.one_record_per_update`: an `UpdateItem` that creates its item streams one
+INSERT holding the whole item, as DynamoDB does (moto's own streams the key alone first), alone
+or in a transaction; an update of an existing item streams its one MODIFY as before."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, ExitStack, nullcontext
+from typing import Any
+
+import boto3
+import pytest
+from moto.dynamodb.models import DynamoDBBackend
+
+from local.moto_backend import fast_transactions, one_record_per_update
+
+NEW = {"pk": {"S": "new"}, "sk": {"S": "1"}}
+SET_N = {"UpdateExpression": "SET n = :n", "ExpressionAttributeValues": {":n": {"N": "5"}}}
+
+
+def records(client: Any) -> list[tuple[str, set[str]]]:
+    """Each stream record after the fixture's seed: its event and its new image's attributes."""
+    stream = boto3.client("dynamodbstreams")
+    arn = client.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+    shard = stream.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = stream.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    found = stream.get_records(ShardIterator=iterator)["Records"][1:]
+    return [(r["eventName"], set(r["dynamodb"].get("NewImage", {}))) for r in found]
+
+
+def test_motos_own_update_streams_the_key_alone_first(streamed_table: Any) -> None:
+    """What the patch is for: when this fails, moto streams one record and the patch can go."""
+    streamed_table.update_item(TableName="t", Key=NEW, **SET_N)
+    assert records(streamed_table) == [("INSERT", {"pk", "sk"}), ("INSERT", {"pk", "sk", "n"})]
+
+
+@pytest.mark.parametrize("transactions", ["none", "moto's", "fast"])
+def test_an_update_creating_its_item_streams_one_insert_of_the_whole_item(
+    streamed_table: Any, transactions: str
+) -> None:
+    with ExitStack() as patches:
+        patches.enter_context(one_record_per_update())
+        fast: AbstractContextManager[Any] = (
+            fast_transactions() if transactions == "fast" else nullcontext()
+        )
+        patches.enter_context(fast)
+        if transactions == "none":
+            streamed_table.update_item(TableName="t", Key=NEW, **SET_N)
+        else:
+            update = {"TableName": "t", "Key": NEW, **SET_N}
+            streamed_table.transact_write_items(TransactItems=[{"Update": update}])
+        streamed_table.update_item(TableName="t", Key=NEW, **SET_N)  # there now: a MODIFY
+        streamed_table.update_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "1"}}, **SET_N)
+    assert records(streamed_table) == [
+        ("INSERT", {"pk", "sk", "n"}),
+        ("MODIFY", {"pk", "sk", "n"}),
+        ("MODIFY", {"pk", "sk", "n"}),
+    ]
+    assert streamed_table.get_item(TableName="t", Key=NEW)["Item"]["n"] == {"N": "5"}
+
+
+def test_an_update_moto_refuses_streams_nothing_and_the_patch_is_undone_on_exit(
+    streamed_table: Any,
+) -> None:
+    original = DynamoDBBackend.update_item
+    with one_record_per_update(), pytest.raises(Exception, match="ValidationException"):
+        streamed_table.update_item(TableName="t", Key={"pk": {"S": "new"}}, **SET_N)  # no sort key
+    assert DynamoDBBackend.update_item is original
+    assert records(streamed_table) == []
