@@ -251,7 +251,7 @@ def one_record_per_update() -> Iterator[None]:
 
     def update_item(self: DynamoDBBackend, table_name: str, key: Any, *args: Any, **kw: Any) -> Any:
         shard = self.get_table(table_name).stream_shard
-        if shard is None or _exists(self, table_name, key):
+        if shard is None:
             return original(self, table_name, key, *args, **kw)
         shard.add = _without_a_key_alone(shard, set(key))  # type: ignore[method-assign]
         try:
@@ -266,16 +266,10 @@ def one_record_per_update() -> Iterator[None]:
         DynamoDBBackend.update_item = original  # type: ignore[method-assign]
 
 
-def _exists(backend: DynamoDBBackend, table_name: str, key: Any) -> bool:
-    """Whether the item is there; True for a key moto refuses (its update says why)."""
-    try:
-        return backend.get_item(table_name, key) is not None
-    except Exception:  # moto's validation errors: the update raises its own
-        return True
-
-
 def _without_a_key_alone(shard: StreamShard, key_names: set[str]) -> Any:
-    """`shard.add`, but for the first record of a new item holding nothing but `key_names`."""
+    """`shard.add`, but for the call's first record if it is an INSERT of `key_names` alone
+    (an existing item's first record is its MODIFY; an update that leaves a new item with its
+    key alone, `REMOVE x`, still streams that item: its second record)."""
     first = True
 
     def add(old: Item | None, new: Item | None) -> None:

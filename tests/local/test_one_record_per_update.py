@@ -60,6 +60,14 @@ def test_an_update_creating_its_item_streams_one_insert_of_the_whole_item(
     assert streamed_table.get_item(TableName="t", Key=NEW)["Item"]["n"] == {"N": "5"}
 
 
+def test_an_update_leaving_a_new_item_its_key_alone_streams_that_item(
+    streamed_table: Any,
+) -> None:
+    with one_record_per_update():
+        streamed_table.update_item(TableName="t", Key=NEW, UpdateExpression="REMOVE n")
+    assert records(streamed_table) == [("INSERT", {"pk", "sk"})]
+
+
 def test_an_update_moto_refuses_streams_nothing_and_the_patch_is_undone_on_exit(
     streamed_table: Any,
 ) -> None:
