@@ -7,7 +7,9 @@ makes moto's stream what DynamoDB's is where moto's differs.
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -244,39 +246,37 @@ def one_record_per_update() -> Iterator[None]:
     moto (5.2.6) creates a missing item from its key first (`Table.put_item`: a record of its
     own, an INSERT of the key alone), then applies the update (a second INSERT, of the whole
     item): every stream consumer ran on an image with no attributes before the real one (a
-    sign-up's records 17 -> 21). Here that first record, of the key alone, is not added; an
-    update of an existing item, and a moto that stops writing the key alone, are untouched.
+    sign-up's records 17 -> 21). Here an update's first record is not added when it is an
+    INSERT of the key alone (an existing item's first is its MODIFY; an update leaving a new
+    item its key alone, `REMOVE x`, still streams that item: its second record). What an
+    update adds is told apart per thread (the tests' threads write without moto's lock).
     Transactions' updates (`fast_transactions` or moto's own) go through the same method."""
-    original = DynamoDBBackend.update_item
+    update_item, add = DynamoDBBackend.update_item, StreamShard.add
 
-    def update_item(self: DynamoDBBackend, table_name: str, key: Any, *args: Any, **kw: Any) -> Any:
-        shard = self.get_table(table_name).stream_shard
-        if shard is None:
-            return original(self, table_name, key, *args, **kw)
-        shard.add = _without_a_key_alone(shard, set(key))  # type: ignore[method-assign]
+    @functools.wraps(update_item)
+    def updating(self: DynamoDBBackend, table_name: str, key: Any, *args: Any, **kw: Any) -> Any:
+        _update.key_names = set(key)
         try:
-            return original(self, table_name, key, *args, **kw)
+            return update_item(self, table_name, key, *args, **kw)
         finally:
-            del shard.add  # the class's again
+            _update.key_names = None
 
-    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+    @functools.wraps(add)
+    def adding(self: StreamShard, old: Item | None, new: Item | None) -> None:
+        key_names, _update.key_names = _update.key_names, None  # only an update's first
+        if key_names and old is None and new is not None and set(new.attrs) <= key_names:
+            return
+        add(self, old, new)
+
+    DynamoDBBackend.update_item, StreamShard.add = updating, adding  # type: ignore[method-assign]
     try:
         yield
     finally:
-        DynamoDBBackend.update_item = original  # type: ignore[method-assign]
+        DynamoDBBackend.update_item, StreamShard.add = update_item, add  # type: ignore[method-assign]
 
 
-def _without_a_key_alone(shard: StreamShard, key_names: set[str]) -> Any:
-    """`shard.add`, but for the call's first record if it is an INSERT of `key_names` alone
-    (an existing item's first record is its MODIFY; an update that leaves a new item with its
-    key alone, `REMOVE x`, still streams that item: its second record)."""
-    first = True
+class _Update(threading.local):
+    key_names: set[str] | None = None  # the key of the update running on this thread
 
-    def add(old: Item | None, new: Item | None) -> None:
-        nonlocal first
-        key_alone = first and old is None and new is not None and set(new.attrs) <= key_names
-        first = False
-        if not key_alone:
-            StreamShard.add(shard, old, new)
 
-    return add
+_update = _Update()

@@ -4,6 +4,7 @@ or in a transaction; an update of an existing item streams its one MODIFY as bef
 
 from __future__ import annotations
 
+import threading
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from typing import Any
 
@@ -58,6 +59,24 @@ def test_an_update_creating_its_item_streams_one_insert_of_the_whole_item(
         ("MODIFY", {"pk", "sk", "n"}),
     ]
     assert streamed_table.get_item(TableName="t", Key=NEW)["Item"]["n"] == {"N": "5"}
+
+
+def test_updates_on_threads_each_stream_their_own_one_insert(streamed_table: Any) -> None:
+    """The tests' threads write without moto's lock: what an update adds is told apart per
+    thread (a patch of the shard's `add` for the call's length was undone by another's)."""
+
+    def create(thread: int) -> None:
+        for n in range(25):
+            key = {"pk": {"S": f"new-{thread}-{n}"}, "sk": {"S": "1"}}
+            streamed_table.update_item(TableName="t", Key=key, **SET_N)
+
+    with one_record_per_update():
+        threads = [threading.Thread(target=create, args=(t,)) for t in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert records(streamed_table) == [("INSERT", {"pk", "sk", "n"})] * 100
 
 
 def test_an_update_leaving_a_new_item_its_key_alone_streams_that_item(
