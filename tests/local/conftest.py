@@ -3,8 +3,9 @@ own so these tests pin the local stack's behaviour, not the product's handlers."
 
 from __future__ import annotations
 
+import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -184,24 +185,39 @@ def moto_url(moto_server: str, aws_credentials: None) -> str:
     return moto_server
 
 
+def create_table_t(client: Any, **options: Any) -> None:
+    """Table `t` (`pk`, `sk` strings), on demand, with `options` (a stream...)."""
+    client.create_table(
+        TableName="t",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        **options,
+    )
+
+
+def on_threads(work: Callable[[int], Any], count: int) -> None:
+    """`work(n)` on `count` threads at once, each joined (at most a minute) before returning."""
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+
 @pytest.fixture
 def streamed_table(aws_credentials: None) -> Iterator[Any]:
     """A DynamoDB client of in-process moto with table `t` (pk, sk; a stream of new and old
     images) holding one item, `a`/`1`: its record is the stream's first."""
     with moto_in_process():
         client = boto3.client("dynamodb")
-        client.create_table(
-            TableName="t",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        stream = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        create_table_t(client, StreamSpecification=stream)
         client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1"}})
         yield client

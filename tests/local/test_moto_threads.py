@@ -11,7 +11,7 @@ from __future__ import annotations
 import linecache
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
@@ -23,6 +23,7 @@ from moto.sqs import models as sqs_models
 
 from local.moto_threads import FairLock, thread_safe_moto
 from tests.isolation import moto_in_process
+from tests.local.conftest import create_table_t, on_threads
 
 THREADS, EACH = 4, 25
 SQS_MODELS = sqs_models.__file__
@@ -40,14 +41,6 @@ def threaded_moto(aws_credentials: None) -> Iterator[None]:
             yield
     finally:
         sys.setswitchinterval(interval)
-
-
-def _together(work: Callable[[int], Any], count: int) -> None:
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
 
 
 def test_concurrent_adds_to_one_item_all_count(threaded_moto: None) -> None:
@@ -70,7 +63,7 @@ def test_concurrent_adds_to_one_item_all_count(threaded_moto: None) -> None:
                 ExpressionAttributeValues={":one": {"N": "1"}},
             )
 
-    _together(add, THREADS)
+    on_threads(add, THREADS)
 
     item = client.get_item(TableName="t", Key=key)["Item"]
     assert item["n"] == {"N": str(THREADS * EACH)}
@@ -83,18 +76,7 @@ def test_a_query_or_scan_survives_a_partition_added_while_it_walks_the_table(
     adding one meanwhile failed the read ("dictionary changed size during iteration", a 500 in
     the load bench). Here the put lands at a set moment: while the walk reads one partition."""
     client = boto3.client("dynamodb")
-    client.create_table(
-        TableName="t",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table_t(client)
     for n in range(3):
         client.put_item(TableName="t", Item={"pk": {"S": f"p{n}"}, "sk": {"S": "s"}})
     table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table("t")
@@ -142,7 +124,7 @@ def test_messages_sent_while_others_are_deleted_are_all_delivered(threaded_moto:
 
     consumer = threading.Thread(target=consume)
     consumer.start()
-    _together(send, THREADS)
+    on_threads(send, THREADS)
     consumer.join(120)
 
     assert done.is_set()

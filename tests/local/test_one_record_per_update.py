@@ -4,7 +4,6 @@ or in a transaction; an update of an existing item streams its one MODIFY as bef
 
 from __future__ import annotations
 
-import threading
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
 from local.moto_backend import fast_transactions, one_record_per_update
+from tests.local.conftest import on_threads
 
 NEW = {"pk": {"S": "new"}, "sk": {"S": "1"}}
 SET_N = {"UpdateExpression": "SET n = :n", "ExpressionAttributeValues": {":n": {"N": "5"}}}
@@ -71,11 +71,7 @@ def test_updates_on_threads_each_stream_their_own_one_insert(streamed_table: Any
             streamed_table.update_item(TableName="t", Key=key, **SET_N)
 
     with one_record_per_update():
-        threads = [threading.Thread(target=create, args=(t,)) for t in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        on_threads(create, 4)
     assert records(streamed_table) == [("INSERT", {"pk", "sk", "n"})] * 100
 
 
