@@ -221,3 +221,15 @@ def streamed_table(aws_credentials: None) -> Iterator[Any]:
         create_table_t(client, StreamSpecification=stream)
         client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1"}})
         yield client
+
+
+def stream_records(client: Any) -> list[dict[str, Any]]:
+    """Every record of table `t`'s stream, from its start (one shard: moto's)."""
+    stream = boto3.client("dynamodbstreams")
+    arn = client.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+    shard = stream.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = stream.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    found: list[dict[str, Any]] = stream.get_records(ShardIterator=iterator)["Records"]
+    return found

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from local.moto_backend import fast_transactions
+from tests.local.conftest import stream_records
 
 Run = Callable[[list[dict[str, Any]]], Any]
 
@@ -58,14 +58,7 @@ def _outcome(client: Any, items: list[dict[str, Any]]) -> tuple[Any, Any, int]:
     except ClientError as error:
         answer = (error.response["Error"]["Code"], error.response.get("CancellationReasons"))
     rows = sorted(str(i) for i in client.scan(TableName="t")["Items"])
-    stream = boto3.client("dynamodbstreams")
-    arn = client.describe_table(TableName="t")["Table"]["LatestStreamArn"]
-    shard = stream.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = stream.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )
-    records = stream.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
-    return answer, rows, len(records)
+    return answer, rows, len(stream_records(client))
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))

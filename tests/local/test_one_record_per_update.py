@@ -7,12 +7,11 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from typing import Any
 
-import boto3
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
 from local.moto_backend import fast_transactions, one_record_per_update
-from tests.local.conftest import on_threads
+from tests.local.conftest import on_threads, stream_records
 
 NEW = {"pk": {"S": "new"}, "sk": {"S": "1"}}
 SET_N = {"UpdateExpression": "SET n = :n", "ExpressionAttributeValues": {":n": {"N": "5"}}}
@@ -20,13 +19,7 @@ SET_N = {"UpdateExpression": "SET n = :n", "ExpressionAttributeValues": {":n": {
 
 def records(client: Any) -> list[tuple[str, set[str]]]:
     """Each stream record after the fixture's seed: its event and its new image's attributes."""
-    stream = boto3.client("dynamodbstreams")
-    arn = client.describe_table(TableName="t")["Table"]["LatestStreamArn"]
-    shard = stream.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = stream.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    found = stream.get_records(ShardIterator=iterator)["Records"][1:]
+    found = stream_records(client)[1:]
     return [(r["eventName"], set(r["dynamodb"].get("NewImage", {}))) for r in found]
 
 
